@@ -1,0 +1,146 @@
+/// Incremental decoder for the chunked transfer coding (RFC 9112 §7.1). It is fed whatever bytes
+/// have arrived and keeps its place between calls, so a client trickling one byte at a time costs
+/// linear work.
+public struct ChunkedDecoder: Sendable {
+    private enum State: Sendable {
+        case size(value: Int, digits: Int)
+        case extensions
+        case sizeLF
+        case data(remaining: Int)
+        case dataCR
+        case dataLF
+        case trailerLineStart
+        case trailerLine
+        case trailerLF(emptyLine: Bool)
+        case done
+    }
+
+    private var state = State.size(value: 0, digits: 0)
+    private let maxBodyBytes: Int
+    private let maxTrailerBytes: Int
+    private var trailerBytes = 0
+    private var currentChunk = 0
+
+    public init(maxBodyBytes: Int, maxTrailerBytes: Int) {
+        self.maxBodyBytes = maxBodyBytes
+        self.maxTrailerBytes = maxTrailerBytes
+    }
+
+    public var isDone: Bool {
+        if case .done = state { return true }
+        return false
+    }
+
+    /// Consumes bytes, appending chunk data to `body`. Returns how many bytes were used; stops
+    /// right after the final CRLF so that a pipelined request behind it is left alone.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, into body: inout [UInt8]) throws(HTTPParseError)
+        -> Int
+    {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch state {
+            case .size(let value, let digits):
+                if let digit = hexValue(byte) {
+                    // Checked before shifting: a size beyond the body cap is refused long before
+                    // it could overflow.
+                    let next = value << 4 | digit
+                    if digits >= 8 || next > maxBodyBytes {
+                        throw HTTPParseError(.contentTooLarge, "chunk larger than the body limit")
+                    }
+                    state = .size(value: next, digits: digits + 1)
+                } else if digits == 0 {
+                    throw .bad("malformed chunk size")
+                } else if byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                    currentChunk = value
+                    state = .extensions
+                } else if byte == 13 {
+                    currentChunk = value
+                    state = .sizeLF
+                } else {
+                    throw .bad("malformed chunk size")
+                }
+                index += 1
+            case .extensions:
+                // chunk-ext is ignored (RFC 9112 §7.1.1) but may not hide line breaks or NULs.
+                if byte == 13 {
+                    state = .sizeLF
+                } else if byte == 10 || byte == 0 {
+                    throw .bad("malformed chunk extension")
+                }
+                index += 1
+            case .sizeLF:
+                guard byte == 10 else { throw .bad("chunk size line not ended by CRLF") }
+                index += 1
+                if currentChunk == 0 {
+                    state = .trailerLineStart
+                } else {
+                    if body.count + currentChunk > maxBodyBytes {
+                        throw HTTPParseError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
+                    }
+                    state = .data(remaining: currentChunk)
+                }
+            case .data(let remaining):
+                let take = min(remaining, bytes.count - index)
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
+                index += take
+                state = remaining == take ? .dataCR : .data(remaining: remaining - take)
+            case .dataCR:
+                guard byte == 13 else { throw .bad("chunk data not followed by CRLF") }
+                state = .dataLF
+                index += 1
+            case .dataLF:
+                guard byte == 10 else { throw .bad("chunk data not followed by CRLF") }
+                state = .size(value: 0, digits: 0)
+                index += 1
+            case .trailerLineStart:
+                if byte == 13 {
+                    state = .trailerLF(emptyLine: true)
+                } else if byte == 10 || byte == 0 {
+                    throw .bad("malformed trailer section")
+                } else {
+                    state = .trailerLine
+                }
+                try countTrailerByte()
+                index += 1
+            case .trailerLine:
+                // Trailer fields are read and dropped: nothing here depends on them.
+                if byte == 13 {
+                    state = .trailerLF(emptyLine: false)
+                } else if byte == 10 || byte == 0 {
+                    throw .bad("malformed trailer field")
+                }
+                try countTrailerByte()
+                index += 1
+            case .trailerLF(let emptyLine):
+                guard byte == 10 else { throw .bad("bare CR in trailer section") }
+                index += 1
+                if emptyLine {
+                    state = .done
+                    return index
+                }
+                state = .trailerLineStart
+            case .done:
+                return index
+            }
+        }
+        return index
+    }
+
+    private mutating func countTrailerByte() throws(HTTPParseError) {
+        trailerBytes += 1
+        if trailerBytes > maxTrailerBytes {
+            throw HTTPParseError(.requestHeaderFieldsTooLarge, "trailer section too large")
+        }
+    }
+
+    @inline(__always)
+    private func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 48...57: return Int(byte - 48)
+        case 65...70: return Int(byte - 55)
+        case 97...102: return Int(byte - 87)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,499 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import HTTPTypes
+import Logging
+
+/// One client socket and its request/response state machine. One request is handled at a time;
+/// pipelined requests wait in the input buffer, so responses leave in request order
+/// (RFC 9112 §9.3.2).
+///
+/// `@unchecked Sendable`: it owns a socket descriptor and is touched only on its loop's thread,
+/// including from handler tasks, which run with that loop as their executor preference.
+final class Connection: @unchecked Sendable {
+    enum State {
+        case readingHead
+        case readingBody
+        case handling
+        case writingResponse
+        /// Writing a final answer (an error, or a response before close); then lingering.
+        case writingFinal
+        /// Our side is shut for writing; reading and discarding until the client closes, so
+        /// the kernel does not reset the connection and destroy the answer in flight.
+        case lingering
+        case closed
+    }
+
+    let fd: Int32
+    unowned let loop: EventLoop
+    private(set) var state = State.readingHead
+    /// Monotonic nanoseconds at which the current state times out; 0 for none.
+    private(set) var deadline: UInt64 = 0
+
+    private var input: InputBuffer
+    private var scannedForHeadEnd = 0
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    private var interest: UInt32 = EPOLLIN.rawValue
+    private var peerClosed = false
+    private var draining = false
+
+    private var head: RequestHead?
+    private var body: [UInt8] = []
+    private var bodyRemaining = 0
+    private var chunked: ChunkedDecoder?
+
+    private static let lingerNanos: UInt64 = 2_000_000_000
+
+    init(fd: Int32, loop: EventLoop) {
+        self.fd = fd
+        self.loop = loop
+        let configuration = loop.core.configuration
+        input = InputBuffer(
+            initialCapacity: 4096,
+            maximumCapacity: configuration.maxRequestLineBytes + configuration.maxHeaderBytes + 64 * 1024)
+    }
+
+    private var configuration: ServerConfiguration { loop.core.configuration }
+
+    func startIdle(now: UInt64) {
+        deadline = now + configuration.idleTimeout.nanoseconds
+    }
+
+    // MARK: - Events
+
+    func handle(events: UInt32) {
+        if events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0, events & EPOLLIN.rawValue == 0 {
+            close()
+            return
+        }
+        if events & EPOLLOUT.rawValue != 0 {
+            flush()
+            if state == .closed { return }
+        }
+        if events & EPOLLIN.rawValue != 0 {
+            readable()
+        }
+    }
+
+    private func readable() {
+        switch state {
+        case .closed:
+            return
+        case .lingering:
+            discardInput()
+            return
+        case .handling, .writingResponse, .writingFinal:
+            // Pipelined bytes wait in the buffer; once it is full, stop reading until the
+            // current response is out (back-pressure instead of unbounded memory).
+            if input.isFull {
+                updateInterest(reading: false)
+                return
+            }
+        case .readingHead, .readingBody:
+            break
+        }
+        let result = input.read(from: fd)
+        switch result {
+        case .data:
+            break
+        case .wouldBlock:
+            return
+        case .endOfFile:
+            peerClosed = true
+            updateInterest(reading: false)
+        case .error:
+            close()
+            return
+        }
+        switch state {
+        case .readingHead, .readingBody:
+            process()
+            if peerClosed, state == .readingHead || state == .readingBody {
+                // RFC 9112 §8: an incomplete message is never handed on; nothing to answer.
+                close()
+            }
+        default:
+            break
+        }
+    }
+
+    /// Advances the state machine over buffered bytes until it needs more or hands a request on.
+    private func process() {
+        while true {
+            switch state {
+            case .readingHead:
+                guard input.readableCount > 0 else {
+                    if !draining { deadline = System.monotonicNanos() + configuration.idleTimeout.nanoseconds }
+                    return
+                }
+                if !readHead() { return }
+            case .readingBody:
+                if !readBody() { return }
+            default:
+                return
+            }
+        }
+    }
+
+    /// Returns true when a head was parsed (and the state moved on).
+    private func readHead() -> Bool {
+        let limits = loop.core.limits
+        let headEnd = findHeadEnd()
+        guard headEnd || input.readableCount > limits.maxRequestLineBytes else {
+            startRequestClockIfNeeded()
+            return false
+        }
+        let parsed: (head: RequestHead, consumed: Int)?
+        do {
+            parsed = try input.withReadableBytes { (bytes) throws(HTTPParseError) in
+                try RequestParser.parseHead(bytes, limits: limits)
+            }
+        } catch {
+            fail(error)
+            return false
+        }
+        guard let (head, consumed) = parsed else {
+            startRequestClockIfNeeded()
+            return false
+        }
+        input.consume(consumed)
+        scannedForHeadEnd = 0
+        self.head = head
+        body = []
+        switch head.framing {
+        case .none:
+            dispatch()
+            return false
+        case .length(let length):
+            bodyRemaining = length
+            body.reserveCapacity(length)
+        case .chunked:
+            chunked = ChunkedDecoder(maxBodyBytes: limits.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
+        }
+        state = .readingBody
+        deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds
+        // RFC 9110 §10.1.1: the client waits for 100 before sending the body; skip it when the
+        // body has already started to arrive.
+        if head.expectsContinue, head.version == .http1_1, input.readableCount == 0 {
+            output.append(contentsOf: ResponseEncoder.continueLine)
+            flush()
+        }
+        return true
+    }
+
+    /// Scans only bytes not seen before for the blank line ending a head, so a client trickling
+    /// its header one byte at a time costs linear work.
+    private func findHeadEnd() -> Bool {
+        input.withReadableBytes { bytes in
+            var index = max(0, scannedForHeadEnd - 3)
+            while index + 3 < bytes.count {
+                if bytes[index + 3] == 10, bytes[index + 2] == 13, bytes[index + 1] == 10, bytes[index] == 13 {
+                    return true
+                }
+                index += 1
+            }
+            scannedForHeadEnd = bytes.count
+            return false
+        }
+    }
+
+    /// The header-read clock starts with the first byte of a request (slowloris defence); the
+    /// idle clock stops then.
+    private func startRequestClockIfNeeded() {
+        guard !headClockRunning, input.readableCount > 0 else { return }
+        headClockRunning = true
+        deadline = System.monotonicNanos() + configuration.headerReadTimeout.nanoseconds
+    }
+
+    private var headClockRunning = false
+
+    /// Returns true when the body is complete and the request was handed on.
+    private func readBody() -> Bool {
+        if var decoder = chunked {
+            let consumed: Int
+            do {
+                consumed = try input.withReadableBytes { (bytes) throws(HTTPParseError) in
+                    try decoder.decode(bytes, into: &body)
+                }
+            } catch {
+                fail(error)
+                return false
+            }
+            input.consume(consumed)
+            chunked = decoder
+            guard decoder.isDone else { return false }
+        } else {
+            let take = min(bodyRemaining, input.readableCount)
+            if take > 0 {
+                input.withReadableBytes { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<take])) }
+                input.consume(take)
+                bodyRemaining -= take
+            }
+            guard bodyRemaining == 0 else { return false }
+        }
+        chunked = nil
+        dispatch()
+        return false
+    }
+
+    // MARK: - Handling
+
+    private func dispatch() {
+        guard let head else { return }
+        state = .handling
+        deadline = 0
+        headClockRunning = false
+        let request = Request(head: head.request, version: head.version, target: head.target, body: body)
+        body = []
+        let core = loop.core
+        if head.request.method == .connect {
+            // We are an origin server, not a proxy (RFC 9110 §9.3.6).
+            complete(Problem(status: .notImplemented, code: "not-implemented",
+                             detail: "CONNECT is not supported.").response, for: head)
+            return
+        }
+        Task(executorPreference: loop) {
+            let response = await core.responder.respond(to: request, context: RequestContext(logger: core.logger))
+            self.complete(response, for: head)
+        }
+    }
+
+    /// Called on the loop thread with the handler's response.
+    private func complete(_ response: Response, for head: RequestHead) {
+        guard state == .handling else { return }
+        let core = loop.core
+        var response = response
+        let keepAlive = head.keepAlive && !draining && !peerClosed && !core.isDraining
+        if response.body.count >= configuration.gzipMinimumBytes,
+            response.headerFields[.contentEncoding] == nil,
+            Gzip.isAccepted(by: head.request.headerFields[.acceptEncoding])
+        {
+            if let compressed = Gzip.compress(response.body, level: configuration.gzipLevel),
+                compressed.count < response.body.count
+            {
+                response.body = compressed
+                response.headerFields[.contentEncoding] = "gzip"
+            }
+            // RFC 9110 §12.5.5: the representation depends on Accept-Encoding.
+            response.headerFields[.vary] = "Accept-Encoding"
+        }
+        ResponseEncoder.encode(response, keepAlive: keepAlive, requestVersion: head.version,
+                               omitBody: head.request.method == .head, date: loop.dateCache.current(),
+                               serverName: configuration.serverName, into: &output)
+        self.head = nil
+        state = keepAlive ? .writingResponse : .writingFinal
+        flush()
+    }
+
+    /// Answers a request we could not parse, then closes (RFC 9112 §6.3, §9.6: after a framing
+    /// error nothing more on this connection can be trusted).
+    private func fail(_ error: HTTPParseError) {
+        let problem = Problem(status: error.status, code: Self.code(for: error.status), detail: error.reason)
+        head = nil
+        body = []
+        chunked = nil
+        ResponseEncoder.encode(problem.response, keepAlive: false, requestVersion: .http1_1, omitBody: false,
+                               date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
+        state = .writingFinal
+        flush()
+    }
+
+    private static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 408: return "request-timeout"
+        case 413: return "content-too-large"
+        case 414: return "uri-too-long"
+        case 417: return "expectation-failed"
+        case 431: return "header-fields-too-large"
+        case 501: return "not-implemented"
+        case 505: return "http-version-not-supported"
+        default: return "malformed-request"
+        }
+    }
+
+    // MARK: - Writing
+
+    private func flush() {
+        while outputOffset < output.count {
+            let written = output.withUnsafeBytes { bytes in
+                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
+            }
+            if written > 0 {
+                outputOffset += written
+            } else if written < 0, errno == EINTR {
+                continue
+            } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                deadline = System.monotonicNanos() + configuration.writeTimeout.nanoseconds
+                updateInterest(writing: true)
+                return
+            } else {
+                close()
+                return
+            }
+        }
+        if output.capacity > 256 * 1024 {
+            output = []
+        } else {
+            output.removeAll(keepingCapacity: true)
+        }
+        outputOffset = 0
+        updateInterest(writing: false)
+        writeCompleted()
+    }
+
+    private func writeCompleted() {
+        switch state {
+        case .writingResponse:
+            state = .readingHead
+            if peerClosed {
+                close()
+                return
+            }
+            updateInterest(reading: true)
+            deadline = System.monotonicNanos() + configuration.idleTimeout.nanoseconds
+            process()
+        case .writingFinal:
+            startLingering()
+        default:
+            // A 100 Continue went out; the body is still being read.
+            if state == .readingBody { deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds }
+        }
+    }
+
+    private func startLingering() {
+        if peerClosed {
+            close()
+            return
+        }
+        shutdown(fd, Int32(SHUT_WR))
+        state = .lingering
+        deadline = System.monotonicNanos() + Self.lingerNanos
+        input.clear()
+        updateInterest(reading: true)
+    }
+
+    private func discardInput() {
+        while true {
+            input.clear()
+            switch input.read(from: fd) {
+            case .data: continue
+            case .wouldBlock: return
+            case .endOfFile, .error:
+                close()
+                return
+            }
+        }
+    }
+
+    // MARK: - Timeouts, drain, close
+
+    func deadlinePassed(now: UInt64) {
+        switch state {
+        case .readingHead where input.readableCount == 0:
+            close()  // idle keep-alive connection
+        case .readingHead, .readingBody:
+            fail(HTTPParseError(.requestTimeout, "the request was not received in time"))
+        case .writingResponse, .writingFinal, .lingering:
+            close()
+        case .handling, .closed:
+            deadline = 0
+        }
+    }
+
+    func drain() {
+        draining = true
+        if state == .readingHead, input.readableCount == 0 { close() }
+    }
+
+    func close() {
+        guard state != .closed else { return }
+        state = .closed
+        deadline = 0
+        Glibc.close(fd)
+        loop.forget(self)
+    }
+
+    private func updateInterest(reading: Bool? = nil, writing: Bool? = nil) {
+        var wanted = interest
+        if let reading {
+            wanted = reading && !peerClosed ? wanted | EPOLLIN.rawValue : wanted & ~EPOLLIN.rawValue
+        }
+        if let writing {
+            wanted = writing ? wanted | EPOLLOUT.rawValue : wanted & ~EPOLLOUT.rawValue
+        }
+        if wanted != interest {
+            interest = wanted
+            loop.modify(fd, events: wanted)
+        }
+    }
+}
+
+/// A growable byte buffer read straight from a socket, consumed from the front.
+struct InputBuffer: ~Copyable {
+    enum ReadResult { case data, wouldBlock, endOfFile, error }
+
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private let maximumCapacity: Int
+    private var start = 0
+    private var end = 0
+
+    init(initialCapacity: Int, maximumCapacity: Int) {
+        capacity = initialCapacity
+        self.maximumCapacity = maximumCapacity
+        storage = .allocate(byteCount: initialCapacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    var readableCount: Int { end - start }
+    var isFull: Bool { start == 0 && end == capacity && capacity >= maximumCapacity }
+
+    mutating func read(from fd: Int32) -> ReadResult {
+        if end == capacity {
+            if start > 0 {
+                storage.copyMemory(from: storage + start, byteCount: end - start)
+                end -= start
+                start = 0
+            } else if capacity < maximumCapacity {
+                let grown = min(maximumCapacity, capacity * 2)
+                let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+                bigger.copyMemory(from: storage, byteCount: end)
+                storage.deallocate()
+                storage = bigger
+                capacity = grown
+            } else {
+                return .wouldBlock
+            }
+        }
+        while true {
+            let count = Glibc.read(fd, storage + end, capacity - end)
+            if count > 0 {
+                end += count
+                return .data
+            }
+            if count == 0 { return .endOfFile }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .error
+        }
+    }
+
+    func withReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: storage + start, count: end - start))
+    }
+
+    mutating func consume(_ count: Int) {
+        start += count
+        if start == end {
+            start = 0
+            end = 0
+        }
+    }
+
+    mutating func clear() {
+        start = 0
+        end = 0
+    }
+}

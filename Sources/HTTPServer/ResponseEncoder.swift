@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import HTTPTypes
+
+/// Writes a response head and body as HTTP/1.1 bytes.
+enum ResponseEncoder {
+    /// Fields the server owns: a handler's value for them would break framing.
+    private static let ownedFields: Set<String> = ["content-length", "connection", "date", "transfer-encoding",
+                                                   "keep-alive"]
+
+    static func encode(_ response: Response, keepAlive: Bool, requestVersion: HTTPVersion, omitBody: Bool,
+                       date: [UInt8], serverName: String?, into out: inout [UInt8])
+    {
+        let code = response.status.code
+        out.reserveCapacity(out.count + 160 + response.body.count)
+        // RFC 9110 §6.2: a server sends its own highest version, whatever the request's.
+        append("HTTP/1.1 ", to: &out)
+        appendDecimal(code, to: &out)
+        out.append(32)
+        append(response.status.reasonPhrase, to: &out)
+        append("\r\nDate: ", to: &out)
+        out.append(contentsOf: date)
+        if let serverName {
+            append("\r\nServer: ", to: &out)
+            append(serverName, to: &out)
+        }
+        // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it would describe another
+        // representation.
+        let bodyAllowed = code >= 200 && code != 204 && code != 304
+        if bodyAllowed {
+            append("\r\nContent-Length: ", to: &out)
+            appendDecimal(response.body.count, to: &out)
+        }
+        if !keepAlive {
+            append("\r\nConnection: close", to: &out)
+        } else if requestVersion == .http1_0 {
+            append("\r\nConnection: keep-alive", to: &out)
+        }
+        for field in response.headerFields where !ownedFields.contains(field.name.canonicalName) {
+            append("\r\n", to: &out)
+            append(field.name.rawName, to: &out)
+            append(": ", to: &out)
+            append(field.value, to: &out)
+        }
+        append("\r\n\r\n", to: &out)
+        if bodyAllowed, !omitBody {
+            out.append(contentsOf: response.body)
+        }
+    }
+
+    static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    @inline(__always)
+    private static func append(_ text: String, to out: inout [UInt8]) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(48 + value))
+            return
+        }
+        var digits: [UInt8] = []
+        var remaining = value
+        while remaining > 0 {
+            digits.append(UInt8(48 + remaining % 10))
+            remaining /= 10
+        }
+        out.append(contentsOf: digits.reversed())
+    }
+}
+
+/// The IMF-fixdate for `Date` (RFC 9110 §5.6.7), formatted once per second per loop.
+struct DateCache {
+    private var second: time_t = 0
+    private(set) var bytes: [UInt8] = []
+
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    mutating func current() -> [UInt8] {
+        let now = time(nil)
+        if now != second || bytes.isEmpty {
+            second = now
+            bytes = Array(Self.format(now).utf8)
+        }
+        return bytes
+    }
+
+    static func format(_ seconds: time_t) -> String {
+        var t = seconds
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}

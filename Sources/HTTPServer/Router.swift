@@ -1,0 +1,140 @@
+import HTTPTypes
+import Logging
+
+public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response
+
+/// Wraps every request, routed or not (404s and 405s pass through middleware too). `next` never
+/// throws: errors below a middleware reach it already turned into problem responses.
+public protocol Middleware: Sendable {
+    func handle(_ request: Request, context: RequestContext,
+                next: @Sendable (Request, RequestContext) async -> Response) async -> Response
+}
+
+/// Anything that turns a request into a response; the server calls only this.
+public protocol HTTPResponder: Sendable {
+    func respond(to request: Request, context: RequestContext) async -> Response
+}
+
+/// Method + path-pattern routing (`/v1/accounts/{id}/scores`), built before the server starts and
+/// immutable after. Literal segments win over parameters at the same depth.
+public struct Router: Sendable, HTTPResponder {
+    private struct Route: Sendable {
+        var pattern: String
+        var handler: Handler
+    }
+
+    private struct Node: Sendable {
+        var literals: [Substring: Node] = [:]
+        var parameter: [Node] = []  // zero or one element: a struct cannot hold itself directly
+        var parameterName: String?
+        var routes: [HTTPRequest.Method: Route] = [:]
+    }
+
+    private var root = Node()
+    private var middleware: [any Middleware] = []
+
+    public init() {}
+
+    public mutating func add(middleware: some Middleware) {
+        self.middleware.append(middleware)
+    }
+
+    public mutating func on(_ method: HTTPRequest.Method, _ pattern: String, handler: @escaping Handler) {
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        Self.insert(Route(pattern: pattern, handler: handler), method: method, segments: segments[...], into: &root)
+    }
+
+    public mutating func get(_ pattern: String, handler: @escaping Handler) { on(.get, pattern, handler: handler) }
+    public mutating func post(_ pattern: String, handler: @escaping Handler) { on(.post, pattern, handler: handler) }
+    public mutating func put(_ pattern: String, handler: @escaping Handler) { on(.put, pattern, handler: handler) }
+    public mutating func delete(_ pattern: String, handler: @escaping Handler) { on(.delete, pattern, handler: handler) }
+
+    private static func insert(_ route: Route, method: HTTPRequest.Method, segments: ArraySlice<Substring>,
+                               into node: inout Node)
+    {
+        guard let segment = segments.first else {
+            precondition(node.routes[method] == nil, "duplicate route \(method) \(route.pattern)")
+            node.routes[method] = route
+            return
+        }
+        let rest = segments.dropFirst()
+        if segment.hasPrefix("{"), segment.hasSuffix("}") {
+            let name = String(segment.dropFirst().dropLast())
+            precondition(node.parameterName == nil || node.parameterName == name,
+                         "conflicting parameter names at \(route.pattern)")
+            node.parameterName = name
+            if node.parameter.isEmpty { node.parameter.append(Node()) }
+            insert(route, method: method, segments: rest, into: &node.parameter[0])
+        } else {
+            insert(route, method: method, segments: rest, into: &node.literals[segment, default: Node()])
+        }
+    }
+
+    /// Finds the node for a path, collecting decoded parameter values.
+    private func match(_ path: Substring, parameters: inout [String: String]) -> Node? {
+        guard path.first == "/" else { return nil }
+        var node = root
+        for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            if let next = node.literals[segment] {
+                node = next
+            } else if let next = node.parameter.first, let name = node.parameterName, !segment.isEmpty,
+                let value = String(segment).removingPercentEncoding
+            {
+                parameters[name] = value
+                node = next
+            } else {
+                return nil
+            }
+        }
+        return node
+    }
+
+    public func respond(to request: Request, context: RequestContext) async -> Response {
+        var context = context
+        var parameters: [String: String] = [:]
+        let endpoint: Handler
+        if let node = match(request.path, parameters: &parameters), !node.routes.isEmpty {
+            // RFC 9110 §9.3.2: HEAD is GET without the body; the connection drops the body.
+            if let route = node.routes[request.method] ?? (request.method == .head ? node.routes[.get] : nil) {
+                context.parameters = parameters
+                context.routePattern = route.pattern
+                endpoint = route.handler
+            } else {
+                var methods = Set(node.routes.keys.map(\.rawValue))
+                if methods.contains("GET") { methods.insert("HEAD") }
+                let allow = methods.sorted().joined(separator: ", ")
+                context.routePattern = node.routes.values.first?.pattern
+                endpoint = { _, _ in
+                    // RFC 9110 §15.5.6: a 405 lists the supported methods in Allow.
+                    throw Problem(status: .methodNotAllowed, code: "method-not-allowed",
+                                  detail: "\(request.method) is not allowed here; allowed: \(allow).",
+                                  headerFields: [.allow: allow])
+                }
+            }
+        } else {
+            endpoint = { _, _ in
+                throw Problem(status: .notFound, code: "not-found", detail: "No resource at this path.")
+            }
+        }
+        var chain: @Sendable (Request, RequestContext) async -> Response = { request, context in
+            await Self.run(endpoint, request, context)
+        }
+        for layer in middleware.reversed() {
+            let next = chain
+            chain = { request, context in await layer.handle(request, context: context, next: next) }
+        }
+        return await chain(request, context)
+    }
+
+    /// The one place where a thrown error becomes a response.
+    private static func run(_ handler: Handler, _ request: Request, _ context: RequestContext) async -> Response {
+        do {
+            return try await handler(request, context)
+        } catch let problem as Problem {
+            return problem.response
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return Problem.internalError.response
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Synchronization
+
+/// What every loop shares: configuration, the responder, and the counters.
+final class ServerCore: Sendable {
+    let configuration: ServerConfiguration
+    let limits: ParserLimits
+    let responder: any HTTPResponder
+    let logger: Logger
+    private let open = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+
+    init(configuration: ServerConfiguration, responder: any HTTPResponder, logger: Logger) {
+        self.configuration = configuration
+        self.limits = ParserLimits(configuration)
+        self.responder = responder
+        self.logger = logger
+    }
+
+    var openConnections: Int { open.load(ordering: .relaxed) }
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func reserveConnection() -> Bool {
+        if open.wrappingAdd(1, ordering: .relaxed).newValue > configuration.maxConnections {
+            open.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseConnection() { open.wrappingSubtract(1, ordering: .relaxed) }
+
+    func startDraining() -> Bool { !draining.exchange(true, ordering: .relaxed) }
+}
+
+/// An HTTP/1.1 server on epoll: `eventLoopThreads` loops, each with its own listener on the
+/// same port, its connections, and its handler tasks.
+public final class HTTPServer: Sendable {
+    private let core: ServerCore
+    private let state = Mutex<(loops: [EventLoop], port: Int)>(([], 0))
+
+    public init(configuration: ServerConfiguration = ServerConfiguration(), responder: some HTTPResponder,
+                logger: Logger = Logger(label: "http"))
+    {
+        core = ServerCore(configuration: configuration, responder: responder, logger: logger)
+    }
+
+    /// Binds and starts the loops; returns once the port accepts connections.
+    public func start() throws {
+        let configuration = core.configuration
+        let threads = max(1, configuration.eventLoopThreads)
+        var loops: [EventLoop] = []
+        var port = configuration.port
+        do {
+            for index in 0..<threads {
+                let listener = try Socket.listen(host: configuration.host, port: port, backlog: configuration.backlog)
+                // Port 0: the first bind picks the port and the other loops join it.
+                port = listener.port
+                loops.append(try EventLoop(core: core, listenFD: listener.fd))
+                _ = index
+            }
+        } catch {
+            for loop in loops { loop.beginDrain(deadline: 0) }
+            throw error
+        }
+        state.withLock { $0 = (loops, port) }
+        // Ignoring SIGPIPE is belt and braces: sends already pass MSG_NOSIGNAL.
+        signal(SIGPIPE, SIG_IGN)
+        for (index, loop) in loops.enumerated() { loop.start(name: "http-loop-\(index)") }
+        core.logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+    }
+
+    /// The bound port (useful with port 0).
+    public var port: Int { state.withLock { $0.port } }
+    public var openConnections: Int { core.openConnections }
+    /// True from the moment shutdown begins; readiness probes should then fail.
+    public var isDraining: Bool { core.isDraining }
+
+    /// Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish
+    /// (each answered with `Connection: close`) until the grace period ends, then close the rest.
+    public func shutdown() async {
+        let loops = state.withLock { $0.loops }
+        if core.startDraining() {
+            let deadline = System.monotonicNanos() + core.configuration.shutdownGracePeriod.nanoseconds
+            for loop in loops { loop.execute { loop.beginDrain(deadline: deadline) } }
+        }
+        for loop in loops { await loop.waitUntilFinished() }
+    }
+
+    /// Runs until `shutdown()` completes.
+    public func waitUntilStopped() async {
+        let loops = state.withLock { $0.loops }
+        for loop in loops { await loop.waitUntilFinished() }
+    }
+}

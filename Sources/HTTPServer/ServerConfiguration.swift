@@ -1,0 +1,49 @@
+/// Every limit and default of the HTTP server, each with the reason for its value.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind. Loopback by default: exposing the service is a deliberate act.
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 asks the kernel for an ephemeral one (read it back from `HTTPServer.port`).
+    public var port: Int = 8080
+    /// Event-loop threads. One per core: each loop is busy-free (epoll), so more threads only add
+    /// context switches.
+    public var eventLoopThreads: Int = max(1, System.coreCount)
+    /// Listen backlog; the kernel clamps it to somaxconn.
+    public var backlog: Int32 = 1024
+
+    /// RFC 9112 §3: a server should support request lines of at least 8,000 octets; longer → 414.
+    public var maxRequestLineBytes: Int = 8 * 1024
+    /// Header section cap (RFC 6585 §5 answers 431). 16 KiB is ample for an API with bearer
+    /// tokens and keeps a slow or hostile client's buffer small.
+    public var maxHeaderBytes: Int = 16 * 1024
+    /// Field count cap (431): a JSON API needs a dozen; hash-flooding needs thousands.
+    public var maxHeaderFields: Int = 100
+    /// Body cap (413). The largest legitimate request (a scoring call) is well under 4 KiB.
+    public var maxBodyBytes: Int = 1024 * 1024
+
+    /// Time allowed from the first byte of a request until its header section is complete
+    /// (slowloris defence). Also bounds each gap while a body is being received.
+    public var headerReadTimeout: Duration = .seconds(10)
+    /// Time allowed for the whole body of a request once its head is in.
+    public var bodyReadTimeout: Duration = .seconds(30)
+    /// An idle keep-alive connection is closed after this; clients reconnect cheaply.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A response the client does not read within this is abandoned and the connection closed.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Connections above this are answered 503 and closed: each costs a descriptor and buffers,
+    /// and the process must keep serving the ones it has.
+    public var maxConnections: Int = 10_000
+
+    /// Bodies above this size are gzip-compressed when the client accepts gzip; below about one
+    /// packet the header and CPU cost outweigh the saving.
+    public var gzipMinimumBytes: Int = 1024
+    /// zlib level 6 (its default) balances ratio and CPU.
+    public var gzipLevel: Int32 = 6
+
+    /// Graceful shutdown waits this long for in-flight requests (SPEC: 10 s cap).
+    public var shutdownGracePeriod: Duration = .seconds(10)
+
+    /// `Server` response header; nil omits it (RFC 9110 §10.2.4: revealing details helps attackers).
+    public var serverName: String? = nil
+
+    public init() {}
+}

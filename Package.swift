@@ -6,11 +6,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .executable(name: "creditline", targets: ["creditline"]),
         .executable(name: "http-fuzz", targets: ["HTTPFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // zlib's deflateInit2 is a macro; the shim makes it callable (STYLE.md, CZlib).
@@ -23,6 +25,13 @@ let package = Package(
                 "CZlib",
                 "CLinux",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "creditline",
+            dependencies: [
+                "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // libFuzzer entry point for the request parser. Built normally it is a corpus replayer;

@@ -20,6 +20,7 @@ public struct ChunkedDecoder: Sendable {
     private let maxTrailerBytes: Int
     private var trailerBytes = 0
     private var currentChunk = 0
+    private var sizeDigits = 0
 
     public init(maxBodyBytes: Int, maxTrailerBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
@@ -42,21 +43,24 @@ public struct ChunkedDecoder: Sendable {
             switch state {
             case .size(let value, let digits):
                 if let digit = hexValue(byte) {
-                    // Checked before shifting: a size beyond the body cap is refused long before
-                    // it could overflow.
-                    let next = value << 4 | digit
-                    if digits >= 8 || next > maxBodyBytes {
-                        throw HTTPParseError(.contentTooLarge, "chunk larger than the body limit")
-                    }
-                    state = .size(value: next, digits: digits + 1)
-                } else if digits == 0 {
+                    // The value saturates just above the cap, so it never overflows; the digit
+                    // count tells a size that does not fit in 64 bits (malformed) from one that
+                    // is merely too large.
+                    let significant = digits + (value == 0 && digit == 0 ? 0 : 1)
+                    state = .size(value: min(value << 4 | digit, maxBodyBytes + 1), digits: significant)
+                    sizeDigits += 1
+                    if sizeDigits > 64 { throw .bad("malformed chunk size") }
+                } else if sizeDigits == 0 {
                     throw .bad("malformed chunk size")
-                } else if byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                } else if byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == 13 {
+                    // RFC 9112 §7.1: a chunk size that cannot be represented is malformed.
+                    if digits > 16 { throw .bad("chunk size overflows") }
+                    if value > maxBodyBytes || body.count + value > maxBodyBytes {
+                        throw HTTPParseError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
+                    }
                     currentChunk = value
-                    state = .extensions
-                } else if byte == 13 {
-                    currentChunk = value
-                    state = .sizeLF
+                    sizeDigits = 0
+                    state = byte == 13 ? .sizeLF : .extensions
                 } else {
                     throw .bad("malformed chunk size")
                 }
@@ -72,14 +76,7 @@ public struct ChunkedDecoder: Sendable {
             case .sizeLF:
                 guard byte == 10 else { throw .bad("chunk size line not ended by CRLF") }
                 index += 1
-                if currentChunk == 0 {
-                    state = .trailerLineStart
-                } else {
-                    if body.count + currentChunk > maxBodyBytes {
-                        throw HTTPParseError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
-                    }
-                    state = .data(remaining: currentChunk)
-                }
+                state = currentChunk == 0 ? .trailerLineStart : .data(remaining: currentChunk)
             case .data(let remaining):
                 let take = min(remaining, bytes.count - index)
                 body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))

@@ -188,9 +188,12 @@ final class Connection: @unchecked Sendable {
     private func findHeadEnd() -> Bool {
         input.withReadableBytes { bytes in
             var index = max(0, scannedForHeadEnd - 3)
-            while index + 3 < bytes.count {
-                if bytes[index + 3] == 10, bytes[index + 2] == 13, bytes[index + 1] == 10, bytes[index] == 13 {
-                    return true
+            while index < bytes.count {
+                if bytes[index] == 10 {
+                    // A bare LF is refused by the parser; let it see the head now rather than
+                    // wait for a CRLFCRLF that may never come.
+                    if index == 0 || bytes[index - 1] != 13 { return true }
+                    if index >= 3, bytes[index - 2] == 10, bytes[index - 3] == 13 { return true }
                 }
                 index += 1
             }

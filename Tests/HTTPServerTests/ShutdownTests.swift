@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import HTTPServer
+
+@Suite struct ShutdownTests {
+    @Test func inFlightRequestFinishesAndIdleConnectionsClose() async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.eventLoopThreads = 2
+        let server = HTTPServer(configuration: configuration, responder: testRouter())
+        try server.start()
+        let port = server.port
+        let idle = try RawClient(port: port)
+        idle.send(healthz)
+        #expect(idle.read()?.status == 200)
+
+        let busy = try RawClient(port: port)
+        busy.send("GET /slow?ms=400 HTTP/1.1\r\nHost: a\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+
+        let started = ContinuousClock.now
+        async let stopped: Void = server.shutdown()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(server.isDraining)
+        #expect(idle.isClosedByPeer())
+        let reply = try #require(busy.read())
+        #expect(reply.status == 200)
+        #expect(reply.header("Connection") == "close")
+        await stopped
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(throws: (any Error).self) { try RawClient(port: port) }
+    }
+
+    @Test func gracePeriodCapsTheDrain() async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.shutdownGracePeriod = .milliseconds(200)
+        let server = HTTPServer(configuration: configuration, responder: testRouter())
+        try server.start()
+        let busy = try RawClient(port: server.port)
+        busy.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: a\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        await server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(busy.read() == nil)
+    }
+}

@@ -96,15 +96,13 @@ public enum RequestParser {
                 }
             case "connection":
                 for token in value.split(separator: ",") {
-                    switch trimOWS(token).lowercased() {
-                    case "close": connectionClose = true
-                    case "keep-alive": connectionKeepAlive = true
-                    default: break
-                    }
+                    let token = trimOWS(token)
+                    if equalsIgnoringCase(token, "close") { connectionClose = true }
+                    if equalsIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
                 }
             case "expect":
                 // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others → 417.
-                if value.lowercased() == "100-continue" {
+                if equalsIgnoringCase(value[...], "100-continue") {
                     expectsContinue = true
                 } else {
                     throw HTTPParseError(.expectationFailed, "unsupported expectation")
@@ -219,8 +217,8 @@ public enum RequestParser {
             throw HTTPParseError(.httpVersionNotSupported, "HTTP/\(major).\(minor) is not supported")
         }
         let version = minor == 0 ? HTTPVersion.http1_0 : .http1_1
-        let methodString = string(bytes, start, methodEnd)
-        guard let method = HTTPRequest.Method(methodString) else { throw .bad("invalid method") }
+        guard let method = knownMethod(bytes, start, methodEnd) ?? HTTPRequest.Method(string(bytes, start, methodEnd))
+        else { throw .bad("invalid method") }
         return RequestLine(method: method, target: string(bytes, targetStart, targetEnd), version: version)
     }
 
@@ -251,8 +249,46 @@ public enum RequestParser {
             // are refused rather than repaired.
             if (byte < 0x20 && byte != tab) || byte == 0x7F { throw .bad("invalid character in header value") }
         }
-        guard let name = HTTPField.Name(string(bytes, start, nameEnd)) else { throw .bad("invalid header field name") }
+        guard let name = knownFieldName(bytes, start, nameEnd) ?? HTTPField.Name(string(bytes, start, nameEnd)) else {
+            throw .bad("invalid header field name")
+        }
         return (name, string(bytes, valueStart, valueEnd))
+    }
+
+    // MARK: - Common names without allocation
+
+    private static let knownFieldNames: [HTTPField.Name] = [
+        HTTPField.Name("Host")!, .contentLength, .transferEncoding, .connection, .expect, .acceptEncoding, .authorization,
+        .contentType, .userAgent, .accept, .ifMatch, HTTPField.Name("Idempotency-Key")!,
+        HTTPField.Name("X-Request-Id")!,
+    ]
+    private static let knownFieldNameBytes: [[UInt8]] = knownFieldNames.map { Array($0.canonicalName.utf8) }
+
+    /// The shared name value for the fields every request carries, compared without case
+    /// (RFC 9110 §5.1) and without building a String.
+    private static func knownFieldName(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPField.Name? {
+        let length = end - start
+        outer: for (index, candidate) in knownFieldNameBytes.enumerated() where candidate.count == length {
+            for offset in 0..<length {
+                let byte = bytes[start + offset]
+                let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+                if lower != candidate[offset] { continue outer }
+            }
+            return knownFieldNames[index]
+        }
+        return nil
+    }
+
+    private static let knownMethods: [HTTPRequest.Method] = [.get, .post, .put, .head, .delete, .options, .patch]
+    private static let knownMethodBytes: [[UInt8]] = knownMethods.map { Array($0.rawValue.utf8) }
+
+    /// Methods are case-sensitive (RFC 9110 §9.1), so this is an exact byte match.
+    private static func knownMethod(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPRequest.Method? {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        for (index, candidate) in knownMethodBytes.enumerated() where candidate.elementsEqual(slice) {
+            return knownMethods[index]
+        }
+        return nil
     }
 
     // MARK: - Field semantics
@@ -274,29 +310,36 @@ public enum RequestParser {
     /// RFC 9112 §3.2 / RFC 3986 §3.2.2: uri-host [":" port]. An empty value is allowed (for
     /// targets without an authority); whitespace, '@', '/' and the like are not.
     static func isValidHost(_ host: String) -> Bool {
-        var utf8 = host.utf8[...]
-        if utf8.first == UInt8(ascii: "[") {
-            guard let close = utf8.firstIndex(of: UInt8(ascii: "]")) else { return false }
-            let literal = utf8[utf8.index(after: utf8.startIndex)..<close]
-            guard !literal.isEmpty, literal.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
-            else { return false }
-            utf8 = utf8[utf8.index(after: close)...]
-            if utf8.isEmpty { return true }
-            guard utf8.first == UInt8(ascii: ":") else { return false }
-            return utf8.dropFirst().allSatisfy(isDigit)
+        var host = host
+        return host.withUTF8 { isValidHost(UnsafeRawBufferPointer($0)) }
+    }
+
+    static func isValidHost(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        let count = bytes.count
+        if count > 0, bytes[0] == UInt8(ascii: "[") {
+            index = 1
+            while index < count, bytes[index] != UInt8(ascii: "]") {
+                let byte = bytes[index]
+                guard isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".") else { return false }
+                index += 1
+            }
+            guard index < count, index > 1 else { return false }
+            index += 1
+            if index == count { return true }
+            guard bytes[index] == UInt8(ascii: ":") else { return false }
+        } else {
+            while index < count, bytes[index] != UInt8(ascii: ":") {
+                guard isRegNameChar(bytes[index]) else { return false }
+                index += 1
+            }
+            if index == count { return true }
         }
-        var sawColon = false
-        for byte in utf8 {
-            if byte == UInt8(ascii: ":") {
-                if sawColon { return false }
-                sawColon = true
-                continue
-            }
-            if sawColon {
-                guard isDigit(byte) else { return false }
-                continue
-            }
-            guard isRegNameChar(byte) else { return false }
+        // ":" port, where port is *DIGIT (RFC 3986 §3.2.3).
+        index += 1
+        while index < count {
+            guard isDigit(bytes[index]) else { return false }
+            index += 1
         }
         return true
     }
@@ -353,9 +396,28 @@ public enum RequestParser {
     }
 
     /// RFC 3986 reg-name: unreserved / pct-encoded / sub-delims.
+    @inline(__always)
     private static func isRegNameChar(_ byte: UInt8) -> Bool {
+        regNameTable[Int(byte)]
+    }
+
+    private static let regNameTable: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
         if isDigit(byte) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) { return true }
         return "-._~%!$&'()*+,;=".utf8.contains(byte)
+    }
+
+    /// ASCII case-insensitive comparison; `lowercase` must already be lower case.
+    static func equalsIgnoringCase(_ text: Substring, _ lowercase: StaticString) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in utf8 {
+            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            if lower != lowercase.utf8Start[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     static func trimOWS(_ text: Substring) -> Substring {

@@ -8,8 +8,13 @@ import HTTPTypes
 /// Writes a response head and body as HTTP/1.1 bytes.
 enum ResponseEncoder {
     /// Fields the server owns: a handler's value for them would break framing.
-    private static let ownedFields: Set<String> = ["content-length", "connection", "date", "transfer-encoding",
-                                                   "keep-alive"]
+    @inline(__always)
+    private static func isOwned(_ name: HTTPField.Name) -> Bool {
+        switch name.canonicalName {
+        case "content-length", "connection", "date", "transfer-encoding", "keep-alive": return true
+        default: return false
+        }
+    }
 
     static func encode(_ response: Response, keepAlive: Bool, requestVersion: HTTPVersion, omitBody: Bool,
                        date: [UInt8], serverName: String?, into out: inout [UInt8])
@@ -39,7 +44,7 @@ enum ResponseEncoder {
         } else if requestVersion == .http1_0 {
             append("\r\nConnection: keep-alive", to: &out)
         }
-        for field in response.headerFields where !ownedFields.contains(field.name.canonicalName) {
+        for field in response.headerFields where !isOwned(field.name) {
             append("\r\n", to: &out)
             append(field.name.rawName, to: &out)
             append(": ", to: &out)
@@ -59,17 +64,14 @@ enum ResponseEncoder {
     }
 
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(48 + value))
-            return
-        }
-        var digits: [UInt8] = []
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
         var remaining = value
-        while remaining > 0 {
-            digits.append(UInt8(48 + remaining % 10))
-            remaining /= 10
+        while divisor > 0 {
+            out.append(UInt8(48 + remaining / divisor))
+            remaining %= divisor
+            divisor /= 10
         }
-        out.append(contentsOf: digits.reversed())
     }
 }
 

@@ -72,21 +72,26 @@ public struct Router: Sendable, HTTPResponder {
 
     /// Finds the node for a path, collecting decoded parameter values.
     private func match(_ path: Substring, parameters: inout [String: String]) -> Node? {
-        guard path.first == "/" else { return nil }
+        let utf8 = path.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
         var node = root
-        for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+        var segmentStart = utf8.index(after: utf8.startIndex)
+        while true {
+            let segmentEnd = utf8[segmentStart...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            let segment = path[segmentStart..<segmentEnd]
             if let next = node.literals[segment] {
                 node = next
             } else if let next = node.parameter.first, let name = node.parameterName, !segment.isEmpty,
-                let value = String(segment).removingPercentEncoding
+                let value = segment.removingPercentEncoding
             {
                 parameters[name] = value
                 node = next
             } else {
                 return nil
             }
+            if segmentEnd == utf8.endIndex { return node }
+            segmentStart = utf8.index(after: segmentEnd)
         }
-        return node
     }
 
     public func respond(to request: Request, context: RequestContext) async -> Response {

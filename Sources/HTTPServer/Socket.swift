@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// Thin POSIX socket calls used by the listener.
 enum Socket {

@@ -150,7 +150,7 @@ import Testing
             let started = ContinuousClock.now
             #expect(client.isClosedByPeer())
             #expect(ContinuousClock.now - started < .seconds(3))
-            #expect(server.openConnections == 0)
+            #expect(await eventually { server.openConnections == 0 })
         }
     }
 

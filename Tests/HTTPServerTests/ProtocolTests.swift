@@ -188,7 +188,7 @@ import Testing
             var ok = 0
             for client in clients where client.read()?.status == 200 { ok += 1 }
             #expect(ok == 500)
-            #expect(server.openConnections == 500)
+            #expect(await eventually { server.openConnections == 500 })
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import HTTPServer
 
@@ -7,7 +8,14 @@ import Testing
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.eventLoopThreads = 2
-        let server = HTTPServer(configuration: configuration, responder: testRouter())
+        // The handler holds until the test has seen the drain start, whatever the machine's load.
+        let gate = Gate()
+        var router = testRouter()
+        router.get("/gated") { _, _ in
+            await gate.wait()
+            return .json(Array("{}".utf8))
+        }
+        let server = HTTPServer(configuration: configuration, responder: router)
         try server.start()
         let port = server.port
         let idle = try RawClient(port: port)
@@ -15,14 +23,15 @@ import Testing
         #expect(idle.read()?.status == 200)
 
         let busy = try RawClient(port: port)
-        busy.send("GET /slow?ms=400 HTTP/1.1\r\nHost: a\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        busy.send("GET /gated HTTP/1.1\r\nHost: a\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(50))
 
         let started = ContinuousClock.now
         async let stopped: Void = server.shutdown()
         try await Task.sleep(for: .milliseconds(50))
         #expect(server.isDraining)
         #expect(idle.isClosedByPeer())
+        gate.open()
         let reply = try #require(busy.read())
         #expect(reply.status == 200)
         #expect(reply.header("Connection") == "close")
@@ -44,5 +53,13 @@ import Testing
         await server.shutdown()
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(busy.read() == nil)
+    }
+}
+
+final class Gate: Sendable {
+    private let isOpen = Mutex(false)
+    func open() { isOpen.withLock { $0 = true } }
+    func wait() async {
+        while !isOpen.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
     }
 }

@@ -178,3 +178,13 @@ func stillServes(_ server: HTTPServer) throws -> Bool {
     client.send(healthz)
     return client.read()?.status == 200
 }
+
+/// Polls a condition that another thread makes true shortly (a counter updated just after a
+/// socket closes, say), for up to two seconds.
+func eventually(_ condition: () -> Bool) async -> Bool {
+    for _ in 0..<200 {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}

@@ -40,6 +40,6 @@ let package = Package(
             name: "HTTPFuzz",
             dependencies: ["HTTPServer"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], exclude: ["Fuzz"]),
     ]
 )

@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // zlib's deflateInit2 is a macro; the shim makes it callable (STYLE.md, CZlib).
@@ -27,10 +31,28 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The domain: pure rules, no I/O.
+        .target(name: "CreditLine"),
+        .target(
+            name: "CreditStore",
+            dependencies: [
+                "CreditLine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "CreditAPI",
+            dependencies: [
+                "HTTPServer", "CreditLine", "CreditStore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         .executableTarget(
             name: "creditline",
             dependencies: [
-                "HTTPServer",
+                "CreditAPI", "CreditStore", "CreditLine", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -40,6 +62,13 @@ let package = Package(
             name: "HTTPFuzz",
             dependencies: ["HTTPServer"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], exclude: ["Fuzz"]),
+        // Raw-socket HTTP client and polling helpers shared by the socket tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Fuzz"]),
+        .testTarget(name: "CreditLineTests", dependencies: ["CreditLine"]),
+        .testTarget(name: "CreditStoreTests", dependencies: ["CreditStore", "CreditLine"]),
+        .testTarget(
+            name: "CreditAPITests",
+            dependencies: ["CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport"]),
     ]
 )

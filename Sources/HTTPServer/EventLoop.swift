@@ -90,7 +90,6 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             run()
         }
         thread.name = name
-        thread.stackSize = 1 << 20
         thread.start()
     }
 

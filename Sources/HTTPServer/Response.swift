@@ -19,11 +19,13 @@ public struct Response: Sendable {
         Response(status: status, headerFields: [.contentType: "application/json"], body: body)
     }
 
-    /// Encodes a value as JSON.
-    public static func json<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok,
+    /// Encodes a value as JSON. (A distinct label: `[UInt8]` is itself Encodable, and one
+    /// overload silently calling the other would encode the bytes as an array of numbers.)
+    public static func json<Value: Encodable>(encoding value: Value, status: HTTPResponse.Status = .ok,
                                              encoder: JSONEncoder = JSONEncoder()) throws -> Response
     {
-        try .json(Array(encoder.encode(value)), status: status)
+        let bytes: [UInt8] = Array(try encoder.encode(value))
+        return Response(status: status, headerFields: [.contentType: "application/json"], body: bytes)
     }
 
     public static func text(_ text: String, status: HTTPResponse.Status = .ok,

@@ -1,0 +1,74 @@
+import CreditLine
+import CreditStore
+import HTTPServer
+import HTTPTypes
+
+/// The JSON shape of an account (SPEC "Domain: Account").
+struct AccountBody: Encodable {
+    var id: String
+    var customerRef: String
+    var status: String
+    var creditLimit: Int
+    var currency: String
+    var limitIncreaseOptOut: Bool
+    var version: Int
+    var createdAt: String
+    var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, currency, version
+        case customerRef = "customer_ref"
+        case creditLimit = "credit_limit"
+        case limitIncreaseOptOut = "limit_increase_opt_out"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ account: Account) {
+        id = account.id
+        customerRef = account.customerRef
+        status = account.status.rawValue
+        creditLimit = account.creditLimit
+        currency = account.currency
+        limitIncreaseOptOut = account.limitIncreaseOptOut
+        version = account.version
+        createdAt = account.createdAt.rfc3339
+        updatedAt = account.updatedAt.rfc3339
+    }
+
+    /// The account with its version as a strong ETag (RFC 9110 §8.8.3).
+    static func response(_ account: Account, status: HTTPResponse.Status = .ok) throws -> Response {
+        var response = try ResponseBody.json(AccountBody(account), status: status)
+        response.headerFields[.eTag] = "\"\(account.version)\""
+        return response
+    }
+}
+
+struct AccountRoutes {
+    let application: Application
+
+    struct CreateRequest: Decodable {
+        var customerRef: String
+        enum CodingKeys: String, CodingKey { case customerRef = "customer_ref" }
+    }
+
+    func register(on router: inout Router) {
+        let application = self.application
+        let store = application.store
+        router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, key in
+            let body = try RequestBody.decode(CreateRequest.self, from: request, allowedFields: ["customer_ref"])
+            let customerRef = try CustomerRef.validate(body.customerRef)
+            let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef),
+                                                             by: Actor(key, context))
+            var response = try AccountBody.response(account, status: created ? .created : .ok)
+            response.headerFields[.location] = "/v1/accounts/\(account.id)"
+            return response
+        })
+        router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
+            guard let account = try await store.account(id: try context.parameter("id")) else {
+                throw DomainError.notFound("account")
+            }
+            return try AccountBody.response(account)
+        })
+    }
+}

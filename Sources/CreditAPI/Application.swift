@@ -1,0 +1,97 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Logging
+import Synchronization
+
+/// The service: configuration, store, router and server, built the same way by `serve` and by
+/// the tests (which run it on port 0 and talk to it over real sockets).
+public final class Application: Sendable {
+    public let configuration: ServiceConfiguration
+    public let store: Store
+    public let logger: Logger
+    let metrics = ServiceMetrics()
+    private let serverBox = Mutex<HTTPServer?>(nil)
+
+    public init(configuration: ServiceConfiguration, store: Store, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    var server: HTTPServer? { serverBox.withLock { $0 } }
+
+    /// Binds and starts serving; returns when the port accepts connections.
+    public func start() throws {
+        let server = HTTPServer(configuration: configuration.serverConfiguration, responder: makeRouter(),
+                                logger: logger)
+        try server.start()
+        serverBox.withLock { $0 = server }
+    }
+
+    public var port: Int { server?.port ?? 0 }
+    public var isDraining: Bool { server?.isDraining ?? false }
+
+    /// SIGTERM's path: stop accepting, drain (readiness is 503 from the first moment), then
+    /// checkpoint the WAL so the database file alone is complete.
+    public func shutdown() async {
+        await server?.shutdown()
+        do {
+            try store.checkpoint()
+        } catch {
+            logger.error("WAL checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func waitUntilStopped() async {
+        await server?.waitUntilStopped()
+    }
+
+    func makeRouter() -> Router {
+        var router = Router()
+        router.add(middleware: RequestObserver(metrics: metrics))
+        OperationsRoutes(application: self).register(on: &router)
+        AccountRoutes(application: self).register(on: &router)
+        return router
+    }
+
+    /// Wraps a handler with authentication and the role check (SPEC: 401 without a valid key,
+    /// 403 for the wrong role).
+    func authorized(_ roles: [Role],
+                    _ handler: @escaping @Sendable (Request, RequestContext, APIKey) async throws -> Response)
+        -> Handler
+    {
+        let store = self.store
+        return { request, context in
+            guard let header = request.headerFields[.authorization],
+                let token = Self.bearerToken(header),
+                let key = try await store.authenticate(token: token)
+            else { throw Problems.unauthorized }
+            guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
+            var context = context
+            context.logger[metadataKey: "key_id"] = .string(key.id)
+            do {
+                return try await handler(request, context, key)
+            } catch let error as DomainError {
+                throw Problems.from(error)
+            }
+        }
+    }
+
+    /// RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space, the token.
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+/// The acting key, plus the request id, as the store's `Actor`.
+extension Actor {
+    init(_ key: APIKey, _ context: RequestContext) {
+        self.init(keyID: key.id, role: key.role.rawValue, requestID: context[RequestIDKey.self] ?? "unknown")
+    }
+}

@@ -1,0 +1,106 @@
+import CreditLine
+import Foundation
+import HTTPServer
+import HTTPTypes
+
+/// The one place where errors of the layers below become RFC 9457 problems.
+enum Problems {
+    static func from(_ error: DomainError) -> Problem {
+        let status: HTTPResponse.Status
+        switch error.kind {
+        case .invalid: status = .unprocessableContent
+        case .conflict: status = .conflict
+        case .notFound: status = .notFound
+        }
+        return Problem(status: status, code: error.code, detail: error.message, field: error.field)
+    }
+
+    static let unauthorized = Problem(
+        status: .unauthorized, code: "unauthorized",
+        detail: "Send a valid API key as 'Authorization: Bearer <key>'.",
+        headerFields: [.wwwAuthenticate: "Bearer realm=\"creditline\""])
+
+    static func forbidden(_ role: Role, allowed: [Role]) -> Problem {
+        Problem(status: .forbidden, code: "forbidden",
+                detail: "A \(role.rawValue) key may not do this; it needs \(allowed.map(\.rawValue).joined(separator: " or ")).")
+    }
+
+    static func invalidJSON(_ detail: String) -> Problem {
+        Problem(status: .unprocessableContent, code: "invalid-json", detail: detail)
+    }
+
+    static func invalidField(_ field: String, _ detail: String) -> Problem {
+        Problem(status: .unprocessableContent, code: "invalid-field", detail: detail, field: field)
+    }
+}
+
+/// Decoding request bodies with answers that name the field at fault.
+enum RequestBody {
+    /// Decodes `T`, refusing fields it does not know: a stray `status` or `credit_limit` must not
+    /// be silently ignored by one version and honoured by the next (OWASP API3, mass assignment).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
+        guard !request.body.isEmpty else { throw Problems.invalidJSON("The request needs a JSON object body.") }
+        let data = request.bodyData
+        let object: [String: JSONValue]
+        do {
+            object = try JSONDecoder().decode([String: JSONValue].self, from: data)
+        } catch {
+            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) is [String: Any] {
+                // Valid JSON, but with a value our JSONValue cannot hold (a fraction): let the
+                // typed decode below name the field.
+                object = [:]
+            } else {
+                throw Problems.invalidJSON("The body is not a JSON object.")
+            }
+        }
+        if let unknown = object.keys.sorted().first(where: { !allowedFields.contains($0) }) {
+            throw Problems.invalidField(unknown, "'\(unknown)' is not a field of this request.")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw problem(for: error)
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func problem(for error: DecodingError) -> Problem {
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return Problems.invalidField(field, "'\(field)' is required.")
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            return Problems.invalidField(field, "'\(field)' must be \(describe(type)).")
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if field.isEmpty { return Problems.invalidJSON("The body is not valid JSON.") }
+            return Problems.invalidField(field, "'\(field)' is not valid: \(context.debugDescription)")
+        @unknown default:
+            return Problems.invalidJSON("The body could not be read.")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is Double.Type: return "a number"
+        default: return "of another type"
+        }
+    }
+}
+
+/// Encoding responses: snake_case keys come from each type's CodingKeys; sorted keys make the
+/// same value the same bytes (idempotent replays are compared byte for byte).
+enum ResponseBody {
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try Response.json(encoding: value, status: status, encoder: encoder)
+    }
+}

@@ -1,0 +1,56 @@
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Logging
+
+enum RequestIDKey: RequestContextKey {
+    typealias Value = String
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}
+
+/// Gives every request an id (echoed from `X-Request-Id` when it is sane, else made), puts it in
+/// the response and the logger, and records one JSON log line and the metrics. The path is
+/// logged as its route pattern, so ids in URLs never reach the logs.
+struct RequestObserver: Middleware {
+    let metrics: ServiceMetrics
+
+    func handle(_ request: Request, context: RequestContext,
+                next: @Sendable (Request, RequestContext) async -> Response) async -> Response
+    {
+        let started = ContinuousClock.now
+        let requestID = Self.acceptable(request.headerFields[.requestID]) ?? Identifier.make("req")
+        var context = context
+        context[RequestIDKey.self] = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        var response = await next(request, context)
+        response.headerFields[.requestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        let route = context.routePattern ?? "unmatched"
+        metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code,
+                              duration: elapsed)
+        let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue),
+            "route": .string(route),
+            "status": .stringConvertible(response.status.code),
+            "ms": .string(String(format: "%.3f", millis)),
+        ])
+        return response
+    }
+
+    /// A client's id is echoed only if it is short and plain, so it cannot forge log lines.
+    static func acceptable(_ value: String?) -> String? {
+        guard let value, (1...128).contains(value.utf8.count),
+            value.utf8.allSatisfy({ byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: ":")
+            })
+        else { return nil }
+        return value
+    }
+}

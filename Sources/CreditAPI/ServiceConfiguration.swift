@@ -1,0 +1,212 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import Logging
+
+/// Every setting of the service, with its default and the reason for it. Loaded from
+/// `config/creditline.json`, then `CREDITLINE_<FIELD>` environment variables, then flags; each
+/// later source wins.
+public struct ServiceConfiguration: Sendable, Equatable {
+    /// Loopback unless told otherwise: exposing the service is a deliberate act (the container
+    /// image sets 0.0.0.0).
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Created with its folder on first start.
+    public var db = "data/creditline.sqlite"
+    public var migrationsDir = "migrations"
+    public var seedsDir = "seeds"
+    /// `full` syncs the WAL at every commit, so an acknowledged decision survives power loss.
+    public var synchronous = StoreOptions.Synchronous.full
+    /// How long a write waits for SQLite's lock before failing.
+    public var busyTimeoutMs = 5_000
+    public var logLevel = Logger.Level.info
+    /// 0 = one per core but one (see `ServerConfiguration.eventLoopThreads`).
+    public var eventLoopThreads = 0
+    public var maxConnections = 10_000
+    /// SPEC "Hostile input": bodies over 1 MiB → 413.
+    public var maxBodyBytes = 1_048_576
+    /// Slowloris defence: the whole header section must arrive within this.
+    public var headerReadTimeoutMs = 10_000
+    /// Idle keep-alive connections are closed after this.
+    public var idleTimeoutMs = 60_000
+    /// SPEC "Operations": in-flight requests get at most 10 s after SIGTERM.
+    public var shutdownGraceMs = 10_000
+
+    public init() {}
+
+    public var serverConfiguration: ServerConfiguration {
+        var server = ServerConfiguration()
+        server.host = host
+        server.port = port
+        if eventLoopThreads > 0 { server.eventLoopThreads = eventLoopThreads }
+        server.maxConnections = maxConnections
+        server.maxBodyBytes = maxBodyBytes
+        server.headerReadTimeout = .milliseconds(headerReadTimeoutMs)
+        server.idleTimeout = .milliseconds(idleTimeoutMs)
+        server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
+        return server
+    }
+
+    public var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        options.synchronous = synchronous
+        options.busyTimeout = .milliseconds(busyTimeoutMs)
+        options.migrationsDirectory = migrationsDir
+        return options
+    }
+}
+
+/// A setting that could not be used, naming the field, where its value came from, and why.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var field: String
+    public var source: String
+    public var reason: String
+    public var description: String { "configuration field '\(field)' (\(source)): \(reason)" }
+}
+
+extension ServiceConfiguration {
+    public static let defaultFile = "config/creditline.json"
+    public static let environmentPrefix = "CREDITLINE_"
+
+    /// One entry per field: its JSON name and how to read it from JSON or text.
+    struct Field: Sendable {
+        let name: String
+        let apply: @Sendable (inout ServiceConfiguration, Raw) throws(Problem) -> Void
+        struct Problem: Error { let reason: String }
+    }
+
+    enum Raw {
+        case json(JSONValue)
+        case text(String)
+    }
+
+    public static var fieldNames: [String] { fields.map(\.name) }
+
+    static let fields: [Field] = [
+        string("host") { $0.host = $1 },
+        integer("port", 0...65_535) { $0.port = $1 },
+        string("db") { $0.db = $1 },
+        string("migrations_dir") { $0.migrationsDir = $1 },
+        string("seeds_dir") { $0.seedsDir = $1 },
+        choice("synchronous", StoreOptions.Synchronous.allCases.map(\.rawValue)) {
+            $0.synchronous = StoreOptions.Synchronous(rawValue: $1)!
+        },
+        integer("busy_timeout_ms", 0...600_000) { $0.busyTimeoutMs = $1 },
+        choice("log_level", Logger.Level.allCases.map(\.rawValue)) { $0.logLevel = Logger.Level(rawValue: $1)! },
+        integer("event_loop_threads", 0...256) { $0.eventLoopThreads = $1 },
+        integer("max_connections", 1...1_000_000) { $0.maxConnections = $1 },
+        integer("max_body_bytes", 1...(64 << 20)) { $0.maxBodyBytes = $1 },
+        integer("header_read_timeout_ms", 1...600_000) { $0.headerReadTimeoutMs = $1 },
+        integer("idle_timeout_ms", 1...3_600_000) { $0.idleTimeoutMs = $1 },
+        integer("shutdown_grace_ms", 0...600_000) { $0.shutdownGraceMs = $1 },
+    ]
+
+    private static func string(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, String) -> Void)
+        -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            let value: String
+            switch raw {
+            case .text(let text): value = text
+            case .json(let json):
+                guard case .string(let text) = json else { throw Field.Problem(reason: "must be a string") }
+                value = text
+            }
+            guard !value.isEmpty else { throw Field.Problem(reason: "must not be empty") }
+            set(&config, value)
+        }
+    }
+
+    private static func integer(_ name: String, _ range: ClosedRange<Int>,
+                                _ set: @escaping @Sendable (inout ServiceConfiguration, Int) -> Void) -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            let value: Int?
+            switch raw {
+            case .text(let text): value = Int(text.trimmingCharacters(in: .whitespaces))
+            case .json(let json):
+                if case .int(let number) = json { value = number } else { value = nil }
+            }
+            guard let value else { throw Field.Problem(reason: "\(Self.show(raw)) is not an integer") }
+            guard range.contains(value) else {
+                throw Field.Problem(reason: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+            }
+            set(&config, value)
+        }
+    }
+
+    private static func choice(_ name: String, _ choices: [String],
+                               _ set: @escaping @Sendable (inout ServiceConfiguration, String) -> Void) -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            var text: String? = nil
+            switch raw {
+            case .text(let value): text = value.lowercased()
+            case .json(let json): if case .string(let value) = json { text = value.lowercased() }
+            }
+            guard let text, choices.contains(text) else {
+                throw Field.Problem(reason: "\(Self.show(raw)) is not one of \(choices.joined(separator: ", "))")
+            }
+            set(&config, text)
+        }
+    }
+
+    private static func show(_ raw: Raw) -> String {
+        switch raw {
+        case .text(let text): return "'\(text)'"
+        case .json(let json): return json.canonicalJSON
+        }
+    }
+
+    /// Loads the layers. `file` nil means the default file, which may be absent; a file named
+    /// explicitly (flag or CREDITLINE_CONFIG) must exist.
+    public static func load(file explicitFile: String?, environment: [String: String],
+                            flags: [String: String]) throws -> ServiceConfiguration
+    {
+        var configuration = ServiceConfiguration()
+        let fileFromEnvironment = environment[environmentPrefix + "CONFIG"]
+        let file = explicitFile ?? fileFromEnvironment ?? defaultFile
+        let mustExist = explicitFile != nil || fileFromEnvironment != nil
+        if FileManager.default.fileExists(atPath: file) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+                throw ConfigurationError(field: "*", source: file,
+                                         reason: "not a JSON object of strings, integers and booleans")
+            }
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                if key.hasPrefix("_") { continue }  // "_comment" and the like
+                guard let field = fields.first(where: { $0.name == key }) else {
+                    throw ConfigurationError(field: key, source: file, reason: "unknown field")
+                }
+                try apply(field, .json(value), source: file, to: &configuration)
+            }
+        } else if mustExist {
+            throw ConfigurationError(field: "config", source: "file \(file)", reason: "file not found")
+        }
+        for field in fields {
+            let variable = environmentPrefix + field.name.uppercased()
+            if let value = environment[variable] {
+                try apply(field, .text(value), source: "environment variable \(variable)", to: &configuration)
+            }
+        }
+        for (name, value) in flags.sorted(by: { $0.key < $1.key }) {
+            guard let field = fields.first(where: { $0.name == name }) else {
+                throw ConfigurationError(field: name, source: "flag", reason: "unknown field")
+            }
+            try apply(field, .text(value), source: "flag --\(name.replacingOccurrences(of: "_", with: "-"))",
+                      to: &configuration)
+        }
+        return configuration
+    }
+
+    private static func apply(_ field: Field, _ raw: Raw, source: String, to configuration: inout ServiceConfiguration)
+        throws
+    {
+        do {
+            try field.apply(&configuration, raw)
+        } catch {
+            throw ConfigurationError(field: field.name, source: source, reason: error.reason)
+        }
+    }
+}

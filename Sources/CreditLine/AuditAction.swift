@@ -1,0 +1,23 @@
+/// Every kind of entry the audit log holds (SPEC "Audit actions").
+public enum AuditAction: String, Sendable, Codable, CaseIterable {
+    case accountCreated = "account.created"
+    case consentGranted = "consent.granted"
+    case consentWithdrawn = "consent.withdrawn"
+    case consentExpired = "consent.expired"
+    case decisionScored = "decision.scored"
+    case reviewRequested = "review.requested"
+    case reviewResolved = "review.resolved"
+    case accountActivated = "account.activated"
+    case accountPendingReview = "account.pending_review"
+    case accountDeclined = "account.declined"
+    case limitAdjusted = "limit.adjusted"
+    case accountFrozen = "account.frozen"
+    case accountUnfrozen = "account.unfrozen"
+    case accountClosed = "account.closed"
+    case preferencesUpdated = "preferences.updated"
+    case keyCreated = "key.created"
+    case keyRevoked = "key.revoked"
+    case portfolioReviewCompleted = "portfolio_review.completed"
+    case limitOfferCreated = "limit_offer.created"
+    case limitOfferAccepted = "limit_offer.accepted"
+}

@@ -1,0 +1,35 @@
+/// A broken business rule, with the short code the API shows (SPEC "API contract"). The API maps
+/// `kind` to an HTTP status in one place; the domain knows nothing of HTTP.
+public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The request itself is wrong (422).
+        case invalid
+        /// The request is fine but the current state refuses it (409).
+        case conflict
+        /// The thing named does not exist (404).
+        case notFound
+    }
+
+    public var kind: Kind
+    public var code: String
+    public var message: String
+    /// The request field at fault, if any.
+    public var field: String?
+
+    public init(_ kind: Kind, code: String, _ message: String, field: String? = nil) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func invalidField(_ field: String, _ message: String) -> DomainError {
+        DomainError(.invalid, code: "invalid-field", message, field: field)
+    }
+
+    public static func notFound(_ what: String) -> DomainError {
+        DomainError(.notFound, code: "not-found", "No \(what) with that id.")
+    }
+}

@@ -1,0 +1,201 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// What a business write asks to have recorded; the store adds sequence, time, actor and hashes.
+public struct AuditRecord: Sendable, Equatable {
+    public var action: AuditAction
+    public var accountID: String?
+    public var subjectID: String?
+    /// Ids, codes, amounts, versions: never personal data or scoring inputs.
+    public var detail: [String: JSONValue]
+
+    public init(_ action: AuditAction, accountID: String? = nil, subjectID: String? = nil,
+                detail: [String: JSONValue] = [:])
+    {
+        self.action = action
+        self.accountID = accountID
+        self.subjectID = subjectID
+        self.detail = detail
+    }
+}
+
+/// Who is acting: the API key (never the key itself), its role, and the request.
+public struct Actor: Sendable, Equatable {
+    public var keyID: String
+    public var role: String
+    public var requestID: String
+
+    public init(keyID: String, role: String, requestID: String) {
+        self.keyID = keyID
+        self.role = role
+        self.requestID = requestID
+    }
+
+    /// The command-line tools act as themselves.
+    public static func cli(_ command: String) -> Actor {
+        Actor(keyID: "cli", role: "system", requestID: command)
+    }
+}
+
+/// A stored audit entry.
+public struct AuditEntry: Sendable, Equatable, Codable {
+    public var seq: Int
+    public var at: String
+    public var actor: String
+    public var role: String
+    public var action: String
+    public var accountID: String?
+    public var subjectID: String?
+    /// Canonical JSON text.
+    public var detail: String
+    public var requestID: String
+    public var prevHash: String
+    public var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case seq, at, actor, role, action
+        case accountID = "account_id"
+        case subjectID = "subject_id"
+        case detail
+        case requestID = "request_id"
+        case prevHash = "prev_hash"
+        case hash
+    }
+
+    /// The bytes that are hashed: every field but the two hashes, as canonical JSON (keys in
+    /// sorted order, no whitespace), with `detail` embedded as the JSON text it is stored as.
+    public var canonicalJSON: String {
+        func text(_ value: String?) -> String { value.map { JSONValue.string($0).canonicalJSON } ?? "null" }
+        return "{\"account_id\":\(text(accountID)),\"action\":\(text(action)),\"actor\":\(text(actor)),"
+            + "\"at\":\(text(at)),\"detail\":\(detail),\"request_id\":\(text(requestID)),\"role\":\(text(role)),"
+            + "\"seq\":\(seq),\"subject_id\":\(text(subjectID))}"
+    }
+
+    /// hash = SHA-256(prev_hash ‖ canonical JSON), both as UTF-8, in lower-case hex.
+    public static func chainHash(prevHash: String, canonicalJSON: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(prevHash.utf8))
+        hasher.update(data: Data(canonicalJSON.utf8))
+        return hasher.finalize().hex
+    }
+
+    public var expectedHash: String { Self.chainHash(prevHash: prevHash, canonicalJSON: canonicalJSON) }
+
+    init(row: Row) {
+        seq = row["seq"]
+        at = row["at"]
+        actor = row["actor"]
+        role = row["role"]
+        action = row["action"]
+        accountID = row["account_id"]
+        subjectID = row["subject_id"]
+        detail = row["detail"]
+        requestID = row["request_id"]
+        prevHash = row["prev_hash"]
+        hash = row["hash"]
+    }
+
+    init(seq: Int, at: String, actor: String, role: String, action: String, accountID: String?, subjectID: String?,
+         detail: String, requestID: String, prevHash: String)
+    {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.role = role
+        self.action = action
+        self.accountID = accountID
+        self.subjectID = subjectID
+        self.detail = detail
+        self.requestID = requestID
+        self.prevHash = prevHash
+        self.hash = ""
+        self.hash = expectedHash
+    }
+}
+
+/// The chain's head: a checkpoint an auditor can keep elsewhere.
+public struct AuditHead: Sendable, Equatable, Codable {
+    public var seq: Int
+    public var hash: String
+}
+
+/// Appending to and checking the hash chain.
+public enum AuditChain {
+    /// The `prev_hash` of the first entry.
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    static func head(_ db: Database) throws -> AuditHead {
+        if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
+            return AuditHead(seq: row["seq"], hash: row["hash"])
+        }
+        return AuditHead(seq: 0, hash: genesisHash)
+    }
+
+    /// Appends inside the caller's transaction, so entries commit with the change they record.
+    static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: Database) throws {
+        guard !records.isEmpty else { return }
+        var head = try head(db)
+        for record in records {
+            let entry = AuditEntry(
+                seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role, action: record.action.rawValue,
+                accountID: record.accountID, subjectID: record.subjectID,
+                detail: JSONValue.object(record.detail).canonicalJSON, requestID: actor.requestID, prevHash: head.hash)
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id,
+                                           prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [entry.seq, entry.at, entry.actor, entry.role, entry.action, entry.accountID, entry.subjectID,
+                            entry.detail, entry.requestID, entry.prevHash, entry.hash])
+            head = AuditHead(seq: entry.seq, hash: entry.hash)
+        }
+    }
+
+    /// The outcome of checking the chain.
+    public enum Verification: Sendable, Equatable {
+        case intact(checked: Int, head: AuditHead)
+        case broken(firstBrokenSeq: Int, reason: String)
+    }
+
+    /// Walks the chain from a checkpoint (or from the start), recomputing every hash. Needs
+    /// nothing but the rows: this is what an auditor runs against a copy of the file.
+    public static func verify(_ db: Database, from checkpoint: AuditHead? = nil) throws -> Verification {
+        var expectedPrev = genesisHash
+        var expectedSeq = 1
+        if let checkpoint, checkpoint.seq > 0 {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [checkpoint.seq])
+            else {
+                return .broken(firstBrokenSeq: checkpoint.seq, reason: "the checkpoint's entry is missing (truncated log)")
+            }
+            let entry = AuditEntry(row: row)
+            guard entry.hash == checkpoint.hash, entry.expectedHash == entry.hash else {
+                return .broken(firstBrokenSeq: checkpoint.seq, reason: "the entry no longer matches the checkpoint")
+            }
+            expectedPrev = entry.hash
+            expectedSeq = checkpoint.seq + 1
+        }
+        var checked = 0
+        var head = AuditHead(seq: expectedSeq - 1, hash: expectedPrev)
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq", arguments: [expectedSeq])
+        while let row = try cursor.next() {
+            let entry = AuditEntry(row: row)
+            if entry.seq != expectedSeq {
+                return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
+            }
+            if entry.prevHash != expectedPrev {
+                return .broken(firstBrokenSeq: entry.seq, reason: "prev_hash does not match the previous entry")
+            }
+            if entry.expectedHash != entry.hash {
+                return .broken(firstBrokenSeq: entry.seq, reason: "hash does not match the entry's content")
+            }
+            expectedPrev = entry.hash
+            expectedSeq += 1
+            checked += 1
+            head = AuditHead(seq: entry.seq, hash: entry.hash)
+        }
+        return .intact(checked: checked, head: head)
+    }
+}

@@ -1,0 +1,163 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// An API key as stored: never the secret, only its hash.
+public struct APIKey: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var createdAt: String
+    public var revokedAt: String?
+}
+
+/// A freshly created key with its secret token, shown once.
+public struct IssuedKey: Sendable {
+    public var key: APIKey
+    /// `clk_<id>_<secret>`: the id finds the row, the secret is checked against its hash.
+    public var token: String
+}
+
+/// Well-known keys for `serve --demo`, so the README's curl lines work as printed. They are
+/// public: a database that holds them must never serve real customers.
+public enum DemoKeys {
+    public static let tokens: [(role: Role, token: String)] = [
+        (.service, "clk_demo-service_not-a-secret"),
+        (.operator, "clk_demo-operator_not-a-secret"),
+        (.auditor, "clk_demo-auditor_not-a-secret"),
+    ]
+}
+
+enum KeyToken {
+    static let prefix = "clk_"
+
+    /// Splits `clk_<id>_<secret>`; nil for anything else.
+    static func parse(_ token: String) -> (id: String, secret: String)? {
+        guard token.hasPrefix(prefix), token.utf8.count <= 200 else { return nil }
+        let rest = token.dropFirst(prefix.count)
+        guard let separator = rest.firstIndex(of: "_") else { return nil }
+        let id = rest[..<separator]
+        let secret = rest[rest.index(after: separator)...]
+        guard !id.isEmpty, !secret.isEmpty else { return nil }
+        return (String(id), String(secret))
+    }
+
+    static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+
+    /// Compares two digests in time independent of where they differ.
+    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    /// 256 random bits, base64url without padding.
+    static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+struct CreateKey: BusinessWrite {
+    var id: String
+    var name: String
+    var role: Role
+    var secret: String
+
+    func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
+        try db.execute(
+            sql: "INSERT INTO api_keys (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [id, name, role.rawValue, KeyToken.hash(secret), now.rfc3339])
+        let key = APIKey(id: id, name: name, role: role, createdAt: now.rfc3339, revokedAt: nil)
+        return (key, [AuditRecord(.keyCreated, subjectID: id, detail: ["role": .string(role.rawValue)])])
+    }
+}
+
+struct RevokeKey: BusinessWrite {
+    var id: String
+
+    func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
+        guard var key = try Store.fetchKey(db, id: id) else { throw DomainError.notFound("key") }
+        if key.revokedAt != nil { return (key, []) }
+        try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
+        key.revokedAt = now.rfc3339
+        return (key, [AuditRecord(.keyRevoked, subjectID: id, detail: ["role": .string(key.role.rawValue)])])
+    }
+}
+
+extension Store {
+    /// Creates a key; the token is returned once and only its hash is kept.
+    public func createKey(role: Role, name: String, by actor: Actor = .cli("keys create")) throws -> IssuedKey {
+        let secret = KeyToken.newSecret()
+        let id = Identifier.randomToken(characters: 12)
+        let key = try performNow(CreateKey(id: id, name: name, role: role, secret: secret), by: actor)
+        return IssuedKey(key: key, token: KeyToken.prefix + id + "_" + secret)
+    }
+
+    public func revokeKey(id: String, by actor: Actor = .cli("keys revoke")) throws -> APIKey {
+        try performNow(RevokeKey(id: id), by: actor)
+    }
+
+    public func listKeys() throws -> [APIKey] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
+                .compactMap(Self.key(from:))
+        }
+    }
+
+    public func activeKeyCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL") ?? 0 }
+    }
+
+    /// Installs the public demo keys (once); returns them for printing.
+    public func ensureDemoKeys() throws -> [IssuedKey] {
+        var issued: [IssuedKey] = []
+        for (role, token) in DemoKeys.tokens {
+            guard let (id, secret) = KeyToken.parse(token) else { continue }
+            let existing = try pool.read { db in try Self.fetchKey(db, id: id) }
+            let key = try existing
+                ?? performNow(CreateKey(id: id, name: "demo \(role.rawValue)", role: role, secret: secret), by: .cli("serve --demo"))
+            issued.append(IssuedKey(key: key, token: token))
+        }
+        return issued
+    }
+
+    /// True if any demo key is active in this database (a production database must have none).
+    public func hasActiveDemoKeys() throws -> Bool {
+        let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }
+        return try pool.read { db in
+            try ids.contains { id in try Self.fetchKey(db, id: id).map { $0.revokedAt == nil } ?? false }
+        }
+    }
+
+    /// The key a bearer token belongs to, if it is valid and not revoked.
+    public func authenticate(token: String) async throws -> APIKey? {
+        guard let (id, secret) = KeyToken.parse(token) else { return nil }
+        let presented = KeyToken.hash(secret)
+        return try await pool.read { db -> APIKey? in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, name, role, created_at, revoked_at, secret_hash FROM api_keys WHERE id = ?",
+                arguments: [id])
+            else { return nil }
+            let stored: Data = row["secret_hash"]
+            guard KeyToken.constantTimeEqual(stored, presented), let key = Self.key(from: row), key.revokedAt == nil
+            else { return nil }
+            return key
+        }
+    }
+
+    static func fetchKey(_ db: Database, id: String) throws -> APIKey? {
+        try Row.fetchOne(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE id = ?",
+                         arguments: [id]).flatMap(key(from:))
+    }
+
+    static func key(from row: Row) -> APIKey? {
+        guard let role = Role(rawValue: row["role"]) else { return nil }
+        return APIKey(id: row["id"], name: row["name"], role: role, createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+}

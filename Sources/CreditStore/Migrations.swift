@@ -1,0 +1,123 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// One `migrations/NNNN_name.sql` file.
+public struct Migration: Sendable, Equatable {
+    public var version: Int
+    public var name: String
+    public var sql: String
+    public var sha256: String
+
+    public var fileName: String { String(format: "%04d_%@.sql", version, name) }
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.sha256 = SHA256.hash(data: Data(sql.utf8)).hex
+    }
+}
+
+/// Plain SQL migrations applied in order, each in its own transaction and recorded with its
+/// SHA-256, so an edited history is caught at start-up instead of silently diverging.
+public struct Migrations: Sendable {
+    public let migrations: [Migration]
+
+    public init(_ migrations: [Migration]) { self.migrations = migrations }
+
+    /// Reads a directory: every `*.sql` must be `NNNN_name.sql`, numbered 0001 upwards without gaps.
+    public static func load(directory: String) throws -> Migrations {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StoreError.migrationsDirectoryMissing(directory)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        var migrations: [Migration] = []
+        for (index, file) in files.enumerated() {
+            guard let (version, name) = parse(file) else { throw StoreError.badMigrationName(file) }
+            guard version == index + 1 else { throw StoreError.migrationGap(expected: index + 1, found: file) }
+            let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
+            migrations.append(Migration(version: version, name: name, sql: sql))
+        }
+        return Migrations(migrations)
+    }
+
+    private static func parse(_ file: String) -> (Int, String)? {
+        let base = file.dropLast(4)
+        let parts = base.split(separator: "_", maxSplits: 1)
+        guard parts.count == 2, parts[0].count == 4, let version = Int(parts[0]), version > 0,
+            !parts[1].isEmpty,
+            parts[1].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+        else { return nil }
+        return (version, String(parts[1]))
+    }
+
+    public var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Applies what is missing. Refuses to start when an applied file changed or vanished.
+    /// - Returns: the migrations applied now.
+    @discardableResult
+    public func apply(to writer: any DatabaseWriter) throws -> [Migration] {
+        try writer.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    sha256     TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                ) STRICT
+                """)
+        }
+        let applied = try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
+        }
+        for row in applied {
+            let version: Int = row["version"]
+            let name: String = row["name"]
+            let recorded: String = row["sha256"]
+            guard let migration = migrations.first(where: { $0.version == version }) else {
+                throw StoreError.migrationFileMissing(version: version, name: name)
+            }
+            guard migration.sha256 == recorded, migration.name == name else {
+                throw StoreError.migrationChanged(file: migration.fileName, recorded: recorded, current: migration.sha256)
+            }
+        }
+        let pending = migrations.filter { $0.version > applied.count }
+        for migration in pending {
+            do {
+                try writer.write { db in
+                    try db.execute(sql: migration.sql)
+                    try db.execute(
+                        sql: "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
+                        arguments: [migration.version, migration.name, migration.sha256,
+                                    SystemTimeSource().now().rfc3339])
+                }
+            } catch let error as DatabaseError {
+                throw StoreError.migrationFailed(file: migration.fileName, message: error.message ?? "\(error)")
+            }
+        }
+        return pending
+    }
+
+    /// The highest version recorded in the database.
+    public static func appliedVersion(_ db: Database) throws -> Int {
+        guard try db.tableExists("schema_migrations") else { return 0 }
+        return try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    var hex: String {
+        var out = ""
+        for byte in self {
+            out += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        }
+        return out
+    }
+}
+
+extension Digest {
+    var hex: String { Array(self).hex }
+}

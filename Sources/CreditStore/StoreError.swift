@@ -1,0 +1,30 @@
+/// Failures of the store itself (not business rules): each names what an operator must fix.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case migrationsDirectoryMissing(String)
+    case badMigrationName(String)
+    case migrationGap(expected: Int, found: String)
+    case migrationChanged(file: String, recorded: String, current: String)
+    case migrationFileMissing(version: Int, name: String)
+    case migrationFailed(file: String, message: String)
+    case durabilityNotApplied(String)
+
+    public var description: String {
+        switch self {
+        case .migrationsDirectoryMissing(let path):
+            return "migrations directory \(path) does not exist"
+        case .badMigrationName(let file):
+            return "migration file \(file) is not named NNNN_name.sql"
+        case .migrationGap(let expected, let found):
+            return "migration numbering has a gap: expected \(String(format: "%04d", expected))_…, found \(found)"
+        case .migrationChanged(let file, let recorded, let current):
+            return "migration \(file) changed after it was applied (recorded sha256 \(recorded), file now \(current)); "
+                + "add a new migration instead of editing an applied one"
+        case .migrationFileMissing(let version, let name):
+            return "migration \(String(format: "%04d", version))_\(name).sql was applied but its file is missing"
+        case .migrationFailed(let file, let message):
+            return "migration \(file) failed: \(message)"
+        case .durabilityNotApplied(let detail):
+            return "SQLite durability settings not applied: \(detail)"
+        }
+    }
+}

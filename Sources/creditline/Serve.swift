@@ -1,0 +1,115 @@
+import ArgumentParser
+import CreditAPI
+import CreditLine
+import CreditStore
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP service.")
+
+    @Option(help: "TCP port (0 picks a free one). Default 8080, or CREDITLINE_PORT.") var port: Int?
+    @Option(help: "Address to bind. Default 127.0.0.1, or CREDITLINE_HOST.") var host: String?
+    @Flag(help: "Load seeds/, install the public demo keys and print them. Uses data/demo.sqlite unless a database is named.")
+    var demo = false
+    @OptionGroup var options: StoreOptionGroup
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        if let port { flags["port"] = String(port) }
+        if let host { flags["host"] = host }
+        let configuration: ServiceConfiguration
+        let store: Store
+        var logger = Logger(label: "creditline")
+        do {
+            var loaded = try options.load(flags: flags)
+            // Demo data and public keys never land in the production database by accident.
+            if demo, loaded.db == ServiceConfiguration().db { loaded.db = "data/demo.sqlite" }
+            configuration = loaded
+            let level = configuration.logLevel
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+            logger = Logger(label: "creditline")
+            store = try options.openStore(configuration)
+            if demo {
+                let created = try Seeds.load(directory: configuration.seedsDir, into: store)
+                let keys = try store.ensureDemoKeys()
+                printDemoBanner(keys, seeded: created)
+            } else {
+                guard try store.activeKeyCount() > 0 else {
+                    throw Failure("""
+                        no API key exists in \(configuration.db), so no request could be authorised. \
+                        Create one with `creditline keys create --role service --db \(configuration.db)`, \
+                        or try the service with `creditline serve --demo`.
+                        """)
+                }
+                if try store.hasActiveDemoKeys() {
+                    logger.warning("this database holds the public demo keys; revoke them before real use",
+                                   metadata: ["db": .string(configuration.db)])
+                }
+            }
+        } catch {
+            throw fail(error)
+        }
+
+        let application = Application(configuration: configuration, store: store, logger: logger)
+        do {
+            try application.start()
+        } catch {
+            throw fail(Failure("cannot listen on \(configuration.host):\(configuration.port): \(error)"))
+        }
+        let durability = (try? store.durabilitySettings()) ?? (journalMode: "?", synchronous: "?")
+        logger.info("serving", metadata: [
+            "host": .string(configuration.host), "port": .stringConvertible(application.port),
+            "db": .string(configuration.db), "journal_mode": .string(durability.journalMode),
+            "synchronous": .string(durability.synchronous),
+        ])
+
+        let signal = await Self.firstTerminationSignal()
+        logger.info("draining", metadata: ["signal": .stringConvertible(signal)])
+        await application.shutdown()
+        logger.info("stopped")
+        LogSink.standardOutput.flush()
+    }
+
+    private func printDemoBanner(_ keys: [IssuedKey], seeded: Int) {
+        var lines = ["", "creditline demo: public keys, for trying the API only (never in production):"]
+        for issued in keys {
+            lines.append("  \(issued.key.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(issued.token)")
+        }
+        lines.append("  seeded \(seeded) new demo account(s); try:")
+        lines.append("  curl -s -H 'Authorization: Bearer \(DemoKeys.tokens[0].token)' -d '{\"customer_ref\":\"shop-42\"}' http://127.0.0.1:\(port ?? 8080)/v1/accounts")
+        lines.append("")
+        FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8))
+    }
+
+    /// Waits for SIGTERM or SIGINT (the default handlers are replaced so we can drain).
+    static func firstTerminationSignal() async -> Int32 {
+        Glibc.signal(SIGTERM, SIG_IGN)
+        Glibc.signal(SIGINT, SIG_IGN)
+        let fired = Mutex(false)
+        return await withCheckedContinuation { continuation in
+            var sources: [any DispatchSourceSignal] = []
+            for number in [SIGTERM, SIGINT] {
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    let first = fired.withLock { done -> Bool in
+                        defer { done = true }
+                        return !done
+                    }
+                    if first { continuation.resume(returning: number) }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Dispatch sources stop when released; these live as long as the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ new: [any DispatchSourceSignal]) { sources.append(contentsOf: new) }
+}

@@ -66,7 +66,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "CreditLineTests", dependencies: ["CreditLine"]),
-        .testTarget(name: "CreditStoreTests", dependencies: ["CreditStore", "CreditLine"]),
+        .testTarget(
+            name: "CreditStoreTests",
+            dependencies: ["CreditStore", "CreditLine", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CreditAPITests",
             dependencies: ["CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport"]),

@@ -12,7 +12,7 @@ let repositoryRoot: String = {
 }()
 
 /// A running service on an ephemeral port with a fresh database and one key per role.
-final class TestService {
+final class TestService: Sendable {
     let application: Application
     let store: Store
     let databasePath: String

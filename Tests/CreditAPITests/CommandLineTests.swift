@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+
+/// The built `creditline` executable, run as an operator would run it.
+struct CommandLine_ {
+    static var executable: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("creditline").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDatabase() throws -> String {
+        let folder = NSTemporaryDirectory() + "creditline-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder + "/cli.sqlite"
+    }
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func executableIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: CommandLine_.executable))
+    }
+
+    @Test func keysCreatePrintsTheKeyAloneOnTheLastLine() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let result = try CommandLine_.run(["keys", "create", "--role", "operator", "--name", "ops", "--db", db])
+        #expect(result.status == 0)
+        let last = try #require(result.stdout.split(separator: "\n").last)
+        #expect(last.hasPrefix("clk_"))
+        #expect(!last.contains(" "))
+        let listed = try CommandLine_.run(["keys", "list", "--db", db])
+        #expect(listed.stdout.contains("operator"))
+        #expect(!listed.stdout.contains(String(last)))
+    }
+
+    @Test func unknownRoleIsRefused() throws {
+        let result = try CommandLine_.run(["keys", "create", "--role", "admin", "--db", try CommandLine_.temporaryDatabase()])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--role"))
+    }
+
+    @Test func serveRefusesToStartWithoutAnyKey() throws {
+        let result = try CommandLine_.run(["serve", "--port", "0", "--db", try CommandLine_.temporaryDatabase()])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("no API key"))
+        #expect(result.stderr.contains("keys create"))
+    }
+
+    @Test func badEnvironmentValueStopsStartUp() throws {
+        let result = try CommandLine_.run(["serve", "--db", try CommandLine_.temporaryDatabase()],
+                                          environment: ["CREDITLINE_PORT": "http"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("'port'"))
+        #expect(result.stderr.contains("CREDITLINE_PORT"))
+    }
+
+    @Test func migrateAppliesWithoutServing() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let result = try CommandLine_.run(["migrate", "--db", db])
+        #expect(result.status == 0)
+        #expect(FileManager.default.fileExists(atPath: db))
+    }
+
+    @Test func sigtermDrainsCheckpointsAndExitsZero() async throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let key = try CommandLine_.run(["keys", "create", "--role", "service", "--db", db]).stdout
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let port = 20_000 + Int.random(in: 0..<10_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine_.executable)
+        process.arguments = ["serve", "--port", String(port), "--db", db]
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        let client = try RawClient(port: port)
+        let body = #"{"customer_ref":"sigterm-1"}"#
+        client.send("POST /v1/accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        #expect(client.read()?.status == 201)
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains(#""message":"draining""#))
+        #expect(log.contains(#""message":"stopped""#))
+        #expect(log.contains(#""message":"request""#))
+        #expect(!log.contains(key))
+        #expect(!log.contains("sigterm-1"))
+        // The WAL was checkpointed into the main file and truncated.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0)
+        #expect(try CommandLine_.run(["healthcheck", "--port", String(port)]).status == 1)
+    }
+}

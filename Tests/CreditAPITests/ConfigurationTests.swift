@@ -1,0 +1,95 @@
+import CreditStore
+import Foundation
+import Logging
+import Testing
+@testable import CreditAPI
+
+@Suite struct ConfigurationTests {
+    func file(_ json: String) throws -> String {
+        let path = NSTemporaryDirectory() + "creditline-config-" + UUID().uuidString + ".json"
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsWithoutAnyFile() throws {
+        let configuration = try ServiceConfiguration.load(file: nil, environment: [:], flags: [:])
+        // The default file is relative to the working directory; tests run from the repository.
+        #expect(configuration.port == 8080)
+        #expect(configuration.synchronous == .full)
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() throws {
+        let path = try file(#"{"port": 9001, "db": "from-file.sqlite", "log_level": "debug", "busy_timeout_ms": 7}"#)
+        let configuration = try ServiceConfiguration.load(
+            file: path,
+            environment: ["CREDITLINE_PORT": "9002", "CREDITLINE_DB": "from-env.sqlite", "CREDITLINE_SYNCHRONOUS": "normal"],
+            flags: ["port": "9003"])
+        #expect(configuration.port == 9003)
+        #expect(configuration.db == "from-env.sqlite")
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.busyTimeoutMs == 7)
+        #expect(configuration.synchronous == .normal)
+    }
+
+    @Test func configFileCanComeFromTheEnvironment() throws {
+        let path = try file(#"{"port": 9100}"#)
+        let configuration = try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_CONFIG": path], flags: [:])
+        #expect(configuration.port == 9100)
+    }
+
+    struct BadValue: Sendable, CustomTestStringConvertible {
+        var file: String?
+        var environment: [String: String]
+        var flags: [String: String]
+        var field: String
+        var source: String
+        var testDescription: String { "\(field) from \(source)" }
+    }
+
+    static let badValues: [BadValue] = [
+        BadValue(file: #"{"port": "eighty"}"#, environment: [:], flags: [:], field: "port", source: ".json"),
+        BadValue(file: #"{"port": 70000}"#, environment: [:], flags: [:], field: "port", source: ".json"),
+        BadValue(file: #"{"prot": 80}"#, environment: [:], flags: [:], field: "prot", source: ".json"),
+        BadValue(file: nil, environment: ["CREDITLINE_PORT": "abc"], flags: [:], field: "port",
+                 source: "environment variable CREDITLINE_PORT"),
+        BadValue(file: nil, environment: ["CREDITLINE_SYNCHRONOUS": "sometimes"], flags: [:], field: "synchronous",
+                 source: "environment variable CREDITLINE_SYNCHRONOUS"),
+        BadValue(file: nil, environment: ["CREDITLINE_LOG_LEVEL": "loud"], flags: [:], field: "log_level",
+                 source: "environment variable CREDITLINE_LOG_LEVEL"),
+        BadValue(file: nil, environment: [:], flags: ["port": "-1"], field: "port", source: "flag --port"),
+        BadValue(file: nil, environment: [:], flags: ["db": ""], field: "db", source: "flag --db"),
+        BadValue(file: "not json", environment: [:], flags: [:], field: "*", source: ".json"),
+    ]
+
+    @Test(arguments: badValues)
+    func badValueStopsStartUpNamingFieldAndSource(_ bad: BadValue) throws {
+        let path = try bad.file.map { try file($0) }
+        #expect {
+            try ServiceConfiguration.load(file: path, environment: bad.environment, flags: bad.flags)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.field == bad.field && error.source.contains(bad.source)
+                && "\(error)".contains("'\(bad.field)'")
+        }
+    }
+
+    @Test func namedConfigFileMustExist() {
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.load(file: "/nonexistent/creditline.json", environment: [:], flags: [:])
+        }
+    }
+
+    @Test func shippedConfigFileLoadsAndMatchesTheDefaults() throws {
+        let configuration = try ServiceConfiguration.load(file: repositoryRoot + "/config/creditline.json",
+                                                          environment: [:], flags: [:])
+        #expect(configuration == ServiceConfiguration())
+    }
+
+    @Test func everyFieldHasAnEnvironmentVariable() throws {
+        for name in ServiceConfiguration.fieldNames {
+            #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
+                try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])
+            }
+        }
+    }
+}

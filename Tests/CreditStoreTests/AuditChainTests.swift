@@ -1,0 +1,126 @@
+import CreditLine
+import Foundation
+import GRDB
+import Testing
+@testable import CreditStore
+
+/// A write that changes a row, asks for an audit entry, then fails: neither may remain.
+struct FailingWrite: BusinessWrite {
+    struct Boom: Error {}
+    func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+        _ = try CreateAccount(customerRef: "half-written").apply(db, now: now)
+        throw Boom()
+    }
+}
+
+@Suite struct AuditChainTests {
+    func storeWithEntries(_ count: Int) async throws -> (Store, String) {
+        let (store, path) = try temporaryStore()
+        for index in 0..<count {
+            _ = try await store.perform(CreateAccount(customerRef: "c-\(index)"), by: testActor)
+        }
+        return (store, path)
+    }
+
+    @Test func entriesLinkEachToThePrevious() async throws {
+        let (store, path) = try await storeWithEntries(3)
+        let entries = try await DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
+        }
+        #expect(entries.map(\.seq) == [1, 2, 3])
+        #expect(entries[0].prevHash == AuditChain.genesisHash)
+        #expect(entries[1].prevHash == entries[0].hash)
+        #expect(entries[2].prevHash == entries[1].hash)
+        for entry in entries { #expect(entry.hash == entry.expectedHash) }
+        #expect(entries[0].action == "account.created")
+        #expect(entries[0].actor == "key-test")
+        #expect(entries[0].requestID == "req-test")
+        #expect(try store.verifyAudit() == .intact(checked: 3, head: AuditHead(seq: 3, hash: entries[2].hash)))
+    }
+
+    @Test func hashIsSHA256OfPreviousHashAndCanonicalJSON() {
+        let entry = AuditEntry(seq: 1, at: "2026-11-25T10:00:00.000Z", actor: "k", role: "service",
+                               action: "account.created", accountID: "acc_1", subjectID: nil,
+                               detail: #"{"status":"prospect"}"#, requestID: "r", prevHash: AuditChain.genesisHash)
+        #expect(entry.canonicalJSON == #"{"account_id":"acc_1","action":"account.created","actor":"k","#
+            + #""at":"2026-11-25T10:00:00.000Z","detail":{"status":"prospect"},"request_id":"r","role":"service","#
+            + #""seq":1,"subject_id":null}"#)
+        // sha256(64 zeros ‖ canonical JSON), computed independently with coreutils.
+        #expect(entry.hash == "ba80f8421c570e3f618bf31418b804ccc53695123b4a9a15a7263634c9f17c03")
+    }
+
+    @Test(arguments: ["UPDATE audit_log SET detail = '{}' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1"])
+    func triggersRefuseRewritingHistory(sql: String) async throws {
+        let (_, path) = try await storeWithEntries(1)
+        let queue = try DatabaseQueue(path: path)
+        #expect {
+            try queue.write { db in try db.execute(sql: sql) }
+        } throws: { error in
+            (error as? DatabaseError)?.message?.contains("append-only") == true
+        }
+    }
+
+    @Test func failedBusinessWriteLeavesNeitherRowNorEntry() async throws {
+        let (store, path) = try await storeWithEntries(1)
+        await #expect(throws: FailingWrite.Boom.self) { try await store.perform(FailingWrite(), by: testActor) }
+        let (accounts, entries) = try await DatabaseQueue(path: path).read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log")!)
+        }
+        #expect(accounts == 1)
+        #expect(entries == 1)
+        #expect(try await store.auditLength() == 1)
+    }
+
+    @Test func tamperedDetailIsFoundAtItsSeq() async throws {
+        let (store, path) = try await storeWithEntries(4)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+            try db.execute(sql: #"UPDATE audit_log SET detail = '{"status":"active"}' WHERE seq = 3"#)
+        }
+        guard case .broken(let seq, _) = try store.verifyAudit() else {
+            Issue.record("tampering not detected")
+            return
+        }
+        #expect(seq == 3)
+    }
+
+    @Test func deletedEntryIsFoundAtItsSeq() async throws {
+        let (store, path) = try await storeWithEntries(4)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
+        }
+        #expect(try store.verifyAudit() == .broken(firstBrokenSeq: 2, reason: "entry 2 is missing"))
+    }
+
+    @Test func truncatedTailFailsAgainstASavedCheckpoint() async throws {
+        let (store, path) = try await storeWithEntries(4)
+        let checkpoint = try await store.auditHead()
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
+        }
+        // Alone, a truncated chain still links; only the saved checkpoint can tell.
+        guard case .intact = try store.verifyAudit() else {
+            Issue.record("a clean prefix should verify")
+            return
+        }
+        guard case .broken(let seq, _) = try store.verifyAudit(from: checkpoint) else {
+            Issue.record("truncation not detected")
+            return
+        }
+        #expect(seq == 4)
+    }
+
+    @Test func verificationFromACheckpointChecksOnlyWhatFollows() async throws {
+        let (store, _) = try await storeWithEntries(2)
+        let checkpoint = try await store.auditHead()
+        _ = try await store.perform(CreateAccount(customerRef: "later"), by: testActor)
+        guard case .intact(let checked, let head) = try store.verifyAudit(from: checkpoint) else {
+            Issue.record("should be intact")
+            return
+        }
+        #expect(checked == 1)
+        #expect(head.seq == 3)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import Testing
+@testable import CreditStore
+
+@Suite struct MigrationTests {
+    /// A copy of the repository's migrations in a folder the test may edit.
+    func migrationsCopy() throws -> String {
+        let folder = NSTemporaryDirectory() + "creditline-migrations-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/migrations") {
+            try FileManager.default.copyItem(atPath: repositoryRoot + "/migrations/" + file, toPath: folder + "/" + file)
+        }
+        return folder
+    }
+
+    func open(_ path: String, migrations: String) throws -> Store {
+        var options = StoreOptions()
+        options.migrationsDirectory = migrations
+        return try Store.open(path: path, options: options)
+    }
+
+    @Test func freshDatabaseGetsEveryMigrationRecordedWithItsHash() throws {
+        let (store, path) = try temporaryStore()
+        try store.close()
+        let queue = try DatabaseQueue(path: path)
+        let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations") }
+        let loaded = try Migrations.load(directory: repositoryRoot + "/migrations").migrations
+        #expect(rows.count == loaded.count)
+        for (row, migration) in zip(rows, loaded) {
+            #expect(row["version"] == migration.version)
+            #expect(row["sha256"] == migration.sha256)
+            #expect((row["sha256"] as String).count == 64)
+        }
+        #expect(try queue.read { db in try db.tableExists("accounts") && db.tableExists("audit_log") })
+    }
+
+    @Test func reopeningAppliesNothingAgain() throws {
+        let (store, path) = try temporaryStore()
+        try store.close()
+        let again = try Migrations.load(directory: repositoryRoot + "/migrations").apply(to: DatabaseQueue(path: path))
+        #expect(again.isEmpty)
+    }
+
+    @Test func changedAppliedFileStopsStartUpNamingIt() throws {
+        let migrations = try migrationsCopy()
+        let path = migrations + "/db.sqlite"
+        try open(path, migrations: migrations).close()
+        let file = migrations + "/0002_accounts.sql"
+        try (String(contentsOfFile: file, encoding: .utf8) + "\n-- edited\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect {
+            try open(path, migrations: migrations)
+        } throws: { error in
+            guard case StoreError.migrationChanged(let name, _, _) = error else { return false }
+            return name == "0002_accounts.sql" && "\(error)".contains("0002_accounts.sql")
+        }
+    }
+
+    @Test func gapInNumberingStopsStartUp() throws {
+        let migrations = try migrationsCopy()
+        try "SELECT 1;".write(toFile: migrations + "/0009_later.sql", atomically: true, encoding: .utf8)
+        #expect(throws: StoreError.migrationGap(expected: 3, found: "0009_later.sql")) {
+            try Migrations.load(directory: migrations)
+        }
+    }
+
+    @Test func badlyNamedFileStopsStartUp() throws {
+        let migrations = try migrationsCopy()
+        try "SELECT 1;".write(toFile: migrations + "/3_thing.sql", atomically: true, encoding: .utf8)
+        #expect(throws: StoreError.badMigrationName("3_thing.sql")) { try Migrations.load(directory: migrations) }
+    }
+
+    @Test func appliedMigrationWhoseFileVanishedStopsStartUp() throws {
+        let migrations = try migrationsCopy()
+        let path = migrations + "/db.sqlite"
+        try open(path, migrations: migrations).close()
+        try FileManager.default.removeItem(atPath: migrations + "/0002_accounts.sql")
+        #expect(throws: StoreError.migrationFileMissing(version: 2, name: "accounts")) {
+            try open(path, migrations: migrations)
+        }
+    }
+
+    @Test func failingMigrationRollsBackAndNamesTheFile() throws {
+        let migrations = try migrationsCopy()
+        let next = String(format: "%04d", try Migrations.load(directory: migrations).latestVersion + 1)
+        try "CREATE TABLE half (x); SELECT nonsense FROM nowhere;".write(
+            toFile: migrations + "/\(next)_broken.sql", atomically: true, encoding: .utf8)
+        let path = migrations + "/db.sqlite"
+        #expect(throws: StoreError.self) { try open(path, migrations: migrations) }
+        let queue = try DatabaseQueue(path: path)
+        // Its transaction rolled back: no half-made table, no record.
+        #expect(try queue.read { db in try !db.tableExists("half") })
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT MAX(version) FROM schema_migrations") } == Int(next)! - 1)
+    }
+
+    @Test(arguments: [(StoreOptions.Synchronous.full, "full"), (.normal, "normal")])
+    func durabilitySettingsAreReadBack(synchronous: StoreOptions.Synchronous, expected: String) throws {
+        let (store, _) = try temporaryStore(synchronous: synchronous)
+        let settings = try store.durabilitySettings()
+        #expect(settings.journalMode == "wal")
+        #expect(settings.synchronous == expected)
+    }
+}

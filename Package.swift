@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "creditline", targets: ["creditline"]),
         .executable(name: "http-fuzz", targets: ["HTTPFuzz"]),
+        .executable(name: "http-server-peer", targets: ["HTTPServerPeer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -64,6 +65,8 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // The HTTP server alone, with the peers' endpoints, for scripts/bench-http.
+        .executableTarget(name: "HTTPServerPeer", dependencies: ["HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Fuzz"]),
         .testTarget(name: "CreditLineTests", dependencies: ["CreditLine"]),
         .testTarget(

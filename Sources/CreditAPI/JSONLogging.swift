@@ -2,25 +2,28 @@
 import Glibc
 #endif
 import CreditLine
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
 
-/// Where log lines go: standard output, buffered. Lines are flushed every 100 ms by a background
-/// thread, at once for warnings and worse, and at shutdown, so a busy server does not pay a
-/// write(2) per request line.
+/// Where log lines go: standard output, through a buffer that a background thread writes out
+/// every 100 ms, or sooner once 64 KiB are waiting. Request threads never wait for I/O, except
+/// for warnings and worse, which are written at once. Shutdown calls `flush()`.
 public final class LogSink: Sendable {
     public static let standardOutput = LogSink(fd: STDOUT_FILENO)
 
     private let fd: Int32
     private let buffer = Mutex<[UInt8]>([])
-    private let flushing = Mutex<Bool>(false)
+    private let writing = Mutex<Void>(())
+    private let wakeFlusher = DispatchSemaphore(value: 0)
+    private static let eagerFlushBytes = 64 * 1024
 
     init(fd: Int32) {
         self.fd = fd
         let thread = Thread { [self] in
             while true {
-                usleep(100_000)
+                _ = wakeFlusher.wait(timeout: .now() + .milliseconds(100))
                 flush()
             }
         }
@@ -29,15 +32,21 @@ public final class LogSink: Sendable {
     }
 
     func write(_ line: [UInt8], urgent: Bool) {
-        let size = buffer.withLock { buffer -> Int in
+        let (size, crossed) = buffer.withLock { buffer -> (Int, Bool) in
+            let before = buffer.count
             buffer.append(contentsOf: line)
-            return buffer.count
+            return (buffer.count, before < Self.eagerFlushBytes && buffer.count >= Self.eagerFlushBytes)
         }
-        if urgent || size > 64 * 1024 { flush() }
+        if urgent {
+            flush()
+        } else if crossed {
+            wakeFlusher.signal()
+        }
+        _ = size
     }
 
     public func flush() {
-        flushing.withLock { _ in
+        writing.withLock { _ in
             let pending = buffer.withLock { buffer -> [UInt8] in
                 defer { buffer.removeAll(keepingCapacity: true) }
                 return buffer
@@ -52,8 +61,9 @@ public final class LogSink: Sendable {
     }
 }
 
-/// swift-log handler writing one JSON object per line: time, level, message, then metadata.
-/// Callers put ids and codes in metadata; bodies, keys and customer data are never logged.
+/// swift-log handler writing one JSON object per line: time, level, message, logger, then the
+/// metadata. Callers put ids and codes in metadata; bodies, keys and customer data are never
+/// logged. Built byte by byte: it runs once per request.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -73,33 +83,106 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: JSONValue] = [
-            "time": .string(SystemTimeSource().now().rfc3339),
-            "level": .string(event.level.rawValue),
-            "message": .string(event.message.description),
-            "logger": .string(label),
-        ]
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for (key, value) in merged where fields[key] == nil {
-            fields[key] = Self.json(value)
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line.append(contentsOf: #"{"time":""#.utf8)
+        LogClock.appendNow(to: &line)
+        line.append(contentsOf: #"","level":""#.utf8)
+        line.append(contentsOf: event.level.rawValue.utf8)
+        line.append(contentsOf: #"","message":"#.utf8)
+        Self.appendString(event.message.description, to: &line)
+        line.append(contentsOf: #","logger":"#.utf8)
+        Self.appendString(label, to: &line)
+        // The event's own metadata wins over the logger's, which wins over the provider's; each
+        // key is written once. No merged copy is built: this runs once per request.
+        let provided = metadataProvider?.get() ?? [:]
+        let extra = event.metadata ?? [:]
+        func write(_ key: String, _ value: Logger.MetadataValue) {
+            switch key {
+            case "time", "level", "message", "logger": return
+            default: break
+            }
+            line.append(UInt8(ascii: ","))
+            Self.appendString(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.appendValue(value, to: &line)
         }
-        let line = JSONValue.object(fields).canonicalJSON + "\n"
-        sink.write(Array(line.utf8), urgent: event.level >= .warning)
+        for (key, value) in extra { write(key, value) }
+        for (key, value) in metadata where extra[key] == nil { write(key, value) }
+        for (key, value) in provided where extra[key] == nil && metadata[key] == nil { write(key, value) }
+        line.append(contentsOf: "}\n".utf8)
+        sink.write(line, urgent: event.level >= .warning)
     }
 
-    private static func json(_ value: Logger.MetadataValue) -> JSONValue {
+    private static func appendValue(_ value: Logger.MetadataValue, to line: inout [UInt8]) {
         switch value {
         case .string(let text):
-            return Int(text).map(JSONValue.int) ?? .string(text)
+            appendString(text, to: &line)
         case .stringConvertible(let convertible):
-            let text = convertible.description
-            return Int(text).map(JSONValue.int) ?? .string(text)
+            // Numbers (status codes, ports) stay numbers; anything else is a string.
+            if let number = convertible as? any BinaryInteger {
+                line.append(contentsOf: String(describing: number).utf8)
+            } else {
+                appendString(convertible.description, to: &line)
+            }
         case .array(let values):
-            return .array(values.map(json))
+            line.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                appendValue(element, to: &line)
+            }
+            line.append(UInt8(ascii: "]"))
         case .dictionary(let members):
-            return .object(members.mapValues(json))
+            line.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                appendString(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                appendValue(members[key]!, to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// A JSON string; control characters are escaped, so no value can break the line.
+    static func appendString(_ text: String, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): line.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): line.append(contentsOf: #"\\"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                line.append(contentsOf: #"\u00"#.utf8)
+                line.append(hex[Int(byte >> 4)])
+                line.append(hex[Int(byte & 15)])
+            default: line.append(byte)
+            }
+        }
+        line.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The log's timestamps: RFC 3339 with milliseconds; the part up to the seconds is formatted
+/// once per second.
+enum LogClock {
+    private static let cache = Mutex<(second: Int64, prefix: [UInt8])>((-1, []))
+
+    static func appendNow(to line: inout [UInt8]) {
+        let now = SystemTimeSource().now().milliseconds
+        let second = now / 1000
+        let prefix = cache.withLock { cache -> [UInt8] in
+            if cache.second != second {
+                let text = Timestamp(milliseconds: second * 1000).rfc3339  // "…T17:30:12.000Z"
+                cache = (second, Array(text.utf8.dropLast(4)))
+            }
+            return cache.prefix
+        }
+        line.append(contentsOf: prefix)
+        let millis = Int(now % 1000)
+        line.append(UInt8(48 + millis / 100))
+        line.append(UInt8(48 + millis / 10 % 10))
+        line.append(UInt8(48 + millis % 10))
+        line.append(UInt8(ascii: "Z"))
     }
 }

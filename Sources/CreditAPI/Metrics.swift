@@ -9,8 +9,20 @@ import Synchronization
 final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
+    /// Per route: its latency timer and one counter per status, created on first use.
+    private struct RouteKey: Hashable {
+        var method: String
+        var route: String
+    }
+    private final class RouteMetrics: Sendable {
+        let timer: Metrics.Timer
+        let counters: Mutex<[Int: CoreMetrics.Counter]>
+        init(timer: Metrics.Timer) {
+            self.timer = timer
+            counters = Mutex([:])
+        }
+    }
+    private let routes = Mutex<[RouteKey: RouteMetrics]>([:])
     private let openConnections: CoreMetrics.Gauge
     private let auditEntries: CoreMetrics.Gauge
 
@@ -29,25 +41,25 @@ final class ServiceMetrics: Sendable {
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        let counterKey = "\(method) \(route) \(status)"
-        let counter = counters.withLock { counters in
-            if let existing = counters[counterKey] { return existing }
-            let made = CoreMetrics.Counter(label: "creditline_http_requests_total",
-                               dimensions: [("method", method), ("route", route), ("status", String(status))],
-                               factory: factory)
-            counters[counterKey] = made
+        let key = RouteKey(method: method, route: route)
+        let metrics = routes.withLock { routes in
+            if let existing = routes[key] { return existing }
+            let made = RouteMetrics(timer: Metrics.Timer(
+                label: "creditline_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+                factory: factory))
+            routes[key] = made
+            return made
+        }
+        let counter = metrics.counters.withLock { counters in
+            if let existing = counters[status] { return existing }
+            let made = CoreMetrics.Counter(
+                label: "creditline_http_requests_total",
+                dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
+            counters[status] = made
             return made
         }
         counter.increment()
-        let timerKey = "\(method) \(route)"
-        let timer = timers.withLock { timers in
-            if let existing = timers[timerKey] { return existing }
-            let made = Metrics.Timer(label: "creditline_http_request_duration_seconds",
-                                     dimensions: [("method", method), ("route", route)], factory: factory)
-            timers[timerKey] = made
-            return made
-        }
-        timer.record(duration: duration)
+        metrics.timer.record(duration: duration)
     }
 
     /// Prometheus text exposition, with the gauges read at scrape time.

@@ -3,6 +3,19 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 import Logging
+import Synchronization
+
+/// Request ids need to be unique, not secret: a random per-process prefix and a counter, with no
+/// system call on the hot path.
+enum RequestIDs {
+    private static let prefix = "req_" + Identifier.make("x").dropFirst(2).prefix(10)
+    private static let counter = Atomic<Int>(0)
+
+    static func next() -> String {
+        let value = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(value, radix: 32)
+    }
+}
 
 enum RequestIDKey: RequestContextKey {
     typealias Value = String
@@ -22,7 +35,7 @@ struct RequestObserver: Middleware {
                 next: @Sendable (Request, RequestContext) async -> Response) async -> Response
     {
         let started = ContinuousClock.now
-        let requestID = Self.acceptable(request.headerFields[.requestID]) ?? Identifier.make("req")
+        let requestID = Self.acceptable(request.headerFields[.requestID]) ?? RequestIDs.next()
         var context = context
         context[RequestIDKey.self] = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
@@ -32,14 +45,20 @@ struct RequestObserver: Middleware {
         let route = context.routePattern ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code,
                               duration: elapsed)
-        let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         context.logger.info("request", metadata: [
             "method": .string(request.method.rawValue),
             "route": .string(route),
             "status": .stringConvertible(response.status.code),
-            "ms": .string(String(format: "%.3f", millis)),
+            "ms": .string(Self.milliseconds(micros)),
         ])
         return response
+    }
+
+    /// Microseconds as milliseconds with three decimals ("0.412"), without Foundation's formatter.
+    static func milliseconds(_ micros: Int64) -> String {
+        let fraction = String(micros % 1000)
+        return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
     /// A client's id is echoed only if it is short and plain, so it cannot forge log lines.

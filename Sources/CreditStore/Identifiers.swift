@@ -8,12 +8,21 @@ public enum Identifier {
         prefix + "_" + randomToken(characters: 20)
     }
 
+    /// `characters` × 5 random bits, drawn 60 at a time (each draw is one getrandom call).
     static func randomToken(characters: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes: [UInt8] = []
         bytes.reserveCapacity(characters)
+        var bits: UInt64 = 0
+        var available = 0
         for _ in 0..<characters {
-            bytes.append(alphabet[Int(generator.next(upperBound: UInt8(32)))])
+            if available < 5 {
+                bits = generator.next()
+                available = 60
+            }
+            bytes.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+            available -= 5
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -78,6 +78,9 @@ final class Connection: @unchecked Sendable {
     }
 
     private func readable() {
+        // Bytes are read into the loop's shared buffer; whatever is left unparsed is copied out
+        // before returning, so an idle connection owns no buffer at all.
+        defer { input.settle() }
         switch state {
         case .closed:
             return
@@ -94,7 +97,7 @@ final class Connection: @unchecked Sendable {
         case .readingHead, .readingBody:
             break
         }
-        let result = input.read(from: fd)
+        let result = input.read(from: fd, scratch: loop.scratch)
         switch result {
         case .data:
             break
@@ -380,7 +383,7 @@ final class Connection: @unchecked Sendable {
     private func discardInput() {
         while true {
             input.clear()
-            switch input.read(from: fd) {
+            switch input.read(from: fd, scratch: loop.scratch) {
             case .data: continue
             case .wouldBlock: return
             case .endOfFile, .error:
@@ -403,6 +406,13 @@ final class Connection: @unchecked Sendable {
         case .handling, .closed:
             deadline = 0
         }
+    }
+
+    /// Called by the loop's periodic sweep: an idle connection keeps no buffers.
+    func trimIfIdle() {
+        guard state == .readingHead, input.readableCount == 0, output.isEmpty else { return }
+        input.releaseIfEmpty()
+        if output.capacity > 0 { output = [] }
     }
 
     func drain() {
@@ -433,44 +443,62 @@ final class Connection: @unchecked Sendable {
     }
 }
 
-/// A growable byte buffer read straight from a socket, consumed from the front.
+/// A growable byte buffer read straight from a socket, consumed from the front. While it holds
+/// nothing it borrows its loop's scratch buffer for the read; `settle()` copies any leftover into
+/// storage of its own before another connection can use the scratch.
 struct InputBuffer: ~Copyable {
     enum ReadResult { case data, wouldBlock, endOfFile, error }
 
-    private var storage: UnsafeMutableRawPointer
+    private var storage: UnsafeMutableRawPointer?
     private var capacity: Int
+    private var borrowed = false
+    private let initialCapacity: Int
     private let maximumCapacity: Int
     private var start = 0
     private var end = 0
 
     init(initialCapacity: Int, maximumCapacity: Int) {
-        capacity = initialCapacity
+        capacity = 0
+        self.initialCapacity = initialCapacity
         self.maximumCapacity = maximumCapacity
-        storage = .allocate(byteCount: initialCapacity, alignment: 16)
+        storage = nil
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        if !borrowed { storage?.deallocate() }
+    }
 
     var readableCount: Int { end - start }
     var isFull: Bool { start == 0 && end == capacity && capacity >= maximumCapacity }
 
-    mutating func read(from fd: Int32) -> ReadResult {
+    mutating func read(from fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> ReadResult {
+        if storage == nil {
+            storage = scratch.baseAddress
+            capacity = min(scratch.count, maximumCapacity)
+            borrowed = true
+            start = 0
+            end = 0
+        }
         if end == capacity {
-            if start > 0 {
+            if start > 0, let storage {
                 storage.copyMemory(from: storage + start, byteCount: end - start)
                 end -= start
                 start = 0
             } else if capacity < maximumCapacity {
-                let grown = min(maximumCapacity, capacity * 2)
+                let grown = min(maximumCapacity, max(initialCapacity, capacity * 2))
                 let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
-                bigger.copyMemory(from: storage, byteCount: end)
-                storage.deallocate()
+                if let storage {
+                    bigger.copyMemory(from: storage, byteCount: end)
+                    if !borrowed { storage.deallocate() }
+                }
                 storage = bigger
                 capacity = grown
+                borrowed = false
             } else {
                 return .wouldBlock
             }
         }
+        guard let storage else { return .error }
         while true {
             let count = Glibc.read(fd, storage + end, capacity - end)
             if count > 0 {
@@ -483,8 +511,40 @@ struct InputBuffer: ~Copyable {
         }
     }
 
+    /// Hands the scratch buffer back, keeping unparsed bytes in storage of its own.
+    mutating func settle() {
+        guard borrowed else { return }
+        borrowed = false
+        let remaining = end - start
+        guard remaining > 0, let scratch = storage else {
+            storage = nil
+            capacity = 0
+            start = 0
+            end = 0
+            return
+        }
+        let ownCapacity = max(initialCapacity, remaining)
+        let own = UnsafeMutableRawPointer.allocate(byteCount: ownCapacity, alignment: 16)
+        own.copyMemory(from: scratch + start, byteCount: remaining)
+        storage = own
+        capacity = ownCapacity
+        start = 0
+        end = remaining
+    }
+
+    /// Gives the memory back while the connection is idle.
+    mutating func releaseIfEmpty() {
+        guard start == end, let storage else { return }
+        if !borrowed { storage.deallocate() }
+        self.storage = nil
+        borrowed = false
+        capacity = 0
+        start = 0
+        end = 0
+    }
+
     func withReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(start: storage + start, count: end - start))
+        try body(UnsafeRawBufferPointer(start: storage.map { $0 + start }, count: end - start))
     }
 
     mutating func consume(_ count: Int) {

@@ -21,6 +21,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     var connections: [Int32: Connection] = [:]
+    /// Every read lands here first (see `InputBuffer`); one per loop, used by one connection at a time.
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     var dateCache = DateCache()
     private var drainDeadline: UInt64? = nil
     private var stopped = false
@@ -43,6 +45,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         register(wakeFD, events: EPOLLIN.rawValue)
         register(listenFD, events: EPOLLIN.rawValue)
     }
+
+    deinit { scratch.deallocate() }
 
     // MARK: - Executor
 
@@ -179,8 +183,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     private func sweep(now: UInt64) {
-        for connection in connections.values where connection.deadline != 0 && now >= connection.deadline {
-            connection.deadlinePassed(now: now)
+        for connection in connections.values {
+            if connection.deadline != 0, now >= connection.deadline {
+                connection.deadlinePassed(now: now)
+            } else {
+                connection.trimIfIdle()
+            }
         }
     }
 

@@ -74,6 +74,9 @@ let package = Package(
             dependencies: ["CreditStore", "CreditLine", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CreditAPITests",
-            dependencies: ["CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport"]),
+            dependencies: [
+                "CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ]
 )

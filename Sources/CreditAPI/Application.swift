@@ -14,6 +14,7 @@ public final class Application: Sendable {
     public let logger: Logger
     let metrics = ServiceMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
     public init(configuration: ServiceConfiguration, store: Store, logger: Logger) {
         self.configuration = configuration
@@ -29,6 +30,27 @@ public final class Application: Sendable {
                                 logger: logger)
         try server.start()
         serverBox.withLock { $0 = server }
+        startConsentExpirySweep()
+    }
+
+    /// Records consents that passed their date as expired, with their audit entries, so the log
+    /// shows when consent lapsed even if nobody touched the account.
+    private func startConsentExpirySweep() {
+        let store = self.store
+        let logger = self.logger
+        let interval = Duration.seconds(configuration.consentExpirySweepSeconds)
+        let task = Task {
+            while !Task.isCancelled {
+                do {
+                    let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"))
+                    if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
+                } catch {
+                    logger.error("consent expiry sweep failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        sweeper.withLock { $0 = task }
     }
 
     public var port: Int { server?.port ?? 0 }
@@ -37,6 +59,7 @@ public final class Application: Sendable {
     /// SIGTERM's path: stop accepting, drain (readiness is 503 from the first moment), then
     /// checkpoint the WAL so the database file alone is complete.
     public func shutdown() async {
+        sweeper.withLock { $0?.cancel() }
         await server?.shutdown()
         do {
             try store.checkpoint()
@@ -54,6 +77,7 @@ public final class Application: Sendable {
         router.add(middleware: RequestObserver(metrics: metrics))
         OperationsRoutes(application: self).register(on: &router)
         AccountRoutes(application: self).register(on: &router)
+        ConsentRoutes(application: self).register(on: &router)
         return router
     }
 

@@ -32,6 +32,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var idleTimeoutMs = 60_000
     /// SPEC "Operations": in-flight requests get at most 10 s after SIGTERM.
     public var shutdownGraceMs = 10_000
+    /// The longest a consent may last; SPEC: one year by default, never more than this.
+    public var consentMaxDays = 365
+    /// How often consents past their date are recorded as expired (with their audit entries).
+    /// Reads and writes treat them as expired from the moment they pass, whatever this is.
+    public var consentExpirySweepSeconds = 60
 
     public init() {}
 
@@ -100,6 +105,8 @@ extension ServiceConfiguration {
         integer("header_read_timeout_ms", 1...600_000) { $0.headerReadTimeoutMs = $1 },
         integer("idle_timeout_ms", 1...3_600_000) { $0.idleTimeoutMs = $1 },
         integer("shutdown_grace_ms", 0...600_000) { $0.shutdownGraceMs = $1 },
+        integer("consent_max_days", 1...3650) { $0.consentMaxDays = $1 },
+        integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
     ]
 
     private static func string(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, String) -> Void)

@@ -42,8 +42,10 @@ public struct Account: Sendable, Equatable {
 public enum CustomerRef {
     public static let maxLength = 64
 
-    /// 1–64 characters of `[A-Za-z0-9_.:-]`.
+    /// Refuses identifier-shaped values first (422 `pii-not-allowed`: a resident ID, a mobile
+    /// number or an e-mail address), then anything but 1–64 characters of `[A-Za-z0-9_.:-]`.
     public static func validate(_ value: String) throws(DomainError) -> String {
+        try PersonalData.refuse(in: value, field: "customer_ref")
         guard !value.isEmpty, value.utf8.count <= maxLength,
             value.utf8.allSatisfy({ isAllowed($0) })
         else {

@@ -64,7 +64,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
                 index += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { millis *= 10 }
+            // ".5" is 500 ms; digits past the third are dropped.
+            for _ in min(digits, 3)..<3 { millis *= 10 }
         }
         var offsetSeconds = 0
         guard index < bytes.count else { return nil }

@@ -37,6 +37,11 @@ public struct Actor: Sendable, Equatable {
     public static func cli(_ command: String) -> Actor {
         Actor(keyID: "cli", role: "system", requestID: command)
     }
+
+    /// The service's own scheduled work (expiry sweeps, periodic reviews).
+    public static func system(_ job: String) -> Actor {
+        Actor(keyID: "system", role: "system", requestID: job)
+    }
 }
 
 /// A stored audit entry.

@@ -58,8 +58,9 @@ import Testing
 
     @Test func gapInNumberingStopsStartUp() throws {
         let migrations = try migrationsCopy()
-        try "SELECT 1;".write(toFile: migrations + "/0009_later.sql", atomically: true, encoding: .utf8)
-        #expect(throws: StoreError.migrationGap(expected: 3, found: "0009_later.sql")) {
+        let latest = try Migrations.load(directory: migrations).latestVersion
+        try "SELECT 1;".write(toFile: migrations + "/0099_later.sql", atomically: true, encoding: .utf8)
+        #expect(throws: StoreError.migrationGap(expected: latest + 1, found: "0099_later.sql")) {
             try Migrations.load(directory: migrations)
         }
     }
@@ -74,8 +75,9 @@ import Testing
         let migrations = try migrationsCopy()
         let path = migrations + "/db.sqlite"
         try open(path, migrations: migrations).close()
-        try FileManager.default.removeItem(atPath: migrations + "/0002_accounts.sql")
-        #expect(throws: StoreError.migrationFileMissing(version: 2, name: "accounts")) {
+        let last = try #require(try Migrations.load(directory: migrations).migrations.last)
+        try FileManager.default.removeItem(atPath: migrations + "/" + last.fileName)
+        #expect(throws: StoreError.migrationFileMissing(version: last.version, name: last.name)) {
             try open(path, migrations: migrations)
         }
     }

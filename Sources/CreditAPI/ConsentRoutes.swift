@@ -1,0 +1,161 @@
+import CreditLine
+import CreditStore
+import HTTPServer
+import HTTPTypes
+
+/// A consent as its receipt: who (the pseudonymous account), which purpose, which notice and its
+/// hash, how, when, until when, its status now, and its history (ISO/IEC TS 27560 shape).
+struct ConsentReceipt: Encodable {
+    let consent: Consent
+    let now: Timestamp
+
+    struct Event: Encodable {
+        var event: String
+        var at: String
+        var channel: String?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, purpose, channel, method, evidence, status, events, controller
+        case accountID = "account_id"
+        case noticeVersion = "notice_version"
+        case noticeSHA256 = "notice_sha256"
+        case grantedAt = "granted_at"
+        case expiresAt = "expires_at"
+        case withdrawnAt = "withdrawn_at"
+        case withdrawalChannel = "withdrawal_channel"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(consent.id, forKey: .id)
+        try container.encode(consent.accountID, forKey: .accountID)
+        try container.encode("creditline", forKey: .controller)
+        try container.encode(consent.purpose.rawValue, forKey: .purpose)
+        try container.encode(consent.noticeVersion, forKey: .noticeVersion)
+        try container.encode(consent.noticeSHA256, forKey: .noticeSHA256)
+        try container.encode(consent.channel.rawValue, forKey: .channel)
+        try container.encode(consent.method.rawValue, forKey: .method)
+        // Absent values are written as null: a receipt shows every field it has.
+        try container.encode(consent.evidence, forKey: .evidence)
+        try container.encode(consent.status(at: now).rawValue, forKey: .status)
+        try container.encode(consent.grantedAt.rfc3339, forKey: .grantedAt)
+        try container.encode(consent.expiresAt.rfc3339, forKey: .expiresAt)
+        try container.encode(consent.withdrawnAt?.rfc3339, forKey: .withdrawnAt)
+        try container.encode(consent.withdrawalChannel?.rawValue, forKey: .withdrawalChannel)
+        var events = [Event(event: "granted", at: consent.grantedAt.rfc3339, channel: consent.channel.rawValue)]
+        if let withdrawnAt = consent.withdrawnAt {
+            events.append(Event(event: "withdrawn", at: withdrawnAt.rfc3339, channel: consent.withdrawalChannel?.rawValue))
+        } else if consent.status(at: now) == .expired {
+            events.append(Event(event: "expired", at: consent.expiresAt.rfc3339, channel: nil))
+        }
+        try container.encode(events, forKey: .events)
+    }
+}
+
+struct ConsentRoutes {
+    let application: Application
+
+    struct GrantRequest: Decodable {
+        var purpose: String
+        var noticeVersion: String
+        var noticeSHA256: String
+        var channel: String
+        var method: String
+        var evidence: String?
+        var expiresAt: String?
+        enum CodingKeys: String, CodingKey {
+            case purpose, channel, method, evidence
+            case noticeVersion = "notice_version"
+            case noticeSHA256 = "notice_sha256"
+            case expiresAt = "expires_at"
+        }
+        static let fields: Set<String> = ["purpose", "notice_version", "notice_sha256", "channel", "method", "evidence",
+                                          "expires_at"]
+    }
+
+    struct WithdrawalRequest: Decodable {
+        var channel: String
+        var reason: String?
+        static let fields: Set<String> = ["channel", "reason"]
+    }
+
+    struct WithdrawalBody: Encodable {
+        var consent: ConsentReceipt
+        var effects: [Effect]
+        var accountStatus: String
+
+        struct Effect: Encodable {
+            var effect: String
+            var decisions: Int?
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case consent, effects
+            case accountStatus = "account_status"
+        }
+    }
+
+    struct ListBody: Encodable {
+        var items: [ConsentReceipt]
+    }
+
+    func register(on router: inout Router) {
+        let application = self.application
+        let store = application.store
+        let maxDays = application.configuration.consentMaxDays
+
+        router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service]) { request, context, key in
+            let accountID = try context.parameter("id")
+            let body = try RequestBody.decode(GrantRequest.self, from: request, allowedFields: GrantRequest.fields)
+            let grant = try ConsentRules.validate(
+                purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
+                channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
+                now: store.time.now(), maxValidityDays: maxDays)
+            let consent = try await store.perform(GrantConsent(accountID: accountID, grant: grant), by: Actor(key, context))
+            var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: store.time.now()), status: .created)
+            response.headerFields[.location] = "/v1/consents/\(consent.id)"
+            return response
+        })
+
+        router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator]) { _, context, _ in
+            guard let consents = try await store.consents(accountID: try context.parameter("id")) else {
+                throw DomainError.notFound("account")
+            }
+            let now = store.time.now()
+            return try ResponseBody.json(ListBody(items: consents.map { ConsentReceipt(consent: $0, now: now) }))
+        })
+
+        router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
+            guard let consent = try await store.consent(id: try context.parameter("id")) else {
+                throw DomainError.notFound("consent")
+            }
+            return try ResponseBody.json(ConsentReceipt(consent: consent, now: store.time.now()))
+        })
+
+        router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service]) { request, context, key in
+            let consentID = try context.parameter("id")
+            let body = try RequestBody.decode(WithdrawalRequest.self, from: request, allowedFields: WithdrawalRequest.fields)
+            guard let channel = ConsentChannel(rawValue: body.channel) else {
+                throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
+            }
+            if let reason = body.reason {
+                guard reason.count <= ConsentRules.maxEvidenceLength else {
+                    throw DomainError.invalidField("reason", "reason must be at most 256 characters.")
+                }
+                try PersonalData.refuse(in: reason, field: "reason")
+            }
+            let outcome = try await store.perform(
+                WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason), by: Actor(key, context))
+            let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
+                if case .scoringInputsErased(let decisions) = effect {
+                    return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
+                }
+                return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
+            }
+            return try ResponseBody.json(WithdrawalBody(
+                consent: ConsentReceipt(consent: outcome.consent, now: store.time.now()), effects: effects,
+                accountStatus: outcome.account.status.rawValue))
+        })
+    }
+}

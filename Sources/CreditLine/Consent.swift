@@ -1,0 +1,207 @@
+/// What a consent is for (SPEC "Consent"). Each purpose needs its own consent: scoring and
+/// opening a line are never bundled (PIPL Art. 14: consent is specific).
+public enum ConsentPurpose: String, Sendable, Codable, CaseIterable {
+    case creditAssessment = "credit_assessment"
+    case creditLine = "credit_line"
+}
+
+public enum ConsentChannel: String, Sendable, Codable, CaseIterable {
+    case app, web, phone, branch
+}
+
+/// How the customer gave consent. Only affirmative acts count.
+public enum ConsentMethod: String, Sendable, Codable, CaseIterable {
+    case explicitOptIn = "explicit_opt_in"
+    case writtenSignature = "written_signature"
+}
+
+public enum ConsentStatus: String, Sendable, Codable {
+    case active, withdrawn, expired
+}
+
+/// A consent record: the evidence that a customer agreed to one purpose, under one notice, by
+/// one affirmative act, until a date or until withdrawn.
+public struct Consent: Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var purpose: ConsentPurpose
+    public var noticeVersion: String
+    /// SHA-256 of the exact notice text shown, so the wording can be proven later (GDPR Art. 7(1)).
+    public var noticeSHA256: String
+    public var channel: ConsentChannel
+    public var method: ConsentMethod
+    public var evidence: String?
+    /// As stored; see `status(at:)` for what it means now.
+    public var storedStatus: ConsentStatus
+    public var grantedAt: Timestamp
+    public var expiresAt: Timestamp
+    public var withdrawnAt: Timestamp?
+    public var withdrawalChannel: ConsentChannel?
+
+    public init(id: String, accountID: String, purpose: ConsentPurpose, noticeVersion: String, noticeSHA256: String,
+                channel: ConsentChannel, method: ConsentMethod, evidence: String?, storedStatus: ConsentStatus,
+                grantedAt: Timestamp, expiresAt: Timestamp, withdrawnAt: Timestamp? = nil,
+                withdrawalChannel: ConsentChannel? = nil)
+    {
+        self.id = id
+        self.accountID = accountID
+        self.purpose = purpose
+        self.noticeVersion = noticeVersion
+        self.noticeSHA256 = noticeSHA256
+        self.channel = channel
+        self.method = method
+        self.evidence = evidence
+        self.storedStatus = storedStatus
+        self.grantedAt = grantedAt
+        self.expiresAt = expiresAt
+        self.withdrawnAt = withdrawnAt
+        self.withdrawalChannel = withdrawalChannel
+    }
+
+    /// A consent past its expiry reads as expired, and counts as absent, whether or not the
+    /// expiry has been recorded yet.
+    public func status(at now: Timestamp) -> ConsentStatus {
+        if storedStatus == .withdrawn { return .withdrawn }
+        if storedStatus == .expired || now >= expiresAt { return .expired }
+        return .active
+    }
+
+    public func isActive(at now: Timestamp) -> Bool { status(at: now) == .active }
+}
+
+/// The rules for granting consent.
+public enum ConsentRules {
+    /// SPEC: a consent lasts one year unless it says less.
+    public static let defaultValidityDays = 365
+    public static let maxEvidenceLength = 256
+    public static let maxNoticeVersionLength = 64
+
+    /// Methods that are not consent, each refused with its reason.
+    static let refusedMethods: [String: String] = [
+        "pre_ticked": "a pre-ticked box is not consent (CJEU C-673/17 Planet49)",
+        "implied": "consent cannot be implied from conduct",
+        "default": "a default setting is not an affirmative act",
+        "bundled": "consent bundled with other terms is not specific to its purpose",
+        "opt_out": "an opt-out is the absence of refusal, not consent",
+    ]
+
+    public struct Grant: Sendable, Equatable {
+        public var purpose: ConsentPurpose
+        public var noticeVersion: String
+        public var noticeSHA256: String
+        public var channel: ConsentChannel
+        public var method: ConsentMethod
+        public var evidence: String?
+        public var expiresAt: Timestamp
+
+        public init(purpose: ConsentPurpose, noticeVersion: String, noticeSHA256: String, channel: ConsentChannel,
+                    method: ConsentMethod, evidence: String?, expiresAt: Timestamp)
+        {
+            self.purpose = purpose
+            self.noticeVersion = noticeVersion
+            self.noticeSHA256 = noticeSHA256
+            self.channel = channel
+            self.method = method
+            self.evidence = evidence
+            self.expiresAt = expiresAt
+        }
+    }
+
+    /// Validates a grant request. Each refusal names its field; a method that is not an
+    /// affirmative act is 422 `consent-not-explicit` (PIPL Art. 14: voluntary, explicit, informed).
+    public static func validate(purpose: String, noticeVersion: String, noticeSHA256: String, channel: String,
+                                method: String, evidence: String?, expiresAt: String?, now: Timestamp,
+                                maxValidityDays: Int) throws(DomainError) -> Grant
+    {
+        guard let purposeValue = ConsentPurpose(rawValue: purpose) else {
+            throw .invalidField("purpose", "purpose must be credit_assessment or credit_line.")
+        }
+        guard let methodValue = ConsentMethod(rawValue: method) else {
+            let reason = refusedMethods[method] ?? "only explicit_opt_in or written_signature record an affirmative act"
+            throw DomainError(.invalid, code: "consent-not-explicit",
+                              "method '\(method)' is not explicit consent: \(reason) (PIPL Art. 14).", field: "method")
+        }
+        guard let channelValue = ConsentChannel(rawValue: channel) else {
+            throw .invalidField("channel", "channel must be app, web, phone or branch.")
+        }
+        let version = noticeVersion
+        guard !version.isEmpty, version.count <= maxNoticeVersionLength,
+            version.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
+            throw .invalidField("notice_version", "notice_version must be 1–64 visible ASCII characters.")
+        }
+        let hash = noticeSHA256.lowercased()
+        guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
+            throw .invalidField("notice_sha256", "notice_sha256 must be the 64 hex digits of the notice text's SHA-256.")
+        }
+        if let evidence {
+            guard evidence.count <= maxEvidenceLength else {
+                throw .invalidField("evidence", "evidence must be at most \(maxEvidenceLength) characters.")
+            }
+            try PersonalData.refuse(in: evidence, field: "evidence")
+        }
+        let latest = now.adding(days: maxValidityDays)
+        var expiry = now.adding(days: min(defaultValidityDays, maxValidityDays))
+        if let expiresAt {
+            guard let parsed = Timestamp(rfc3339: expiresAt) else {
+                throw .invalidField("expires_at", "expires_at must be an RFC 3339 time.")
+            }
+            guard parsed > now else { throw .invalidField("expires_at", "expires_at must be in the future.") }
+            guard parsed <= latest else {
+                throw .invalidField("expires_at", "expires_at may be at most \(maxValidityDays) days ahead.")
+            }
+            expiry = parsed
+        }
+        return Grant(purpose: purposeValue, noticeVersion: version, noticeSHA256: hash, channel: channelValue,
+                     method: methodValue, evidence: evidence?.isEmpty == true ? nil : evidence, expiresAt: expiry)
+    }
+}
+
+/// What a withdrawal changed, listed in the response and the audit log.
+public enum WithdrawalEffect: Sendable, Equatable {
+    /// No more scoring for this account (credit_assessment).
+    case scoringStopped
+    /// Stored scoring inputs erased; scores, reasons and input hashes stay as the record
+    /// (PIPL Art. 47).
+    case scoringInputsErased(decisions: Int)
+    /// An active line frozen: no new credit, no increases; the existing balance stays valid.
+    case accountFrozen
+    /// A pending review cancelled and the account back to prospect.
+    case reviewCancelled
+    /// A prospect (or a declined account) can no longer be activated.
+    case activationBlocked
+
+    public var code: String {
+        switch self {
+        case .scoringStopped: return "scoring_stopped"
+        case .scoringInputsErased: return "scoring_inputs_erased"
+        case .accountFrozen: return "account_frozen"
+        case .reviewCancelled: return "review_cancelled"
+        case .activationBlocked: return "activation_blocked"
+        }
+    }
+}
+
+/// The effects of withdrawing a consent of `purpose` from an account in `status` (PIPL Art. 15:
+/// withdrawal is always possible and takes effect at once; earlier processing stays valid).
+public enum ConsentWithdrawalRules {
+    public static func effects(purpose: ConsentPurpose, accountStatus: AccountStatus, storedInputs: Int)
+        -> (effects: [WithdrawalEffect], newStatus: AccountStatus?)
+    {
+        switch purpose {
+        case .creditAssessment:
+            return ([.scoringStopped, .scoringInputsErased(decisions: storedInputs)], nil)
+        case .creditLine:
+            switch accountStatus {
+            case .active:
+                return ([.accountFrozen], .frozen)
+            case .pendingReview:
+                return ([.reviewCancelled, .activationBlocked], .prospect)
+            case .prospect, .declined:
+                return ([.activationBlocked], nil)
+            case .frozen, .closed:
+                return ([], nil)
+            }
+        }
+    }
+}

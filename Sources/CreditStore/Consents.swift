@@ -1,0 +1,196 @@
+import CreditLine
+import Foundation
+import GRDB
+
+/// A withdrawal's outcome: the consent as it now stands and what changed.
+public struct WithdrawalOutcome: Sendable, Equatable {
+    public var consent: Consent
+    public var effects: [WithdrawalEffect]
+    public var account: Account
+}
+
+/// Records a consent after the domain rules accepted the request.
+public struct GrantConsent: BusinessWrite {
+    public var accountID: String
+    public var grant: ConsentRules.Grant
+
+    public init(accountID: String, grant: ConsentRules.Grant) {
+        self.accountID = accountID
+        self.grant = grant
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Consent, [AuditRecord]) {
+        guard let account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        guard account.status != .closed else {
+            throw DomainError(.conflict, code: "account-closed", "A closed account takes no new consent.")
+        }
+        var records = try ExpireConsents.expire(db, now: now, accountID: accountID)
+        if let active = try Store.fetchConsents(db, accountID: accountID).first(where: {
+            $0.purpose == grant.purpose && $0.storedStatus == .active
+        }) {
+            throw DomainError(.conflict, code: "consent-already-active",
+                              "Consent \(active.id) for \(grant.purpose.rawValue) is already in force; withdraw it first.")
+        }
+        let consent = Consent(
+            id: Identifier.make("con"), accountID: accountID, purpose: grant.purpose, noticeVersion: grant.noticeVersion,
+            noticeSHA256: grant.noticeSHA256, channel: grant.channel, method: grant.method, evidence: grant.evidence,
+            storedStatus: .active, grantedAt: now, expiresAt: grant.expiresAt)
+        try db.execute(
+            sql: """
+                INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence,
+                                      status, granted_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                """,
+            arguments: [consent.id, accountID, grant.purpose.rawValue, grant.noticeVersion, grant.noticeSHA256,
+                        grant.channel.rawValue, grant.method.rawValue, grant.evidence, now.rfc3339,
+                        grant.expiresAt.rfc3339])
+        // Evidence is free text and stays out of the immutable log.
+        records.append(AuditRecord(.consentGranted, accountID: accountID, subjectID: consent.id, detail: [
+            "purpose": .string(grant.purpose.rawValue), "notice_version": .string(grant.noticeVersion),
+            "notice_sha256": .string(grant.noticeSHA256), "channel": .string(grant.channel.rawValue),
+            "method": .string(grant.method.rawValue), "expires_at": .string(grant.expiresAt.rfc3339),
+        ]))
+        return (consent, records)
+    }
+}
+
+/// Withdraws a consent and applies its effects in the same transaction (PIPL Art. 15). Always
+/// accepted for an active consent; a second withdrawal changes nothing and answers the same.
+public struct WithdrawConsent: BusinessWrite {
+    public var consentID: String
+    public var channel: ConsentChannel
+    public var reason: String?
+
+    public init(consentID: String, channel: ConsentChannel, reason: String?) {
+        self.consentID = consentID
+        self.channel = channel
+        self.reason = reason
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (WithdrawalOutcome, [AuditRecord]) {
+        guard var consent = try Store.fetchConsent(db, id: consentID) else { throw DomainError.notFound("consent") }
+        guard var account = try Store.fetchAccount(db, id: consent.accountID) else { throw DomainError.notFound("account") }
+        var records = try ExpireConsents.expire(db, now: now, accountID: consent.accountID)
+        consent = try Store.fetchConsent(db, id: consentID) ?? consent
+        guard consent.storedStatus == .active else {
+            return (WithdrawalOutcome(consent: consent, effects: [], account: account), records)
+        }
+        let storedInputs = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM decisions WHERE account_id = ? AND inputs IS NOT NULL",
+            arguments: [account.id]) ?? 0
+        let (effects, newStatus) = ConsentWithdrawalRules.effects(
+            purpose: consent.purpose, accountStatus: account.status, storedInputs: storedInputs)
+
+        try db.execute(
+            sql: """
+                UPDATE consents SET status = 'withdrawn', withdrawn_at = ?, withdrawal_channel = ?, withdrawal_reason = ?
+                WHERE id = ?
+                """,
+            arguments: [now.rfc3339, channel.rawValue, reason, consent.id])
+        consent.storedStatus = .withdrawn
+        consent.withdrawnAt = now
+        consent.withdrawalChannel = channel
+
+        if effects.contains(where: { if case .scoringInputsErased = $0 { return true } else { return false } }) {
+            try db.execute(sql: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
+                           arguments: [account.id])
+        }
+        records.append(AuditRecord(.consentWithdrawn, accountID: account.id, subjectID: consent.id, detail: [
+            "purpose": .string(consent.purpose.rawValue), "channel": .string(channel.rawValue),
+            "effects": .array(effects.map { .string($0.code) }),
+        ]))
+        if let newStatus {
+            let from = account.status
+            account.status = try AccountStateMachine.transition(
+                from: from, to: newStatus, cause: .consentWithdrawal, actor: .service)
+            account = try Store.saveStatus(db, account, now: now)
+            if newStatus == .frozen {
+                records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: [
+                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue),
+                    "cause": .string(AccountTransitionCause.consentWithdrawal.rawValue),
+                ]))
+            }
+        }
+        return (WithdrawalOutcome(consent: consent, effects: effects, account: account), records)
+    }
+}
+
+/// Records the expiry of consents past their date: each becomes `expired` with its audit entry.
+public struct ExpireConsents: BusinessWrite {
+    public init() {}
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+        let records = try Self.expire(db, now: now, accountID: nil)
+        return (records.count, records)
+    }
+
+    static func expire(_ db: Database, now: Timestamp, accountID: String?) throws -> [AuditRecord] {
+        var sql = "SELECT id, account_id, purpose FROM consents WHERE status = 'active' AND expires_at <= ?"
+        var arguments: StatementArguments = [now.rfc3339]
+        if let accountID {
+            sql += " AND account_id = ?"
+            arguments += [accountID]
+        }
+        let rows = try Row.fetchAll(db, sql: sql + " ORDER BY expires_at, id", arguments: arguments)
+        var records: [AuditRecord] = []
+        for row in rows {
+            let id: String = row["id"]
+            try db.execute(sql: "UPDATE consents SET status = 'expired' WHERE id = ?", arguments: [id])
+            records.append(AuditRecord(.consentExpired, accountID: row["account_id"], subjectID: id,
+                                       detail: ["purpose": .string(row["purpose"])]))
+        }
+        return records
+    }
+}
+
+extension Store {
+    public func consent(id: String) async throws -> Consent? {
+        try await pool.read { db in try Self.fetchConsent(db, id: id) }
+    }
+
+    /// The account's consents, oldest first; nil when the account does not exist.
+    public func consents(accountID: String) async throws -> [Consent]? {
+        try await pool.read { db in
+            guard try Self.fetchAccount(db, id: accountID) != nil else { return nil }
+            return try Self.fetchConsents(db, accountID: accountID)
+        }
+    }
+
+    /// True when the account has a consent for `purpose` in force at `now`.
+    static func hasActiveConsent(_ db: Database, accountID: String, purpose: ConsentPurpose, now: Timestamp) throws -> Bool {
+        try fetchConsents(db, accountID: accountID).contains { $0.purpose == purpose && $0.isActive(at: now) }
+    }
+
+    static func fetchConsent(_ db: Database, id: String) throws -> Consent? {
+        try Row.fetchOne(db, sql: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
+    }
+
+    static func fetchConsents(_ db: Database, accountID: String) throws -> [Consent] {
+        try Row.fetchAll(db, sql: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
+                         arguments: [accountID]).map(consent(from:))
+    }
+
+    static func consent(from row: Row) -> Consent {
+        Consent(
+            id: row["id"], accountID: row["account_id"],
+            purpose: ConsentPurpose(rawValue: row["purpose"]) ?? .creditAssessment,
+            noticeVersion: row["notice_version"], noticeSHA256: row["notice_sha256"],
+            channel: ConsentChannel(rawValue: row["channel"]) ?? .app,
+            method: ConsentMethod(rawValue: row["method"]) ?? .explicitOptIn, evidence: row["evidence"],
+            storedStatus: ConsentStatus(rawValue: row["status"]) ?? .active,
+            grantedAt: Timestamp(rfc3339: row["granted_at"]) ?? Timestamp(milliseconds: 0),
+            expiresAt: Timestamp(rfc3339: row["expires_at"]) ?? Timestamp(milliseconds: 0),
+            withdrawnAt: (row["withdrawn_at"] as String?).flatMap { Timestamp(rfc3339: $0) },
+            withdrawalChannel: (row["withdrawal_channel"] as String?).flatMap { ConsentChannel(rawValue: $0) })
+    }
+
+    /// Writes a new status, bumping the version (the ETag) and `updated_at`.
+    static func saveStatus(_ db: Database, _ account: Account, now: Timestamp) throws -> Account {
+        var saved = account
+        saved.version += 1
+        saved.updatedAt = now
+        try db.execute(sql: "UPDATE accounts SET status = ?, version = ?, updated_at = ? WHERE id = ?",
+                       arguments: [saved.status.rawValue, saved.version, now.rfc3339, saved.id])
+        return saved
+    }
+}

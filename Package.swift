@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "CreditLineTests", dependencies: ["CreditLine"]),
         .testTarget(
             name: "CreditStoreTests",
-            dependencies: ["CreditStore", "CreditLine", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["CreditStore", "CreditLine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "CreditAPITests",
             dependencies: [

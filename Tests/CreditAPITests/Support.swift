@@ -5,21 +5,17 @@ import Foundation
 import Logging
 @_exported import TestSupport
 
-let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
 
 /// A running service on an ephemeral port with a fresh database and one key per role.
 final class TestService: Sendable {
     let application: Application
     let store: Store
     let databasePath: String
+    let folder: String
     let keys: [Role: String]
 
     init(_ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
-        let folder = NSTemporaryDirectory() + "creditline-api-" + UUID().uuidString
+        folder = NSTemporaryDirectory() + "creditline-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var configuration = ServiceConfiguration()
         configuration.port = 0
@@ -63,5 +59,7 @@ final class TestService: Sendable {
 
     func stop() async {
         await application.shutdown()
+        try? store.close()
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

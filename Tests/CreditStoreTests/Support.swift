@@ -1,6 +1,7 @@
 import CreditLine
 import CreditStore
 import Foundation
+@_exported import TestSupport
 
 /// A fresh database file in a temporary folder, migrated from the repository's migrations/.
 func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: StoreOptions.Synchronous = .full) throws
@@ -15,11 +16,6 @@ func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: Stor
     return (try Store.open(path: path, options: options, time: time), path)
 }
 
-let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
 
 /// A clock the test moves by hand.
 final class ManualTime: TimeSource, @unchecked Sendable {

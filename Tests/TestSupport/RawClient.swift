@@ -127,3 +127,10 @@ public func eventually(_ condition: () -> Bool) async -> Bool {
     }
     return condition()
 }
+
+/// The repository's root (where migrations/, config/ and seeds/ are), found from this file.
+public let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()

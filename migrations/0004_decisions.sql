@@ -9,6 +9,8 @@ CREATE TABLE decisions (
     outcome           TEXT    NOT NULL CHECK (outcome IN ('approve', 'review', 'decline')),
     recommended_limit INTEGER NOT NULL CHECK (recommended_limit >= 0),
     reasons           TEXT    NOT NULL,
+    -- Per characteristic: bin, points and best points (no values), kept after inputs are erased.
+    explanation       TEXT    NOT NULL,
     model_version     TEXT    NOT NULL,
     inputs            TEXT,
     inputs_sha256     TEXT    NOT NULL,

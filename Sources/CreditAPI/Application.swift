@@ -12,14 +12,17 @@ public final class Application: Sendable {
     public let configuration: ServiceConfiguration
     public let store: Store
     public let logger: Logger
+    public let scoring: ScoringModel
     let metrics = ServiceMetrics()
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
-    public init(configuration: ServiceConfiguration, store: Store, logger: Logger) {
+    /// Loads the scoring model named by the configuration; a bad file throws, naming it.
+    public init(configuration: ServiceConfiguration, store: Store, logger: Logger) throws {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        self.scoring = try ScoringModel.load(configuration)
     }
 
     var server: HTTPServer? { serverBox.withLock { $0 } }
@@ -78,6 +81,7 @@ public final class Application: Sendable {
         OperationsRoutes(application: self).register(on: &router)
         AccountRoutes(application: self).register(on: &router)
         ConsentRoutes(application: self).register(on: &router)
+        ScoringRoutes(application: self).register(on: &router)
         return router
     }
 

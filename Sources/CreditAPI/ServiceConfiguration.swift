@@ -34,6 +34,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var shutdownGraceMs = 10_000
     /// The longest a consent may last; SPEC: one year by default, never more than this.
     public var consentMaxDays = 365
+    /// The scorecard file; its SHA-256 is part of every decision's model_version.
+    public var scorecard = "config/scorecards/v1.json"
+    /// The deny list of characteristics refused at the API (422 prohibited-feature).
+    public var prohibitedFeatures = "config/prohibited_features.json"
     /// How often consents past their date are recorded as expired (with their audit entries).
     /// Reads and writes treat them as expired from the moment they pass, whatever this is.
     public var consentExpirySweepSeconds = 60
@@ -106,6 +110,8 @@ extension ServiceConfiguration {
         integer("idle_timeout_ms", 1...3_600_000) { $0.idleTimeoutMs = $1 },
         integer("shutdown_grace_ms", 0...600_000) { $0.shutdownGraceMs = $1 },
         integer("consent_max_days", 1...3650) { $0.consentMaxDays = $1 },
+        string("scorecard") { $0.scorecard = $1 },
+        string("prohibited_features") { $0.prohibitedFeatures = $1 },
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
     ]
 

@@ -53,7 +53,12 @@ struct Serve: AsyncParsableCommand {
             throw fail(error)
         }
 
-        let application = Application(configuration: configuration, store: store, logger: logger)
+        let application: Application
+        do {
+            application = try Application(configuration: configuration, store: store, logger: logger)
+        } catch {
+            throw fail(error)
+        }
         do {
             try application.start()
         } catch {

@@ -22,6 +22,8 @@ final class TestService: Sendable {
         configuration.db = folder + "/api.sqlite"
         configuration.migrationsDir = repositoryRoot + "/migrations"
         configuration.seedsDir = repositoryRoot + "/seeds"
+        configuration.scorecard = repositoryRoot + "/config/scorecards/v1.json"
+        configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
         store = try Store.open(path: configuration.db, options: configuration.storeOptions)
@@ -33,7 +35,7 @@ final class TestService: Sendable {
         self.keys = keys
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        application = Application(configuration: configuration, store: store, logger: logger)
+        application = try Application(configuration: configuration, store: store, logger: logger)
         try application.start()
     }
 

@@ -64,7 +64,7 @@ import Testing
         try await DatabaseQueue(path: path).write { db in
             for id in ["dec_1", "dec_2"] {
                 try db.execute(sql: """
-                    INSERT INTO decisions VALUES (?, ?, 700, 'B', 'approve', 1000000, '[]', 'v1', '{"orders_12m":3}',
+                    INSERT INTO decisions VALUES (?, ?, 700, 'B', 'approve', 1000000, '[]', '[]', 'v1', '{"orders_12m":3}',
                                                   'abc', '2026-11-25T10:00:00.000Z', '2026-12-25T10:00:00.000Z')
                     """, arguments: [id, account.id])
             }

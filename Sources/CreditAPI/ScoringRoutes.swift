@@ -1,0 +1,173 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+
+/// The scorecard and the deny list, loaded and checked once at start-up.
+public struct ScoringModel: Sendable {
+    public let scorecard: Scorecard
+    public let prohibited: ProhibitedFeatures
+
+    /// A bad or missing file stops start-up, naming the file and the problem.
+    public static func load(_ configuration: ServiceConfiguration) throws -> ScoringModel {
+        func read(_ path: String) throws -> Data {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ScorecardError("cannot read \(path)")
+            }
+            return data
+        }
+        let card = try read(configuration.scorecard)
+        do {
+            return ScoringModel(scorecard: try Scorecard(json: card, sha256: Hashing.sha256Hex(card)),
+                                prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)))
+        } catch let error as ScorecardError {
+            throw ScorecardError("\(configuration.scorecard): \(error.description)")
+        }
+    }
+}
+
+/// A decision as the API shows it; `explanation` only on GET.
+struct DecisionBody: Encodable {
+    let decision: Decision
+    let explain: Bool
+
+    struct Row: Encodable {
+        var characteristic: String
+        var value: FeatureJSON
+        var bin: String
+        var points: Int
+        var maxPoints: Int
+        enum CodingKeys: String, CodingKey {
+            case characteristic, value, bin, points
+            case maxPoints = "max_points"
+        }
+    }
+
+    /// A stored input value re-encoded as it was given (number, boolean or null).
+    enum FeatureJSON: Encodable {
+        case value(Any?)
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .value(let value as Bool): try container.encode(value)
+            case .value(let value as Int): try container.encode(value)
+            case .value(let value as Double): try container.encode(value)
+            case .value(let value as NSNumber): try container.encode(value.doubleValue)
+            default: try container.encodeNil()
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, score, tier, outcome, reasons, explanation
+        case accountID = "account_id"
+        case recommendedLimit = "recommended_limit"
+        case modelVersion = "model_version"
+        case inputsSHA256 = "inputs_sha256"
+        case inputsErased = "inputs_erased"
+        case scoredAt = "scored_at"
+        case expiresAt = "expires_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(decision.id, forKey: .id)
+        try container.encode(decision.accountID, forKey: .accountID)
+        try container.encode(decision.score, forKey: .score)
+        try container.encode(decision.tier, forKey: .tier)
+        try container.encode(decision.outcome, forKey: .outcome)
+        try container.encode(decision.recommendedLimit, forKey: .recommendedLimit)
+        try container.encode(decision.reasons, forKey: .reasons)
+        try container.encode(decision.modelVersion, forKey: .modelVersion)
+        try container.encode(decision.inputsSHA256, forKey: .inputsSHA256)
+        try container.encode(decision.scoredAt.rfc3339, forKey: .scoredAt)
+        try container.encode(decision.expiresAt.rfc3339, forKey: .expiresAt)
+        guard explain else { return }
+        try container.encode(decision.inputs == nil, forKey: .inputsErased)
+        let inputs = decision.inputs.flatMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        try container.encode(decision.explanation.map {
+            Row(characteristic: $0.characteristic, value: .value(inputs?[$0.characteristic]), bin: $0.bin,
+                points: $0.points, maxPoints: $0.maxPoints)
+        }, forKey: .explanation)
+    }
+}
+
+struct ReviewBody: Encodable {
+    let review: Review
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, statement
+        case accountID = "account_id"
+        case decisionID = "decision_id"
+        case createdAt = "created_at"
+    }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(review.id, forKey: .id)
+        try container.encode(review.kind.rawValue, forKey: .kind)
+        try container.encode(review.status.rawValue, forKey: .status)
+        try container.encode(review.accountID, forKey: .accountID)
+        try container.encode(review.decisionID, forKey: .decisionID)
+        try container.encode(review.statement, forKey: .statement)
+        try container.encode(review.createdAt.rfc3339, forKey: .createdAt)
+    }
+}
+
+struct ScoringRoutes {
+    let application: Application
+
+    struct ScoreRequest: Decodable {
+        var features: [String: FeatureInput]
+    }
+
+    struct ReviewRequest: Decodable {
+        var statement: String?
+    }
+
+    func register(on router: inout Router) {
+        let application = self.application
+        let store = application.store
+        let model = application.scoring
+
+        router.post("/v1/accounts/{id}/scores", handler: application.authorized([.service]) { request, context, key in
+            let accountID = try context.parameter("id")
+            // No processing at all without consent: the features are not even read before this.
+            try await store.requireScoringConsent(accountID: accountID)
+            let body = try RequestBody.decode(ScoreRequest.self, from: request, allowedFields: ["features"])
+            let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
+            let result = model.scorecard.score(values)
+            let decision = try await store.perform(
+                ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
+                             validityDays: model.scorecard.decisionValidityDays), by: Actor(key, context))
+            var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
+            response.headerFields[.location] = "/v1/decisions/\(decision.id)"
+            return response
+        })
+
+        router.get("/v1/decisions/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
+            guard let decision = try await store.decision(id: try context.parameter("id")) else {
+                throw DomainError.notFound("decision")
+            }
+            return try ResponseBody.json(DecisionBody(decision: decision, explain: true))
+        })
+
+        router.post("/v1/decisions/{id}/review-requests", handler: application.authorized([.service]) { request, context, key in
+            let decisionID = try context.parameter("id")
+            // An empty body is a request without a statement.
+            let body = request.body.isEmpty
+                ? ReviewRequest(statement: nil)
+                : try RequestBody.decode(ReviewRequest.self, from: request, allowedFields: ["statement"])
+            if let statement = body.statement {
+                guard statement.count <= Review.maxStatementLength else {
+                    throw DomainError.invalidField("statement", "statement must be at most \(Review.maxStatementLength) characters.")
+                }
+                try PersonalData.refuse(in: statement, field: "statement")
+            }
+            let review = try await store.perform(RequestReview(decisionID: decisionID, statement: body.statement),
+                                                 by: Actor(key, context))
+            return try ResponseBody.json(ReviewBody(review: review), status: .created)
+        })
+    }
+}

@@ -1,0 +1,85 @@
+/// A scoring decision as recorded (SPEC "Decision").
+public struct Decision: Sendable, Equatable {
+    public struct ExplanationRow: Sendable, Equatable, Codable {
+        public var characteristic: String
+        public var bin: String
+        public var points: Int
+        public var maxPoints: Int
+
+        public init(characteristic: String, bin: String, points: Int, maxPoints: Int) {
+            self.characteristic = characteristic
+            self.bin = bin
+            self.points = points
+            self.maxPoints = maxPoints
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case characteristic, bin, points
+            case maxPoints = "max_points"
+        }
+    }
+
+    public var id: String
+    public var accountID: String
+    public var score: Int
+    public var tier: String
+    public var outcome: String
+    public var recommendedLimit: Int
+    public var reasons: [Scorecard.Reason]
+    public var modelVersion: String
+    /// The canonical JSON of the inputs while they are kept; nil once erased.
+    public var inputs: String?
+    public var inputsSHA256: String
+    public var explanation: [ExplanationRow]
+    public var scoredAt: Timestamp
+    public var expiresAt: Timestamp
+
+    public init(id: String, accountID: String, score: Int, tier: String, outcome: String, recommendedLimit: Int,
+                reasons: [Scorecard.Reason], modelVersion: String, inputs: String?, inputsSHA256: String,
+                explanation: [ExplanationRow], scoredAt: Timestamp, expiresAt: Timestamp)
+    {
+        self.id = id
+        self.accountID = accountID
+        self.score = score
+        self.tier = tier
+        self.outcome = outcome
+        self.recommendedLimit = recommendedLimit
+        self.reasons = reasons
+        self.modelVersion = modelVersion
+        self.inputs = inputs
+        self.inputsSHA256 = inputsSHA256
+        self.explanation = explanation
+        self.scoredAt = scoredAt
+        self.expiresAt = expiresAt
+    }
+
+    public func isExpired(at now: Timestamp) -> Bool { now >= expiresAt }
+}
+
+/// A request for a person to look at something the system decided or could not decide.
+public struct Review: Sendable, Equatable {
+    public enum Kind: String, Sendable { case contest, activation }
+    public enum Status: String, Sendable { case open, resolved, cancelled }
+
+    public var id: String
+    public var kind: Kind
+    public var status: Status
+    public var accountID: String
+    public var decisionID: String
+    public var statement: String?
+    public var createdAt: Timestamp
+
+    public init(id: String, kind: Kind, status: Status, accountID: String, decisionID: String, statement: String?,
+                createdAt: Timestamp)
+    {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.accountID = accountID
+        self.decisionID = decisionID
+        self.statement = statement
+        self.createdAt = createdAt
+    }
+
+    public static let maxStatementLength = 1000
+}

@@ -1,0 +1,455 @@
+import Foundation
+
+/// A feature value as the caller sent it, before validation.
+public enum FeatureInput: Sendable, Equatable, Decodable {
+    case integer(Int)
+    case number(Double)
+    case boolean(Bool)
+    case null
+    case text(String)
+    case other
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .boolean(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .text(value)
+        } else {
+            self = .other
+        }
+    }
+}
+
+/// A validated characteristic value.
+public enum FeatureValue: Sendable, Equatable {
+    case integer(Int)
+    case ratio(Double)
+    case boolean(Bool)
+    case missing
+
+    /// Canonical JSON of the value (RFC 8785 number form for the values accepted here).
+    var canonicalJSON: String {
+        switch self {
+        case .integer(let value): return String(value)
+        case .boolean(let value): return value ? "true" : "false"
+        case .missing: return "null"
+        case .ratio(let value):
+            if value == value.rounded() { return String(Int(value)) }
+            // Ratios are within 0…1; print them positionally, shortest round-trip digits.
+            var text = "\(value)"
+            if text.contains("e") { text = String(format: "%.17f", value) }
+            while text.contains("."), text.hasSuffix("0") { text.removeLast() }
+            return text
+        }
+    }
+}
+
+/// The transparent scoring model (SPEC "Scorecard"): points per bin per characteristic, the
+/// scaling that gives points their meaning in odds, and the tiers. Loaded from a versioned file
+/// and validated before use; the file's SHA-256 is part of every decision's `model_version`.
+public struct Scorecard: Sendable {
+    public struct Scaling: Sendable, Decodable, Equatable {
+        public var pointsAtOdds: Double
+        public var odds: Double
+        public var pointsToDoubleOdds: Double
+        public var minScore: Int
+        public var maxScore: Int
+
+        enum CodingKeys: String, CodingKey {
+            case odds
+            case pointsAtOdds = "points_at_odds"
+            case pointsToDoubleOdds = "points_to_double_odds"
+            case minScore = "min_score"
+            case maxScore = "max_score"
+        }
+
+        /// score = offset + factor · ln(odds), factor = PDO / ln 2 (REFERENCES "Credit decisions").
+        public var factor: Double { pointsToDoubleOdds / log(2) }
+        public var offset: Double { pointsAtOdds - factor * log(odds) }
+        /// The good:bad odds a score stands for.
+        public func odds(atScore score: Double) -> Double { exp((score - offset) / factor) }
+    }
+
+    public enum Kind: String, Sendable, Decodable { case integer, ratio, boolean }
+    public enum Direction: String, Sendable, Decodable { case increasing, decreasing, trueBetter = "true_better" }
+
+    public struct Bin: Sendable, Decodable, Equatable {
+        public var min: Double
+        /// Exclusive; nil for no upper bound.
+        public var max: Double?
+        public var points: Int
+
+        public func contains(_ value: Double) -> Bool { value >= min && (max.map { value < $0 } ?? true) }
+
+        public var label: String {
+            func show(_ number: Double) -> String {
+                number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)"
+            }
+            return "[\(show(min)), \(max.map(show) ?? "∞"))"
+        }
+    }
+
+    public struct Characteristic: Sendable, Decodable {
+        public var name: String
+        public var type: Kind
+        public var min: Double?
+        public var max: Double?
+        public var nullable: Bool?
+        public var direction: Direction
+        public var reasonCode: String
+        public var description: String
+        public var bins: [Bin]?
+        public var nullPoints: Int?
+        public var truePoints: Int?
+        public var falsePoints: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, type, min, max, nullable, direction, description, bins
+            case reasonCode = "reason_code"
+            case nullPoints = "null_points"
+            case truePoints = "true_points"
+            case falsePoints = "false_points"
+        }
+
+        public var maxPoints: Int {
+            switch type {
+            case .boolean: return Swift.max(truePoints ?? 0, falsePoints ?? 0)
+            default: return ((bins ?? []).map(\.points) + [nullPoints].compactMap { $0 }).max() ?? 0
+            }
+        }
+
+        /// The bin label and points for a value.
+        public func place(_ value: FeatureValue) -> (bin: String, points: Int) {
+            switch value {
+            case .boolean(let flag): return (flag ? "true" : "false", (flag ? truePoints : falsePoints) ?? 0)
+            case .missing: return ("null", nullPoints ?? 0)
+            case .integer(let number): return place(Double(number))
+            case .ratio(let number): return place(number)
+            }
+        }
+
+        private func place(_ number: Double) -> (bin: String, points: Int) {
+            guard let bin = (bins ?? []).first(where: { $0.contains(number) }) else { return ("none", 0) }
+            return (bin.label, bin.points)
+        }
+    }
+
+    public struct Tier: Sendable, Decodable, Equatable {
+        public var tier: String
+        public var minScore: Int
+        public var outcome: String
+        public var recommendedLimit: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tier, outcome
+            case minScore = "min_score"
+            case recommendedLimit = "recommended_limit"
+        }
+    }
+
+    struct File: Decodable {
+        var version: String
+        var scaling: Scaling
+        var basePoints: Int
+        var characteristics: [Characteristic]
+        var tiers: [Tier]
+        var decisionValidityDays: Int
+
+        enum CodingKeys: String, CodingKey {
+            case version, scaling, characteristics, tiers
+            case basePoints = "base_points"
+            case decisionValidityDays = "decision_validity_days"
+        }
+    }
+
+    public let version: String
+    /// `v1+sha256:<first 16 hex digits of the file's SHA-256>`.
+    public let modelVersion: String
+    public let scaling: Scaling
+    public let basePoints: Int
+    public let characteristics: [Characteristic]
+    public let tiers: [Tier]
+    public let decisionValidityDays: Int
+
+    /// Parses and validates a scorecard file. `sha256` is the hex digest of its bytes (computed
+    /// by the caller, which has the crypto library). A bad file is refused with the problem named.
+    public init(json: Data, sha256: String) throws(ScorecardError) {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: json)
+        } catch {
+            throw ScorecardError("the file is not a valid scorecard: \(error)")
+        }
+        version = file.version
+        modelVersion = "\(file.version)+sha256:\(sha256.prefix(16))"
+        scaling = file.scaling
+        basePoints = file.basePoints
+        characteristics = file.characteristics
+        tiers = file.tiers.sorted { $0.minScore > $1.minScore }
+        decisionValidityDays = file.decisionValidityDays
+        try validate()
+    }
+
+    private func validate() throws(ScorecardError) {
+        guard scaling.odds > 0, scaling.pointsToDoubleOdds > 0, scaling.minScore < scaling.maxScore else {
+            throw ScorecardError("scaling: odds and points_to_double_odds must be positive, min_score below max_score")
+        }
+        var names = Set<String>()
+        var codes = Set<String>()
+        for characteristic in characteristics {
+            let name = characteristic.name
+            guard names.insert(name).inserted else { throw ScorecardError("\(name): listed twice") }
+            guard !characteristic.reasonCode.isEmpty, !characteristic.description.isEmpty else {
+                throw ScorecardError("\(name): reason_code and description are required")
+            }
+            guard codes.insert(characteristic.reasonCode).inserted else {
+                throw ScorecardError("\(name): reason code \(characteristic.reasonCode) is used twice")
+            }
+            switch characteristic.type {
+            case .boolean:
+                guard characteristic.truePoints != nil, characteristic.falsePoints != nil else {
+                    throw ScorecardError("\(name): a boolean needs true_points and false_points")
+                }
+            case .integer, .ratio:
+                try validateBins(characteristic)
+            }
+            try validateDirection(characteristic)
+        }
+        guard let lowest = tiers.last, lowest.minScore <= scaling.minScore else {
+            throw ScorecardError("tiers: the lowest tier must start at or below min_score \(scaling.minScore)")
+        }
+        for tier in tiers where !["approve", "review", "decline"].contains(tier.outcome) {
+            throw ScorecardError("tier \(tier.tier): outcome must be approve, review or decline")
+        }
+        guard decisionValidityDays > 0 else { throw ScorecardError("decision_validity_days must be positive") }
+    }
+
+    /// Bins must cover the whole range from `min` up, in order, without gap or overlap.
+    private func validateBins(_ characteristic: Characteristic) throws(ScorecardError) {
+        let name = characteristic.name
+        guard let bins = characteristic.bins, !bins.isEmpty, let lower = characteristic.min else {
+            throw ScorecardError("\(name): numeric characteristics need min and bins")
+        }
+        guard bins[0].min == lower else { throw ScorecardError("\(name): the first bin must start at \(lower)") }
+        for (index, bin) in bins.enumerated() {
+            if let max = bin.max, max <= bin.min { throw ScorecardError("\(name): bin \(bin.label) is empty") }
+            if index + 1 < bins.count {
+                guard let max = bin.max, bins[index + 1].min == max else {
+                    throw ScorecardError("\(name): bins \(bin.label) and \(bins[index + 1].label) leave a gap or overlap")
+                }
+            } else if bin.max != nil {
+                throw ScorecardError("\(name): the last bin must be open-ended (max null)")
+            }
+        }
+        if characteristic.nullable == true, characteristic.nullPoints == nil {
+            throw ScorecardError("\(name): a nullable characteristic needs null_points")
+        }
+    }
+
+    /// Points must move one way only: more overdue events never score higher; a longer history
+    /// never scores lower.
+    private func validateDirection(_ characteristic: Characteristic) throws(ScorecardError) {
+        let points = characteristic.bins?.map(\.points) ?? []
+        let ordered: Bool
+        switch characteristic.direction {
+        case .increasing: ordered = zip(points, points.dropFirst()).allSatisfy { $0 <= $1 }
+        case .decreasing: ordered = zip(points, points.dropFirst()).allSatisfy { $0 >= $1 }
+        case .trueBetter: ordered = (characteristic.truePoints ?? 0) >= (characteristic.falsePoints ?? 0)
+        }
+        guard ordered else {
+            throw ScorecardError("\(characteristic.name): points are not \(characteristic.direction.rawValue) over the bins")
+        }
+    }
+
+    // MARK: - Validating features
+
+    /// Checks a request's features: prohibited names first (they are refused whatever else is
+    /// wrong), then unknown names, then each characteristic's presence, type and range.
+    public func validate(_ features: [String: FeatureInput], denyList: ProhibitedFeatures) throws(DomainError)
+        -> [String: FeatureValue]
+    {
+        for name in features.keys.sorted() where denyList.isProhibited(name) {
+            throw DomainError(.invalid, code: "prohibited-feature",
+                              "'\(name)' is a prohibited characteristic and may not be used for credit decisions.",
+                              field: "features.\(name)")
+        }
+        for name in features.keys.sorted() where !characteristics.contains(where: { $0.name == name }) {
+            throw DomainError(.invalid, code: "unknown-feature",
+                              "'\(name)' is not a characteristic of scorecard \(version).", field: "features.\(name)")
+        }
+        var values: [String: FeatureValue] = [:]
+        for characteristic in characteristics {
+            values[characteristic.name] = try value(of: characteristic, in: features)
+        }
+        return values
+    }
+
+    private func value(of characteristic: Characteristic, in features: [String: FeatureInput]) throws(DomainError)
+        -> FeatureValue
+    {
+        let name = characteristic.name
+        func invalid(_ what: String) -> DomainError {
+            DomainError(.invalid, code: "invalid-feature", "'\(name)' \(what).", field: "features.\(name)")
+        }
+        guard let input = features[name] else { throw invalid("is required") }
+        switch (characteristic.type, input) {
+        case (.boolean, .boolean(let flag)):
+            return .boolean(flag)
+        case (.integer, .integer(let number)):
+            if let min = characteristic.min, Double(number) < min { throw invalid("must be at least \(Int(min))") }
+            return .integer(number)
+        case (.ratio, .null) where characteristic.nullable == true:
+            return .missing
+        case (.ratio, .integer(let number)):
+            return try ratio(Double(number), characteristic, invalid)
+        case (.ratio, .number(let number)):
+            return try ratio(number, characteristic, invalid)
+        case (.boolean, _):
+            throw invalid("must be true or false")
+        case (.integer, _):
+            throw invalid("must be a whole number")
+        case (.ratio, _):
+            throw invalid(characteristic.nullable == true ? "must be a number from 0 to 1, or null" : "must be a number from 0 to 1")
+        }
+    }
+
+    private func ratio(_ number: Double, _ characteristic: Characteristic, _ invalid: (String) -> DomainError)
+        throws(DomainError) -> FeatureValue
+    {
+        guard number.isFinite, number >= (characteristic.min ?? 0), number <= (characteristic.max ?? 1) else {
+            throw invalid("must be from \(characteristic.min ?? 0) to \(characteristic.max ?? 1)")
+        }
+        return .ratio(number)
+    }
+
+    // MARK: - Scoring
+
+    /// One characteristic's contribution, for the explanation.
+    public struct Contribution: Sendable, Equatable {
+        public var characteristic: String
+        public var value: FeatureValue
+        public var bin: String
+        public var points: Int
+        public var maxPoints: Int
+    }
+
+    public struct Reason: Sendable, Equatable, Codable {
+        public var code: String
+        public var description: String
+        public var pointsLost: Int
+
+        enum CodingKeys: String, CodingKey {
+            case code, description
+            case pointsLost = "points_lost"
+        }
+    }
+
+    /// What the model says about one set of features: a pure function, so the same inputs and
+    /// model give the same score, always.
+    public struct Result: Sendable, Equatable {
+        public var score: Int
+        public var tier: String
+        public var outcome: String
+        public var recommendedLimit: Int
+        public var reasons: [Reason]
+        public var contributions: [Contribution]
+        /// Canonical JSON of the inputs (hashed for `inputs_sha256`).
+        public var canonicalInputs: String
+    }
+
+    public static let maxReasons = 4
+
+    /// SPEC tiers: A ≥ 720, B 680–719, C 640–679 approve; D 600–639 review; E < 600 decline.
+    public func tier(for score: Int) -> Tier {
+        tiers.first { score >= $0.minScore } ?? tiers[tiers.count - 1]
+    }
+
+    public func score(_ values: [String: FeatureValue]) -> Result {
+        var total = basePoints
+        var contributions: [Contribution] = []
+        for characteristic in characteristics {
+            let value = values[characteristic.name] ?? .missing
+            let (bin, points) = characteristic.place(value)
+            total += points
+            contributions.append(Contribution(characteristic: characteristic.name, value: value, bin: bin, points: points,
+                                              maxPoints: characteristic.maxPoints))
+        }
+        let score = Swift.min(scaling.maxScore, Swift.max(scaling.minScore, total))
+        let tier = tier(for: score)
+        // Reg B §1002.9 practice: the specific characteristics that cost the most points, most
+        // important first; none that cost nothing. Ties keep the scorecard's order.
+        let reasons = zip(characteristics, contributions)
+            .map { Reason(code: $0.reasonCode, description: $0.description, pointsLost: $1.maxPoints - $1.points) }
+            .enumerated()
+            .filter { $0.element.pointsLost > 0 }
+            .sorted { $0.element.pointsLost != $1.element.pointsLost ? $0.element.pointsLost > $1.element.pointsLost : $0.offset < $1.offset }
+            .prefix(Self.maxReasons)
+            .map(\.element)
+        let canonical = "{" + values.keys.sorted().map { "\"\($0)\":\(values[$0]!.canonicalJSON)" }.joined(separator: ",") + "}"
+        return Result(score: score, tier: tier.tier, outcome: tier.outcome, recommendedLimit: tier.recommendedLimit,
+                      reasons: Array(reasons), contributions: contributions, canonicalInputs: canonical)
+    }
+}
+
+public struct ScorecardError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = "scorecard: " + description }
+}
+
+/// The deny list of characteristics that must never drive a credit decision (PIPL Art. 28
+/// sensitive personal information; Credit Reporting Industry Regulation Art. 14).
+public struct ProhibitedFeatures: Sendable {
+    public let terms: [String]
+
+    public init(terms: [String]) { self.terms = terms.map { $0.lowercased() } }
+
+    struct File: Decodable { var terms: [String] }
+
+    public init(json: Data) throws(ScorecardError) {
+        do {
+            self.init(terms: try JSONDecoder().decode(File.self, from: json).terms)
+        } catch {
+            throw ScorecardError("prohibited features file is not {\"terms\": [...]}: \(error)")
+        }
+    }
+
+    /// A name is normalised to lower-case letters and digits; a term of 6 or more letters
+    /// matches anywhere in it ("ethnic_group", "religiousBelief"); a shorter one must be a whole
+    /// word ("race", but not "trace_id").
+    public func isProhibited(_ name: String) -> Bool {
+        let normalized = String(name.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) })
+        let words = Self.words(name)
+        return terms.contains { term in
+            term.count >= 6 ? normalized.contains(term) : (words.contains(term) || normalized == term)
+        }
+    }
+
+    static func words(_ name: String) -> Set<String> {
+        var words: Set<String> = []
+        var current = ""
+        var previousLower = false
+        for character in name {
+            if !(character.isLetter || character.isNumber) {
+                if !current.isEmpty { words.insert(current.lowercased()) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if character.isUppercase, previousLower {
+                words.insert(current.lowercased())
+                current = ""
+            }
+            current.append(character)
+            previousLower = character.isLowercase
+        }
+        if !current.isEmpty { words.insert(current.lowercased()) }
+        return words
+    }
+}

@@ -54,6 +54,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         server.headerReadTimeout = .milliseconds(headerReadTimeoutMs)
         server.idleTimeout = .milliseconds(idleTimeoutMs)
         server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
+        server.requestIDField = "X-Request-Id"
         return server
     }
 

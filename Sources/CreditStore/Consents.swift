@@ -99,6 +99,12 @@ public struct WithdrawConsent: BusinessWrite {
             "purpose": .string(consent.purpose.rawValue), "channel": .string(channel.rawValue),
             "effects": .array(effects.map { .string($0.code) }),
         ]))
+        if effects.contains(.reviewCancelled) {
+            // Without the credit_line consent there is nothing left for the reviewer to decide.
+            try db.execute(
+                sql: "UPDATE reviews SET status = 'cancelled', resolved_at = ? WHERE account_id = ? AND kind = 'activation' AND status = 'open'",
+                arguments: [now.rfc3339, account.id])
+        }
         if let newStatus {
             let from = account.status
             account.status = try AccountStateMachine.transition(

@@ -256,8 +256,10 @@ final class Connection: @unchecked Sendable {
         let core = loop.core
         if head.request.method == .connect {
             // We are an origin server, not a proxy (RFC 9110 §9.3.6).
-            complete(Problem(status: .notImplemented, code: "not-implemented",
-                             detail: "CONNECT is not supported.").response, for: head)
+            var response = Problem(status: .notImplemented, code: "not-implemented",
+                                   detail: "CONNECT is not supported.").response
+            core.stampRequestID(&response)
+            complete(response, for: head)
             return
         }
         Task(executorPreference: loop) {
@@ -285,7 +287,7 @@ final class Connection: @unchecked Sendable {
             // RFC 9110 §12.5.5: the representation depends on Accept-Encoding.
             response.headerFields[.vary] = "Accept-Encoding"
         }
-        ResponseEncoder.encode(response, keepAlive: keepAlive, requestVersion: head.version,
+        ResponseEncoder.encode(response, keepAlive: keepAlive,
                                omitBody: head.request.method == .head, date: loop.dateCache.current(),
                                serverName: configuration.serverName, into: &output)
         self.head = nil
@@ -300,7 +302,9 @@ final class Connection: @unchecked Sendable {
         head = nil
         body = []
         chunked = nil
-        ResponseEncoder.encode(problem.response, keepAlive: false, requestVersion: .http1_1, omitBody: false,
+        var response = problem.response
+        loop.core.stampRequestID(&response)
+        ResponseEncoder.encode(response, keepAlive: false, omitBody: false,
                                date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
         state = .writingFinal
         flush()

@@ -176,7 +176,9 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         let problem = Problem(status: .serviceUnavailable, code: "too-many-connections",
                               detail: "The server is at its connection limit; retry shortly.",
                               headerFields: [.retryAfter: "1"])
-        ResponseEncoder.encode(problem.response, keepAlive: false, requestVersion: .http1_1, omitBody: false,
+        var response = problem.response
+        core.stampRequestID(&response)
+        ResponseEncoder.encode(response, keepAlive: false, omitBody: false,
                                date: dateCache.current(), serverName: core.configuration.serverName, into: &bytes)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(fd)

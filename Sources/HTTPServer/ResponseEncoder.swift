@@ -16,7 +16,7 @@ enum ResponseEncoder {
         }
     }
 
-    static func encode(_ response: Response, keepAlive: Bool, requestVersion: HTTPVersion, omitBody: Bool,
+    static func encode(_ response: Response, keepAlive: Bool, omitBody: Bool,
                        date: [UInt8], serverName: String?, into out: inout [UInt8])
     {
         let code = response.status.code
@@ -39,11 +39,9 @@ enum ResponseEncoder {
             append("\r\nContent-Length: ", to: &out)
             appendDecimal(response.body.count, to: &out)
         }
-        if !keepAlive {
-            append("\r\nConnection: close", to: &out)
-        } else if requestVersion == .http1_0 {
-            append("\r\nConnection: keep-alive", to: &out)
-        }
+        // Said on every response, though HTTP/1.1 implies keep-alive: a client (or a proxy that
+        // downgrades to 1.0) never has to guess whether the connection stays open.
+        append(keepAlive ? "\r\nConnection: keep-alive" : "\r\nConnection: close", to: &out)
         for field in response.headerFields where !isOwned(field.name) {
             append("\r\n", to: &out)
             append(field.name.rawName, to: &out)

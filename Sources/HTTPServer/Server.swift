@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HTTPTypes
 import Logging
 import Synchronization
 
@@ -12,12 +13,26 @@ final class ServerCore: Sendable {
     let logger: Logger
     private let open = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
+    private let requestIDCounter = Atomic<Int>(0)
+    private let requestIDPrefix: String = {
+        var generator = SystemRandomNumberGenerator()
+        return "srv_" + String(generator.next() & 0xFFFF_FFFF_FFFF, radix: 36) + "-"
+    }()
+    let requestIDField: HTTPField.Name?
 
     init(configuration: ServerConfiguration, responder: any HTTPResponder, logger: Logger) {
         self.configuration = configuration
         self.limits = ParserLimits(configuration)
         self.responder = responder
         self.logger = logger
+        self.requestIDField = configuration.requestIDField.flatMap { HTTPField.Name($0) }
+    }
+
+    /// Adds a fresh request id to a response the server answers on its own.
+    func stampRequestID(_ response: inout Response) {
+        guard let requestIDField else { return }
+        let value = requestIDCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        response.headerFields[requestIDField] = requestIDPrefix + String(value, radix: 36)
     }
 
     var openConnections: Int { open.load(ordering: .relaxed) }

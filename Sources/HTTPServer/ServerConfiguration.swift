@@ -44,6 +44,11 @@ public struct ServerConfiguration: Sendable {
     /// Graceful shutdown waits this long for in-flight requests (SPEC: 10 s cap).
     public var shutdownGracePeriod: Duration = .seconds(10)
 
+    /// A header naming each request (`X-Request-Id`), added with a fresh value to the answers the
+    /// server makes itself (400s for unparseable requests, 408, 503 at the connection cap), which
+    /// never reach the application that names the others. Nil: none.
+    public var requestIDField: String? = nil
+
     /// `Server` response header; nil omits it (RFC 9110 §10.2.4: revealing details helps attackers).
     public var serverName: String? = nil
 

@@ -79,6 +79,12 @@ import Testing
         let notFound = try service.call("GET", "/nowhere", role: nil)
         #expect(notFound.status == 404)
         #expect(notFound.header("X-Request-Id") != nil)
+        // Even an answer the HTTP layer makes on its own carries one.
+        let client = try RawClient(port: service.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let malformed = try #require(client.read())
+        #expect(malformed.status == 400)
+        #expect(malformed.header("X-Request-Id")?.hasPrefix("srv_") == true)
         await service.stop()
     }
 

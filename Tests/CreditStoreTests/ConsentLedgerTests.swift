@@ -40,6 +40,32 @@ import Testing
         #expect(try await store.account(id: account.id)?.status == .frozen)
     }
 
+    @Test func withdrawingCreditLineCancelsAPendingReview() async throws {
+        let time = ManualTime()
+        let (store, path) = try temporaryStore(time: time)
+        let (account, _) = try await store.perform(CreateAccount(customerRef: "w-7"), by: testActor)
+        let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
+                                              by: testActor)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE accounts SET status = 'pending_review' WHERE id = ?", arguments: [account.id])
+            try db.execute(sql: """
+                INSERT INTO decisions VALUES ('dec_p', ?, 610, 'D', 'review', 200000, '[]', '[]', 'v1', NULL, 'h',
+                                              '2026-11-25T10:00:00.000Z', '2026-12-25T10:00:00.000Z')
+                """, arguments: [account.id])
+            try db.execute(sql: """
+                INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at)
+                VALUES ('rev_p', 'activation', 'open', ?, 'dec_p', '2026-11-25T10:00:00.000Z')
+                """, arguments: [account.id])
+        }
+        let outcome = try await store.perform(WithdrawConsent(consentID: consent.id, channel: .app, reason: nil), by: testActor)
+        #expect(outcome.effects == [.reviewCancelled, .activationBlocked])
+        #expect(outcome.account.status == .prospect)
+        let status = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM reviews WHERE id = 'rev_p'")
+        }
+        #expect(status == "cancelled")
+    }
+
     @Test func secondWithdrawalChangesNothing() async throws {
         let time = ManualTime()
         let (store, _) = try temporaryStore(time: time)

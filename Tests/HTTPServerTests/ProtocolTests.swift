@@ -14,7 +14,7 @@ import Testing
                 #expect(reply.text == #"{"status":"ok"}"#)
                 #expect(reply.header("Content-Length") == "15")
                 #expect(reply.header("Date")?.hasSuffix(" GMT") == true)
-                #expect(reply.header("Connection") == nil)
+                #expect(reply.header("Connection") == "keep-alive")
                 #expect(reply.header("Server") == nil)
             }
         }

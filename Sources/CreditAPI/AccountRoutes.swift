@@ -14,9 +14,22 @@ struct AccountBody: Encodable {
     var version: Int
     var createdAt: String
     var updatedAt: String
+    var terms: TermsBody?
+
+    /// The accepted terms on an activated account: `{version, interest_free_days, instalment_plans}`.
+    struct TermsBody: Encodable {
+        var version: String
+        var interestFreeDays: Int
+        var instalmentPlans: [Terms.Plan]
+        enum CodingKeys: String, CodingKey {
+            case version
+            case interestFreeDays = "interest_free_days"
+            case instalmentPlans = "instalment_plans"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, currency, version
+        case id, status, currency, version, terms
         case customerRef = "customer_ref"
         case creditLimit = "credit_limit"
         case limitIncreaseOptOut = "limit_increase_opt_out"
@@ -34,6 +47,24 @@ struct AccountBody: Encodable {
         version = account.version
         createdAt = account.createdAt.rfc3339
         updatedAt = account.updatedAt.rfc3339
+        terms = account.terms.map {
+            TermsBody(version: account.termsVersion ?? "", interestFreeDays: $0.interestFreeDays,
+                      instalmentPlans: $0.instalmentPlans)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(customerRef, forKey: .customerRef)
+        try container.encode(status, forKey: .status)
+        try container.encode(creditLimit, forKey: .creditLimit)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(limitIncreaseOptOut, forKey: .limitIncreaseOptOut)
+        try container.encode(version, forKey: .version)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(terms, forKey: .terms)
     }
 
     /// The account with its version as a strong ETag (RFC 9110 §8.8.3).

@@ -82,6 +82,7 @@ public final class Application: Sendable {
         AccountRoutes(application: self).register(on: &router)
         ConsentRoutes(application: self).register(on: &router)
         ScoringRoutes(application: self).register(on: &router)
+        LineRoutes(application: self).register(on: &router)
         return router
     }
 

@@ -8,6 +8,7 @@ import HTTPTypes
 public struct ScoringModel: Sendable {
     public let scorecard: Scorecard
     public let prohibited: ProhibitedFeatures
+    public let terms: Terms
 
     /// A bad or missing file stops start-up, naming the file and the problem.
     public static func load(_ configuration: ServiceConfiguration) throws -> ScoringModel {
@@ -18,12 +19,20 @@ public struct ScoringModel: Sendable {
             return data
         }
         let card = try read(configuration.scorecard)
+        let scorecard: Scorecard
         do {
-            return ScoringModel(scorecard: try Scorecard(json: card, sha256: Hashing.sha256Hex(card)),
-                                prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)))
-        } catch let error as ScorecardError {
+            scorecard = try Scorecard(json: card, sha256: Hashing.sha256Hex(card))
+        } catch {
             throw ScorecardError("\(configuration.scorecard): \(error.description)")
         }
+        let terms: Terms
+        do {
+            terms = try Terms(json: read(configuration.terms))
+        } catch {
+            throw ScorecardError("\(configuration.terms): \(error)")
+        }
+        return ScoringModel(scorecard: scorecard,
+                            prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)), terms: terms)
     }
 }
 

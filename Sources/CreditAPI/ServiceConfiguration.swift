@@ -38,6 +38,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var scorecard = "config/scorecards/v1.json"
     /// The deny list of characteristics refused at the API (422 prohibited-feature).
     public var prohibitedFeatures = "config/prohibited_features.json"
+    /// The current terms, shown at GET /v1/terms and named by every activation.
+    public var terms = "config/terms.json"
+    /// SPEC "Limit policy": the largest line, in fen.
+    public var limitMax = 5_000_000
+    /// An increase adds at most this share of the current limit.
+    public var limitIncreaseMaxPercent = 50
+    /// Days between two increases.
+    public var limitIncreaseMinDays = 90
+    /// An increase needs a decision younger than this.
+    public var limitDecisionMaxAgeDays = 30
+    /// A declined account may ask again only after this many days.
+    public var declineCoolOffDays = 30
     /// How often consents past their date are recorded as expired (with their audit entries).
     /// Reads and writes treat them as expired from the moment they pass, whatever this is.
     public var consentExpirySweepSeconds = 60
@@ -56,6 +68,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
         server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
         server.requestIDField = "X-Request-Id"
         return server
+    }
+
+    public var limitPolicy: LimitPolicy {
+        var policy = LimitPolicy()
+        policy.maxLimit = limitMax
+        policy.maxIncreasePercent = limitIncreaseMaxPercent
+        policy.minDaysBetweenIncreases = limitIncreaseMinDays
+        policy.maxDecisionAgeDays = limitDecisionMaxAgeDays
+        policy.declineCoolOffDays = declineCoolOffDays
+        return policy
     }
 
     public var storeOptions: StoreOptions {
@@ -113,6 +135,12 @@ extension ServiceConfiguration {
         integer("consent_max_days", 1...3650) { $0.consentMaxDays = $1 },
         string("scorecard") { $0.scorecard = $1 },
         string("prohibited_features") { $0.prohibitedFeatures = $1 },
+        string("terms") { $0.terms = $1 },
+        integer("limit_max", 0...1_000_000_000) { $0.limitMax = $1 },
+        integer("limit_increase_max_percent", 0...1000) { $0.limitIncreaseMaxPercent = $1 },
+        integer("limit_increase_min_days", 0...3650) { $0.limitIncreaseMinDays = $1 },
+        integer("limit_decision_max_age_days", 1...3650) { $0.limitDecisionMaxAgeDays = $1 },
+        integer("decline_cool_off_days", 0...3650) { $0.declineCoolOffDays = $1 },
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
     ]
 

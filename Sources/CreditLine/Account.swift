@@ -21,6 +21,14 @@ public struct Account: Sendable, Equatable {
     public var version: Int
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// Set at activation: the accepted terms version and the tier's terms.
+    public var termsVersion: String? = nil
+    public var terms: Terms.TierTerms? = nil
+    public var tier: String? = nil
+    public var consentID: String? = nil
+    public var decisionID: String? = nil
+    public var declinedAt: Timestamp? = nil
+    public var lastIncreaseAt: Timestamp? = nil
 
     public init(id: String, customerRef: String, status: AccountStatus = .prospect, creditLimit: Int = 0,
                 currency: String = "CNY", limitIncreaseOptOut: Bool = false, version: Int = 1,

@@ -1,4 +1,5 @@
 import CreditLine
+import Foundation
 import GRDB
 
 /// Opens an account in `prospect`, or returns the one that already has this `customer_ref`
@@ -41,12 +42,43 @@ extension Store {
     }
 
     static func account(from row: Row) -> Account {
-        Account(
+        var account = Account(
             id: row["id"], customerRef: row["customer_ref"],
             status: AccountStatus(rawValue: row["status"]) ?? .prospect,
             creditLimit: row["credit_limit"], currency: row["currency"],
             limitIncreaseOptOut: row["limit_increase_opt_out"], version: row["version"],
             createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(milliseconds: 0),
             updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(milliseconds: 0))
+        account.termsVersion = row["terms_version"]
+        account.terms = (row["terms"] as String?).flatMap {
+            try? JSONDecoder().decode(Terms.TierTerms.self, from: Data($0.utf8))
+        }
+        account.tier = row["tier"]
+        account.consentID = row["consent_id"]
+        account.decisionID = row["decision_id"]
+        account.declinedAt = (row["declined_at"] as String?).flatMap { Timestamp(rfc3339: $0) }
+        account.lastIncreaseAt = (row["last_increase_at"] as String?).flatMap { Timestamp(rfc3339: $0) }
+        return account
+    }
+
+    /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
+    static func save(_ db: Database, _ account: Account, now: Timestamp) throws -> Account {
+        var saved = account
+        saved.version += 1
+        saved.updatedAt = now
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let terms = try saved.terms.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try db.execute(
+            sql: """
+                UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
+                    terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
+                    last_increase_at = ?
+                WHERE id = ?
+                """,
+            arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
+                        saved.termsVersion, terms, saved.tier, saved.consentID, saved.decisionID,
+                        saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.id])
+        return saved
     }
 }

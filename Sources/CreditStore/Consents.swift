@@ -190,13 +190,8 @@ extension Store {
             withdrawalChannel: (row["withdrawal_channel"] as String?).flatMap { ConsentChannel(rawValue: $0) })
     }
 
-    /// Writes a new status, bumping the version (the ETag) and `updated_at`.
+    /// Writes a new status (and everything else), bumping the version and `updated_at`.
     static func saveStatus(_ db: Database, _ account: Account, now: Timestamp) throws -> Account {
-        var saved = account
-        saved.version += 1
-        saved.updatedAt = now
-        try db.execute(sql: "UPDATE accounts SET status = ?, version = ?, updated_at = ? WHERE id = ?",
-                       arguments: [saved.status.rawValue, saved.version, now.rfc3339, saved.id])
-        return saved
+        try save(db, account, now: now)
     }
 }

@@ -24,6 +24,7 @@ final class TestService: Sendable {
         configuration.seedsDir = repositoryRoot + "/seeds"
         configuration.scorecard = repositoryRoot + "/config/scorecards/v1.json"
         configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
+        configuration.terms = repositoryRoot + "/config/terms.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
         store = try Store.open(path: configuration.db, options: configuration.storeOptions)

@@ -1,0 +1,255 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+
+/// Terms, activation, the review queue, limits, preferences and operator actions (SPEC
+/// "Activation", "Limit policy"; issue 6).
+struct LineRoutes {
+    let application: Application
+
+    struct ActivationRequest: Decodable {
+        var consentID: String
+        var decisionID: String
+        var termsVersion: String
+        var requestedLimit: FeatureInput?
+        enum CodingKeys: String, CodingKey {
+            case consentID = "consent_id"
+            case decisionID = "decision_id"
+            case termsVersion = "terms_version"
+            case requestedLimit = "requested_limit"
+        }
+        static let fields: Set<String> = ["consent_id", "decision_id", "terms_version", "requested_limit"]
+    }
+
+    struct ActivationBody: Encodable {
+        var outcome: String
+        var account: AccountBody
+        var reasons: [Scorecard.Reason]
+        var reviewID: String?
+        enum CodingKeys: String, CodingKey {
+            case outcome, account, reasons
+            case reviewID = "review_id"
+        }
+    }
+
+    struct TermsBody: Encodable {
+        var version: String
+        var tiers: [String: Terms.TierTerms]
+    }
+
+    struct ResolutionRequest: Decodable {
+        var approve: Bool
+        var creditLimit: FeatureInput?
+        var note: String
+        enum CodingKeys: String, CodingKey {
+            case approve, note
+            case creditLimit = "credit_limit"
+        }
+    }
+
+    struct ReviewQueueBody: Encodable {
+        var items: [Item]
+        struct Item: Encodable {
+            var record: ReviewRecord
+            enum CodingKeys: String, CodingKey {
+                case id, kind, status, statement, resolution
+                case accountID = "account_id"
+                case decisionID = "decision_id"
+                case createdAt = "created_at"
+                case resolvedAt = "resolved_at"
+                case awaitingSecondApproval = "awaiting_second_approval"
+                case firstApprovedLimit = "first_approved_limit"
+            }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                let review = record.review
+                try container.encode(review.id, forKey: .id)
+                try container.encode(review.kind.rawValue, forKey: .kind)
+                try container.encode(review.status.rawValue, forKey: .status)
+                try container.encode(review.accountID, forKey: .accountID)
+                try container.encode(review.decisionID, forKey: .decisionID)
+                try container.encode(review.statement, forKey: .statement)
+                try container.encode(review.createdAt.rfc3339, forKey: .createdAt)
+                try container.encode(record.resolvedAt?.rfc3339, forKey: .resolvedAt)
+                let resolution = record.resolution.flatMap {
+                    try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
+                }
+                try container.encode(resolution, forKey: .resolution)
+                try container.encode(record.firstApprover != nil && review.status == .open, forKey: .awaitingSecondApproval)
+                try container.encode(record.firstApprovedLimit, forKey: .firstApprovedLimit)
+            }
+        }
+    }
+
+    struct AdjustmentRequest: Decodable {
+        var newLimit: FeatureInput
+        var reason: String
+        var initiatedBy: String
+        var customerAccepted: Bool?
+        enum CodingKeys: String, CodingKey {
+            case reason
+            case newLimit = "new_limit"
+            case initiatedBy = "initiated_by"
+            case customerAccepted = "customer_accepted"
+        }
+        static let fields: Set<String> = ["new_limit", "reason", "initiated_by", "customer_accepted"]
+    }
+
+    struct AdjustmentBody: Encodable {
+        var adjustment: LimitAdjustment
+        enum CodingKeys: String, CodingKey {
+            case id, direction
+            case accountID = "account_id"
+            case oldLimit = "old_limit"
+            case newLimit = "new_limit"
+            case initiatedBy = "initiated_by"
+            case noticeDue = "notice_due"
+            case effectiveAt = "effective_at"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(adjustment.id, forKey: .id)
+            try container.encode(adjustment.accountID, forKey: .accountID)
+            try container.encode(adjustment.oldLimit, forKey: .oldLimit)
+            try container.encode(adjustment.newLimit, forKey: .newLimit)
+            try container.encode(adjustment.direction.rawValue, forKey: .direction)
+            try container.encode(adjustment.initiatedBy.rawValue, forKey: .initiatedBy)
+            try container.encode(adjustment.noticeDue, forKey: .noticeDue)
+            try container.encode(adjustment.effectiveAt.rfc3339, forKey: .effectiveAt)
+        }
+    }
+
+    struct PreferencesRequest: Decodable {
+        var limitIncreaseOptOut: Bool
+        enum CodingKeys: String, CodingKey { case limitIncreaseOptOut = "limit_increase_opt_out" }
+    }
+
+    struct ReasonRequest: Decodable {
+        var reason: String
+    }
+
+    /// Amounts are whole fen: anything else is 422 `invalid-amount` naming the field.
+    static func amount(_ input: FeatureInput?, field: String) throws -> Int? {
+        guard let input else { return nil }
+        guard case .integer(let value) = input, value >= 0 else {
+            throw DomainError(.invalid, code: "invalid-amount", "\(field) must be a whole number of fen, 0 or more.",
+                              field: field)
+        }
+        return value
+    }
+
+    /// Free text that is kept: bounded and free of personal data.
+    static func text(_ value: String, field: String, max: Int = 256) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= max else {
+            throw DomainError.invalidField(field, "\(field) must be 1–\(max) characters.")
+        }
+        try PersonalData.refuse(in: trimmed, field: field)
+        return trimmed
+    }
+
+    func register(on router: inout Router) {
+        let application = self.application
+        let store = application.store
+        let model = application.scoring
+        let policy = application.configuration.limitPolicy
+        let singleApproverLimit = model.scorecard.tiers.first { $0.tier == "D" }?.recommendedLimit ?? 0
+
+        router.get("/v1/terms", handler: application.authorized([.service, .operator]) { _, _, _ in
+            try ResponseBody.json(TermsBody(version: model.terms.version, tiers: model.terms.tiers))
+        })
+
+        router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, key in
+            let body = try RequestBody.decode(ActivationRequest.self, from: request, allowedFields: ActivationRequest.fields)
+            let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
+            let result = try await store.perform(
+                ActivateAccount(accountID: try context.parameter("id"), consentID: body.consentID,
+                                decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
+                                terms: model.terms, policy: policy), by: Actor(key, context))
+            var response = try ResponseBody.json(ActivationBody(
+                outcome: result.outcome.name, account: AccountBody(result.account),
+                reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
+                reviewID: result.reviewID))
+            response.headerFields[.eTag] = "\"\(result.account.version)\""
+            return response
+        })
+
+        router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, _ in
+            let query = request.queryParameters
+            var status: Review.Status? = .open
+            if let text = query["status"] {
+                guard let parsed = Review.Status(rawValue: text) else {
+                    throw DomainError.invalidField("status", "status must be open, resolved or cancelled.")
+                }
+                status = parsed
+            }
+            var kind: Review.Kind? = nil
+            if let text = query["kind"] {
+                guard let parsed = Review.Kind(rawValue: text) else {
+                    throw DomainError.invalidField("kind", "kind must be activation or contest.")
+                }
+                kind = parsed
+            }
+            let records = try await store.reviews(status: status, kind: kind)
+            return try ResponseBody.json(ReviewQueueBody(items: records.map { .init(record: $0) }))
+        })
+
+        router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, key in
+            let body = try RequestBody.decode(ResolutionRequest.self, from: request,
+                                              allowedFields: ["approve", "credit_limit", "note"])
+            let note = try Self.text(body.note, field: "note", max: 1000)
+            let limit = try Self.amount(body.creditLimit, field: "credit_limit")
+            let result = try await store.perform(
+                ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
+                              operatorKeyID: key.id, terms: model.terms, policy: policy,
+                              singleApproverLimit: singleApproverLimit), by: Actor(key, context))
+            switch result {
+            case .awaitingSecondApproval(let record):
+                return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
+            case .resolved(let record, _):
+                return try ResponseBody.json(ReviewQueueBody.Item(record: record))
+            }
+        })
+
+        router.post("/v1/accounts/{id}/limit-adjustments",
+                    handler: application.authorized([.service, .operator]) { request, context, key in
+            let body = try RequestBody.decode(AdjustmentRequest.self, from: request, allowedFields: AdjustmentRequest.fields)
+            guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
+                throw DomainError(.invalid, code: "invalid-amount", "new_limit is required.", field: "new_limit")
+            }
+            guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
+                throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
+            }
+            let reason = try Self.text(body.reason, field: "reason")
+            let (adjustment, account) = try await store.perform(
+                AdjustLimit(accountID: try context.parameter("id"),
+                            request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
+                                                         customerAccepted: body.customerAccepted ?? false),
+                            reason: reason, policy: policy, actorKeyID: key.id), by: Actor(key, context))
+            var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
+            response.headerFields[.eTag] = "\"\(account.version)\""
+            return response
+        })
+
+        router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, key in
+            let body = try RequestBody.decode(PreferencesRequest.self, from: request,
+                                              allowedFields: ["limit_increase_opt_out"])
+            let account = try await store.perform(
+                UpdatePreferences(accountID: try context.parameter("id"), limitIncreaseOptOut: body.limitIncreaseOptOut),
+                by: Actor(key, context))
+            return try AccountBody.response(account)
+        })
+
+        for kind in [OperatorAction.Kind.freeze, .unfreeze, .closure] {
+            router.post("/v1/accounts/{id}/\(kind.rawValue)", handler: application.authorized([.operator]) { request, context, key in
+                let body = try RequestBody.decode(ReasonRequest.self, from: request, allowedFields: ["reason"])
+                let reason = try Self.text(body.reason, field: "reason")
+                let account = try await store.perform(
+                    OperatorAction(accountID: try context.parameter("id"), kind: kind, reason: reason), by: Actor(key, context))
+                return try AccountBody.response(account)
+            })
+        }
+    }
+}

@@ -1,0 +1,101 @@
+/// Activation: the one place a credit line is born, as a deliberate request of the customer
+/// (SPEC principles 2 and 5). Never a side effect of scoring.
+public enum Activation {
+    public enum Outcome: Sendable, Equatable {
+        /// Tiers A–C: active with this limit.
+        case activated(limit: Int)
+        /// Tier D: waits for an operator.
+        case pendingReview
+        /// Tier E: declined with the decision's reasons.
+        case declined
+
+        public var name: String {
+            switch self {
+            case .activated: return "activated"
+            case .pendingReview: return "pending_review"
+            case .declined: return "declined"
+            }
+        }
+
+        public var status: AccountStatus {
+            switch self {
+            case .activated: return .active
+            case .pendingReview: return .pendingReview
+            case .declined: return .declined
+            }
+        }
+    }
+
+    /// What the rules look at, gathered inside the write transaction.
+    public struct Facts: Sendable {
+        public var accountStatus: AccountStatus
+        public var declinedAt: Timestamp?
+        /// The named consent: nil when it does not exist or belongs to another account.
+        public var consent: Consent?
+        public var assessmentConsentActive: Bool
+        /// The named decision: nil when it does not exist or belongs to another account.
+        public var decision: Decision?
+        public var termsVersion: String
+        public var currentTermsVersion: String
+        public var requestedLimit: Int?
+
+        public init(accountStatus: AccountStatus, declinedAt: Timestamp?, consent: Consent?,
+                    assessmentConsentActive: Bool, decision: Decision?, termsVersion: String,
+                    currentTermsVersion: String, requestedLimit: Int?)
+        {
+            self.accountStatus = accountStatus
+            self.declinedAt = declinedAt
+            self.consent = consent
+            self.assessmentConsentActive = assessmentConsentActive
+            self.decision = decision
+            self.termsVersion = termsVersion
+            self.currentTermsVersion = currentTermsVersion
+            self.requestedLimit = requestedLimit
+        }
+    }
+
+    /// Every condition of SPEC "Activation", each refusal with its 409 code.
+    public static func decide(_ facts: Facts, policy: LimitPolicy, now: Timestamp) throws(DomainError) -> Outcome {
+        if let requested = facts.requestedLimit, requested < 0 {
+            throw DomainError(.invalid, code: "invalid-amount", "requested_limit must be 0 or more fen.",
+                              field: "requested_limit")
+        }
+        guard let consent = facts.consent, consent.purpose == .creditLine, consent.isActive(at: now) else {
+            throw DomainError(.conflict, code: "consent-required",
+                              "Activation needs this account's active credit_line consent.")
+        }
+        guard facts.assessmentConsentActive else {
+            throw DomainError(.conflict, code: "consent-required",
+                              "Activation needs an active credit_assessment consent at the moment of activation.")
+        }
+        guard let decision = facts.decision else { throw DomainError.notFound("decision for this account") }
+        guard !decision.isExpired(at: now) else {
+            throw DomainError(.conflict, code: "decision-expired", "The decision has expired; score the account again.")
+        }
+        guard facts.termsVersion == facts.currentTermsVersion else {
+            throw DomainError(.conflict, code: "terms-mismatch",
+                              "The current terms are version \(facts.currentTermsVersion), not \(facts.termsVersion).")
+        }
+        switch facts.accountStatus {
+        case .prospect:
+            break
+        case .declined:
+            if let declinedAt = facts.declinedAt, now < declinedAt.adding(days: policy.declineCoolOffDays) {
+                throw DomainError(.conflict, code: "cool-off",
+                                  "A declined account may ask again \(policy.declineCoolOffDays) days after the decline.")
+            }
+        default:
+            throw DomainError(.conflict, code: "invalid-transition",
+                              "An account in \(facts.accountStatus.rawValue) cannot be activated.")
+        }
+        switch decision.outcome {
+        case "approve":
+            let limit = min(decision.recommendedLimit, facts.requestedLimit ?? decision.recommendedLimit, policy.maxLimit)
+            return .activated(limit: limit)
+        case "review":
+            return .pendingReview
+        default:
+            return .declined
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// Risk-based terms per tier (SPEC "Terms"): what the customer accepts at activation.
+public struct Terms: Sendable, Equatable {
+    public struct Plan: Sendable, Equatable, Codable {
+        public var months: Int
+        public var monthlyFeeBps: Int
+        enum CodingKeys: String, CodingKey {
+            case months
+            case monthlyFeeBps = "monthly_fee_bps"
+        }
+    }
+
+    public struct TierTerms: Sendable, Equatable, Codable {
+        public var interestFreeDays: Int
+        public var instalmentPlans: [Plan]
+        enum CodingKeys: String, CodingKey {
+            case interestFreeDays = "interest_free_days"
+            case instalmentPlans = "instalment_plans"
+        }
+    }
+
+    struct File: Decodable {
+        var version: String
+        var tiers: [String: TierTerms]
+    }
+
+    public let version: String
+    public let tiers: [String: TierTerms]
+    public static let maxInterestFreeDays = 30
+
+    public init(version: String, tiers: [String: TierTerms]) {
+        self.version = version
+        self.tiers = tiers
+    }
+
+    /// Parses and checks a terms file: every tier A–E, interest-free periods of at most 30 days,
+    /// plans with positive months and non-negative fees.
+    public init(json: Data) throws(ScorecardError) {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: json)
+        } catch {
+            throw ScorecardError("terms: not a valid terms file: \(error)")
+        }
+        for tier in ["A", "B", "C", "D", "E"] {
+            guard let terms = file.tiers[tier] else { throw ScorecardError("terms: tier \(tier) is missing") }
+            guard (0...Self.maxInterestFreeDays).contains(terms.interestFreeDays) else {
+                throw ScorecardError("terms: tier \(tier) interest_free_days must be 0–30")
+            }
+            for plan in terms.instalmentPlans where plan.months <= 0 || plan.monthlyFeeBps < 0 {
+                throw ScorecardError("terms: tier \(tier) has a plan with months \(plan.months), fee \(plan.monthlyFeeBps)")
+            }
+        }
+        self.init(version: file.version, tiers: file.tiers)
+    }
+}
+
+/// The limits that bound every line (SPEC "Limit policy"), each with its reason.
+public struct LimitPolicy: Sendable, Equatable {
+    /// The largest line, in fen.
+    public var maxLimit = 5_000_000
+    /// An increase adds at most this share of the current limit.
+    public var maxIncreasePercent = 50
+    /// Days between increases: no ratcheting a customer's credit up week by week.
+    public var minDaysBetweenIncreases = 90
+    /// An increase needs a decision at most this old (affordability must be current).
+    public var maxDecisionAgeDays = 30
+    /// A declined account may ask again only after this many days.
+    public var declineCoolOffDays = 30
+
+    public init() {}
+
+    public enum Initiator: String, Sendable, CaseIterable { case customer, system, `operator` }
+
+    public struct Request: Sendable, Equatable {
+        public var newLimit: Int
+        public var initiatedBy: Initiator
+        public var customerAccepted: Bool
+
+        public init(newLimit: Int, initiatedBy: Initiator, customerAccepted: Bool) {
+            self.newLimit = newLimit
+            self.initiatedBy = initiatedBy
+            self.customerAccepted = customerAccepted
+        }
+    }
+
+    /// What the rules need to know about the account now.
+    public struct State: Sendable, Equatable {
+        public var status: AccountStatus
+        public var currentLimit: Int
+        public var optedOut: Bool
+        public var creditLineConsentActive: Bool
+        public var lastIncreaseAt: Timestamp?
+        public var latestDecision: (tier: String, scoredAt: Timestamp)?
+
+        public init(status: AccountStatus, currentLimit: Int, optedOut: Bool, creditLineConsentActive: Bool,
+                    lastIncreaseAt: Timestamp?, latestDecision: (tier: String, scoredAt: Timestamp)?)
+        {
+            self.status = status
+            self.currentLimit = currentLimit
+            self.optedOut = optedOut
+            self.creditLineConsentActive = creditLineConsentActive
+            self.lastIncreaseAt = lastIncreaseAt
+            self.latestDecision = latestDecision
+        }
+
+        public static func == (lhs: State, rhs: State) -> Bool {
+            lhs.status == rhs.status && lhs.currentLimit == rhs.currentLimit && lhs.optedOut == rhs.optedOut
+                && lhs.creditLineConsentActive == rhs.creditLineConsentActive && lhs.lastIncreaseAt == rhs.lastIncreaseAt
+                && lhs.latestDecision?.tier == rhs.latestDecision?.tier
+                && lhs.latestDecision?.scoredAt == rhs.latestDecision?.scoredAt
+        }
+    }
+
+    public enum Direction: String, Sendable { case increase, decrease }
+
+    /// The verdict on a limit change: allowed (with its direction and whether the customer must
+    /// be told), or the first rule it breaks with that rule's code.
+    public func evaluate(_ request: Request, state: State, now: Timestamp) throws(DomainError) -> Direction {
+        guard request.newLimit >= 0 else {
+            throw DomainError(.invalid, code: "invalid-amount", "new_limit must be a whole number of fen, 0 or more.",
+                              field: "new_limit")
+        }
+        guard state.status != .closed else {
+            throw DomainError(.conflict, code: "invalid-transition", "A closed account's limit cannot change.")
+        }
+        guard request.newLimit != state.currentLimit else {
+            throw DomainError(.invalid, code: "invalid-amount", "new_limit equals the current limit.", field: "new_limit")
+        }
+        if request.newLimit < state.currentLimit { return .decrease }
+
+        // Increases.
+        guard state.status == .active else {
+            throw DomainError(.conflict, code: "invalid-transition",
+                              "Only an active line can be increased; this one is \(state.status.rawValue).")
+        }
+        guard state.creditLineConsentActive else {
+            throw DomainError(.conflict, code: "consent-required", "An increase needs an active credit_line consent.")
+        }
+        // UK CONC 6.7.7R: no increase (nor offer of one) after the customer said they want none.
+        guard !state.optedOut else {
+            throw DomainError(.invalid, code: "increase-opted-out", "The customer has opted out of limit increases.",
+                              field: "new_limit")
+        }
+        guard request.initiatedBy == .customer || request.customerAccepted else {
+            throw DomainError(.invalid, code: "acceptance-required",
+                              "An increase the customer did not ask for needs customer_accepted: true.",
+                              field: "customer_accepted")
+        }
+        guard request.newLimit <= maxLimit else {
+            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(maxLimit) fen.", field: "new_limit")
+        }
+        let ceiling = state.currentLimit + state.currentLimit * maxIncreasePercent / 100
+        guard request.newLimit <= ceiling else {
+            throw DomainError(.invalid, code: "increase-too-large",
+                              "An increase may add at most \(maxIncreasePercent) % (up to \(ceiling) fen).", field: "new_limit")
+        }
+        if let last = state.lastIncreaseAt, now < last.adding(days: minDaysBetweenIncreases) {
+            throw DomainError(.invalid, code: "increase-too-soon",
+                              "The last increase was less than \(minDaysBetweenIncreases) days ago.", field: "new_limit")
+        }
+        // US Reg Z §1026.51 practice: an increase needs a current view of ability to pay.
+        guard let decision = state.latestDecision, now < decision.scoredAt.adding(days: maxDecisionAgeDays) else {
+            throw DomainError(.invalid, code: "stale-decision",
+                              "An increase needs a decision younger than \(maxDecisionAgeDays) days.", field: "new_limit")
+        }
+        guard ["A", "B", "C"].contains(decision.tier) else {
+            throw DomainError(.invalid, code: "risk-tier-too-low",
+                              "The latest decision is tier \(decision.tier); increases need A, B or C.", field: "new_limit")
+        }
+        return .increase
+    }
+}

@@ -1,0 +1,218 @@
+import CreditLine
+import Foundation
+import GRDB
+import Testing
+@testable import CreditAPI
+
+/// The customer journey: account, consents, score, activation, review, limits, operator actions.
+@Suite struct LineTests {
+    static let tierA = ScoringTests.features
+    static let tierD = #"{"features":{"months_on_platform":4,"orders_12m":20,"spend_12m":1000000,"on_time_ratio_12m":null,"overdue_events_12m":2,"max_days_overdue_12m":0,"return_ratio_12m":0.2,"identity_verified":false}}"#
+    static let tierE = #"{"features":{"months_on_platform":0,"orders_12m":0,"spend_12m":0,"on_time_ratio_12m":0.1,"overdue_events_12m":9,"max_days_overdue_12m":90,"return_ratio_12m":0.9,"identity_verified":false}}"#
+
+    struct Journey {
+        var account: String
+        var lineConsent: String
+        var assessmentConsent: String
+        var decision: String
+    }
+
+    /// An account with both consents and a decision from `features`.
+    func prepare(_ service: TestService, _ ref: String, features: String = tierA) throws -> Journey {
+        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
+            .json["id"] as? String)
+        let assessment = try #require(try service.call(
+            "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
+            .json["id"] as? String)
+        let line = try #require(try service.call(
+            "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line"))
+            .json["id"] as? String)
+        let decision = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: features)
+            .json["id"] as? String)
+        return Journey(account: account, lineConsent: line, assessmentConsent: assessment, decision: decision)
+    }
+
+    func activate(_ service: TestService, _ journey: Journey, terms: String = "2026-11", limit: String = "") throws
+        -> RawClient.Reply
+    {
+        try service.call("POST", "/v1/accounts/\(journey.account)/activation", body: """
+            {"consent_id":"\(journey.lineConsent)","decision_id":"\(journey.decision)","terms_version":"\(terms)"\(limit)}
+            """)
+    }
+
+    @Test func termsAreShownBeforeAcceptance() async throws {
+        let service = try TestService()
+        let reply = try service.call("GET", "/v1/terms")
+        #expect(reply.status == 200)
+        #expect(reply.json["version"] as? String == "2026-11")
+        let tiers = try #require(reply.json["tiers"] as? [String: [String: Any]])
+        #expect(tiers["A"]?["interest_free_days"] as? Int == 30)
+        #expect((tiers["C"]?["instalment_plans"] as? [[String: Any]])?.count == 2)
+        await service.stop()
+    }
+
+    @Test func tierAActivatesWithItsTerms() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-a")
+        // Scoring never activates: still a prospect.
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
+        let reply = try activate(service, journey, limit: #","requested_limit":1500000"#)
+        #expect(reply.status == 200)
+        #expect(reply.json["outcome"] as? String == "activated")
+        let account = try #require(reply.json["account"] as? [String: Any])
+        #expect(account["status"] as? String == "active")
+        #expect(account["credit_limit"] as? Int == 1_500_000)
+        let terms = try #require(account["terms"] as? [String: Any])
+        #expect(terms["version"] as? String == "2026-11")
+        #expect((terms["instalment_plans"] as? [[String: Any]])?.first?["monthly_fee_bps"] as? Int == 0)
+        // A second activation is not a transition from active.
+        let again = try activate(service, journey)
+        #expect(again.status == 409)
+        #expect(again.json["code"] as? String == "invalid-transition")
+        await service.stop()
+    }
+
+    @Test func activationRefusals() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-r")
+        #expect(try activate(service, journey, terms: "2025-01").json["code"] as? String == "terms-mismatch")
+        #expect(try activate(service, journey, limit: #","requested_limit":-5"#).json["code"] as? String == "invalid-amount")
+        #expect(try activate(service, journey, limit: #","requested_limit":1.5"#).json["code"] as? String == "invalid-amount")
+        var wrongConsent = journey
+        wrongConsent.lineConsent = journey.assessmentConsent
+        #expect(try activate(service, wrongConsent).json["code"] as? String == "consent-required")
+        _ = try service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let withoutAssessment = try activate(service, journey)
+        #expect(withoutAssessment.status == 409)
+        #expect(withoutAssessment.json["code"] as? String == "consent-required")
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
+        await service.stop()
+    }
+
+    @Test func tierEIsDeclinedWithReasonsThenCoolsOff() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-e", features: Self.tierE)
+        let reply = try activate(service, journey)
+        #expect(reply.json["outcome"] as? String == "declined")
+        #expect((reply.json["reasons"] as? [[String: Any]])?.count == 4)
+        let again = try activate(service, journey)
+        #expect(again.json["code"] as? String == "cool-off")
+        await service.stop()
+    }
+
+    @Test func tierDWaitsForAnOperatorAndFourEyesGuardLargerLimits() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-d", features: Self.tierD)
+        let reply = try activate(service, journey)
+        #expect(reply.json["outcome"] as? String == "pending_review")
+        let reviewID = try #require(reply.json["review_id"] as? String)
+        let queue = try service.call("GET", "/v1/reviews?status=open&kind=activation", role: .operator)
+        #expect((queue.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [reviewID])
+        #expect(try service.call("GET", "/v1/reviews", role: .service).status == 403)
+
+        // Above tier D's 200,000 fen one operator is not enough.
+        let first = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                     body: #"{"approve":true,"credit_limit":300000,"note":"income verified"}"#)
+        #expect(first.status == 202)
+        #expect(first.json["awaiting_second_approval"] as? Bool == true)
+        let same = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                    body: #"{"approve":true,"credit_limit":300000,"note":"again"}"#)
+        #expect(same.status == 409)
+        #expect(same.json["code"] as? String == "four-eyes-required")
+        let second = try service.store.createKey(role: .operator, name: "second operator").token
+        let done = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", token: second,
+                                    body: #"{"approve":true,"credit_limit":300000,"note":"agreed"}"#)
+        #expect(done.status == 200)
+        #expect(done.json["status"] as? String == "resolved")
+        let account = try service.call("GET", "/v1/accounts/\(journey.account)").json
+        #expect(account["status"] as? String == "active")
+        #expect(account["credit_limit"] as? Int == 300_000)
+        #expect(((account["terms"] as? [String: Any])?["instalment_plans"] as? [[String: Any]])?.count == 1)
+        let resolvedAgain = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", token: second,
+                                             body: #"{"approve":false,"note":"x"}"#)
+        #expect(resolvedAgain.json["code"] as? String == "review-resolved")
+        await service.stop()
+    }
+
+    @Test func withdrawnConsentCancelsTheReview() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-w", features: Self.tierD)
+        let reviewID = try #require(try activate(service, journey).json["review_id"] as? String)
+        let withdrawal = try service.call("POST", "/v1/consents/\(journey.lineConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        #expect(withdrawal.json["account_status"] as? String == "prospect")
+        let resolution = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                          body: #"{"approve":true,"note":"ok"}"#)
+        #expect(resolution.status == 409)
+        #expect(resolution.json["code"] as? String == "review-cancelled")
+        await service.stop()
+    }
+
+    @Test func limitsFollowThePolicy() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-l")
+        _ = try activate(service, journey, limit: #","requested_limit":1000000"#)
+        let path = "/v1/accounts/\(journey.account)/limit-adjustments"
+        let tooLarge = try service.call("POST", path, body: #"{"new_limit":1500001,"reason":"customer asked","initiated_by":"customer"}"#)
+        #expect(tooLarge.status == 422)
+        #expect(tooLarge.json["code"] as? String == "increase-too-large")
+        let notAccepted = try service.call("POST", path, role: .operator, body: #"{"new_limit":1200000,"reason":"good history","initiated_by":"operator"}"#)
+        #expect(notAccepted.json["code"] as? String == "acceptance-required")
+        let badAmount = try service.call("POST", path, body: #"{"new_limit":"lots","reason":"x","initiated_by":"customer"}"#)
+        #expect(badAmount.json["code"] as? String == "invalid-amount")
+        #expect(badAmount.json["field"] as? String == "new_limit")
+        let increase = try service.call("POST", path, body: #"{"new_limit":1500000,"reason":"customer asked","initiated_by":"customer"}"#)
+        #expect(increase.status == 201)
+        #expect(increase.json["direction"] as? String == "increase")
+        #expect(increase.json["old_limit"] as? Int == 1_000_000)
+        #expect(increase.json["notice_due"] as? Bool == false)
+        let soon = try service.call("POST", path, body: #"{"new_limit":1600000,"reason":"more","initiated_by":"customer"}"#)
+        #expect(soon.json["code"] as? String == "increase-too-soon")
+        let decrease = try service.call("POST", path, role: .operator, body: #"{"new_limit":800000,"reason":"risk review","initiated_by":"operator"}"#)
+        #expect(decrease.status == 201)
+        #expect(decrease.json["direction"] as? String == "decrease")
+        #expect(decrease.json["notice_due"] as? Bool == true)
+        // Opting out stops every later increase (UK CONC 6.7.7R).
+        let optOut = try service.call("PUT", "/v1/accounts/\(journey.account)/preferences", body: #"{"limit_increase_opt_out":true}"#)
+        #expect(optOut.json["limit_increase_opt_out"] as? Bool == true)
+        let afterOptOut = try service.call("POST", path, body: #"{"new_limit":900000,"reason":"x","initiated_by":"customer"}"#)
+        #expect(afterOptOut.json["code"] as? String == "increase-opted-out")
+        let details = try await DatabaseQueue(path: service.databasePath).read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE action = 'limit.adjusted' ORDER BY seq")
+        }
+        #expect(details.count == 2)
+        #expect(details[0].contains(#""new_limit":1500000"#) && details[0].contains(#""old_limit":1000000"#))
+        await service.stop()
+    }
+
+    @Test func operatorsFreezeUnfreezeAndClose() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-o")
+        _ = try activate(service, journey)
+        let base = "/v1/accounts/\(journey.account)"
+        #expect(try service.call("POST", base + "/freeze", role: .service, body: #"{"reason":"x"}"#).status == 403)
+        #expect(try service.call("POST", base + "/freeze", role: .operator, body: #"{"reason":"suspected fraud"}"#)
+            .json["status"] as? String == "frozen")
+        #expect(try service.call("POST", base + "/freeze", role: .operator, body: #"{"reason":"again"}"#)
+            .json["code"] as? String == "invalid-transition")
+        _ = try service.call("POST", "/v1/consents/\(journey.lineConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let unfreeze = try service.call("POST", base + "/unfreeze", role: .operator, body: #"{"reason":"cleared"}"#)
+        #expect(unfreeze.status == 409)
+        #expect(unfreeze.json["code"] as? String == "consent-required")
+        #expect(try service.call("POST", base + "/closure", role: .operator, body: #"{"reason":"customer request"}"#)
+            .json["status"] as? String == "closed")
+        #expect(try service.call("POST", base + "/unfreeze", role: .operator, body: #"{"reason":"x"}"#)
+            .json["code"] as? String == "invalid-transition")
+        await service.stop()
+    }
+
+    @Test func unfreezeWithConsentRestoresTheLine() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-u")
+        _ = try activate(service, journey)
+        let base = "/v1/accounts/\(journey.account)"
+        _ = try service.call("POST", base + "/freeze", role: .operator, body: #"{"reason":"check"}"#)
+        let reply = try service.call("POST", base + "/unfreeze", role: .operator, body: #"{"reason":"checked"}"#)
+        #expect(reply.json["status"] as? String == "active")
+        await service.stop()
+    }
+}

@@ -1,0 +1,155 @@
+import Testing
+@testable import CreditLine
+
+/// Each rule of SPEC "Limit policy" at its boundary, with the time handed in.
+@Suite struct LimitPolicyTests {
+    static let now = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!
+    let policy = LimitPolicy()
+
+    func state(status: AccountStatus = .active, limit: Int = 1_000_000, optedOut: Bool = false, consent: Bool = true,
+               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: String = "B") -> LimitPolicy.State
+    {
+        LimitPolicy.State(
+            status: status, currentLimit: limit, optedOut: optedOut, creditLineConsentActive: consent,
+            lastIncreaseAt: lastIncreaseDaysAgo.map { Self.now.adding(days: -$0) },
+            latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) })
+    }
+
+    func verdict(_ newLimit: Int, by initiator: LimitPolicy.Initiator = .customer, accepted: Bool = false,
+                 _ state: LimitPolicy.State) -> String
+    {
+        let request = LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator, customerAccepted: accepted)
+        switch Result(catching: { () throws(DomainError) in try policy.evaluate(request, state: state, now: Self.now) }) {
+        case .success(let direction): return direction.rawValue
+        case .failure(let error): return error.code
+        }
+    }
+
+    @Test func increaseRulesAtTheirBoundaries() {
+        #expect(verdict(1_500_000, state()) == "increase")                       // exactly +50 %
+        #expect(verdict(1_500_001, state()) == "increase-too-large")
+        #expect(verdict(1_200_000, state(lastIncreaseDaysAgo: 90)) == "increase")  // exactly 90 days
+        #expect(verdict(1_200_000, state(lastIncreaseDaysAgo: 89)) == "increase-too-soon")
+        #expect(verdict(1_200_000, state(decisionDaysAgo: 29)) == "increase")
+        #expect(verdict(1_200_000, state(decisionDaysAgo: 30)) == "stale-decision")  // 30 days is no longer younger
+        #expect(verdict(1_200_000, state(decisionDaysAgo: nil)) == "stale-decision")
+        #expect(verdict(1_200_000, state(tier: "C")) == "increase")
+        #expect(verdict(1_200_000, state(tier: "D")) == "risk-tier-too-low")
+        #expect(verdict(1_200_000, state(tier: "E")) == "risk-tier-too-low")
+        #expect(verdict(5_000_000, state(limit: 4_000_000)) == "increase")      // exactly the maximum
+        #expect(verdict(5_000_001, state(limit: 4_000_000)) == "above-policy-max")
+        #expect(verdict(1_200_000, state(optedOut: true)) == "increase-opted-out")
+        #expect(verdict(1_200_000, by: .system, state()) == "acceptance-required")
+        #expect(verdict(1_200_000, by: .operator, state()) == "acceptance-required")
+        #expect(verdict(1_200_000, by: .operator, accepted: true, state()) == "increase")
+        #expect(verdict(1_200_000, state(consent: false)) == "consent-required")
+        #expect(verdict(1_200_000, state(status: .frozen)) == "invalid-transition")
+        #expect(verdict(1_200_000, state(status: .prospect, limit: 0)) == "invalid-transition")
+    }
+
+    @Test func decreasesNeedNoneOfThat() {
+        let hostile = state(status: .frozen, optedOut: true, consent: false, lastIncreaseDaysAgo: 1, decisionDaysAgo: nil, tier: "E")
+        #expect(verdict(500_000, by: .operator, hostile) == "decrease")
+        #expect(verdict(0, by: .system, hostile) == "decrease")
+        #expect(verdict(500_000, state(status: .closed)) == "invalid-transition")
+    }
+
+    @Test func amountsMustBeValidAndChangeSomething() {
+        #expect(verdict(-1, state()) == "invalid-amount")
+        #expect(verdict(1_000_000, state()) == "invalid-amount")
+    }
+
+    /// Zero stays zero: +50 % of nothing is nothing.
+    @Test func aZeroLimitCannotBeIncreased() {
+        #expect(verdict(1, state(limit: 0)) == "increase-too-large")
+    }
+}
+
+@Suite struct ActivationTests {
+    static let now = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!
+
+    static func decision(outcome: String, recommended: Int, expiresInDays: Int = 30) -> Decision {
+        Decision(id: "dec_1", accountID: "acc_1", score: 700, tier: outcome == "approve" ? "B" : outcome == "review" ? "D" : "E",
+                 outcome: outcome, recommendedLimit: recommended, reasons: [], modelVersion: "v1", inputs: nil,
+                 inputsSHA256: "h", explanation: [], scoredAt: now.adding(days: -1), expiresAt: now.adding(days: expiresInDays))
+    }
+
+    static func consent(_ purpose: ConsentPurpose = .creditLine, _ status: ConsentStatus = .active) -> Consent {
+        Consent(id: "con_1", accountID: "acc_1", purpose: purpose, noticeVersion: "v", noticeSHA256: "h", channel: .app,
+                method: .explicitOptIn, evidence: nil, storedStatus: status, grantedAt: now.adding(days: -1),
+                expiresAt: now.adding(days: 300))
+    }
+
+    func decide(status: AccountStatus = .prospect, declinedDaysAgo: Int? = nil, consent: Consent? = consent(),
+                assessment: Bool = true, decision: Decision? = decision(outcome: "approve", recommended: 1_000_000),
+                terms: String = "2026-11", requested: Int? = nil) -> String
+    {
+        let facts = Activation.Facts(
+            accountStatus: status, declinedAt: declinedDaysAgo.map { Self.now.adding(days: -$0) }, consent: consent,
+            assessmentConsentActive: assessment, decision: decision, termsVersion: terms, currentTermsVersion: "2026-11",
+            requestedLimit: requested)
+        switch Result(catching: { () throws(DomainError) in try Activation.decide(facts, policy: LimitPolicy(), now: Self.now) }) {
+        case .success(.activated(let limit)): return "activated \(limit)"
+        case .success(let outcome): return outcome.name
+        case .failure(let error): return error.code
+        }
+    }
+
+    /// Tier × consent state × account state.
+    @Test(arguments: [
+        ("approve", 1_000_000, "activated 1000000"), ("review", 200_000, "pending_review"), ("decline", 0, "declined"),
+    ])
+    func outcomeFollowsTheTier(outcome: String, recommended: Int, expected: String) {
+        #expect(decide(decision: Self.decision(outcome: outcome, recommended: recommended)) == expected)
+    }
+
+    @Test(arguments: AccountStatus.allCases)
+    func onlyProspectsAndCooledDeclinesMayActivate(status: AccountStatus) {
+        let result = decide(status: status, declinedDaysAgo: 30)
+        #expect(result == (status == .prospect || status == .declined ? "activated 1000000" : "invalid-transition"))
+    }
+
+    @Test func declinedAccountsWaitOutTheCoolOff() {
+        #expect(decide(status: .declined, declinedDaysAgo: 29) == "cool-off")
+        #expect(decide(status: .declined, declinedDaysAgo: 30) == "activated 1000000")
+    }
+
+    @Test func consentsMustBeInForce() {
+        #expect(decide(consent: nil) == "consent-required")
+        #expect(decide(consent: Self.consent(.creditAssessment)) == "consent-required")
+        #expect(decide(consent: Self.consent(.creditLine, .withdrawn)) == "consent-required")
+        #expect(decide(consent: Self.consent(.creditLine, .expired)) == "consent-required")
+        #expect(decide(assessment: false) == "consent-required")
+    }
+
+    @Test func decisionAndTermsMustBeCurrent() {
+        #expect(decide(decision: nil) == "not-found")
+        #expect(decide(decision: Self.decision(outcome: "approve", recommended: 1, expiresInDays: 0)) == "decision-expired")
+        #expect(decide(terms: "2025-01") == "terms-mismatch")
+    }
+
+    @Test func limitIsTheSmallestOfRecommendedRequestedAndMaximum() {
+        #expect(decide(requested: 300_000) == "activated 300000")
+        #expect(decide(requested: 9_000_000) == "activated 1000000")
+        #expect(decide(requested: -1) == "invalid-amount")
+        #expect(decide(decision: Self.decision(outcome: "approve", recommended: 8_000_000)) == "activated 5000000")
+    }
+}
+
+@Suite struct TermsTests {
+    @Test func shippedTermsLoadAndCapInterestFreeDays() throws {
+        let data = FileManagerShim.contents(repositoryRootForDomain + "/config/terms.json")
+        let terms = try Terms(json: data)
+        #expect(terms.version == "2026-11")
+        #expect(terms.tiers["A"]?.instalmentPlans.map(\.monthlyFeeBps) == [0, 45, 50])
+        #expect(terms.tiers["E"]?.instalmentPlans.isEmpty == true)
+        let tooLong = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"interest_free_days\": 30",
+                                                                                with: "\"interest_free_days\": 31")
+        #expect(throws: ScorecardError.self) { try Terms(json: Data(tooLong.utf8)) }
+    }
+}
+
+import Foundation
+enum FileManagerShim {
+    static func contents(_ path: String) -> Data { FileManager.default.contents(atPath: path)! }
+}

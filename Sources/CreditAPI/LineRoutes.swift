@@ -176,6 +176,22 @@ struct LineRoutes {
             return response
         })
 
+        router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, key in
+            struct Acceptance: Decodable {
+                var termsVersion: String
+                var decisionID: String
+                enum CodingKeys: String, CodingKey {
+                    case termsVersion = "terms_version"
+                    case decisionID = "decision_id"
+                }
+            }
+            let body = try RequestBody.decode(Acceptance.self, from: request, allowedFields: ["terms_version", "decision_id"])
+            let account = try await store.perform(
+                AcceptTerms(accountID: try context.parameter("id"), termsVersion: body.termsVersion,
+                            decisionID: body.decisionID, terms: model.terms), by: Actor(key, context))
+            return try AccountBody.response(account)
+        })
+
         router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, _ in
             let query = request.queryParameters
             var status: Review.Status? = .open

@@ -15,6 +15,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case accountUnfrozen = "account.unfrozen"
     case accountClosed = "account.closed"
     case preferencesUpdated = "preferences.updated"
+    /// Not in SPEC's list: an active line moving to the terms of a newer, better decision, by the
+    /// customer's own acceptance (issue 6).
+    case termsAccepted = "terms.accepted"
     case keyCreated = "key.created"
     case keyRevoked = "key.revoked"
     case portfolioReviewCompleted = "portfolio_review.completed"

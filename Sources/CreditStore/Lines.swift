@@ -290,6 +290,54 @@ public struct AdjustLimit: BusinessWrite {
     }
 }
 
+/// An active (or frozen) line takes the terms of a newer decision's tier, only because the
+/// customer accepted them: a better score never changes terms by itself, nor does a limit change.
+public struct AcceptTerms: BusinessWrite {
+    public var accountID: String
+    public var termsVersion: String
+    public var decisionID: String
+    public var terms: Terms
+
+    public init(accountID: String, termsVersion: String, decisionID: String, terms: Terms) {
+        self.accountID = accountID
+        self.termsVersion = termsVersion
+        self.decisionID = decisionID
+        self.terms = terms
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        guard account.status == .active || account.status == .frozen else {
+            throw DomainError(.conflict, code: "invalid-transition", "Only an open line has terms to change.")
+        }
+        guard let decision = try Store.fetchDecision(db, id: decisionID), decision.accountID == accountID else {
+            throw DomainError.notFound("decision for this account")
+        }
+        guard !decision.isExpired(at: now) else {
+            throw DomainError(.conflict, code: "decision-expired", "The decision has expired; score the account again.")
+        }
+        guard termsVersion == terms.version else {
+            throw DomainError(.conflict, code: "terms-mismatch",
+                              "The current terms are version \(terms.version), not \(termsVersion).")
+        }
+        guard decision.outcome == "approve", let tierTerms = terms.tiers[decision.tier] else {
+            throw DomainError(.invalid, code: "risk-tier-too-low",
+                              "Terms follow an approving decision (tier A–C); this one is tier \(decision.tier).",
+                              field: "decision_id")
+        }
+        let previousTier = account.tier
+        account.terms = tierTerms
+        account.termsVersion = termsVersion
+        account.tier = decision.tier
+        account.decisionID = decisionID
+        account = try Store.save(db, account, now: now)
+        return (account, [AuditRecord(.termsAccepted, accountID: accountID, subjectID: accountID, detail: [
+            "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(decision.tier),
+            "previous_tier": previousTier.map(JSONValue.string) ?? .null,
+        ])])
+    }
+}
+
 /// `limit_increase_opt_out` (UK CONC 6.7.7R: once said, no increase is offered).
 public struct UpdatePreferences: BusinessWrite {
     public var accountID: String

@@ -205,6 +205,28 @@ import Testing
         await service.stop()
     }
 
+    @Test func betterTermsOnlyThroughAcceptance() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-t", features: Self.tierD)
+        let reviewID = try #require(try activate(service, journey).json["review_id"] as? String)
+        _ = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                             body: #"{"approve":true,"note":"fine"}"#)
+        let newDecision = try #require(try service.call("POST", "/v1/accounts/\(journey.account)/scores", body: Self.tierA)
+            .json["id"] as? String)
+        // Scoring alone changed nothing.
+        let before = try service.call("GET", "/v1/accounts/\(journey.account)").json
+        #expect(((before["terms"] as? [String: Any])?["instalment_plans"] as? [[String: Any]])?.count == 1)
+        let accepted = try service.call("POST", "/v1/accounts/\(journey.account)/terms-acceptance",
+                                        body: #"{"terms_version":"2026-11","decision_id":"\#(newDecision)"}"#)
+        #expect(accepted.status == 200)
+        #expect(((accepted.json["terms"] as? [String: Any])?["instalment_plans"] as? [[String: Any]])?.count == 3)
+        #expect(accepted.json["credit_limit"] as? Int == 200_000)  // a terms change never changes the limit
+        let stale = try service.call("POST", "/v1/accounts/\(journey.account)/terms-acceptance",
+                                     body: #"{"terms_version":"2025-01","decision_id":"\#(newDecision)"}"#)
+        #expect(stale.json["code"] as? String == "terms-mismatch")
+        await service.stop()
+    }
+
     @Test func unfreezeWithConsentRestoresTheLine() async throws {
         let service = try TestService()
         let journey = try prepare(service, "j-u")

@@ -14,6 +14,7 @@ public final class Application: Sendable {
     public let logger: Logger
     public let scoring: ScoringModel
     let metrics = ServiceMetrics()
+    let rateLimiter: RateLimiter
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
@@ -23,6 +24,10 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
+        self.rateLimiter = RateLimiter(
+            rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
+                    .auditor: configuration.rateLimitAuditor],
+            burstSeconds: configuration.rateLimitBurstSeconds)
     }
 
     var server: HTTPServer? { serverBox.withLock { $0 } }
@@ -42,11 +47,14 @@ public final class Application: Sendable {
         let store = self.store
         let logger = self.logger
         let interval = Duration.seconds(configuration.consentExpirySweepSeconds)
+        let retentionHours = configuration.idempotencyRetentionHours
         let task = Task {
             while !Task.isCancelled {
                 do {
                     let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"))
                     if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
+                    let cutoff = store.time.now().adding(seconds: -Int64(retentionHours) * 3600)
+                    _ = try await store.purgeIdempotencyKeys(olderThan: cutoff)
                 } catch {
                     logger.error("consent expiry sweep failed", metadata: ["error": "\(error)"])
                 }
@@ -93,16 +101,25 @@ public final class Application: Sendable {
         -> Handler
     {
         let store = self.store
+        let limiter = self.rateLimiter
         return { request, context in
             guard let header = request.headerFields[.authorization],
                 let token = Self.bearerToken(header),
                 let key = try await store.authenticate(token: token)
             else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
+            if let retryAfter = limiter.take(keyID: key.id, role: key.role) {
+                throw Problem(status: .tooManyRequests, code: "rate-limited",
+                              detail: "Too many requests for this key; retry after \(retryAfter) s.",
+                              headerFields: [.retryAfter: String(retryAfter)])
+            }
             var context = context
             context.logger[metadataKey: "key_id"] = .string(key.id)
+            let handlerContext = context
             do {
-                return try await handler(request, context, key)
+                return try await Idempotency.run(request, key: key, store: store) {
+                    try await handler(request, handlerContext, key)
+                }
             } catch let error as DomainError {
                 throw Problems.from(error)
             }

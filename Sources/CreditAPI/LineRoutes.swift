@@ -164,10 +164,12 @@ struct LineRoutes {
         router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, key in
             let body = try RequestBody.decode(ActivationRequest.self, from: request, allowedFields: ActivationRequest.fields)
             let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
+            let accountID = try context.parameter("id")
             let result = try await store.perform(
-                ActivateAccount(accountID: try context.parameter("id"), consentID: body.consentID,
+                ActivateAccount(accountID: accountID, consentID: body.consentID,
                                 decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
-                                terms: model.terms, policy: policy), by: Actor(key, context))
+                                terms: model.terms, policy: policy), by: Actor(key, context),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             var response = try ResponseBody.json(ActivationBody(
                 outcome: result.outcome.name, account: AccountBody(result.account),
                 reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
@@ -186,9 +188,11 @@ struct LineRoutes {
                 }
             }
             let body = try RequestBody.decode(Acceptance.self, from: request, allowedFields: ["terms_version", "decision_id"])
+            let accountID = try context.parameter("id")
             let account = try await store.perform(
-                AcceptTerms(accountID: try context.parameter("id"), termsVersion: body.termsVersion,
-                            decisionID: body.decisionID, terms: model.terms), by: Actor(key, context))
+                AcceptTerms(accountID: accountID, termsVersion: body.termsVersion,
+                            decisionID: body.decisionID, terms: model.terms), by: Actor(key, context),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             return try AccountBody.response(account)
         })
 
@@ -239,11 +243,13 @@ struct LineRoutes {
                 throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
             }
             let reason = try Self.text(body.reason, field: "reason")
+            let accountID = try context.parameter("id")
             let (adjustment, account) = try await store.perform(
-                AdjustLimit(accountID: try context.parameter("id"),
+                AdjustLimit(accountID: accountID,
                             request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
                                                          customerAccepted: body.customerAccepted ?? false),
-                            reason: reason, policy: policy, actorKeyID: key.id), by: Actor(key, context))
+                            reason: reason, policy: policy, actorKeyID: key.id), by: Actor(key, context),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
             response.headerFields[.eTag] = "\"\(account.version)\""
             return response
@@ -252,9 +258,10 @@ struct LineRoutes {
         router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, key in
             let body = try RequestBody.decode(PreferencesRequest.self, from: request,
                                               allowedFields: ["limit_increase_opt_out"])
+            let accountID = try context.parameter("id")
             let account = try await store.perform(
-                UpdatePreferences(accountID: try context.parameter("id"), limitIncreaseOptOut: body.limitIncreaseOptOut),
-                by: Actor(key, context))
+                UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
+                by: Actor(key, context), ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             return try AccountBody.response(account)
         })
 
@@ -262,8 +269,10 @@ struct LineRoutes {
             router.post("/v1/accounts/{id}/\(kind.rawValue)", handler: application.authorized([.operator]) { request, context, key in
                 let body = try RequestBody.decode(ReasonRequest.self, from: request, allowedFields: ["reason"])
                 let reason = try Self.text(body.reason, field: "reason")
+                let accountID = try context.parameter("id")
                 let account = try await store.perform(
-                    OperatorAction(accountID: try context.parameter("id"), kind: kind, reason: reason), by: Actor(key, context))
+                    OperatorAction(accountID: accountID, kind: kind, reason: reason), by: Actor(key, context),
+                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
                 return try AccountBody.response(account)
             })
         }

@@ -11,6 +11,7 @@ enum Problems {
         case .invalid: status = .unprocessableContent
         case .conflict: status = .conflict
         case .notFound: status = .notFound
+        case .preconditionFailed: status = .preconditionFailed
         }
         return Problem(status: status, code: error.code, detail: error.message, field: error.field)
     }

@@ -50,6 +50,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var limitDecisionMaxAgeDays = 30
     /// A declined account may ask again only after this many days.
     public var declineCoolOffDays = 30
+    /// Token-bucket rates per API key, requests per second, by role; 0 turns the limit off.
+    public var rateLimitService = 200
+    public var rateLimitOperator = 50
+    public var rateLimitAuditor = 50
+    /// The bucket holds this many seconds' worth of requests (the burst).
+    public var rateLimitBurstSeconds = 2
+    /// How long idempotency keys and their answers are kept (≥ 24 h: a retry a day later still
+    /// replays).
+    public var idempotencyRetentionHours = 24
     /// How often consents past their date are recorded as expired (with their audit entries).
     /// Reads and writes treat them as expired from the moment they pass, whatever this is.
     public var consentExpirySweepSeconds = 60
@@ -141,6 +150,11 @@ extension ServiceConfiguration {
         integer("limit_increase_min_days", 0...3650) { $0.limitIncreaseMinDays = $1 },
         integer("limit_decision_max_age_days", 1...3650) { $0.limitDecisionMaxAgeDays = $1 },
         integer("decline_cool_off_days", 0...3650) { $0.declineCoolOffDays = $1 },
+        integer("rate_limit_service", 0...1_000_000) { $0.rateLimitService = $1 },
+        integer("rate_limit_operator", 0...1_000_000) { $0.rateLimitOperator = $1 },
+        integer("rate_limit_auditor", 0...1_000_000) { $0.rateLimitAuditor = $1 },
+        integer("rate_limit_burst_seconds", 1...3600) { $0.rateLimitBurstSeconds = $1 },
+        integer("idempotency_retention_hours", 24...8760) { $0.idempotencyRetentionHours = $1 },
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
     ]
 

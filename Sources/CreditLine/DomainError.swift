@@ -8,6 +8,8 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
         /// The thing named does not exist (404).
         case notFound
+        /// The caller's `If-Match` no longer holds (412).
+        case preconditionFailed
     }
 
     public var kind: Kind

@@ -115,9 +115,12 @@ public struct Store: Sendable {
     /// Runs a business write in one transaction: its own checks and changes, then its audit
     /// entries, chained to the current head. Either all of it commits or none of it does
     /// (SPEC: a state change and its audit entry commit together).
-    public func perform<W: BusinessWrite>(_ write: W, by actor: Actor) async throws -> W.Output {
+    public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, ifMatch: AccountVersion? = nil) async throws
+        -> W.Output
+    {
         let now = time.now()
         return try await pool.write { db in
+            if let ifMatch { try Self.check(ifMatch, db) }
             let (output, records) = try write.apply(db, now: now)
             try AuditChain.append(records, by: actor, at: now, in: db)
             return output
@@ -131,6 +134,29 @@ public struct Store: Sendable {
             let (output, records) = try write.apply(db, now: now)
             try AuditChain.append(records, by: actor, at: now, in: db)
             return output
+        }
+    }
+}
+
+/// An `If-Match` on an account: the version the caller last saw (RFC 9110 §13.1.1).
+public struct AccountVersion: Sendable, Equatable {
+    public var accountID: String
+    /// nil for `If-Match: *` (any current version).
+    public var version: Int?
+
+    public init(accountID: String, version: Int?) {
+        self.accountID = accountID
+        self.version = version
+    }
+}
+
+extension Store {
+    /// Checked inside the write transaction, so nothing can change the account in between.
+    static func check(_ expected: AccountVersion, _ db: Database) throws {
+        guard let account = try fetchAccount(db, id: expected.accountID) else { throw DomainError.notFound("account") }
+        if let version = expected.version, version != account.version {
+            throw DomainError(.preconditionFailed, code: "version-mismatch",
+                              "The account is at version \(account.version), not \(version); read it again.")
         }
     }
 }

@@ -1,0 +1,133 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Synchronization
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+}
+
+/// Per-key token buckets (OWASP API4: a looping client must not starve the others).
+final class RateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    private let rates: [Role: Double]
+    private let burstSeconds: Double
+    private let buckets = Mutex<[String: Bucket]>([:])
+
+    init(rates: [Role: Int], burstSeconds: Int) {
+        self.rates = rates.mapValues(Double.init)
+        self.burstSeconds = Double(burstSeconds)
+    }
+
+    /// nil when the request may go on; otherwise the seconds until a token is back.
+    func take(keyID: String, role: Role) -> Int? {
+        guard let rate = rates[role], rate > 0 else { return nil }
+        let capacity = max(1, rate * burstSeconds)
+        let now = ContinuousClock.now
+        return buckets.withLock { buckets in
+            var bucket = buckets[keyID] ?? Bucket(tokens: capacity, updated: now)
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            bucket.tokens = min(capacity, bucket.tokens + seconds * rate)
+            bucket.updated = now
+            defer { buckets[keyID] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+        }
+    }
+}
+
+/// Idempotency-Key handling around an authenticated mutating handler.
+enum Idempotency {
+    /// 1–255 visible ASCII characters (the IETF draft's bound).
+    static func validKey(_ value: String) -> Bool {
+        (1...255).contains(value.utf8.count) && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
+    /// Statuses whose answer is not kept, so the same key may be retried: validation failures,
+    /// lost conflicts, rate limits and server errors.
+    static func isSaved(_ status: Int) -> Bool {
+        !(status == 409 || status == 412 || status == 422 || status == 429 || status >= 500)
+    }
+
+    static func requestHash(_ request: Request) -> String {
+        var bytes = Array("\(request.method.rawValue) \(request.target)\n".utf8)
+        bytes.append(contentsOf: request.body)
+        return Hashing.sha256Hex(Data(bytes))
+    }
+
+    /// Runs `handler` at most once per (API key, Idempotency-Key).
+    static func run(_ request: Request, key: APIKey, store: Store,
+                    _ handler: () async throws -> Response) async throws -> Response
+    {
+        guard request.method == .post || request.method == .put,
+            let idempotencyKey = request.headerFields[.idempotencyKey]
+        else { return try await handler() }
+        guard validKey(idempotencyKey) else {
+            throw Problems.invalidField("Idempotency-Key", "Idempotency-Key must be 1–255 visible ASCII characters.")
+        }
+        switch try await store.claimIdempotencyKey(apiKeyID: key.id, key: idempotencyKey, requestSHA256: requestHash(request)) {
+        case .replay(let status, let headers, let body):
+            var fields = HTTPFields()
+            for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+                if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+            }
+            fields[.idempotentReplayed] = "true"
+            return Response(status: HTTPResponse.Status(code: status), headerFields: fields, body: body)
+        case .inProgress:
+            throw Problem(status: .conflict, code: "request-in-progress",
+                          detail: "A request with this Idempotency-Key is still running; retry shortly.",
+                          headerFields: [.retryAfter: "1"])
+        case .reused:
+            throw Problem(status: .unprocessableContent, code: "idempotency-key-reused",
+                          detail: "This Idempotency-Key was used for a different request.", field: "Idempotency-Key")
+        case .claimed:
+            let response: Response
+            do {
+                response = try await handler()
+            } catch let error as DomainError {
+                response = Problems.from(error).response
+            } catch let problem as Problem {
+                response = problem.response
+            } catch {
+                try? await store.releaseIdempotencyKey(apiKeyID: key.id, key: idempotencyKey)
+                throw error
+            }
+            if isSaved(response.status.code) {
+                var headers: [String: String] = [:]
+                for field in response.headerFields { headers[field.name.canonicalName] = field.value }
+                try await store.completeIdempotencyKey(apiKeyID: key.id, key: idempotencyKey,
+                                                       status: response.status.code, headers: headers, body: response.body)
+            } else {
+                try await store.releaseIdempotencyKey(apiKeyID: key.id, key: idempotencyKey)
+            }
+            return response
+        }
+    }
+}
+
+/// `If-Match` on an account (RFC 9110 §13.1.1): a strong or weak ETag of the version, or `*`.
+enum Preconditions {
+    static func ifMatch(_ request: Request, accountID: String) throws -> AccountVersion? {
+        guard let header = request.headerFields[.ifMatch] else { return nil }
+        let value = header.trimmingCharacters(in: .whitespaces)
+        if value == "*" { return AccountVersion(accountID: accountID, version: nil) }
+        let tag = value.hasPrefix("W/") ? String(value.dropFirst(2)) : value
+        guard tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 3, let version = Int(tag.dropFirst().dropLast())
+        else {
+            // An ETag we never issued can never match.
+            throw DomainError(.preconditionFailed, code: "version-mismatch", "If-Match names no version of this account.")
+        }
+        return AccountVersion(accountID: accountID, version: version)
+    }
+}

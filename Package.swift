@@ -39,6 +39,8 @@ let package = Package(
             dependencies: [
                 "CreditLine",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API itself, for the audit verifier's inner loop (raw column bytes).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(

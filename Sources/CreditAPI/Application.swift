@@ -15,6 +15,7 @@ public final class Application: Sendable {
     public let scoring: ScoringModel
     let metrics = ServiceMetrics()
     let rateLimiter: RateLimiter
+    public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
@@ -24,6 +25,7 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
+        self.signer = try AuditSigner.loadOrCreate(databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
                     .auditor: configuration.rateLimitAuditor],
@@ -91,6 +93,7 @@ public final class Application: Sendable {
         ConsentRoutes(application: self).register(on: &router)
         ScoringRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
+        AuditRoutes(application: self).register(on: &router)
         return router
     }
 

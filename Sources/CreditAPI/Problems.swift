@@ -99,6 +99,12 @@ enum RequestBody {
 /// Encoding responses: snake_case keys come from each type's CodingKeys; sorted keys make the
 /// same value the same bytes (idempotent replays are compared byte for byte).
 enum ResponseBody {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

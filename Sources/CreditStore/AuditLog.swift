@@ -2,6 +2,7 @@ import CreditLine
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What a business write asks to have recorded; the store adds sequence, time, actor and hashes.
 public struct AuditRecord: Sendable, Equatable {
@@ -124,6 +125,11 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 public struct AuditHead: Sendable, Equatable, Codable {
     public var seq: Int
     public var hash: String
+
+    public init(seq: Int, hash: String) {
+        self.seq = seq
+        self.hash = hash
+    }
 }
 
 /// Appending to and checking the hash chain.
@@ -183,24 +189,143 @@ public enum AuditChain {
             expectedSeq = checkpoint.seq + 1
         }
         var checked = 0
-        var head = AuditHead(seq: expectedSeq - 1, hash: expectedPrev)
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq", arguments: [expectedSeq])
-        while let row = try cursor.next() {
-            let entry = AuditEntry(row: row)
-            if entry.seq != expectedSeq {
+        var previous = Array(expectedPrev.utf8)
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(1024)
+        var computed = [UInt8](repeating: 0, count: 64)
+        // Columns by position, read straight from SQLite without copies: this loop runs once per
+        // entry of the log, and an auditor's laptop should check millions in seconds.
+        let statement = try db.makeStatement(sql: """
+            SELECT seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
+            FROM audit_log WHERE seq >= ? ORDER BY seq
+            """)
+        let cursor = try Row.fetchCursor(statement, arguments: [expectedSeq])
+        let raw = statement.sqliteStatement
+        while try cursor.next() != nil {
+            let seq = Int(sqlite3_column_int64(raw, 0))
+            if seq != expectedSeq {
                 return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
             }
-            if entry.prevHash != expectedPrev {
-                return .broken(firstBrokenSeq: entry.seq, reason: "prev_hash does not match the previous entry")
+            if !CanonicalEntry.column(raw, 9, equals: previous) {
+                return .broken(firstBrokenSeq: seq, reason: "prev_hash does not match the previous entry")
             }
-            if entry.expectedHash != entry.hash {
-                return .broken(firstBrokenSeq: entry.seq, reason: "hash does not match the entry's content")
+            canonical.removeAll(keepingCapacity: true)
+            CanonicalEntry.write(raw, seq: seq, into: &canonical)
+            var hasher = SHA256()
+            hasher.update(data: previous)
+            hasher.update(data: canonical)
+            CanonicalEntry.hex(hasher.finalize(), into: &computed)
+            if !CanonicalEntry.column(raw, 10, equals: computed) {
+                return .broken(firstBrokenSeq: seq, reason: "hash does not match the entry's content")
             }
-            expectedPrev = entry.hash
+            swap(&previous, &computed)
             expectedSeq += 1
             checked += 1
-            head = AuditHead(seq: entry.seq, hash: entry.hash)
         }
+        let head = AuditHead(seq: expectedSeq - 1, hash: String(decoding: previous, as: UTF8.self))
         return .intact(checked: checked, head: head)
+    }
+}
+
+/// The canonical JSON of an entry written straight from its columns (the same bytes as
+/// `AuditEntry.canonicalJSON`), for the verifier's inner loop.
+enum CanonicalEntry {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Columns: 0 seq, 1 at, 2 actor, 3 role, 4 action, 5 account_id, 6 subject_id, 7 detail,
+    /// 8 request_id.
+    static func write(_ statement: OpaquePointer?, seq: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"account_id":"#.utf8)
+        appendText(statement, 5, into: &out)
+        out.append(contentsOf: #","action":"#.utf8)
+        appendText(statement, 4, into: &out)
+        out.append(contentsOf: #","actor":"#.utf8)
+        appendText(statement, 2, into: &out)
+        out.append(contentsOf: #","at":"#.utf8)
+        appendText(statement, 1, into: &out)
+        out.append(contentsOf: #","detail":"#.utf8)
+        out.append(contentsOf: bytes(statement, 7))
+        out.append(contentsOf: #","request_id":"#.utf8)
+        appendText(statement, 8, into: &out)
+        out.append(contentsOf: #","role":"#.utf8)
+        appendText(statement, 3, into: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        appendDecimal(seq, into: &out)
+        out.append(contentsOf: #","subject_id":"#.utf8)
+        appendText(statement, 6, into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A column's bytes, valid until the statement moves on.
+    private static func bytes(_ statement: OpaquePointer?, _ column: Int32) -> UnsafeRawBufferPointer {
+        guard let text = sqlite3_column_text(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    static func column(_ statement: OpaquePointer?, _ column: Int32, equals expected: [UInt8]) -> Bool {
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return false }
+        let value = bytes(statement, column)
+        return value.count == expected.count && expected.withUnsafeBytes { value.elementsEqual($0) }
+    }
+
+    private static func appendText(_ statement: OpaquePointer?, _ column: Int32, into out: inout [UInt8]) {
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        appendString(bytes(statement, column), into: &out)
+    }
+
+    private static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var remaining = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(48 + remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
+    /// A JSON string with the escapes of `JSONValue.canonicalJSON`. Most values need none and
+    /// are copied whole.
+    static func appendString(_ raw: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        defer { out.append(UInt8(ascii: "\"")) }
+        if !raw.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: raw)
+            return
+        }
+        for byte in raw {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x08: out.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 15)])
+            default: out.append(byte)
+            }
+        }
+    }
+
+    static func hex(_ digest: SHA256.Digest, into out: inout [UInt8]) {
+        var index = 0
+        digest.withUnsafeBytes { bytes in
+            for byte in bytes {
+                out[index] = hexDigits[Int(byte >> 4)]
+                out[index + 1] = hexDigits[Int(byte & 15)]
+                index += 2
+            }
+        }
     }
 }

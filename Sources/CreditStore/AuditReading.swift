@@ -1,0 +1,149 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// A page of the audit log, oldest first.
+public struct AuditPage: Sendable {
+    public var entries: [AuditEntry]
+    /// The cursor for the next page; nil at the end.
+    public var nextAfterSeq: Int?
+}
+
+/// A checkpoint signed by the service: what it claimed its log's head was, at a time.
+public struct SignedHead: Sendable, Equatable {
+    public var seq: Int
+    public var hash: String
+    public var at: String
+    /// Base64 Ed25519 signature over `message`.
+    public var signature: String
+
+    /// The signed bytes: `seq`, `hash` and `at` joined by newlines.
+    public static func message(seq: Int, hash: String, at: String) -> Data { Data("\(seq)\n\(hash)\n\(at)".utf8) }
+
+    /// Checks a checkpoint against a public key, as an auditor would with their own tools.
+    public static func isValid(seq: Int, hash: String, at: String, signature: String, publicKey: Data) -> Bool {
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
+            let signatureBytes = Data(base64Encoded: signature)
+        else { return false }
+        return key.isValidSignature(signatureBytes, for: message(seq: seq, hash: hash, at: at))
+    }
+}
+
+/// The service's Ed25519 key for signing checkpoints, generated on first start beside the
+/// database (`<db>.audit-key`, owner-only) and never sent anywhere; its public half is published.
+public struct AuditSigner: Sendable {
+    /// The raw 32-byte private key; the CryptoKit-style key type is rebuilt per use.
+    let rawKey: Data
+    var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: rawKey) }
+
+    public static func loadOrCreate(databasePath: String) throws -> AuditSigner {
+        let path = databasePath + ".audit-key"
+        if let data = FileManager.default.contents(atPath: path) {
+            _ = try Curve25519.Signing.PrivateKey(rawRepresentation: data)  // refuse a corrupt file at start-up
+            return AuditSigner(rawKey: data)
+        }
+        let key = Curve25519.Signing.PrivateKey()
+        guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,
+                                             attributes: [.posixPermissions: 0o600])
+        else { throw StoreError.migrationsDirectoryMissing("cannot write the audit signing key at \(path)") }
+        return AuditSigner(rawKey: key.rawRepresentation)
+    }
+
+    public var publicKey: Data { key.publicKey.rawRepresentation }
+
+    public func sign(seq: Int, hash: String, at: String) throws -> SignedHead {
+        let signature = try key.signature(for: SignedHead.message(seq: seq, hash: hash, at: at))
+        return SignedHead(seq: seq, hash: hash, at: at, signature: signature.base64EncodedString())
+    }
+}
+
+extension Store {
+    public static let maxAuditPage = 1000
+
+    /// Entries after `afterSeq`, optionally of one account and one action, at most `limit`.
+    public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int) async throws -> AuditPage {
+        try await pool.read { db in
+            let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq, limit: limit + 1)
+            let page = Array(entries.prefix(limit))
+            return AuditPage(entries: page, nextAfterSeq: entries.count > limit ? page.last?.seq : nil)
+        }
+    }
+
+    static func auditEntries(_ db: Database, accountID: String?, action: String?, afterSeq: Int, limit: Int) throws
+        -> [AuditEntry]
+    {
+        var sql = "SELECT * FROM audit_log WHERE seq > ?"
+        var arguments: StatementArguments = [afterSeq]
+        if let accountID {
+            sql += " AND account_id = ?"
+            arguments += [accountID]
+        }
+        if let action {
+            sql += " AND action = ?"
+            arguments += [action]
+        }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY seq LIMIT ?", arguments: arguments + [limit])
+            .map(AuditEntry.init(row:))
+    }
+
+    /// The head with the time it was read, for signing.
+    public func auditHeadNow() async throws -> (head: AuditHead, at: Timestamp) {
+        let now = time.now()
+        return (try await auditHead(), now)
+    }
+
+    public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
+        try await pool.read { db in try AuditChain.verify(db, from: checkpoint) }
+    }
+
+    /// Visits every matching entry in order, a page at a time, so an export of any length holds
+    /// one page in memory.
+    public func forEachAuditEntry(accountID: String?, pageSize: Int = 1000,
+                                  _ body: ([AuditEntry]) async throws -> Void) async throws
+    {
+        var after = 0
+        while true {
+            let from = after
+            let page = try await pool.read { db in
+                try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize)
+            }
+            if page.isEmpty { return }
+            try await body(page)
+            after = page.last!.seq
+        }
+    }
+}
+
+/// Offline access for `creditline audit verify` and `export`: read-only, no migrations, safe
+/// while the service runs (WAL readers never block the writer).
+public struct AuditFile: Sendable {
+    let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.migrationsDirectoryMissing("no database at \(path)")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    public func verify(from checkpoint: AuditHead?) throws -> AuditChain.Verification {
+        try queue.read { db in try AuditChain.verify(db, from: checkpoint) }
+    }
+
+    public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
+        try queue.read { db in
+            var sql = "SELECT * FROM audit_log"
+            var arguments: StatementArguments = []
+            if let accountID {
+                sql += " WHERE account_id = ?"
+                arguments += [accountID]
+            }
+            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: arguments)
+            while let row = try cursor.next() { try line(AuditEntry(row: row)) }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import CreditLine
+import CreditStore
+import Foundation
+import GRDB
+import HTTPServer
+import Testing
+@testable import CreditAPI
+
+@Suite struct AuditTests {
+    /// A full journey: account, consents, score, activation, increase, withdrawal.
+    func journey(_ service: TestService, _ ref: String) throws -> LineTests.Journey {
+        let journey = try LineTests().prepare(service, ref)
+        _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
+        _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments",
+                             body: #"{"new_limit":1200000,"reason":"asked in app","initiated_by":"customer"}"#)
+        _ = try service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        return journey
+    }
+
+    @Test func pagesAreOldestFirstWithACursor() async throws {
+        let service = try TestService()
+        let journey = try journey(service, "audit-1")
+        let first = try service.call("GET", "/v1/audit?limit=5", role: .auditor)
+        #expect(first.status == 200)
+        let items = try #require(first.json["items"] as? [[String: Any]])
+        #expect(items.map { $0["seq"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(first.json["next_after_seq"] as? Int == 5)
+        let total = try await service.store.auditLength()
+        let last = try service.call("GET", "/v1/audit?after_seq=\(total - 2)&limit=5", role: .auditor)
+        #expect((last.json["items"] as? [[String: Any]])?.count == 2)
+        #expect(last.json["next_after_seq"] is NSNull)
+        let mine = try service.call("GET", "/v1/audit?account_id=\(journey.account)&action=limit.adjusted", role: .auditor)
+        let adjusted = try #require(mine.json["items"] as? [[String: Any]])
+        #expect(adjusted.count == 1)
+        #expect((adjusted.first?["detail"] as? [String: Any])?["new_limit"] as? Int == 1_200_000)
+        #expect(try service.call("GET", "/v1/audit", role: .service).status == 403)
+        #expect(try service.call("GET", "/v1/audit?limit=1001", role: .auditor).json["field"] as? String == "limit")
+        #expect(try service.call("GET", "/v1/audit?action=made.up", role: .auditor).json["field"] as? String == "action")
+        await service.stop()
+    }
+
+    @Test func largePagesAreGzippedAndExportIsNDJSON() async throws {
+        let service = try TestService()
+        _ = try journey(service, "audit-2")
+        let zipped = try service.call("GET", "/v1/audit?limit=1000", role: .auditor, headers: ["Accept-Encoding": "gzip"])
+        #expect(zipped.header("Content-Encoding") == "gzip")
+        let plain = try service.call("GET", "/v1/audit?limit=1000", role: .auditor)
+        #expect(Gzip.decompress(zipped.body) == plain.body)
+        let ndjson = try service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"])
+        #expect(ndjson.header("Content-Type") == "application/x-ndjson")
+        let lines = ndjson.text.split(separator: "\n")
+        #expect(lines.count == (try await service.store.auditLength()))
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        await service.stop()
+    }
+
+    @Test func headIsSignedAndAForgedSignatureFails() async throws {
+        let service = try TestService()
+        _ = try journey(service, "audit-3")
+        let head = try service.call("GET", "/v1/audit/head", role: .auditor).json
+        let publicKey = try #require(
+            try service.call("GET", "/v1/audit/public-key", role: .auditor).json["public_key"] as? String)
+        let key = try #require(Data(base64Encoded: publicKey))
+        let seq = try #require(head["seq"] as? Int)
+        let hash = try #require(head["hash"] as? String)
+        let at = try #require(head["at"] as? String)
+        let signature = try #require(head["signature"] as? String)
+        #expect(seq == (try await service.store.auditLength()))
+        #expect(SignedHead.isValid(seq: seq, hash: hash, at: at, signature: signature, publicKey: key))
+        // What the service never claimed cannot be shown to have been claimed.
+        #expect(!SignedHead.isValid(seq: seq + 1, hash: hash, at: at, signature: signature, publicKey: key))
+        #expect(!SignedHead.isValid(seq: seq, hash: String(hash.reversed()), at: at, signature: signature, publicKey: key))
+        var forged = Array(Data(base64Encoded: signature)!)
+        forged[0] ^= 1
+        #expect(!SignedHead.isValid(seq: seq, hash: hash, at: at, signature: Data(forged).base64EncodedString(), publicKey: key))
+        await service.stop()
+    }
+
+    @Test func verifyFromACheckpointThenAfterTampering() async throws {
+        let service = try TestService()
+        _ = try journey(service, "audit-4")
+        let head = try service.call("GET", "/v1/audit/head", role: .auditor).json
+        let seq = try #require(head["seq"] as? Int)
+        let hash = try #require(head["hash"] as? String)
+        let whole = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        #expect(whole["ok"] as? Bool == true)
+        #expect(whole["checked"] as? Int == seq)
+        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-checkpoint"}"#)
+        let extended = try service.call("GET", "/v1/audit/verify?from_seq=\(seq)&from_hash=\(hash)", role: .auditor).json
+        #expect(extended["ok"] as? Bool == true)
+        #expect(extended["checked"] as? Int == 1)
+        try await DatabaseQueue(path: service.databasePath).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+            try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+        }
+        let broken = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        #expect(broken["ok"] as? Bool == false)
+        #expect(broken["first_broken_seq"] as? Int == 3)
+        let rewritten = try service.call("GET", "/v1/audit/verify?from_seq=2&from_hash=\(String(repeating: "a", count: 64))",
+                                         role: .auditor).json
+        #expect(rewritten["ok"] as? Bool == false)
+        #expect(rewritten["first_broken_seq"] as? Int == 2)
+        await service.stop()
+    }
+
+    @Test func theLogOfAFullJourneyHoldsNoPersonalDataOrInputs() async throws {
+        let service = try TestService()
+        _ = try journey(service, "shopper-audit-5")
+        let export = try service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"]).text
+        #expect(export.contains("account.activated"))
+        #expect(export.contains("decision.scored"))
+        for secret in ["shopper-audit-5", "500000", "0.98", "0.05", "months_on_platform", "on_time_ratio"] {
+            #expect(!export.contains(secret), "\(secret) is in the audit log")
+        }
+        await service.stop()
+    }
+
+    @Test func offlineVerifyAndExport() async throws {
+        let service = try TestService()
+        _ = try journey(service, "audit-6")
+        let length = try await service.store.auditLength()
+        // While the service runs: read-only, no lock taken.
+        let intact = try CommandLine_.run(["audit", "verify", "--db", service.databasePath])
+        #expect(intact.status == 0)
+        #expect(intact.stdout.contains("intact: \(length) entries"))
+        let export = try CommandLine_.run(["audit", "export", "--db", service.databasePath])
+        #expect(export.status == 0)
+        #expect(export.stdout.split(separator: "\n").count == length)
+        let head = try await service.store.auditHead()
+        let fromCheckpoint = try CommandLine_.run(["audit", "verify", "--db", service.databasePath,
+                                                   "--from-seq", String(head.seq), "--from-hash", head.hash])
+        #expect(fromCheckpoint.status == 0)
+        await service.stop()
+        #expect(try CommandLine_.run(["audit", "verify", "--db", "/nonexistent/db.sqlite"]).status == 2)
+    }
+
+    @Test func offlineVerifyNamesTheFirstBrokenSeq() async throws {
+        let service = try TestService()
+        _ = try journey(service, "audit-7")
+        await service.application.shutdown()
+        let path = NSTemporaryDirectory() + "audit-broken-\(UUID().uuidString).sqlite"
+        try FileManager.default.copyItem(atPath: service.databasePath, toPath: path)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
+        }
+        let broken = try CommandLine_.run(["audit", "verify", "--db", path])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("broken at seq 4"))
+    }
+}

@@ -90,15 +90,19 @@ struct AuditRoutes {
                 throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
             }
             if request.headerFields[.accept]?.contains("application/x-ndjson") == true {
-                // NDJSON export: every matching entry after the cursor, written a page at a time.
-                var body: [UInt8] = []
-                try await store.forEachAuditEntry(accountID: query["account_id"]) { page in
-                    for entry in page where entry.seq > afterSeq && (query["action"] == nil || entry.action == query["action"]) {
-                        body.append(contentsOf: try ResponseBody.encode(EntryBody(entry: entry)))
-                        body.append(10)
+                // NDJSON export of any length: a page of entries at a time, streamed, so memory
+                // holds one page and whatever the client has not read yet.
+                let accountID = query["account_id"]
+                let action = query["action"]
+                return .streaming(contentType: "application/x-ndjson") { writer in
+                    try await store.forEachAuditEntry(accountID: accountID, after: afterSeq) { page in
+                        var lines: [UInt8] = []
+                        for entry in page where action == nil || entry.action == action {
+                            lines.append(contentsOf: try AuditExport.line(entry))
+                        }
+                        try await writer.write(lines)
                     }
                 }
-                return Response(status: .ok, headerFields: [.contentType: "application/x-ndjson"], body: body)
             }
             let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
                                                  afterSeq: afterSeq, limit: limit)

@@ -99,10 +99,10 @@ extension Store {
 
     /// Visits every matching entry in order, a page at a time, so an export of any length holds
     /// one page in memory.
-    public func forEachAuditEntry(accountID: String?, pageSize: Int = 1000,
+    public func forEachAuditEntry(accountID: String?, after start: Int = 0, pageSize: Int = 1000,
                                   _ body: ([AuditEntry]) async throws -> Void) async throws
     {
-        var after = 0
+        var after = start
         while true {
             let from = after
             let page = try await pool.read { db in

@@ -19,6 +19,8 @@ final class Connection: @unchecked Sendable {
         case writingResponse
         /// Writing a final answer (an error, or a response before close); then lingering.
         case writingFinal
+        /// Sending a streamed body as its producer hands over parts.
+        case streaming
         /// Our side is shut for writing; reading and discarding until the client closes, so
         /// the kernel does not reset the connection and destroy the answer in flight.
         case lingering
@@ -87,7 +89,7 @@ final class Connection: @unchecked Sendable {
         case .lingering:
             discardInput()
             return
-        case .handling, .writingResponse, .writingFinal:
+        case .handling, .writingResponse, .writingFinal, .streaming:
             // Pipelined bytes wait in the buffer; once it is full, stop reading until the
             // current response is out (back-pressure instead of unbounded memory).
             if input.isFull {
@@ -264,7 +266,11 @@ final class Connection: @unchecked Sendable {
         }
         Task(executorPreference: loop) {
             let response = await core.responder.respond(to: request, context: RequestContext(logger: core.logger))
-            self.complete(response, for: head)
+            if let stream = response.stream {
+                await self.stream(response, stream, for: head)
+            } else {
+                self.complete(response, for: head)
+            }
         }
     }
 
@@ -293,6 +299,57 @@ final class Connection: @unchecked Sendable {
         self.head = nil
         state = keepAlive ? .writingResponse : .writingFinal
         flush()
+    }
+
+    // MARK: - Streamed bodies
+
+    /// Unsent bytes above which a streaming producer waits for the client.
+    private static let streamHighWater = 256 * 1024
+    private var drainWaiter: CheckedContinuation<Void, any Error>?
+    private var streamKeepAlive = false
+
+    struct ConnectionGone: Error {}
+
+    /// Runs on the loop thread (the handler task's executor preference), like `complete`.
+    private func stream(_ response: Response, _ stream: BodyStream, for head: RequestHead) async {
+        guard state == .handling else { return }
+        streamKeepAlive = head.keepAlive && !draining && !peerClosed && !loop.core.isDraining
+        let isHead = head.request.method == .head
+        ResponseEncoder.encode(response, keepAlive: streamKeepAlive, omitBody: true, chunked: true,
+                               date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
+        self.head = nil
+        state = .streaming
+        flush()
+        if !isHead {
+            do {
+                try await stream.produce(ChunkWriter(connection: self))
+            } catch {
+                // The status is sent already: a cut-off body (no last chunk) tells the client.
+                close()
+                return
+            }
+        }
+        guard state == .streaming else { return }
+        if !isHead { output.append(contentsOf: ResponseEncoder.lastChunk) }
+        state = streamKeepAlive ? .writingResponse : .writingFinal
+        flush()
+    }
+
+    fileprivate func writeChunk(_ bytes: [UInt8]) async throws {
+        guard state == .streaming else { throw ConnectionGone() }
+        guard !bytes.isEmpty else { return }
+        ResponseEncoder.appendChunk(bytes, to: &output)
+        flush()
+        while state == .streaming, output.count - outputOffset > Self.streamHighWater {
+            try await withCheckedThrowingContinuation { drainWaiter = $0 }
+        }
+        guard state == .streaming else { throw ConnectionGone() }
+    }
+
+    private func resumeDrainWaiter(throwing: Bool) {
+        guard let waiter = drainWaiter else { return }
+        drainWaiter = nil
+        if throwing { waiter.resume(throwing: ConnectionGone()) } else { waiter.resume() }
     }
 
     /// Answers a request we could not parse, then closes (RFC 9112 §6.3, §9.6: after a framing
@@ -366,6 +423,9 @@ final class Connection: @unchecked Sendable {
             process()
         case .writingFinal:
             startLingering()
+        case .streaming:
+            deadline = 0  // everything sent; the producer may take its time
+            resumeDrainWaiter(throwing: false)
         default:
             // A 100 Continue went out; the body is still being read.
             if state == .readingBody { deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds }
@@ -405,7 +465,7 @@ final class Connection: @unchecked Sendable {
             close()  // idle keep-alive connection
         case .readingHead, .readingBody:
             fail(HTTPParseError(.requestTimeout, "the request was not received in time"))
-        case .writingResponse, .writingFinal, .lingering:
+        case .writingResponse, .writingFinal, .lingering, .streaming:
             close()
         case .handling, .closed:
             deadline = 0
@@ -428,6 +488,7 @@ final class Connection: @unchecked Sendable {
         guard state != .closed else { return }
         state = .closed
         deadline = 0
+        resumeDrainWaiter(throwing: true)
         Glibc.close(fd)
         loop.forget(self)
     }
@@ -562,5 +623,15 @@ struct InputBuffer: ~Copyable {
     mutating func clear() {
         start = 0
         end = 0
+    }
+}
+
+/// Hands a streaming producer's parts to its connection. `@unchecked Sendable`: it is used only
+/// from the handler task, which runs on the connection's loop thread.
+private struct ChunkWriter: BodyWriter, @unchecked Sendable {
+    let connection: Connection
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await connection.writeChunk(bytes)
     }
 }

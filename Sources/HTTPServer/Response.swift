@@ -7,11 +7,23 @@ public struct Response: Sendable {
     public var status: HTTPResponse.Status
     public var headerFields: HTTPFields
     public var body: [UInt8]
+    /// A body produced while it is sent (chunked, RFC 9112 §7.1), for answers of any length in
+    /// bounded memory. When set, `body` is ignored.
+    public var stream: BodyStream?
 
     public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], body: [UInt8] = []) {
         self.status = status
         self.headerFields = headerFields
         self.body = body
+    }
+
+    /// A streamed body with its content type.
+    public static func streaming(contentType: String, status: HTTPResponse.Status = .ok,
+                                 _ produce: @escaping @Sendable (BodyWriter) async throws -> Void) -> Response
+    {
+        var response = Response(status: status, headerFields: [.contentType: contentType])
+        response.stream = BodyStream(produce: produce)
+        return response
     }
 
     /// A JSON body with its content type.
@@ -33,4 +45,16 @@ public struct Response: Sendable {
     {
         Response(status: status, headerFields: [.contentType: contentType], body: Array(text.utf8))
     }
+}
+
+/// Produces a streamed body by calling `write` as parts become ready.
+public struct BodyStream: Sendable {
+    public let produce: @Sendable (BodyWriter) async throws -> Void
+}
+
+/// Sends parts of a streamed body. `write` returns once the part is queued and the connection's
+/// unsent bytes are under its high-water mark, so a slow client slows the producer instead of
+/// growing memory; it throws once the client has gone.
+public protocol BodyWriter: Sendable {
+    func write(_ bytes: [UInt8]) async throws
 }

@@ -16,7 +16,7 @@ enum ResponseEncoder {
         }
     }
 
-    static func encode(_ response: Response, keepAlive: Bool, omitBody: Bool,
+    static func encode(_ response: Response, keepAlive: Bool, omitBody: Bool, chunked: Bool = false,
                        date: [UInt8], serverName: String?, into out: inout [UInt8])
     {
         let code = response.status.code
@@ -35,7 +35,9 @@ enum ResponseEncoder {
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it would describe another
         // representation.
         let bodyAllowed = code >= 200 && code != 204 && code != 304
-        if bodyAllowed {
+        if bodyAllowed, chunked {
+            append("\r\nTransfer-Encoding: chunked", to: &out)
+        } else if bodyAllowed {
             append("\r\nContent-Length: ", to: &out)
             appendDecimal(response.body.count, to: &out)
         }
@@ -49,12 +51,22 @@ enum ResponseEncoder {
             append(field.value, to: &out)
         }
         append("\r\n\r\n", to: &out)
-        if bodyAllowed, !omitBody {
+        if bodyAllowed, !omitBody, !chunked {
             out.append(contentsOf: response.body)
         }
     }
 
     static let continueLine: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// One chunk: size in hex, CRLF, the bytes, CRLF (RFC 9112 §7.1).
+    static func appendChunk(_ bytes: [UInt8], to out: inout [UInt8]) {
+        append(String(bytes.count, radix: 16), to: &out)
+        append("\r\n", to: &out)
+        out.append(contentsOf: bytes)
+        append("\r\n", to: &out)
+    }
+
+    static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
 
     @inline(__always)
     private static func append(_ text: String, to out: inout [UInt8]) {

@@ -86,7 +86,22 @@ public final class RawClient {
         }
         var reply = Reply(status: status, headers: headers, body: [])
         if status < 200 || status == 204 || status == 304 || isHead { return reply }
-        if let length = reply.header("Content-Length").flatMap(Int.init) {
+        if reply.header("Transfer-Encoding")?.lowercased() == "chunked" {
+            // Chunks until the last one (RFC 9112 §7.1); trailers are not used here.
+            while true {
+                var lineEnd: Int? = nil
+                while lineEnd == nil {
+                    if let index = findCRLF() { lineEnd = index } else if !fill() { return nil }
+                }
+                let sizeText = String(decoding: buffer[0..<lineEnd!], as: UTF8.self)
+                guard let size = Int(sizeText, radix: 16) else { return nil }
+                buffer.removeFirst(lineEnd! + 2)
+                while buffer.count < size + 2 { if !fill() { return nil } }
+                reply.body.append(contentsOf: buffer[0..<size])
+                buffer.removeFirst(size + 2)
+                if size == 0 { return reply }
+            }
+        } else if let length = reply.header("Content-Length").flatMap(Int.init) {
             while buffer.count < length { if !fill() { return nil } }
             reply.body = Array(buffer[0..<length])
             buffer.removeFirst(length)
@@ -105,6 +120,23 @@ public final class RawClient {
             let n = recv(fd, &chunk, chunk.count, 0)
             if n == 0 { return true }
             if n < 0 { return errno == ECONNRESET }
+        }
+    }
+
+    private func findCRLF() -> Int? {
+        guard buffer.count >= 2 else { return nil }
+        for i in 0...(buffer.count - 2) where buffer[i] == 13 && buffer[i + 1] == 10 { return i }
+        return nil
+    }
+
+    /// Reads whatever arrives within the receive timeout, without parsing; for back-pressure tests.
+    public func drainRaw() -> Int {
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { return total }
+            total += n
         }
     }
 

@@ -104,26 +104,6 @@ struct DecisionBody: Encodable {
     }
 }
 
-struct ReviewBody: Encodable {
-    let review: Review
-    enum CodingKeys: String, CodingKey {
-        case id, kind, status, statement
-        case accountID = "account_id"
-        case decisionID = "decision_id"
-        case createdAt = "created_at"
-    }
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(review.id, forKey: .id)
-        try container.encode(review.kind.rawValue, forKey: .kind)
-        try container.encode(review.status.rawValue, forKey: .status)
-        try container.encode(review.accountID, forKey: .accountID)
-        try container.encode(review.decisionID, forKey: .decisionID)
-        try container.encode(review.statement, forKey: .statement)
-        try container.encode(review.createdAt.rfc3339, forKey: .createdAt)
-    }
-}
-
 struct ScoringRoutes {
     let application: Application
 
@@ -176,7 +156,7 @@ struct ScoringRoutes {
             }
             let review = try await store.perform(RequestReview(decisionID: decisionID, statement: body.statement),
                                                  by: Actor(key, context))
-            return try ResponseBody.json(ReviewBody(review: review), status: .created)
+            return try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
         })
     }
 }

@@ -95,6 +95,16 @@ public struct ReviewRecord: Sendable, Equatable {
     public var resolution: String?
     public var firstApprover: String?
     public var firstApprovedLimit: Int?
+
+    public init(review: Review, resolvedAt: Timestamp? = nil, resolution: String? = nil, firstApprover: String? = nil,
+                firstApprovedLimit: Int? = nil)
+    {
+        self.review = review
+        self.resolvedAt = resolvedAt
+        self.resolution = resolution
+        self.firstApprover = firstApprover
+        self.firstApprovedLimit = firstApprovedLimit
+    }
 }
 
 /// An operator's decision on a review. Approving an activation above the tier-D recommendation

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import HTTPTypes
 
@@ -19,6 +20,14 @@ struct OperationsRoutes {
                 return .json(Array(#"{"status":"database-not-ready"}"#.utf8), status: .serviceUnavailable)
             }
             return .json(Array(#"{"status":"ready"}"#.utf8))
+        }
+        // Read once at start-up; a missing file answers 404 rather than stopping the service.
+        let openapi = FileManager.default.contents(atPath: application.configuration.openapi).map(Array.init)
+        router.get("/openapi.json") { _, _ in
+            guard let openapi else {
+                throw Problem(status: .notFound, code: "not-found", detail: "The OpenAPI description is not installed.")
+            }
+            return .json(openapi)
         }
         router.get("/metrics") { _, _ in
             let auditLength = (try? await application.store.auditLength()) ?? 0

@@ -38,6 +38,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var scorecard = "config/scorecards/v1.json"
     /// The deny list of characteristics refused at the API (422 prohibited-feature).
     public var prohibitedFeatures = "config/prohibited_features.json"
+    /// The OpenAPI 3.1 description served at GET /openapi.json.
+    public var openapi = "config/openapi.json"
     /// The current terms, shown at GET /v1/terms and named by every activation.
     public var terms = "config/terms.json"
     /// SPEC "Limit policy": the largest line, in fen.
@@ -145,6 +147,7 @@ extension ServiceConfiguration {
         string("scorecard") { $0.scorecard = $1 },
         string("prohibited_features") { $0.prohibitedFeatures = $1 },
         string("terms") { $0.terms = $1 },
+        string("openapi") { $0.openapi = $1 },
         integer("limit_max", 0...1_000_000_000) { $0.limitMax = $1 },
         integer("limit_increase_max_percent", 0...1000) { $0.limitIncreaseMaxPercent = $1 },
         integer("limit_increase_min_days", 0...3650) { $0.limitIncreaseMinDays = $1 },

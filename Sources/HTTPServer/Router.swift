@@ -44,6 +44,18 @@ public struct Router: Sendable, HTTPResponder {
         Self.insert(Route(pattern: pattern, handler: handler), method: method, segments: segments[...], into: &root)
     }
 
+    /// Every (method, pattern) registered, for checking a published description against them.
+    public var routes: [(method: String, pattern: String)] {
+        var found: [(String, String)] = []
+        func visit(_ node: Node) {
+            for (method, route) in node.routes { found.append((method.rawValue, route.pattern)) }
+            node.literals.values.forEach(visit)
+            node.parameter.forEach(visit)
+        }
+        visit(root)
+        return found.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    }
+
     public mutating func get(_ pattern: String, handler: @escaping Handler) { on(.get, pattern, handler: handler) }
     public mutating func post(_ pattern: String, handler: @escaping Handler) { on(.post, pattern, handler: handler) }
     public mutating func put(_ pattern: String, handler: @escaping Handler) { on(.put, pattern, handler: handler) }

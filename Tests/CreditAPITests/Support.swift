@@ -25,6 +25,7 @@ final class TestService: Sendable {
         configuration.scorecard = repositoryRoot + "/config/scorecards/v1.json"
         configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
         configuration.terms = repositoryRoot + "/config/terms.json"
+        configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
         store = try Store.open(path: configuration.db, options: configuration.storeOptions)

@@ -113,7 +113,8 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Dispatch sources stop when released; these live as long as the process.
+/// Dispatch sources stop when released; these live as long as the process. `nonisolated(unsafe)`:
+/// written once, from the single call in `serve`, before any signal can arrive.
 enum SignalSources {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
     static func keep(_ new: [any DispatchSourceSignal]) { sources.append(contentsOf: new) }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import GRDB
 import Testing
 
 /// The built `creditline` executable, run as an operator would run it.
@@ -119,5 +120,47 @@ struct CommandLine_ {
         let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
         #expect(wal == 0)
         #expect(try CommandLine_.run(["healthcheck", "--port", String(port)]).status == 1)
+    }
+
+    /// SPEC: no acknowledged write is lost on kill -9. Writes are acknowledged only after their
+    /// transaction commits; killing the process mid-stream must leave every acknowledged account
+    /// (and its audit entry) in the file, with the chain intact. (This proves commit-before-
+    /// acknowledge, not fsync: the OS still flushes after a process dies.)
+    @Test func killNineLosesNoAcknowledgedWrite() async throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let key = try CommandLine_.run(["keys", "create", "--role", "service", "--db", db]).stdout
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let port = 20_000 + Int.random(in: 0..<10_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine_.executable)
+        process.arguments = ["serve", "--port", String(port), "--db", db]
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        process.environment = ProcessInfo.processInfo.environment.merging(["CREDITLINE_RATE_LIMIT_SERVICE": "0"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+
+        // 300 creates in flight on 300 connections; the process dies while they are answered.
+        let clients = try (0..<300).map { _ in try RawClient(port: port, receiveTimeout: 5) }
+        for (index, client) in clients.enumerated() {
+            let body = #"{"customer_ref":"kill-\#(index)"}"#
+            client.send("POST /v1/accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
+        var acknowledged: [String] = []
+        for (index, client) in clients.enumerated() {
+            if index == 100 { kill(process.processIdentifier, SIGKILL) }
+            if let reply = client.read(), reply.status == 201 { acknowledged.append("kill-\(index)") }
+        }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(acknowledged.count >= 1)
+
+        let stored = try Set(await DatabaseQueue(path: db).read { db in
+            try String.fetchAll(db, sql: "SELECT customer_ref FROM accounts")
+        })
+        for ref in acknowledged { #expect(stored.contains(ref), "acknowledged \(ref) was lost") }
+        let verify = try CommandLine_.run(["audit", "verify", "--db", db])
+        #expect(verify.status == 0, "\(verify.stdout)")
     }
 }

@@ -35,6 +35,8 @@ import Testing
         let reply = try #require(busy.read())
         #expect(reply.status == 200)
         #expect(reply.header("Connection") == "close")
+        // A client that got `Connection: close` hangs up; the server then needs no lingering.
+        busy.hangUp()
         await stopped
         #expect(ContinuousClock.now - started < .seconds(3))
         #expect(throws: (any Error).self) { try RawClient(port: port) }

@@ -44,6 +44,9 @@ public final class RawClient {
 
     public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Ends the connection from this side, as a client does after `Connection: close`.
+    public func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     private var buffer: [UInt8] = []
 
     /// Reads more bytes; false on EOF, error or time-out.

@@ -140,10 +140,7 @@ struct ConsentRoutes {
                 throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
             }
             if let reason = body.reason {
-                guard reason.count <= ConsentRules.maxEvidenceLength else {
-                    throw DomainError.invalidField("reason", "reason must be at most 256 characters.")
-                }
-                try PersonalData.refuse(in: reason, field: "reason")
+                try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
             }
             let outcome = try await store.perform(
                 WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason), by: Actor(key, context))

@@ -140,16 +140,6 @@ struct LineRoutes {
         return value
     }
 
-    /// Free text that is kept: bounded and free of personal data.
-    static func text(_ value: String, field: String, max: Int = 256) throws -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= max else {
-            throw DomainError.invalidField(field, "\(field) must be 1–\(max) characters.")
-        }
-        try PersonalData.refuse(in: trimmed, field: field)
-        return trimmed
-    }
-
     func register(on router: inout Router) {
         let application = self.application
         let store = application.store
@@ -219,7 +209,7 @@ struct LineRoutes {
         router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, key in
             let body = try RequestBody.decode(ResolutionRequest.self, from: request,
                                               allowedFields: ["approve", "credit_limit", "note"])
-            let note = try Self.text(body.note, field: "note", max: 1000)
+            let note = try FreeText.required(body.note, field: "note", max: 1000)
             let limit = try Self.amount(body.creditLimit, field: "credit_limit")
             let result = try await store.perform(
                 ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
@@ -242,7 +232,7 @@ struct LineRoutes {
             guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
                 throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
             }
-            let reason = try Self.text(body.reason, field: "reason")
+            let reason = try FreeText.required(body.reason, field: "reason")
             let accountID = try context.parameter("id")
             let (adjustment, account) = try await store.perform(
                 AdjustLimit(accountID: accountID,
@@ -268,7 +258,7 @@ struct LineRoutes {
         for kind in [OperatorAction.Kind.freeze, .unfreeze, .closure] {
             router.post("/v1/accounts/{id}/\(kind.rawValue)", handler: application.authorized([.operator]) { request, context, key in
                 let body = try RequestBody.decode(ReasonRequest.self, from: request, allowedFields: ["reason"])
-                let reason = try Self.text(body.reason, field: "reason")
+                let reason = try FreeText.required(body.reason, field: "reason")
                 let accountID = try context.parameter("id")
                 let account = try await store.perform(
                     OperatorAction(accountID: accountID, kind: kind, reason: reason), by: Actor(key, context),

@@ -111,3 +111,24 @@ enum ResponseBody {
         return try Response.json(encoding: value, status: status, encoder: encoder)
     }
 }
+
+/// Free text that is kept (reasons, notes, statements): bounded, and never personal data.
+enum FreeText {
+    /// An optional text: at most `max` characters, no identifier-shaped values.
+    static func check(_ value: String, field: String, max: Int) throws {
+        guard value.count <= max else {
+            throw DomainError.invalidField(field, "\(field) must be at most \(max) characters.")
+        }
+        try PersonalData.refuse(in: value, field: field)
+    }
+
+    /// A required text: trimmed, 1–`max` characters, no identifier-shaped values.
+    static func required(_ value: String, field: String, max: Int = 256) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= max else {
+            throw DomainError.invalidField(field, "\(field) must be 1–\(max) characters.")
+        }
+        try PersonalData.refuse(in: trimmed, field: field)
+        return trimmed
+    }
+}

@@ -149,10 +149,7 @@ struct ScoringRoutes {
                 ? ReviewRequest(statement: nil)
                 : try RequestBody.decode(ReviewRequest.self, from: request, allowedFields: ["statement"])
             if let statement = body.statement {
-                guard statement.count <= Review.maxStatementLength else {
-                    throw DomainError.invalidField("statement", "statement must be at most \(Review.maxStatementLength) characters.")
-                }
-                try PersonalData.refuse(in: statement, field: "statement")
+                try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
             }
             let review = try await store.perform(RequestReview(decisionID: decisionID, statement: body.statement),
                                                  by: Actor(key, context))

@@ -46,7 +46,7 @@ public struct AuditSigner: Sendable {
         let key = Curve25519.Signing.PrivateKey()
         guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,
                                              attributes: [.posixPermissions: 0o600])
-        else { throw StoreError.migrationsDirectoryMissing("cannot write the audit signing key at \(path)") }
+        else { throw StoreError.signingKeyUnwritable(path) }
         return AuditSigner(rawKey: key.rawRepresentation)
     }
 
@@ -122,7 +122,7 @@ public struct AuditFile: Sendable {
 
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError.migrationsDirectoryMissing("no database at \(path)")
+            throw StoreError.databaseMissing(path)
         }
         var configuration = Configuration()
         configuration.readonly = true

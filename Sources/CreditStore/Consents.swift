@@ -109,7 +109,7 @@ public struct WithdrawConsent: BusinessWrite {
             let from = account.status
             account.status = try AccountStateMachine.transition(
                 from: from, to: newStatus, cause: .consentWithdrawal, actor: .service)
-            account = try Store.saveStatus(db, account, now: now)
+            account = try Store.save(db, account, now: now)
             if newStatus == .frozen {
                 records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: [
                     "from": .string(from.rawValue), "to": .string(newStatus.rawValue),
@@ -188,10 +188,5 @@ extension Store {
             expiresAt: Timestamp(rfc3339: row["expires_at"]) ?? Timestamp(milliseconds: 0),
             withdrawnAt: (row["withdrawn_at"] as String?).flatMap { Timestamp(rfc3339: $0) },
             withdrawalChannel: (row["withdrawal_channel"] as String?).flatMap { ConsentChannel(rawValue: $0) })
-    }
-
-    /// Writes a new status (and everything else), bumping the version and `updated_at`.
-    static func saveStatus(_ db: Database, _ account: Account, now: Timestamp) throws -> Account {
-        try save(db, account, now: now)
     }
 }

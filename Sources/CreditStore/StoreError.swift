@@ -7,6 +7,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case migrationFileMissing(version: Int, name: String)
     case migrationFailed(file: String, message: String)
     case durabilityNotApplied(String)
+    case databaseMissing(String)
+    case signingKeyUnwritable(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "migration \(file) failed: \(message)"
         case .durabilityNotApplied(let detail):
             return "SQLite durability settings not applied: \(detail)"
+        case .databaseMissing(let path):
+            return "no database at \(path)"
+        case .signingKeyUnwritable(let path):
+            return "cannot write the audit signing key at \(path)"
         }
     }
 }

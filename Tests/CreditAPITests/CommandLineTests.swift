@@ -36,6 +36,26 @@ struct CommandLine_ {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// A database with one service key, and `creditline serve` on it at a random port, ready.
+    static func startServe(environment: [String: String] = [:], output: Any = FileHandle.nullDevice) async throws
+        -> (process: Process, db: String, key: String, port: Int)
+    {
+        let db = try temporaryDatabase()
+        let key = try run(["keys", "create", "--role", "service", "--db", db]).stdout
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let port = 20_000 + Int.random(in: 0..<10_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--port", String(port), "--db", db]
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        _ = await eventually { (try? run(["healthcheck", "--port", String(port)]).status) == 0 }
+        return (process, db, key, port)
+    }
+
     static func temporaryDatabase() throws -> String {
         let folder = NSTemporaryDirectory() + "creditline-cli-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -89,19 +109,9 @@ struct CommandLine_ {
     }
 
     @Test func sigtermDrainsCheckpointsAndExitsZero() async throws {
-        let db = try CommandLine_.temporaryDatabase()
-        let key = try CommandLine_.run(["keys", "create", "--role", "service", "--db", db]).stdout
-            .split(separator: "\n").last.map(String.init) ?? ""
-        let port = 20_000 + Int.random(in: 0..<10_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine_.executable)
-        process.arguments = ["serve", "--port", String(port), "--db", db]
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        let (process, db, key, port) = try await CommandLine_.startServe(output: out)
+        #expect((try CommandLine_.run(["healthcheck", "--port", String(port)])).status == 0)
         let client = try RawClient(port: port)
         let body = #"{"customer_ref":"sigterm-1"}"#
         client.send("POST /v1/accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
@@ -127,19 +137,9 @@ struct CommandLine_ {
     /// (and its audit entry) in the file, with the chain intact. (This proves commit-before-
     /// acknowledge, not fsync: the OS still flushes after a process dies.)
     @Test func killNineLosesNoAcknowledgedWrite() async throws {
-        let db = try CommandLine_.temporaryDatabase()
-        let key = try CommandLine_.run(["keys", "create", "--role", "service", "--db", db]).stdout
-            .split(separator: "\n").last.map(String.init) ?? ""
-        let port = 20_000 + Int.random(in: 0..<10_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine_.executable)
-        process.arguments = ["serve", "--port", String(port), "--db", db]
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-        process.environment = ProcessInfo.processInfo.environment.merging(["CREDITLINE_RATE_LIMIT_SERVICE": "0"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        let (process, db, key, port) = try await CommandLine_.startServe(
+            environment: ["CREDITLINE_RATE_LIMIT_SERVICE": "0"])
+        #expect((try CommandLine_.run(["healthcheck", "--port", String(port)])).status == 0)
 
         // 300 creates in flight on 300 connections; the process dies while they are answered.
         let clients = try (0..<300).map { _ in try RawClient(port: port, receiveTimeout: 5) }

@@ -86,11 +86,11 @@ struct AccountRoutes {
     func register(on router: inout Router) {
         let application = self.application
         let store = application.store
-        router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(CreateRequest.self, from: request, allowedFields: ["customer_ref"])
             let customerRef = try CustomerRef.validate(body.customerRef)
             let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef),
-                                                             by: Actor(key, context))
+                                                             by: call.actor, at: call.now)
             var response = try AccountBody.response(account, status: created ? .created : .ok)
             response.headerFields[.location] = "/v1/accounts/\(account.id)"
             return response

@@ -88,6 +88,9 @@ public final class Application: Sendable {
     func makeRouter() -> Router {
         var router = Router()
         router.add(middleware: RequestObserver(metrics: metrics))
+        router.add(middleware: Authentication(store: store))
+        router.add(middleware: RateLimiting(limiter: rateLimiter))
+        router.add(middleware: IdempotencyMiddleware(store: store))
         OperationsRoutes(application: self).register(on: &router)
         AccountRoutes(application: self).register(on: &router)
         ConsentRoutes(application: self).register(on: &router)
@@ -97,44 +100,19 @@ public final class Application: Sendable {
         return router
     }
 
-    /// Wraps a handler with authentication and the role check (SPEC: 401 without a valid key,
-    /// 403 for the wrong role).
+    /// Wraps a handler with the role check: 401 without a valid key, 403 for the wrong role. The
+    /// key and the request's time come from the `Authentication` middleware.
     func authorized(_ roles: [Role],
-                    _ handler: @escaping @Sendable (Request, RequestContext, APIKey) async throws -> Response)
+                    _ handler: @escaping @Sendable (Request, RequestContext, Call) async throws -> Response)
         -> Handler
     {
         let store = self.store
-        let limiter = self.rateLimiter
         return { request, context in
-            guard let header = request.headerFields[.authorization],
-                let token = Self.bearerToken(header),
-                let key = try await store.authenticate(token: token)
-            else { throw Problems.unauthorized }
+            guard let key = context[APIKeyContext.self] else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
-            if let retryAfter = limiter.take(keyID: key.id, role: key.role) {
-                throw Problem(status: .tooManyRequests, code: "rate-limited",
-                              detail: "Too many requests for this key; retry after \(retryAfter) s.",
-                              headerFields: [.retryAfter: String(retryAfter)])
-            }
-            var context = context
-            context.logger[metadataKey: "key_id"] = .string(key.id)
-            let handlerContext = context
-            do {
-                return try await Idempotency.run(request, key: key, store: store) {
-                    try await handler(request, handlerContext, key)
-                }
-            } catch let error as DomainError {
-                throw Problems.from(error)
-            }
+            let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context))
+            return try await handler(request, context, call)
         }
-    }
-
-    /// RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space, the token.
-    static func bearerToken(_ header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 }
 

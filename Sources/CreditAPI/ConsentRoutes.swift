@@ -105,35 +105,34 @@ struct ConsentRoutes {
         let store = application.store
         let maxDays = application.configuration.consentMaxDays
 
-        router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service]) { request, context, call in
             let accountID = try context.parameter("id")
             let body = try RequestBody.decode(GrantRequest.self, from: request, allowedFields: GrantRequest.fields)
             let grant = try ConsentRules.validate(
                 purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
                 channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
-                now: store.time.now(), maxValidityDays: maxDays)
-            let consent = try await store.perform(GrantConsent(accountID: accountID, grant: grant), by: Actor(key, context))
-            var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: store.time.now()), status: .created)
+                now: call.now, maxValidityDays: maxDays)
+            let consent = try await store.perform(GrantConsent(accountID: accountID, grant: grant), by: call.actor, at: call.now)
+            var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
             response.headerFields[.location] = "/v1/consents/\(consent.id)"
             return response
         })
 
-        router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator]) { _, context, _ in
+        router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator]) { _, context, call in
             guard let consents = try await store.consents(accountID: try context.parameter("id")) else {
                 throw DomainError.notFound("account")
             }
-            let now = store.time.now()
-            return try ResponseBody.json(ListBody(items: consents.map { ConsentReceipt(consent: $0, now: now) }))
+            return try ResponseBody.json(ListBody(items: consents.map { ConsentReceipt(consent: $0, now: call.now) }))
         })
 
-        router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
+        router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator]) { _, context, call in
             guard let consent = try await store.consent(id: try context.parameter("id")) else {
                 throw DomainError.notFound("consent")
             }
-            return try ResponseBody.json(ConsentReceipt(consent: consent, now: store.time.now()))
+            return try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now))
         })
 
-        router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service]) { request, context, call in
             let consentID = try context.parameter("id")
             let body = try RequestBody.decode(WithdrawalRequest.self, from: request, allowedFields: WithdrawalRequest.fields)
             guard let channel = ConsentChannel(rawValue: body.channel) else {
@@ -143,7 +142,7 @@ struct ConsentRoutes {
                 try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
             }
             let outcome = try await store.perform(
-                WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason), by: Actor(key, context))
+                WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason), by: call.actor, at: call.now)
             let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
                 if case .scoringInputsErased(let decisions) = effect {
                     return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
@@ -151,7 +150,7 @@ struct ConsentRoutes {
                 return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
             }
             return try ResponseBody.json(WithdrawalBody(
-                consent: ConsentReceipt(consent: outcome.consent, now: store.time.now()), effects: effects,
+                consent: ConsentReceipt(consent: outcome.consent, now: call.now), effects: effects,
                 accountStatus: outcome.account.status.rawValue))
         })
     }

@@ -145,20 +145,23 @@ struct LineRoutes {
         let store = application.store
         let model = application.scoring
         let policy = application.configuration.limitPolicy
-        let singleApproverLimit = model.scorecard.tiers.first { $0.tier == "D" }?.recommendedLimit ?? 0
+        // Tier D's recommendation: the most one operator may grant alone (README "Activation").
+        let singleApproverLimit = model.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0
 
         router.get("/v1/terms", handler: application.authorized([.service, .operator]) { _, _, _ in
-            try ResponseBody.json(TermsBody(version: model.terms.version, tiers: model.terms.tiers))
+            try ResponseBody.json(TermsBody(
+                version: model.terms.version,
+                tiers: Dictionary(uniqueKeysWithValues: model.terms.tiers.map { ($0.key.rawValue, $0.value) })))
         })
 
-        router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(ActivationRequest.self, from: request, allowedFields: ActivationRequest.fields)
             let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
             let accountID = try context.parameter("id")
             let result = try await store.perform(
                 ActivateAccount(accountID: accountID, consentID: body.consentID,
                                 decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
-                                terms: model.terms, policy: policy), by: Actor(key, context),
+                                terms: model.terms, policy: policy), by: call.actor, at: call.now,
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             var response = try ResponseBody.json(ActivationBody(
                 outcome: result.outcome.name, account: AccountBody(result.account),
@@ -168,7 +171,7 @@ struct LineRoutes {
             return response
         })
 
-        router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, call in
             struct Acceptance: Decodable {
                 var termsVersion: String
                 var decisionID: String
@@ -181,7 +184,7 @@ struct LineRoutes {
             let accountID = try context.parameter("id")
             let account = try await store.perform(
                 AcceptTerms(accountID: accountID, termsVersion: body.termsVersion,
-                            decisionID: body.decisionID, terms: model.terms), by: Actor(key, context),
+                            decisionID: body.decisionID, terms: model.terms), by: call.actor, at: call.now,
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             return try AccountBody.response(account)
         })
@@ -206,15 +209,15 @@ struct LineRoutes {
             return try ResponseBody.json(ReviewQueueBody(items: records.map { .init(record: $0) }))
         })
 
-        router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, key in
+        router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, call in
             let body = try RequestBody.decode(ResolutionRequest.self, from: request,
                                               allowedFields: ["approve", "credit_limit", "note"])
             let note = try FreeText.required(body.note, field: "note", max: 1000)
             let limit = try Self.amount(body.creditLimit, field: "credit_limit")
             let result = try await store.perform(
                 ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
-                              operatorKeyID: key.id, terms: model.terms, policy: policy,
-                              singleApproverLimit: singleApproverLimit), by: Actor(key, context))
+                              approver: call.key.id, terms: model.terms, policy: policy,
+                              singleApproverLimit: singleApproverLimit), by: call.actor, at: call.now)
             switch result {
             case .awaitingSecondApproval(let record):
                 return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
@@ -224,7 +227,7 @@ struct LineRoutes {
         })
 
         router.post("/v1/accounts/{id}/limit-adjustments",
-                    handler: application.authorized([.service, .operator]) { request, context, key in
+                    handler: application.authorized([.service, .operator]) { request, context, call in
             let body = try RequestBody.decode(AdjustmentRequest.self, from: request, allowedFields: AdjustmentRequest.fields)
             guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
                 throw DomainError(.invalid, code: "invalid-amount", "new_limit is required.", field: "new_limit")
@@ -238,30 +241,30 @@ struct LineRoutes {
                 AdjustLimit(accountID: accountID,
                             request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
                                                          customerAccepted: body.customerAccepted ?? false),
-                            reason: reason, policy: policy, actorKeyID: key.id), by: Actor(key, context),
+                            reason: reason, policy: policy, actorKeyID: call.key.id), by: call.actor, at: call.now,
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
             response.headerFields[.eTag] = "\"\(account.version)\""
             return response
         })
 
-        router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, key in
+        router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(PreferencesRequest.self, from: request,
                                               allowedFields: ["limit_increase_opt_out"])
             let accountID = try context.parameter("id")
             let account = try await store.perform(
                 UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
-                by: Actor(key, context), ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
+                by: call.actor, at: call.now, ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
             return try AccountBody.response(account)
         })
 
-        for kind in [OperatorAction.Kind.freeze, .unfreeze, .closure] {
-            router.post("/v1/accounts/{id}/\(kind.rawValue)", handler: application.authorized([.operator]) { request, context, key in
+        for action in OperatorAction.allCases {
+            router.post("/v1/accounts/{id}/\(action.rawValue)", handler: application.authorized([.operator]) { request, context, call in
                 let body = try RequestBody.decode(ReasonRequest.self, from: request, allowedFields: ["reason"])
                 let reason = try FreeText.required(body.reason, field: "reason")
                 let accountID = try context.parameter("id")
                 let account = try await store.perform(
-                    OperatorAction(accountID: accountID, kind: kind, reason: reason), by: Actor(key, context),
+                    ApplyOperatorAction(accountID: accountID, action: action, reason: reason), by: call.actor, at: call.now,
                     ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
                 return try AccountBody.response(account)
             })

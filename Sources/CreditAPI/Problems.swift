@@ -3,19 +3,9 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 
-/// The one place where errors of the layers below become RFC 9457 problems.
+/// The API's own problems (authentication, roles, bodies it cannot read). They, and the domain's
+/// errors, become responses in the router's one catch.
 enum Problems {
-    static func from(_ error: DomainError) -> Problem {
-        let status: HTTPResponse.Status
-        switch error.kind {
-        case .invalid: status = .unprocessableContent
-        case .conflict: status = .conflict
-        case .notFound: status = .notFound
-        case .preconditionFailed: status = .preconditionFailed
-        }
-        return Problem(status: status, code: error.code, detail: error.message, field: error.field)
-    }
-
     static let unauthorized = Problem(
         status: .unauthorized, code: "unauthorized",
         detail: "Send a valid API key as 'Authorization: Bearer <key>'.",

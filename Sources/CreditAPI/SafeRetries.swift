@@ -47,17 +47,22 @@ final class RateLimiter: Sendable {
     }
 }
 
-/// Idempotency-Key handling around an authenticated mutating handler.
-enum Idempotency {
+/// Idempotency-Key handling, as middleware around every authenticated POST and PUT: the handler
+/// runs at most once per (API key, Idempotency-Key), and a retry replays the stored answer. It
+/// sees answers, never errors: the router's one catch has already turned those into responses.
+struct IdempotencyMiddleware: Middleware {
+    let store: Store
+
     /// 1–255 visible ASCII characters (the IETF draft's bound).
     static func validKey(_ value: String) -> Bool {
         (1...255).contains(value.utf8.count) && value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
-    /// Statuses whose answer is not kept, so the same key may be retried: validation failures,
-    /// lost conflicts, rate limits and server errors.
+    /// Statuses whose answer is not kept, so the same key may be retried: a key or role that did
+    /// not pass, validation failures, lost conflicts, rate limits and server errors.
     static func isSaved(_ status: Int) -> Bool {
-        !(status == 409 || status == 412 || status == 422 || status == 429 || status >= 500)
+        !(status == 401 || status == 403 || status == 409 || status == 412 || status == 422 || status == 429
+            || status >= 500)
     }
 
     static func requestHash(_ request: Request) -> String {
@@ -66,17 +71,19 @@ enum Idempotency {
         return Hashing.sha256Hex(Data(bytes))
     }
 
-    /// Runs `handler` at most once per (API key, Idempotency-Key).
-    static func run(_ request: Request, key: APIKey, store: Store,
-                    _ handler: () async throws -> Response) async throws -> Response
+    func handle(_ request: Request, context: RequestContext,
+                next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
     {
-        guard request.method == .post || request.method == .put,
-            let idempotencyKey = request.headerFields[.idempotencyKey]
-        else { return try await handler() }
-        guard validKey(idempotencyKey) else {
+        guard context.isRouted, request.method == .post || request.method == .put,
+            let idempotencyKey = request.headerFields[.idempotencyKey],
+            let key = context[APIKeyContext.self], let now = context[RequestTime.self]
+        else { return await next(request, context) }
+        guard Self.validKey(idempotencyKey) else {
             throw Problems.invalidField("Idempotency-Key", "Idempotency-Key must be 1–255 visible ASCII characters.")
         }
-        switch try await store.claimIdempotencyKey(apiKeyID: key.id, key: idempotencyKey, requestSHA256: requestHash(request)) {
+        switch try await store.claimIdempotencyKey(apiKeyID: key.id, key: idempotencyKey,
+                                                   requestSHA256: Self.requestHash(request), at: now)
+        {
         case .replay(let status, let headers, let body):
             var fields = HTTPFields()
             for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
@@ -92,18 +99,8 @@ enum Idempotency {
             throw Problem(status: .unprocessableContent, code: "idempotency-key-reused",
                           detail: "This Idempotency-Key was used for a different request.", field: "Idempotency-Key")
         case .claimed:
-            let response: Response
-            do {
-                response = try await handler()
-            } catch let error as DomainError {
-                response = Problems.from(error).response
-            } catch let problem as Problem {
-                response = problem.response
-            } catch {
-                try? await store.releaseIdempotencyKey(apiKeyID: key.id, key: idempotencyKey)
-                throw error
-            }
-            if isSaved(response.status.code) {
+            let response = await next(request, context)
+            if Self.isSaved(response.status.code), response.stream == nil {
                 var headers: [String: String] = [:]
                 for field in response.headerFields { headers[field.name.canonicalName] = field.value }
                 try await store.completeIdempotencyKey(apiKeyID: key.id, key: idempotencyKey,
@@ -126,7 +123,7 @@ enum Preconditions {
         guard tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 3, let version = Int(tag.dropFirst().dropLast())
         else {
             // An ETag we never issued can never match.
-            throw DomainError(.preconditionFailed, code: "version-mismatch", "If-Match names no version of this account.")
+            throw DomainError(.staleVersion, code: "version-mismatch", "If-Match names no version of this account.")
         }
         return AccountVersion(accountID: accountID, version: version)
     }

@@ -120,16 +120,16 @@ struct ScoringRoutes {
         let store = application.store
         let model = application.scoring
 
-        router.post("/v1/accounts/{id}/scores", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/accounts/{id}/scores", handler: application.authorized([.service]) { request, context, call in
             let accountID = try context.parameter("id")
             // No processing at all without consent: the features are not even read before this.
-            try await store.requireScoringConsent(accountID: accountID)
+            try await store.checkScoringEligibility(accountID: accountID, at: call.now)
             let body = try RequestBody.decode(ScoreRequest.self, from: request, allowedFields: ["features"])
             let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
             let result = model.scorecard.score(values)
             let decision = try await store.perform(
                 ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
-                             validityDays: model.scorecard.decisionValidityDays), by: Actor(key, context))
+                             validityDays: model.scorecard.decisionValidityDays), by: call.actor, at: call.now)
             var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
             response.headerFields[.location] = "/v1/decisions/\(decision.id)"
             return response
@@ -142,7 +142,7 @@ struct ScoringRoutes {
             return try ResponseBody.json(DecisionBody(decision: decision, explain: true))
         })
 
-        router.post("/v1/decisions/{id}/review-requests", handler: application.authorized([.service]) { request, context, key in
+        router.post("/v1/decisions/{id}/review-requests", handler: application.authorized([.service]) { request, context, call in
             let decisionID = try context.parameter("id")
             // An empty body is a request without a statement.
             let body = request.body.isEmpty
@@ -152,7 +152,7 @@ struct ScoringRoutes {
                 try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
             }
             let review = try await store.perform(RequestReview(decisionID: decisionID, statement: body.statement),
-                                                 by: Actor(key, context))
+                                                 by: call.actor, at: call.now)
             return try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
         })
     }

@@ -24,7 +24,7 @@ public struct Account: Sendable, Equatable {
     /// Set at activation: the accepted terms version and the tier's terms.
     public var termsVersion: String? = nil
     public var terms: Terms.TierTerms? = nil
-    public var tier: String? = nil
+    public var tier: Tier? = nil
     public var consentID: String? = nil
     public var decisionID: String? = nil
     public var declinedAt: Timestamp? = nil

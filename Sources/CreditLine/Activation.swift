@@ -89,12 +89,12 @@ public enum Activation {
                               "An account in \(facts.accountStatus.rawValue) cannot be activated.")
         }
         switch decision.outcome {
-        case "approve":
+        case .approve:
             let limit = min(decision.recommendedLimit, facts.requestedLimit ?? decision.recommendedLimit, policy.maxLimit)
             return .activated(limit: limit)
-        case "review":
+        case .review:
             return .pendingReview
-        default:
+        case .decline:
             return .declined
         }
     }

@@ -1,4 +1,4 @@
-/// What a consent is for (SPEC "Consent"). Each purpose needs its own consent: scoring and
+/// What a consent is for (README "Consent"). Each purpose needs its own consent: scoring and
 /// opening a line are never bundled (PIPL Art. 14: consent is specific).
 public enum ConsentPurpose: String, Sendable, Codable, CaseIterable {
     case creditAssessment = "credit_assessment"
@@ -71,7 +71,7 @@ public struct Consent: Sendable, Equatable {
 
 /// The rules for granting consent.
 public enum ConsentRules {
-    /// SPEC: a consent lasts one year unless it says less.
+    /// A consent lasts one year unless it says less (README "Consent").
     public static let defaultValidityDays = 365
     public static let maxEvidenceLength = 256
     public static let maxNoticeVersionLength = 64
@@ -104,6 +104,22 @@ public enum ConsentRules {
             self.method = method
             self.evidence = evidence
             self.expiresAt = expiresAt
+        }
+    }
+
+    /// A valid grant is recorded only for an account that is not closed and has no consent for
+    /// the same purpose in force: one consent per purpose, withdrawn before it is replaced, so the
+    /// ledger never holds two answers to the same question.
+    public static func checkGrant(_ grant: Grant, accountStatus: AccountStatus?, activeConsentID: String?)
+        throws(DomainError)
+    {
+        let status = try Existence.require(accountStatus, "account")
+        guard status != .closed else {
+            throw DomainError(.conflict, code: "account-closed", "A closed account takes no new consent.")
+        }
+        if let activeConsentID {
+            throw DomainError(.conflict, code: "consent-already-active",
+                              "Consent \(activeConsentID) for \(grant.purpose.rawValue) is already in force; withdraw it first.")
         }
     }
 
@@ -170,6 +186,11 @@ public enum WithdrawalEffect: Sendable, Equatable {
     case reviewCancelled
     /// A prospect (or a declined account) can no longer be activated.
     case activationBlocked
+
+    public var erasesScoringInputs: Bool {
+        if case .scoringInputsErased = self { return true }
+        return false
+    }
 
     public var code: String {
         switch self {

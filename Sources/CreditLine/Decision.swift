@@ -22,8 +22,8 @@ public struct Decision: Sendable, Equatable {
     public var id: String
     public var accountID: String
     public var score: Int
-    public var tier: String
-    public var outcome: String
+    public var tier: Tier
+    public var outcome: Outcome
     public var recommendedLimit: Int
     public var reasons: [Scorecard.Reason]
     public var modelVersion: String
@@ -34,7 +34,7 @@ public struct Decision: Sendable, Equatable {
     public var scoredAt: Timestamp
     public var expiresAt: Timestamp
 
-    public init(id: String, accountID: String, score: Int, tier: String, outcome: String, recommendedLimit: Int,
+    public init(id: String, accountID: String, score: Int, tier: Tier, outcome: Outcome, recommendedLimit: Int,
                 reasons: [Scorecard.Reason], modelVersion: String, inputs: String?, inputsSHA256: String,
                 explanation: [ExplanationRow], scoredAt: Timestamp, expiresAt: Timestamp)
     {

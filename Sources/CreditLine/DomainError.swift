@@ -1,4 +1,4 @@
-/// A broken business rule, with the short code the API shows (SPEC "API contract"). The API maps
+/// A broken business rule, with the short code the API shows (docs/architecture.md, "Errors"). The API maps
 /// `kind` to an HTTP status in one place; the domain knows nothing of HTTP.
 public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
@@ -8,8 +8,8 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
         /// The thing named does not exist (404).
         case notFound
-        /// The caller's `If-Match` no longer holds (412).
-        case preconditionFailed
+        /// The caller acted on a version of the thing that is no longer current (412 at the API).
+        case staleVersion
     }
 
     public var kind: Kind
@@ -33,5 +33,14 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func notFound(_ what: String) -> DomainError {
         DomainError(.notFound, code: "not-found", "No \(what) with that id.")
+    }
+}
+
+/// The first rule of every write: the thing it names must exist. The store looks it up; the
+/// domain decides that its absence is a refusal.
+public enum Existence {
+    public static func require<Value>(_ value: Value?, _ what: String) throws(DomainError) -> Value {
+        guard let value else { throw DomainError.notFound(what) }
+        return value
     }
 }

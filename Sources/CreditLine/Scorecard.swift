@@ -141,10 +141,11 @@ public struct Scorecard: Sendable {
         }
     }
 
-    public struct Tier: Sendable, Decodable, Equatable {
-        public var tier: String
+    /// A score band: the tier it gives and that tier's outcome and recommended limit.
+    public struct Band: Sendable, Decodable, Equatable {
+        public var tier: Tier
         public var minScore: Int
-        public var outcome: String
+        public var outcome: Decision.Outcome
         public var recommendedLimit: Int
 
         enum CodingKeys: String, CodingKey {
@@ -159,7 +160,7 @@ public struct Scorecard: Sendable {
         var scaling: Scaling
         var basePoints: Int
         var characteristics: [Characteristic]
-        var tiers: [Tier]
+        var tiers: [Band]
         var decisionValidityDays: Int
 
         enum CodingKeys: String, CodingKey {
@@ -175,7 +176,7 @@ public struct Scorecard: Sendable {
     public let scaling: Scaling
     public let basePoints: Int
     public let characteristics: [Characteristic]
-    public let tiers: [Tier]
+    public let tiers: [Band]
     public let decisionValidityDays: Int
 
     /// Parses and validates a scorecard file. `sha256` is the hex digest of its bytes (computed
@@ -225,9 +226,7 @@ public struct Scorecard: Sendable {
         guard let lowest = tiers.last, lowest.minScore <= scaling.minScore else {
             throw ScorecardError("tiers: the lowest tier must start at or below min_score \(scaling.minScore)")
         }
-        for tier in tiers where !["approve", "review", "decline"].contains(tier.outcome) {
-            throw ScorecardError("tier \(tier.tier): outcome must be approve, review or decline")
-        }
+        guard Set(tiers.map(\.tier)).count == tiers.count else { throw ScorecardError("tiers: a tier is listed twice") }
         guard decisionValidityDays > 0 else { throw ScorecardError("decision_validity_days must be positive") }
     }
 
@@ -355,8 +354,8 @@ public struct Scorecard: Sendable {
     /// model give the same score, always.
     public struct Result: Sendable, Equatable {
         public var score: Int
-        public var tier: String
-        public var outcome: String
+        public var tier: Tier
+        public var outcome: Decision.Outcome
         public var recommendedLimit: Int
         public var reasons: [Reason]
         public var contributions: [Contribution]
@@ -367,7 +366,7 @@ public struct Scorecard: Sendable {
     public static let maxReasons = 4
 
     /// SPEC tiers: A ≥ 720, B 680–719, C 640–679 approve; D 600–639 review; E < 600 decline.
-    public func tier(for score: Int) -> Tier {
+    public func tier(for score: Int) -> Band {
         tiers.first { score >= $0.minScore } ?? tiers[tiers.count - 1]
     }
 

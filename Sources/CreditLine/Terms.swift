@@ -26,10 +26,10 @@ public struct Terms: Sendable, Equatable {
     }
 
     public let version: String
-    public let tiers: [String: TierTerms]
+    public let tiers: [Tier: TierTerms]
     public static let maxInterestFreeDays = 30
 
-    public init(version: String, tiers: [String: TierTerms]) {
+    public init(version: String, tiers: [Tier: TierTerms]) {
         self.version = version
         self.tiers = tiers
     }
@@ -43,16 +43,21 @@ public struct Terms: Sendable, Equatable {
         } catch {
             throw ScorecardError("terms: not a valid terms file: \(error)")
         }
-        for tier in ["A", "B", "C", "D", "E"] {
-            guard let terms = file.tiers[tier] else { throw ScorecardError("terms: tier \(tier) is missing") }
+        if let unknown = file.tiers.keys.sorted().first(where: { Tier(rawValue: $0) == nil }) {
+            throw ScorecardError("terms: \(unknown) is not a tier (A–E)")
+        }
+        var tiers: [Tier: TierTerms] = [:]
+        for tier in Tier.allCases {
+            guard let terms = file.tiers[tier.rawValue] else { throw ScorecardError("terms: tier \(tier.rawValue) is missing") }
+            tiers[tier] = terms
             guard (0...Self.maxInterestFreeDays).contains(terms.interestFreeDays) else {
-                throw ScorecardError("terms: tier \(tier) interest_free_days must be 0–30")
+                throw ScorecardError("terms: tier \(tier.rawValue) interest_free_days must be 0–30")
             }
             for plan in terms.instalmentPlans where plan.months <= 0 || plan.monthlyFeeBps < 0 {
-                throw ScorecardError("terms: tier \(tier) has a plan with months \(plan.months), fee \(plan.monthlyFeeBps)")
+                throw ScorecardError("terms: tier \(tier.rawValue) has a plan with months \(plan.months), fee \(plan.monthlyFeeBps)")
             }
         }
-        self.init(version: file.version, tiers: file.tiers)
+        self.init(version: file.version, tiers: tiers)
     }
 }
 
@@ -92,10 +97,10 @@ public struct LimitPolicy: Sendable, Equatable {
         public var optedOut: Bool
         public var creditLineConsentActive: Bool
         public var lastIncreaseAt: Timestamp?
-        public var latestDecision: (tier: String, scoredAt: Timestamp)?
+        public var latestDecision: (tier: Tier, scoredAt: Timestamp)?
 
         public init(status: AccountStatus, currentLimit: Int, optedOut: Bool, creditLineConsentActive: Bool,
-                    lastIncreaseAt: Timestamp?, latestDecision: (tier: String, scoredAt: Timestamp)?)
+                    lastIncreaseAt: Timestamp?, latestDecision: (tier: Tier, scoredAt: Timestamp)?)
         {
             self.status = status
             self.currentLimit = currentLimit
@@ -165,9 +170,10 @@ public struct LimitPolicy: Sendable, Equatable {
             throw DomainError(.invalid, code: "stale-decision",
                               "An increase needs a decision younger than \(maxDecisionAgeDays) days.", field: "new_limit")
         }
-        guard ["A", "B", "C"].contains(decision.tier) else {
+        guard decision.tier.approves else {
             throw DomainError(.invalid, code: "risk-tier-too-low",
-                              "The latest decision is tier \(decision.tier); increases need A, B or C.", field: "new_limit")
+                              "The latest decision is tier \(decision.tier.rawValue); increases need A, B or C.",
+                              field: "new_limit")
         }
         return .increase
     }

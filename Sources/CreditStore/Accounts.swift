@@ -30,7 +30,7 @@ public struct CreateAccount: BusinessWrite {
 
 extension Store {
     public func account(id: String) async throws -> Account? {
-        try await pool.read { db in try Self.fetchAccount(db, id: id) }
+        try await database.read { db in try Self.fetchAccount(db, id: id) }
     }
 
     static func fetchAccount(_ db: Database, id: String) throws -> Account? {
@@ -41,23 +41,20 @@ extension Store {
         try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE customer_ref = ?", arguments: [customerRef]).map(account(from:))
     }
 
-    static func account(from row: Row) -> Account {
+    static func account(from row: Row) throws -> Account {
+        let row = TypedRow(row, table: "accounts")
         var account = Account(
-            id: row["id"], customerRef: row["customer_ref"],
-            status: AccountStatus(rawValue: row["status"]) ?? .prospect,
+            id: row["id"], customerRef: row["customer_ref"], status: try row.value("status"),
             creditLimit: row["credit_limit"], currency: row["currency"],
             limitIncreaseOptOut: row["limit_increase_opt_out"], version: row["version"],
-            createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(milliseconds: 0),
-            updatedAt: Timestamp(rfc3339: row["updated_at"]) ?? Timestamp(milliseconds: 0))
+            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
         account.termsVersion = row["terms_version"]
-        account.terms = (row["terms"] as String?).flatMap {
-            try? JSONDecoder().decode(Terms.TierTerms.self, from: Data($0.utf8))
-        }
-        account.tier = row["tier"]
+        account.terms = try row.optionalJSON("terms", as: Terms.TierTerms.self)
+        account.tier = try row.optionalValue("tier")
         account.consentID = row["consent_id"]
         account.decisionID = row["decision_id"]
-        account.declinedAt = (row["declined_at"] as String?).flatMap { Timestamp(rfc3339: $0) }
-        account.lastIncreaseAt = (row["last_increase_at"] as String?).flatMap { Timestamp(rfc3339: $0) }
+        account.declinedAt = try row.optionalTimestamp("declined_at")
+        account.lastIncreaseAt = try row.optionalTimestamp("last_increase_at")
         return account
     }
 
@@ -77,7 +74,7 @@ extension Store {
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
-                        saved.termsVersion, terms, saved.tier, saved.consentID, saved.decisionID,
+                        saved.termsVersion, terms, saved.tier?.rawValue, saved.consentID, saved.decisionID,
                         saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.id])
         return saved
     }

@@ -63,7 +63,7 @@ extension Store {
 
     /// Entries after `afterSeq`, optionally of one account and one action, at most `limit`.
     public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int) async throws -> AuditPage {
-        try await pool.read { db in
+        try await database.read { db in
             let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq, limit: limit + 1)
             let page = Array(entries.prefix(limit))
             return AuditPage(entries: page, nextAfterSeq: entries.count > limit ? page.last?.seq : nil)
@@ -94,7 +94,7 @@ extension Store {
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
-        try await pool.read { db in try AuditChain.verify(db, from: checkpoint) }
+        try await database.read { db in try AuditChain.verify(db, from: checkpoint) }
     }
 
     /// Visits every matching entry in order, a page at a time, so an export of any length holds
@@ -105,7 +105,7 @@ extension Store {
         var after = start
         while true {
             let from = after
-            let page = try await pool.read { db in
+            let page = try await database.read { db in
                 try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize)
             }
             if page.isEmpty { return }

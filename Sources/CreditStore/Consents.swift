@@ -20,17 +20,13 @@ public struct GrantConsent: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Consent, [AuditRecord]) {
-        guard let account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
-        guard account.status != .closed else {
-            throw DomainError(.conflict, code: "account-closed", "A closed account takes no new consent.")
-        }
-        var records = try ExpireConsents.expire(db, now: now, accountID: accountID)
-        if let active = try Store.fetchConsents(db, accountID: accountID).first(where: {
+        let account = try Store.fetchAccount(db, id: accountID)
+        var records: [AuditRecord] = []
+        if account != nil { records = try ExpireConsents.expire(db, now: now, accountID: accountID) }
+        let active = try Store.fetchConsents(db, accountID: accountID).first {
             $0.purpose == grant.purpose && $0.storedStatus == .active
-        }) {
-            throw DomainError(.conflict, code: "consent-already-active",
-                              "Consent \(active.id) for \(grant.purpose.rawValue) is already in force; withdraw it first.")
         }
+        try ConsentRules.checkGrant(grant, accountStatus: account?.status, activeConsentID: active?.id)
         let consent = Consent(
             id: Identifier.make("con"), accountID: accountID, purpose: grant.purpose, noticeVersion: grant.noticeVersion,
             noticeSHA256: grant.noticeSHA256, channel: grant.channel, method: grant.method, evidence: grant.evidence,
@@ -68,8 +64,8 @@ public struct WithdrawConsent: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (WithdrawalOutcome, [AuditRecord]) {
-        guard var consent = try Store.fetchConsent(db, id: consentID) else { throw DomainError.notFound("consent") }
-        guard var account = try Store.fetchAccount(db, id: consent.accountID) else { throw DomainError.notFound("account") }
+        var consent = try Existence.require(try Store.fetchConsent(db, id: consentID), "consent")
+        var account = try Existence.require(try Store.fetchAccount(db, id: consent.accountID), "account")
         var records = try ExpireConsents.expire(db, now: now, accountID: consent.accountID)
         consent = try Store.fetchConsent(db, id: consentID) ?? consent
         guard consent.storedStatus == .active else {
@@ -91,7 +87,7 @@ public struct WithdrawConsent: BusinessWrite {
         consent.withdrawnAt = now
         consent.withdrawalChannel = channel
 
-        if effects.contains(where: { if case .scoringInputsErased = $0 { return true } else { return false } }) {
+        if effects.contains(where: \.erasesScoringInputs) {
             try db.execute(sql: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
                            arguments: [account.id])
         }
@@ -151,12 +147,12 @@ public struct ExpireConsents: BusinessWrite {
 
 extension Store {
     public func consent(id: String) async throws -> Consent? {
-        try await pool.read { db in try Self.fetchConsent(db, id: id) }
+        try await database.read { db in try Self.fetchConsent(db, id: id) }
     }
 
     /// The account's consents, oldest first; nil when the account does not exist.
     public func consents(accountID: String) async throws -> [Consent]? {
-        try await pool.read { db in
+        try await database.read { db in
             guard try Self.fetchAccount(db, id: accountID) != nil else { return nil }
             return try Self.fetchConsents(db, accountID: accountID)
         }
@@ -176,17 +172,14 @@ extension Store {
                          arguments: [accountID]).map(consent(from:))
     }
 
-    static func consent(from row: Row) -> Consent {
-        Consent(
-            id: row["id"], accountID: row["account_id"],
-            purpose: ConsentPurpose(rawValue: row["purpose"]) ?? .creditAssessment,
-            noticeVersion: row["notice_version"], noticeSHA256: row["notice_sha256"],
-            channel: ConsentChannel(rawValue: row["channel"]) ?? .app,
-            method: ConsentMethod(rawValue: row["method"]) ?? .explicitOptIn, evidence: row["evidence"],
-            storedStatus: ConsentStatus(rawValue: row["status"]) ?? .active,
-            grantedAt: Timestamp(rfc3339: row["granted_at"]) ?? Timestamp(milliseconds: 0),
-            expiresAt: Timestamp(rfc3339: row["expires_at"]) ?? Timestamp(milliseconds: 0),
-            withdrawnAt: (row["withdrawn_at"] as String?).flatMap { Timestamp(rfc3339: $0) },
-            withdrawalChannel: (row["withdrawal_channel"] as String?).flatMap { ConsentChannel(rawValue: $0) })
+    static func consent(from row: Row) throws -> Consent {
+        let row = TypedRow(row, table: "consents")
+        return Consent(
+            id: row["id"], accountID: row["account_id"], purpose: try row.value("purpose"),
+            noticeVersion: row["notice_version"], noticeSHA256: row["notice_sha256"], channel: try row.value("channel"),
+            method: try row.value("method"), evidence: row["evidence"], storedStatus: try row.value("status"),
+            grantedAt: try row.timestamp("granted_at"), expiresAt: try row.timestamp("expires_at"),
+            withdrawnAt: try row.optionalTimestamp("withdrawn_at"),
+            withdrawalChannel: try row.optionalValue("withdrawal_channel"))
     }
 }

@@ -23,7 +23,7 @@ public struct ScoreAccount: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Decision, [AuditRecord]) {
-        try Store.requireScoringConsent(db, accountID: accountID, now: now)
+        try Store.checkScoringEligibility(db, accountID: accountID, now: now)
         let decision = Decision(
             id: Identifier.make("dec"), accountID: accountID, score: result.score, tier: result.tier,
             outcome: result.outcome, recommendedLimit: result.recommendedLimit, reasons: result.reasons,
@@ -41,14 +41,16 @@ public struct ScoreAccount: BusinessWrite {
                                        model_version, inputs, inputs_sha256, scored_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [decision.id, accountID, decision.score, decision.tier, decision.outcome, decision.recommendedLimit,
+            arguments: [decision.id, accountID, decision.score, decision.tier.rawValue, decision.outcome.rawValue,
+                        decision.recommendedLimit,
                         String(decoding: try encoder.encode(decision.reasons), as: UTF8.self),
                         String(decoding: try encoder.encode(decision.explanation), as: UTF8.self),
                         modelVersion, decision.inputs, decision.inputsSHA256, now.rfc3339, decision.expiresAt.rfc3339])
-        // The record of the decision, never its inputs (SPEC: no raw inputs in the log).
+        // The record of the decision, never its inputs: the log cannot be erased, the inputs
+        // must be when consent goes (PIPL Art. 47; README "Scoring").
         return (decision, [AuditRecord(.decisionScored, accountID: accountID, subjectID: decision.id, detail: [
-            "model_version": .string(modelVersion), "score": .int(decision.score), "tier": .string(decision.tier),
-            "outcome": .string(decision.outcome), "recommended_limit": .int(decision.recommendedLimit),
+            "model_version": .string(modelVersion), "score": .int(decision.score), "tier": .string(decision.tier.rawValue),
+            "outcome": .string(decision.outcome.rawValue), "recommended_limit": .int(decision.recommendedLimit),
             "reason_codes": .array(decision.reasons.map { .string($0.code) }),
             "inputs_sha256": .string(decision.inputsSHA256),
         ])])
@@ -66,13 +68,11 @@ public struct RequestReview: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Review, [AuditRecord]) {
-        guard let decision = try Store.fetchDecision(db, id: decisionID) else { throw DomainError.notFound("decision") }
-        if let open = try String.fetchOne(
+        let open = try String.fetchOne(
             db, sql: "SELECT id FROM reviews WHERE decision_id = ? AND kind = 'contest' AND status = 'open'",
             arguments: [decisionID])
-        {
-            throw DomainError(.conflict, code: "review-already-open", "Review \(open) of this decision is already open.")
-        }
+        let decision = try ReviewRules.checkContest(decision: try Store.fetchDecision(db, id: decisionID),
+                                                    openContestID: open)
         let review = Review(id: Identifier.make("rev"), kind: .contest, status: .open, accountID: decision.accountID,
                             decisionID: decisionID, statement: statement, createdAt: now)
         try db.execute(
@@ -89,38 +89,35 @@ public struct RequestReview: BusinessWrite {
 
 extension Store {
     public func decision(id: String) async throws -> Decision? {
-        try await pool.read { db in try Self.fetchDecision(db, id: id) }
+        try await database.read { db in try Self.fetchDecision(db, id: id) }
     }
 
-    /// Throws 409 `consent-required` unless `credit_assessment` consent is in force now
-    /// (Credit Reporting Industry Regulation Art. 13, 18: consent before assessing credit).
-    public func requireScoringConsent(accountID: String) async throws {
-        let now = time.now()
-        try await pool.read { db in try Self.requireScoringConsent(db, accountID: accountID, now: now) }
+    /// Asks `ScoringEligibility` whether the account may be scored now; the route asks before it
+    /// reads the features, and `ScoreAccount` asks again inside its transaction.
+    public func checkScoringEligibility(accountID: String, at now: Timestamp) async throws {
+        try await database.read { db in try Self.checkScoringEligibility(db, accountID: accountID, now: now) }
     }
 
-    static func requireScoringConsent(_ db: Database, accountID: String, now: Timestamp) throws {
-        guard let account = try fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
-        guard account.status != .closed else {
-            throw DomainError(.conflict, code: "account-closed", "A closed account is not scored.")
-        }
-        guard try hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now) else {
-            throw DomainError(.conflict, code: "consent-required",
-                              "Scoring needs an active credit_assessment consent for this account.")
-        }
+    static func checkScoringEligibility(_ db: Database, accountID: String, now: Timestamp) throws {
+        let account = try fetchAccount(db, id: accountID)
+        try ScoringEligibility.check(
+            accountStatus: account?.status,
+            assessmentConsentActive: try hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now))
     }
 
     static func fetchDecision(_ db: Database, id: String) throws -> Decision? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
-        let decoder = JSONDecoder()
-        let reasons = (try? decoder.decode([Scorecard.Reason].self, from: Data((row["reasons"] as String).utf8))) ?? []
-        let explanation = (try? decoder.decode([Decision.ExplanationRow].self,
-                                               from: Data((row["explanation"] as String).utf8))) ?? []
+        return try decision(from: row)
+    }
+
+    static func decision(from row: Row) throws -> Decision {
+        let row = TypedRow(row, table: "decisions")
         return Decision(
-            id: row["id"], accountID: row["account_id"], score: row["score"], tier: row["tier"], outcome: row["outcome"],
-            recommendedLimit: row["recommended_limit"], reasons: reasons, modelVersion: row["model_version"],
-            inputs: row["inputs"], inputsSHA256: row["inputs_sha256"], explanation: explanation,
-            scoredAt: Timestamp(rfc3339: row["scored_at"]) ?? Timestamp(milliseconds: 0),
-            expiresAt: Timestamp(rfc3339: row["expires_at"]) ?? Timestamp(milliseconds: 0))
+            id: row["id"], accountID: row["account_id"], score: row["score"], tier: try row.value("tier"),
+            outcome: try row.value("outcome"), recommendedLimit: row["recommended_limit"],
+            reasons: try row.json("reasons", as: [Scorecard.Reason].self), modelVersion: row["model_version"],
+            inputs: row["inputs"], inputsSHA256: row["inputs_sha256"],
+            explanation: try row.json("explanation", as: [Decision.ExplanationRow].self),
+            scoredAt: try row.timestamp("scored_at"), expiresAt: try row.timestamp("expires_at"))
     }
 }

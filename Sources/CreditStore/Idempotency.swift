@@ -17,18 +17,18 @@ public enum IdempotencyClaim: Sendable, Equatable {
 extension Store {
     /// Claims `key` for this caller and request, or says why not. Claims are their own small
     /// transactions: two racing requests with one key cannot both run.
-    public func claimIdempotencyKey(apiKeyID: String, key: String, requestSHA256: String) async throws -> IdempotencyClaim {
-        let now = time.now()
-        return try await pool.write { db in
+    public func claimIdempotencyKey(apiKeyID: String, key: String, requestSHA256: String, at now: Timestamp) async throws
+        -> IdempotencyClaim
+    {
+        try await database.write { db in
             if let row = try Row.fetchOne(
                 db, sql: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
                 arguments: [apiKeyID, key])
             {
                 guard (row["request_sha256"] as String) == requestSHA256 else { return .reused }
                 guard (row["state"] as String) == "done" else { return .inProgress }
-                let headers = (row["response_headers"] as String?).flatMap {
-                    try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))
-                } ?? [:]
+                let typed = TypedRow(row, table: "idempotency_keys")
+                let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
                 let body: Data = row["response_body"] ?? Data()
                 return .replay(status: row["response_status"], headers: headers, body: Array(body))
             }
@@ -47,7 +47,7 @@ extension Store {
                                        body: [UInt8]) async throws
     {
         let headerText = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
-        try await pool.write { db in
+        try await database.write { db in
             try db.execute(
                 sql: """
                     UPDATE idempotency_keys SET state = 'done', response_status = ?, response_headers = ?, response_body = ?
@@ -59,7 +59,7 @@ extension Store {
 
     /// Lets a key be used again: its request failed validation, lost a conflict or failed.
     public func releaseIdempotencyKey(apiKeyID: String, key: String) async throws {
-        try await pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
                            arguments: [apiKeyID, key])
         }
@@ -67,7 +67,7 @@ extension Store {
 
     /// Forgets keys older than `retention`; a pruned key is new again.
     public func purgeIdempotencyKeys(olderThan cutoff: Timestamp) async throws -> Int {
-        try await pool.write { db in
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.rfc3339])
             return db.changesCount
         }

@@ -82,7 +82,7 @@ struct RevokeKey: BusinessWrite {
     var id: String
 
     func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
-        guard var key = try Store.fetchKey(db, id: id) else { throw DomainError.notFound("key") }
+        var key = try Existence.require(try Store.fetchKey(db, id: id), "key")
         if key.revokedAt != nil { return (key, []) }
         try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
         key.revokedAt = now.rfc3339
@@ -104,14 +104,14 @@ extension Store {
     }
 
     public func listKeys() throws -> [APIKey] {
-        try pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
-                .compactMap(Self.key(from:))
+                .map(Self.key(from:))
         }
     }
 
     public func activeKeyCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL") ?? 0 }
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL") ?? 0 }
     }
 
     /// Installs the public demo keys (once); returns them for printing.
@@ -119,7 +119,7 @@ extension Store {
         var issued: [IssuedKey] = []
         for (role, token) in DemoKeys.tokens {
             guard let (id, secret) = KeyToken.parse(token) else { continue }
-            let existing = try pool.read { db in try Self.fetchKey(db, id: id) }
+            let existing = try database.read { db in try Self.fetchKey(db, id: id) }
             let key = try existing
                 ?? performNow(CreateKey(id: id, name: "demo \(role.rawValue)", role: role, secret: secret), by: .cli("serve --demo"))
             issued.append(IssuedKey(key: key, token: token))
@@ -130,7 +130,7 @@ extension Store {
     /// True if any demo key is active in this database (a production database must have none).
     public func hasActiveDemoKeys() throws -> Bool {
         let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }
-        return try pool.read { db in
+        return try database.read { db in
             try ids.contains { id in try Self.fetchKey(db, id: id).map { $0.revokedAt == nil } ?? false }
         }
     }
@@ -139,25 +139,26 @@ extension Store {
     public func authenticate(token: String) async throws -> APIKey? {
         guard let (id, secret) = KeyToken.parse(token) else { return nil }
         let presented = KeyToken.hash(secret)
-        return try await pool.read { db -> APIKey? in
+        return try await database.read { db -> APIKey? in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT id, name, role, created_at, revoked_at, secret_hash FROM api_keys WHERE id = ?",
                 arguments: [id])
             else { return nil }
             let stored: Data = row["secret_hash"]
-            guard KeyToken.constantTimeEqual(stored, presented), let key = Self.key(from: row), key.revokedAt == nil
-            else { return nil }
-            return key
+            guard KeyToken.constantTimeEqual(stored, presented) else { return nil }
+            let key = try Self.key(from: row)
+            return key.revokedAt == nil ? key : nil
         }
     }
 
     static func fetchKey(_ db: Database, id: String) throws -> APIKey? {
         try Row.fetchOne(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE id = ?",
-                         arguments: [id]).flatMap(key(from:))
+                         arguments: [id]).map(key(from:))
     }
 
-    static func key(from row: Row) -> APIKey? {
-        guard let role = Role(rawValue: row["role"]) else { return nil }
-        return APIKey(id: row["id"], name: row["name"], role: role, createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    static func key(from row: Row) throws -> APIKey {
+        let row = TypedRow(row, table: "api_keys")
+        return APIKey(id: row["id"], name: row["name"], role: try row.value("role"), createdAt: row["created_at"],
+                      revokedAt: row["revoked_at"])
     }
 }

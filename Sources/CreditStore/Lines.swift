@@ -34,15 +34,15 @@ public struct ActivateAccount: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (ActivationResult, [AuditRecord]) {
-        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let consent = try Store.fetchConsent(db, id: consentID).flatMap { $0.accountID == accountID ? $0 : nil }
-        let decision = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
+        let named = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
         let facts = Activation.Facts(
             accountStatus: account.status, declinedAt: account.declinedAt, consent: consent,
             assessmentConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now),
-            decision: decision, termsVersion: termsVersion, currentTermsVersion: terms.version, requestedLimit: requestedLimit)
+            decision: named, termsVersion: termsVersion, currentTermsVersion: terms.version, requestedLimit: requestedLimit)
         let outcome = try Activation.decide(facts, policy: policy, now: now)
-        guard let decision else { throw DomainError.notFound("decision") }
+        let decision = try Existence.require(named, "decision")
         let from = account.status
         account.status = try AccountStateMachine.transition(from: from, to: outcome.status, cause: .activation,
                                                             actor: .service)
@@ -53,7 +53,7 @@ public struct ActivateAccount: BusinessWrite {
         var records: [AuditRecord] = []
         var reviewID: String?
         let common: [String: JSONValue] = [
-            "from": .string(from.rawValue), "tier": .string(decision.tier), "decision_id": .string(decisionID),
+            "from": .string(from.rawValue), "tier": .string(decision.tier.rawValue), "decision_id": .string(decisionID),
             "consent_id": .string(consentID), "terms_version": .string(termsVersion),
         ]
         switch outcome {
@@ -120,120 +120,93 @@ public struct ResolveReview: BusinessWrite {
     public var approve: Bool
     public var creditLimit: Int?
     public var note: String
-    public var operatorKeyID: String
+    /// The person resolving (four eyes are two people, not two keys).
+    public var approver: String
     public var terms: Terms
     public var policy: LimitPolicy
     /// Tier D's recommended limit: the most one operator may grant alone.
     public var singleApproverLimit: Int
 
-    public init(reviewID: String, approve: Bool, creditLimit: Int?, note: String, operatorKeyID: String, terms: Terms,
+    public init(reviewID: String, approve: Bool, creditLimit: Int?, note: String, approver: String, terms: Terms,
                 policy: LimitPolicy, singleApproverLimit: Int)
     {
         self.reviewID = reviewID
         self.approve = approve
         self.creditLimit = creditLimit
         self.note = note
-        self.operatorKeyID = operatorKeyID
+        self.approver = approver
         self.terms = terms
         self.policy = policy
         self.singleApproverLimit = singleApproverLimit
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Result, [AuditRecord]) {
-        guard var record = try Store.fetchReview(db, id: reviewID) else { throw DomainError.notFound("review") }
-        switch record.review.status {
-        case .cancelled:
-            throw DomainError(.conflict, code: "review-cancelled", "This review was cancelled and cannot be resolved.")
-        case .resolved:
-            throw DomainError(.conflict, code: "review-resolved", "This review is already resolved.")
-        case .open:
-            break
-        }
-        let resolution = String(decoding: try JSONEncoder().encode(["approve": approve ? "true" : "false", "note": note]),
-                                as: UTF8.self)
-        guard record.review.kind == .activation else {
-            try markResolved(db, now: now, resolution: resolution)
-            record = try Store.fetchReview(db, id: reviewID) ?? record
-            return (.resolved(record, nil), [AuditRecord(.reviewResolved, accountID: record.review.accountID,
-                                                          subjectID: reviewID, detail: [
-                "kind": "contest", "outcome": .string(approve ? "upheld" : "rejected"),
-                "decision_id": .string(record.review.decisionID),
-            ])])
-        }
-        guard var account = try Store.fetchAccount(db, id: record.review.accountID) else {
-            throw DomainError.notFound("account")
-        }
-        // A review whose credit_line consent was withdrawn is cancelled, never resolved.
-        guard let consentID = account.consentID, let consent = try Store.fetchConsent(db, id: consentID),
-            consent.isActive(at: now)
-        else {
-            throw DomainError(.conflict, code: "review-cancelled", "The customer's credit_line consent is no longer active.")
-        }
-        let from = account.status
+        let review = try Existence.require(try Store.fetchReview(db, id: reviewID), "review")
+        // A contest changes no account; an activation review always has one.
+        let account = review.review.kind == .activation
+            ? try Existence.require(try Store.fetchAccount(db, id: review.review.accountID), "account") : nil
+        let consent = try account?.consentID.flatMap { try Store.fetchConsent(db, id: $0) }
+        let verdict = try ReviewRules.resolve(
+            ReviewRules.ResolutionFacts(
+                review: review.review, firstApprover: review.firstApprover, firstApprovedLimit: review.firstApprovedLimit,
+                accountStatus: account?.status, creditLineConsentActive: consent?.isActive(at: now) ?? false),
+            ReviewRules.Resolution(approve: approve, creditLimit: creditLimit, approver: approver),
+            singleApproverLimit: singleApproverLimit, policy: policy)
+        let accountID = review.review.accountID
         var records: [AuditRecord] = []
-        if approve {
-            let limit = creditLimit ?? singleApproverLimit
-            guard limit >= 0 else {
-                throw DomainError(.invalid, code: "invalid-amount", "credit_limit must be 0 or more fen.", field: "credit_limit")
-            }
-            guard limit <= policy.maxLimit else {
-                throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(policy.maxLimit) fen.",
-                                  field: "credit_limit")
-            }
-            if limit > singleApproverLimit {
-                guard let first = record.firstApprover else {
-                    try db.execute(sql: "UPDATE reviews SET first_approver = ?, first_approved_limit = ? WHERE id = ?",
-                                   arguments: [operatorKeyID, limit, reviewID])
-                    record = try Store.fetchReview(db, id: reviewID) ?? record
-                    return (.awaitingSecondApproval(record), [AuditRecord(.reviewResolved, accountID: account.id,
-                                                                           subjectID: reviewID, detail: [
-                        "kind": "activation", "stage": "first_approval", "credit_limit": .int(limit),
-                    ])])
-                }
-                guard first != operatorKeyID else {
-                    throw DomainError(.conflict, code: "four-eyes-required",
-                                      "A limit above \(singleApproverLimit) fen needs a second operator's approval.")
-                }
-                guard record.firstApprovedLimit == limit else {
-                    throw DomainError(.conflict, code: "four-eyes-required",
-                                      "The second approval must be for the first approver's limit, \(record.firstApprovedLimit ?? 0) fen.")
-                }
-            }
-            account.status = try AccountStateMachine.transition(from: from, to: .active, cause: .reviewResolution,
-                                                                actor: .operator)
-            account.creditLimit = limit
-            account.terms = terms.tiers["D"]
-            account.termsVersion = terms.version
-            records.append(AuditRecord(.reviewResolved, accountID: account.id, subjectID: reviewID, detail: [
-                "kind": "activation", "outcome": "approved", "credit_limit": .int(limit),
-                "second_approver": .bool(record.firstApprover != nil),
+        var line = account
+        switch verdict {
+        case .contestResolved(let upheld):
+            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
+                "kind": "contest", "outcome": .string(upheld ? "upheld" : "rejected"),
+                "decision_id": .string(review.review.decisionID),
             ]))
-            records.append(AuditRecord(.accountActivated, accountID: account.id, subjectID: account.id, detail: [
-                "from": .string(from.rawValue), "tier": .string(account.tier ?? "D"), "credit_limit": .int(limit),
+        case .firstApproval(let limit):
+            try db.execute(sql: "UPDATE reviews SET first_approver = ?, first_approved_limit = ? WHERE id = ?",
+                           arguments: [approver, limit, reviewID])
+            return (.awaitingSecondApproval(try reread(db, review)), [AuditRecord(
+                .reviewResolved, accountID: accountID, subjectID: reviewID,
+                detail: ["kind": "activation", "stage": "first_approval", "credit_limit": .int(limit)])])
+        case .activationApproved(let limit, let to, let secondApprover):
+            var opened = try Existence.require(line, "account")
+            let from = opened.status
+            opened.status = to
+            opened.creditLimit = limit
+            opened.terms = terms.tiers[.d]
+            opened.termsVersion = terms.version
+            line = opened
+            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
+                "kind": "activation", "outcome": "approved", "credit_limit": .int(limit),
+                "second_approver": .bool(secondApprover),
+            ]))
+            records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID, detail: [
+                "from": .string(from.rawValue), "tier": .string((opened.tier ?? .d).rawValue), "credit_limit": .int(limit),
                 "cause": "review_resolution", "review_id": .string(reviewID),
             ]))
-        } else {
-            account.status = try AccountStateMachine.transition(from: from, to: .declined, cause: .reviewResolution,
-                                                                actor: .operator)
-            account.declinedAt = now
-            records.append(AuditRecord(.reviewResolved, accountID: account.id, subjectID: reviewID,
+        case .activationDeclined(let to):
+            var declined = try Existence.require(line, "account")
+            let from = declined.status
+            declined.status = to
+            declined.declinedAt = now
+            line = declined
+            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID,
                                        detail: ["kind": "activation", "outcome": "declined"]))
-            records.append(AuditRecord(.accountDeclined, accountID: account.id, subjectID: account.id, detail: [
+            records.append(AuditRecord(.accountDeclined, accountID: accountID, subjectID: accountID, detail: [
                 "from": .string(from.rawValue), "cause": "review_resolution", "review_id": .string(reviewID),
             ]))
         }
-        account = try Store.save(db, account, now: now)
-        try markResolved(db, now: now, resolution: resolution)
-        record = try Store.fetchReview(db, id: reviewID) ?? record
-        return (.resolved(record, account), records)
+        let saved = try line.map { try Store.save(db, $0, now: now) }
+        let resolution = String(decoding: try JSONEncoder().encode(["approve": approve ? "true" : "false", "note": note]),
+                                as: UTF8.self)
+        try db.execute(sql: "UPDATE reviews SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
+                       arguments: [now.rfc3339, approver, resolution, reviewID])
+        return (.resolved(try reread(db, review), saved), records)
     }
 
-    private func markResolved(_ db: Database, now: Timestamp, resolution: String) throws {
-        try db.execute(sql: "UPDATE reviews SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
-                       arguments: [now.rfc3339, operatorKeyID, resolution, reviewID])
+    private func reread(_ db: Database, _ review: ReviewRecord) throws -> ReviewRecord {
+        try Store.fetchReview(db, id: reviewID) ?? review
     }
 }
-
 /// A limit adjustment as recorded.
 public struct LimitAdjustment: Sendable, Equatable {
     public var id: String
@@ -264,13 +237,11 @@ public struct AdjustLimit: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
-        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let latest = try Row.fetchOne(
-            db, sql: "SELECT tier, scored_at FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
+            db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [accountID]
-        ).flatMap { row -> (tier: String, scoredAt: Timestamp)? in
-            Timestamp(rfc3339: row["scored_at"]).map { (row["tier"], $0) }
-        }
+        ).map(Store.decision(from:)).map { (tier: $0.tier, scoredAt: $0.scoredAt) }
         let state = LimitPolicy.State(
             status: account.status, currentLimit: account.creditLimit, optedOut: account.limitIncreaseOptOut,
             creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now),
@@ -316,34 +287,21 @@ public struct AcceptTerms: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
-        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
-        guard account.status == .active || account.status == .frozen else {
-            throw DomainError(.conflict, code: "invalid-transition", "Only an open line has terms to change.")
-        }
-        guard let decision = try Store.fetchDecision(db, id: decisionID), decision.accountID == accountID else {
-            throw DomainError.notFound("decision for this account")
-        }
-        guard !decision.isExpired(at: now) else {
-            throw DomainError(.conflict, code: "decision-expired", "The decision has expired; score the account again.")
-        }
-        guard termsVersion == terms.version else {
-            throw DomainError(.conflict, code: "terms-mismatch",
-                              "The current terms are version \(terms.version), not \(termsVersion).")
-        }
-        guard decision.outcome == "approve", let tierTerms = terms.tiers[decision.tier] else {
-            throw DomainError(.invalid, code: "risk-tier-too-low",
-                              "Terms follow an approving decision (tier A–C); this one is tier \(decision.tier).",
-                              field: "decision_id")
-        }
+        let found = try Store.fetchAccount(db, id: accountID)
+        let decision = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
+        let (tier, tierTerms) = try TermsAcceptance.decide(
+            TermsAcceptance.Facts(accountStatus: found?.status, decision: decision, requestedTermsVersion: termsVersion),
+            terms: terms, now: now)
+        var account = try Existence.require(found, "account")
         let previousTier = account.tier
         account.terms = tierTerms
         account.termsVersion = termsVersion
-        account.tier = decision.tier
+        account.tier = tier
         account.decisionID = decisionID
         account = try Store.save(db, account, now: now)
         return (account, [AuditRecord(.termsAccepted, accountID: accountID, subjectID: accountID, detail: [
-            "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(decision.tier),
-            "previous_tier": previousTier.map(JSONValue.string) ?? .null,
+            "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(tier.rawValue),
+            "previous_tier": previousTier.map { .string($0.rawValue) } ?? .null,
         ])])
     }
 }
@@ -359,7 +317,7 @@ public struct UpdatePreferences: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
-        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         guard account.limitIncreaseOptOut != limitIncreaseOptOut else { return (account, []) }
         account.limitIncreaseOptOut = limitIncreaseOptOut
         account = try Store.save(db, account, now: now)
@@ -368,40 +326,35 @@ public struct UpdatePreferences: BusinessWrite {
     }
 }
 
-/// An operator's freeze, unfreeze or closure.
-public struct OperatorAction: BusinessWrite {
-    public enum Kind: String, Sendable { case freeze, unfreeze, closure }
-
+/// An operator's freeze, unfreeze or closure, decided by `OperatorAction.decide`.
+public struct ApplyOperatorAction: BusinessWrite {
     public var accountID: String
-    public var kind: Kind
+    public var action: OperatorAction
     public var reason: String
 
-    public init(accountID: String, kind: Kind, reason: String) {
+    public init(accountID: String, action: OperatorAction, reason: String) {
         self.accountID = accountID
-        self.kind = kind
+        self.action = action
         self.reason = reason
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
-        guard var account = try Store.fetchAccount(db, id: accountID) else { throw DomainError.notFound("account") }
+        let found = try Store.fetchAccount(db, id: accountID)
+        let to = try action.decide(
+            from: found?.status,
+            creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now))
+        var account = try Existence.require(found, "account")
         let from = account.status
-        let (to, cause, action): (AccountStatus, AccountTransitionCause, AuditAction)
-        switch kind {
-        case .freeze: (to, cause, action) = (.frozen, .operatorFreeze, .accountFrozen)
-        case .unfreeze:
-            (to, cause, action) = (.active, .operatorUnfreeze, .accountUnfrozen)
-            if from == .frozen,
-                try !Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now)
-            {
-                throw DomainError(.conflict, code: "consent-required",
-                                  "An account is unfrozen only with an active credit_line consent.")
-            }
-        case .closure: (to, cause, action) = (.closed, .operatorClosure, .accountClosed)
-        }
-        account.status = try AccountStateMachine.transition(from: from, to: to, cause: cause, actor: .operator)
+        account.status = to
         account = try Store.save(db, account, now: now)
-        return (account, [AuditRecord(action, accountID: accountID, subjectID: accountID, detail: [
-            "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": .string(cause.rawValue),
+        let audited: AuditAction
+        switch action {
+        case .freeze: audited = .accountFrozen
+        case .unfreeze: audited = .accountUnfrozen
+        case .closure: audited = .accountClosed
+        }
+        return (account, [AuditRecord(audited, accountID: accountID, subjectID: accountID, detail: [
+            "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": .string(action.cause.rawValue),
             "reason": .string(reason),
         ])])
     }
@@ -409,7 +362,7 @@ public struct OperatorAction: BusinessWrite {
 
 extension Store {
     public func reviews(status: Review.Status?, kind: Review.Kind?) async throws -> [ReviewRecord] {
-        try await pool.read { db in
+        try await database.read { db in
             var sql = "SELECT * FROM reviews WHERE 1 = 1"
             var arguments: StatementArguments = []
             if let status {
@@ -428,15 +381,13 @@ extension Store {
         try Row.fetchOne(db, sql: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }
 
-    static func review(from row: Row) -> ReviewRecord {
-        ReviewRecord(
+    static func review(from row: Row) throws -> ReviewRecord {
+        let row = TypedRow(row, table: "reviews")
+        return ReviewRecord(
             review: Review(
-                id: row["id"], kind: Review.Kind(rawValue: row["kind"]) ?? .contest,
-                status: Review.Status(rawValue: row["status"]) ?? .open, accountID: row["account_id"],
-                decisionID: row["decision_id"], statement: row["statement"],
-                createdAt: Timestamp(rfc3339: row["created_at"]) ?? Timestamp(milliseconds: 0)),
-            resolvedAt: (row["resolved_at"] as String?).flatMap { Timestamp(rfc3339: $0) },
-            resolution: row["resolution"], firstApprover: row["first_approver"],
-            firstApprovedLimit: row["first_approved_limit"])
+                id: row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: row["account_id"],
+                decisionID: row["decision_id"], statement: row["statement"], createdAt: try row.timestamp("created_at")),
+            resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: row["resolution"],
+            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"])
     }
 }

@@ -6,7 +6,8 @@ import GRDB
 /// caller must survive a power cut.
 public struct StoreOptions: Sendable {
     public enum Synchronous: String, Sendable, CaseIterable {
-        /// fsync the WAL at every commit: survives power loss (REFERENCES "Durability").
+        /// fsync the WAL at every commit: survives power loss (SQLite's documentation of
+        /// `PRAGMA synchronous`; README "Storage").
         case full
         /// Survives a crash of the process, may lose the last commits on power loss.
         case normal
@@ -22,9 +23,12 @@ public struct StoreOptions: Sendable {
 }
 
 /// The one way into the database: a `Sendable` facade that migrates on open and offers reads and
-/// business writes named for intent, never raw SQL to its callers.
+/// business writes named for intent, never raw SQL to its callers. It runs over any GRDB writer:
+/// a `DatabasePool` on a file in production, a `DatabaseQueue` in memory where a test gains
+/// nothing from a file.
 public struct Store: Sendable {
-    let pool: DatabasePool
+    let database: any DatabaseWriter
+    /// The file, or `:memory:`.
     public let path: String
     public let time: any TimeSource
     public let migrations: Migrations
@@ -48,15 +52,24 @@ public struct Store: Sendable {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())")
         }
-        let store = Store(pool: pool, path: path, time: time, migrations: migrations)
+        let store = Store(database: pool, path: path, time: time, migrations: migrations)
         try migrations.apply(to: pool)
         try store.checkDurability(expected: options.synchronous)
         return store
     }
 
+    /// A migrated database in memory, gone when the store is: for tests of rules and reads whose
+    /// outcome does not depend on a file (durability, crash and migration tests keep files).
+    public static func inMemory(migrationsDirectory: String, time: any TimeSource = SystemTimeSource()) throws -> Store {
+        let migrations = try Migrations.load(directory: migrationsDirectory)
+        let queue = try DatabaseQueue()
+        try migrations.apply(to: queue)
+        return Store(database: queue, path: ":memory:", time: time, migrations: migrations)
+    }
+
     /// Reads back what SQLite actually uses, since a pragma can be silently ignored.
     private func checkDurability(expected: StoreOptions.Synchronous) throws {
-        let (journal, synchronous) = try pool.writeWithoutTransaction { db in
+        let (journal, synchronous) = try database.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
              try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
         }
@@ -68,7 +81,7 @@ public struct Store: Sendable {
 
     /// The settings in force, for start-up logs.
     public func durabilitySettings() throws -> (journalMode: String, synchronous: String) {
-        try pool.writeWithoutTransaction { db in
+        try database.writeWithoutTransaction { db in
             let journal = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?"
             let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             return (journal, [0: "off", 1: "normal", 2: "full", 3: "extra"][level] ?? "\(level)")
@@ -80,7 +93,7 @@ public struct Store: Sendable {
     /// True when the database answers and every migration file is applied.
     public func isReady() async -> Bool {
         do {
-            let applied = try await pool.read { db in try Migrations.appliedVersion(db) }
+            let applied = try await database.read { db in try Migrations.appliedVersion(db) }
             return applied == migrations.latestVersion
         } catch {
             return false
@@ -89,81 +102,71 @@ public struct Store: Sendable {
 
     /// Number of audit entries (its last `seq`).
     public func auditLength() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
     }
 
     public func auditHead() async throws -> AuditHead {
-        try await pool.read { db in try AuditChain.head(db) }
+        try await database.read { db in try AuditChain.head(db) }
     }
 
     public func verifyAudit(from checkpoint: AuditHead? = nil) throws -> AuditChain.Verification {
-        try pool.read { db in try AuditChain.verify(db, from: checkpoint) }
+        try database.read { db in try AuditChain.verify(db, from: checkpoint) }
     }
 
     /// Moves the WAL's content into the main file and truncates it; done at shutdown so the file
     /// alone is a complete copy.
     public func checkpoint() throws {
-        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     public func close() throws {
-        try pool.close()
+        try database.close()
     }
 
     // MARK: - The write path
 
     /// Runs a business write in one transaction: its own checks and changes, then its audit
-    /// entries, chained to the current head. Either all of it commits or none of it does
-    /// (SPEC: a state change and its audit entry commit together).
+    /// entries, chained to the current head. Either all of it commits or none of it does (a
+    /// state change and its audit entry commit together: docs/architecture.md, "The write path").
+    /// `now` is the request's time, read once when it arrived, so that what was validated and
+    /// what is stored carry the same instant.
+    public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp,
+                                          ifMatch: AccountVersion? = nil) async throws -> W.Output
+    {
+        try await database.write { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
+    }
+
+    /// The same for a caller that is not answering a request (a sweep, a test): the time is read
+    /// once, here.
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, ifMatch: AccountVersion? = nil) async throws
         -> W.Output
     {
-        let now = time.now()
-        return try await pool.write { db in
-            if let ifMatch { try Self.check(ifMatch, db) }
-            let (output, records) = try write.apply(db, now: now)
-            try AuditChain.append(records, by: actor, at: now, in: db)
-            return output
-        }
+        try await perform(write, by: actor, at: time.now(), ifMatch: ifMatch)
     }
 
     /// The same, blocking; for the command-line tools.
     public func performNow<W: BusinessWrite>(_ write: W, by actor: Actor) throws -> W.Output {
         let now = time.now()
-        return try pool.write { db in
-            let (output, records) = try write.apply(db, now: now)
-            try AuditChain.append(records, by: actor, at: now, in: db)
-            return output
+        return try database.write { db in try Self.run(write, by: actor, at: now, ifMatch: nil, db) }
+    }
+
+    private static func run<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion?,
+                                              _ db: Database) throws -> W.Output
+    {
+        if let ifMatch {
+            try ifMatch.check(current: try Int.fetchOne(db, sql: "SELECT version FROM accounts WHERE id = ?",
+                                                        arguments: [ifMatch.accountID]))
         }
+        let (output, records) = try write.apply(db, now: now)
+        try AuditChain.append(records, by: actor, at: now, in: db)
+        return output
     }
 }
 
-/// An `If-Match` on an account: the version the caller last saw (RFC 9110 §13.1.1).
-public struct AccountVersion: Sendable, Equatable {
-    public var accountID: String
-    /// nil for `If-Match: *` (any current version).
-    public var version: Int?
-
-    public init(accountID: String, version: Int?) {
-        self.accountID = accountID
-        self.version = version
-    }
-}
-
-extension Store {
-    /// Checked inside the write transaction, so nothing can change the account in between.
-    static func check(_ expected: AccountVersion, _ db: Database) throws {
-        guard let account = try fetchAccount(db, id: expected.accountID) else { throw DomainError.notFound("account") }
-        if let version = expected.version, version != account.version {
-            throw DomainError(.preconditionFailed, code: "version-mismatch",
-                              "The account is at version \(account.version), not \(version); read it again.")
-        }
-    }
-}
-
-/// A business write: what to check, what to change and what to audit, as one value. It runs
-/// inside the write transaction against the current rows, so rules are re-checked there and two
-/// racing requests cannot both pass them.
+/// A business write: which facts to gather, which domain rule to ask, and what to change and
+/// audit once the rule has decided, as one value. It runs inside the write transaction against
+/// the current rows, so rules are re-checked there and two racing requests cannot both pass
+/// them. It decides nothing itself: every refusal comes from a rule in `CreditLine`.
 public protocol BusinessWrite: Sendable {
     associatedtype Output: Sendable
     func apply(_ db: Database, now: Timestamp) throws -> (Output, [AuditRecord])

@@ -9,6 +9,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case durabilityNotApplied(String)
     case databaseMissing(String)
     case signingKeyUnwritable(String)
+    /// A row whose column holds a value the code does not know: read loudly, never as a default
+    /// (an unknown status read as `active` would be the most permissive guess).
+    case unreadableRow(table: String, column: String, id: String)
 
     public var description: String {
         switch self {
@@ -31,6 +34,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no database at \(path)"
         case .signingKeyUnwritable(let path):
             return "cannot write the audit signing key at \(path)"
+        case .unreadableRow(let table, let column, let id):
+            return "row \(id) of \(table) has an unreadable \(column)"
         }
     }
 }

@@ -3,7 +3,14 @@ import HTTPTypes
 
 /// An RFC 9457 problem: the one error type that knows its status, short `code` and how it is
 /// written as `application/problem+json`. Layers above map their own errors to it in one place.
-public struct Problem: Error, Sendable, Equatable {
+/// An error that knows its answer: status, code, detail and field, as a `Problem`. Every layer's
+/// error type conforms (the API decides the status of the domain's errors); the router's catch
+/// is the one place where any of them becomes an RFC 9457 response.
+public protocol HTTPError: Error {
+    var problem: Problem { get }
+}
+
+public struct Problem: HTTPError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     /// Short machine-readable code (`invalid-field`); also the last part of `type`.
     public var code: String
@@ -47,6 +54,8 @@ public struct Problem: Error, Sendable, Equatable {
         fields[.contentType] = "application/problem+json"
         return Response(status: status, headerFields: fields, body: bytes)
     }
+
+    public var problem: Problem { self }
 
     /// The answer for an error nothing above recognised: no internals leak to the client.
     public static let internalError = Problem(status: .internalServerError, code: "internal-error",

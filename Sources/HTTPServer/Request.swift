@@ -58,6 +58,8 @@ public struct RequestContext: Sendable {
     public var logger: Logger
     /// The route pattern that matched (`/v1/accounts/{id}`), for logs and metrics without ids.
     public var routePattern: String?
+    /// True when a route answers this method at this path (not a 404 or a 405).
+    public var isRouted = false
     private var values: [ObjectIdentifier: any Sendable] = [:]
 
     public init(logger: Logger) {

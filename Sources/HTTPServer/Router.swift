@@ -4,10 +4,11 @@ import Logging
 public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response
 
 /// Wraps every request, routed or not (404s and 405s pass through middleware too). `next` never
-/// throws: errors below a middleware reach it already turned into problem responses.
+/// throws: errors below a middleware reach it already turned into problem responses by the
+/// router's one catch, and what a middleware throws goes through that same catch.
 public protocol Middleware: Sendable {
     func handle(_ request: Request, context: RequestContext,
-                next: @Sendable (Request, RequestContext) async -> Response) async -> Response
+                next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
 }
 
 /// Anything that turns a request into a response; the server calls only this.
@@ -115,6 +116,7 @@ public struct Router: Sendable, HTTPResponder {
             if let route = node.routes[request.method] ?? (request.method == .head ? node.routes[.get] : nil) {
                 context.parameters = parameters
                 context.routePattern = route.pattern
+                context.isRouted = true
                 endpoint = route.handler
             } else {
                 var methods = Set(node.routes.keys.map(\.rawValue))
@@ -138,7 +140,10 @@ public struct Router: Sendable, HTTPResponder {
         }
         for layer in middleware.reversed() {
             let next = chain
-            chain = { request, context in await layer.handle(request, context: context, next: next) }
+            chain = { request, context in
+                await Self.run({ request, context in try await layer.handle(request, context: context, next: next) },
+                               request, context)
+            }
         }
         return await chain(request, context)
     }
@@ -147,7 +152,13 @@ public struct Router: Sendable, HTTPResponder {
     private static func run(_ handler: Handler, _ request: Request, _ context: RequestContext) async -> Response {
         do {
             return try await handler(request, context)
-        } catch let problem as Problem {
+        } catch let error as any HTTPError {
+            let problem = error.problem
+            if problem.status.kind == .serverError {
+                // The error's own description names what failed (a table and row id, never
+                // request text); the client gets only the problem.
+                context.logger.error("server error", metadata: ["error": "\(error)", "code": .string(problem.code)])
+            }
             return problem.response
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])

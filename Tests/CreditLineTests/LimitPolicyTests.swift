@@ -1,13 +1,13 @@
 import Testing
 @testable import CreditLine
 
-/// Each rule of SPEC "Limit policy" at its boundary, with the time handed in.
+/// Each rule of the limit policy (README "Activation, reviews and limits") at its boundary, with the time handed in.
 @Suite struct LimitPolicyTests {
     static let now = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!
     let policy = LimitPolicy()
 
     func state(status: AccountStatus = .active, limit: Int = 1_000_000, optedOut: Bool = false, consent: Bool = true,
-               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: String = "B") -> LimitPolicy.State
+               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b) -> LimitPolicy.State
     {
         LimitPolicy.State(
             status: status, currentLimit: limit, optedOut: optedOut, creditLineConsentActive: consent,
@@ -33,9 +33,9 @@ import Testing
         #expect(verdict(1_200_000, state(decisionDaysAgo: 29)) == "increase")
         #expect(verdict(1_200_000, state(decisionDaysAgo: 30)) == "stale-decision")  // 30 days is no longer younger
         #expect(verdict(1_200_000, state(decisionDaysAgo: nil)) == "stale-decision")
-        #expect(verdict(1_200_000, state(tier: "C")) == "increase")
-        #expect(verdict(1_200_000, state(tier: "D")) == "risk-tier-too-low")
-        #expect(verdict(1_200_000, state(tier: "E")) == "risk-tier-too-low")
+        #expect(verdict(1_200_000, state(tier: .c)) == "increase")
+        #expect(verdict(1_200_000, state(tier: .d)) == "risk-tier-too-low")
+        #expect(verdict(1_200_000, state(tier: .e)) == "risk-tier-too-low")
         #expect(verdict(5_000_000, state(limit: 4_000_000)) == "increase")      // exactly the maximum
         #expect(verdict(5_000_001, state(limit: 4_000_000)) == "above-policy-max")
         #expect(verdict(1_200_000, state(optedOut: true)) == "increase-opted-out")
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func decreasesNeedNoneOfThat() {
-        let hostile = state(status: .frozen, optedOut: true, consent: false, lastIncreaseDaysAgo: 1, decisionDaysAgo: nil, tier: "E")
+        let hostile = state(status: .frozen, optedOut: true, consent: false, lastIncreaseDaysAgo: 1, decisionDaysAgo: nil, tier: .e)
         #expect(verdict(500_000, by: .operator, hostile) == "decrease")
         #expect(verdict(0, by: .system, hostile) == "decrease")
         #expect(verdict(500_000, state(status: .closed)) == "invalid-transition")
@@ -69,8 +69,8 @@ import Testing
     static let now = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!
 
     static func decision(outcome: String, recommended: Int, expiresInDays: Int = 30) -> Decision {
-        Decision(id: "dec_1", accountID: "acc_1", score: 700, tier: outcome == "approve" ? "B" : outcome == "review" ? "D" : "E",
-                 outcome: outcome, recommendedLimit: recommended, reasons: [], modelVersion: "v1", inputs: nil,
+        Decision(id: "dec_1", accountID: "acc_1", score: 700, tier: outcome == "approve" ? .b : outcome == "review" ? .d : .e,
+                 outcome: Decision.Outcome(rawValue: outcome)!, recommendedLimit: recommended, reasons: [], modelVersion: "v1", inputs: nil,
                  inputsSHA256: "h", explanation: [], scoredAt: now.adding(days: -1), expiresAt: now.adding(days: expiresInDays))
     }
 
@@ -141,8 +141,8 @@ import Testing
         let data = FileManagerShim.contents(repositoryRootForDomain + "/config/terms.json")
         let terms = try Terms(json: data)
         #expect(terms.version == "2026-11")
-        #expect(terms.tiers["A"]?.instalmentPlans.map(\.monthlyFeeBps) == [0, 45, 50])
-        #expect(terms.tiers["E"]?.instalmentPlans.isEmpty == true)
+        #expect(terms.tiers[.a]?.instalmentPlans.map(\.monthlyFeeBps) == [0, 45, 50])
+        #expect(terms.tiers[.e]?.instalmentPlans.isEmpty == true)
         let tooLong = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"interest_free_days\": 30",
                                                                                 with: "\"interest_free_days\": 31")
         #expect(throws: ScorecardError.self) { try Terms(json: Data(tooLong.utf8)) }

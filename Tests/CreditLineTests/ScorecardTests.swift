@@ -98,8 +98,8 @@ let goodFeatures: [String: FeatureInput] = [
         ]
         let result = card.score(try card.validate(worst, denyList: denyList))
         #expect(result.score == 300)  // 225 points, clamped
-        #expect(result.tier == "E")
-        #expect(result.outcome == "decline")
+        #expect(result.tier == .e)
+        #expect(result.outcome == .decline)
         #expect(result.recommendedLimit == 0)
     }
 
@@ -109,8 +109,8 @@ let goodFeatures: [String: FeatureInput] = [
                       (850, "A", "approve", 2_000_000)])
     func tierCutOffs(score: Int, tier: String, outcome: String, limit: Int) throws {
         let found = try loadScorecard().tier(for: score)
-        #expect(found.tier == tier)
-        #expect(found.outcome == outcome)
+        #expect(found.tier.rawValue == tier)
+        #expect(found.outcome.rawValue == outcome)
         #expect(found.recommendedLimit == limit)
     }
 
@@ -129,7 +129,7 @@ let goodFeatures: [String: FeatureInput] = [
         #expect(result.reasons.first?.description == "Late repayments in the last 12 months")
         // 75 + 60 + 90 + 90 + 70 + 40 + 110 + 45 + 20
         #expect(result.score == 600)
-        #expect(result.tier == "D")
+        #expect(result.tier == .d)
     }
 
     @Test func sameInputsAndModelGiveTheSameScore() throws {

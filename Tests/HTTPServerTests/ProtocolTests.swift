@@ -261,7 +261,7 @@ import Testing
     @Test func middlewareWrapsRoutedAndUnroutedRequests() async throws {
         struct Stamp: Middleware {
             func handle(_ request: Request, context: RequestContext,
-                        next: @Sendable (Request, RequestContext) async -> Response) async -> Response
+                        next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
             {
                 var response = await next(request, context)
                 response.headerFields[HTTPField.Name("X-Route")!] = context.routePattern ?? "none"

@@ -1,0 +1,87 @@
+import CreditLine
+import CreditStore
+import HTTPServer
+import HTTPTypes
+
+/// The API key a request authenticated with, when it sent a valid one.
+enum APIKeyContext: RequestContextKey {
+    typealias Value = APIKey
+}
+
+/// The request's time, read once when it arrived: what a handler validates and what the store
+/// records carry the same instant.
+enum RequestTime: RequestContextKey {
+    typealias Value = Timestamp
+}
+
+/// What an authorized handler is given besides the request: who calls, and when.
+struct Call: Sendable {
+    let key: APIKey
+    let now: Timestamp
+    /// The key and the request id, as the audit log names them.
+    let actor: Actor
+}
+
+/// Reads the clock once and resolves the bearer token (RFC 6750 §2.1) to a key. It refuses
+/// nothing: public routes ignore the key, and `Application.authorized` answers 401 or 403.
+struct Authentication: Middleware {
+    let store: Store
+
+    func handle(_ request: Request, context: RequestContext,
+                next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
+    {
+        var context = context
+        context[RequestTime.self] = store.time.now()
+        if context.isRouted, let header = request.headerFields[.authorization], let token = Self.bearerToken(header),
+            let key = try await store.authenticate(token: token)
+        {
+            context[APIKeyContext.self] = key
+            context.logger[metadataKey: "key_id"] = .string(key.id)
+        }
+        return await next(request, context)
+    }
+
+    /// RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space, the token.
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+/// Per-key rate limits, before any work (and before an idempotent replay, which costs a write).
+struct RateLimiting: Middleware {
+    let limiter: RateLimiter
+
+    func handle(_ request: Request, context: RequestContext,
+                next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
+    {
+        if let key = context[APIKeyContext.self], let retryAfter = limiter.take(keyID: key.id, role: key.role) {
+            throw Problem(status: .tooManyRequests, code: "rate-limited",
+                          detail: "Too many requests for this key; retry after \(retryAfter) s.",
+                          headerFields: [.retryAfter: String(retryAfter)])
+        }
+        return await next(request, context)
+    }
+}
+
+/// The domain names its refusals; the API alone chooses their HTTP status.
+extension DomainError: HTTPError {
+    public var problem: Problem {
+        let status: HTTPResponse.Status
+        switch kind {
+        case .invalid: status = .unprocessableContent
+        case .conflict: status = .conflict
+        case .notFound: status = .notFound
+        case .staleVersion: status = .preconditionFailed
+        }
+        return Problem(status: status, code: code, detail: message, field: field)
+    }
+}
+
+/// A store failure is the server's fault: 500 for the client, the table, column and row id in the
+/// log (the router's catch logs the error's description for every 5xx).
+extension StoreError: HTTPError {
+    public var problem: Problem { .internalError }
+}

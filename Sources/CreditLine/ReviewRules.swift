@@ -1,0 +1,108 @@
+/// Rules for the human review queue: a customer's contest of a decision, and an operator's
+/// resolution of a contest or of a tier-D activation (PIPL Art. 24: a person looks at it).
+public enum ReviewRules {
+    /// A contest may be opened once per decision at a time.
+    public static func checkContest(decision: Decision?, openContestID: String?) throws(DomainError) -> Decision {
+        let decision = try Existence.require(decision, "decision")
+        if let openContestID {
+            throw DomainError(.conflict, code: "review-already-open",
+                              "Review \(openContestID) of this decision is already open.")
+        }
+        return decision
+    }
+
+    /// What the rules look at when an operator resolves a review, gathered inside the write
+    /// transaction.
+    public struct ResolutionFacts: Sendable {
+        public var review: Review
+        /// The operator who gave the first of two approvals, and the limit they approved.
+        public var firstApprover: String?
+        public var firstApprovedLimit: Int?
+        /// The account under review; nil for a contest, which changes no account.
+        public var accountStatus: AccountStatus?
+        public var creditLineConsentActive: Bool
+
+        public init(review: Review, firstApprover: String?, firstApprovedLimit: Int?, accountStatus: AccountStatus?,
+                    creditLineConsentActive: Bool)
+        {
+            self.review = review
+            self.firstApprover = firstApprover
+            self.firstApprovedLimit = firstApprovedLimit
+            self.accountStatus = accountStatus
+            self.creditLineConsentActive = creditLineConsentActive
+        }
+    }
+
+    public struct Resolution: Sendable, Equatable {
+        public var approve: Bool
+        /// The limit the operator grants; nil means the single-approver limit.
+        public var creditLimit: Int?
+        /// Whoever resolves: the person behind the key (four eyes are two people).
+        public var approver: String
+
+        public init(approve: Bool, creditLimit: Int?, approver: String) {
+            self.approve = approve
+            self.creditLimit = creditLimit
+            self.approver = approver
+        }
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        /// A contest closes, upheld or rejected; no account changes.
+        case contestResolved(upheld: Bool)
+        /// The first of two approvals of a limit above the single-approver limit.
+        case firstApproval(limit: Int)
+        /// The line opens at `limit`; `secondApprover` when it took four eyes.
+        case activationApproved(limit: Int, to: AccountStatus, secondApprover: Bool)
+        case activationDeclined(to: AccountStatus)
+    }
+
+    /// An operator's decision on a review. Approving an activation above `singleApproverLimit`
+    /// (tier D's recommendation) takes two different people for the same limit.
+    public static func resolve(_ facts: ResolutionFacts, _ resolution: Resolution, singleApproverLimit: Int,
+                               policy: LimitPolicy) throws(DomainError) -> Verdict
+    {
+        let review = facts.review
+        switch review.status {
+        case .cancelled:
+            throw DomainError(.conflict, code: "review-cancelled", "This review was cancelled and cannot be resolved.")
+        case .resolved:
+            throw DomainError(.conflict, code: "review-resolved", "This review is already resolved.")
+        case .open:
+            break
+        }
+        guard review.kind == .activation else { return .contestResolved(upheld: resolution.approve) }
+        let status = try Existence.require(facts.accountStatus, "account")
+        // A review whose credit_line consent was withdrawn is cancelled, never resolved.
+        guard facts.creditLineConsentActive else {
+            throw DomainError(.conflict, code: "review-cancelled", "The customer's credit_line consent is no longer active.")
+        }
+        guard resolution.approve else {
+            return .activationDeclined(to: try AccountStateMachine.transition(
+                from: status, to: .declined, cause: .reviewResolution, actor: .operator))
+        }
+        let limit = resolution.creditLimit ?? singleApproverLimit
+        guard limit >= 0 else {
+            throw DomainError(.invalid, code: "invalid-amount", "credit_limit must be 0 or more fen.", field: "credit_limit")
+        }
+        guard limit <= policy.maxLimit else {
+            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(policy.maxLimit) fen.",
+                              field: "credit_limit")
+        }
+        var secondApprover = false
+        if limit > singleApproverLimit {
+            guard let first = facts.firstApprover else { return .firstApproval(limit: limit) }
+            guard first != resolution.approver else {
+                throw DomainError(.conflict, code: "four-eyes-required",
+                                  "A limit above \(singleApproverLimit) fen needs a second operator's approval.")
+            }
+            guard facts.firstApprovedLimit == limit else {
+                throw DomainError(.conflict, code: "four-eyes-required",
+                                  "The second approval must be for the first approver's limit, \(facts.firstApprovedLimit ?? 0) fen.")
+            }
+            secondApprover = true
+        }
+        let to = try AccountStateMachine.transition(from: status, to: .active, cause: .reviewResolution, actor: .operator)
+        return .activationApproved(limit: limit, to: to, secondApprover: secondApprover)
+    }
+}

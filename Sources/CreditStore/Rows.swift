@@ -1,0 +1,60 @@
+import CreditLine
+import Foundation
+import GRDB
+
+/// Typed reads of a row that fail loudly: a value the code does not know throws
+/// `StoreError.unreadableRow` naming the table, the column and the row's id, and the request
+/// answers 500 instead of guessing.
+struct TypedRow {
+    let row: Row
+    let table: String
+
+    init(_ row: Row, table: String) {
+        self.row = row
+        self.table = table
+    }
+
+    var id: String { (row["id"] as String?) ?? "?" }
+
+    func unreadable(_ column: String) -> StoreError { .unreadableRow(table: table, column: column, id: id) }
+
+    subscript<Value: DatabaseValueConvertible>(_ column: String) -> Value {
+        row[column]
+    }
+
+    /// A closed set's value.
+    func value<Value: RawRepresentable>(_ column: String) throws -> Value where Value.RawValue == String {
+        guard let text: String = row[column], let value = Value(rawValue: text) else { throw unreadable(column) }
+        return value
+    }
+
+    func optionalValue<Value: RawRepresentable>(_ column: String) throws -> Value? where Value.RawValue == String {
+        guard let text: String = row[column] else { return nil }
+        guard let value = Value(rawValue: text) else { throw unreadable(column) }
+        return value
+    }
+
+    func timestamp(_ column: String) throws -> Timestamp {
+        guard let text: String = row[column], let time = Timestamp(rfc3339: text) else { throw unreadable(column) }
+        return time
+    }
+
+    func optionalTimestamp(_ column: String) throws -> Timestamp? {
+        guard let text: String = row[column] else { return nil }
+        guard let time = Timestamp(rfc3339: text) else { throw unreadable(column) }
+        return time
+    }
+
+    /// A JSON column the store itself wrote.
+    func json<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value {
+        guard let text: String = row[column],
+            let value = try? JSONDecoder().decode(Value.self, from: Data(text.utf8))
+        else { throw unreadable(column) }
+        return value
+    }
+
+    func optionalJSON<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value? {
+        guard (row[column] as String?) != nil else { return nil }
+        return try json(column, as: type)
+    }
+}

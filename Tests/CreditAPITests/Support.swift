@@ -3,7 +3,39 @@ import CreditLine
 import CreditStore
 import Foundation
 import Logging
+import Synchronization
 @_exported import TestSupport
+
+/// Keeps every log line a service writes, as "level message key=value …", for tests that check
+/// what is logged (and what is not).
+final class LogCapture: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+                 file: String, function: String, line: UInt)
+        {
+            let merged = metadata.merging(extra ?? [:]) { $1 }
+            capture.append("\(level) \(message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " "))
+        }
+    }
+
+    var logger: Logger { Logger(label: "test") { _ in Handler(capture: self) } }
+}
 
 
 /// A running service on an ephemeral port with a fresh database and one key per role.
@@ -14,7 +46,7 @@ final class TestService: Sendable {
     let folder: String
     let keys: [Role: String]
 
-    init(_ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    init(logs: LogCapture? = nil, _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
         folder = NSTemporaryDirectory() + "creditline-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var configuration = ServiceConfiguration()
@@ -35,8 +67,8 @@ final class TestService: Sendable {
             keys[role] = try store.createKey(role: role, name: "test \(role.rawValue)").token
         }
         self.keys = keys
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var logger = logs?.logger ?? Logger(label: "test")
+        if logs == nil { logger.logLevel = .critical }
         application = try Application(configuration: configuration, store: store, logger: logger)
         try application.start()
     }

@@ -1,0 +1,236 @@
+import Testing
+@testable import CreditLine
+
+/// The verdict of a rule as text: its outcome, or the code of the refusal (and the field, if any).
+func verdict<T>(_ rule: () throws(DomainError) -> T, _ describe: (T) -> String = { _ in "ok" }) -> String {
+    do {
+        return describe(try rule())
+    } catch {
+        return error.field.map { "\(error.code) \($0)" } ?? error.code
+    }
+}
+
+enum Fixtures {
+    static let now = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!
+
+    static func decision(tier: Tier = .b, outcome: Decision.Outcome = .approve, expiresInDays: Int = 30) -> Decision {
+        Decision(id: "dec_1", accountID: "acc_1", score: 700, tier: tier, outcome: outcome, recommendedLimit: 1_000_000,
+                 reasons: [], modelVersion: "v1", inputs: nil, inputsSHA256: "h", explanation: [],
+                 scoredAt: now.adding(days: -1), expiresAt: now.adding(days: expiresInDays))
+    }
+
+    static func review(kind: Review.Kind = .activation, status: Review.Status = .open) -> Review {
+        Review(id: "rev_1", kind: kind, status: status, accountID: "acc_1", decisionID: "dec_1", statement: nil,
+               createdAt: now.adding(days: -1))
+    }
+
+    static let terms = Terms(version: "2026-11", tiers: Dictionary(uniqueKeysWithValues: Tier.allCases.map {
+        ($0, Terms.TierTerms(interestFreeDays: $0 == .e ? 0 : 30, instalmentPlans: []))
+    }))
+}
+
+/// Four eyes and the limit bounds of an operator's resolution (README "Activation, reviews and
+/// limits"): every refusal at its boundary.
+enum ReviewResolutionCases {
+    static let single = 200_000
+
+    static func resolve(kind: Review.Kind = .activation, status: Review.Status = .open, account: AccountStatus? = .pendingReview,
+                 consent: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
+                 limit: Int? = nil, by approver: String = "ana") -> String
+    {
+        let facts = ReviewRules.ResolutionFacts(
+            review: Fixtures.review(kind: kind, status: status), firstApprover: first, firstApprovedLimit: firstLimit,
+            accountStatus: kind == .contest ? nil : account, creditLineConsentActive: consent)
+        return verdict({ () throws(DomainError) in
+            try ReviewRules.resolve(facts, ReviewRules.Resolution(approve: approve, creditLimit: limit, approver: approver),
+                                    singleApproverLimit: single, policy: LimitPolicy())
+        }) { verdict in
+            switch verdict {
+            case .contestResolved(let upheld): return upheld ? "upheld" : "rejected"
+            case .firstApproval(let limit): return "first approval \(limit)"
+            case .activationApproved(let limit, let to, let second):
+                return "\(to.rawValue) \(limit)" + (second ? " second" : "")
+            case .activationDeclined(let to): return to.rawValue
+            }
+        }
+    }
+
+    static let cases: [(String, String, String)] = [
+        // (label, verdict, expected)
+        ("cancelled review", resolve(status: .cancelled), "review-cancelled"),
+        ("resolved review", resolve(status: .resolved), "review-resolved"),
+        ("contest upheld", resolve(kind: .contest), "upheld"),
+        ("contest rejected", resolve(kind: .contest, approve: false), "rejected"),
+        ("contest needs no consent", resolve(kind: .contest, consent: false), "upheld"),
+        ("missing account", resolve(account: nil), "not-found"),
+        ("consent withdrawn", resolve(consent: false), "review-cancelled"),
+        ("decline", resolve(approve: false), "declined"),
+        ("default limit", resolve(), "active 200000"),
+        ("at the single-approver limit", resolve(limit: 200_000), "active 200000"),
+        ("zero", resolve(limit: 0), "active 0"),
+        ("negative", resolve(limit: -1), "invalid-amount credit_limit"),
+        ("one fen above: first approval", resolve(limit: 200_001), "first approval 200001"),
+        ("second person, same limit", resolve(first: "bo", firstLimit: 300_000, limit: 300_000),
+         "active 300000 second"),
+        ("same person twice", resolve(first: "ana", firstLimit: 300_000, limit: 300_000), "four-eyes-required"),
+        ("second person, other limit", resolve(first: "bo", firstLimit: 300_000, limit: 300_001),
+         "four-eyes-required"),
+        ("at the policy maximum", resolve(first: "bo", firstLimit: 5_000_000, limit: 5_000_000),
+         "active 5000000 second"),
+        ("above the policy maximum", resolve(limit: 5_000_001), "above-policy-max credit_limit"),
+        ("account no longer pending", resolve(account: .active), "invalid-transition"),
+        ("declining a prospect", resolve(account: .prospect, approve: false), "invalid-transition"),
+    ]
+}
+
+@Suite struct ReviewResolutionTable {
+    @Test(arguments: ReviewResolutionCases.cases)
+    func resolution(label: String, verdict: String, expected: String) {
+        #expect(verdict == expected, "\(label)")
+    }
+}
+
+/// Terms follow an approving, unexpired decision of this account under the current terms.
+enum TermsAcceptanceCases {
+    static func accept(status: AccountStatus? = .active, decision: Decision? = Fixtures.decision(),
+                version: String = "2026-11", at now: Timestamp = Fixtures.now) -> String
+    {
+        verdict({ () throws(DomainError) in
+            try TermsAcceptance.decide(
+                TermsAcceptance.Facts(accountStatus: status, decision: decision, requestedTermsVersion: version),
+                terms: Fixtures.terms, now: now)
+        }) { "tier \($0.tier.rawValue)" }
+    }
+
+    static let cases: [(String, String, String)] = [
+        ("active", accept(), "tier B"),
+        ("frozen", accept(status: .frozen), "tier B"),
+        ("prospect", accept(status: .prospect), "invalid-transition"),
+        ("closed", accept(status: .closed), "invalid-transition"),
+        ("missing account", accept(status: nil), "not-found"),
+        ("missing decision", accept(decision: nil), "not-found"),
+        ("expires now", accept(decision: Fixtures.decision(expiresInDays: 0)), "decision-expired"),
+        ("expires a day later", accept(decision: Fixtures.decision(expiresInDays: 1)), "tier B"),
+        ("older terms", accept(version: "2026-10"), "terms-mismatch"),
+        ("tier C", accept(decision: Fixtures.decision(tier: .c)), "tier C"),
+        ("tier D", accept(decision: Fixtures.decision(tier: .d, outcome: .review)),
+         "risk-tier-too-low decision_id"),
+        ("tier E", accept(decision: Fixtures.decision(tier: .e, outcome: .decline)),
+         "risk-tier-too-low decision_id"),
+    ]
+}
+
+@Suite struct TermsAcceptanceTable {
+    @Test(arguments: TermsAcceptanceCases.cases)
+    func acceptance(label: String, verdict: String, expected: String) {
+        #expect(verdict == expected, "\(label)")
+    }
+}
+
+/// Freeze, unfreeze and closure: every action from every state, with and without consent.
+@Suite struct OperatorActionTable {
+    static let allowed: [OperatorAction: Set<AccountStatus>] = [
+        .freeze: [.active], .unfreeze: [.frozen], .closure: [.active, .frozen],
+    ]
+
+    @Test(arguments: OperatorAction.allCases)
+    func everyStateWithAndWithoutConsent(action: OperatorAction) {
+        for status in AccountStatus.allCases {
+            for consent in [true, false] {
+                let result = verdict({ () throws(DomainError) in
+                    try action.decide(from: status, creditLineConsentActive: consent)
+                }) { $0.rawValue }
+                let expected: String
+                if Self.allowed[action]!.contains(status) {
+                    expected = action == .unfreeze && !consent ? "consent-required"
+                        : ["freeze": "frozen", "unfreeze": "active", "closure": "closed"][action.rawValue]!
+                } else {
+                    expected = action == .unfreeze && status == .frozen && !consent ? "consent-required" : "invalid-transition"
+                }
+                #expect(result == expected, "\(action) from \(status) with consent \(consent)")
+            }
+        }
+        #expect(verdict({ () throws(DomainError) in try action.decide(from: nil, creditLineConsentActive: true) })
+            == "not-found")
+    }
+}
+
+/// Scoring needs an open account and the credit_assessment consent in force.
+@Suite struct ScoringEligibilityTable {
+    @Test(arguments: AccountStatus.allCases)
+    func everyStatusWithAndWithoutConsent(status: AccountStatus) {
+        for consent in [true, false] {
+            let result = verdict { () throws(DomainError) in
+                try ScoringEligibility.check(accountStatus: status, assessmentConsentActive: consent)
+            }
+            let expected = status == .closed ? "account-closed" : consent ? "ok" : "consent-required"
+            #expect(result == expected, "\(status) with consent \(consent)")
+        }
+    }
+
+    @Test func aMissingAccountIsNotFound() {
+        #expect(verdict { () throws(DomainError) in
+            try ScoringEligibility.check(accountStatus: nil, assessmentConsentActive: true)
+        } == "not-found")
+    }
+}
+
+/// One consent per purpose in force, none for a closed account.
+@Suite struct ConsentGrantTable {
+    static let grant = ConsentRules.Grant(
+        purpose: .creditLine, noticeVersion: "2026-11", noticeSHA256: String(repeating: "ab", count: 32), channel: .app,
+        method: .explicitOptIn, evidence: nil, expiresAt: Fixtures.now.adding(days: 365))
+
+    @Test(arguments: AccountStatus.allCases)
+    func everyStatusWithAndWithoutAnActiveConsent(status: AccountStatus) {
+        for active in [nil, "con_old"] {
+            let result = verdict { () throws(DomainError) in
+                try ConsentRules.checkGrant(Self.grant, accountStatus: status, activeConsentID: active)
+            }
+            let expected = status == .closed ? "account-closed" : active == nil ? "ok" : "consent-already-active"
+            #expect(result == expected, "\(status), active consent \(active ?? "none")")
+        }
+    }
+
+    @Test func aMissingAccountIsNotFound() {
+        #expect(verdict { () throws(DomainError) in
+            try ConsentRules.checkGrant(Self.grant, accountStatus: nil, activeConsentID: nil)
+        } == "not-found")
+    }
+}
+
+/// A contest opens once per decision at a time.
+@Suite struct ContestTable {
+    @Test(arguments: [
+        (Fixtures.decision() as Decision?, nil as String?, "ok"),
+        (Fixtures.decision(), "rev_open", "review-already-open"),
+        (nil, nil, "not-found"),
+    ])
+    func contest(decision: Decision?, open: String?, expected: String) {
+        #expect(verdict { () throws(DomainError) in
+            try ReviewRules.checkContest(decision: decision, openContestID: open)
+        } == expected)
+    }
+}
+
+/// If-Match (RFC 9110 §13.1.1): the named version, or any version for `*`, of an existing account.
+@Suite struct AccountVersionTable {
+    @Test(arguments: [
+        (3 as Int?, 3 as Int?, "ok"), (3, 4, "version-mismatch"), (nil, 4, "ok"), (3, nil, "not-found"),
+        (nil, nil, "not-found"),
+    ])
+    func precondition(expected: Int?, current: Int?, result: String) {
+        #expect(verdict { () throws(DomainError) in
+            try AccountVersion(accountID: "acc_1", version: expected).check(current: current)
+        } == result)
+    }
+
+    @Test func aStaleVersionIsItsOwnKind() {
+        do {
+            try AccountVersion(accountID: "acc_1", version: 1).check(current: 2)
+            Issue.record("a stale version passed")
+        } catch {
+            #expect(error.kind == .staleVersion)
+        }
+    }
+}

@@ -3,7 +3,7 @@ import CreditStore
 import HTTPServer
 import HTTPTypes
 
-/// The JSON shape of an account (SPEC "Domain: Account").
+/// The JSON shape of an account (README "Accounts").
 struct AccountBody: Encodable {
     var id: String
     var customerRef: String

@@ -4,7 +4,7 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 
-/// The auditor's view (SPEC "Audit"; issue 8): pages, checkpoints, verification, export.
+/// The auditor's view (README "Audit (for compliance officers)"): pages, checkpoints, verification, export.
 struct AuditRoutes {
     let application: Application
 

@@ -4,8 +4,8 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 
-/// Terms, activation, the review queue, limits, preferences and operator actions (SPEC
-/// "Activation", "Limit policy"; issue 6).
+/// Terms, activation, the review queue, limits, preferences and operator actions (README
+/// "Activation, reviews and limits").
 struct LineRoutes {
     let application: Application
 

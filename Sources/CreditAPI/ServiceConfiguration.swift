@@ -4,35 +4,37 @@ import Foundation
 import HTTPServer
 import Logging
 
-/// Every setting of the service, with its default and the reason for it. Loaded from
-/// `config/creditline.json`, then `CREDITLINE_<FIELD>` environment variables, then flags; each
-/// later source wins.
+/// Every setting of the service. Loaded from `config/creditline.json`, then `CREDITLINE_<FIELD>`
+/// environment variables, then flags; each later source wins. A setting that belongs to the HTTP
+/// server, the store or the limit policy takes its default, and the reason for it, from that
+/// struct: each default is declared once.
 public struct ServiceConfiguration: Sendable, Equatable {
-    /// Loopback unless told otherwise: exposing the service is a deliberate act (the container
-    /// image sets 0.0.0.0).
-    public var host = "127.0.0.1"
-    public var port = 8080
+    private static let server = ServerConfiguration()
+    private static let store = StoreOptions()
+    private static let policy = LimitPolicy()
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Loopback unless told otherwise (the container image sets 0.0.0.0).
+    public var host = server.host
+    public var port = server.port
     /// Created with its folder on first start.
     public var db = "data/creditline.sqlite"
-    public var migrationsDir = "migrations"
+    public var migrationsDir = store.migrationsDirectory
     public var seedsDir = "seeds"
-    /// `full` syncs the WAL at every commit, so an acknowledged decision survives power loss.
-    public var synchronous = StoreOptions.Synchronous.full
-    /// How long a write waits for SQLite's lock before failing.
-    public var busyTimeoutMs = 5_000
+    public var synchronous = store.synchronous
+    public var busyTimeoutMs = milliseconds(store.busyTimeout)
     public var logLevel = Logger.Level.info
     /// 0 = one per core but one (see `ServerConfiguration.eventLoopThreads`).
     public var eventLoopThreads = 0
-    public var maxConnections = 10_000
-    /// SPEC "Hostile input": bodies over 1 MiB → 413.
-    public var maxBodyBytes = 1_048_576
-    /// Slowloris defence: the whole header section must arrive within this.
-    public var headerReadTimeoutMs = 10_000
-    /// Idle keep-alive connections are closed after this.
-    public var idleTimeoutMs = 60_000
-    /// SPEC "Operations": in-flight requests get at most 10 s after SIGTERM.
-    public var shutdownGraceMs = 10_000
-    /// The longest a consent may last; SPEC: one year by default, never more than this.
+    public var maxConnections = server.maxConnections
+    public var maxBodyBytes = server.maxBodyBytes
+    public var headerReadTimeoutMs = milliseconds(server.headerReadTimeout)
+    public var idleTimeoutMs = milliseconds(server.idleTimeout)
+    public var shutdownGraceMs = milliseconds(server.shutdownGracePeriod)
+    /// The longest a consent may last: one year by default, never more than this (README "Consent").
     public var consentMaxDays = 365
     /// The scorecard file; its SHA-256 is part of every decision's model_version.
     public var scorecard = "config/scorecards/v1.json"
@@ -42,16 +44,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var openapi = "config/openapi.json"
     /// The current terms, shown at GET /v1/terms and named by every activation.
     public var terms = "config/terms.json"
-    /// SPEC "Limit policy": the largest line, in fen.
-    public var limitMax = 5_000_000
-    /// An increase adds at most this share of the current limit.
-    public var limitIncreaseMaxPercent = 50
-    /// Days between two increases.
-    public var limitIncreaseMinDays = 90
-    /// An increase needs a decision younger than this.
-    public var limitDecisionMaxAgeDays = 30
-    /// A declined account may ask again only after this many days.
-    public var declineCoolOffDays = 30
+    /// The limit policy's settings (`LimitPolicy` gives each one's reason).
+    public var limitMax = policy.maxLimit
+    public var limitIncreaseMaxPercent = policy.maxIncreasePercent
+    public var limitIncreaseMinDays = policy.minDaysBetweenIncreases
+    public var limitDecisionMaxAgeDays = policy.maxDecisionAgeDays
+    public var declineCoolOffDays = policy.declineCoolOffDays
     /// Token-bucket rates per API key, requests per second, by role; 0 turns the limit off.
     public var rateLimitService = 200
     public var rateLimitOperator = 50

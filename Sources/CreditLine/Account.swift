@@ -1,4 +1,4 @@
-/// The states of a credit line account (SPEC "Domain").
+/// The states of a credit line account (README "Accounts").
 public enum AccountStatus: String, Sendable, Codable, CaseIterable {
     case prospect
     case pendingReview = "pending_review"
@@ -11,7 +11,7 @@ public enum AccountStatus: String, Sendable, Codable, CaseIterable {
 /// A credit line account. Money is integer fen, never floating point.
 public struct Account: Sendable, Equatable {
     public var id: String
-    /// Pseudonymous reference chosen by the calling service (SPEC principle 7: minimum data).
+    /// Pseudonymous reference chosen by the calling service (PIPL Art. 6: no more data than the purpose needs).
     public var customerRef: String
     public var status: AccountStatus
     public var creditLimit: Int

@@ -1,4 +1,4 @@
-/// What moves an account from one state to another (SPEC "States and the only transitions").
+/// What moves an account from one state to another (README "Accounts", the state table).
 public enum AccountTransitionCause: String, Sendable, CaseIterable {
     /// The customer's activation request, decided by the score's tier.
     case activation

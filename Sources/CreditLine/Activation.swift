@@ -1,5 +1,5 @@
 /// Activation: the one place a credit line is born, as a deliberate request of the customer
-/// (SPEC principles 2 and 5). Never a side effect of scoring.
+/// (README "Activation, reviews and limits"). Never a side effect of scoring.
 public enum Activation {
     public enum Outcome: Sendable, Equatable {
         /// Tiers A–C: active with this limit.
@@ -54,7 +54,7 @@ public enum Activation {
         }
     }
 
-    /// Every condition of SPEC "Activation", each refusal with its 409 code.
+    /// Every condition of activation (README "Activation, reviews and limits"), each refusal with its 409 code.
     public static func decide(_ facts: Facts, policy: LimitPolicy, now: Timestamp) throws(DomainError) -> Outcome {
         if let requested = facts.requestedLimit, requested < 0 {
             throw DomainError(.invalid, code: "invalid-amount", "requested_limit must be 0 or more fen.",

@@ -1,4 +1,4 @@
-/// Every kind of entry the audit log holds (SPEC "Audit actions").
+/// Every kind of entry the audit log holds (docs/audit-chain.md, "Actions").
 public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case accountCreated = "account.created"
     case consentGranted = "consent.granted"
@@ -15,8 +15,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case accountUnfrozen = "account.unfrozen"
     case accountClosed = "account.closed"
     case preferencesUpdated = "preferences.updated"
-    /// Not in SPEC's list: an active line moving to the terms of a newer, better decision, by the
-    /// customer's own acceptance (issue 6).
+    /// Beyond the original list of actions: an active line moving to the terms of a newer, better decision, by the
+    /// customer's own acceptance (README "Activation, reviews and limits").
     case termsAccepted = "terms.accepted"
     case keyCreated = "key.created"
     case keyRevoked = "key.revoked"

@@ -1,4 +1,4 @@
-/// A scoring decision as recorded (SPEC "Decision").
+/// A scoring decision as recorded (README "Scoring").
 public struct Decision: Sendable, Equatable {
     public struct ExplanationRow: Sendable, Equatable, Codable {
         public var characteristic: String

@@ -1,5 +1,5 @@
 /// Recognises values shaped like direct identifiers, which never belong in a pseudonymous
-/// reference or in free text we store (SPEC principle 7; PIPL Art. 6, minimum necessary).
+/// reference or in free text we store (PIPL Art. 6, minimum necessary).
 public enum PersonalData {
     public enum Kind: String, Sendable, Equatable {
         case residentID = "a PRC resident ID number"

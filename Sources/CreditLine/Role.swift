@@ -1,4 +1,4 @@
-/// Who may call what (SPEC "API contract"). A key carries exactly one role.
+/// Who may call what (README "Roles"). A key carries exactly one role.
 public enum Role: String, Sendable, Codable, CaseIterable {
     /// Calling backends: accounts, consents, scoring, activation.
     case service

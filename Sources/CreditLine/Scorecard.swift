@@ -51,7 +51,7 @@ public enum FeatureValue: Sendable, Equatable {
     }
 }
 
-/// The transparent scoring model (SPEC "Scorecard"): points per bin per characteristic, the
+/// The transparent scoring model (README "Scoring"): points per bin per characteristic, the
 /// scaling that gives points their meaning in odds, and the tiers. Loaded from a versioned file
 /// and validated before use; the file's SHA-256 is part of every decision's `model_version`.
 public struct Scorecard: Sendable {
@@ -70,7 +70,7 @@ public struct Scorecard: Sendable {
             case maxScore = "max_score"
         }
 
-        /// score = offset + factor · ln(odds), factor = PDO / ln 2 (REFERENCES "Credit decisions").
+        /// score = offset + factor · ln(odds), factor = PDO / ln 2 (Siddiqi, Credit Risk Scorecards, ch. 10: points to double the odds).
         public var factor: Double { pointsToDoubleOdds / log(2) }
         public var offset: Double { pointsAtOdds - factor * log(odds) }
         /// The good:bad odds a score stands for.
@@ -365,7 +365,7 @@ public struct Scorecard: Sendable {
 
     public static let maxReasons = 4
 
-    /// SPEC tiers: A ≥ 720, B 680–719, C 640–679 approve; D 600–639 review; E < 600 decline.
+    /// README "Scoring": A ≥ 720, B 680–719, C 640–679 approve; D 600–639 review; E < 600 decline.
     public func tier(for score: Int) -> Band {
         tiers.first { score >= $0.minScore } ?? tiers[tiers.count - 1]
     }

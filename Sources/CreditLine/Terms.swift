@@ -1,6 +1,6 @@
 import Foundation
 
-/// Risk-based terms per tier (SPEC "Terms"): what the customer accepts at activation.
+/// Risk-based terms per tier (README "Activation, reviews and limits"): what the customer accepts at activation.
 public struct Terms: Sendable, Equatable {
     public struct Plan: Sendable, Equatable, Codable {
         public var months: Int
@@ -61,7 +61,7 @@ public struct Terms: Sendable, Equatable {
     }
 }
 
-/// The limits that bound every line (SPEC "Limit policy"), each with its reason.
+/// The limits that bound every line (README "Activation, reviews and limits"), each with its reason.
 public struct LimitPolicy: Sendable, Equatable {
     /// The largest line, in fen.
     public var maxLimit = 5_000_000

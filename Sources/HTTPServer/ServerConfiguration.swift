@@ -41,7 +41,7 @@ public struct ServerConfiguration: Sendable {
     /// zlib level 6 (its default) balances ratio and CPU.
     public var gzipLevel: Int32 = 6
 
-    /// Graceful shutdown waits this long for in-flight requests (SPEC: 10 s cap).
+    /// Graceful shutdown waits this long for in-flight requests (README "Operations": 10 s at most).
     public var shutdownGracePeriod: Duration = .seconds(10)
 
     /// A header naming each request (`X-Request-Id`), added with a fresh value to the answers the

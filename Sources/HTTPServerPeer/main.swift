@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
 
-// Our HTTP server with exactly the peers' two endpoints (../shared/peers: GET /healthz and
+// Our HTTP server with exactly the peers' two endpoints (the benchmark peers' endpoints, README "Benchmark": GET /healthz and
 // POST /echo), so scripts/bench-http compares servers, not applications.
 struct Echo: Codable { var customer: String; var amount: Int; var tags: [String] }
 

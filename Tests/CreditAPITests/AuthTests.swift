@@ -30,7 +30,7 @@ import Testing
         await service.stop()
     }
 
-    /// Which role may call what, per SPEC "API contract".
+    /// Which role may call what, per README "Roles".
     @Test(arguments: [
         ("POST", "/v1/accounts", Role.service, 201), ("POST", "/v1/accounts", .operator, 403),
         ("POST", "/v1/accounts", .auditor, 403), ("GET", "/v1/accounts/{id}", .service, 200),

@@ -132,7 +132,7 @@ struct CommandLine_ {
         #expect(try CommandLine_.run(["healthcheck", "--port", String(port)]).status == 1)
     }
 
-    /// SPEC: no acknowledged write is lost on kill -9. Writes are acknowledged only after their
+    /// No acknowledged write is lost on kill -9 (README "Storage"). Writes are acknowledged only after their
     /// transaction commits; killing the process mid-stream must leave every acknowledged account
     /// (and its audit entry) in the file, with the chain intact. (This proves commit-before-
     /// acknowledge, not fsync: the OS still flushes after a process dies.)

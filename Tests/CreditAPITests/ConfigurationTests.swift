@@ -1,5 +1,7 @@
+import CreditLine
 import CreditStore
 import Foundation
+import HTTPServer
 import Logging
 import Testing
 @testable import CreditAPI
@@ -16,6 +18,31 @@ import Testing
         // The default file is relative to the working directory; tests run from the repository.
         #expect(configuration.port == 8080)
         #expect(configuration.synchronous == .full)
+    }
+
+    /// Defaults are declared once, in code; the shipped file lists every setting for operators
+    /// to edit and must say exactly what the code would do without it.
+    @Test func theShippedFileStatesTheDefaults() throws {
+        let shipped = try ServiceConfiguration.load(file: repositoryRoot + "/config/creditline.json", environment: [:],
+                                                    flags: [:])
+        #expect(shipped == ServiceConfiguration())
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/config/creditline.json"))
+        let listed = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys.filter { !$0.hasPrefix("_") }
+        #expect(Set(listed) == Set(ServiceConfiguration.fieldNames))
+    }
+
+    /// The service's settings that belong to another layer take that layer's default.
+    @Test func layerDefaultsAreTheLayersOwn() {
+        let configuration = ServiceConfiguration()
+        #expect(configuration.limitPolicy == LimitPolicy())
+        #expect(configuration.storeOptions.busyTimeout == StoreOptions().busyTimeout)
+        #expect(configuration.storeOptions.synchronous == StoreOptions().synchronous)
+        let server = configuration.serverConfiguration
+        #expect(server.maxConnections == ServerConfiguration().maxConnections)
+        #expect(server.maxBodyBytes == ServerConfiguration().maxBodyBytes)
+        #expect(server.headerReadTimeout == ServerConfiguration().headerReadTimeout)
+        #expect(server.idleTimeout == ServerConfiguration().idleTimeout)
+        #expect(server.shutdownGracePeriod == ServerConfiguration().shutdownGracePeriod)
     }
 
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() throws {

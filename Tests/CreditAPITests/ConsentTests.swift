@@ -82,7 +82,7 @@ import Testing
         let id = try account(service)
         let consentID = try #require(try service.call("POST", "/v1/accounts/\(id)/consents", body: Self.grantBody())
             .json["id"] as? String)
-        // Activation arrives with issue 6; the account is made active directly for this test.
+        // The account is made active directly: this test is about withdrawal, not activation.
         try await DatabaseQueue(path: service.databasePath).write { db in
             try db.execute(sql: "UPDATE accounts SET status = 'active', credit_limit = 200000 WHERE id = ?", arguments: [id])
         }

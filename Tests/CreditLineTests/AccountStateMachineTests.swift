@@ -1,7 +1,7 @@
 import Testing
 @testable import CreditLine
 
-/// Every (from, to, cause, actor) combination against SPEC's transition table, written out again
+/// Every (from, to, cause, actor) combination against the README's state table, written out again
 /// here independently of the implementation's table.
 @Suite struct AccountStateMachineTests {
     typealias S = AccountStatus

@@ -32,7 +32,7 @@ let goodFeatures: [String: FeatureInput] = [
         #expect(try loadScorecard().modelVersion == "v1+sha256:abababababababab")
     }
 
-    /// REFERENCES: factor = 20 / ln 2 ≈ 28.85, offset = 600 − factor · ln 50 ≈ 487.1.
+    /// Points to double the odds (Siddiqi, ch. 10): factor = 20 / ln 2 ≈ 28.85, offset = 600 − factor · ln 50 ≈ 487.1.
     @Test func scalingGivesPointsTheirOdds() throws {
         let scaling = try loadScorecard().scaling
         #expect(abs(scaling.factor - 28.8539) < 0.001)

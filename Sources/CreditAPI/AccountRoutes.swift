@@ -78,16 +78,16 @@ struct AccountBody: Encodable {
 struct AccountRoutes {
     let application: Application
 
-    struct CreateRequest: Decodable {
+    struct CreateRequest: RequestFields {
         var customerRef: String
-        enum CodingKeys: String, CodingKey { case customerRef = "customer_ref" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case customerRef = "customer_ref" }
     }
 
     func register(on router: inout Router) {
         let application = self.application
         let store = application.store
         router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(CreateRequest.self, from: request, allowedFields: ["customer_ref"])
+            let body = try RequestBody.decode(CreateRequest.self, from: request)
             let customerRef = try CustomerRef.validate(body.customerRef)
             let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef),
                                                              by: call.actor, at: call.now)

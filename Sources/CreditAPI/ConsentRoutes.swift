@@ -56,7 +56,7 @@ struct ConsentReceipt: Encodable {
 struct ConsentRoutes {
     let application: Application
 
-    struct GrantRequest: Decodable {
+    struct GrantRequest: RequestFields {
         var purpose: String
         var noticeVersion: String
         var noticeSHA256: String
@@ -64,20 +64,18 @@ struct ConsentRoutes {
         var method: String
         var evidence: String?
         var expiresAt: String?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case purpose, channel, method, evidence
             case noticeVersion = "notice_version"
             case noticeSHA256 = "notice_sha256"
             case expiresAt = "expires_at"
         }
-        static let fields: Set<String> = ["purpose", "notice_version", "notice_sha256", "channel", "method", "evidence",
-                                          "expires_at"]
     }
 
-    struct WithdrawalRequest: Decodable {
+    struct WithdrawalRequest: RequestFields {
         var channel: String
         var reason: String?
-        static let fields: Set<String> = ["channel", "reason"]
+        enum CodingKeys: String, CodingKey, CaseIterable { case channel, reason }
     }
 
     struct WithdrawalBody: Encodable {
@@ -107,7 +105,7 @@ struct ConsentRoutes {
 
         router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service]) { request, context, call in
             let accountID = try context.parameter("id")
-            let body = try RequestBody.decode(GrantRequest.self, from: request, allowedFields: GrantRequest.fields)
+            let body = try RequestBody.decode(GrantRequest.self, from: request)
             let grant = try ConsentRules.validate(
                 purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
                 channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
@@ -134,7 +132,7 @@ struct ConsentRoutes {
 
         router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service]) { request, context, call in
             let consentID = try context.parameter("id")
-            let body = try RequestBody.decode(WithdrawalRequest.self, from: request, allowedFields: WithdrawalRequest.fields)
+            let body = try RequestBody.decode(WithdrawalRequest.self, from: request)
             guard let channel = ConsentChannel(rawValue: body.channel) else {
                 throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
             }

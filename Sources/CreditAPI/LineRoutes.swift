@@ -9,18 +9,17 @@ import HTTPTypes
 struct LineRoutes {
     let application: Application
 
-    struct ActivationRequest: Decodable {
+    struct ActivationRequest: RequestFields {
         var consentID: String
         var decisionID: String
         var termsVersion: String
         var requestedLimit: FeatureInput?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case consentID = "consent_id"
             case decisionID = "decision_id"
             case termsVersion = "terms_version"
             case requestedLimit = "requested_limit"
         }
-        static let fields: Set<String> = ["consent_id", "decision_id", "terms_version", "requested_limit"]
     }
 
     struct ActivationBody: Encodable {
@@ -39,11 +38,11 @@ struct LineRoutes {
         var tiers: [String: Terms.TierTerms]
     }
 
-    struct ResolutionRequest: Decodable {
+    struct ResolutionRequest: RequestFields {
         var approve: Bool
         var creditLimit: FeatureInput?
         var note: String
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case approve, note
             case creditLimit = "credit_limit"
         }
@@ -83,18 +82,17 @@ struct LineRoutes {
         }
     }
 
-    struct AdjustmentRequest: Decodable {
+    struct AdjustmentRequest: RequestFields {
         var newLimit: FeatureInput
         var reason: String
         var initiatedBy: String
         var customerAccepted: Bool?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case reason
             case newLimit = "new_limit"
             case initiatedBy = "initiated_by"
             case customerAccepted = "customer_accepted"
         }
-        static let fields: Set<String> = ["new_limit", "reason", "initiated_by", "customer_accepted"]
     }
 
     struct AdjustmentBody: Encodable {
@@ -121,13 +119,14 @@ struct LineRoutes {
         }
     }
 
-    struct PreferencesRequest: Decodable {
+    struct PreferencesRequest: RequestFields {
         var limitIncreaseOptOut: Bool
-        enum CodingKeys: String, CodingKey { case limitIncreaseOptOut = "limit_increase_opt_out" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case limitIncreaseOptOut = "limit_increase_opt_out" }
     }
 
-    struct ReasonRequest: Decodable {
+    struct ReasonRequest: RequestFields {
         var reason: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case reason }
     }
 
     /// Amounts are whole fen: anything else is 422 `invalid-amount` naming the field.
@@ -155,7 +154,7 @@ struct LineRoutes {
         })
 
         router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(ActivationRequest.self, from: request, allowedFields: ActivationRequest.fields)
+            let body = try RequestBody.decode(ActivationRequest.self, from: request)
             let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
             let accountID = try context.parameter("id")
             let result = try await store.perform(
@@ -172,15 +171,15 @@ struct LineRoutes {
         })
 
         router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, call in
-            struct Acceptance: Decodable {
+            struct Acceptance: RequestFields {
                 var termsVersion: String
                 var decisionID: String
-                enum CodingKeys: String, CodingKey {
+                enum CodingKeys: String, CodingKey, CaseIterable {
                     case termsVersion = "terms_version"
                     case decisionID = "decision_id"
                 }
             }
-            let body = try RequestBody.decode(Acceptance.self, from: request, allowedFields: ["terms_version", "decision_id"])
+            let body = try RequestBody.decode(Acceptance.self, from: request)
             let accountID = try context.parameter("id")
             let account = try await store.perform(
                 AcceptTerms(accountID: accountID, termsVersion: body.termsVersion,
@@ -210,8 +209,7 @@ struct LineRoutes {
         })
 
         router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, call in
-            let body = try RequestBody.decode(ResolutionRequest.self, from: request,
-                                              allowedFields: ["approve", "credit_limit", "note"])
+            let body = try RequestBody.decode(ResolutionRequest.self, from: request)
             let note = try FreeText.required(body.note, field: "note", max: 1000)
             let limit = try Self.amount(body.creditLimit, field: "credit_limit")
             let result = try await store.perform(
@@ -228,7 +226,7 @@ struct LineRoutes {
 
         router.post("/v1/accounts/{id}/limit-adjustments",
                     handler: application.authorized([.service, .operator]) { request, context, call in
-            let body = try RequestBody.decode(AdjustmentRequest.self, from: request, allowedFields: AdjustmentRequest.fields)
+            let body = try RequestBody.decode(AdjustmentRequest.self, from: request)
             guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
                 throw DomainError(.invalid, code: "invalid-amount", "new_limit is required.", field: "new_limit")
             }
@@ -249,8 +247,7 @@ struct LineRoutes {
         })
 
         router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(PreferencesRequest.self, from: request,
-                                              allowedFields: ["limit_increase_opt_out"])
+            let body = try RequestBody.decode(PreferencesRequest.self, from: request)
             let accountID = try context.parameter("id")
             let account = try await store.perform(
                 UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
@@ -260,7 +257,7 @@ struct LineRoutes {
 
         for action in OperatorAction.allCases {
             router.post("/v1/accounts/{id}/\(action.rawValue)", handler: application.authorized([.operator]) { request, context, call in
-                let body = try RequestBody.decode(ReasonRequest.self, from: request, allowedFields: ["reason"])
+                let body = try RequestBody.decode(ReasonRequest.self, from: request)
                 let reason = try FreeText.required(body.reason, field: "reason")
                 let accountID = try context.parameter("id")
                 let account = try await store.perform(

@@ -25,11 +25,21 @@ enum Problems {
     }
 }
 
+/// A request body whose `CodingKeys` list every field it accepts.
+protocol RequestFields: Decodable {
+    associatedtype CodingKeys: CodingKey & CaseIterable
+}
+
 /// Decoding request bodies with answers that name the field at fault.
 enum RequestBody {
     /// Decodes `T`, refusing fields it does not know: a stray `status` or `credit_limit` must not
     /// be silently ignored by one version and honoured by the next (OWASP API3, mass assignment).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
+    /// The fields a body may have are its `CodingKeys`, declared once.
+    static func decode<T: RequestFields>(_ type: T.Type, from request: Request) throws -> T {
+        try decode(type, from: request, allowedFields: Set(T.CodingKeys.allCases.map(\.stringValue)))
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
         guard !request.body.isEmpty else { throw Problems.invalidJSON("The request needs a JSON object body.") }
         let data = request.bodyData
         let object: [String: JSONValue]

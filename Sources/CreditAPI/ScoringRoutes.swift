@@ -107,12 +107,14 @@ struct DecisionBody: Encodable {
 struct ScoringRoutes {
     let application: Application
 
-    struct ScoreRequest: Decodable {
+    struct ScoreRequest: RequestFields {
         var features: [String: FeatureInput]
+        enum CodingKeys: String, CodingKey, CaseIterable { case features }
     }
 
-    struct ReviewRequest: Decodable {
+    struct ReviewRequest: RequestFields {
         var statement: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case statement }
     }
 
     func register(on router: inout Router) {
@@ -124,7 +126,7 @@ struct ScoringRoutes {
             let accountID = try context.parameter("id")
             // No processing at all without consent: the features are not even read before this.
             try await store.checkScoringEligibility(accountID: accountID, at: call.now)
-            let body = try RequestBody.decode(ScoreRequest.self, from: request, allowedFields: ["features"])
+            let body = try RequestBody.decode(ScoreRequest.self, from: request)
             let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
             let result = model.scorecard.score(values)
             let decision = try await store.perform(
@@ -147,7 +149,7 @@ struct ScoringRoutes {
             // An empty body is a request without a statement.
             let body = request.body.isEmpty
                 ? ReviewRequest(statement: nil)
-                : try RequestBody.decode(ReviewRequest.self, from: request, allowedFields: ["statement"])
+                : try RequestBody.decode(ReviewRequest.self, from: request)
             if let statement = body.statement {
                 try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
             }

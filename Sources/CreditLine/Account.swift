@@ -8,6 +8,16 @@ public enum AccountStatus: String, Sendable, Codable, CaseIterable {
     case closed
 }
 
+extension AccountStatus {
+    /// The account must exist and not be closed: a closed account is scored and consents to
+    /// nothing more; `refusal` says which of those was asked.
+    public static func requireOpen(_ status: AccountStatus?, _ refusal: String) throws(DomainError) -> AccountStatus {
+        let status = try Existence.require(status, "account")
+        guard status != .closed else { throw DomainError(.conflict, code: "account-closed", refusal) }
+        return status
+    }
+}
+
 /// A credit line account. Money is integer fen, never floating point.
 public struct Account: Sendable, Equatable {
     public var id: String

@@ -113,10 +113,7 @@ public enum ConsentRules {
     public static func checkGrant(_ grant: Grant, accountStatus: AccountStatus?, activeConsentID: String?)
         throws(DomainError)
     {
-        let status = try Existence.require(accountStatus, "account")
-        guard status != .closed else {
-            throw DomainError(.conflict, code: "account-closed", "A closed account takes no new consent.")
-        }
+        _ = try AccountStatus.requireOpen(accountStatus, "A closed account takes no new consent.")
         if let activeConsentID {
             throw DomainError(.conflict, code: "consent-already-active",
                               "Consent \(activeConsentID) for \(grant.purpose.rawValue) is already in force; withdraw it first.")

@@ -83,3 +83,22 @@ public struct Review: Sendable, Equatable {
 
     public static let maxStatementLength = 1000
 }
+
+/// A review as the queue shows it.
+public struct ReviewRecord: Sendable, Equatable {
+    public var review: Review
+    public var resolvedAt: Timestamp?
+    public var resolution: String?
+    public var firstApprover: String?
+    public var firstApprovedLimit: Int?
+
+    public init(review: Review, resolvedAt: Timestamp? = nil, resolution: String? = nil, firstApprover: String? = nil,
+                firstApprovedLimit: Int? = nil)
+    {
+        self.review = review
+        self.resolvedAt = resolvedAt
+        self.resolution = resolution
+        self.firstApprover = firstApprover
+        self.firstApprovedLimit = firstApprovedLimit
+    }
+}

@@ -76,10 +76,7 @@ public enum OperatorAction: String, Sendable, CaseIterable {
 /// Reporting Industry Regulation Art. 13, 18: consent before assessing credit).
 public enum ScoringEligibility {
     public static func check(accountStatus: AccountStatus?, assessmentConsentActive: Bool) throws(DomainError) {
-        let status = try Existence.require(accountStatus, "account")
-        guard status != .closed else {
-            throw DomainError(.conflict, code: "account-closed", "A closed account is not scored.")
-        }
+        _ = try AccountStatus.requireOpen(accountStatus, "A closed account is not scored.")
         guard assessmentConsentActive else {
             throw DomainError(.conflict, code: "consent-required",
                               "Scoring needs an active credit_assessment consent for this account.")

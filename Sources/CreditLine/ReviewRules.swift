@@ -11,28 +11,6 @@ public enum ReviewRules {
         return decision
     }
 
-    /// What the rules look at when an operator resolves a review, gathered inside the write
-    /// transaction.
-    public struct ResolutionFacts: Sendable {
-        public var review: Review
-        /// The operator who gave the first of two approvals, and the limit they approved.
-        public var firstApprover: String?
-        public var firstApprovedLimit: Int?
-        /// The account under review; nil for a contest, which changes no account.
-        public var accountStatus: AccountStatus?
-        public var creditLineConsentActive: Bool
-
-        public init(review: Review, firstApprover: String?, firstApprovedLimit: Int?, accountStatus: AccountStatus?,
-                    creditLineConsentActive: Bool)
-        {
-            self.review = review
-            self.firstApprover = firstApprover
-            self.firstApprovedLimit = firstApprovedLimit
-            self.accountStatus = accountStatus
-            self.creditLineConsentActive = creditLineConsentActive
-        }
-    }
-
     public struct Resolution: Sendable, Equatable {
         public var approve: Bool
         /// The limit the operator grants; nil means the single-approver limit.
@@ -59,10 +37,13 @@ public enum ReviewRules {
 
     /// An operator's decision on a review. Approving an activation above `singleApproverLimit`
     /// (tier D's recommendation) takes two different people for the same limit.
-    public static func resolve(_ facts: ResolutionFacts, _ resolution: Resolution, singleApproverLimit: Int,
-                               policy: LimitPolicy) throws(DomainError) -> Verdict
+    /// `accountStatus` is nil for a contest, which changes no account; `creditLineConsentActive`
+    /// is whether the account's `credit_line` consent is in force now.
+    public static func resolve(_ record: ReviewRecord, accountStatus: AccountStatus?, creditLineConsentActive: Bool,
+                               _ resolution: Resolution, singleApproverLimit: Int, policy: LimitPolicy)
+        throws(DomainError) -> Verdict
     {
-        let review = facts.review
+        let review = record.review
         switch review.status {
         case .cancelled:
             throw DomainError(.conflict, code: "review-cancelled", "This review was cancelled and cannot be resolved.")
@@ -72,9 +53,9 @@ public enum ReviewRules {
             break
         }
         guard review.kind == .activation else { return .contestResolved(upheld: resolution.approve) }
-        let status = try Existence.require(facts.accountStatus, "account")
+        let status = try Existence.require(accountStatus, "account")
         // A review whose credit_line consent was withdrawn is cancelled, never resolved.
-        guard facts.creditLineConsentActive else {
+        guard creditLineConsentActive else {
             throw DomainError(.conflict, code: "review-cancelled", "The customer's credit_line consent is no longer active.")
         }
         guard resolution.approve else {
@@ -91,14 +72,14 @@ public enum ReviewRules {
         }
         var secondApprover = false
         if limit > singleApproverLimit {
-            guard let first = facts.firstApprover else { return .firstApproval(limit: limit) }
+            guard let first = record.firstApprover else { return .firstApproval(limit: limit) }
             guard first != resolution.approver else {
                 throw DomainError(.conflict, code: "four-eyes-required",
                                   "A limit above \(singleApproverLimit) fen needs a second operator's approval.")
             }
-            guard facts.firstApprovedLimit == limit else {
+            guard record.firstApprovedLimit == limit else {
                 throw DomainError(.conflict, code: "four-eyes-required",
-                                  "The second approval must be for the first approver's limit, \(facts.firstApprovedLimit ?? 0) fen.")
+                                  "The second approval must be for the first approver's limit, \(record.firstApprovedLimit ?? 0) fen.")
             }
             secondApprover = true
         }

@@ -88,25 +88,6 @@ public struct ActivateAccount: BusinessWrite {
     }
 }
 
-/// A review as the queue shows it.
-public struct ReviewRecord: Sendable, Equatable {
-    public var review: Review
-    public var resolvedAt: Timestamp?
-    public var resolution: String?
-    public var firstApprover: String?
-    public var firstApprovedLimit: Int?
-
-    public init(review: Review, resolvedAt: Timestamp? = nil, resolution: String? = nil, firstApprover: String? = nil,
-                firstApprovedLimit: Int? = nil)
-    {
-        self.review = review
-        self.resolvedAt = resolvedAt
-        self.resolution = resolution
-        self.firstApprover = firstApprover
-        self.firstApprovedLimit = firstApprovedLimit
-    }
-}
-
 /// An operator's decision on a review. Approving an activation above the tier-D recommendation
 /// takes two operators (four eyes): the first approval is recorded, and a different key must
 /// approve the same limit to resolve it.
@@ -147,9 +128,7 @@ public struct ResolveReview: BusinessWrite {
             ? try Existence.require(try Store.fetchAccount(db, id: review.review.accountID), "account") : nil
         let consent = try account?.consentID.flatMap { try Store.fetchConsent(db, id: $0) }
         let verdict = try ReviewRules.resolve(
-            ReviewRules.ResolutionFacts(
-                review: review.review, firstApprover: review.firstApprover, firstApprovedLimit: review.firstApprovedLimit,
-                accountStatus: account?.status, creditLineConsentActive: consent?.isActive(at: now) ?? false),
+            review, accountStatus: account?.status, creditLineConsentActive: consent?.isActive(at: now) ?? false,
             ReviewRules.Resolution(approve: approve, creditLimit: creditLimit, approver: approver),
             singleApproverLimit: singleApproverLimit, policy: policy)
         let accountID = review.review.accountID

@@ -38,11 +38,12 @@ enum ReviewResolutionCases {
                  consent: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
                  limit: Int? = nil, by approver: String = "ana") -> String
     {
-        let facts = ReviewRules.ResolutionFacts(
-            review: Fixtures.review(kind: kind, status: status), firstApprover: first, firstApprovedLimit: firstLimit,
-            accountStatus: kind == .contest ? nil : account, creditLineConsentActive: consent)
+        let record = ReviewRecord(review: Fixtures.review(kind: kind, status: status), firstApprover: first,
+                                  firstApprovedLimit: firstLimit)
         return verdict({ () throws(DomainError) in
-            try ReviewRules.resolve(facts, ReviewRules.Resolution(approve: approve, creditLimit: limit, approver: approver),
+            try ReviewRules.resolve(record, accountStatus: kind == .contest ? nil : account,
+                                    creditLineConsentActive: consent,
+                                    ReviewRules.Resolution(approve: approve, creditLimit: limit, approver: approver),
                                     singleApproverLimit: single, policy: LimitPolicy())
         }) { verdict in
             switch verdict {

@@ -109,9 +109,9 @@ struct AuditRoutes {
             return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfterSeq: page.nextAfterSeq))
         })
 
-        router.get("/v1/audit/head", handler: application.authorized([.auditor]) { _, _, _ in
-            let (head, at) = try await store.auditHeadNow()
-            let signed = try signer.sign(seq: head.seq, hash: head.hash, at: at.rfc3339)
+        router.get("/v1/audit/head", handler: application.authorized([.auditor]) { _, _, call in
+            let head = try await store.auditHead()
+            let signed = try signer.sign(seq: head.seq, hash: head.hash, at: call.now.rfc3339)
             return try ResponseBody.json(HeadBody(seq: signed.seq, hash: signed.hash, at: signed.at, signature: signed.signature))
         })
 

@@ -87,12 +87,6 @@ extension Store {
             .map(AuditEntry.init(row:))
     }
 
-    /// The head with the time it was read, for signing.
-    public func auditHeadNow() async throws -> (head: AuditHead, at: Timestamp) {
-        let now = time.now()
-        return (try await auditHead(), now)
-    }
-
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
         try await database.read { db in try AuditChain.verify(db, from: checkpoint) }
     }

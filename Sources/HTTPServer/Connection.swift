@@ -256,10 +256,13 @@ final class Connection: @unchecked Sendable {
         let request = Request(head: head.request, version: head.version, target: head.target, body: body)
         body = []
         let core = loop.core
-        if head.request.method == .connect {
-            // We are an origin server, not a proxy (RFC 9110 §9.3.6).
+        guard ServerConfiguration.implementedMethods.contains(head.request.method) else {
+            // RFC 9110 §9.1: a method the server does not implement is 501. Answered here, before
+            // the application, so a made-up method never becomes a metric label or a log field
+            // (each new name would be a new series, kept forever). CONNECT lands here too: we are
+            // an origin server, not a proxy (RFC 9110 §9.3.6).
             var response = Problem(status: .notImplemented, code: "not-implemented",
-                                   detail: "CONNECT is not supported.").response
+                                   detail: "This method is not implemented.").response
             core.stampRequestID(&response)
             complete(response, for: head)
             return

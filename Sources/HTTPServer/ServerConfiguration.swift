@@ -1,3 +1,4 @@
+import HTTPTypes
 /// Every limit and default of the HTTP server, each with the reason for its value.
 public struct ServerConfiguration: Sendable {
     /// Address to bind. Loopback by default: exposing the service is a deliberate act.
@@ -51,6 +52,11 @@ public struct ServerConfiguration: Sendable {
 
     /// `Server` response header; nil omits it (RFC 9110 §10.2.4: revealing details helps attackers).
     public var serverName: String? = nil
+
+    /// The methods the application sees: RFC 9110's, less CONNECT and TRACE, plus PATCH (RFC 5789).
+    /// Anything else is answered 501 by the connection itself, a closed set that keeps metric
+    /// labels and logs bounded whatever a client sends.
+    public static let implementedMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .delete, .options, .patch]
 
     public init() {}
 }

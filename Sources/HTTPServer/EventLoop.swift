@@ -28,6 +28,9 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var stopped = false
     private let tickMillis: Int32
     private var nextSweep: UInt64 = 0
+    /// While out of descriptors the listener is out of the epoll set until this time: a pending
+    /// connection we cannot accept would otherwise wake the loop at once, forever.
+    private var acceptPausedUntil: UInt64? = nil
 
     init(core: ServerCore, listenFD: Int32) throws {
         self.core = core
@@ -152,9 +155,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             let fd = clinux_accept_nonblocking(listenFD)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno == EMFILE || errno == ENFILE {
-                    core.logger.error("out of file descriptors; not accepting", metadata: [:])
-                }
+                if errno == EMFILE || errno == ENFILE { pauseAccepting() }
                 return
             }
             if !core.reserveConnection() {
@@ -167,6 +168,21 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             register(fd, events: EPOLLIN.rawValue)
             connection.startIdle(now: System.monotonicNanos())
         }
+    }
+
+    /// Out of descriptors: stop watching the listener for a while (pending clients wait in the
+    /// kernel's backlog), and say so at most once per interval however often it happens.
+    private func pauseAccepting() {
+        let now = System.monotonicNanos()
+        acceptPausedUntil = now + ServerCore.acceptPause.nanoseconds
+        epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+        core.reportDescriptorExhaustion(now: now)
+    }
+
+    private func resumeAcceptingIfDue(now: UInt64) {
+        guard let until = acceptPausedUntil, now >= until, drainDeadline == nil else { return }
+        acceptPausedUntil = nil
+        register(listenFD, events: EPOLLIN.rawValue)
     }
 
     /// Over the connection cap: a short 503 and close, so a client learns why, and the process
@@ -185,6 +201,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     private func sweep(now: UInt64) {
+        resumeAcceptingIfDue(now: now)
         for connection in connections.values {
             if connection.deadline != 0, now >= connection.deadline {
                 connection.deadlinePassed(now: now)

@@ -19,9 +19,16 @@ final class ServerCore: Sendable {
         return "srv_" + String(generator.next() & 0xFFFF_FFFF_FFFF, radix: 36) + "-"
     }()
     let requestIDField: HTTPField.Name?
+    /// `maxConnections`, lowered if need be to fit under the process's descriptor limit.
+    let maxConnections: Int
+    /// How long accepting pauses when descriptors run out, and how often that is logged at most.
+    static let acceptPause: Duration = .milliseconds(100)
+    static let exhaustionLogInterval: Duration = .seconds(10)
+    private let exhaustion = Mutex<(lastLogged: UInt64?, suppressed: Int)>((nil, 0))
 
     init(configuration: ServerConfiguration, responder: any HTTPResponder, logger: Logger) {
         self.configuration = configuration
+        self.maxConnections = DescriptorLimit.connectionCap(configured: configuration.maxConnections, logger: logger)
         self.limits = ParserLimits(configuration)
         self.responder = responder
         self.logger = logger
@@ -39,7 +46,7 @@ final class ServerCore: Sendable {
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     func reserveConnection() -> Bool {
-        if open.wrappingAdd(1, ordering: .relaxed).newValue > configuration.maxConnections {
+        if open.wrappingAdd(1, ordering: .relaxed).newValue > maxConnections {
             open.wrappingSubtract(1, ordering: .relaxed)
             return false
         }
@@ -49,6 +56,52 @@ final class ServerCore: Sendable {
     func releaseConnection() { open.wrappingSubtract(1, ordering: .relaxed) }
 
     func startDraining() -> Bool { !draining.exchange(true, ordering: .relaxed) }
+
+    /// One log line per interval while descriptors are exhausted, with how many times it
+    /// happened since the last one: a flood of identical lines would fill the disk next.
+    func reportDescriptorExhaustion(now: UInt64) {
+        let report = exhaustion.withLock { state -> Int? in
+            if let last = state.lastLogged, now - last < Self.exhaustionLogInterval.nanoseconds {
+                state.suppressed += 1
+                return nil
+            }
+            defer { state = (now, 0) }
+            return state.suppressed
+        }
+        guard let suppressed = report else { return }
+        logger.error("out of file descriptors; accepting paused", metadata: [
+            "open_connections": .stringConvertible(openConnections), "max_connections": .stringConvertible(maxConnections),
+            "since_last_report": .stringConvertible(suppressed),
+        ])
+    }
+}
+
+/// The process's descriptor limit (RLIMIT_NOFILE) and what it leaves for connections.
+enum DescriptorLimit {
+    /// Descriptors kept for everything that is not a client connection: the database and its
+    /// WAL, the listeners, epoll and eventfd per loop, logs, and one spare per loop to accept a
+    /// connection over the cap and answer it 503.
+    static let reserve = 64
+
+    /// Raises the soft limit to the hard one (the common soft default of 1,024 is far below the
+    /// default cap of 10,000 connections), then caps connections below what it allows.
+    static func connectionCap(configured: Int, logger: Logger) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return configured }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let available = limit.rlim_cur == rlim_t.max ? Int.max : Int(clamping: limit.rlim_cur)
+        let cap = max(1, available - reserve)
+        guard configured > cap else { return configured }
+        logger.warning("max_connections lowered to fit the descriptor limit", metadata: [
+            "configured": .stringConvertible(configured), "max_connections": .stringConvertible(cap),
+            "descriptor_limit": .stringConvertible(available),
+        ])
+        return cap
+    }
 }
 
 /// An HTTP/1.1 server on epoll: `eventLoopThreads` loops, each with its own listener on the

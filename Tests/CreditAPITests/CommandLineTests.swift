@@ -37,7 +37,9 @@ struct CommandLine_ {
     }
 
     /// A database with one service key, and `creditline serve` on it at a random port, ready.
-    static func startServe(environment: [String: String] = [:], output: Any = FileHandle.nullDevice) async throws
+    /// `wrapper` runs before the executable (`prlimit --nofile=…`), as a launcher would.
+    static func startServe(environment: [String: String] = [:], output: Any = FileHandle.nullDevice,
+                           wrapper: [String] = []) async throws
         -> (process: Process, db: String, key: String, port: Int)
     {
         let db = try temporaryDatabase()
@@ -45,8 +47,9 @@ struct CommandLine_ {
             .split(separator: "\n").last.map(String.init) ?? ""
         let port = 20_000 + Int.random(in: 0..<10_000)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", "--port", String(port), "--db", db]
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? executable)
+        process.arguments = (wrapper.isEmpty ? [] : Array(wrapper.dropFirst()) + [executable])
+            + ["serve", "--port", String(port), "--db", db]
         process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = output
@@ -162,5 +165,73 @@ struct CommandLine_ {
         for ref in acknowledged { #expect(stored.contains(ref), "acknowledged \(ref) was lost") }
         let verify = try CommandLine_.run(["audit", "verify", "--db", db])
         #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    /// CPU seconds the process has used (user + system), from /proc.
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields 14 and 15 of stat(5), counted after the command name: utime and stime in ticks.
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func logFile() throws -> (path: String, handle: FileHandle) {
+        let path = try CommandLine_.temporaryDatabase() + ".log"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        return (path, try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
+    }
+
+    /// At start the process raises its descriptor soft limit to the hard one and caps
+    /// max_connections below it; connections past the cap are answered 503 at once, and /healthz
+    /// is served again as soon as connections leave.
+    @Test func theConnectionCapFitsTheDescriptorLimit() async throws {
+        let (logPath, log) = try Self.logFile()
+        let (process, _, _, port) = try await CommandLine_.startServe(
+            output: log, wrapper: ["/usr/bin/prlimit", "--nofile=256:256", "--"])
+        defer { process.terminate() }
+        let clients = (0..<300).compactMap { _ in try? RawClient(port: port, receiveTimeout: 2) }
+        #expect(clients.count == 300)
+        // 256 descriptors less the reserve of 64: 192 held, the rest refused with a 503.
+        var refused = 0
+        for client in clients.suffix(100) {
+            client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            if client.read()?.status == 503 { refused += 1 }
+        }
+        #expect(refused >= 100 - (300 - 192))
+        for client in clients { client.hangUp() }
+        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(text.contains("max_connections lowered to fit the descriptor limit"))
+    }
+
+    /// Out of descriptors (the limit lowered under a running server): accepting pauses instead of
+    /// spinning, the log says so once per interval, and service resumes when connections leave.
+    @Test func descriptorExhaustionPausesAcceptingQuietly() async throws {
+        let (logPath, log) = try Self.logFile()
+        let (process, _, _, port) = try await CommandLine_.startServe(output: log)
+        defer { process.terminate() }
+        let pid = process.processIdentifier
+        #expect(try CommandLine_.run(["healthcheck", "--port", String(port)]).status == 0)
+        let lowered = Process()
+        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        lowered.arguments = ["--pid", String(pid), "--nofile=128:128"]
+        try lowered.run()
+        lowered.waitUntilExit()
+        #expect(lowered.terminationStatus == 0)
+
+        let clients = (0..<300).compactMap { _ in try? RawClient(port: port, receiveTimeout: 1) }
+        let before = Self.cpuSeconds(pid)
+        try await Task.sleep(for: .seconds(2))
+        let busy = (Self.cpuSeconds(pid) - before) / 2
+        #expect(busy < 0.5, "a core \(busy * 100) % busy while out of descriptors")
+        for client in clients { client.hangUp() }
+        #expect(await eventually { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        let text = try String(contentsOfFile: logPath, encoding: .utf8)
+        #expect(text.utf8.count < 1_000_000)
+        let reports = text.split(separator: "\n").filter { $0.contains("out of file descriptors") }.count
+        #expect((1...2).contains(reports), "\(reports) reports")
     }
 }

@@ -109,7 +109,7 @@ struct ConsentRoutes {
             let grant = try ConsentRules.validate(
                 purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
                 channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
-                now: call.now, maxValidityDays: maxDays)
+                now: call.now, maxValidityDays: maxDays, notices: application.scoring.notices)
             let consent = try await store.perform(GrantConsent(accountID: accountID, grant: grant), by: call.actor, at: call.now)
             var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
             response.headerFields[.location] = "/v1/consents/\(consent.id)"

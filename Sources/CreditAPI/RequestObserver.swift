@@ -25,9 +25,10 @@ extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-Id")!
 }
 
-/// Gives every request an id (echoed from `X-Request-Id` when it is sane, else made), puts it in
-/// the response and the logger, and records one JSON log line and the metrics. The path is
-/// logged as its route pattern, so ids in URLs never reach the logs.
+/// Gives every request the server's own id, which the logger and the audit chain carry; a sane
+/// client `X-Request-Id` is echoed in the response and logged beside it, nowhere else (the audit
+/// chain can never be erased, so nothing a caller chose goes into it). Records one JSON log line
+/// and the metrics. The path is logged as its route pattern, so ids in URLs never reach the logs.
 struct RequestObserver: Middleware {
     let metrics: ServiceMetrics
 
@@ -35,12 +36,14 @@ struct RequestObserver: Middleware {
                 next: @Sendable (Request, RequestContext) async -> Response) async -> Response
     {
         let started = ContinuousClock.now
-        let requestID = Self.acceptable(request.headerFields[.requestID]) ?? RequestIDs.next()
+        let requestID = RequestIDs.next()
+        let clientRequestID = Self.acceptable(request.headerFields[.requestID])
         var context = context
         context[RequestIDKey.self] = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
+        if let clientRequestID { context.logger[metadataKey: "client_request_id"] = .string(clientRequestID) }
         var response = await next(request, context)
-        response.headerFields[.requestID] = requestID
+        response.headerFields[.requestID] = clientRequestID ?? requestID
         let elapsed = ContinuousClock.now - started
         let route = context.routePattern ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code,

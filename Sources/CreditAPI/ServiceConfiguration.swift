@@ -44,6 +44,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var openapi = "config/openapi.json"
     /// The current terms, shown at GET /v1/terms and named by every activation.
     public var terms = "config/terms.json"
+    /// The consent notices' texts, `<purpose>/<version>.txt`; a grant names one and its SHA-256.
+    public var notices = "config/notices"
     /// The limit policy's settings (`LimitPolicy` gives each one's reason).
     public var limitMax = policy.maxLimit
     public var limitIncreaseMaxPercent = policy.maxIncreasePercent
@@ -145,6 +147,7 @@ extension ServiceConfiguration {
         string("scorecard") { $0.scorecard = $1 },
         string("prohibited_features") { $0.prohibitedFeatures = $1 },
         string("terms") { $0.terms = $1 },
+        string("notices") { $0.notices = $1 },
         string("openapi") { $0.openapi = $1 },
         integer("limit_max", 0...1_000_000_000) { $0.limitMax = $1 },
         integer("limit_increase_max_percent", 0...1000) { $0.limitIncreaseMaxPercent = $1 },

@@ -69,6 +69,33 @@ public struct Consent: Sendable, Equatable {
     public func isActive(at now: Timestamp) -> Bool { status(at: now) == .active }
 }
 
+/// The notices a customer can be shown, per purpose: version → SHA-256 of the exact text. A
+/// consent names one of them, so the version stored (and audited forever) is from a closed set,
+/// and the hash proves which words the customer agreed to (GDPR Art. 7(1): the controller must
+/// be able to demonstrate consent).
+public struct NoticeRegistry: Sendable, Equatable {
+    public let notices: [ConsentPurpose: [String: String]]
+
+    public init(_ notices: [ConsentPurpose: [String: String]]) {
+        self.notices = notices
+    }
+
+    /// 422 `unknown-notice` for a version not published for this purpose, `notice-mismatch` for a
+    /// hash that is not that notice's text.
+    public func check(purpose: ConsentPurpose, version: String, sha256: String) throws(DomainError) {
+        guard let expected = notices[purpose]?[version] else {
+            let known = (notices[purpose] ?? [:]).keys.sorted().joined(separator: ", ")
+            throw DomainError(.invalid, code: "unknown-notice",
+                              "notice_version must be a published \(purpose.rawValue) notice (\(known)).",
+                              field: "notice_version")
+        }
+        guard expected == sha256 else {
+            throw DomainError(.invalid, code: "notice-mismatch",
+                              "notice_sha256 is not the SHA-256 of notice \(version)'s text.", field: "notice_sha256")
+        }
+    }
+}
+
 /// The rules for granting consent.
 public enum ConsentRules {
     /// A consent lasts one year unless it says less (README "Consent").
@@ -124,7 +151,7 @@ public enum ConsentRules {
     /// affirmative act is 422 `consent-not-explicit` (PIPL Art. 14: voluntary, explicit, informed).
     public static func validate(purpose: String, noticeVersion: String, noticeSHA256: String, channel: String,
                                 method: String, evidence: String?, expiresAt: String?, now: Timestamp,
-                                maxValidityDays: Int) throws(DomainError) -> Grant
+                                maxValidityDays: Int, notices: NoticeRegistry) throws(DomainError) -> Grant
     {
         guard let purposeValue = ConsentPurpose(rawValue: purpose) else {
             throw .invalidField("purpose", "purpose must be credit_assessment or credit_line.")
@@ -147,6 +174,7 @@ public enum ConsentRules {
         guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
             throw .invalidField("notice_sha256", "notice_sha256 must be the 64 hex digits of the notice text's SHA-256.")
         }
+        try notices.check(purpose: purposeValue, version: version, sha256: hash)
         if let evidence {
             guard evidence.count <= maxEvidenceLength else {
                 throw .invalidField("evidence", "evidence must be at most \(maxEvidenceLength) characters.")

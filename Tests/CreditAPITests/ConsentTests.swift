@@ -1,16 +1,20 @@
 import CreditLine
 import Foundation
+import CreditStore
 import GRDB
 import Testing
 @testable import CreditAPI
 
 @Suite struct ConsentTests {
-    static let notice = String(repeating: "7e", count: 32)
+    /// The SHA-256 of a published notice's text, as a calling backend computes it.
+    static func notice(_ purpose: String) -> String {
+        Hashing.sha256Hex(FileManager.default.contents(atPath: repositoryRoot + "/config/notices/\(purpose)/2026-11.txt")!)
+    }
 
     static func grantBody(purpose: String = "credit_line", method: String = "explicit_opt_in",
                           extra: String = "") -> String
     {
-        #"{"purpose":"\#(purpose)","notice_version":"2026-11","notice_sha256":"\#(notice)","channel":"app","method":"\#(method)"\#(extra)}"#
+        #"{"purpose":"\#(purpose)","notice_version":"2026-11","notice_sha256":"\#(notice(purpose))","channel":"app","method":"\#(method)"\#(extra)}"#
     }
 
     func account(_ service: TestService, _ ref: String = "c-1") throws -> String {
@@ -30,7 +34,7 @@ import Testing
         #expect(receipt["account_id"] as? String == id)
         #expect(receipt["purpose"] as? String == "credit_line")
         #expect(receipt["notice_version"] as? String == "2026-11")
-        #expect(receipt["notice_sha256"] as? String == Self.notice)
+        #expect(receipt["notice_sha256"] as? String == Self.notice(receipt["purpose"] as? String ?? ""))
         #expect(receipt["channel"] as? String == "app")
         #expect(receipt["method"] as? String == "explicit_opt_in")
         #expect(receipt["evidence"] as? String == "checkbox unticked, tapped Agree")

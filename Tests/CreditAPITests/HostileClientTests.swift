@@ -27,3 +27,23 @@ import Testing
         await service.stop()
     }
 }
+
+extension HostileClientTests {
+    /// The client's X-Request-Id is echoed and logged, never stored in the audit chain, which
+    /// holds the server's own id.
+    @Test func theAuditChainHoldsOnlyTheServersRequestID() async throws {
+        let logs = LogCapture()
+        let service = try TestService(logs: logs)
+        let reply = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"rid-1"}"#,
+                                     headers: ["X-Request-Id": "Zhang.San-1990"])
+        #expect(reply.status == 201)
+        #expect(reply.header("X-Request-Id") == "Zhang.San-1990")
+        let audit = try service.call("GET", "/v1/audit?action=account.created", role: .auditor)
+        let items = try #require(audit.json["items"] as? [[String: Any]])
+        #expect(items.count == 1)
+        let stored = try #require(items.first?["request_id"] as? String)
+        #expect(stored.hasPrefix("req_"))
+        #expect(logs.all.contains { $0.contains("client_request_id=Zhang.San-1990") && $0.contains("request_id=\(stored)") })
+        await service.stop()
+    }
+}

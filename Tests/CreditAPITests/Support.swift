@@ -57,6 +57,7 @@ final class TestService: Sendable {
         configuration.scorecard = repositoryRoot + "/config/scorecards/v1.json"
         configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
         configuration.terms = repositoryRoot + "/config/terms.json"
+        configuration.notices = repositoryRoot + "/config/notices"
         configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)

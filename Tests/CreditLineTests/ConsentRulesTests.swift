@@ -11,7 +11,20 @@ import Testing
     {
         try ConsentRules.validate(purpose: purpose, noticeVersion: version, noticeSHA256: hash, channel: channel,
                                   method: method, evidence: evidence, expiresAt: expiresAt, now: Self.now,
-                                  maxValidityDays: 365)
+                                  maxValidityDays: 365, notices: Self.notices)
+    }
+
+    static let notices = NoticeRegistry([.creditAssessment: ["2026-11": hash], .creditLine: ["2026-11": hash]])
+
+    /// A grant names a published notice of its purpose, and that notice's hash.
+    @Test(arguments: [
+        ("credit_assessment", "2026-11", hash, nil as String?), ("credit_assessment", "2026-10", hash, "unknown-notice"),
+        ("credit_line", "v1", hash, "unknown-notice"), ("credit_line", "2026-11", String(repeating: "cd", count: 32), "notice-mismatch"),
+    ])
+    func theNoticeMustBePublished(purpose: String, version: String, hash: String, code: String?) {
+        let refused = refusal { () throws(DomainError) in try validate(purpose: purpose, version: version, hash: hash) }
+        #expect(refused?.0 == code)
+        if let code { #expect(refused?.1 == (code == "unknown-notice" ? "notice_version" : "notice_sha256")) }
     }
 
     func refusal(_ body: () throws(DomainError) -> ConsentRules.Grant) -> (String, String?)? {

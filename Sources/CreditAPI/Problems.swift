@@ -55,7 +55,8 @@ enum RequestBody {
             }
         }
         if let unknown = object.keys.sorted().first(where: { !allowedFields.contains($0) }) {
-            throw Problems.invalidField(unknown, "'\(unknown)' is not a field of this request.")
+            let name = Echo.bounded(unknown)
+            throw Problems.invalidField(name, "'\(name)' is not a field of this request.")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
@@ -65,7 +66,7 @@ enum RequestBody {
     }
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        Echo.bounded(codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."), limit: 128)
     }
 
     private static func problem(for error: DecodingError) -> Problem {
@@ -79,7 +80,7 @@ enum RequestBody {
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             if field.isEmpty { return Problems.invalidJSON("The body is not valid JSON.") }
-            return Problems.invalidField(field, "'\(field)' is not valid: \(context.debugDescription)")
+            return Problems.invalidField(field, "'\(field)' is not valid: \(Echo.bounded(context.debugDescription, limit: 200))")
         @unknown default:
             return Problems.invalidJSON("The body could not be read.")
         }
@@ -116,7 +117,8 @@ enum ResponseBody {
 enum FreeText {
     /// An optional text: at most `max` characters, no identifier-shaped values.
     static func check(_ value: String, field: String, max: Int) throws {
-        guard value.count <= max else {
+        // Code points, as the database's length() counts them (see ConsentRules).
+        guard value.unicodeScalars.count <= max else {
             throw DomainError.invalidField(field, "\(field) must be at most \(max) characters.")
         }
         try PersonalData.refuse(in: value, field: field)
@@ -125,7 +127,7 @@ enum FreeText {
     /// A required text: trimmed, 1–`max` characters, no identifier-shaped values.
     static func required(_ value: String, field: String, max: Int = 256) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= max else {
+        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= max else {
             throw DomainError.invalidField(field, "\(field) must be 1–\(max) characters.")
         }
         try PersonalData.refuse(in: trimmed, field: field)

@@ -74,7 +74,7 @@ public enum Activation {
         }
         guard facts.termsVersion == facts.currentTermsVersion else {
             throw DomainError(.conflict, code: "terms-mismatch",
-                              "The current terms are version \(facts.currentTermsVersion), not \(facts.termsVersion).")
+                              "The current terms are version \(facts.currentTermsVersion), not \(Echo.bounded(facts.termsVersion)).")
         }
         switch facts.accountStatus {
         case .prospect:

@@ -159,7 +159,7 @@ public enum ConsentRules {
         guard let methodValue = ConsentMethod(rawValue: method) else {
             let reason = refusedMethods[method] ?? "only explicit_opt_in or written_signature record an affirmative act"
             throw DomainError(.invalid, code: "consent-not-explicit",
-                              "method '\(method)' is not explicit consent: \(reason) (PIPL Art. 14).", field: "method")
+                              "method '\(Echo.bounded(method))' is not explicit consent: \(reason) (PIPL Art. 14).", field: "method")
         }
         guard let channelValue = ConsentChannel(rawValue: channel) else {
             throw .invalidField("channel", "channel must be app, web, phone or branch.")
@@ -176,7 +176,9 @@ public enum ConsentRules {
         }
         try notices.check(purpose: purposeValue, version: version, sha256: hash)
         if let evidence {
-            guard evidence.count <= maxEvidenceLength else {
+            // Counted in code points, as the database's length() counts them: "é" written as e and a
+            // combining accent is one character to Swift and two to SQLite.
+            guard evidence.unicodeScalars.count <= maxEvidenceLength else {
                 throw .invalidField("evidence", "evidence must be at most \(maxEvidenceLength) characters.")
             }
             try PersonalData.refuse(in: evidence, field: "evidence")

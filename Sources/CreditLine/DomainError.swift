@@ -44,3 +44,15 @@ public enum Existence {
         return value
     }
 }
+
+/// Caller text quoted back in a problem (a field name, a method): at most `limit` characters,
+/// control characters replaced, so a 100 KB value is not echoed back, nor a forged log line.
+public enum Echo {
+    public static func bounded(_ text: String, limit: Int = 64) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(limit) {
+            out.append(scalar.properties.generalCategory == .control ? "?" : scalar)
+        }
+        return String(out) + (text.unicodeScalars.count > limit ? "…" : "")
+    }
+}

@@ -28,7 +28,7 @@ public enum TermsAcceptance {
         }
         guard facts.requestedTermsVersion == terms.version else {
             throw DomainError(.conflict, code: "terms-mismatch",
-                              "The current terms are version \(terms.version), not \(facts.requestedTermsVersion).")
+                              "The current terms are version \(terms.version), not \(Echo.bounded(facts.requestedTermsVersion)).")
         }
         guard decision.outcome == .approve, let tierTerms = terms.tiers[decision.tier] else {
             throw DomainError(.invalid, code: "risk-tier-too-low",

@@ -1,49 +1,129 @@
+import Foundation
+
 /// Recognises values shaped like direct identifiers, which never belong in a pseudonymous
-/// reference or in free text we store (PIPL Art. 6, minimum necessary).
+/// reference or in free text we store (PIPL Art. 6, minimum necessary). The text is normalised
+/// first, so the same number written another way is the same number: NFKC (full-width digits
+/// and `＠` become ASCII), every script's decimal digits read as digits, and the separators
+/// people type inside numbers (spaces, dashes, dots, slashes, brackets) bridged.
 public enum PersonalData {
     public enum Kind: String, Sendable, Equatable {
         case residentID = "a PRC resident ID number"
         case mobileNumber = "a mainland mobile number"
         case email = "an e-mail address"
+        case bankCard = "a bank card number"
     }
 
     /// The first identifier-shaped part of `text`, if any.
     public static func detect(_ text: String) -> Kind? {
-        if looksLikeEmail(text) { return .email }
-        for run in digitRuns(text) {
-            if isResidentID(run) { return .residentID }
-            if isMobileNumber(run) { return .mobileNumber }
+        let normalised = normalise(text)
+        if looksLikeEmail(normalised) { return .email }
+        for token in numberTokens(normalised) {
+            if let kind = classify(token) { return kind }
         }
         return nil
     }
 
-    /// local@domain.tld, however it is embedded.
-    static func looksLikeEmail(_ text: String) -> Bool {
-        guard let at = text.firstIndex(of: "@") else { return false }
-        let local = text[..<at].last.map { $0.isLetter || $0.isNumber || "._%+-".contains($0) } ?? false
-        let domain = text[text.index(after: at)...].prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
-        return local && domain.contains(".") && !domain.hasSuffix(".") && !domain.hasPrefix(".")
-    }
-
-    /// Maximal runs of digits; a resident ID's final X counts as part of its run.
-    static func digitRuns(_ text: String) -> [[UInt8]] {
-        var runs: [[UInt8]] = []
-        var current: [UInt8] = []
-        for byte in text.utf8 {
-            if byte >= 48 && byte <= 57 {
-                current.append(byte - 48)
-            } else if (byte == UInt8(ascii: "X") || byte == UInt8(ascii: "x")) && current.count == 17 {
-                current.append(10)
-                runs.append(current)
-                current = []
+    /// NFKC, then every decimal digit of any script as its ASCII digit, and the spelled-out
+    /// forms of `@` (`(at)`, `[at]`) as `@`.
+    static func normalise(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
+            if scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
+                value >= 0, value <= 9, !(scalar.value >= 0x30 && scalar.value <= 0x39)
+            {
+                out.append(Unicode.Scalar(UInt8(48 + Int(value))))
             } else {
-                if !current.isEmpty { runs.append(current) }
-                current = []
+                out.append(scalar)
             }
         }
-        if !current.isEmpty { runs.append(current) }
-        return runs
+        var result = String(out)
+        for (pattern, symbol) in [(#"\s*[(\[{]\s*at\s*[)\]}]\s*"#, "@"), (#"\s*[(\[{]\s*dot\s*[)\]}]\s*"#, "."),
+                                  (#"\s*@\s*"#, "@")]
+        {
+            result = result.replacingOccurrences(of: pattern, with: symbol, options: [.regularExpression, .caseInsensitive])
+        }
+        return result
     }
+
+    /// local@domain.tld, however it is embedded, in any script.
+    static func looksLikeEmail(_ text: String) -> Bool {
+        var search = text.startIndex
+        while let at = text[search...].firstIndex(of: "@") {
+            let local = text[..<at].last.map { $0.isLetter || $0.isNumber || "._%+-".contains($0) } ?? false
+            let domain = text[text.index(after: at)...].prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
+                .trimmingCharacters(in: CharacterSet(charactersIn: ".-"))
+            if local, domain.contains("."), domain.split(separator: ".").allSatisfy({ !$0.isEmpty }) { return true }
+            search = text.index(after: at)
+        }
+        return false
+    }
+
+    /// A number as typed: its digits (10 stands for a final X) and the sizes of the groups a
+    /// separator split it into.
+    struct NumberToken: Equatable {
+        var digits: [UInt8]
+        var groups: [Int]
+    }
+
+    /// Characters people put inside a number: one of them between two digits joins the groups.
+    static func isSeparator(_ character: Character) -> Bool {
+        character == " " || character == "-" || character == "." || character == "/" || character == "("
+            || character == ")" || character == "_" || character == "\u{00A0}" || character == "\u{2010}"
+            || character == "\u{2011}" || character == "\u{2012}" || character == "\u{2013}" || character == "\u{2014}"
+    }
+
+    /// Maximal runs of digit groups joined by at most two separators (`) `, ` - `); a leading `+`
+    /// or bracket is dropped. A resident ID's final X counts as a digit after 17 of them.
+    static func numberTokens(_ text: String) -> [NumberToken] {
+        var tokens: [NumberToken] = []
+        var current = NumberToken(digits: [], groups: [])
+        var groupSize = 0
+        var pendingSeparator = 0
+        func finish() {
+            if groupSize > 0 { current.groups.append(groupSize) }
+            if !current.digits.isEmpty { tokens.append(current) }
+            current = NumberToken(digits: [], groups: [])
+            groupSize = 0
+            pendingSeparator = 0
+        }
+        for character in text {
+            if let ascii = character.asciiValue, ascii >= 48, ascii <= 57 {
+                if pendingSeparator > 0 {
+                    current.groups.append(groupSize)
+                    groupSize = 0
+                    pendingSeparator = 0
+                }
+                current.digits.append(ascii - 48)
+                groupSize += 1
+            } else if (character == "X" || character == "x"), current.digits.count == 17, pendingSeparator == 0 {
+                current.digits.append(10)
+                groupSize += 1
+                finish()
+            } else if isSeparator(character), groupSize > 0, pendingSeparator < 2 {
+                pendingSeparator += 1
+            } else {
+                finish()
+            }
+        }
+        finish()
+        return tokens
+    }
+
+    static func classify(_ token: NumberToken) -> Kind? {
+        let digits = token.digits
+        let joined = token.groups.count > 1
+        if isResidentID(digits) { return .residentID }
+        if isMobileNumber(digits), !joined || mobileGroupings.contains(token.groups) { return .mobileNumber }
+        if isBankCard(digits), !joined || token.groups.dropLast().allSatisfy({ $0 == 4 }) || token.groups == [4, 6, 5] {
+            return .bankCard
+        }
+        // A number written contiguously inside a longer token ("cust_13812345678" is one group
+        // already; "ref 138 0013 8000 x" is found by its grouping above).
+        return nil
+    }
+
+    /// How a mobile number is written in groups: 138 0013 8000, 138 00138000, +86 138 0013 8000.
+    static let mobileGroupings: [[Int]] = [[3, 4, 4], [3, 8], [2, 3, 4, 4], [2, 11], [2, 3, 8], [5, 4, 4]]
 
     /// GB 11643-1999: 17 digits and a check character by ISO 7064 MOD 11-2 (X stands for 10).
     static func isResidentID(_ digits: [UInt8]) -> Bool {
@@ -56,9 +136,21 @@ public enum PersonalData {
 
     /// 11 digits starting with 1, alone or after the country code 86.
     static func isMobileNumber(_ digits: [UInt8]) -> Bool {
+        guard digits.allSatisfy({ $0 <= 9 }) else { return false }
         if digits.count == 11 { return digits[0] == 1 }
         if digits.count == 13 { return digits[0] == 8 && digits[1] == 6 && digits[2] == 1 }
         return false
+    }
+
+    /// ISO/IEC 7812: 13–19 digits whose Luhn check digit holds.
+    static func isBankCard(_ digits: [UInt8]) -> Bool {
+        guard (13...19).contains(digits.count), digits.allSatisfy({ $0 <= 9 }) else { return false }
+        var sum = 0
+        for (offset, digit) in digits.reversed().enumerated() {
+            let value = Int(digit) * (offset % 2 == 1 ? 2 : 1)
+            sum += value > 9 ? value - 9 : value
+        }
+        return sum % 10 == 0
     }
 
     /// Throws 422 `pii-not-allowed` naming the field when `text` carries an identifier.

@@ -276,12 +276,13 @@ public struct Scorecard: Sendable {
     {
         for name in features.keys.sorted() where denyList.isProhibited(name) {
             throw DomainError(.invalid, code: "prohibited-feature",
-                              "'\(name)' is a prohibited characteristic and may not be used for credit decisions.",
+                              "'\(Echo.bounded(name))' is a prohibited characteristic and may not be used for credit decisions.",
                               field: "features.\(name)")
         }
         for name in features.keys.sorted() where !characteristics.contains(where: { $0.name == name }) {
             throw DomainError(.invalid, code: "unknown-feature",
-                              "'\(name)' is not a characteristic of scorecard \(version).", field: "features.\(name)")
+                              "'\(Echo.bounded(name))' is not a characteristic of scorecard \(version).",
+                              field: "features.\(Echo.bounded(name))")
         }
         var values: [String: FeatureValue] = [:]
         for characteristic in characteristics {
@@ -295,7 +296,8 @@ public struct Scorecard: Sendable {
     {
         let name = characteristic.name
         func invalid(_ what: String) -> DomainError {
-            DomainError(.invalid, code: "invalid-feature", "'\(name)' \(what).", field: "features.\(name)")
+            DomainError(.invalid, code: "invalid-feature", "'\(Echo.bounded(name))' \(what).",
+                        field: "features.\(Echo.bounded(name))")
         }
         guard let input = features[name] else { throw invalid("is required") }
         switch (characteristic.type, input) {

@@ -47,3 +47,33 @@ extension HostileClientTests {
         await service.stop()
     }
 }
+
+extension HostileClientTests {
+    /// Length is counted in code points, as the database counts it: 256 characters of e plus a
+    /// combining accent (512 code points) is too long, a 422 naming the field, not a 500.
+    @Test func combiningAccentsAreCountedAsTheDatabaseCountsThem() async throws {
+        let service = try TestService()
+        let id = try ConsentTests().account(service, "accents-1")
+        let evidence = String(repeating: "e\u{301}", count: 200)
+        #expect(evidence.count == 200)
+        let reply = try service.call("POST", "/v1/accounts/\(id)/consents",
+                                     body: ConsentTests.grantBody(extra: #","evidence":"\#(evidence)""#))
+        #expect(reply.status == 422)
+        #expect(reply.json["field"] as? String == "evidence")
+        await service.stop()
+    }
+
+    /// A problem quotes at most a bounded piece of what the caller sent.
+    @Test func hugeFieldNamesAreNotEchoed() async throws {
+        let service = try TestService()
+        let name = String(repeating: "n", count: 100_000)
+        let reply = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"echo-1","\#(name)":1}"#)
+        #expect(reply.status == 422)
+        #expect(reply.body.count < 1_000)
+        let method = try service.call("POST", "/v1/accounts/acc_x/consents",
+                                      body: ConsentTests.grantBody(method: String(repeating: "m", count: 50_000)))
+        #expect(method.status == 422 || method.status == 404)
+        #expect(method.body.count < 1_000)
+        await service.stop()
+    }
+}

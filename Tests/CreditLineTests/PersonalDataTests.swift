@@ -19,6 +19,34 @@ import Testing
         ("c-001", nil),
         ("order:2026-11-25", nil),
         ("user@", nil),
+        // The same identifiers written other ways.
+        ("138 0013 8000", .mobileNumber),
+        ("138-0013-8000", .mobileNumber),
+        ("+86 138 0013 8000", .mobileNumber),
+        ("+86-13800138000", .mobileNumber),
+        ("call (138) 0013 8000 please", .mobileNumber),
+        ("１３８００１３８０００", .mobileNumber),          // full-width digits
+        ("١٣٨٠٠١٣٨٠٠٠", .mobileNumber),                  // Arabic-Indic digits
+        ("१३८००१३८०००", .mobileNumber),                  // Devanagari digits
+        ("110105 19491231 002X", .residentID),
+        ("110105-19491231-002x", .residentID),
+        ("１１０１０５１９４９１２３１００２Ｘ", .residentID),
+        ("wang.li＠example.cn", .email),                 // full-width at sign
+        ("wang.li﹫example.cn", .email),                 // small at sign
+        ("wang.li (at) example (dot) cn", .email),
+        ("wang.li @ example.cn", .email),
+        ("meet @ 5pm", nil),
+        ("wang.li(at)example(dot)cn", .email),
+        ("王丽@例子.中国", .email),
+        ("4111 1111 1111 1111", .bankCard),
+        ("4111-1111-1111-1111", .bankCard),
+        ("4111111111111111", .bankCard),
+        ("6222 0212 3456 7890 128", .bankCard),        // 19 digits, Luhn-valid
+        ("3782 822463 10005", .bankCard),              // the 4-6-5 grouping
+        ("4111 1111 1111 1112", nil),                  // fails Luhn
+        ("limit 100000 200000", nil),
+        ("2026-11-25 12:00", nil),
+        ("orders 12, spend 500000", nil),
     ])
     func detectsIdentifierShapes(text: String, kind: PersonalData.Kind?) {
         #expect(PersonalData.detect(text) == kind)

@@ -238,6 +238,10 @@ public enum ConsentWithdrawalRules {
     {
         switch purpose {
         case .creditAssessment:
+            // An open activation review would decide on an assessment the customer withdrew.
+            if accountStatus == .pendingReview {
+                return ([.scoringStopped, .scoringInputsErased(decisions: storedInputs), .reviewCancelled], .prospect)
+            }
             return ([.scoringStopped, .scoringInputsErased(decisions: storedInputs)], nil)
         case .creditLine:
             switch accountStatus {

@@ -37,10 +37,10 @@ public enum ReviewRules {
 
     /// An operator's decision on a review. Approving an activation above `singleApproverLimit`
     /// (tier D's recommendation) takes two different people for the same limit.
-    /// `accountStatus` is nil for a contest, which changes no account; `creditLineConsentActive`
-    /// is whether the account's `credit_line` consent is in force now.
+    /// `accountStatus` is nil for a contest, which changes no account; the two consent flags say
+    /// whether the account's `credit_line` and `credit_assessment` consents are in force now.
     public static func resolve(_ record: ReviewRecord, accountStatus: AccountStatus?, creditLineConsentActive: Bool,
-                               _ resolution: Resolution, singleApproverLimit: Int, policy: LimitPolicy)
+                               assessmentConsentActive: Bool, _ resolution: Resolution, singleApproverLimit: Int, policy: LimitPolicy)
         throws(DomainError) -> Verdict
     {
         let review = record.review
@@ -61,6 +61,12 @@ public enum ReviewRules {
         guard resolution.approve else {
             return .activationDeclined(to: try AccountStateMachine.transition(
                 from: status, to: .declined, cause: .reviewResolution, actor: .operator))
+        }
+        // Approving opens a line on an assessment of ability to pay: that needs the
+        // credit_assessment consent in force now (declining needs nothing).
+        guard assessmentConsentActive else {
+            throw DomainError(.conflict, code: "consent-required",
+                              "Approval needs the customer's credit_assessment consent in force.")
         }
         let limit = resolution.creditLimit ?? singleApproverLimit
         guard limit >= 0 else {

@@ -96,23 +96,29 @@ public struct LimitPolicy: Sendable, Equatable {
         public var currentLimit: Int
         public var optedOut: Bool
         public var creditLineConsentActive: Bool
+        /// An increase is a new assessment of ability to pay: it needs the `credit_assessment`
+        /// consent in force now, not only when the line opened.
+        public var assessmentConsentActive: Bool
         public var lastIncreaseAt: Timestamp?
         public var latestDecision: (tier: Tier, scoredAt: Timestamp)?
 
         public init(status: AccountStatus, currentLimit: Int, optedOut: Bool, creditLineConsentActive: Bool,
+                    assessmentConsentActive: Bool,
                     lastIncreaseAt: Timestamp?, latestDecision: (tier: Tier, scoredAt: Timestamp)?)
         {
             self.status = status
             self.currentLimit = currentLimit
             self.optedOut = optedOut
             self.creditLineConsentActive = creditLineConsentActive
+            self.assessmentConsentActive = assessmentConsentActive
             self.lastIncreaseAt = lastIncreaseAt
             self.latestDecision = latestDecision
         }
 
         public static func == (lhs: State, rhs: State) -> Bool {
             lhs.status == rhs.status && lhs.currentLimit == rhs.currentLimit && lhs.optedOut == rhs.optedOut
-                && lhs.creditLineConsentActive == rhs.creditLineConsentActive && lhs.lastIncreaseAt == rhs.lastIncreaseAt
+                && lhs.creditLineConsentActive == rhs.creditLineConsentActive
+                && lhs.assessmentConsentActive == rhs.assessmentConsentActive && lhs.lastIncreaseAt == rhs.lastIncreaseAt
                 && lhs.latestDecision?.tier == rhs.latestDecision?.tier
                 && lhs.latestDecision?.scoredAt == rhs.latestDecision?.scoredAt
         }
@@ -142,6 +148,10 @@ public struct LimitPolicy: Sendable, Equatable {
         }
         guard state.creditLineConsentActive else {
             throw DomainError(.conflict, code: "consent-required", "An increase needs an active credit_line consent.")
+        }
+        guard state.assessmentConsentActive else {
+            throw DomainError(.conflict, code: "consent-required",
+                              "An increase needs an active credit_assessment consent: it assesses ability to pay again.")
         }
         // UK CONC 6.7.7R: no increase (nor offer of one) after the customer said they want none.
         guard !state.optedOut else {

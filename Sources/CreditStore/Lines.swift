@@ -127,8 +127,12 @@ public struct ResolveReview: BusinessWrite {
         let account = review.review.kind == .activation
             ? try Existence.require(try Store.fetchAccount(db, id: review.review.accountID), "account") : nil
         let consent = try account?.consentID.flatMap { try Store.fetchConsent(db, id: $0) }
+        let assessment = try account.map {
+            try Store.hasActiveConsent(db, accountID: $0.id, purpose: .creditAssessment, now: now)
+        } ?? false
         let verdict = try ReviewRules.resolve(
             review, accountStatus: account?.status, creditLineConsentActive: consent?.isActive(at: now) ?? false,
+            assessmentConsentActive: assessment,
             ReviewRules.Resolution(approve: approve, creditLimit: creditLimit, approver: approver),
             singleApproverLimit: singleApproverLimit, policy: policy)
         let accountID = review.review.accountID
@@ -224,6 +228,8 @@ public struct AdjustLimit: BusinessWrite {
         let state = LimitPolicy.State(
             status: account.status, currentLimit: account.creditLimit, optedOut: account.limitIncreaseOptOut,
             creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now),
+            assessmentConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment,
+                                                                now: now),
             lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest)
         let direction = try policy.evaluate(request, state: state, now: now)
         // Notice is due to the customer for any change they did not ask for.

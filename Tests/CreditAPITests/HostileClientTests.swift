@@ -77,3 +77,32 @@ extension HostileClientTests {
         await service.stop()
     }
 }
+
+extension HostileClientTests {
+    /// With credit_assessment withdrawn (its inputs erased), no increase passes on the old
+    /// decision, and an open activation review is cancelled, not approvable.
+    @Test func assessmentConsentIsRecheckedAfterActivation() async throws {
+        let service = try TestService()
+        let lines = LineTests()
+        let active = try lines.prepare(service, "reassess-1")
+        #expect(try lines.activate(service, active).status == 200)
+        _ = try service.call("POST", "/v1/consents/\(active.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let increase = try service.call("POST", "/v1/accounts/\(active.account)/limit-adjustments",
+                                        body: #"{"new_limit":2500000,"reason":"customer asked","initiated_by":"customer"}"#)
+        #expect(increase.status == 409)
+        #expect(increase.json["code"] as? String == "consent-required")
+
+        let pending = try lines.prepare(service, "reassess-2", features: LineTests.tierD)
+        let review = try #require(try lines.activate(service, pending).json["review_id"] as? String)
+        let withdrawal = try service.call("POST", "/v1/consents/\(pending.assessmentConsent)/withdrawal",
+                                          body: #"{"channel":"app"}"#)
+        let effects = (withdrawal.json["effects"] as? [[String: Any]])?.compactMap { $0["effect"] as? String }
+        #expect(effects?.contains("review_cancelled") == true)
+        #expect(withdrawal.json["account_status"] as? String == "prospect")
+        let approval = try service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator,
+                                        body: #"{"approve":true,"note":"looks fine"}"#)
+        #expect(approval.status == 409)
+        #expect(approval.json["code"] as? String == "review-cancelled")
+        await service.stop()
+    }
+}

@@ -105,6 +105,8 @@ import Testing
         (.creditLine, .closed, [], nil),
         (.creditAssessment, .active, ["scoring_stopped", "scoring_inputs_erased"], nil),
         (.creditAssessment, .prospect, ["scoring_stopped", "scoring_inputs_erased"], nil),
+        (.creditAssessment, .pendingReview, ["scoring_stopped", "scoring_inputs_erased", "review_cancelled"], .prospect),
+        (.creditAssessment, .frozen, ["scoring_stopped", "scoring_inputs_erased"], nil),
     ])
     func withdrawalEffects(purpose: ConsentPurpose, status: AccountStatus, effects: [String], newStatus: AccountStatus?) {
         let outcome = ConsentWithdrawalRules.effects(purpose: purpose, accountStatus: status, storedInputs: 2)

@@ -7,10 +7,12 @@ import Testing
     let policy = LimitPolicy()
 
     func state(status: AccountStatus = .active, limit: Int = 1_000_000, optedOut: Bool = false, consent: Bool = true,
+               assessment: Bool = true,
                lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b) -> LimitPolicy.State
     {
         LimitPolicy.State(
             status: status, currentLimit: limit, optedOut: optedOut, creditLineConsentActive: consent,
+            assessmentConsentActive: assessment,
             lastIncreaseAt: lastIncreaseDaysAgo.map { Self.now.adding(days: -$0) },
             latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) })
     }
@@ -43,12 +45,14 @@ import Testing
         #expect(verdict(1_200_000, by: .operator, state()) == "acceptance-required")
         #expect(verdict(1_200_000, by: .operator, accepted: true, state()) == "increase")
         #expect(verdict(1_200_000, state(consent: false)) == "consent-required")
+        #expect(verdict(1_200_000, state(assessment: false)) == "consent-required")
         #expect(verdict(1_200_000, state(status: .frozen)) == "invalid-transition")
         #expect(verdict(1_200_000, state(status: .prospect, limit: 0)) == "invalid-transition")
     }
 
     @Test func decreasesNeedNoneOfThat() {
-        let hostile = state(status: .frozen, optedOut: true, consent: false, lastIncreaseDaysAgo: 1, decisionDaysAgo: nil, tier: .e)
+        let hostile = state(status: .frozen, optedOut: true, consent: false, assessment: false, lastIncreaseDaysAgo: 1,
+                            decisionDaysAgo: nil, tier: .e)
         #expect(verdict(500_000, by: .operator, hostile) == "decrease")
         #expect(verdict(0, by: .system, hostile) == "decrease")
         #expect(verdict(500_000, state(status: .closed)) == "invalid-transition")

@@ -35,14 +35,14 @@ enum ReviewResolutionCases {
     static let single = 200_000
 
     static func resolve(kind: Review.Kind = .activation, status: Review.Status = .open, account: AccountStatus? = .pendingReview,
-                 consent: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
+                 consent: Bool = true, assessment: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
                  limit: Int? = nil, by approver: String = "ana") -> String
     {
         let record = ReviewRecord(review: Fixtures.review(kind: kind, status: status), firstApprover: first,
                                   firstApprovedLimit: firstLimit)
         return verdict({ () throws(DomainError) in
             try ReviewRules.resolve(record, accountStatus: kind == .contest ? nil : account,
-                                    creditLineConsentActive: consent,
+                                    creditLineConsentActive: consent, assessmentConsentActive: assessment,
                                     ReviewRules.Resolution(approve: approve, creditLimit: limit, approver: approver),
                                     singleApproverLimit: single, policy: LimitPolicy())
         }) { verdict in
@@ -65,6 +65,9 @@ enum ReviewResolutionCases {
         ("contest needs no consent", resolve(kind: .contest, consent: false), "upheld"),
         ("missing account", resolve(account: nil), "not-found"),
         ("consent withdrawn", resolve(consent: false), "review-cancelled"),
+        ("assessment consent gone: no approval", resolve(assessment: false), "consent-required"),
+        ("assessment consent gone: decline", resolve(assessment: false, approve: false), "declined"),
+        ("contest without assessment consent", resolve(kind: .contest, assessment: false), "upheld"),
         ("decline", resolve(approve: false), "declined"),
         ("default limit", resolve(), "active 200000"),
         ("at the single-approver limit", resolve(limit: 200_000), "active 200000"),

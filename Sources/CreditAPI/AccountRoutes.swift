@@ -89,7 +89,9 @@ struct AccountRoutes {
         router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(CreateRequest.self, from: request)
             let customerRef = try CustomerRef.validate(body.customerRef)
-            let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef),
+            // A service key always acts for one tenant (the database refuses one without).
+            let tenant = call.scope.tenant ?? Tenant.defaultName
+            let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef, tenant: tenant),
                                                              by: call.actor, at: call.now)
             var response = try AccountBody.response(account, status: created ? .created : .ok)
             response.headerFields[.location] = "/v1/accounts/\(account.id)"

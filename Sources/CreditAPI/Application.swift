@@ -111,6 +111,10 @@ public final class Application: Sendable {
             guard let key = context[APIKeyContext.self] else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
             let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context))
+            if let subject = RouteSubject.of(context.routePattern) {
+                let id = try context.parameter("id")
+                try call.scope.require(try await store.tenant(of: subject, id: id), subject.rawValue)
+            }
             return try await handler(request, context, call)
         }
     }

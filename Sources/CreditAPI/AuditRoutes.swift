@@ -82,7 +82,8 @@ struct AuditRoutes {
         let store = application.store
         let signer = application.signer
 
-        router.get("/v1/audit", handler: application.authorized([.auditor]) { request, _, _ in
+        router.get("/v1/audit", handler: application.authorized([.auditor]) { request, _, call in
+            let scope = call.scope
             let query = request.queryParameters
             let afterSeq = try Self.integer(query, "after_seq", default: 0, range: 0...Int.max)
             let limit = try Self.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
@@ -95,7 +96,7 @@ struct AuditRoutes {
                 let accountID = query["account_id"]
                 let action = query["action"]
                 return .streaming(contentType: "application/x-ndjson") { writer in
-                    try await store.forEachAuditEntry(accountID: accountID, after: afterSeq) { page in
+                    try await store.forEachAuditEntry(accountID: accountID, after: afterSeq, scope: scope) { page in
                         var lines: [UInt8] = []
                         for entry in page where action == nil || entry.action == action {
                             lines.append(contentsOf: try AuditExport.line(entry))
@@ -105,7 +106,7 @@ struct AuditRoutes {
                 }
             }
             let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
-                                                 afterSeq: afterSeq, limit: limit)
+                                                 afterSeq: afterSeq, limit: limit, scope: scope)
             return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfterSeq: page.nextAfterSeq))
         })
 

@@ -20,6 +20,25 @@ struct Call: Sendable {
     let now: Timestamp
     /// The key and the request id, as the audit log names them.
     let actor: Actor
+
+    /// Which tenants' accounts this call sees.
+    var scope: TenantScope { key.scope }
+}
+
+/// What the first path parameter of a route names, so that every route under `/v1/accounts/{id}`,
+/// `/v1/consents/{id}`, `/v1/decisions/{id}` and `/v1/reviews/{id}` is checked against the key's
+/// tenant in one place, before its handler runs. Tenants never change and nothing is deleted, so
+/// the check holds for the write that follows.
+enum RouteSubject {
+    static let prefixes: [(prefix: String, subject: Store.Subject)] = [
+        ("/v1/accounts/{id}", .account), ("/v1/consents/{id}", .consent), ("/v1/decisions/{id}", .decision),
+        ("/v1/reviews/{id}", .review),
+    ]
+
+    static func of(_ pattern: String?) -> Store.Subject? {
+        guard let pattern else { return nil }
+        return prefixes.first { pattern == $0.prefix || pattern.hasPrefix($0.prefix + "/") }?.subject
+    }
 }
 
 /// Reads the clock once and resolves the bearer token (RFC 6750 §2.1) to a key. It refuses

@@ -188,7 +188,7 @@ struct LineRoutes {
             return try AccountBody.response(account)
         })
 
-        router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, _ in
+        router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, call in
             let query = request.queryParameters
             var status: Review.Status? = .open
             if let text = query["status"] {
@@ -204,7 +204,7 @@ struct LineRoutes {
                 }
                 kind = parsed
             }
-            let records = try await store.reviews(status: status, kind: kind)
+            let records = try await store.reviews(status: status, kind: kind, scope: call.scope)
             return try ResponseBody.json(ReviewQueueBody(items: records.map { .init(record: $0) }))
         })
 
@@ -214,7 +214,7 @@ struct LineRoutes {
             let limit = try Self.amount(body.creditLimit, field: "credit_limit")
             let result = try await store.perform(
                 ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
-                              approver: call.key.id, terms: model.terms, policy: policy,
+                              approver: call.key.approver, terms: model.terms, policy: policy,
                               singleApproverLimit: singleApproverLimit), by: call.actor, at: call.now)
             switch result {
             case .awaitingSecondApproval(let record):

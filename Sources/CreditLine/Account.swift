@@ -21,6 +21,8 @@ extension AccountStatus {
 /// A credit line account. Money is integer fen, never floating point.
 public struct Account: Sendable, Equatable {
     public var id: String
+    /// The lender the account belongs to; never changes.
+    public var tenant: String
     /// Pseudonymous reference chosen by the calling service (PIPL Art. 6: no more data than the purpose needs).
     public var customerRef: String
     public var status: AccountStatus
@@ -40,11 +42,13 @@ public struct Account: Sendable, Equatable {
     public var declinedAt: Timestamp? = nil
     public var lastIncreaseAt: Timestamp? = nil
 
-    public init(id: String, customerRef: String, status: AccountStatus = .prospect, creditLimit: Int = 0,
+    public init(id: String, tenant: String = Tenant.defaultName, customerRef: String, status: AccountStatus = .prospect,
+                creditLimit: Int = 0,
                 currency: String = "CNY", limitIncreaseOptOut: Bool = false, version: Int = 1,
                 createdAt: Timestamp, updatedAt: Timestamp)
     {
         self.id = id
+        self.tenant = tenant
         self.customerRef = customerRef
         self.status = status
         self.creditLimit = creditLimit

@@ -2,25 +2,31 @@ import CreditLine
 import Foundation
 import GRDB
 
-/// Opens an account in `prospect`, or returns the one that already has this `customer_ref`
-/// (a retried create must never make a second account).
+/// Opens an account in `prospect`, or returns the one of this tenant that already has this
+/// `customer_ref` (a retried create must never make a second account; another tenant's customer
+/// with the same reference is another person).
 public struct CreateAccount: BusinessWrite {
     public var customerRef: String
+    public var tenant: String
 
-    public init(customerRef: String) { self.customerRef = customerRef }
+    public init(customerRef: String, tenant: String = Tenant.defaultName) {
+        self.customerRef = customerRef
+        self.tenant = tenant
+    }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
-        if let existing = try Store.fetchAccount(db, customerRef: customerRef) {
+        if let existing = try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant) {
             return ((existing, false), [])
         }
-        let account = Account(id: Identifier.make("acc"), customerRef: customerRef, createdAt: now, updatedAt: now)
+        let account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
+                              updatedAt: now)
         try db.execute(
             sql: """
-                INSERT INTO accounts (id, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version,
-                                      created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out,
+                                      version, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [account.id, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
+            arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
                         account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339])
         // The customer_ref stays out of the audit log: it is the link to a person.
         return ((account, true), [AuditRecord(.accountCreated, accountID: account.id, subjectID: account.id,
@@ -37,14 +43,32 @@ extension Store {
         try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
     }
 
-    static func fetchAccount(_ db: Database, customerRef: String) throws -> Account? {
-        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE customer_ref = ?", arguments: [customerRef]).map(account(from:))
+    static func fetchAccount(_ db: Database, customerRef: String, tenant: String) throws -> Account? {
+        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
+                         arguments: [tenant, customerRef]).map(account(from:))
+    }
+
+    /// What an id in a path can name; each leads to one account and so to one tenant.
+    public enum Subject: String, Sendable {
+        case account, consent, decision, review
+    }
+
+    /// The tenant of the account a subject belongs to; nil when there is no such subject.
+    public func tenant(of subject: Subject, id: String) async throws -> String? {
+        let sql: String
+        switch subject {
+        case .account: sql = "SELECT tenant FROM accounts WHERE id = ?"
+        case .consent: sql = "SELECT a.tenant FROM consents c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?"
+        case .decision: sql = "SELECT a.tenant FROM decisions d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
+        case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
+        }
+        return try await database.read { db in try String.fetchOne(db, sql: sql, arguments: [id]) }
     }
 
     static func account(from row: Row) throws -> Account {
         let row = TypedRow(row, table: "accounts")
         var account = Account(
-            id: row["id"], customerRef: row["customer_ref"], status: try row.value("status"),
+            id: row["id"], tenant: row["tenant"], customerRef: row["customer_ref"], status: try row.value("status"),
             creditLimit: row["credit_limit"], currency: row["currency"],
             limitIncreaseOptOut: row["limit_increase_opt_out"], version: row["version"],
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))

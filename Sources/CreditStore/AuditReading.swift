@@ -61,20 +61,28 @@ public struct AuditSigner: Sendable {
 extension Store {
     public static let maxAuditPage = 1000
 
-    /// Entries after `afterSeq`, optionally of one account and one action, at most `limit`.
-    public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int) async throws -> AuditPage {
+    /// Entries after `afterSeq`, optionally of one account and one action, at most `limit`. A
+    /// tenant's auditor sees the entries of that tenant's accounts only.
+    public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int,
+                          scope: TenantScope = .all) async throws -> AuditPage
+    {
         try await database.read { db in
-            let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq, limit: limit + 1)
+            let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq,
+                                                limit: limit + 1, scope: scope)
             let page = Array(entries.prefix(limit))
             return AuditPage(entries: page, nextAfterSeq: entries.count > limit ? page.last?.seq : nil)
         }
     }
 
-    static func auditEntries(_ db: Database, accountID: String?, action: String?, afterSeq: Int, limit: Int) throws
-        -> [AuditEntry]
+    static func auditEntries(_ db: Database, accountID: String?, action: String?, afterSeq: Int, limit: Int,
+                             scope: TenantScope) throws -> [AuditEntry]
     {
         var sql = "SELECT * FROM audit_log WHERE seq > ?"
         var arguments: StatementArguments = [afterSeq]
+        if let tenant = scope.tenant {
+            sql += " AND account_id IN (SELECT id FROM accounts WHERE tenant = ?)"
+            arguments += [tenant]
+        }
         if let accountID {
             sql += " AND account_id = ?"
             arguments += [accountID]
@@ -94,13 +102,13 @@ extension Store {
     /// Visits every matching entry in order, a page at a time, so an export of any length holds
     /// one page in memory.
     public func forEachAuditEntry(accountID: String?, after start: Int = 0, pageSize: Int = 1000,
-                                  _ body: ([AuditEntry]) async throws -> Void) async throws
+                                  scope: TenantScope = .all, _ body: ([AuditEntry]) async throws -> Void) async throws
     {
         var after = start
         while true {
             let from = after
             let page = try await database.read { db in
-                try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize)
+                try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize, scope: scope)
             }
             if page.isEmpty { return }
             try await body(page)

@@ -10,6 +10,16 @@ public struct APIKey: Sendable, Equatable {
     public var role: Role
     public var createdAt: String
     public var revokedAt: String?
+    /// The tenant the key acts for; nil for an operator or auditor key that acts for all.
+    public var tenant: String? = nil
+    /// The person behind the key, when one was named.
+    public var person: String? = nil
+
+    /// Which accounts the key sees.
+    public var scope: TenantScope { tenant.map(TenantScope.one) ?? .all }
+
+    /// Who approves, for four eyes: the named person, or the key itself when none was named.
+    public var approver: String { person.map { "person:" + $0 } ?? "key:" + id }
 }
 
 /// A freshly created key with its secret token, shown once.
@@ -68,13 +78,24 @@ struct CreateKey: BusinessWrite {
     var name: String
     var role: Role
     var secret: String
+    var tenant: String?
+    var person: String?
 
     func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
         try db.execute(
-            sql: "INSERT INTO api_keys (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [id, name, role.rawValue, KeyToken.hash(secret), now.rfc3339])
-        let key = APIKey(id: id, name: name, role: role, createdAt: now.rfc3339, revokedAt: nil)
-        return (key, [AuditRecord(.keyCreated, subjectID: id, detail: ["role": .string(role.rawValue)])])
+            sql: """
+                INSERT INTO api_keys (id, name, role, secret_hash, created_at, tenant, person)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [id, name, role.rawValue, KeyToken.hash(secret), now.rfc3339, tenant, person])
+        let key = APIKey(id: id, name: name, role: role, createdAt: now.rfc3339, revokedAt: nil, tenant: tenant,
+                         person: person)
+        // The tenant is an operator's name for a lender; the person is not recorded here, only
+        // whether one was named.
+        return (key, [AuditRecord(.keyCreated, subjectID: id, detail: [
+            "role": .string(role.rawValue), "tenant": tenant.map(JSONValue.string) ?? .null,
+            "person_named": .bool(person != nil),
+        ])])
     }
 }
 
@@ -91,11 +112,15 @@ struct RevokeKey: BusinessWrite {
 }
 
 extension Store {
-    /// Creates a key; the token is returned once and only its hash is kept.
-    public func createKey(role: Role, name: String, by actor: Actor = .cli("keys create")) throws -> IssuedKey {
+    /// Creates a key; the token is returned once and only its hash is kept. `tenant` nil makes an
+    /// operator or auditor key for every tenant (a service key always has one).
+    public func createKey(role: Role, name: String, tenant: String? = Tenant.defaultName, person: String? = nil,
+                          by actor: Actor = .cli("keys create")) throws -> IssuedKey
+    {
         let secret = KeyToken.newSecret()
         let id = Identifier.randomToken(characters: 12)
-        let key = try performNow(CreateKey(id: id, name: name, role: role, secret: secret), by: actor)
+        let key = try performNow(CreateKey(id: id, name: name, role: role, secret: secret, tenant: tenant, person: person),
+                                 by: actor)
         return IssuedKey(key: key, token: KeyToken.prefix + id + "_" + secret)
     }
 
@@ -105,7 +130,7 @@ extension Store {
 
     public func listKeys() throws -> [APIKey] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id")
                 .map(Self.key(from:))
         }
     }
@@ -121,7 +146,9 @@ extension Store {
             guard let (id, secret) = KeyToken.parse(token) else { continue }
             let existing = try database.read { db in try Self.fetchKey(db, id: id) }
             let key = try existing
-                ?? performNow(CreateKey(id: id, name: "demo \(role.rawValue)", role: role, secret: secret), by: .cli("serve --demo"))
+                ?? performNow(CreateKey(id: id, name: "demo \(role.rawValue)", role: role, secret: secret,
+                                        tenant: role == .service ? Tenant.defaultName : nil, person: nil),
+                                by: .cli("serve --demo"))
             issued.append(IssuedKey(key: key, token: token))
         }
         return issued
@@ -141,7 +168,7 @@ extension Store {
         let presented = KeyToken.hash(secret)
         return try await database.read { db -> APIKey? in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT id, name, role, created_at, revoked_at, secret_hash FROM api_keys WHERE id = ?",
+                db, sql: "SELECT * FROM api_keys WHERE id = ?",
                 arguments: [id])
             else { return nil }
             let stored: Data = row["secret_hash"]
@@ -152,13 +179,13 @@ extension Store {
     }
 
     static func fetchKey(_ db: Database, id: String) throws -> APIKey? {
-        try Row.fetchOne(db, sql: "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE id = ?",
+        try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?",
                          arguments: [id]).map(key(from:))
     }
 
     static func key(from row: Row) throws -> APIKey {
         let row = TypedRow(row, table: "api_keys")
         return APIKey(id: row["id"], name: row["name"], role: try row.value("role"), createdAt: row["created_at"],
-                      revokedAt: row["revoked_at"])
+                      revokedAt: row["revoked_at"], tenant: row["tenant"], person: row["person"])
     }
 }

@@ -346,10 +346,17 @@ public struct ApplyOperatorAction: BusinessWrite {
 }
 
 extension Store {
-    public func reviews(status: Review.Status?, kind: Review.Kind?) async throws -> [ReviewRecord] {
+    /// The queue, oldest first; a tenant's operator sees that tenant's reviews only.
+    public func reviews(status: Review.Status?, kind: Review.Kind?, scope: TenantScope = .all) async throws
+        -> [ReviewRecord]
+    {
         try await database.read { db in
             var sql = "SELECT * FROM reviews WHERE 1 = 1"
             var arguments: StatementArguments = []
+            if let tenant = scope.tenant {
+                sql += " AND account_id IN (SELECT id FROM accounts WHERE tenant = ?)"
+                arguments += [tenant]
+            }
             if let status {
                 sql += " AND status = ?"
                 arguments += [status.rawValue]

@@ -91,6 +91,10 @@ struct Keys: ParsableCommand {
             abstract: "Create a key; the key itself is printed once, alone on the last line.")
         @Option(help: "service, operator or auditor.") var role: String
         @Option(help: "A label to recognise the key by.") var name: String?
+        @Option(help: "The tenant the key acts for (default: default).") var tenant: String?
+        @Flag(help: "An operator or auditor key for every tenant.") var allTenants = false
+        @Option(help: "The person the key belongs to; four eyes need two different persons (default: the key itself).")
+        var person: String?
         @OptionGroup var options: StoreOptionGroup
 
         func run() throws {
@@ -98,9 +102,23 @@ struct Keys: ParsableCommand {
                 guard let role = Role(rawValue: role) else {
                     throw Failure("--role must be service, operator or auditor, not '\(self.role)'")
                 }
+                guard !(allTenants && tenant != nil) else { throw Failure("--tenant and --all-tenants exclude each other") }
+                guard !(allTenants && role == .service) else {
+                    throw Failure("a service key acts for one tenant; --all-tenants is for operator and auditor keys")
+                }
+                let scope: String?
+                do {
+                    scope = allTenants ? nil : try Tenant.validate(tenant ?? Tenant.defaultName)
+                } catch {
+                    throw Failure("--tenant: \(error.message)")
+                }
+                if let person, !(1...64).contains(person.count) || person.contains(where: { $0.isNewline }) {
+                    throw Failure("--person must be 1–64 characters on one line")
+                }
                 let store = try options.openStore(try options.load())
-                let issued = try store.createKey(role: role, name: name ?? role.rawValue)
-                print("created \(role.rawValue) key \(issued.key.id) (\(issued.key.name)); store it now, it is not shown again:")
+                let issued = try store.createKey(role: role, name: name ?? role.rawValue, tenant: scope, person: person)
+                print("created \(role.rawValue) key \(issued.key.id) (\(issued.key.name)) for "
+                    + (scope.map { "tenant \($0)" } ?? "every tenant") + "; store it now, it is not shown again:")
                 print(issued.token)
             } catch {
                 throw fail(error)
@@ -134,7 +152,7 @@ struct Keys: ParsableCommand {
             do {
                 let store = try options.openStore(try options.load())
                 for key in try store.listKeys() {
-                    print("\(key.id)\t\(key.role.rawValue)\t\(key.name)\tcreated \(key.createdAt)"
+                    print("\(key.id)\t\(key.role.rawValue)\t\(key.tenant ?? "*")\t\(key.name)\tcreated \(key.createdAt)"
                         + (key.revokedAt.map { "\trevoked \($0)" } ?? ""))
                 }
             } catch {

@@ -83,6 +83,24 @@ struct CommandLine_ {
         #expect(!listed.stdout.contains(String(last)))
     }
 
+    @Test func keysBelongToATenantOrToAll() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        #expect(try CommandLine_.run(["keys", "create", "--role", "service", "--all-tenants", "--db", db]).status != 0)
+        #expect(try CommandLine_.run(["keys", "create", "--role", "service", "--tenant", "Beta!", "--db", db]).status != 0)
+        let global = try CommandLine_.run(["keys", "create", "--role", "operator", "--all-tenants", "--person", "ana",
+                                           "--db", db])
+        #expect(global.status == 0)
+        #expect(global.stdout.contains("for every tenant"))
+        let beta = try CommandLine_.run(["keys", "create", "--role", "service", "--tenant", "beta", "--db", db])
+        #expect(beta.stdout.contains("for tenant beta"))
+        let plain = try CommandLine_.run(["keys", "create", "--role", "auditor", "--db", db])
+        #expect(plain.stdout.contains("for tenant default"))
+        let list = try CommandLine_.run(["keys", "list", "--db", db]).stdout
+        #expect(list.contains("\toperator\t*\t"))
+        #expect(list.contains("\tservice\tbeta\t"))
+        #expect(list.contains("\tauditor\tdefault\t"))
+    }
+
     @Test func unknownRoleIsRefused() throws {
         let result = try CommandLine_.run(["keys", "create", "--role", "admin", "--db", try CommandLine_.temporaryDatabase()])
         #expect(result.status == 1)

@@ -132,14 +132,18 @@ import Testing
         #expect(try service.call("POST", "/v1/consents/con_missing/withdrawal", body: #"{"channel":"app"}"#).status == 404)
         #expect(try service.call("POST", "/v1/accounts/\(id)/consents", role: .operator, body: Self.grantBody()).status == 403)
         #expect(try service.call("GET", "/v1/consents/con_x", role: .auditor).status == 403)
-        #expect(try service.call("POST", "/v1/accounts/\(id)/consents", body: Self.grantBody()).status == 201)
+        let granted = try service.call("POST", "/v1/accounts/\(id)/consents", body: Self.grantBody())
+        #expect(granted.status == 201)
+        let consent = try #require(granted.json["id"] as? String)
         let again = try service.call("POST", "/v1/accounts/\(id)/consents", body: Self.grantBody())
         #expect(again.status == 409)
         #expect(again.json["code"] as? String == "consent-already-active")
-        let badChannel = try service.call("POST", "/v1/consents/con_x/withdrawal", body: #"{"channel":"fax"}"#)
+        // An id that does not exist is 404 before the body is read, exactly as another tenant's.
+        #expect(try service.call("POST", "/v1/consents/con_x/withdrawal", body: #"{"channel":"fax"}"#).status == 404)
+        let badChannel = try service.call("POST", "/v1/consents/\(consent)/withdrawal", body: #"{"channel":"fax"}"#)
         #expect(badChannel.status == 422)
         #expect(badChannel.json["field"] as? String == "channel")
-        let piiReason = try service.call("POST", "/v1/consents/con_x/withdrawal",
+        let piiReason = try service.call("POST", "/v1/consents/\(consent)/withdrawal",
                                          body: #"{"channel":"app","reason":"call me on 13812345678"}"#)
         #expect(piiReason.json["code"] as? String == "pii-not-allowed")
         #expect(piiReason.json["field"] as? String == "reason")

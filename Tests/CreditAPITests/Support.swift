@@ -65,7 +65,10 @@ final class TestService: Sendable {
         databasePath = configuration.db
         var keys: [Role: String] = [:]
         for role in Role.allCases {
-            keys[role] = try store.createKey(role: role, name: "test \(role.rawValue)").token
+            // Operators and auditors for every tenant, as an installation's own staff; the service
+            // key acts for the default tenant. Tenant tests make their own keys.
+            keys[role] = try store.createKey(role: role, name: "test \(role.rawValue)",
+                                             tenant: role == .service ? Tenant.defaultName : nil).token
         }
         self.keys = keys
         var logger = logs?.logger ?? Logger(label: "test")

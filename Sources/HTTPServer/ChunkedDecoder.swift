@@ -4,6 +4,8 @@
 public struct ChunkedDecoder: Sendable {
     private enum State: Sendable {
         case size(value: Int, digits: Int)
+        /// Whitespace after the size: only more of it, `;` or the line's end may follow.
+        case sizeSpace
         case extensions
         case sizeLF
         case data(remaining: Int)
@@ -60,16 +62,28 @@ public struct ChunkedDecoder: Sendable {
                     }
                     currentChunk = value
                     sizeDigits = 0
-                    state = byte == 13 ? .sizeLF : .extensions
+                    state = byte == 13 ? .sizeLF : byte == UInt8(ascii: ";") ? .extensions : .sizeSpace
                 } else {
                     throw .bad("malformed chunk size")
+                }
+                index += 1
+            case .sizeSpace:
+                // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name … ): after the size
+                // and optional whitespace comes ";" or the line's end, never other text, which
+                // another parser could read as part of the size.
+                if byte == 13 {
+                    state = .sizeLF
+                } else if byte == UInt8(ascii: ";") {
+                    state = .extensions
+                } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+                    throw .bad("junk after the chunk size")
                 }
                 index += 1
             case .extensions:
                 // chunk-ext is ignored (RFC 9112 §7.1.1) but may not hide line breaks or NULs.
                 if byte == 13 {
                     state = .sizeLF
-                } else if byte == 10 || byte == 0 {
+                } else if byte < 0x20 && byte != UInt8(ascii: "\t") || byte == 0x7F {
                     throw .bad("malformed chunk extension")
                 }
                 index += 1

@@ -194,6 +194,9 @@ final class Connection: @unchecked Sendable {
         input.withReadableBytes { bytes in
             var index = max(0, scannedForHeadEnd - 3)
             while index < bytes.count {
+                // RFC 9112 §2.2: a bare CR is invalid; let the parser refuse it now rather than
+                // hold the connection until the header time-out.
+                if bytes[index] == 13, index + 1 < bytes.count, bytes[index + 1] != 10 { return true }
                 if bytes[index] == 10 {
                     // A bare LF is refused by the parser; let it see the head now rather than
                     // wait for a CRLFCRLF that may never come.
@@ -282,7 +285,9 @@ final class Connection: @unchecked Sendable {
         guard state == .handling else { return }
         let core = loop.core
         var response = response
-        let keepAlive = head.keepAlive && !draining && !peerClosed && !core.isDraining
+        // A client that half-closed after pipelining still gets every request it sent answered
+        // (RFC 9112 §9.6 closes after the last one, not the first).
+        let keepAlive = head.keepAlive && !draining && !core.isDraining && !(peerClosed && input.readableCount == 0)
         if response.body.count >= configuration.gzipMinimumBytes,
             response.headerFields[.contentEncoding] == nil,
             Gzip.isAccepted(by: head.request.headerFields[.acceptEncoding])
@@ -316,7 +321,7 @@ final class Connection: @unchecked Sendable {
     /// Runs on the loop thread (the handler task's executor preference), like `complete`.
     private func stream(_ response: Response, _ stream: BodyStream, for head: RequestHead) async {
         guard state == .handling else { return }
-        streamKeepAlive = head.keepAlive && !draining && !peerClosed && !loop.core.isDraining
+        streamKeepAlive = head.keepAlive && !draining && !loop.core.isDraining && !(peerClosed && input.readableCount == 0)
         let isHead = head.request.method == .head
         ResponseEncoder.encode(response, keepAlive: streamKeepAlive, omitBody: true, chunked: true,
                                date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
@@ -418,7 +423,9 @@ final class Connection: @unchecked Sendable {
         case .writingResponse:
             state = .readingHead
             if peerClosed {
-                close()
+                // Answer what is already buffered; an incomplete request is never handed on.
+                process()
+                if state == .readingHead || state == .readingBody { close() }
                 return
             }
             updateInterest(reading: true)

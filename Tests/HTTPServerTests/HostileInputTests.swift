@@ -46,6 +46,15 @@ import Testing
         Case(name: "malformed chunk size", raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", status: 400),
         Case(name: "overflowing chunk size",
              raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n", status: 400),
+        Case(name: "junk after the chunk size",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\nhello\r\n0\r\n\r\n", status: 400),
+        Case(name: "chunk size then a letter",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\tx\r\nhello\r\n0\r\n\r\n", status: 400),
+        Case(name: "control byte in a chunk extension",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a\u{1}b\r\nhello\r\n0\r\n\r\n", status: 400),
+        // RFC 9112 §2.2: answered at once, not after the header time-out.
+        Case(name: "bare CR in a field line, no LF after", raw: "GET /echo HTTP/1.1\r\nHost: a\rX: y", status: 400),
+        Case(name: "bare CR in the request line", raw: "GET /echo\rHTTP/1.1 HTTP/1.1\r\n", status: 400),
         Case(name: "chunk data without CRLF", raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", status: 400),
         Case(name: "chunked not the final coding",
              raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", status: 400),
@@ -116,6 +125,30 @@ import Testing
             #expect(client.read() == nil)
             #expect(try stillServes(server))
             #expect(handled.value == 0)
+        }
+    }
+
+    /// RFC 9112 §9.6: a client that half-closes after pipelining gets every complete request
+    /// answered, the last with Connection: close; a trailing incomplete one is never handed on.
+    @Test func halfCloseAfterPipelinedRequestsAnswersThemAll() async throws {
+        let handled = HandledCounter()
+        var router = testRouter()
+        router.post("/count") { _, _ in
+            handled.increment()
+            return Response(status: .noContent)
+        }
+        try await withServer(router: router) { server in
+            let client = try RawClient(port: server.port)
+            let one = "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok"
+            client.send(one + one + one + "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nshort")
+            client.shutdownWrite()
+            for index in 0..<3 {
+                let reply = try #require(client.read(), "answer \(index)")
+                #expect(reply.status == 204)
+            }
+            #expect(client.read() == nil)
+            #expect(handled.value == 3)
+            #expect(try stillServes(server))
         }
     }
 

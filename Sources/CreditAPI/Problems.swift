@@ -42,17 +42,14 @@ enum RequestBody {
     private static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
         guard !request.body.isEmpty else { throw Problems.invalidJSON("The request needs a JSON object body.") }
         let data = request.bodyData
-        let object: [String: JSONValue]
-        do {
-            object = try JSONDecoder().decode([String: JSONValue].self, from: data)
-        } catch {
-            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) is [String: Any] {
-                // Valid JSON, but with a value our JSONValue cannot hold (a fraction): let the
-                // typed decode below name the field.
-                object = [:]
-            } else {
-                throw Problems.invalidJSON("The body is not a JSON object.")
-            }
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
+        else { throw Problems.invalidJSON("The body is not a JSON object.") }
+        // RFC 8259 §4: names within an object SHOULD be unique; parsers disagree on which of two
+        // wins, so a body where it matters is refused rather than read one way here and another
+        // way by a proxy or a log.
+        if let duplicate = DuplicateKeys.first(in: request.body) {
+            let name = Echo.bounded(duplicate)
+            throw Problems.invalidField(name, "'\(name)' appears twice in one object.")
         }
         if let unknown = object.keys.sorted().first(where: { !allowedFields.contains($0) }) {
             let name = Echo.bounded(unknown)
@@ -132,5 +129,99 @@ enum FreeText {
         }
         try PersonalData.refuse(in: trimmed, field: field)
         return trimmed
+    }
+}
+
+/// Finds a name that appears twice in one JSON object, at any depth, comparing names after
+/// their escapes are decoded ("a" and "\u0061" are one name). Run on bodies the JSON parser
+/// already accepted, so it only has to follow well-formed text.
+enum DuplicateKeys {
+    static func first(in bytes: [UInt8]) -> String? {
+        var index = 0
+        // One set of names per open object; nil for an open array.
+        var open: [Set<String>?] = []
+        var expectingName = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"):
+                open.append([])
+                expectingName = true
+                index += 1
+            case UInt8(ascii: "["):
+                open.append(nil)
+                expectingName = false
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                _ = open.popLast()
+                expectingName = false
+                index += 1
+            case UInt8(ascii: ","):
+                expectingName = open.last.map { $0 != nil } ?? false
+                index += 1
+            case UInt8(ascii: "\""):
+                guard let (text, end) = string(bytes, from: index) else { return nil }
+                if expectingName, var names = open.last ?? nil {
+                    if !names.insert(text).inserted { return text }
+                    open[open.count - 1] = names
+                }
+                expectingName = false
+                index = end
+            default:
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    /// The decoded string starting at the quote at `start`, and the index after its closing quote.
+    private static func string(_ bytes: [UInt8], from start: Int) -> (String, Int)? {
+        var scalars = String.UnicodeScalarView()
+        var raw: [UInt8] = []
+        var index = start + 1
+        var pendingHigh: UInt32? = nil
+        func flushRaw() {
+            scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+            raw.removeAll()
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                flushRaw()
+                return (String(scalars), index + 1)
+            }
+            guard byte == UInt8(ascii: "\\") else {
+                raw.append(byte)
+                index += 1
+                continue
+            }
+            flushRaw()
+            guard index + 1 < bytes.count else { return nil }
+            let escaped = bytes[index + 1]
+            if escaped == UInt8(ascii: "u") {
+                guard index + 6 <= bytes.count,
+                    let value = UInt32(String(decoding: bytes[(index + 2)..<(index + 6)], as: UTF8.self), radix: 16)
+                else { return nil }
+                if (0xD800...0xDBFF).contains(value) {
+                    pendingHigh = value
+                } else if (0xDC00...0xDFFF).contains(value), let high = pendingHigh {
+                    let combined = 0x10000 + ((high - 0xD800) << 10) + (value - 0xDC00)
+                    if let scalar = Unicode.Scalar(combined) { scalars.append(scalar) }
+                    pendingHigh = nil
+                } else if let scalar = Unicode.Scalar(value) {
+                    scalars.append(scalar)
+                }
+                index += 6
+            } else {
+                let map: [UInt8: Unicode.Scalar] = [
+                    UInt8(ascii: "n"): "\n", UInt8(ascii: "t"): "\t", UInt8(ascii: "r"): "\r", UInt8(ascii: "b"): "\u{08}",
+                    UInt8(ascii: "f"): "\u{0C}", UInt8(ascii: "/"): "/", UInt8(ascii: "\\"): "\\", UInt8(ascii: "\""): "\"",
+                ]
+                guard let scalar = map[escaped] else { return nil }
+                scalars.append(scalar)
+                index += 2
+            }
+        }
+        return nil
     }
 }

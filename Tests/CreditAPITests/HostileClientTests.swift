@@ -106,3 +106,33 @@ extension HostileClientTests {
         await service.stop()
     }
 }
+
+extension HostileClientTests {
+    /// One fraction anywhere no longer turns the unknown-field check off, and a name twice in
+    /// one object (however it is escaped, at any depth) is refused.
+    @Test(arguments: [
+        (#"{"customer_ref":"frac-1","status":"active","x":1.5}"#, "status"),
+        (#"{"customer_ref":"dup-1","customer_ref":"dup-2"}"#, "customer_ref"),
+        (#"{"customer_ref":"dup-3","\u0063ustomer_ref":"dup-4"}"#, "customer_ref"),
+    ])
+    func bodiesAreReadOneWayOnly(body: String, field: String) async throws {
+        let service = try TestService()
+        let reply = try service.call("POST", "/v1/accounts", body: body)
+        #expect(reply.status == 422)
+        #expect(reply.json["code"] as? String == "invalid-field")
+        #expect(reply.json["field"] as? String == field)
+        #expect(try await service.store.auditLength() == 3)  // the three keys, no account
+        await service.stop()
+    }
+
+    @Test func duplicateNamesInNestedObjectsAreRefused() async throws {
+        let service = try TestService()
+        let account = try ConsentTests().account(service, "nested-dup")
+        _ = try service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
+        let reply = try service.call("POST", "/v1/accounts/\(account)/scores",
+                                     body: #"{"features":{"orders_12m":1,"orders_12m":900}}"#)
+        #expect(reply.status == 422)
+        #expect(reply.json["field"] as? String == "orders_12m")
+        await service.stop()
+    }
+}

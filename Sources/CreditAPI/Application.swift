@@ -25,7 +25,7 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
-        self.signer = try AuditSigner.loadOrCreate(databasePath: store.path)
+        self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
                     .auditor: configuration.rateLimitAuditor],

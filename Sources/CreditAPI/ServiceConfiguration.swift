@@ -44,6 +44,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var openapi = "config/openapi.json"
     /// The current terms, shown at GET /v1/terms and named by every activation.
     public var terms = "config/terms.json"
+    /// The Ed25519 key that signs audit checkpoints; empty or absent: `<db>.audit-key`. Its own
+    /// setting, so it can live on another volume than the data (or come from a secret mount).
+    public var auditKey: String? = nil
     /// The consent notices' texts, `<purpose>/<version>.txt`; a grant names one and its SHA-256.
     public var notices = "config/notices"
     /// The limit policy's settings (`LimitPolicy` gives each one's reason).
@@ -148,6 +151,7 @@ extension ServiceConfiguration {
         string("prohibited_features") { $0.prohibitedFeatures = $1 },
         string("terms") { $0.terms = $1 },
         string("notices") { $0.notices = $1 },
+        optionalString("audit_key") { $0.auditKey = $1 },
         string("openapi") { $0.openapi = $1 },
         integer("limit_max", 0...1_000_000_000) { $0.limitMax = $1 },
         integer("limit_increase_max_percent", 0...1000) { $0.limitIncreaseMaxPercent = $1 },
@@ -175,6 +179,20 @@ extension ServiceConfiguration {
             }
             guard !value.isEmpty else { throw Field.Problem(reason: "must not be empty") }
             set(&config, value)
+        }
+    }
+
+    /// A path that may be left empty for its derived default.
+    private static func optionalString(_ name: String,
+                                       _ set: @escaping @Sendable (inout ServiceConfiguration, String?) -> Void) -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            switch raw {
+            case .text(let text): set(&config, text.isEmpty ? nil : text)
+            case .json(let json):
+                guard case .string(let text) = json else { throw Field.Problem(reason: "must be a string") }
+                set(&config, text.isEmpty ? nil : text)
+            }
         }
     }
 

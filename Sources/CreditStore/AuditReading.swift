@@ -37,16 +37,19 @@ public struct AuditSigner: Sendable {
     let rawKey: Data
     var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: rawKey) }
 
-    public static func loadOrCreate(databasePath: String) throws -> AuditSigner {
-        let path = databasePath + ".audit-key"
+    /// `path` nil: beside the database, `<db>.audit-key`. A key file others can read is made
+    /// owner-only again: whoever holds it can sign checkpoints in the service's name.
+    public static func loadOrCreate(path explicitPath: String? = nil, databasePath: String) throws -> AuditSigner {
+        let path = explicitPath ?? databasePath + ".audit-key"
         if let data = FileManager.default.contents(atPath: path) {
             _ = try Curve25519.Signing.PrivateKey(rawRepresentation: data)  // refuse a corrupt file at start-up
+            _ = chmod(path, 0o600)
             return AuditSigner(rawKey: data)
         }
         let key = Curve25519.Signing.PrivateKey()
-        guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,
-                                             attributes: [.posixPermissions: 0o600])
-        else { throw StoreError.signingKeyUnwritable(path) }
+        guard OwnerOnlyFile.create(path, contents: Array(key.rawRepresentation)) else {
+            throw StoreError.signingKeyUnwritable(path)
+        }
         return AuditSigner(rawKey: key.rawRepresentation)
     }
 

@@ -40,8 +40,12 @@ public struct Store: Sendable {
         let migrations = try Migrations.load(directory: options.migrationsDirectory)
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
         }
+        // Customer records are for this process's user alone; SQLite gives the -wal and -shm
+        // files the database file's mode, so creating it owner-only covers all three.
+        if !FileManager.default.fileExists(atPath: path) { _ = OwnerOnlyFile.create(path, contents: []) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(TimeInterval(options.busyTimeout.components.seconds)
             + TimeInterval(options.busyTimeout.components.attoseconds) / 1e18)

@@ -136,3 +136,23 @@ extension HostileClientTests {
         await service.stop()
     }
 }
+
+extension HostileClientTests {
+    static func mode(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int ?? -1) & 0o777
+    }
+
+    /// The database, its WAL and shared memory, and the audit signing key are the service
+    /// user's alone; the key may live elsewhere (`audit_key`).
+    @Test func filesAreOwnerOnly() async throws {
+        let keyPath = NSTemporaryDirectory() + "creditline-key-" + UUID().uuidString
+        let service = try TestService { $0.auditKey = keyPath }
+        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"modes-1"}"#)
+        for path in [service.databasePath, service.databasePath + "-wal", service.databasePath + "-shm", keyPath] {
+            #expect(Self.mode(path) == 0o600, "\(path)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: service.databasePath + ".audit-key"))
+        await service.stop()
+        try? FileManager.default.removeItem(atPath: keyPath)
+    }
+}

@@ -174,6 +174,11 @@ public enum AuditChain {
     /// Walks the chain from a checkpoint (or from the start), recomputing every hash. Needs
     /// nothing but the rows: this is what an auditor runs against a copy of the file.
     public static func verify(_ db: Database, from checkpoint: AuditHead? = nil) throws -> Verification {
+        // The chain is numbered from 1; a row below that is outside it, however it got there, and
+        // would be exported and read by someone as part of the log.
+        if let stray = try Int.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
+            return .broken(firstBrokenSeq: stray, reason: "an entry numbered below 1 is outside the chain")
+        }
         var expectedPrev = genesisHash
         var expectedSeq = 1
         if let checkpoint, checkpoint.seq > 0 {

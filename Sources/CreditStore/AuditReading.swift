@@ -141,10 +141,11 @@ public struct AuditFile: Sendable {
 
     public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
         try queue.read { db in
-            var sql = "SELECT * FROM audit_log"
+            // The rows the verifier walks: the chain starts at 1.
+            var sql = "SELECT * FROM audit_log WHERE seq >= 1"
             var arguments: StatementArguments = []
             if let accountID {
-                sql += " WHERE account_id = ?"
+                sql += " AND account_id = ?"
                 arguments += [accountID]
             }
             let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: arguments)

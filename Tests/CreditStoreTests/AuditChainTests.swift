@@ -93,6 +93,30 @@ struct FailingWrite: BusinessWrite {
         #expect(try store.verifyAudit() == .broken(firstBrokenSeq: 2, reason: "entry 2 is missing"))
     }
 
+    /// Verification and export read the same rows: an entry planted below the chain's numbering
+    /// breaks verification and is not exported as part of the log.
+    @Test(arguments: [0, -5])
+    func entriesBelowOneBreakTheChain(seq: Int) async throws {
+        let (store, path) = try await storeWithEntries(3)
+        try await DatabaseQueue(path: path).write { db in
+            // Someone with write access to the file can drop the trigger that refuses this.
+            try db.execute(sql: "DROP TRIGGER audit_log_seq_from_one")
+            try db.execute(sql: """
+                INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
+                SELECT ?, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
+                FROM audit_log WHERE seq = 1
+                """, arguments: [seq])
+        }
+        guard case .broken(let broken, _) = try store.verifyAudit() else {
+            Issue.record("a planted entry was not detected")
+            return
+        }
+        #expect(broken == seq)
+        var exported: [Int] = []
+        try AuditFile(path: path).export(accountID: nil) { exported.append($0.seq) }
+        #expect(exported == [1, 2, 3])
+    }
+
     @Test func truncatedTailFailsAgainstASavedCheckpoint() async throws {
         let (store, path) = try await storeWithEntries(4)
         let checkpoint = try await store.auditHead()

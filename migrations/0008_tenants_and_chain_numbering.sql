@@ -1,4 +1,4 @@
--- Tenants (README "Tenants"). Every account belongs to one tenant, and its customer_ref is unique
+-- Tenants (README "Tenants") and the audit chain numbered from 1. Every account belongs to one tenant, and its customer_ref is unique
 -- within that tenant only: two lenders may both have a customer "c-1". SQLite cannot drop a
 -- column's UNIQUE constraint, so the table is rebuilt (the procedure of SQLite's documentation,
 -- "Making Other Kinds Of Table Schema Changes"); foreign keys are checked at commit, when every
@@ -47,4 +47,12 @@ CREATE TRIGGER api_keys_service_has_a_tenant BEFORE INSERT ON api_keys
 WHEN NEW.role = 'service' AND NEW.tenant IS NULL
 BEGIN
     SELECT RAISE(ABORT, 'a service key belongs to exactly one tenant');
+END;
+
+-- The audit chain is numbered from 1 (docs/audit-chain.md); a row below that is refused here,
+-- and found by the verifier if it got in some other way.
+CREATE TRIGGER audit_log_seq_from_one BEFORE INSERT ON audit_log
+WHEN NEW.seq < 1
+BEGIN
+    SELECT RAISE(ABORT, 'audit entries are numbered from 1');
 END;

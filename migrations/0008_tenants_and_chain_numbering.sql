@@ -56,3 +56,11 @@ WHEN NEW.seq < 1
 BEGIN
     SELECT RAISE(ABORT, 'audit entries are numbered from 1');
 END;
+
+-- One row that readiness rewrites while a storage fault is recorded, to learn when writes work
+-- again (README "Operations").
+CREATE TABLE storage_probe (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    at   TEXT    NOT NULL,
+    room BLOB
+) STRICT;

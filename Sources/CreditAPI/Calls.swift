@@ -100,7 +100,14 @@ extension DomainError: HTTPError {
 }
 
 /// A store failure is the server's fault: 500 for the client, the table, column and row id in the
-/// log (the router's catch logs the error's description for every 5xx).
+/// log (the router's catch logs the error's description for every 5xx). A storage fault (disk
+/// full, read-only, locked) is 503 with `Retry-After`: nothing was written, and the same request
+/// may succeed later.
 extension StoreError: HTTPError {
-    public var problem: Problem { .internalError }
+    public var problem: Problem {
+        guard case .storageUnavailable(let fault) = self else { return .internalError }
+        return Problem(status: .serviceUnavailable, code: "storage-unavailable",
+                       detail: "The database cannot take this request now (\(fault.rawValue)); nothing was changed. Retry later.",
+                       headerFields: [.retryAfter: String(fault.retryAfterSeconds)])
+    }
 }

@@ -19,6 +19,12 @@ struct OperationsRoutes {
             guard await application.store.isReady() else {
                 return .json(Array(#"{"status":"database-not-ready"}"#.utf8), status: .serviceUnavailable)
             }
+            // Says why, from a closed set; and while a fault is recorded, each probe tries a write,
+            // so readiness comes back by itself when the disk has room again.
+            if let fault = await application.store.storageFault(at: application.store.time.now()) {
+                return .json(Array(#"{"status":"storage-unavailable","reason":"\#(fault.rawValue)"}"#.utf8),
+                             status: .serviceUnavailable)
+            }
             return .json(Array(#"{"status":"ready"}"#.utf8))
         }
         // Read once at start-up; a missing file answers 404 rather than stopping the service.

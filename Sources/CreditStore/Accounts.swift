@@ -36,7 +36,7 @@ public struct CreateAccount: BusinessWrite {
 
 extension Store {
     public func account(id: String) async throws -> Account? {
-        try await database.read { db in try Self.fetchAccount(db, id: id) }
+        try await read { db in try Self.fetchAccount(db, id: id) }
     }
 
     static func fetchAccount(_ db: Database, id: String) throws -> Account? {
@@ -62,7 +62,7 @@ extension Store {
         case .decision: sql = "SELECT a.tenant FROM decisions d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
         case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
         }
-        return try await database.read { db in try String.fetchOne(db, sql: sql, arguments: [id]) }
+        return try await read { db in try String.fetchOne(db, sql: sql, arguments: [id]) }
     }
 
     static func account(from row: Row) throws -> Account {

@@ -69,7 +69,7 @@ extension Store {
     public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int,
                           scope: TenantScope = .all) async throws -> AuditPage
     {
-        try await database.read { db in
+        try await read { db in
             let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq,
                                                 limit: limit + 1, scope: scope)
             let page = Array(entries.prefix(limit))
@@ -99,7 +99,7 @@ extension Store {
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
-        try await database.read { db in try AuditChain.verify(db, from: checkpoint) }
+        try await read { db in try AuditChain.verify(db, from: checkpoint) }
     }
 
     /// Visits every matching entry in order, a page at a time, so an export of any length holds
@@ -110,7 +110,7 @@ extension Store {
         var after = start
         while true {
             let from = after
-            let page = try await database.read { db in
+            let page = try await read { db in
                 try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize, scope: scope)
             }
             if page.isEmpty { return }

@@ -147,12 +147,12 @@ public struct ExpireConsents: BusinessWrite {
 
 extension Store {
     public func consent(id: String) async throws -> Consent? {
-        try await database.read { db in try Self.fetchConsent(db, id: id) }
+        try await read { db in try Self.fetchConsent(db, id: id) }
     }
 
     /// The account's consents, oldest first; nil when the account does not exist.
     public func consents(accountID: String) async throws -> [Consent]? {
-        try await database.read { db in
+        try await read { db in
             guard try Self.fetchAccount(db, id: accountID) != nil else { return nil }
             return try Self.fetchConsents(db, accountID: accountID)
         }

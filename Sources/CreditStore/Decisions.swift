@@ -89,13 +89,13 @@ public struct RequestReview: BusinessWrite {
 
 extension Store {
     public func decision(id: String) async throws -> Decision? {
-        try await database.read { db in try Self.fetchDecision(db, id: id) }
+        try await read { db in try Self.fetchDecision(db, id: id) }
     }
 
     /// Asks `ScoringEligibility` whether the account may be scored now; the route asks before it
     /// reads the features, and `ScoreAccount` asks again inside its transaction.
     public func checkScoringEligibility(accountID: String, at now: Timestamp) async throws {
-        try await database.read { db in try Self.checkScoringEligibility(db, accountID: accountID, now: now) }
+        try await read { db in try Self.checkScoringEligibility(db, accountID: accountID, now: now) }
     }
 
     static func checkScoringEligibility(_ db: Database, accountID: String, now: Timestamp) throws {

@@ -20,7 +20,7 @@ extension Store {
     public func claimIdempotencyKey(apiKeyID: String, key: String, requestSHA256: String, at now: Timestamp) async throws
         -> IdempotencyClaim
     {
-        try await database.write { db in
+        try await write { db in
             if let row = try Row.fetchOne(
                 db, sql: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
                 arguments: [apiKeyID, key])
@@ -47,7 +47,7 @@ extension Store {
                                        body: [UInt8]) async throws
     {
         let headerText = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE idempotency_keys SET state = 'done', response_status = ?, response_headers = ?, response_body = ?
@@ -59,7 +59,7 @@ extension Store {
 
     /// Lets a key be used again: its request failed validation, lost a conflict or failed.
     public func releaseIdempotencyKey(apiKeyID: String, key: String) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
                            arguments: [apiKeyID, key])
         }
@@ -67,7 +67,7 @@ extension Store {
 
     /// Forgets keys older than `retention`; a pruned key is new again.
     public func purgeIdempotencyKeys(olderThan cutoff: Timestamp) async throws -> Int {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.rfc3339])
             return db.changesCount
         }

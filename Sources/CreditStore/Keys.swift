@@ -166,7 +166,7 @@ extension Store {
     public func authenticate(token: String) async throws -> APIKey? {
         guard let (id, secret) = KeyToken.parse(token) else { return nil }
         let presented = KeyToken.hash(secret)
-        return try await database.read { db -> APIKey? in
+        return try await read { db -> APIKey? in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT * FROM api_keys WHERE id = ?",
                 arguments: [id])

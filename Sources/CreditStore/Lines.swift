@@ -350,7 +350,7 @@ extension Store {
     public func reviews(status: Review.Status?, kind: Review.Kind?, scope: TenantScope = .all) async throws
         -> [ReviewRecord]
     {
-        try await database.read { db in
+        try await read { db in
             var sql = "SELECT * FROM reviews WHERE 1 = 1"
             var arguments: StatementArguments = []
             if let tenant = scope.tenant {

@@ -28,6 +28,7 @@ public struct StoreOptions: Sendable {
 /// nothing from a file.
 public struct Store: Sendable {
     let database: any DatabaseWriter
+    let health = StorageHealth()
     /// The file, or `:memory:`.
     public let path: String
     public let time: any TimeSource
@@ -97,7 +98,7 @@ public struct Store: Sendable {
     /// True when the database answers and every migration file is applied.
     public func isReady() async -> Bool {
         do {
-            let applied = try await database.read { db in try Migrations.appliedVersion(db) }
+            let applied = try await read { db in try Migrations.appliedVersion(db) }
             return applied == migrations.latestVersion
         } catch {
             return false
@@ -106,11 +107,11 @@ public struct Store: Sendable {
 
     /// Number of audit entries (its last `seq`).
     public func auditLength() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
     }
 
     public func auditHead() async throws -> AuditHead {
-        try await database.read { db in try AuditChain.head(db) }
+        try await read { db in try AuditChain.head(db) }
     }
 
     public func verifyAudit(from checkpoint: AuditHead? = nil) throws -> AuditChain.Verification {
@@ -137,7 +138,7 @@ public struct Store: Sendable {
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp,
                                           ifMatch: AccountVersion? = nil) async throws -> W.Output
     {
-        try await database.write { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
+        try await self.write { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
     }
 
     /// The same for a caller that is not answering a request (a sweep, a test): the time is read

@@ -12,6 +12,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A row whose column holds a value the code does not know: read loudly, never as a default
     /// (an unknown status read as `active` would be the most permissive guess).
     case unreadableRow(table: String, column: String, id: String)
+    /// The disk is full, the file read-only, the lock held elsewhere: the client may retry.
+    case storageUnavailable(StorageFault)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot write the audit signing key at \(path)"
         case .unreadableRow(let table, let column, let id):
             return "row \(id) of \(table) has an unreadable \(column)"
+        case .storageUnavailable(let fault):
+            return "storage unavailable: \(fault.rawValue)"
         }
     }
 }

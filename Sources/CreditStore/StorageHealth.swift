@@ -1,0 +1,95 @@
+import CreditLine
+import Foundation
+import GRDB
+import Synchronization
+
+/// Why the database cannot take a write or answer a read right now: a closed set, so it can be
+/// a log field, a readiness answer and a metric label without any caller's text in it.
+public enum StorageFault: String, Sendable, Equatable {
+    /// SQLITE_FULL: the disk (or the database's page limit) is full.
+    case diskFull = "disk-full"
+    /// SQLITE_READONLY: the file or its file system cannot be written.
+    case readOnly = "read-only"
+    /// SQLITE_BUSY or SQLITE_LOCKED past the busy timeout: another process holds the lock.
+    case locked
+    /// SQLITE_IOERR or SQLITE_CANTOPEN: the operating system failed a read or write.
+    case ioError = "io-error"
+
+    init?(_ error: DatabaseError) {
+        switch error.resultCode {
+        case .SQLITE_FULL: self = .diskFull
+        case .SQLITE_READONLY: self = .readOnly
+        case .SQLITE_BUSY, .SQLITE_LOCKED: self = .locked
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN: self = .ioError
+        default: return nil
+        }
+    }
+
+    /// How long a client should wait before trying again.
+    public var retryAfterSeconds: Int {
+        switch self {
+        case .locked: return 1
+        case .diskFull, .readOnly, .ioError: return 5
+        }
+    }
+}
+
+/// The last storage fault a write met, shared by every copy of a `Store`. A fault stays until
+/// a write succeeds: a business write, or the probe that readiness makes while a fault is set,
+/// so the service notices by itself when the disk has room again.
+final class StorageHealth: Sendable {
+    private let fault = Mutex<StorageFault?>(nil)
+
+    var current: StorageFault? { fault.withLock { $0 } }
+
+    func record(_ error: any Error) {
+        guard let error = error as? DatabaseError, let found = StorageFault(error) else { return }
+        fault.withLock { $0 = found }
+    }
+
+    func cleared() { fault.withLock { $0 = nil } }
+}
+
+extension Store {
+    /// A read, with storage faults named (`StoreError.storageUnavailable`) instead of raw SQLite
+    /// errors. Reads do not set or clear the fault: they do not need free space.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.read(body)
+        } catch let error as DatabaseError {
+            if let fault = StorageFault(error) { throw StoreError.storageUnavailable(fault) }
+            throw error
+        }
+    }
+
+    /// A write transaction; a storage fault is recorded for readiness and thrown as
+    /// `StoreError.storageUnavailable`, and a success clears any recorded fault.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            let value = try await database.write(body)
+            health.cleared()
+            return value
+        } catch let error as DatabaseError {
+            health.record(error)
+            if let fault = StorageFault(error) { throw StoreError.storageUnavailable(fault) }
+            throw error
+        }
+    }
+
+    /// The fault that makes the service unready, if any. While one is recorded, each call tries
+    /// a one-row write, so that a disk with room again (or a lock released) is noticed without a
+    /// restart and without waiting for traffic that a load balancer no longer sends.
+    public func storageFault(at now: Timestamp) async -> StorageFault? {
+        guard health.current != nil else { return nil }
+        do {
+            try await write { db in
+                // 64 KiB that must land on new pages: a probe that fits in a page's free space
+                // would pass while a business write still fails.
+                try db.execute(sql: "INSERT OR REPLACE INTO storage_probe (id, at, room) VALUES (1, ?, zeroblob(65536))",
+                               arguments: [now.rfc3339])
+                try db.execute(sql: "UPDATE storage_probe SET room = NULL WHERE id = 1")
+            }
+        } catch {}
+        return health.current
+    }
+}

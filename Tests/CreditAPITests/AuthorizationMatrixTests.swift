@@ -1,0 +1,138 @@
+import CreditLine
+import CreditStore
+import Foundation
+import Testing
+@testable import CreditAPI
+
+/// Every route × every kind of credential (README "Roles", "Tenants"): no key, a malformed key, an
+/// unknown key, a revoked key, each role's key, and another tenant's keys. Nothing refused writes
+/// anything.
+@Suite struct AuthorizationMatrixTests {
+    /// Who may call each route. A route the router has and this table lacks fails the test, so a
+    /// new route cannot be added without saying who may call it.
+    static let allowed: [String: Set<Role>] = [
+        "GET /healthz": [], "GET /readyz": [], "GET /metrics": [], "GET /openapi.json": [],
+        "POST /v1/accounts": [.service],
+        "GET /v1/accounts/{id}": [.service, .operator],
+        "POST /v1/accounts/{id}/consents": [.service],
+        "GET /v1/accounts/{id}/consents": [.service, .operator],
+        "POST /v1/accounts/{id}/scores": [.service],
+        "POST /v1/accounts/{id}/activation": [.service],
+        "POST /v1/accounts/{id}/terms-acceptance": [.service],
+        "POST /v1/accounts/{id}/limit-adjustments": [.service, .operator],
+        "PUT /v1/accounts/{id}/preferences": [.service],
+        "POST /v1/accounts/{id}/freeze": [.operator],
+        "POST /v1/accounts/{id}/unfreeze": [.operator],
+        "POST /v1/accounts/{id}/closure": [.operator],
+        "GET /v1/consents/{id}": [.service, .operator],
+        "POST /v1/consents/{id}/withdrawal": [.service],
+        "GET /v1/decisions/{id}": [.service, .operator],
+        "POST /v1/decisions/{id}/review-requests": [.service],
+        "GET /v1/reviews": [.operator],
+        "POST /v1/reviews/{id}/resolution": [.operator],
+        "GET /v1/terms": [.service, .operator],
+        "GET /v1/audit": [.auditor],
+        "GET /v1/audit/head": [.auditor],
+        "GET /v1/audit/public-key": [.auditor],
+        "GET /v1/audit/verify": [.auditor],
+    ]
+
+    /// A harmless body per route, so that a refusal is about the credential, never the input.
+    static func body(for route: String, _ ids: (account: String, consent: String, decision: String, review: String))
+        -> String?
+    {
+        switch route {
+        case "POST /v1/accounts": return #"{"customer_ref":"matrix-new"}"#
+        case "POST /v1/accounts/{id}/consents": return ConsentTests.grantBody(purpose: "credit_assessment")
+        case "POST /v1/accounts/{id}/scores": return LineTests.tierA
+        case "POST /v1/accounts/{id}/activation":
+            return #"{"consent_id":"\#(ids.consent)","decision_id":"\#(ids.decision)","terms_version":"2026-11"}"#
+        case "POST /v1/accounts/{id}/terms-acceptance": return #"{"decision_id":"\#(ids.decision)","terms_version":"2026-11"}"#
+        case "POST /v1/accounts/{id}/limit-adjustments":
+            return #"{"new_limit":100000,"reason":"customer asked","initiated_by":"customer"}"#
+        case "PUT /v1/accounts/{id}/preferences": return #"{"limit_increase_opt_out":true}"#
+        case "POST /v1/accounts/{id}/freeze", "POST /v1/accounts/{id}/unfreeze", "POST /v1/accounts/{id}/closure":
+            return #"{"reason":"matrix"}"#
+        case "POST /v1/consents/{id}/withdrawal": return #"{"channel":"app"}"#
+        case "POST /v1/decisions/{id}/review-requests": return #"{"statement":"please look"}"#
+        case "POST /v1/reviews/{id}/resolution": return #"{"approve":false,"note":"matrix"}"#
+        default: return nil
+        }
+    }
+
+    static func path(_ pattern: String, _ ids: (account: String, consent: String, decision: String, review: String))
+        -> String
+    {
+        let id: String
+        switch RouteSubject.of(pattern) {
+        case .account: id = ids.account
+        case .consent: id = ids.consent
+        case .decision: id = ids.decision
+        case .review: id = ids.review
+        case nil: id = ""
+        }
+        return pattern.replacingOccurrences(of: "{id}", with: id)
+    }
+
+    @Test func everyRouteEveryCredential() async throws {
+        let service = try TestService { $0.rateLimitService = 0; $0.rateLimitOperator = 0; $0.rateLimitAuditor = 0 }
+        let routes = service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
+        #expect(Set(routes) == Set(Self.allowed.keys), "the table and the router disagree")
+        let ids = try TenantTests().defaultTenantJourney(service)
+
+        let store = service.store
+        var revoked: [Role: String] = [:]
+        for role in Role.allCases {
+            let issued = try store.createKey(role: role, name: "revoked \(role.rawValue)", tenant: role == .service ? "default" : nil)
+            _ = try store.revokeKey(id: issued.key.id)
+            revoked[role] = issued.token
+        }
+        let other: [Role: String] = [
+            .service: try store.createKey(role: .service, name: "other", tenant: "other").token,
+            .operator: try store.createKey(role: .operator, name: "other ops", tenant: "other").token,
+            .auditor: try store.createKey(role: .auditor, name: "other audit", tenant: "other").token,
+        ]
+        let before = try await store.auditLength()
+
+        for route in routes.sorted() {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            let (method, pattern) = (parts[0], parts[1])
+            let roles = Self.allowed[route] ?? []
+            let path = Self.path(pattern, ids)
+            let body = Self.body(for: route, ids)
+            let public_ = roles.isEmpty
+            // No key, a malformed one, an unknown one, a revoked one of each role.
+            var unauthenticated: [String?] = [nil, "not-a-key", "clk_nobody_nothing"]
+            unauthenticated += Role.allCases.map { revoked[$0] }
+            for token in unauthenticated {
+                let reply = try service.call(method, path, role: nil, token: token, body: body)
+                if public_ {
+                    #expect(reply.status < 400 || route == "GET /readyz", "\(route) with \(token ?? "no key")")
+                } else {
+                    #expect(reply.status == 401, "\(route) with \(token ?? "no key"): \(reply.status)")
+                }
+            }
+            guard !public_ else { continue }
+            for role in Role.allCases where !roles.contains(role) {
+                let reply = try service.call(method, path, role: role, body: body)
+                #expect(reply.status == 403, "\(route) as \(role): \(reply.status)")
+                let foreign = try service.call(method, path, role: nil, token: other[role], body: body)
+                #expect(foreign.status == 403, "\(route) as another tenant's \(role): \(foreign.status)")
+            }
+            for role in roles {
+                let foreign = try service.call(method, path, role: nil, token: other[role], body: body)
+                if RouteSubject.of(pattern) != nil {
+                    #expect(foreign.status == 404, "\(route) as another tenant's \(role): \(foreign.status)")
+                } else {
+                    #expect(foreign.status < 500 && foreign.status != 401 && foreign.status != 403,
+                            "\(route) as another tenant's \(role): \(foreign.status)")
+                }
+            }
+        }
+        // Of all those calls, only the other tenant's own account creation wrote anything.
+        let written = try await service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
+            .json["items"] as? [[String: Any]] ?? []
+        #expect(written.compactMap { $0["action"] as? String } == ["account.created"])
+        await service.stop()
+    }
+}

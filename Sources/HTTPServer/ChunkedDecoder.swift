@@ -4,14 +4,13 @@
 public struct ChunkedDecoder: Sendable {
     private enum State: Sendable {
         case size(value: Int, digits: Int)
-        /// Whitespace after the size: only more of it, `;` or the line's end may follow.
-        case sizeSpace
         case extensions
         case sizeLF
         case data(remaining: Int)
         case dataCR
         case dataLF
         case trailerLineStart
+        case trailerName
         case trailerLine
         case trailerLF(emptyLine: Bool)
         case done
@@ -54,7 +53,7 @@ public struct ChunkedDecoder: Sendable {
                     if sizeDigits > 64 { throw .bad("malformed chunk size") }
                 } else if sizeDigits == 0 {
                     throw .bad("malformed chunk size")
-                } else if byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == 13 {
+                } else if byte == UInt8(ascii: ";") || byte == 13 {
                     // RFC 9112 §7.1: a chunk size that cannot be represented is malformed.
                     if digits > 16 { throw .bad("chunk size overflows") }
                     if value > maxBodyBytes || body.count + value > maxBodyBytes {
@@ -62,21 +61,12 @@ public struct ChunkedDecoder: Sendable {
                     }
                     currentChunk = value
                     sizeDigits = 0
-                    state = byte == 13 ? .sizeLF : byte == UInt8(ascii: ";") ? .extensions : .sizeSpace
+                    state = byte == 13 ? .sizeLF : .extensions
                 } else {
+                    // RFC 9112 §7.1.1 allows whitespace (BWS) before ";" but forbids sending it,
+                    // and parsers disagree on it; refusing it, or any other text after the size,
+                    // leaves no room to read the size two ways.
                     throw .bad("malformed chunk size")
-                }
-                index += 1
-            case .sizeSpace:
-                // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name … ): after the size
-                // and optional whitespace comes ";" or the line's end, never other text, which
-                // another parser could read as part of the size.
-                if byte == 13 {
-                    state = .sizeLF
-                } else if byte == UInt8(ascii: ";") {
-                    state = .extensions
-                } else if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
-                    throw .bad("junk after the chunk size")
                 }
                 index += 1
             case .extensions:
@@ -107,18 +97,28 @@ public struct ChunkedDecoder: Sendable {
             case .trailerLineStart:
                 if byte == 13 {
                     state = .trailerLF(emptyLine: true)
-                } else if byte == 10 || byte == 0 {
-                    throw .bad("malformed trailer section")
+                } else if isTokenByte(byte) {
+                    state = .trailerName
                 } else {
+                    // A trailer line must be a field line (RFC 9112 §7.1.2): a request line here,
+                    // read as a trailer, would swallow the next pipelined request.
+                    throw .bad("malformed trailer field")
+                }
+                try countTrailerByte()
+                index += 1
+            case .trailerName:
+                if byte == UInt8(ascii: ":") {
                     state = .trailerLine
+                } else if !isTokenByte(byte) {
+                    throw .bad("malformed trailer field name")
                 }
                 try countTrailerByte()
                 index += 1
             case .trailerLine:
-                // Trailer fields are read and dropped: nothing here depends on them.
+                // Trailer field values are read and dropped: nothing here depends on them.
                 if byte == 13 {
                     state = .trailerLF(emptyLine: false)
-                } else if byte == 10 || byte == 0 {
+                } else if byte < 0x20 && byte != UInt8(ascii: "\t") || byte == 0x7F {
                     throw .bad("malformed trailer field")
                 }
                 try countTrailerByte()
@@ -142,6 +142,16 @@ public struct ChunkedDecoder: Sendable {
         trailerBytes += 1
         if trailerBytes > maxTrailerBytes {
             throw HTTPParseError(.requestHeaderFieldsTooLarge, "trailer section too large")
+        }
+    }
+
+    /// tchar (RFC 9110 §5.6.2).
+    private func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
         }
     }
 

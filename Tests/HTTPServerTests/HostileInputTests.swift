@@ -48,6 +48,13 @@ import Testing
              raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n", status: 400),
         Case(name: "junk after the chunk size",
              raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 junk\r\nhello\r\n0\r\n\r\n", status: 400),
+        Case(name: "whitespace after the chunk size",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\nhello\r\n0\r\n\r\n", status: 400),
+        // Found by scripts/diff-h11: a request line after the last chunk was read as a trailer.
+        Case(name: "a request line where a trailer field should be",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n", status: 400),
+        Case(name: "a trailer name with a space",
+             raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nBad Trailer: x\r\n\r\n", status: 400),
         Case(name: "chunk size then a letter",
              raw: "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\tx\r\nhello\r\n0\r\n\r\n", status: 400),
         Case(name: "control byte in a chunk extension",

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "creditline", targets: ["creditline"]),
         .executable(name: "http-fuzz", targets: ["HTTPFuzz"]),
+        .executable(name: "json-fuzz", targets: ["JSONFuzz"]),
         .executable(name: "http-server-peer", targets: ["HTTPServerPeer"]),
     ],
     dependencies: [
@@ -65,6 +66,11 @@ let package = Package(
             name: "HTTPFuzz",
             dependencies: ["HTTPServer"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
+        // libFuzzer entry point for request bodies (scripts/fuzz-json), a corpus replayer otherwise.
+        .executableTarget(
+            name: "JSONFuzz",
+            dependencies: ["CreditAPI"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // The HTTP server alone, with the peers' endpoints, for scripts/bench-http.
@@ -79,6 +85,7 @@ let package = Package(
             dependencies: [
                 "CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
+            ],
+            exclude: ["Fuzz"]),
     ]
 )

@@ -1,6 +1,7 @@
 #ifndef CREDITLINE_CLINUX_SHIM_H
 #define CREDITLINE_CLINUX_SHIM_H
-// Linux-only calls that the Glibc module does not export: epoll, eventfd, accept4.
+// Linux-only calls that the Glibc module does not export: epoll, eventfd, accept4, malloc_trim.
+#include <malloc.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

@@ -202,6 +202,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     private func sweep(now: UInt64) {
         resumeAcceptingIfDue(now: now)
+        core.returnMemoryIfCrowdLeft()
         for connection in connections.values {
             if connection.deadline != 0, now >= connection.deadline {
                 connection.deadlinePassed(now: now)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import HTTPTypes
 import Logging
 import Synchronization
@@ -46,11 +47,26 @@ final class ServerCore: Sendable {
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     func reserveConnection() -> Bool {
-        if open.wrappingAdd(1, ordering: .relaxed).newValue > maxConnections {
+        let now = open.wrappingAdd(1, ordering: .relaxed).newValue
+        if now > maxConnections {
             open.wrappingSubtract(1, ordering: .relaxed)
             return false
         }
+        if now > peakSinceTrim.load(ordering: .relaxed) { peakSinceTrim.store(now, ordering: .relaxed) }
         return true
+    }
+
+    /// The most connections open at once since memory was last handed back.
+    private let peakSinceTrim = Atomic<Int>(0)
+
+    /// After a crowd of connections has gone (a flood, a slowloris attack), hands the memory
+    /// their buffers used back to the operating system: glibc's allocator keeps freed memory for
+    /// reuse, so without this the process would stay at its high-water mark.
+    func returnMemoryIfCrowdLeft() {
+        let peak = peakSinceTrim.load(ordering: .relaxed)
+        guard peak >= 256, openConnections <= peak / 4 else { return }
+        guard peakSinceTrim.compareExchange(expected: peak, desired: 0, ordering: .relaxed).exchanged else { return }
+        _ = malloc_trim(0)
     }
 
     func releaseConnection() { open.wrappingSubtract(1, ordering: .relaxed) }

@@ -78,18 +78,22 @@ import Testing
         let service = try TestService { $0.busyTimeoutMs = 200 }
         let kept = try #require(try create(service, "lock-0").json["id"] as? String)
         let other = try DatabaseQueue(path: service.databasePath)
+        let held = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
         let locked = Task.detached {
             try other.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
-                Thread.sleep(forTimeInterval: 1.5)
+                held.signal()
+                _ = release.wait(timeout: .now() + 10)
                 try db.execute(sql: "ROLLBACK")
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        held.wait()
         let refused = try create(service, "lock-1")
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "1")
         #expect(try service.call("GET", "/v1/accounts/\(kept)").status == 200)
+        release.signal()
         try await locked.value
         #expect(try create(service, "lock-2").status == 201)
         #expect(try service.call("GET", "/readyz", role: nil).status == 200)

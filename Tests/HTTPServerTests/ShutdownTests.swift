@@ -53,7 +53,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         await server.shutdown()
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well under the handler's 5 s: the grace period, not the handler, ends the drain (the
+        // margin is for a loaded machine).
+        #expect(ContinuousClock.now - started < .seconds(4))
         #expect(busy.read() == nil)
     }
 }

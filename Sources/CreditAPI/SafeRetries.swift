@@ -120,9 +120,15 @@ enum Preconditions {
         let value = header.trimmingCharacters(in: .whitespaces)
         if value == "*" { return AccountVersion(accountID: accountID, version: nil) }
         let tag = value.hasPrefix("W/") ? String(value.dropFirst(2)) : value
-        guard tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 3, let version = Int(tag.dropFirst().dropLast())
+        // RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE.
+        guard tag.utf8.count >= 2, tag.hasPrefix("\""), tag.hasSuffix("\""),
+            tag.utf8.dropFirst().dropLast().allSatisfy({ $0 == 0x21 || ($0 >= 0x23 && $0 != 0x7F) })
         else {
-            // An ETag we never issued can never match.
+            // Not an entity tag at all: bad input naming its field, not a stale version.
+            throw DomainError.invalidField("If-Match", "If-Match must be * or an ETag of this account, such as \"3\".")
+        }
+        guard let version = Int(tag.dropFirst().dropLast()) else {
+            // A well-formed tag we never issued can never match.
             throw DomainError(.staleVersion, code: "version-mismatch", "If-Match names no version of this account.")
         }
         return AccountVersion(accountID: accountID, version: version)

@@ -53,12 +53,13 @@ public struct ServerConfiguration: Sendable {
     /// `Server` response header; nil omits it (RFC 9110 §10.2.4: revealing details helps attackers).
     public var serverName: String? = nil
 
-    /// The methods the application sees: RFC 9110's less CONNECT, plus PATCH (RFC 5789); where a
-    /// route lacks one of them the router answers 405 with Allow. Anything else is answered 501 by
+    /// The methods the application sees: RFC 9110's less CONNECT, plus PATCH (RFC 5789) and QUERY
+    /// (the IETF's safe method with a body, which API testers send); where a route lacks one of
+    /// them the router answers 405 with Allow. Anything else is answered 501 by
     /// the connection itself: a closed set keeps metric labels and logs bounded whatever a
     /// client sends.
     public static let implementedMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .delete, .options, .trace,
-                                                                     .patch]
+                                                                     .patch, HTTPRequest.Method("QUERY")!]
 
     public init() {}
 }

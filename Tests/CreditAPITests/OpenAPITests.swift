@@ -1,3 +1,4 @@
+import CreditLine
 import Foundation
 import Testing
 @testable import CreditAPI
@@ -19,5 +20,35 @@ import Testing
         #expect(routed.subtracting(described).sorted() == [])
         #expect(described.subtracting(routed).sorted() == [])
         await service.stop()
+    }
+
+    /// Closed sets the description enumerates stay the sets the server accepts.
+    @Test func enumeratedValuesMatchTheServers() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/config/openapi.json"))
+        let text = String(decoding: data, as: UTF8.self)
+        var actions = Set<String>()
+        var notices = Set<String>()
+        func walk(_ value: Any) {
+            if let object = value as? [String: Any] {
+                if object["name"] as? String == "action", let schema = object["schema"] as? [String: Any] {
+                    actions.formUnion(schema["enum"] as? [String] ?? [])
+                }
+                if let version = object["notice_version"] as? [String: Any] {
+                    notices.formUnion(version["enum"] as? [String] ?? [])
+                }
+                object.values.forEach(walk)
+            } else if let array = value as? [Any] {
+                array.forEach(walk)
+            }
+        }
+        walk(try JSONSerialization.jsonObject(with: data))
+        #expect(actions == Set(AuditAction.allCases.map(\.rawValue)))
+        var published = Set<String>()
+        for purpose in ["credit_assessment", "credit_line"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/config/notices/\(purpose)")
+            published.formUnion(files.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) })
+        }
+        #expect(notices == published)
+        #expect(!text.isEmpty)
     }
 }

@@ -91,11 +91,11 @@ struct AccountRoutes {
             let customerRef = try CustomerRef.validate(body.customerRef)
             // A service key always acts for one tenant (the database refuses one without).
             let tenant = call.scope.tenant ?? Tenant.defaultName
-            let (account, created) = try await store.perform(CreateAccount(customerRef: customerRef, tenant: tenant),
-                                                             by: call.actor, at: call.now)
-            var response = try AccountBody.response(account, status: created ? .created : .ok)
-            response.headerFields[.location] = "/v1/accounts/\(account.id)"
-            return response
+            return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant)) { account, created in
+                var response = try AccountBody.response(account, status: created ? .created : .ok)
+                response.headerFields[.location] = "/v1/accounts/\(account.id)"
+                return response
+            }
         })
         router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
             guard let account = try await store.account(id: try context.parameter("id")) else {

@@ -110,7 +110,8 @@ public final class Application: Sendable {
         return { request, context in
             guard let key = context[APIKeyContext.self] else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
-            let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context))
+            let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context),
+                            store: store, idempotency: context[IdempotencyContext.self])
             if let subject = RouteSubject.of(context.routePattern) {
                 let id = try context.parameter("id")
                 try call.scope.require(try await store.tenant(of: subject, id: id), subject.rawValue)

@@ -23,6 +23,24 @@ struct Call: Sendable {
 
     /// Which tenants' accounts this call sees.
     var scope: TenantScope { key.scope }
+    let store: Store
+    /// The Idempotency-Key the request carries, if any.
+    let idempotency: IdempotencyRecord?
+
+    /// Runs a business write and builds its answer inside the same transaction, so that with an
+    /// Idempotency-Key the answer a retry replays commits with the change: one request, one
+    /// commit (docs/architecture.md, "The write path").
+    func perform<W: BusinessWrite>(_ write: W, ifMatch: AccountVersion? = nil,
+                                   respond: @escaping @Sendable (W.Output) throws -> Response) async throws -> Response
+    {
+        try await store.perform(write, by: actor, at: now, ifMatch: ifMatch, idempotency: idempotency) { output in
+            let response = try respond(output)
+            guard IdempotencyMiddleware.isSaved(response.status.code), response.stream == nil else { return (response, nil) }
+            var headers: [String: String] = [:]
+            for field in response.headerFields { headers[field.name.canonicalName] = field.value }
+            return (response, StoredAnswer(status: response.status.code, headers: headers, body: response.body))
+        }
+    }
 }
 
 /// What the first path parameter of a route names, so that every route under `/v1/accounts/{id}`,

@@ -110,10 +110,11 @@ struct ConsentRoutes {
                 purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
                 channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
                 now: call.now, maxValidityDays: maxDays, notices: application.scoring.notices)
-            let consent = try await store.perform(GrantConsent(accountID: accountID, grant: grant), by: call.actor, at: call.now)
-            var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
-            response.headerFields[.location] = "/v1/consents/\(consent.id)"
-            return response
+            return try await call.perform(GrantConsent(accountID: accountID, grant: grant)) { consent in
+                var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
+                response.headerFields[.location] = "/v1/consents/\(consent.id)"
+                return response
+            }
         })
 
         router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator]) { _, context, call in
@@ -139,17 +140,17 @@ struct ConsentRoutes {
             if let reason = body.reason {
                 try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
             }
-            let outcome = try await store.perform(
-                WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason), by: call.actor, at: call.now)
-            let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
-                if case .scoringInputsErased(let decisions) = effect {
-                    return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
+            return try await call.perform(WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason)) { outcome in
+                let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
+                    if case .scoringInputsErased(let decisions) = effect {
+                        return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
+                    }
+                    return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
                 }
-                return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
+                return try ResponseBody.json(WithdrawalBody(
+                    consent: ConsentReceipt(consent: outcome.consent, now: call.now), effects: effects,
+                    accountStatus: outcome.account.status.rawValue))
             }
-            return try ResponseBody.json(WithdrawalBody(
-                consent: ConsentReceipt(consent: outcome.consent, now: call.now), effects: effects,
-                accountStatus: outcome.account.status.rawValue))
         })
     }
 }

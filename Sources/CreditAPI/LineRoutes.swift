@@ -157,17 +157,19 @@ struct LineRoutes {
             let body = try RequestBody.decode(ActivationRequest.self, from: request)
             let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
             let accountID = try context.parameter("id")
-            let result = try await store.perform(
+            return try await call.perform(
                 ActivateAccount(accountID: accountID, consentID: body.consentID,
                                 decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
-                                terms: model.terms, policy: policy), by: call.actor, at: call.now,
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
-            var response = try ResponseBody.json(ActivationBody(
-                outcome: result.outcome.name, account: AccountBody(result.account),
-                reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
-                reviewID: result.reviewID))
-            response.headerFields[.eTag] = "\"\(result.account.version)\""
-            return response
+                                terms: model.terms, policy: policy),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+            ) { result in
+                var response = try ResponseBody.json(ActivationBody(
+                    outcome: result.outcome.name, account: AccountBody(result.account),
+                    reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
+                    reviewID: result.reviewID))
+                response.headerFields[.eTag] = "\"\(result.account.version)\""
+                return response
+            }
         })
 
         router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, call in
@@ -181,11 +183,10 @@ struct LineRoutes {
             }
             let body = try RequestBody.decode(Acceptance.self, from: request)
             let accountID = try context.parameter("id")
-            let account = try await store.perform(
-                AcceptTerms(accountID: accountID, termsVersion: body.termsVersion,
-                            decisionID: body.decisionID, terms: model.terms), by: call.actor, at: call.now,
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
-            return try AccountBody.response(account)
+            return try await call.perform(
+                AcceptTerms(accountID: accountID, termsVersion: body.termsVersion, decisionID: body.decisionID,
+                            terms: model.terms),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
         })
 
         router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, call in
@@ -212,15 +213,17 @@ struct LineRoutes {
             let body = try RequestBody.decode(ResolutionRequest.self, from: request)
             let note = try FreeText.required(body.note, field: "note", max: 1000)
             let limit = try Self.amount(body.creditLimit, field: "credit_limit")
-            let result = try await store.perform(
+            return try await call.perform(
                 ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
                               approver: call.key.approver, terms: model.terms, policy: policy,
-                              singleApproverLimit: singleApproverLimit), by: call.actor, at: call.now)
-            switch result {
-            case .awaitingSecondApproval(let record):
-                return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
-            case .resolved(let record, _):
-                return try ResponseBody.json(ReviewQueueBody.Item(record: record))
+                              singleApproverLimit: singleApproverLimit)
+            ) { result in
+                switch result {
+                case .awaitingSecondApproval(let record):
+                    return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
+                case .resolved(let record, _):
+                    return try ResponseBody.json(ReviewQueueBody.Item(record: record))
+                }
             }
         })
 
@@ -235,24 +238,25 @@ struct LineRoutes {
             }
             let reason = try FreeText.required(body.reason, field: "reason")
             let accountID = try context.parameter("id")
-            let (adjustment, account) = try await store.perform(
+            return try await call.perform(
                 AdjustLimit(accountID: accountID,
                             request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
                                                          customerAccepted: body.customerAccepted ?? false),
-                            reason: reason, policy: policy, actorKeyID: call.key.id), by: call.actor, at: call.now,
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
-            var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
-            response.headerFields[.eTag] = "\"\(account.version)\""
-            return response
+                            reason: reason, policy: policy, actorKeyID: call.key.id),
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+            ) { adjustment, account in
+                var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
+                response.headerFields[.eTag] = "\"\(account.version)\""
+                return response
+            }
         })
 
         router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(PreferencesRequest.self, from: request)
             let accountID = try context.parameter("id")
-            let account = try await store.perform(
+            return try await call.perform(
                 UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
-                by: call.actor, at: call.now, ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
-            return try AccountBody.response(account)
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
         })
 
         for action in OperatorAction.allCases {
@@ -260,10 +264,9 @@ struct LineRoutes {
                 let body = try RequestBody.decode(ReasonRequest.self, from: request)
                 let reason = try FreeText.required(body.reason, field: "reason")
                 let accountID = try context.parameter("id")
-                let account = try await store.perform(
-                    ApplyOperatorAction(accountID: accountID, action: action, reason: reason), by: call.actor, at: call.now,
-                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID))
-                return try AccountBody.response(account)
+                return try await call.perform(
+                    ApplyOperatorAction(accountID: accountID, action: action, reason: reason),
+                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
             })
         }
     }

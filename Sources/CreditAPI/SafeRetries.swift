@@ -47,11 +47,33 @@ final class RateLimiter: Sendable {
     }
 }
 
+/// The Idempotency-Key of the request being handled, for `Call.perform` to store the answer with
+/// the write.
+enum IdempotencyContext: RequestContextKey {
+    typealias Value = IdempotencyRecord
+}
+
+/// Requests running now, by (API key, Idempotency-Key). Only this process knows what it is
+/// running; after a crash nothing is, and a retry replays the stored answer or runs afresh.
+final class RequestsInFlight: Sendable {
+    private let running = Mutex<Set<String>>([])
+
+    /// False when a request with the same key is already running.
+    func begin(_ record: IdempotencyRecord) -> Bool {
+        running.withLock { $0.insert(record.apiKeyID + "\u{0}" + record.key).inserted }
+    }
+
+    func end(_ record: IdempotencyRecord) {
+        _ = running.withLock { $0.remove(record.apiKeyID + "\u{0}" + record.key) }
+    }
+}
+
 /// Idempotency-Key handling, as middleware around every authenticated POST and PUT: the handler
-/// runs at most once per (API key, Idempotency-Key), and a retry replays the stored answer. It
-/// sees answers, never errors: the router's one catch has already turned those into responses.
+/// runs at most once per (API key, Idempotency-Key), and a retry replays the stored answer. The
+/// answer itself is stored by the write, in its transaction (`Call.perform`).
 struct IdempotencyMiddleware: Middleware {
     let store: Store
+    let inFlight = RequestsInFlight()
 
     /// 1–255 visible ASCII characters (the IETF draft's bound).
     static func validKey(_ value: String) -> Bool {
@@ -59,7 +81,9 @@ struct IdempotencyMiddleware: Middleware {
     }
 
     /// Statuses whose answer is not kept, so the same key may be retried: a key or role that did
-    /// not pass, validation failures, lost conflicts, rate limits and server errors.
+    /// not pass, validation failures, lost conflicts, rate limits and server errors. (Answers made
+    /// before any write is attempted, a 404 for an id the key cannot see say, are not kept either:
+    /// nothing was written, and a retry answers the same.)
     static func isSaved(_ status: Int) -> Bool {
         !(status == 401 || status == 403 || status == 409 || status == 412 || status == 422 || status == 429
             || status >= 500)
@@ -76,39 +100,35 @@ struct IdempotencyMiddleware: Middleware {
     {
         guard context.isRouted, request.method == .post || request.method == .put,
             let idempotencyKey = request.headerFields[.idempotencyKey],
-            let key = context[APIKeyContext.self], let now = context[RequestTime.self]
+            let key = context[APIKeyContext.self]
         else { return await next(request, context) }
         guard Self.validKey(idempotencyKey) else {
             throw Problems.invalidField("Idempotency-Key", "Idempotency-Key must be 1–255 visible ASCII characters.")
         }
-        switch try await store.claimIdempotencyKey(apiKeyID: key.id, key: idempotencyKey,
-                                                   requestSHA256: Self.requestHash(request), at: now)
-        {
-        case .replay(let status, let headers, let body):
-            var fields = HTTPFields()
-            for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
-                if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
-            }
-            fields[.idempotentReplayed] = "true"
-            return Response(status: HTTPResponse.Status(code: status), headerFields: fields, body: body)
-        case .inProgress:
+        let record = IdempotencyRecord(apiKeyID: key.id, key: idempotencyKey, requestSHA256: Self.requestHash(request))
+        // Taken before the stored answer is read: a request that finishes in between has stored
+        // its answer by the time this one looks.
+        guard inFlight.begin(record) else {
             throw Problem(status: .conflict, code: "request-in-progress",
                           detail: "A request with this Idempotency-Key is still running; retry shortly.",
                           headerFields: [.retryAfter: "1"])
+        }
+        defer { inFlight.end(record) }
+        switch try await store.storedIdempotency(record) {
+        case .replay(let answer):
+            var fields = HTTPFields()
+            for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
+                if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+            }
+            fields[.idempotentReplayed] = "true"
+            return Response(status: HTTPResponse.Status(code: answer.status), headerFields: fields, body: answer.body)
         case .reused:
             throw Problem(status: .unprocessableContent, code: "idempotency-key-reused",
                           detail: "This Idempotency-Key was used for a different request.", field: "Idempotency-Key")
-        case .claimed:
-            let response = await next(request, context)
-            if Self.isSaved(response.status.code), response.stream == nil {
-                var headers: [String: String] = [:]
-                for field in response.headerFields { headers[field.name.canonicalName] = field.value }
-                try await store.completeIdempotencyKey(apiKeyID: key.id, key: idempotencyKey,
-                                                       status: response.status.code, headers: headers, body: response.body)
-            } else {
-                try await store.releaseIdempotencyKey(apiKeyID: key.id, key: idempotencyKey)
-            }
-            return response
+        case nil:
+            var context = context
+            context[IdempotencyContext.self] = record
+            return await next(request, context)
         }
     }
 }

@@ -141,12 +141,14 @@ struct ScoringRoutes {
             let body = try RequestBody.decode(ScoreRequest.self, from: request)
             let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
             let result = model.scorecard.score(values)
-            let decision = try await store.perform(
+            return try await call.perform(
                 ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
-                             validityDays: model.scorecard.decisionValidityDays), by: call.actor, at: call.now)
-            var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
-            response.headerFields[.location] = "/v1/decisions/\(decision.id)"
-            return response
+                             validityDays: model.scorecard.decisionValidityDays)
+            ) { decision in
+                var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
+                response.headerFields[.location] = "/v1/decisions/\(decision.id)"
+                return response
+            }
         })
 
         router.get("/v1/decisions/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
@@ -165,9 +167,9 @@ struct ScoringRoutes {
             if let statement = body.statement {
                 try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
             }
-            let review = try await store.perform(RequestReview(decisionID: decisionID, statement: body.statement),
-                                                 by: call.actor, at: call.now)
-            return try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
+            return try await call.perform(RequestReview(decisionID: decisionID, statement: body.statement)) { review in
+                try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
+            }
         })
     }
 }

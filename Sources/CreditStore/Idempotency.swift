@@ -2,67 +2,70 @@ import CreditLine
 import Foundation
 import GRDB
 
-/// What the store knows of an idempotency key when a request arrives.
-public enum IdempotencyClaim: Sendable, Equatable {
-    /// New: this request now holds the key and runs.
-    case claimed
+/// The Idempotency-Key a write runs under: who sent it, the key, and the SHA-256 of the request.
+/// The answer is stored with it in the write's own transaction (docs/architecture.md, "The write
+/// path"), so the change, its audit entries and the answer a retry replays commit together.
+public struct IdempotencyRecord: Sendable, Equatable {
+    public var apiKeyID: String
+    public var key: String
+    public var requestSHA256: String
+
+    public init(apiKeyID: String, key: String, requestSHA256: String) {
+        self.apiKeyID = apiKeyID
+        self.key = key
+        self.requestSHA256 = requestSHA256
+    }
+}
+
+/// An answer as kept for replay: status, fields and body, nothing of HTTP's types.
+public struct StoredAnswer: Sendable, Equatable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What a stored key says about a new request that carries it.
+public enum StoredIdempotency: Sendable, Equatable {
     /// The first request finished: replay its answer.
-    case replay(status: Int, headers: [String: String], body: [UInt8])
-    /// The first request with this key is still running.
-    case inProgress
+    case replay(StoredAnswer)
     /// The key was used for a different request.
     case reused
 }
 
 extension Store {
-    /// Claims `key` for this caller and request, or says why not. Claims are their own small
-    /// transactions: two racing requests with one key cannot both run.
-    public func claimIdempotencyKey(apiKeyID: String, key: String, requestSHA256: String, at now: Timestamp) async throws
-        -> IdempotencyClaim
-    {
-        try await write { db in
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-                arguments: [apiKeyID, key])
-            {
-                guard (row["request_sha256"] as String) == requestSHA256 else { return .reused }
-                guard (row["state"] as String) == "done" else { return .inProgress }
-                let typed = TypedRow(row, table: "idempotency_keys")
-                let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
-                let body: Data = row["response_body"] ?? Data()
-                return .replay(status: row["response_status"], headers: headers, body: Array(body))
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, state, created_at)
-                    VALUES (?, ?, ?, 'in_progress', ?)
-                    """,
-                arguments: [apiKeyID, key, requestSHA256, now.rfc3339])
-            return .claimed
+    /// The answer stored under `key` for this caller, if any. Whether a request with the key is
+    /// still running is the process's knowledge, not the database's: after a crash nothing is.
+    public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
+        try await read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
+                arguments: [record.apiKeyID, record.key])
+            else { return nil }
+            guard (row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
+            let typed = TypedRow(row, table: "idempotency_keys")
+            let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
+            let body: Data = row["response_body"] ?? Data()
+            return .replay(StoredAnswer(status: row["response_status"], headers: headers, body: Array(body)))
         }
     }
 
-    /// Saves the answer of a claimed key.
-    public func completeIdempotencyKey(apiKeyID: String, key: String, status: Int, headers: [String: String],
-                                       body: [UInt8]) async throws
-    {
-        let headerText = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE idempotency_keys SET state = 'done', response_status = ?, response_headers = ?, response_body = ?
-                    WHERE api_key_id = ? AND idempotency_key = ?
-                    """,
-                arguments: [status, headerText, Data(body), apiKeyID, key])
-        }
-    }
-
-    /// Lets a key be used again: its request failed validation, lost a conflict or failed.
-    public func releaseIdempotencyKey(apiKeyID: String, key: String) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-                           arguments: [apiKeyID, key])
-        }
+    /// Inside a write transaction: keeps the answer under its key.
+    static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: Database) throws {
+        let headers = String(decoding: try JSONEncoder().encode(answer.headers), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, state, response_status,
+                                              response_headers, response_body, created_at)
+                VALUES (?, ?, ?, 'done', ?, ?, ?, ?)
+                """,
+            arguments: [record.apiKeyID, record.key, record.requestSHA256, answer.status, headers, Data(answer.body),
+                        now.rfc3339])
     }
 
     /// Forgets keys older than `retention`; a pruned key is new again.

@@ -141,6 +141,22 @@ public struct Store: Sendable {
         try await self.write { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
     }
 
+    /// The same, and the caller's answer with it: `answer` turns the write's output into what the
+    /// caller returns and, for a request with an Idempotency-Key, the answer to keep. The change,
+    /// its audit entries and that kept answer commit in one transaction, or none of them does:
+    /// one request, one commit.
+    public func perform<W: BusinessWrite, Answer: Sendable>(
+        _ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion? = nil,
+        idempotency: IdempotencyRecord?, answer: @escaping @Sendable (W.Output) throws -> (Answer, StoredAnswer?)
+    ) async throws -> Answer {
+        try await self.write { db in
+            let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db)
+            let (value, kept) = try answer(output)
+            if let idempotency, let kept { try Self.store(kept, for: idempotency, at: now, in: db) }
+            return value
+        }
+    }
+
     /// The same for a caller that is not answering a request (a sweep, a test): the time is read
     /// once, here.
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, ifMatch: AccountVersion? = nil) async throws

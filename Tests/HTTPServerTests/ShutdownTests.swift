@@ -38,7 +38,9 @@ import Testing
         // A client that got `Connection: close` hangs up; the server then needs no lingering.
         busy.hangUp()
         await stopped
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Well under the 10 s grace period: the drain ended when the last connection did (the
+        // margin is for a machine busy with other tests).
+        #expect(ContinuousClock.now - started < .seconds(6))
         #expect(throws: (any Error).self) { try RawClient(port: port) }
     }
 

@@ -123,6 +123,11 @@ extension DomainError: HTTPError {
 /// may succeed later.
 extension StoreError: HTTPError {
     public var problem: Problem {
+        if case .overloaded = self {
+            return Problem(status: .serviceUnavailable, code: "overloaded",
+                           detail: "Too many writes are waiting; nothing was changed. Retry shortly.",
+                           headerFields: [.retryAfter: "1"])
+        }
         guard case .storageUnavailable(let fault) = self else { return .internalError }
         return Problem(status: .serviceUnavailable, code: "storage-unavailable",
                        detail: "The database cannot take this request now (\(fault.rawValue)); nothing was changed. Retry later.",

@@ -26,6 +26,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var seedsDir = "seeds"
     public var synchronous = store.synchronous
     public var busyTimeoutMs = milliseconds(store.busyTimeout)
+    public var writeQueueMax = store.writeQueueMax
     public var logLevel = Logger.Level.info
     /// 0 = one per core but one (see `ServerConfiguration.eventLoopThreads`).
     public var eventLoopThreads = 0
@@ -98,6 +99,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         var options = StoreOptions()
         options.synchronous = synchronous
         options.busyTimeout = .milliseconds(busyTimeoutMs)
+        options.writeQueueMax = writeQueueMax
         options.migrationsDirectory = migrationsDir
         return options
     }
@@ -139,6 +141,7 @@ extension ServiceConfiguration {
             $0.synchronous = StoreOptions.Synchronous(rawValue: $1)!
         },
         integer("busy_timeout_ms", 0...600_000) { $0.busyTimeoutMs = $1 },
+        integer("write_queue_max", 1...1_000_000) { $0.writeQueueMax = $1 },
         choice("log_level", Logger.Level.allCases.map(\.rawValue)) { $0.logLevel = Logger.Level(rawValue: $1)! },
         integer("event_loop_threads", 0...256) { $0.eventLoopThreads = $1 },
         integer("max_connections", 1...1_000_000) { $0.maxConnections = $1 },

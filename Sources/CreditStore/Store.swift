@@ -18,6 +18,9 @@ public struct StoreOptions: Sendable {
     public var busyTimeout: Duration = .seconds(5)
     public var migrationsDirectory: String = "migrations"
     public var readerCount: Int = 4
+    /// Business writes waiting for the writer at most; one more is refused at once (503) instead
+    /// of queueing without bound. A batch of this size still commits in well under a second.
+    public var writeQueueMax: Int = 4096
 
     public init() {}
 }
@@ -28,7 +31,8 @@ public struct StoreOptions: Sendable {
 /// nothing from a file.
 public struct Store: Sendable {
     let database: any DatabaseWriter
-    let health = StorageHealth()
+    let health: StorageHealth
+    let groupCommit: GroupCommit
     /// The file, or `:memory:`.
     public let path: String
     public let time: any TimeSource
@@ -57,7 +61,7 @@ public struct Store: Sendable {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())")
         }
-        let store = Store(database: pool, path: path, time: time, migrations: migrations)
+        let store = Store(database: pool, path: path, time: time, migrations: migrations, writeQueueMax: options.writeQueueMax)
         try migrations.apply(to: pool)
         try store.checkDurability(expected: options.synchronous)
         return store
@@ -65,11 +69,21 @@ public struct Store: Sendable {
 
     /// A migrated database in memory, gone when the store is: for tests of rules and reads whose
     /// outcome does not depend on a file (durability, crash and migration tests keep files).
+    init(database: any DatabaseWriter, path: String, time: any TimeSource, migrations: Migrations, writeQueueMax: Int) {
+        self.database = database
+        self.path = path
+        self.time = time
+        self.migrations = migrations
+        self.health = StorageHealth()
+        self.groupCommit = GroupCommit(writer: database, health: health, limit: writeQueueMax)
+    }
+
     public static func inMemory(migrationsDirectory: String, time: any TimeSource = SystemTimeSource()) throws -> Store {
         let migrations = try Migrations.load(directory: migrationsDirectory)
         let queue = try DatabaseQueue()
         try migrations.apply(to: queue)
-        return Store(database: queue, path: ":memory:", time: time, migrations: migrations)
+        return Store(database: queue, path: ":memory:", time: time, migrations: migrations,
+                     writeQueueMax: StoreOptions().writeQueueMax)
     }
 
     /// Reads back what SQLite actually uses, since a pragma can be silently ignored.
@@ -138,7 +152,7 @@ public struct Store: Sendable {
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp,
                                           ifMatch: AccountVersion? = nil) async throws -> W.Output
     {
-        try await self.write { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
+        try await groupCommit.submit { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
     }
 
     /// The same, and the caller's answer with it: `answer` turns the write's output into what the
@@ -149,7 +163,7 @@ public struct Store: Sendable {
         _ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion? = nil,
         idempotency: IdempotencyRecord?, answer: @escaping @Sendable (W.Output) throws -> (Answer, StoredAnswer?)
     ) async throws -> Answer {
-        try await self.write { db in
+        try await groupCommit.submit { db in
             let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db)
             let (value, kept) = try answer(output)
             if let idempotency, let kept { try Self.store(kept, for: idempotency, at: now, in: db) }

@@ -14,6 +14,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadableRow(table: String, column: String, id: String)
     /// The disk is full, the file read-only, the lock held elsewhere: the client may retry.
     case storageUnavailable(StorageFault)
+    /// More writes are waiting than `write_queue_max` allows: the client may retry shortly.
+    case overloaded
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "row \(id) of \(table) has an unreadable \(column)"
         case .storageUnavailable(let fault):
             return "storage unavailable: \(fault.rawValue)"
+        case .overloaded:
+            return "the write queue is full"
         }
     }
 }

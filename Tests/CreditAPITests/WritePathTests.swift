@@ -87,3 +87,80 @@ final class CommitCounter: TransactionObserver, Sendable {
         await service.stop()
     }
 }
+
+extension WritePathTests {
+    /// Sends `count` copies of one request shape at once, each on its own connection, and reads
+    /// every answer.
+    static func concurrently(_ service: TestService, _ count: Int, _ make: (Int) -> String) throws -> [RawClient.Reply] {
+        let token = service.keys[.service]!
+        let clients = try (0..<count).map { _ in try RawClient(port: service.port) }
+        for (index, client) in clients.enumerated() {
+            let body = make(index)
+            client.send("POST /v1/accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
+        return try clients.map { try #require($0.read()) }
+    }
+
+    /// Many requests, one commit: writes arriving together share a transaction and its fsync,
+    /// each in its own savepoint, and each gets its own answer.
+    @Test func concurrentWritesShareCommits() async throws {
+        let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.rateLimitService = 0 }
+        try await Task.sleep(for: .milliseconds(100))
+        let counter = CommitCounter()
+        service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
+        // A third of them repeat an earlier customer_ref: those answer 200 with that account.
+        let replies = try Self.concurrently(service, 96) { #"{"customer_ref":"batch-\#($0 % 64)"}"# }
+        #expect(replies.allSatisfy { $0.status == 201 || $0.status == 200 })
+        #expect(replies.filter { $0.status == 201 }.count == 64)
+        #expect(counter.commits < 64, "\(counter.commits) commits for 64 new accounts")
+        let stored = try await service.store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
+        #expect(stored == 64)
+        #expect(try service.store.verifyAudit() == .intact(checked: try await service.store.auditLength(),
+                                                           head: try await service.store.auditHead()))
+        await service.stop()
+    }
+
+    /// The queue is bounded: past `write_queue_max` waiting writes the answer is 503 `overloaded`
+    /// with Retry-After, and nothing of it is written.
+    @Test func aFullWriteQueueAnswers503() async throws {
+        let service = try TestService { $0.writeQueueMax = 1; $0.rateLimitService = 0 }
+        let replies = try Self.concurrently(service, 64) { #"{"customer_ref":"queue-\#($0)"}"# }
+        let overloaded = replies.filter { $0.status == 503 }
+        #expect(!overloaded.isEmpty)
+        #expect(overloaded.allSatisfy { $0.json["code"] as? String == "overloaded" && $0.header("Retry-After") == "1" })
+        let created = replies.filter { $0.status == 201 }.count
+        let stored = try await service.store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
+        #expect(stored == created)
+        await service.stop()
+    }
+
+    /// A write that its rule refuses inside a batch rolls back alone: the others in the batch
+    /// commit, and each caller gets its own answer.
+    @Test func aRefusalInABatchRollsBackAlone() async throws {
+        let service = try TestService { $0.rateLimitService = 0 }
+        let lines = LineTests()
+        let journeys = try (0..<24).map { try lines.prepare(service, "batch-refusal-\($0)") }
+        let token = service.keys[.service]!
+        let clients = try journeys.map { _ in try RawClient(port: service.port) }
+        for (index, (journey, client)) in zip(journeys, clients).enumerated() {
+            // Every other activation names terms that are not current: refused inside its write.
+            let terms = index % 2 == 0 ? "2026-11" : "2020-01"
+            let body = #"{"consent_id":"\#(journey.lineConsent)","decision_id":"\#(journey.decision)","terms_version":"\#(terms)"}"#
+            client.send("POST /v1/accounts/\(journey.account)/activation HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        }
+        for (index, (journey, client)) in zip(journeys, clients).enumerated() {
+            let reply = try #require(client.read())
+            if index % 2 == 0 {
+                #expect(reply.status == 200)
+                #expect(try await service.store.account(id: journey.account)?.status == .active)
+            } else {
+                #expect(reply.status == 409)
+                #expect(reply.json["code"] as? String == "terms-mismatch")
+                #expect(try await service.store.account(id: journey.account)?.status == .prospect)
+            }
+        }
+        await service.stop()
+    }
+}

@@ -1,0 +1,117 @@
+import CreditLine
+import Foundation
+import GRDB
+import Synchronization
+
+/// Group commit (docs/architecture.md, "The write path"): the pending business writes run in one
+/// transaction, each in its own savepoint, and one commit, one fsync, makes the batch durable.
+/// A write whose rule refuses it rolls back alone and gets its own answer. Nobody is answered
+/// before the commit: a refusal may rest on a write earlier in the batch, so if the commit fails,
+/// every write in the batch gets that failure. A batch starts as soon as the writer is free, so a
+/// lone request never waits for company; the queue is bounded, and a full one refuses at once.
+final class GroupCommit: Sendable {
+    private struct Job: Sendable {
+        /// Runs inside the batch's transaction, in the job's own savepoint.
+        let run: @Sendable (Database) throws -> Void
+        /// Called once the batch has committed (nil) or failed (the error), or with the job's own
+        /// refusal.
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var writing = false
+    }
+
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "creditline.group-commit")
+    private let writer: any DatabaseWriter
+    private let health: StorageHealth
+    let limit: Int
+
+    init(writer: any DatabaseWriter, health: StorageHealth, limit: Int) {
+        self.writer = writer
+        self.health = health
+        self.limit = limit
+    }
+
+    /// Runs `body` in the next batch and answers with its value once the batch has committed.
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let slot = Mutex<T?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            let job = Job(run: { db in
+                let value = try body(db)
+                slot.withLock { $0 = value }
+            }, finish: { error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else if let value = slot.withLock({ $0 }) {
+                    continuation.resume(returning: value)
+                } else {
+                    continuation.resume(throwing: StoreError.overloaded)
+                }
+            })
+            let start = state.withLock { state -> Bool? in
+                guard state.pending.count < limit else { return nil }
+                state.pending.append(job)
+                if state.writing { return false }
+                state.writing = true
+                return true
+            }
+            switch start {
+            case nil: job.finish(StoreError.overloaded)
+            // Batches run on a queue of their own, not on Swift's cooperative threads: those may all
+            // be waiting (on a blocking client, in tests) and the writer must never wait for them.
+            case true?: queue.async { self.drain() }
+            case false?: break
+            }
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch = state.withLock { state -> [Job] in
+                let batch = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                if batch.isEmpty { state.writing = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                let outcomes = try writer.write { db -> [(any Error)?] in
+                    batch.map { job in
+                        do {
+                            try db.inSavepoint {
+                                try job.run(db)
+                                return .commit
+                            }
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+                // A write that met a full disk inside its savepoint leaves the fault standing even
+                // though the (emptier) batch committed.
+                if let fault = outcomes.compactMap({ $0 as? DatabaseError }).first(where: { StorageFault($0) != nil }) {
+                    health.record(fault)
+                } else {
+                    health.cleared()
+                }
+                for (job, outcome) in zip(batch, outcomes) { job.finish(outcome.map(Self.named)) }
+            } catch {
+                health.record(error)
+                let named = Self.named(error)
+                for job in batch { job.finish(named) }
+            }
+        }
+    }
+
+    /// Storage faults by their name; everything else as it is.
+    static func named(_ error: any Error) -> any Error {
+        if let database = error as? DatabaseError, let fault = StorageFault(database) {
+            return StoreError.storageUnavailable(fault)
+        }
+        return error
+    }
+}

@@ -62,14 +62,16 @@ let package = Package(
             ]),
         // libFuzzer entry point for the request parser. Built normally it is a corpus replayer;
         // scripts/fuzz-http builds it with -DCREDITLINE_FUZZ so libFuzzer supplies main.
+        // Corpus replay shared by the fuzz targets' executables.
+        .target(name: "FuzzSupport"),
         .executableTarget(
             name: "HTTPFuzz",
-            dependencies: ["HTTPServer"],
+            dependencies: ["HTTPServer", "FuzzSupport"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // libFuzzer entry point for request bodies (scripts/fuzz-json), a corpus replayer otherwise.
         .executableTarget(
             name: "JSONFuzz",
-            dependencies: ["CreditAPI"],
+            dependencies: ["CreditAPI", "FuzzSupport"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FuzzSupport
 import HTTPServer
 
 /// Feeds arbitrary bytes through the request parser and chunked decoder the way a connection
@@ -38,20 +39,9 @@ public func fuzzRequestParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
 /// Without libFuzzer: replays corpus files given as arguments (used by tests and CI).
 @main
 struct CorpusReplay {
-    static func main() throws {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let handle = fopen(path, "rb") else { continue }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&chunk, 1, chunk.count, handle)
-                if n <= 0 { break }
-                bytes.append(contentsOf: chunk[0..<n])
-            }
-            fclose(handle)
+    static func main() {
+        let count = replayCorpus(CommandLine.arguments.dropFirst()) { bytes in
             _ = bytes.withUnsafeBufferPointer { fuzzRequestParser($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
-            count += 1
         }
         print("replayed \(count) inputs")
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CreditAPI
+import FuzzSupport
 
 /// libFuzzer entry for request bodies: every input goes through the body decoders, the
 /// duplicate-name scan and the personal-data check (`BodyFuzzing.run`).
@@ -15,21 +16,8 @@ public func fuzzRequestBody(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
 /// Without libFuzzer: replays corpus files given as arguments (CI does).
 @main
 struct CorpusReplay {
-    static func main() throws {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let handle = fopen(path, "rb") else { continue }
-            var bytes: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&chunk, 1, chunk.count, handle)
-                if n <= 0 { break }
-                bytes.append(contentsOf: chunk[0..<n])
-            }
-            fclose(handle)
-            BodyFuzzing.run(bytes)
-            count += 1
-        }
+    static func main() {
+        let count = replayCorpus(CommandLine.arguments.dropFirst()) { BodyFuzzing.run($0) }
         print("replayed \(count) inputs")
     }
 }

@@ -84,9 +84,7 @@ public struct LimitPolicy: Sendable, Equatable {
         public var customerAccepted: Bool
 
         public init(newLimit: Int, initiatedBy: Initiator, customerAccepted: Bool) {
-            self.newLimit = newLimit
-            self.initiatedBy = initiatedBy
-            self.customerAccepted = customerAccepted
+            (self.newLimit, self.initiatedBy, self.customerAccepted) = (newLimit, initiatedBy, customerAccepted)
         }
     }
 

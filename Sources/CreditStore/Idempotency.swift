@@ -11,9 +11,7 @@ public struct IdempotencyRecord: Sendable, Equatable {
     public var requestSHA256: String
 
     public init(apiKeyID: String, key: String, requestSHA256: String) {
-        self.apiKeyID = apiKeyID
-        self.key = key
-        self.requestSHA256 = requestSHA256
+        (self.apiKeyID, self.key, self.requestSHA256) = (apiKeyID, key, requestSHA256)
     }
 }
 
@@ -24,9 +22,7 @@ public struct StoredAnswer: Sendable, Equatable {
     public var body: [UInt8]
 
     public init(status: Int, headers: [String: String], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
+        (self.status, self.headers, self.body) = (status, headers, body)
     }
 }
 

@@ -318,9 +318,7 @@ public struct ApplyOperatorAction: BusinessWrite {
     public var reason: String
 
     public init(accountID: String, action: OperatorAction, reason: String) {
-        self.accountID = accountID
-        self.action = action
-        self.reason = reason
+        (self.accountID, self.action, self.reason) = (accountID, action, reason)
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {

@@ -13,6 +13,8 @@ public final class Application: Sendable {
     public let store: Store
     public let logger: Logger
     public let scoring: ScoringModel
+    /// The consent notices a grant may name (README "Consent").
+    public let notices: NoticeRegistry
     let metrics = ServiceMetrics()
     let rateLimiter: RateLimiter
     public let signer: AuditSigner
@@ -25,6 +27,7 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
+        self.notices = try NoticeRegistry.load(directory: configuration.notices)
         self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,

@@ -20,12 +20,12 @@ struct Call: Sendable {
     let now: Timestamp
     /// The key and the request id, as the audit log names them.
     let actor: Actor
-
-    /// Which tenants' accounts this call sees.
-    var scope: TenantScope { key.scope }
     let store: Store
     /// The Idempotency-Key the request carries, if any.
     let idempotency: IdempotencyRecord?
+
+    /// Which tenants' accounts this call sees.
+    var scope: TenantScope { key.scope }
 
     /// Runs a business write and builds its answer inside the same transaction, so that with an
     /// Idempotency-Key the answer a retry replays commits with the change: one request, one

@@ -1,4 +1,5 @@
 import CreditLine
+import Foundation
 import CreditStore
 import HTTPServer
 import HTTPTypes
@@ -50,6 +51,26 @@ struct ConsentReceipt: Encodable {
             events.append(Event(event: "expired", at: consent.expiresAt.rfc3339, channel: nil))
         }
         try container.encode(events, forKey: .events)
+    }
+}
+
+extension NoticeRegistry {
+    /// The published notices, `<directory>/<purpose>/<version>.txt`, by their text's SHA-256. A
+    /// purpose without any stops start-up: nobody could consent to it.
+    static func load(directory: String) throws -> NoticeRegistry {
+        var notices: [ConsentPurpose: [String: String]] = [:]
+        for purpose in ConsentPurpose.allCases {
+            let folder = directory + "/" + purpose.rawValue
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            for file in files.sorted() where file.hasSuffix(".txt") {
+                guard let text = FileManager.default.contents(atPath: folder + "/" + file) else {
+                    throw ScorecardError("cannot read \(folder)/\(file)")
+                }
+                notices[purpose, default: [:]][String(file.dropLast(4))] = Hashing.sha256Hex(text)
+            }
+            guard notices[purpose] != nil else { throw ScorecardError("\(folder): no notice for \(purpose.rawValue)") }
+        }
+        return NoticeRegistry(notices)
     }
 }
 
@@ -109,7 +130,7 @@ struct ConsentRoutes {
             let grant = try ConsentRules.validate(
                 purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
                 channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
-                now: call.now, maxValidityDays: maxDays, notices: application.scoring.notices)
+                now: call.now, maxValidityDays: maxDays, notices: application.notices)
             return try await call.perform(GrantConsent(accountID: accountID, grant: grant)) { consent in
                 var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
                 response.headerFields[.location] = "/v1/consents/\(consent.id)"

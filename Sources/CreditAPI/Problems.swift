@@ -104,31 +104,7 @@ enum ResponseBody {
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try Response.json(encoding: value, status: status, encoder: encoder)
-    }
-}
-
-/// Free text that is kept (reasons, notes, statements): bounded, and never personal data.
-enum FreeText {
-    /// An optional text: at most `max` characters, no identifier-shaped values.
-    static func check(_ value: String, field: String, max: Int) throws {
-        // Code points, as the database's length() counts them (see ConsentRules).
-        guard value.unicodeScalars.count <= max else {
-            throw DomainError.invalidField(field, "\(field) must be at most \(max) characters.")
-        }
-        try PersonalData.refuse(in: value, field: field)
-    }
-
-    /// A required text: trimmed, 1–`max` characters, no identifier-shaped values.
-    static func required(_ value: String, field: String, max: Int = 256) throws -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= max else {
-            throw DomainError.invalidField(field, "\(field) must be 1–\(max) characters.")
-        }
-        try PersonalData.refuse(in: trimmed, field: field)
-        return trimmed
+        .json(try encode(value), status: status)
     }
 }
 

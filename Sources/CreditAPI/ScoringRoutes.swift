@@ -9,8 +9,6 @@ public struct ScoringModel: Sendable {
     public let scorecard: Scorecard
     public let prohibited: ProhibitedFeatures
     public let terms: Terms
-    /// The consent notices, `notices/<purpose>/<version>.txt`, by their SHA-256.
-    public let notices: NoticeRegistry
 
     /// A bad or missing file stops start-up, naming the file and the problem.
     public static func load(_ configuration: ServiceConfiguration) throws -> ScoringModel {
@@ -33,18 +31,8 @@ public struct ScoringModel: Sendable {
         } catch {
             throw ScorecardError("\(configuration.terms): \(error)")
         }
-        var notices: [ConsentPurpose: [String: String]] = [:]
-        for purpose in ConsentPurpose.allCases {
-            let folder = configuration.notices + "/" + purpose.rawValue
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            for file in files.sorted() where file.hasSuffix(".txt") {
-                notices[purpose, default: [:]][String(file.dropLast(4))] = Hashing.sha256Hex(try read(folder + "/" + file))
-            }
-            guard notices[purpose] != nil else { throw ScorecardError("\(folder): no notice for \(purpose.rawValue)") }
-        }
         return ScoringModel(scorecard: scorecard,
-                            prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)), terms: terms,
-                            notices: NoticeRegistry(notices))
+                            prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)), terms: terms)
     }
 }
 

@@ -175,14 +175,7 @@ public enum ConsentRules {
             throw .invalidField("notice_sha256", "notice_sha256 must be the 64 hex digits of the notice text's SHA-256.")
         }
         try notices.check(purpose: purposeValue, version: version, sha256: hash)
-        if let evidence {
-            // Counted in code points, as the database's length() counts them: "é" written as e and a
-            // combining accent is one character to Swift and two to SQLite.
-            guard evidence.unicodeScalars.count <= maxEvidenceLength else {
-                throw .invalidField("evidence", "evidence must be at most \(maxEvidenceLength) characters.")
-            }
-            try PersonalData.refuse(in: evidence, field: "evidence")
-        }
+        if let evidence { try FreeText.check(evidence, field: "evidence", max: maxEvidenceLength) }
         let latest = now.adding(days: maxValidityDays)
         var expiry = now.adding(days: min(defaultValidityDays, maxValidityDays))
         if let expiresAt {

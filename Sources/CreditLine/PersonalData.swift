@@ -162,3 +162,26 @@ public enum PersonalData {
         }
     }
 }
+
+/// Free text that is kept (reasons, notes, statements): bounded, and never personal data.
+public enum FreeText {
+    /// An optional text: at most `max` characters, no identifier-shaped values.
+    public static func check(_ value: String, field: String, max: Int) throws(DomainError) {
+        // Code points, as the database's length() counts them: "é" written as e and a combining
+        // accent is one character to Swift and two to SQLite.
+        guard value.unicodeScalars.count <= max else {
+            throw .invalidField(field, "\(field) must be at most \(max) characters.")
+        }
+        try PersonalData.refuse(in: value, field: field)
+    }
+
+    /// A required text: trimmed, 1–`max` characters, no identifier-shaped values.
+    public static func required(_ value: String, field: String, max: Int = 256) throws(DomainError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= max else {
+            throw .invalidField(field, "\(field) must be 1–\(max) characters.")
+        }
+        try PersonalData.refuse(in: trimmed, field: field)
+        return trimmed
+    }
+}

@@ -98,20 +98,12 @@ final class GroupCommit: Sendable {
                 } else {
                     health.cleared()
                 }
-                for (job, outcome) in zip(batch, outcomes) { job.finish(outcome.map(Self.named)) }
+                for (job, outcome) in zip(batch, outcomes) { job.finish(outcome.map(StorageFault.named)) }
             } catch {
                 health.record(error)
-                let named = Self.named(error)
+                let named = StorageFault.named(error)
                 for job in batch { job.finish(named) }
             }
         }
-    }
-
-    /// Storage faults by their name; everything else as it is.
-    static func named(_ error: any Error) -> any Error {
-        if let database = error as? DatabaseError, let fault = StorageFault(database) {
-            return StoreError.storageUnavailable(fault)
-        }
-        return error
     }
 }

@@ -25,6 +25,13 @@ public enum StorageFault: String, Sendable, Equatable {
         }
     }
 
+    /// A database error that is a storage fault, as `StoreError.storageUnavailable`; any other
+    /// error as it is.
+    static func named(_ error: any Error) -> any Error {
+        guard let database = error as? DatabaseError, let fault = StorageFault(database) else { return error }
+        return StoreError.storageUnavailable(fault)
+    }
+
     /// How long a client should wait before trying again.
     public var retryAfterSeconds: Int {
         switch self {
@@ -56,9 +63,8 @@ extension Store {
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await database.read(body)
-        } catch let error as DatabaseError {
-            if let fault = StorageFault(error) { throw StoreError.storageUnavailable(fault) }
-            throw error
+        } catch {
+            throw StorageFault.named(error)
         }
     }
 
@@ -69,10 +75,9 @@ extension Store {
             let value = try await database.write(body)
             health.cleared()
             return value
-        } catch let error as DatabaseError {
+        } catch {
             health.record(error)
-            if let fault = StorageFault(error) { throw StoreError.storageUnavailable(fault) }
-            throw error
+            throw StorageFault.named(error)
         }
     }
 

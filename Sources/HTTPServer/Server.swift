@@ -124,7 +124,7 @@ enum DescriptorLimit {
 /// same port, its connections, and its handler tasks.
 public final class HTTPServer: Sendable {
     private let core: ServerCore
-    private let state = Mutex<(loops: [EventLoop], port: Int)>(([], 0))
+    private let state = Mutex<(loops: [EventLoop], port: Int, claimed: Int?)>(([], 0, nil))
 
     public init(configuration: ServerConfiguration = ServerConfiguration(), responder: some HTTPResponder,
                 logger: Logger = Logger(label: "http"))
@@ -138,19 +138,33 @@ public final class HTTPServer: Sendable {
         let threads = max(1, configuration.eventLoopThreads)
         var loops: [EventLoop] = []
         var port = configuration.port
+        var claimedPort: Int? = nil
         do {
-            for index in 0..<threads {
-                let listener = try Socket.listen(host: configuration.host, port: port, backlog: configuration.backlog)
-                // Port 0: the first bind picks the port and the other loops join it.
+            for _ in 0..<threads {
+                var listener = try Socket.listen(host: configuration.host, port: port, backlog: configuration.backlog)
+                if port == 0 {
+                    // Port 0: the first bind picks the port and the other loops join it. With
+                    // SO_REUSEPORT the kernel may pick a port another server of this process
+                    // already listens on, and the two would share connections; pick again.
+                    for _ in 0..<16 {
+                        if EphemeralPorts.claim(listener.port) {
+                            claimedPort = listener.port
+                            break
+                        }
+                        let taken = listener
+                        listener = try Socket.listen(host: configuration.host, port: 0, backlog: configuration.backlog)
+                        close(taken.fd)
+                    }
+                }
                 port = listener.port
                 loops.append(try EventLoop(core: core, listenFD: listener.fd))
-                _ = index
             }
         } catch {
             for loop in loops { loop.beginDrain(deadline: 0) }
+            if let claimedPort { EphemeralPorts.release(claimedPort) }
             throw error
         }
-        state.withLock { $0 = (loops, port) }
+        state.withLock { $0 = (loops, port, claimedPort) }
         // Ignoring SIGPIPE is belt and braces: sends already pass MSG_NOSIGNAL.
         signal(SIGPIPE, SIG_IGN)
         for (index, loop) in loops.enumerated() { loop.start(name: "http-loop-\(index)") }
@@ -172,6 +186,9 @@ public final class HTTPServer: Sendable {
             for loop in loops { loop.execute { loop.beginDrain(deadline: deadline) } }
         }
         for loop in loops { await loop.waitUntilFinished() }
+        if let claimed = state.withLock({ state in defer { state.claimed = nil }; return state.claimed }) {
+            EphemeralPorts.release(claimed)
+        }
     }
 
     /// Runs until `shutdown()` completes.
@@ -179,4 +196,13 @@ public final class HTTPServer: Sendable {
         let loops = state.withLock { $0.loops }
         for loop in loops { await loop.waitUntilFinished() }
     }
+}
+
+/// Ports picked by the kernel for this process's servers (port 0), so that two of them never
+/// share one through SO_REUSEPORT.
+enum EphemeralPorts {
+    private static let taken = Mutex<Set<Int>>([])
+
+    static func claim(_ port: Int) -> Bool { taken.withLock { $0.insert(port).inserted } }
+    static func release(_ port: Int) { _ = taken.withLock { $0.remove(port) } }
 }

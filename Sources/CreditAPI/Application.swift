@@ -20,6 +20,9 @@ public final class Application: Sendable {
     public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
+    private let sweeps = Atomic<Int>(0)
+    /// Passes of the background sweep completed so far (the first runs at start-up).
+    public var sweepsCompleted: Int { sweeps.load(ordering: .acquiring) }
 
     /// Loads the scoring model named by the configuration; a bad file throws, naming it.
     public init(configuration: ServiceConfiguration, store: Store, logger: Logger) throws {
@@ -53,7 +56,7 @@ public final class Application: Sendable {
         let logger = self.logger
         let interval = Duration.seconds(configuration.consentExpirySweepSeconds)
         let retentionHours = configuration.idempotencyRetentionHours
-        let task = Task {
+        let task = Task { [self] in
             while !Task.isCancelled {
                 do {
                     let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"))
@@ -63,6 +66,7 @@ public final class Application: Sendable {
                 } catch {
                     logger.error("consent expiry sweep failed", metadata: ["error": "\(error)"])
                 }
+                self.sweeps.add(1, ordering: .releasing)
                 try? await Task.sleep(for: interval)
             }
         }

@@ -29,8 +29,17 @@ struct CommandLine_ {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // A command that never ends fails its test instead of holding the run forever, and
+        // stderr is drained beside stdout so neither pipe can fill and stall the child.
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(120)) {
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
+        let stderrRead = DispatchGroup()
+        nonisolated(unsafe) var stderr = Data()
+        DispatchQueue.global().async(group: stderrRead) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        stderrRead.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))

@@ -21,7 +21,7 @@ final class CommitCounter: TransactionObserver, Sendable {
 @Suite struct WritePathTests {
     @Test func everyWriteRouteCommitsOncePerAcknowledgedRequest() async throws {
         let service = try TestService { $0.consentExpirySweepSeconds = 86_400 }
-        try await Task.sleep(for: .milliseconds(100))  // the start-up sweep has run
+        #expect(await eventually { service.application.sweepsCompleted >= 1 })  // no sweep commits during the count
         let counter = CommitCounter()
         service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
         var serial = 0

@@ -9,7 +9,14 @@ public final class RawClient {
     public let fd: Int32
 
     public init(port: Int, receiveTimeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        _ = descriptorLimitRaised
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ClientError.connectFailed(errno) }
+        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - Double(Int(receiveTimeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // On Linux SO_SNDTIMEO also bounds connect(2): a listener whose accept queue is full
+        // drops the SYN, and an unbounded connect would wait out every SYN retry (minutes).
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -20,11 +27,10 @@ public final class RawClient {
             }
         }
         guard result == 0 else {
+            let code = errno
             close(fd)
-            throw ClientError.connectFailed(errno)
+            throw ClientError.connectFailed(code)
         }
-        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - Double(Int(receiveTimeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
@@ -155,6 +161,16 @@ public final class RawClient {
 
 /// Polls a condition that another thread makes true shortly (a counter updated just after a
 /// socket closes, say), for up to two seconds.
+/// The test process holds many sockets at once (clients and in-process servers): its soft
+/// descriptor limit is raised to the hard one, as `creditline serve` does at start.
+private let descriptorLimitRaised: Void = {
+    var limit = rlimit()
+    if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}()
+
 public func eventually(_ condition: () -> Bool) async -> Bool {
     for _ in 0..<200 {
         if condition() { return true }

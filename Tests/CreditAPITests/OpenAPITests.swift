@@ -51,4 +51,22 @@ import Testing
         #expect(notices == published)
         #expect(!text.isEmpty)
     }
+
+    /// A limit above the policy maximum is never accepted, so the description's maximum for every
+    /// limit a caller sends is that maximum (schemathesis then never calls such a request valid).
+    @Test func limitMaximaAreThePolicyMaximum() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/config/openapi.json"))
+        let paths = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["paths"] as? [String: Any])
+        func property(_ path: String, _ method: String, _ name: String) -> [String: Any]? {
+            let operation = (paths[path] as? [String: Any])?[method] as? [String: Any]
+            let body = (operation?["requestBody"] as? [String: Any])?["content"] as? [String: Any]
+            let schema = (body?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+            return (schema?["properties"] as? [String: Any])?[name] as? [String: Any]
+        }
+        let policyMax = ServiceConfiguration().limitMax
+        for (path, name) in [("/v1/accounts/{id}/limit-adjustments", "new_limit"), ("/v1/reviews/{id}/resolution", "credit_limit")] {
+            let maximum = try #require(property(path, "post", name)?["maximum"] as? Int, "\(path) \(name)")
+            #expect(maximum == policyMax, "\(path) \(name)")
+        }
+    }
 }

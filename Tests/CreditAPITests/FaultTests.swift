@@ -77,7 +77,11 @@ import Testing
     @Test func aLockHeldElsewhereIs503AndRecovers() async throws {
         let service = try TestService { $0.busyTimeoutMs = 200 }
         let kept = try #require(try create(service, "lock-0").json["id"] as? String)
-        let other = try DatabaseQueue(path: service.databasePath)
+        // The other process waits its turn for the lock (the service's start-up sweep may be
+        // writing), and every wait here is bounded: a lock never taken fails the test, not the run.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let other = try DatabaseQueue(path: service.databasePath, configuration: configuration)
         let held = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let locked = Task.detached {
@@ -88,7 +92,11 @@ import Testing
                 try db.execute(sql: "ROLLBACK")
             }
         }
-        held.wait()
+        guard held.wait(timeout: .now() + 10) == .success else {
+            Issue.record("the other connection never took the write lock")
+            _ = try? await locked.value
+            return
+        }
         let refused = try create(service, "lock-1")
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "1")

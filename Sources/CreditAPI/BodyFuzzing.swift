@@ -14,7 +14,7 @@ public enum BodyFuzzing {
         _ = try? RequestBody.decode(LineRoutes.AdjustmentRequest.self, from: request)
         _ = try? RequestBody.decode(LineRoutes.ResolutionRequest.self, from: request)
         _ = try? RequestBody.decode(ScoringRoutes.ScoreRequest.self, from: request)
-        _ = DuplicateKeys.first(in: bytes)
+        _ = ObjectNames.scan(bytes)
         let text = String(decoding: bytes, as: UTF8.self)
         _ = PersonalData.detect(text)
         _ = Echo.bounded(text)

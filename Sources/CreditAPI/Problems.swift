@@ -39,28 +39,43 @@ enum RequestBody {
         try decode(type, from: request, allowedFields: Set(T.CodingKeys.allCases.map(\.stringValue)))
     }
 
+    /// One parse (the decoder's) and one scan of the bytes for what a decoder cannot see.
     private static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
         guard !request.body.isEmpty else { throw Problems.invalidJSON("The request needs a JSON object body.") }
-        let data = request.bodyData
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) as? [String: Any]
-        else { throw Problems.invalidJSON("The body is not a JSON object.") }
+        var decoded: T? = nil
+        var failure: DecodingError? = nil
+        do {
+            decoded = try decoder.decode(T.self, from: request.bodyData)
+        } catch let error as DecodingError {
+            switch error {
+            // Not JSON, or JSON but not an object: nothing after this is worth reading.
+            case .dataCorrupted(let context) where context.codingPath.isEmpty,
+                 .typeMismatch(_, let context) where context.codingPath.isEmpty:
+                throw Problems.invalidJSON("The body is not a JSON object.")
+            default:
+                failure = error
+            }
+        }
+        // The decoder parsed the whole text, so the scan follows well-formed JSON.
+        let scan = ObjectNames.scan(request.body)
         // RFC 8259 §4: names within an object SHOULD be unique; parsers disagree on which of two
         // wins, so a body where it matters is refused rather than read one way here and another
         // way by a proxy or a log.
-        if let duplicate = DuplicateKeys.first(in: request.body) {
+        if let duplicate = scan.duplicate {
             let name = Echo.bounded(duplicate)
             throw Problems.invalidField(name, "'\(name)' appears twice in one object.")
         }
-        if let unknown = object.keys.sorted().first(where: { !allowedFields.contains($0) }) {
+        if let unknown = scan.topLevel.sorted().first(where: { !allowedFields.contains($0) }) {
             let name = Echo.bounded(unknown)
             throw Problems.invalidField(name, "'\(name)' is not a field of this request.")
         }
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch let error as DecodingError {
-            throw problem(for: error)
-        }
+        if let failure { throw problem(for: failure) }
+        guard let decoded else { throw Problems.invalidJSON("The body could not be read.") }
+        return decoded
     }
+
+    /// Decoders and encoders keep no state between calls: one of each serves every request.
+    private static let decoder = JSONDecoder()
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
         Echo.bounded(codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."), limit: 128)
@@ -94,29 +109,46 @@ enum RequestBody {
     }
 }
 
+/// Reading JSON the service stored itself (audit details, review resolutions) for an answer.
+enum StoredJSONReader {
+    static let decoder = JSONDecoder()
+}
+
 /// Encoding responses: snake_case keys come from each type's CodingKeys; sorted keys make the
 /// same value the same bytes (idempotent replays are compared byte for byte).
 enum ResponseBody {
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        Array(try encoder.encode(value))
+    }
+
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
-    }
+        return encoder
+    }()
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         .json(try encode(value), status: status)
     }
 }
 
-/// Finds a name that appears twice in one JSON object, at any depth, comparing names after
-/// their escapes are decoded ("a" and "\u0061" are one name). Run on bodies the JSON parser
-/// already accepted, so it only has to follow well-formed text.
-enum DuplicateKeys {
-    static func first(in bytes: [UInt8]) -> String? {
+/// The names of a JSON object's members, read from the bytes: the first name that appears twice
+/// in one object at any depth (compared after their escapes are decoded: "a" and "\u0061" are
+/// one name), and the names of the outermost object. Run on text the JSON parser already
+/// accepted, so it only has to follow well-formed JSON; on anything else it still ends, with
+/// answers that mean nothing. Only names are decoded: values are skipped.
+enum ObjectNames {
+    struct Scan {
+        var duplicate: String?
+        var topLevel: [String]
+    }
+
+    static func scan(_ bytes: [UInt8]) -> Scan {
         var index = 0
         // One set of names per open object; nil for an open array.
         var open: [Set<String>?] = []
         var expectingName = false
+        var topLevel: [String] = []
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
@@ -136,15 +168,32 @@ enum DuplicateKeys {
                 expectingName = open.last.map { $0 != nil } ?? false
                 index += 1
             case UInt8(ascii: "\""):
-                guard let (text, end) = string(bytes, from: index) else { return nil }
-                if expectingName, var names = open.last ?? nil {
-                    if !names.insert(text).inserted { return text }
-                    open[open.count - 1] = names
+                guard expectingName, var names = open.last ?? nil else {
+                    guard let end = skipString(bytes, from: index) else { return Scan(duplicate: nil, topLevel: topLevel) }
+                    index = end
+                    continue
                 }
+                guard let (text, end) = string(bytes, from: index) else { return Scan(duplicate: nil, topLevel: topLevel) }
+                if !names.insert(text).inserted { return Scan(duplicate: text, topLevel: topLevel) }
+                open[open.count - 1] = names
+                if open.count == 1 { topLevel.append(text) }
                 expectingName = false
                 index = end
             default:
                 index += 1
+            }
+        }
+        return Scan(duplicate: nil, topLevel: topLevel)
+    }
+
+    /// The index after the closing quote of the string starting at `start`.
+    private static func skipString(_ bytes: [UInt8], from start: Int) -> Int? {
+        var index = start + 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return index + 1
+            case UInt8(ascii: "\\"): index += 2
+            default: index += 1
             }
         }
         return nil

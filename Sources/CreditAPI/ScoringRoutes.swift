@@ -31,8 +31,12 @@ public struct ScoringModel: Sendable {
         } catch {
             throw ScorecardError("\(configuration.terms): \(error)")
         }
-        return ScoringModel(scorecard: scorecard,
-                            prohibited: try ProhibitedFeatures(json: read(configuration.prohibitedFeatures)), terms: terms)
+        let prohibited = try ProhibitedFeatures(json: read(configuration.prohibitedFeatures))
+        if let name = prohibited.firstUsed(by: scorecard) {
+            throw ScorecardError("\(configuration.scorecard): characteristic '\(name)' is on the deny list "
+                + "(\(configuration.prohibitedFeatures)); a model may not decide on it")
+        }
+        return ScoringModel(scorecard: scorecard, prohibited: prohibited, terms: terms)
     }
 }
 

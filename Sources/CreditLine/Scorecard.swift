@@ -176,6 +176,7 @@ public struct Scorecard: Sendable {
     public let scaling: Scaling
     public let basePoints: Int
     public let characteristics: [Characteristic]
+    let characteristicNames: Set<String>
     public let tiers: [Band]
     public let decisionValidityDays: Int
 
@@ -193,6 +194,7 @@ public struct Scorecard: Sendable {
         scaling = file.scaling
         basePoints = file.basePoints
         characteristics = file.characteristics
+        characteristicNames = Set(file.characteristics.map(\.name))
         tiers = file.tiers.sorted { $0.minScore > $1.minScore }
         decisionValidityDays = file.decisionValidityDays
         try validate()
@@ -274,12 +276,14 @@ public struct Scorecard: Sendable {
     public func validate(_ features: [String: FeatureInput], denyList: ProhibitedFeatures) throws(DomainError)
         -> [String: FeatureValue]
     {
-        for name in features.keys.sorted() where denyList.isProhibited(name) {
+        // The scorecard's own characteristics were checked against the deny list when it was
+        // loaded (`ProhibitedFeatures.firstUsed`): only names outside it need the check.
+        for name in features.keys.sorted() where !characteristicNames.contains(name) && denyList.isProhibited(name) {
             throw DomainError(.invalid, code: "prohibited-feature",
                               "'\(Echo.bounded(name))' is a prohibited characteristic and may not be used for credit decisions.",
                               field: "features.\(name)")
         }
-        for name in features.keys.sorted() where !characteristics.contains(where: { $0.name == name }) {
+        for name in features.keys.sorted() where !characteristicNames.contains(name) {
             throw DomainError(.invalid, code: "unknown-feature",
                               "'\(Echo.bounded(name))' is not a characteristic of scorecard \(version).",
                               field: "features.\(Echo.bounded(name))")
@@ -424,6 +428,12 @@ public struct ProhibitedFeatures: Sendable {
     /// A name is normalised to lower-case letters and digits; a term of 6 or more letters
     /// matches anywhere in it ("ethnic_group", "religiousBelief"); a shorter one must be a whole
     /// word ("race", but not "trace_id").
+    /// The first of a scorecard's characteristics this list prohibits: a model that uses one
+    /// must not be loaded at all.
+    public func firstUsed(by scorecard: Scorecard) -> String? {
+        scorecard.characteristics.map(\.name).first(where: isProhibited)
+    }
+
     public func isProhibited(_ name: String) -> Bool {
         let normalized = String(name.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) })
         let words = Self.words(name)

@@ -40,11 +40,11 @@ extension Store {
     }
 
     static func fetchAccount(_ db: Database, id: String) throws -> Account? {
-        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
+        try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
     }
 
     static func fetchAccount(_ db: Database, customerRef: String, tenant: String) throws -> Account? {
-        try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
+        try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
                          arguments: [tenant, customerRef]).map(account(from:))
     }
 
@@ -62,7 +62,7 @@ extension Store {
         case .decision: sql = "SELECT a.tenant FROM decisions d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
         case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
         }
-        return try await read { db in try String.fetchOne(db, sql: sql, arguments: [id]) }
+        return try await read { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
     }
 
     static func account(from row: Row) throws -> Account {
@@ -87,9 +87,7 @@ extension Store {
         var saved = account
         saved.version += 1
         saved.updatedAt = now
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let terms = try saved.terms.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let terms = try saved.terms.map(StoredJSON.text)
         try db.execute(
             sql: """
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,

@@ -138,7 +138,7 @@ public enum AuditChain {
     public static let genesisHash = String(repeating: "0", count: 64)
 
     static func head(_ db: Database) throws -> AuditHead {
-        if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
+        if let row = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
             return AuditHead(seq: row["seq"], hash: row["hash"])
         }
         return AuditHead(seq: 0, hash: genesisHash)
@@ -176,13 +176,13 @@ public enum AuditChain {
     public static func verify(_ db: Database, from checkpoint: AuditHead? = nil) throws -> Verification {
         // The chain is numbered from 1; a row below that is outside it, however it got there, and
         // would be exported and read by someone as part of the log.
-        if let stray = try Int.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
+        if let stray = try Int.fetchOne(db, cached: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
             return .broken(firstBrokenSeq: stray, reason: "an entry numbered below 1 is outside the chain")
         }
         var expectedPrev = genesisHash
         var expectedSeq = 1
         if let checkpoint, checkpoint.seq > 0 {
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [checkpoint.seq])
+            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM audit_log WHERE seq = ?", arguments: [checkpoint.seq])
             else {
                 return .broken(firstBrokenSeq: checkpoint.seq, reason: "the checkpoint's entry is missing (truncated log)")
             }

@@ -80,22 +80,27 @@ extension Store {
     static func auditEntries(_ db: Database, accountID: String?, action: String?, afterSeq: Int, limit: Int,
                              scope: TenantScope) throws -> [AuditEntry]
     {
-        var sql = "SELECT * FROM audit_log WHERE seq > ?"
-        var arguments: StatementArguments = [afterSeq]
-        if let tenant = scope.tenant {
-            sql += " AND account_id IN (SELECT id FROM accounts WHERE tenant = ?)"
-            arguments += [tenant]
-        }
+        // Two constant statements, so that one account's entries are read through its index
+        // (audit_log_account) and everything else in seq order; an absent filter is a NULL.
+        let rows: [Row]
         if let accountID {
-            sql += " AND account_id = ?"
-            arguments += [accountID]
+            rows = try Row.fetchAll(db, cached: """
+                SELECT * FROM audit_log
+                WHERE account_id = ?1 AND seq > ?2
+                  AND (?3 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
+                  AND (?4 IS NULL OR action = ?4)
+                ORDER BY seq LIMIT ?5
+                """, arguments: [accountID, afterSeq, scope.tenant, action, limit])
+        } else {
+            rows = try Row.fetchAll(db, cached: """
+                SELECT * FROM audit_log
+                WHERE seq > ?1
+                  AND (?2 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
+                  AND (?3 IS NULL OR action = ?3)
+                ORDER BY seq LIMIT ?4
+                """, arguments: [afterSeq, scope.tenant, action, limit])
         }
-        if let action {
-            sql += " AND action = ?"
-            arguments += [action]
-        }
-        return try Row.fetchAll(db, sql: sql + " ORDER BY seq LIMIT ?", arguments: arguments + [limit])
-            .map(AuditEntry.init(row:))
+        return try rows.map(AuditEntry.init(row:))
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
@@ -142,13 +147,10 @@ public struct AuditFile: Sendable {
     public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
         try queue.read { db in
             // The rows the verifier walks: the chain starts at 1.
-            var sql = "SELECT * FROM audit_log WHERE seq >= 1"
-            var arguments: StatementArguments = []
-            if let accountID {
-                sql += " AND account_id = ?"
-                arguments += [accountID]
-            }
-            let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY seq", arguments: arguments)
+            let cursor = try accountID.map {
+                try Row.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
+                                    arguments: [$0])
+            } ?? Row.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 ORDER BY seq")
             while let row = try cursor.next() { try line(AuditEntry(row: row)) }
         }
     }

@@ -88,7 +88,7 @@ public struct WithdrawConsent: BusinessWrite {
         consent.withdrawalChannel = channel
 
         if effects.contains(where: \.erasesScoringInputs) {
-            try db.execute(sql: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
+            try db.execute(cached: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
                            arguments: [account.id])
         }
         records.append(AuditRecord(.consentWithdrawn, accountID: account.id, subjectID: consent.id, detail: [
@@ -127,17 +127,15 @@ public struct ExpireConsents: BusinessWrite {
     }
 
     static func expire(_ db: Database, now: Timestamp, accountID: String?) throws -> [AuditRecord] {
-        var sql = "SELECT id, account_id, purpose FROM consents WHERE status = 'active' AND expires_at <= ?"
-        var arguments: StatementArguments = [now.rfc3339]
-        if let accountID {
-            sql += " AND account_id = ?"
-            arguments += [accountID]
-        }
-        let rows = try Row.fetchAll(db, sql: sql + " ORDER BY expires_at, id", arguments: arguments)
+        let rows = try Row.fetchAll(db, cached: """
+            SELECT id, account_id, purpose FROM consents
+            WHERE status = 'active' AND expires_at <= ?1 AND (?2 IS NULL OR account_id = ?2)
+            ORDER BY expires_at, id
+            """, arguments: [now.rfc3339, accountID])
         var records: [AuditRecord] = []
         for row in rows {
             let id: String = row["id"]
-            try db.execute(sql: "UPDATE consents SET status = 'expired' WHERE id = ?", arguments: [id])
+            try db.execute(cached: "UPDATE consents SET status = 'expired' WHERE id = ?", arguments: [id])
             records.append(AuditRecord(.consentExpired, accountID: row["account_id"], subjectID: id,
                                        detail: ["purpose": .string(row["purpose"])]))
         }
@@ -164,11 +162,11 @@ extension Store {
     }
 
     static func fetchConsent(_ db: Database, id: String) throws -> Consent? {
-        try Row.fetchOne(db, sql: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
+        try Row.fetchOne(db, cached: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
     }
 
     static func fetchConsents(_ db: Database, accountID: String) throws -> [Consent] {
-        try Row.fetchAll(db, sql: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
+        try Row.fetchAll(db, cached: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
                          arguments: [accountID]).map(consent(from:))
     }
 

@@ -33,8 +33,6 @@ public struct ScoreAccount: BusinessWrite {
                 Decision.ExplanationRow(characteristic: $0.characteristic, bin: $0.bin, points: $0.points, maxPoints: $0.maxPoints)
             },
             scoredAt: now, expiresAt: now.adding(days: validityDays))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         try db.execute(
             sql: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
@@ -43,8 +41,8 @@ public struct ScoreAccount: BusinessWrite {
                 """,
             arguments: [decision.id, accountID, decision.score, decision.tier.rawValue, decision.outcome.rawValue,
                         decision.recommendedLimit,
-                        String(decoding: try encoder.encode(decision.reasons), as: UTF8.self),
-                        String(decoding: try encoder.encode(decision.explanation), as: UTF8.self),
+                        try StoredJSON.text(decision.reasons),
+                        try StoredJSON.text(decision.explanation),
                         modelVersion, decision.inputs, decision.inputsSHA256, now.rfc3339, decision.expiresAt.rfc3339])
         // The record of the decision, never its inputs: the log cannot be erased, the inputs
         // must be when consent goes (PIPL Art. 47; README "Scoring").
@@ -106,7 +104,7 @@ extension Store {
     }
 
     static func fetchDecision(_ db: Database, id: String) throws -> Decision? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
         return try decision(from: row)
     }
 

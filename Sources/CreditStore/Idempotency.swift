@@ -53,7 +53,7 @@ extension Store {
 
     /// Inside a write transaction: keeps the answer under its key.
     static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: Database) throws {
-        let headers = String(decoding: try JSONEncoder().encode(answer.headers), as: UTF8.self)
+        let headers = try StoredJSON.text(answer.headers)
         try db.execute(
             sql: """
                 INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, state, response_status,
@@ -67,7 +67,7 @@ extension Store {
     /// Forgets keys older than `retention`; a pruned key is new again.
     public func purgeIdempotencyKeys(olderThan cutoff: Timestamp) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.rfc3339])
+            try db.execute(cached: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff.rfc3339])
             return db.changesCount
         }
     }

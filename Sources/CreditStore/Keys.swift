@@ -105,7 +105,7 @@ struct RevokeKey: BusinessWrite {
     func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
         var key = try Existence.require(try Store.fetchKey(db, id: id), "key")
         if key.revokedAt != nil { return (key, []) }
-        try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
+        try db.execute(cached: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
         key.revokedAt = now.rfc3339
         return (key, [AuditRecord(.keyRevoked, subjectID: id, detail: ["role": .string(key.role.rawValue)])])
     }
@@ -130,13 +130,13 @@ extension Store {
 
     public func listKeys() throws -> [APIKey] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id")
+            try Row.fetchAll(db, cached: "SELECT * FROM api_keys ORDER BY created_at, id")
                 .map(Self.key(from:))
         }
     }
 
     public func activeKeyCount() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL") ?? 0 }
+        try database.read { db in try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL") ?? 0 }
     }
 
     /// Installs the public demo keys (once); returns them for printing.
@@ -179,7 +179,7 @@ extension Store {
     }
 
     static func fetchKey(_ db: Database, id: String) throws -> APIKey? {
-        try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?",
+        try Row.fetchOne(db, cached: "SELECT * FROM api_keys WHERE id = ?",
                          arguments: [id]).map(key(from:))
     }
 

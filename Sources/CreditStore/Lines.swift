@@ -145,7 +145,7 @@ public struct ResolveReview: BusinessWrite {
                 "decision_id": .string(review.review.decisionID),
             ]))
         case .firstApproval(let limit):
-            try db.execute(sql: "UPDATE reviews SET first_approver = ?, first_approved_limit = ? WHERE id = ?",
+            try db.execute(cached: "UPDATE reviews SET first_approver = ?, first_approved_limit = ? WHERE id = ?",
                            arguments: [approver, limit, reviewID])
             return (.awaitingSecondApproval(try reread(db, review)), [AuditRecord(
                 .reviewResolved, accountID: accountID, subjectID: reviewID,
@@ -179,9 +179,8 @@ public struct ResolveReview: BusinessWrite {
             ]))
         }
         let saved = try line.map { try Store.save(db, $0, now: now) }
-        let resolution = String(decoding: try JSONEncoder().encode(["approve": approve ? "true" : "false", "note": note]),
-                                as: UTF8.self)
-        try db.execute(sql: "UPDATE reviews SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
+        let resolution = try StoredJSON.text(["approve": approve ? "true" : "false", "note": note])
+        try db.execute(cached: "UPDATE reviews SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
                        arguments: [now.rfc3339, approver, resolution, reviewID])
         return (.resolved(try reread(db, review), saved), records)
     }
@@ -349,26 +348,18 @@ extension Store {
         -> [ReviewRecord]
     {
         try await read { db in
-            var sql = "SELECT * FROM reviews WHERE 1 = 1"
-            var arguments: StatementArguments = []
-            if let tenant = scope.tenant {
-                sql += " AND account_id IN (SELECT id FROM accounts WHERE tenant = ?)"
-                arguments += [tenant]
-            }
-            if let status {
-                sql += " AND status = ?"
-                arguments += [status.rawValue]
-            }
-            if let kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY created_at, id", arguments: arguments).map(Self.review(from:))
+            // One constant statement: an absent filter is a NULL that matches every row.
+            try Row.fetchAll(db, cached: """
+                SELECT * FROM reviews
+                WHERE (?1 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
+                  AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR kind = ?3)
+                ORDER BY created_at, id
+                """, arguments: [scope.tenant, status?.rawValue, kind?.rawValue]).map(Self.review(from:))
         }
     }
 
     static func fetchReview(_ db: Database, id: String) throws -> ReviewRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
+        try Row.fetchOne(db, cached: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }
 
     static func review(from row: Row) throws -> ReviewRecord {

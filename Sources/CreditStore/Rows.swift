@@ -48,7 +48,7 @@ struct TypedRow {
     /// A JSON column the store itself wrote.
     func json<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value {
         guard let text: String = row[column],
-            let value = try? JSONDecoder().decode(Value.self, from: Data(text.utf8))
+            let value = try? StoredJSON.value(Value.self, from: text)
         else { throw unreadable(column) }
         return value
     }

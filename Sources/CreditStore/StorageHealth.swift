@@ -60,12 +60,22 @@ final class StorageHealth: Sendable {
 extension Store {
     /// A read, with storage faults named (`StoreError.storageUnavailable`) instead of raw SQLite
     /// errors. Reads do not set or clear the fault: they do not need free space.
+    ///
+    /// The read runs on the calling thread: in WAL mode a reader never waits for the writer, and
+    /// a read of a few rows costs less than the two thread hops of GRDB's asynchronous read
+    /// (docs/architecture.md, "Reads"). With every reader busy the caller waits for one; reads
+    /// are a few indexed rows, so the wait is short.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await database.read(body)
+            return try readOnThisThread(body)
         } catch {
             throw StorageFault.named(error)
         }
+    }
+
+    /// GRDB's blocking read: from a synchronous function, so the asynchronous overload is not chosen.
+    private func readOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
+        try database.read(body)
     }
 
     /// A write transaction; a storage fault is recorded for readiness and thrown as
@@ -90,9 +100,9 @@ extension Store {
             try await write { db in
                 // 64 KiB that must land on new pages: a probe that fits in a page's free space
                 // would pass while a business write still fails.
-                try db.execute(sql: "INSERT OR REPLACE INTO storage_probe (id, at, room) VALUES (1, ?, zeroblob(65536))",
+                try db.execute(cached: "INSERT OR REPLACE INTO storage_probe (id, at, room) VALUES (1, ?, zeroblob(65536))",
                                arguments: [now.rfc3339])
-                try db.execute(sql: "UPDATE storage_probe SET room = NULL WHERE id = 1")
+                try db.execute(cached: "UPDATE storage_probe SET room = NULL WHERE id = 1")
             }
         } catch {}
         return health.current

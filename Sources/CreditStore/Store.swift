@@ -59,7 +59,10 @@ public struct Store: Sendable {
         // DatabasePool turns on WAL and then sets synchronous=NORMAL on its single writer
         // connection; only that connection commits, so choosing on it is choosing for all writes.
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())")
+            switch options.synchronous {
+            case .full: try db.execute(sql: "PRAGMA synchronous = FULL")
+            case .normal: try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
         }
         let store = Store(database: pool, path: path, time: time, migrations: migrations, writeQueueMax: options.writeQueueMax)
         try migrations.apply(to: pool)
@@ -121,7 +124,7 @@ public struct Store: Sendable {
 
     /// Number of audit entries (its last `seq`).
     public func auditLength() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
+        try await read { db in try Int.fetchOne(db, cached: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
     }
 
     public func auditHead() async throws -> AuditHead {
@@ -185,11 +188,18 @@ public struct Store: Sendable {
         return try database.write { db in try Self.run(write, by: actor, at: now, ifMatch: nil, db) }
     }
 
+    /// Many writes in one transaction, each with its audit entries; for bulk loads from the
+    /// command line (`seed --generate`), where one commit per write would be all fsync.
+    public func performNow<W: BusinessWrite>(_ writes: [W], by actor: Actor) throws -> [W.Output] {
+        let now = time.now()
+        return try database.write { db in try writes.map { try Self.run($0, by: actor, at: now, ifMatch: nil, db) } }
+    }
+
     private static func run<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion?,
                                               _ db: Database) throws -> W.Output
     {
         if let ifMatch {
-            try ifMatch.check(current: try Int.fetchOne(db, sql: "SELECT version FROM accounts WHERE id = ?",
+            try ifMatch.check(current: try Int.fetchOne(db, cached: "SELECT version FROM accounts WHERE id = ?",
                                                         arguments: [ifMatch.accountID]))
         }
         let (output, records) = try write.apply(db, now: now)

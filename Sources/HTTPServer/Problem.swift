@@ -45,11 +45,16 @@ public struct Problem: HTTPError, Sendable, Equatable {
         var field: String?
     }
 
-    public var response: Response {
-        let body = Body(type: type, title: title, status: status.code, detail: detail, code: code, field: field)
+    /// One encoder for every problem: encoders keep no state between calls.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(body)).map(Array.init) ?? Array(#"{"status":500}"#.utf8)
+        return encoder
+    }()
+
+    public var response: Response {
+        let body = Body(type: type, title: title, status: status.code, detail: detail, code: code, field: field)
+        let bytes = (try? Self.encoder.encode(body)).map(Array.init) ?? Array(#"{"status":500}"#.utf8)
         var fields = headerFields
         fields[.contentType] = "application/problem+json"
         return Response(status: status, headerFields: fields, body: bytes)

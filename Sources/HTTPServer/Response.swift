@@ -31,12 +31,14 @@ public struct Response: Sendable {
         Response(status: status, headerFields: [.contentType: "application/json"], body: body)
     }
 
+    private static let sharedEncoder = JSONEncoder()
+
     /// Encodes a value as JSON. (A distinct label: `[UInt8]` is itself Encodable, and one
     /// overload silently calling the other would encode the bytes as an array of numbers.)
     public static func json<Value: Encodable>(encoding value: Value, status: HTTPResponse.Status = .ok,
-                                             encoder: JSONEncoder = JSONEncoder()) throws -> Response
+                                             encoder: JSONEncoder? = nil) throws -> Response
     {
-        let bytes: [UInt8] = Array(try encoder.encode(value))
+        let bytes: [UInt8] = Array(try (encoder ?? Self.sharedEncoder).encode(value))
         return Response(status: status, headerFields: [.contentType: "application/json"], body: bytes)
     }
 

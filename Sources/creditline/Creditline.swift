@@ -68,11 +68,20 @@ struct Migrate: ParsableCommand {
 struct Seed: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load the demo data in seeds/ (idempotent).")
     @OptionGroup var options: StoreOptionGroup
+    @Option(help: "Instead, create N synthetic accounts (customer_ref bulk-1 … bulk-N), audited as any other, 10,000 to a transaction; for benchmarks (scripts/bench).")
+    var generate: Int?
+    @Option(help: "The tenant of the generated accounts.") var tenant: String = Tenant.defaultName
 
     func run() throws {
         do {
             let configuration = try options.load()
             let store = try options.openStore(configuration)
+            if let generate {
+                let tenant = try Tenant.validate(tenant)
+                let created = try Seeds.generate(generate, tenant: tenant, into: store)
+                print("generated \(created) new account(s) into \(configuration.db)")
+                return
+            }
             let created = try Seeds.load(directory: configuration.seedsDir, into: store)
             print("seeded \(created) new account(s) into \(configuration.db)")
         } catch {

@@ -84,17 +84,20 @@ import Testing
         let other = try DatabaseQueue(path: service.databasePath, configuration: configuration)
         let held = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let locked = Task.detached {
-            try other.writeWithoutTransaction { db in
+        let finished = DispatchSemaphore(value: 0)
+        // A thread of its own, as another process would be: not one of the few cooperative
+        // threads, which the blocking waits below would otherwise take from it.
+        DispatchQueue.global().async {
+            try? other.writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 held.signal()
                 _ = release.wait(timeout: .now() + 10)
                 try db.execute(sql: "ROLLBACK")
             }
+            finished.signal()
         }
         guard held.wait(timeout: .now() + 10) == .success else {
             Issue.record("the other connection never took the write lock")
-            _ = try? await locked.value
             return
         }
         let refused = try create(service, "lock-1")
@@ -102,7 +105,7 @@ import Testing
         #expect(refused.header("Retry-After") == "1")
         #expect(try service.call("GET", "/v1/accounts/\(kept)").status == 200)
         release.signal()
-        try await locked.value
+        #expect(finished.wait(timeout: .now() + 10) == .success)
         #expect(try create(service, "lock-2").status == 201)
         #expect(try service.call("GET", "/readyz", role: nil).status == 200)
         await service.stop()

@@ -80,9 +80,14 @@ struct Authentication: Middleware {
 
     /// RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space, the token.
     static func bearerToken(_ header: String) -> String? {
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        // RFC 9110 §11.1: the scheme is case-insensitive; compared byte by byte, without a
+        // lowercased copy on every request.
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count,
+            zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })
+        else { return nil }
+        let token = String(decoding: bytes[scheme.count...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
     }
 }

@@ -28,7 +28,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var busyTimeoutMs = milliseconds(store.busyTimeout)
     public var writeQueueMax = store.writeQueueMax
     public var logLevel = Logger.Level.info
-    /// 0 = one per core but one (see `ServerConfiguration.eventLoopThreads`).
+    /// 0 = one per core (see `ServerConfiguration.eventLoopThreads`).
     public var eventLoopThreads = 0
     public var maxConnections = server.maxConnections
     public var maxBodyBytes = server.maxBodyBytes

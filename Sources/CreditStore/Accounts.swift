@@ -21,7 +21,7 @@ public struct CreateAccount: BusinessWrite {
         let account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out,
                                       version, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -36,7 +36,7 @@ public struct CreateAccount: BusinessWrite {
 
 extension Store {
     public func account(id: String) async throws -> Account? {
-        try await read { db in try Self.fetchAccount(db, id: id) }
+        try await readStatement { db in try Self.fetchAccount(db, id: id) }
     }
 
     static func fetchAccount(_ db: Database, id: String) throws -> Account? {
@@ -62,7 +62,7 @@ extension Store {
         case .decision: sql = "SELECT a.tenant FROM decisions d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
         case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
         }
-        return try await read { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
+        return try await readStatement { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
     }
 
     static func account(from row: Row) throws -> Account {
@@ -89,7 +89,7 @@ extension Store {
         saved.updatedAt = now
         let terms = try saved.terms.map(StoredJSON.text)
         try db.execute(
-            sql: """
+            cached: """
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
                     last_increase_at = ?

@@ -154,7 +154,7 @@ public enum AuditChain {
                 accountID: record.accountID, subjectID: record.subjectID,
                 detail: JSONValue.object(record.detail).canonicalJSON, requestID: actor.requestID, prevHash: head.hash)
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id,
                                            prev_hash, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -32,7 +32,7 @@ public struct GrantConsent: BusinessWrite {
             noticeSHA256: grant.noticeSHA256, channel: grant.channel, method: grant.method, evidence: grant.evidence,
             storedStatus: .active, grantedAt: now, expiresAt: grant.expiresAt)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence,
                                       status, granted_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
@@ -72,13 +72,13 @@ public struct WithdrawConsent: BusinessWrite {
             return (WithdrawalOutcome(consent: consent, effects: [], account: account), records)
         }
         let storedInputs = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM decisions WHERE account_id = ? AND inputs IS NOT NULL",
+            db, cached: "SELECT COUNT(*) FROM decisions WHERE account_id = ? AND inputs IS NOT NULL",
             arguments: [account.id]) ?? 0
         let (effects, newStatus) = ConsentWithdrawalRules.effects(
             purpose: consent.purpose, accountStatus: account.status, storedInputs: storedInputs)
 
         try db.execute(
-            sql: """
+            cached: """
                 UPDATE consents SET status = 'withdrawn', withdrawn_at = ?, withdrawal_channel = ?, withdrawal_reason = ?
                 WHERE id = ?
                 """,
@@ -98,7 +98,7 @@ public struct WithdrawConsent: BusinessWrite {
         if effects.contains(.reviewCancelled) {
             // Without the credit_line consent there is nothing left for the reviewer to decide.
             try db.execute(
-                sql: "UPDATE reviews SET status = 'cancelled', resolved_at = ? WHERE account_id = ? AND kind = 'activation' AND status = 'open'",
+                cached: "UPDATE reviews SET status = 'cancelled', resolved_at = ? WHERE account_id = ? AND kind = 'activation' AND status = 'open'",
                 arguments: [now.rfc3339, account.id])
         }
         if let newStatus {

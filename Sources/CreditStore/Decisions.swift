@@ -34,7 +34,7 @@ public struct ScoreAccount: BusinessWrite {
             },
             scoredAt: now, expiresAt: now.adding(days: validityDays))
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
                                        model_version, inputs, inputs_sha256, scored_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -67,14 +67,14 @@ public struct RequestReview: BusinessWrite {
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Review, [AuditRecord]) {
         let open = try String.fetchOne(
-            db, sql: "SELECT id FROM reviews WHERE decision_id = ? AND kind = 'contest' AND status = 'open'",
+            db, cached: "SELECT id FROM reviews WHERE decision_id = ? AND kind = 'contest' AND status = 'open'",
             arguments: [decisionID])
         let decision = try ReviewRules.checkContest(decision: try Store.fetchDecision(db, id: decisionID),
                                                     openContestID: open)
         let review = Review(id: Identifier.make("rev"), kind: .contest, status: .open, accountID: decision.accountID,
                             decisionID: decisionID, statement: statement, createdAt: now)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO reviews (id, kind, status, account_id, decision_id, statement, created_at)
                 VALUES (?, 'contest', 'open', ?, ?, ?, ?)
                 """,

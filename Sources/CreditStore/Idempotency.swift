@@ -40,7 +40,7 @@ extension Store {
     public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
         try await read { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
+                db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
                 arguments: [record.apiKeyID, record.key])
             else { return nil }
             guard (row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
@@ -55,7 +55,7 @@ extension Store {
     static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: Database) throws {
         let headers = try StoredJSON.text(answer.headers)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, state, response_status,
                                               response_headers, response_body, created_at)
                 VALUES (?, ?, ?, 'done', ?, ?, ?, ?)

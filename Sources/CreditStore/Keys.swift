@@ -83,7 +83,7 @@ struct CreateKey: BusinessWrite {
 
     func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO api_keys (id, name, role, secret_hash, created_at, tenant, person)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
@@ -166,9 +166,9 @@ extension Store {
     public func authenticate(token: String) async throws -> APIKey? {
         guard let (id, secret) = KeyToken.parse(token) else { return nil }
         let presented = KeyToken.hash(secret)
-        return try await read { db -> APIKey? in
+        return try await readStatement { db -> APIKey? in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM api_keys WHERE id = ?",
+                db, cached: "SELECT * FROM api_keys WHERE id = ?",
                 arguments: [id])
             else { return nil }
             let stored: Data = row["secret_hash"]

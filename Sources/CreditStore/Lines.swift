@@ -67,7 +67,7 @@ public struct ActivateAccount: BusinessWrite {
             let id = Identifier.make("rev")
             reviewID = id
             try db.execute(
-                sql: """
+                cached: """
                     INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at)
                     VALUES (?, 'activation', 'open', ?, ?, ?)
                     """,
@@ -221,7 +221,7 @@ public struct AdjustLimit: BusinessWrite {
     public func apply(_ db: Database, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
         var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let latest = try Row.fetchOne(
-            db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
+            db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [accountID]
         ).map(Store.decision(from:)).map { (tier: $0.tier, scoredAt: $0.scoredAt) }
         let state = LimitPolicy.State(
@@ -237,7 +237,7 @@ public struct AdjustLimit: BusinessWrite {
             id: Identifier.make("adj"), accountID: accountID, oldLimit: account.creditLimit, newLimit: request.newLimit,
             direction: direction, initiatedBy: request.initiatedBy, noticeDue: noticeDue, effectiveAt: now)
         try db.execute(
-            sql: """
+            cached: """
                 INSERT INTO limit_adjustments (id, account_id, old_limit, new_limit, direction, reason, initiated_by,
                                                customer_accepted, notice_due, actor, effective_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -73,6 +73,16 @@ extension Store {
         }
     }
 
+    /// A read of one statement: it needs no transaction around it (SQLite gives every statement
+    /// its own consistent snapshot), so it skips the BEGIN and COMMIT of `read`.
+    func readStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try database.unsafeReentrantRead(body)
+        } catch {
+            throw StorageFault.named(error)
+        }
+    }
+
     /// GRDB's blocking read: from a synchronous function, so the asynchronous overload is not chosen.
     private func readOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
         try database.read(body)

@@ -95,7 +95,7 @@ public struct Router: Sendable, HTTPResponder {
             if let next = node.literals[segment] {
                 node = next
             } else if let next = node.parameter.first, let name = node.parameterName, !segment.isEmpty,
-                let value = segment.removingPercentEncoding
+                let value = segment.utf8.contains(UInt8(ascii: "%")) ? segment.removingPercentEncoding : String(segment)
             {
                 parameters[name] = value
                 node = next

@@ -5,11 +5,11 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// TCP port; 0 asks the kernel for an ephemeral one (read it back from `HTTPServer.port`).
     public var port: Int = 8080
-    /// Event-loop threads: one per core but one. Loops never block, so more threads than cores
-    /// only add context switches; the core left over runs the SQLite writer and Swift's
-    /// concurrency pool, where the handlers' database work happens. (On this 2-core machine with
-    /// the load generator beside it, 1 loop served ~25 % more requests/s than 2.)
-    public var eventLoopThreads: Int = max(1, System.coreCount - 1)
+    /// Event-loop threads: one per core. Each loop is also the executor of its connections'
+    /// handler tasks, and a handler's reads run on it (README "Decisions"), so every core can
+    /// serve. (On this 2-core machine with the load generator beside it, 2 loops served 26 %
+    /// more GET /healthz and 26 % more authenticated account reads than 1: BENCHMARKS.md.)
+    public var eventLoopThreads: Int = max(1, System.coreCount)
     /// Listen backlog; the kernel clamps it to somaxconn.
     public var backlog: Int32 = 1024
 

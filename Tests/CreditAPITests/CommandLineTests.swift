@@ -138,6 +138,27 @@ struct CommandLine_ {
         #expect(FileManager.default.fileExists(atPath: db))
     }
 
+    /// Bulk accounts for benchmarks go through the audited write path: each has its entry, the
+    /// chain verifies, and generating again makes only the ones missing.
+    @Test func generatedAccountsAreAuditedAndMadeOnce() async throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let first = try CommandLine_.run(["seed", "--generate", "25", "--tenant", "shop-a", "--db", db])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("generated 25 new account(s)"))
+        let second = try CommandLine_.run(["seed", "--generate", "30", "--tenant", "shop-a", "--db", db])
+        #expect(second.stdout.contains("generated 5 new account(s)"))
+        let (accounts, entries, tenants) = try await DatabaseQueue(path: db).read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts WHERE customer_ref LIKE 'bulk-%'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'account.created'") ?? 0,
+             try String.fetchAll(db, sql: "SELECT DISTINCT tenant FROM accounts"))
+        }
+        #expect(accounts == 30)
+        #expect(entries == 30)
+        #expect(tenants == ["shop-a"])
+        #expect(try CommandLine_.run(["audit", "verify", "--db", db]).status == 0)
+        #expect(try CommandLine_.run(["seed", "--generate", "5", "--tenant", "no spaces", "--db", db]).status != 0)
+    }
+
     @Test func sigtermDrainsCheckpointsAndExitsZero() async throws {
         let out = Pipe()
         let (process, db, key, port) = try await CommandLine_.startServe(output: out)

@@ -134,7 +134,7 @@ struct ScoringRoutes {
             let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
             let result = model.scorecard.score(values)
             return try await call.perform(
-                ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
+                try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
                              validityDays: model.scorecard.decisionValidityDays)
             ) { decision in
                 var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)

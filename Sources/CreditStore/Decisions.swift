@@ -14,12 +14,25 @@ public struct ScoreAccount: BusinessWrite {
     public var result: Scorecard.Result
     public var modelVersion: String
     public var validityDays: Int
+    // What follows from the result alone is worked out before the write, on the request's own
+    // thread, so that the one writer spends its time on the rows (docs/architecture.md, "The
+    // write path").
+    let explanation: [Decision.ExplanationRow]
+    let inputsSHA256: String
+    let reasonsText: String
+    let explanationText: String
 
-    public init(accountID: String, result: Scorecard.Result, modelVersion: String, validityDays: Int) {
+    public init(accountID: String, result: Scorecard.Result, modelVersion: String, validityDays: Int) throws {
         self.accountID = accountID
         self.result = result
         self.modelVersion = modelVersion
         self.validityDays = validityDays
+        explanation = result.contributions.map {
+            Decision.ExplanationRow(characteristic: $0.characteristic, bin: $0.bin, points: $0.points, maxPoints: $0.maxPoints)
+        }
+        inputsSHA256 = Hashing.sha256Hex(Data(result.canonicalInputs.utf8))
+        reasonsText = try StoredJSON.text(result.reasons)
+        explanationText = try StoredJSON.text(explanation)
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Decision, [AuditRecord]) {
@@ -27,12 +40,8 @@ public struct ScoreAccount: BusinessWrite {
         let decision = Decision(
             id: Identifier.make("dec"), accountID: accountID, score: result.score, tier: result.tier,
             outcome: result.outcome, recommendedLimit: result.recommendedLimit, reasons: result.reasons,
-            modelVersion: modelVersion, inputs: result.canonicalInputs,
-            inputsSHA256: Hashing.sha256Hex(Data(result.canonicalInputs.utf8)),
-            explanation: result.contributions.map {
-                Decision.ExplanationRow(characteristic: $0.characteristic, bin: $0.bin, points: $0.points, maxPoints: $0.maxPoints)
-            },
-            scoredAt: now, expiresAt: now.adding(days: validityDays))
+            modelVersion: modelVersion, inputs: result.canonicalInputs, inputsSHA256: inputsSHA256,
+            explanation: explanation, scoredAt: now, expiresAt: now.adding(days: validityDays))
         try db.execute(
             cached: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
@@ -41,8 +50,7 @@ public struct ScoreAccount: BusinessWrite {
                 """,
             arguments: [decision.id, accountID, decision.score, decision.tier.rawValue, decision.outcome.rawValue,
                         decision.recommendedLimit,
-                        try StoredJSON.text(decision.reasons),
-                        try StoredJSON.text(decision.explanation),
+                        reasonsText, explanationText,
                         modelVersion, decision.inputs, decision.inputsSHA256, now.rfc3339, decision.expiresAt.rfc3339])
         // The record of the decision, never its inputs: the log cannot be erased, the inputs
         // must be when consent goes (PIPL Art. 47; README "Scoring").

@@ -2,7 +2,8 @@ import Foundation
 import HTTPServer
 
 // Our HTTP server with exactly the peers' two endpoints (the benchmark peers' endpoints, README "Benchmark": GET /healthz and
-// POST /echo), so scripts/bench-http compares servers, not applications.
+// POST /echo), so scripts/bench compares servers, not applications.
+//   http-server-peer [--framing] [PORT] [LOOPS]     (LOOPS: event loops, default one per core)
 struct Echo: Codable { var customer: String; var amount: Int; var tags: [String] }
 
 /// `--framing PORT`: answers every request with how this server read it (method, target, body
@@ -42,6 +43,7 @@ if framing { arguments.removeFirst() }
 let port = Int(arguments.first ?? "8084") ?? 8084
 var configuration = ServerConfiguration()
 configuration.port = port
+if arguments.count > 1, let loops = Int(arguments[1]), loops > 0 { configuration.eventLoopThreads = loops }
 if framing {
     let server = HTTPServer(configuration: configuration, responder: FramingEcho())
     try server.start()

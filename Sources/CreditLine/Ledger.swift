@@ -88,13 +88,6 @@ public enum Schedule {
         public var due: CivilDate
         public var principal: Int
         public var fee: Int
-
-        public init(number: Int, due: CivilDate, principal: Int, fee: Int) {
-            self.number = number
-            self.due = due
-            self.principal = principal
-            self.fee = fee
-        }
     }
 
     /// Without a plan: one instalment of the whole amount, due `interestFreeDays` after the
@@ -150,12 +143,6 @@ public enum RepaymentAllocation {
         public var instalmentID: String
         public var fee: Int
         public var principal: Int
-
-        public init(instalmentID: String, fee: Int, principal: Int) {
-            self.instalmentID = instalmentID
-            self.fee = fee
-            self.principal = principal
-        }
     }
 
     /// Oldest due instalment first, its fee before its principal, then the instalments not yet

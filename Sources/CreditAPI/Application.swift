@@ -104,6 +104,7 @@ public final class Application: Sendable {
         ScoringRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
         AuditRoutes(application: self).register(on: &router)
+        if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router
     }
 

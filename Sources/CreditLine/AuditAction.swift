@@ -20,6 +20,7 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case termsAccepted = "terms.accepted"
     case keyCreated = "key.created"
     case keyRevoked = "key.revoked"
+    case demoClockAdvanced = "demo.clock_advanced"
     case portfolioReviewCompleted = "portfolio_review.completed"
     case limitOfferCreated = "limit_offer.created"
     case limitOfferAccepted = "limit_offer.accepted"

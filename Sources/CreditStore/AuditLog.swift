@@ -334,3 +334,23 @@ enum CanonicalEntry {
         }
     }
 }
+
+/// The demo clock moved forward (`serve --demo` only): recorded so the chain shows why its
+/// times jump.
+public struct AdvanceDemoClock: BusinessWrite {
+    public var days: Int
+    public init(days: Int) { self.days = days }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> ((), [AuditRecord]) {
+        ((), [AuditRecord(.demoClockAdvanced, detail: ["days": .int(days)])])
+    }
+}
+
+extension Store {
+    /// When the last audit entry was written; nil for an empty log.
+    public func lastAuditTime() throws -> Timestamp? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1").flatMap(Timestamp.init(rfc3339:))
+        }
+    }
+}

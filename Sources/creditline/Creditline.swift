@@ -30,9 +30,9 @@ struct StoreOptionGroup: ParsableArguments {
         }
     }
 
-    func openStore(_ configuration: ServiceConfiguration) throws -> Store {
+    func openStore(_ configuration: ServiceConfiguration, time: any TimeSource = SystemTimeSource()) throws -> Store {
         do {
-            return try Store.open(path: configuration.db, options: configuration.storeOptions)
+            return try Store.open(path: configuration.db, options: configuration.storeOptions, time: time)
         } catch let error as StoreError {
             throw Failure("\(error)")
         }

@@ -13,12 +13,23 @@ import Testing
         #expect(reply.json["openapi"] as? String == "3.1.0")
         let paths = try #require(reply.json["paths"] as? [String: [String: Any]])
         var described = Set<String>()
+        var demoOnly = Set<String>()
         for (path, methods) in paths {
-            for method in methods.keys { described.insert("\(method.uppercased()) \(path)") }
+            for (method, operation) in methods {
+                let name = "\(method.uppercased()) \(path)"
+                described.insert(name)
+                if (operation as? [String: Any])?["x-demo-only"] as? Bool == true { demoOnly.insert(name) }
+            }
         }
+        #expect(demoOnly == ["POST /v1/demo/clock"])
         let routed = Set(service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" })
         #expect(routed.subtracting(described).sorted() == [])
-        #expect(described.subtracting(routed).sorted() == [])
+        #expect(described.subtracting(demoOnly).subtracting(routed).sorted() == [])
+        // Under the demo clock, the demo routes exist too, and nothing else is added.
+        let demo = try TestService(clock: DemoClock())
+        let demoRouted = Set(demo.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" })
+        #expect(demoRouted == described)
+        await demo.stop()
         await service.stop()
     }
 

@@ -46,7 +46,9 @@ final class TestService: Sendable {
     let folder: String
     let keys: [Role: String]
 
-    init(logs: LogCapture? = nil, _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    init(logs: LogCapture? = nil, clock: any TimeSource = SystemTimeSource(),
+         _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws
+    {
         folder = NSTemporaryDirectory() + "creditline-api-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var configuration = ServiceConfiguration()
@@ -61,7 +63,7 @@ final class TestService: Sendable {
         configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
-        store = try Store.open(path: configuration.db, options: configuration.storeOptions)
+        store = try Store.open(path: configuration.db, options: configuration.storeOptions, time: clock)
         databasePath = configuration.db
         var keys: [Role: String] = [:]
         for role in Role.allCases {

@@ -52,17 +52,11 @@ public final class Application: Sendable {
     /// Records consents that passed their date as expired, with their audit entries, so the log
     /// shows when consent lapsed even if nobody touched the account.
     private func startConsentExpirySweep() {
-        let store = self.store
-        let logger = self.logger
         let interval = Duration.seconds(configuration.consentExpirySweepSeconds)
-        let retentionHours = configuration.idempotencyRetentionHours
         let task = Task { [self] in
             while !Task.isCancelled {
                 do {
-                    let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"))
-                    if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
-                    let cutoff = store.time.now().adding(seconds: -Int64(retentionHours) * 3600)
-                    _ = try await store.purgeIdempotencyKeys(olderThan: cutoff)
+                    try await sweep(at: store.time.now())
                 } catch {
                     logger.error("consent expiry sweep failed", metadata: ["error": "\(error)"])
                 }
@@ -71,6 +65,15 @@ public final class Application: Sendable {
             }
         }
         sweeper.withLock { $0 = task }
+    }
+
+    /// One pass of the sweep at `now`: consents past their date are recorded as expired, and
+    /// answers kept for Idempotency-Keys past their retention are dropped.
+    func sweep(at now: Timestamp) async throws {
+        let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"), at: now)
+        if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
+        _ = try await store.purgeIdempotencyKeys(
+            olderThan: now.adding(seconds: -Int64(configuration.idempotencyRetentionHours) * 3600))
     }
 
     public var port: Int { server?.port ?? 0 }

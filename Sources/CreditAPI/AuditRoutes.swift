@@ -27,7 +27,7 @@ struct AuditRoutes {
             try container.encode(entry.accountID, forKey: .accountID)
             try container.encode(entry.subjectID, forKey: .subjectID)
             // The detail as JSON, as it was hashed.
-            let detail = (try? StoredJSONReader.decoder.decode(JSONValue.self, from: Data(entry.detail.utf8))) ?? .string(entry.detail)
+            let detail = (try? SharedJSON.decoder.decode(JSONValue.self, from: Data(entry.detail.utf8))) ?? .string(entry.detail)
             try container.encode(detail, forKey: .detail)
             try container.encode(entry.requestID, forKey: .requestID)
             try container.encode(entry.prevHash, forKey: .prevHash)

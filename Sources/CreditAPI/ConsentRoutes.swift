@@ -1,6 +1,6 @@
 import CreditLine
-import Foundation
 import CreditStore
+import Foundation
 import HTTPServer
 import HTTPTypes
 

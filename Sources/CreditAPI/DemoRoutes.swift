@@ -52,6 +52,7 @@ struct DemoRoutes {
     static let maxDays = 3_650
 
     func register(on router: inout Router) {
+        let application = self.application
         let store = application.store
         let clock = self.clock
         router.post("/v1/demo/clock", handler: application.authorized([.operator]) { request, _, call in
@@ -60,10 +61,10 @@ struct DemoRoutes {
                 throw Problems.invalidField("advance_days", "advance_days must be a whole number of days, 1 to \(Self.maxDays).")
             }
             let now = clock.advance(days: body.advanceDays)
-            // The jump is in the audit chain, at the new time; then what the days made due is
-            // recorded at once instead of at the next sweep.
+            // The jump is in the audit chain, at the new time; then the sweep records what the
+            // days made due at once instead of at its next pass.
             try await store.perform(AdvanceDemoClock(days: body.advanceDays), by: call.actor, at: now)
-            _ = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"), at: now)
+            try await application.sweep(at: now)
             return try ResponseBody.json(AdvanceBody(now: now.rfc3339, advancedDays: body.advanceDays))
         })
     }

@@ -73,7 +73,7 @@ struct LineRoutes {
                 try container.encode(review.createdAt.rfc3339, forKey: .createdAt)
                 try container.encode(record.resolvedAt?.rfc3339, forKey: .resolvedAt)
                 let resolution = record.resolution.flatMap {
-                    try? StoredJSONReader.decoder.decode([String: String].self, from: Data($0.utf8))
+                    try? SharedJSON.decoder.decode([String: String].self, from: Data($0.utf8))
                 }
                 try container.encode(resolution, forKey: .resolution)
                 try container.encode(record.firstApprover != nil && review.status == .open, forKey: .awaitingSecondApproval)

@@ -42,10 +42,9 @@ enum RequestBody {
     /// One parse (the decoder's) and one scan of the bytes for what a decoder cannot see.
     private static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowedFields: Set<String>) throws -> T {
         guard !request.body.isEmpty else { throw Problems.invalidJSON("The request needs a JSON object body.") }
-        var decoded: T? = nil
-        var failure: DecodingError? = nil
+        let decoded: Result<T, DecodingError>
         do {
-            decoded = try decoder.decode(T.self, from: request.bodyData)
+            decoded = .success(try SharedJSON.decoder.decode(T.self, from: request.bodyData))
         } catch let error as DecodingError {
             switch error {
             // Not JSON, or JSON but not an object: nothing after this is worth reading.
@@ -53,7 +52,7 @@ enum RequestBody {
                  .typeMismatch(_, let context) where context.codingPath.isEmpty:
                 throw Problems.invalidJSON("The body is not a JSON object.")
             default:
-                failure = error
+                decoded = .failure(error)
             }
         }
         // The decoder parsed the whole text, so the scan follows well-formed JSON.
@@ -69,13 +68,8 @@ enum RequestBody {
             let name = Echo.bounded(unknown)
             throw Problems.invalidField(name, "'\(name)' is not a field of this request.")
         }
-        if let failure { throw problem(for: failure) }
-        guard let decoded else { throw Problems.invalidJSON("The body could not be read.") }
-        return decoded
+        return try decoded.mapError(problem(for:)).get()
     }
-
-    /// Decoders and encoders keep no state between calls: one of each serves every request.
-    private static let decoder = JSONDecoder()
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
         Echo.bounded(codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."), limit: 128)
@@ -109,8 +103,9 @@ enum RequestBody {
     }
 }
 
-/// Reading JSON the service stored itself (audit details, review resolutions) for an answer.
-enum StoredJSONReader {
+/// Decoders keep no state between calls: one serves every request body and every piece of JSON
+/// the service stored itself (audit details, review resolutions) that an answer reads back.
+enum SharedJSON {
     static let decoder = JSONDecoder()
 }
 

@@ -71,13 +71,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
 
     /// `2026-11-25`.
-    public var description: String {
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
-    }
+    public var description: String { "\(zeroPadded(year, 4))-\(zeroPadded(month, 2))-\(zeroPadded(day, 2))" }
 }
 
 /// The instalments a draw is repaid in.
@@ -113,11 +107,6 @@ public enum Schedule {
     public static func fee(amount: Int, bps: Int) -> Int {
         let (q, r) = amount.quotientAndRemainder(dividingBy: 10_000)
         return q * bps + r * bps / 10_000
-    }
-
-    /// The total a customer repays for a draw: principal plus every fee.
-    public static func totalCost(_ instalments: [Instalment]) -> Int {
-        instalments.reduce(0) { $0 + $1.principal + $1.fee }
     }
 }
 

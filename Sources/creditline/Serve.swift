@@ -33,9 +33,9 @@ struct Serve: AsyncParsableCommand {
             logger = Logger(label: "creditline")
             // Under --demo the clock can be moved forward (POST /v1/demo/clock); it goes on from
             // the last time the audit log recorded, so a restart never takes it back.
-            let clock: (any TimeSource)? = demo ? DemoClock() : nil
+            let clock = demo ? DemoClock() : nil
             store = try options.openStore(configuration, time: clock ?? SystemTimeSource())
-            if let clock = clock as? DemoClock, let last = try store.lastAuditTime() { clock.catchUp(to: last) }
+            if let clock, let last = try store.lastAuditTime() { clock.catchUp(to: last) }
             if demo {
                 let created = try Seeds.load(directory: configuration.seedsDir, into: store)
                 let keys = try store.ensureDemoKeys()

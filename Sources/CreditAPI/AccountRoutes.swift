@@ -15,6 +15,11 @@ struct AccountBody: Encodable {
     var createdAt: String
     var updatedAt: String
     var terms: TermsBody?
+    var balance: Int
+    var feesOutstanding: Int
+    var availableCredit: Int
+    var daysPastDue: Int
+    var delinquency: String
 
     /// The accepted terms on an activated account: `{version, interest_free_days, instalment_plans}`.
     struct TermsBody: Encodable {
@@ -35,9 +40,15 @@ struct AccountBody: Encodable {
         case limitIncreaseOptOut = "limit_increase_opt_out"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case balance, delinquency
+        case feesOutstanding = "fees_outstanding"
+        case availableCredit = "available_credit"
+        case daysPastDue = "days_past_due"
     }
 
-    init(_ account: Account) {
+    /// The days past due and the bucket are as of `now`, read from the due dates: they move with
+    /// the calendar, not with the account's version.
+    init(_ account: Account, asOf now: Timestamp) {
         id = account.id
         customerRef = account.customerRef
         status = account.status.rawValue
@@ -47,6 +58,12 @@ struct AccountBody: Encodable {
         version = account.version
         createdAt = account.createdAt.rfc3339
         updatedAt = account.updatedAt.rfc3339
+        balance = account.balance
+        feesOutstanding = account.feesOutstanding
+        availableCredit = account.availableCredit
+        let today = CivilDate(now)
+        daysPastDue = account.daysPastDue(on: today)
+        delinquency = account.delinquency(on: today).rawValue
         terms = account.terms.map {
             TermsBody(version: account.termsVersion ?? "", interestFreeDays: $0.interestFreeDays,
                       instalmentPlans: $0.instalmentPlans)
@@ -65,11 +82,16 @@ struct AccountBody: Encodable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encode(terms, forKey: .terms)
+        try container.encode(balance, forKey: .balance)
+        try container.encode(feesOutstanding, forKey: .feesOutstanding)
+        try container.encode(availableCredit, forKey: .availableCredit)
+        try container.encode(daysPastDue, forKey: .daysPastDue)
+        try container.encode(delinquency, forKey: .delinquency)
     }
 
     /// The account with its version as a strong ETag (RFC 9110 §8.8.3).
-    static func response(_ account: Account, status: HTTPResponse.Status = .ok) throws -> Response {
-        var response = try ResponseBody.json(AccountBody(account), status: status)
+    static func response(_ account: Account, asOf now: Timestamp, status: HTTPResponse.Status = .ok) throws -> Response {
+        var response = try ResponseBody.json(AccountBody(account, asOf: now), status: status)
         response.headerFields[.eTag] = "\"\(account.version)\""
         return response
     }
@@ -92,16 +114,16 @@ struct AccountRoutes {
             // A service key always acts for one tenant (the database refuses one without).
             let tenant = call.scope.tenant ?? Tenant.defaultName
             return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant)) { account, created in
-                var response = try AccountBody.response(account, status: created ? .created : .ok)
+                var response = try AccountBody.response(account, asOf: call.now, status: created ? .created : .ok)
                 response.headerFields[.location] = "/v1/accounts/\(account.id)"
                 return response
             }
         })
-        router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
+        router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator]) { _, context, call in
             guard let account = try await store.account(id: try context.parameter("id")) else {
                 throw DomainError.notFound("account")
             }
-            return try AccountBody.response(account)
+            return try AccountBody.response(account, asOf: call.now)
         })
     }
 }

@@ -19,10 +19,10 @@ public final class Application: Sendable {
     let rateLimiter: RateLimiter
     public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
-    private let sweeper = Mutex<Task<Void, Never>?>(nil)
-    private let sweeps = Atomic<Int>(0)
-    /// Passes of the background sweep completed so far (the first runs at start-up).
-    public var sweepsCompleted: Int { sweeps.load(ordering: .acquiring) }
+    private let sweepers = Mutex<[Task<Void, Never>]>([])
+    private let sweeps = Mutex<[Int]>([0, 0])
+    /// Passes completed by the sweep that has done the fewest (each runs once at start-up).
+    public var sweepsCompleted: Int { sweeps.withLock { $0.min() ?? 0 } }
 
     /// Loads the scoring model named by the configuration; a bad file throws, naming it.
     public init(configuration: ServiceConfiguration, store: Store, logger: Logger) throws {
@@ -46,34 +46,52 @@ public final class Application: Sendable {
                                 logger: logger)
         try server.start()
         serverBox.withLock { $0 = server }
-        startConsentExpirySweep()
+        startSweeps()
     }
 
-    /// Records consents that passed their date as expired, with their audit entries, so the log
-    /// shows when consent lapsed even if nobody touched the account.
-    private func startConsentExpirySweep() {
-        let interval = Duration.seconds(configuration.consentExpirySweepSeconds)
-        let task = Task { [self] in
-            while !Task.isCancelled {
-                do {
-                    try await sweep(at: store.time.now())
-                } catch {
-                    logger.error("consent expiry sweep failed", metadata: ["error": "\(error)"])
+    /// The background sweeps, each on its own interval and each once at start-up: consents past
+    /// their date are recorded as expired (so the log shows when consent lapsed even if nobody
+    /// touched the account), and delinquency bucket changes are recorded as the days pass.
+    private func startSweeps() {
+        let jobs: [(name: String, seconds: Int, pass: @Sendable (Timestamp) async throws -> Void)] = [
+            ("consent expiry", configuration.consentExpirySweepSeconds, { [self] in try await sweepConsents(at: $0) }),
+            ("delinquency", configuration.delinquencySweepSeconds, { [self] in try await sweepDelinquency(at: $0) }),
+        ]
+        let tasks = jobs.enumerated().map { index, job in
+            Task { [self] in
+                while !Task.isCancelled {
+                    do {
+                        try await job.pass(store.time.now())
+                    } catch {
+                        logger.error("\(job.name) sweep failed", metadata: ["error": "\(error)"])
+                    }
+                    sweeps.withLock { $0[index] += 1 }
+                    try? await Task.sleep(for: .seconds(job.seconds))
                 }
-                self.sweeps.add(1, ordering: .releasing)
-                try? await Task.sleep(for: interval)
             }
         }
-        sweeper.withLock { $0 = task }
+        sweepers.withLock { $0 = tasks }
     }
 
-    /// One pass of the sweep at `now`: consents past their date are recorded as expired, and
-    /// answers kept for Idempotency-Keys past their retention are dropped.
+    /// Every sweep at `now`, at once (the demo clock's jump uses this).
     func sweep(at now: Timestamp) async throws {
+        try await sweepConsents(at: now)
+        try await sweepDelinquency(at: now)
+    }
+
+    /// Consents past their date are recorded as expired, and answers kept for Idempotency-Keys
+    /// past their retention are dropped.
+    private func sweepConsents(at now: Timestamp) async throws {
         let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"), at: now)
         if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
         _ = try await store.purgeIdempotencyKeys(
             olderThan: now.adding(seconds: -Int64(configuration.idempotencyRetentionHours) * 3600))
+    }
+
+    /// Delinquency bucket changes since the last pass, each with its audit entry.
+    private func sweepDelinquency(at now: Timestamp) async throws {
+        let changed = try await store.recordDelinquency(at: now)
+        if changed > 0 { logger.info("delinquency changed", metadata: ["accounts": .stringConvertible(changed)]) }
     }
 
     public var port: Int { server?.port ?? 0 }
@@ -82,7 +100,7 @@ public final class Application: Sendable {
     /// SIGTERM's path: stop accepting, drain (readiness is 503 from the first moment), then
     /// checkpoint the WAL so the database file alone is complete.
     public func shutdown() async {
-        sweeper.withLock { $0?.cancel() }
+        sweepers.withLock { $0.forEach { $0.cancel() } }
         await server?.shutdown()
         do {
             try store.checkpoint()
@@ -106,6 +124,7 @@ public final class Application: Sendable {
         ConsentRoutes(application: self).register(on: &router)
         ScoringRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
+        LedgerRoutes(application: self).register(on: &router)
         AuditRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router

@@ -164,7 +164,7 @@ struct LineRoutes {
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
             ) { result in
                 var response = try ResponseBody.json(ActivationBody(
-                    outcome: result.outcome.name, account: AccountBody(result.account),
+                    outcome: result.outcome.name, account: AccountBody(result.account, asOf: call.now),
                     reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
                     reviewID: result.reviewID))
                 response.headerFields[.eTag] = "\"\(result.account.version)\""
@@ -186,7 +186,7 @@ struct LineRoutes {
             return try await call.perform(
                 AcceptTerms(accountID: accountID, termsVersion: body.termsVersion, decisionID: body.decisionID,
                             terms: model.terms),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
         })
 
         router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, call in
@@ -256,7 +256,7 @@ struct LineRoutes {
             let accountID = try context.parameter("id")
             return try await call.perform(
                 UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
+                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
         })
 
         for action in OperatorAction.allCases {
@@ -266,7 +266,7 @@ struct LineRoutes {
                 let accountID = try context.parameter("id")
                 return try await call.perform(
                     ApplyOperatorAction(accountID: accountID, action: action, reason: reason),
-                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0) })
+                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
             })
         }
     }

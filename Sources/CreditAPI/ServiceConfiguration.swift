@@ -68,6 +68,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// How often consents past their date are recorded as expired (with their audit entries).
     /// Reads and writes treat them as expired from the moment they pass, whatever this is.
     public var consentExpirySweepSeconds = 60
+    /// How often delinquency bucket changes are recorded (README "The line in use"). Rules read
+    /// the days past due from the due dates at the moment they decide, whatever this is.
+    public var delinquencySweepSeconds = 60
+    /// Days after activation in which the customer may withdraw from the agreement (Consumer
+    /// Credit Directive 2008/48/EC Art. 14: 14).
+    public var coolingOffDays = 14
 
     public init() {}
 
@@ -167,6 +173,8 @@ extension ServiceConfiguration {
         integer("rate_limit_burst_seconds", 1...3600) { $0.rateLimitBurstSeconds = $1 },
         integer("idempotency_retention_hours", 24...8760) { $0.idempotencyRetentionHours = $1 },
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
+        integer("delinquency_sweep_seconds", 1...86_400) { $0.delinquencySweepSeconds = $1 },
+        integer("cooling_off_days", 14...365) { $0.coolingOffDays = $1 },
     ]
 
     private static func string(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, String) -> Void)

@@ -6,6 +6,12 @@ public enum AccountStatus: String, Sendable, Codable, CaseIterable {
     case frozen
     case declined
     case closed
+    /// Written off after more than 90 days past due (README "The line in use"); final, and
+    /// repayments go on.
+    case chargedOff = "charged_off"
+
+    /// Closed or charged off: nothing more is opened, scored or consented to.
+    public var isFinal: Bool { self == .closed || self == .chargedOff }
 }
 
 extension AccountStatus {
@@ -13,7 +19,7 @@ extension AccountStatus {
     /// nothing more; `refusal` says which of those was asked.
     public static func requireOpen(_ status: AccountStatus?, _ refusal: String) throws(DomainError) -> AccountStatus {
         let status = try Existence.require(status, "account")
-        guard status != .closed else { throw DomainError(.conflict, code: "account-closed", refusal) }
+        guard !status.isFinal else { throw DomainError(.conflict, code: "account-closed", refusal) }
         return status
     }
 }
@@ -41,6 +47,15 @@ public struct Account: Sendable, Equatable {
     public var decisionID: String? = nil
     public var declinedAt: Timestamp? = nil
     public var lastIncreaseAt: Timestamp? = nil
+    /// When the line first opened: the cooling-off period runs from here.
+    public var activatedAt: Timestamp? = nil
+    /// Outstanding principal and fees, kept equal to the instalments' sums by every ledger write.
+    public var balance: Int = 0
+    public var feesOutstanding: Int = 0
+    /// The due date of the oldest instalment not fully paid; nil when nothing is owed.
+    public var oldestUnpaidDue: CivilDate? = nil
+    /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.
+    public var recordedDelinquency: Delinquency = .current
 
     public init(id: String, tenant: String = Tenant.defaultName, customerRef: String, status: AccountStatus = .prospect,
                 creditLimit: Int = 0,
@@ -60,18 +75,39 @@ public struct Account: Sendable, Equatable {
     }
 }
 
+extension Account {
+    /// max(0, limit − balance).
+    public var availableCredit: Int { DrawRules.availableCredit(limit: creditLimit, balance: balance) }
+
+    public func daysPastDue(on today: CivilDate) -> Int {
+        Delinquency.daysPastDue(oldestUnpaidDue: oldestUnpaidDue, today: today)
+    }
+
+    public func delinquency(on today: CivilDate) -> Delinquency { Delinquency(daysPastDue: daysPastDue(on: today)) }
+}
+
 /// The rules for a `customer_ref`: a pseudonymous handle, never personal data.
 public enum CustomerRef {
+    public static let maxLength = Reference.maxLength
+
+    public static func validate(_ value: String) throws(DomainError) -> String {
+        try Reference.validate(value, field: "customer_ref")
+    }
+}
+
+/// A calling service's own handle for something (`customer_ref`, `merchant_ref`): an opaque
+/// reference, never personal data.
+public enum Reference {
     public static let maxLength = 64
 
     /// Refuses identifier-shaped values first (422 `pii-not-allowed`: a resident ID, a mobile
     /// number or an e-mail address), then anything but 1–64 characters of `[A-Za-z0-9_.:-]`.
-    public static func validate(_ value: String) throws(DomainError) -> String {
-        try PersonalData.refuse(in: value, field: "customer_ref")
+    public static func validate(_ value: String, field: String) throws(DomainError) -> String {
+        try PersonalData.refuse(in: value, field: field)
         guard !value.isEmpty, value.utf8.count <= maxLength,
             value.utf8.allSatisfy({ isAllowed($0) })
         else {
-            throw .invalidField("customer_ref", "customer_ref must be 1–64 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'.")
+            throw .invalidField(field, "\(field) must be 1–64 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'.")
         }
         return value
     }

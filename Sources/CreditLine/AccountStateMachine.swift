@@ -11,6 +11,11 @@ public enum AccountTransitionCause: String, Sendable, CaseIterable {
     case periodicReview = "periodic_review"
     case operatorUnfreeze = "operator_unfreeze"
     case operatorClosure = "operator_closure"
+    /// The customer withdrawing from the agreement within the cooling-off period (Consumer
+    /// Credit Directive 2008/48/EC Art. 14).
+    case coolingOffCancellation = "cooling_off_cancellation"
+    /// Two operators writing off a line more than 90 days past due.
+    case chargeOff = "charge_off"
 }
 
 /// Who may make a transition: a calling service, an operator, or the system itself.
@@ -48,6 +53,12 @@ public enum AccountStateMachine {
             Rule(from: .frozen, to: .active, cause: .operatorUnfreeze, actor: .operator),
             Rule(from: .active, to: .closed, cause: .operatorClosure, actor: .operator),
             Rule(from: .frozen, to: .closed, cause: .operatorClosure, actor: .operator),
+            Rule(from: .active, to: .closed, cause: .coolingOffCancellation, actor: .service),
+            Rule(from: .frozen, to: .closed, cause: .coolingOffCancellation, actor: .service),
+            // A closed line can still owe: closing stops draws, not the debt.
+            Rule(from: .active, to: .chargedOff, cause: .chargeOff, actor: .operator),
+            Rule(from: .frozen, to: .chargedOff, cause: .chargeOff, actor: .operator),
+            Rule(from: .closed, to: .chargedOff, cause: .chargeOff, actor: .operator),
         ]
         return rules
     }()

@@ -24,4 +24,10 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case portfolioReviewCompleted = "portfolio_review.completed"
     case limitOfferCreated = "limit_offer.created"
     case limitOfferAccepted = "limit_offer.accepted"
+    case drawCreated = "draw.created"
+    case repaymentReceived = "repayment.received"
+    case accountDelinquencyChanged = "account.delinquency_changed"
+    case accountCancelled = "account.cancelled"
+    case chargeOffApproved = "charge_off.first_approval"
+    case accountChargedOff = "account.charged_off"
 }

@@ -244,7 +244,7 @@ public enum ConsentWithdrawalRules {
                 return ([.reviewCancelled, .activationBlocked], .prospect)
             case .prospect, .declined:
                 return ([.activationBlocked], nil)
-            case .frozen, .closed:
+            case .frozen, .closed, .chargedOff:
                 return ([], nil)
             }
         }

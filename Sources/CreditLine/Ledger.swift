@@ -1,6 +1,6 @@
-/// The line in use: the rules for draws, their schedules, repayments, delinquency, cooling-off and
-/// charge-off, as pure functions (the ledger's tables and routes are not built yet: README "Not
-/// built yet"). Money is whole fen (`Int`), never a fraction; dates are calendar days in UTC.
+/// The line in use (README "The line in use"): the rules for draws, their schedules, repayments,
+/// delinquency, cooling-off and charge-off, as pure functions. Money is whole fen (`Int`), never a
+/// fraction; dates are calendar days in UTC.
 
 /// A calendar day (proleptic Gregorian, UTC), counted as days since 1970-01-01 for arithmetic.
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -14,6 +14,18 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.year = year
         self.month = month
         self.day = day
+    }
+
+    /// `YYYY-MM-DD` exactly (RFC 3339 full-date), or nil.
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            let year = Int(String(decoding: bytes[0..<4], as: UTF8.self)),
+            let month = Int(String(decoding: bytes[5..<7], as: UTF8.self)),
+            let day = Int(String(decoding: bytes[8..<10], as: UTF8.self)),
+            [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
+        else { return nil }
+        self.init(year: year, month: month, day: day)
     }
 
     /// The UTC day a moment falls on.
@@ -132,6 +144,10 @@ public enum RepaymentAllocation {
         public var instalmentID: String
         public var fee: Int
         public var principal: Int
+
+        public init(instalmentID: String, fee: Int, principal: Int) {
+            (self.instalmentID, self.fee, self.principal) = (instalmentID, fee, principal)
+        }
     }
 
     /// Oldest due instalment first, its fee before its principal, then the instalments not yet
@@ -190,6 +206,34 @@ public enum Delinquency: String, Sendable, CaseIterable, Codable, Comparable {
     public static func < (lhs: Delinquency, rhs: Delinquency) -> Bool { lhs.rank < rhs.rank }
 }
 
+/// What a draw would cost, before anything is drawn: the schedule from the line's accepted terms.
+public struct DrawQuote: Sendable, Equatable {
+    public var amount: Int
+    public var plan: Terms.Plan?
+    public var instalments: [Schedule.Instalment]
+    public var totalFees: Int { instalments.reduce(0) { $0 + $1.fee } }
+    /// Everything the customer pays back: the amount and every fee.
+    public var totalCost: Int { amount + totalFees }
+
+    /// Only a line with accepted terms is quoted (409 `invalid-transition`); the amount and plan
+    /// are checked as a draw checks them.
+    /// `maxAmount` is the largest line there can be: no draw is ever larger.
+    public static func make(terms: Terms.TierTerms?, amount: Int, planMonths: Int?, today: CivilDate,
+                            maxAmount: Int) throws(DomainError) -> DrawQuote
+    {
+        guard let terms else {
+            throw DomainError(.conflict, code: "invalid-transition", "Only an opened line has terms to quote from.")
+        }
+        guard (1...maxAmount).contains(amount) else {
+            throw DomainError(.invalid, code: "invalid-amount", "amount must be a whole number of fen, 1 to \(maxAmount).",
+                              field: "amount")
+        }
+        let plan = try DrawRules.plan(months: planMonths, of: terms.instalmentPlans)
+        return DrawQuote(amount: amount, plan: plan, instalments: Schedule.make(
+            amount: amount, drawnOn: today, plan: plan, interestFreeDays: terms.interestFreeDays))
+    }
+}
+
 /// Whether a draw may be made, first refusal first.
 public enum DrawRules {
     public struct Facts: Sendable {
@@ -220,11 +264,7 @@ public enum DrawRules {
     /// A payment method the customer did not pick is never a draw: that refusal comes first,
     /// before anything about the account is told.
     public static func check(_ facts: Facts) throws(DomainError) -> Terms.Plan? {
-        guard facts.customerSelected else {
-            throw DomainError(.invalid, code: "draw-not-selected",
-                              "customer_selected must be true: the customer chose to pay with this line.",
-                              field: "customer_selected")
-        }
+        try requireSelected(facts.customerSelected)
         guard facts.status == .active else {
             throw DomainError(.conflict, code: "invalid-transition",
                               "Only an active line takes draws; this one is \(facts.status.rawValue).")
@@ -240,21 +280,33 @@ public enum DrawRules {
             throw DomainError(.invalid, code: "invalid-amount", "amount must be a whole number of fen, 1 or more.",
                               field: "amount")
         }
-        var plan: Terms.Plan? = nil
-        if let months = facts.planMonths {
-            guard let found = facts.plans.first(where: { $0.months == months }) else {
-                let offered = facts.plans.map { String($0.months) }.joined(separator: ", ")
-                throw DomainError(.invalid, code: "invalid-plan",
-                                  "plan_months must be one of this line's plans (\(offered.isEmpty ? "none" : offered)).",
-                                  field: "plan_months")
-            }
-            plan = found
-        }
+        let plan = try self.plan(months: facts.planMonths, of: facts.plans)
         guard facts.amount <= facts.availableCredit else {
             throw DomainError(.invalid, code: "insufficient-credit",
                               "amount is more than the available credit (\(facts.availableCredit) fen).", field: "amount")
         }
         return plan
+    }
+
+    /// The payment twin of `consent-not-explicit`: only the customer's own choice of this line is a draw.
+    public static func requireSelected(_ selected: Bool) throws(DomainError) {
+        guard selected else {
+            throw DomainError(.invalid, code: "draw-not-selected",
+                              "customer_selected must be true: the customer chose to pay with this line.",
+                              field: "customer_selected")
+        }
+    }
+
+    /// The plan named by `plan_months` (nil: none asked for), or 422 `invalid-plan`.
+    public static func plan(months: Int?, of plans: [Terms.Plan]) throws(DomainError) -> Terms.Plan? {
+        guard let months else { return nil }
+        guard let found = plans.first(where: { $0.months == months }) else {
+            let offered = plans.map { String($0.months) }.joined(separator: ", ")
+            throw DomainError(.invalid, code: "invalid-plan",
+                              "plan_months must be one of this line's plans (\(offered.isEmpty ? "none" : offered)).",
+                              field: "plan_months")
+        }
+        return found
     }
 
     /// max(0, limit − balance): a limit lowered below the balance leaves nothing to draw, and
@@ -265,20 +317,168 @@ public enum DrawRules {
 /// Withdrawal from the credit agreement within the cooling-off period (Consumer Credit Directive
 /// 2008/48/EC Art. 14: 14 days).
 public enum CoolingOff {
-    public static func check(activatedAt: Timestamp, now: Timestamp, days: Int) throws(DomainError) {
-        guard now < activatedAt.adding(days: days) else {
+    public static func check(activatedAt: Timestamp?, now: Timestamp, days: Int) throws(DomainError) {
+        // A line with no recorded opening cannot show it is inside the window.
+        guard let activatedAt, now < activatedAt.adding(days: days) else {
             throw DomainError(.conflict, code: "cooling-off-over",
                               "The \(days)-day cooling-off period after activation has ended.")
         }
     }
+
+    /// The line's new status (closed), or the first rule the cancellation breaks: only an open
+    /// line (active or frozen) is cancelled, and only inside the window.
+    public static func cancel(status: AccountStatus?, activatedAt: Timestamp?, now: Timestamp,
+                              days: Int) throws(DomainError) -> AccountStatus
+    {
+        let status = try Existence.require(status, "account")
+        let closed = try AccountStateMachine.transition(from: status, to: .closed, cause: .coolingOffCancellation,
+                                                        actor: .service)
+        try check(activatedAt: activatedAt, now: now, days: days)
+        return closed
+    }
+
+    /// Every fee not yet paid is waived; principal stays due on its schedule. The fen waived.
+    public static func waiveFees(_ instalments: inout [InstalmentState]) -> Int {
+        var waived = 0
+        for index in instalments.indices {
+            let owed = instalments[index].feeOwed
+            instalments[index].feeWaived += owed
+            waived += owed
+        }
+        return waived
+    }
 }
 
-/// A line may be charged off only when it is more than 90 days past due.
+/// Repayments are taken on any line that may owe something: active, frozen, closed (closing
+/// stops draws, not the debt) and charged off.
+public enum RepaymentRules {
+    public static func check(_ status: AccountStatus?) throws(DomainError) {
+        let status = try Existence.require(status, "account")
+        switch status {
+        case .active, .frozen, .closed, .chargedOff:
+            return
+        case .prospect, .pendingReview, .declined:
+            throw DomainError(.conflict, code: "invalid-transition",
+                              "A \(status.rawValue) account has never had a line, so there is nothing to repay.")
+        }
+    }
+}
+
+/// Writing off a line more than 90 days past due, approved by two different people (four eyes,
+/// as for review approvals).
 public enum ChargeOff {
+    /// Why a line is written off: a closed list, so no free text reaches the audit chain.
+    public enum ReasonCode: String, Sendable, CaseIterable, Codable {
+        case prolongedNonPayment = "prolonged_non_payment"
+        case insolvency
+        case deceased
+        case fraud
+    }
+
+    public struct FirstApproval: Sendable, Equatable {
+        public var approver: String
+        public var reasonCode: ReasonCode
+
+        public init(approver: String, reasonCode: ReasonCode) {
+            (self.approver, self.reasonCode) = (approver, reasonCode)
+        }
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        /// Recorded; a different person must approve the same reason.
+        case firstApproval
+        case chargedOff(AccountStatus)
+    }
+
     public static func check(_ delinquency: Delinquency) throws(DomainError) {
         guard delinquency == .dpd90Plus else {
             throw DomainError(.conflict, code: "not-charge-off-eligible",
                               "Only a line more than 90 days past due may be charged off; this one is \(delinquency.rawValue).")
         }
+    }
+
+    /// The state table first, then eligibility (live delinquency), then the four eyes.
+    public static func decide(status: AccountStatus?, delinquency: Delinquency, reasonCode: ReasonCode,
+                              approver: String, pending: FirstApproval?) throws(DomainError) -> Verdict
+    {
+        let status = try Existence.require(status, "account")
+        let to = try AccountStateMachine.transition(from: status, to: .chargedOff, cause: .chargeOff, actor: .operator)
+        try check(delinquency)
+        guard let pending else { return .firstApproval }
+        guard pending.approver != approver else {
+            throw DomainError(.conflict, code: "four-eyes-required",
+                              "A charge-off needs a second operator's approval; this person gave the first.")
+        }
+        guard pending.reasonCode == reasonCode else {
+            throw DomainError(.conflict, code: "four-eyes-required",
+                              "The second approval must be for the first approver's reason, \(pending.reasonCode.rawValue).")
+        }
+        return .chargedOff(to)
+    }
+}
+
+/// One instalment as the ledger holds it: what it was and what has been paid or waived.
+public struct InstalmentState: Sendable, Equatable {
+    public var id: String
+    public var due: CivilDate
+    public var principal: Int
+    public var fee: Int
+    public var principalPaid: Int
+    public var feePaid: Int
+    public var feeWaived: Int
+
+    public init(id: String, due: CivilDate, principal: Int, fee: Int, principalPaid: Int = 0, feePaid: Int = 0,
+                feeWaived: Int = 0)
+    {
+        (self.id, self.due, self.principal, self.fee) = (id, due, principal, fee)
+        (self.principalPaid, self.feePaid, self.feeWaived) = (principalPaid, feePaid, feeWaived)
+    }
+
+    public var principalOwed: Int { principal - principalPaid }
+    public var feeOwed: Int { fee - feePaid - feeWaived }
+    public var isSettled: Bool { principalOwed == 0 && feeOwed == 0 }
+    /// Not fully paid and its due date has passed (an instalment due today is not yet late).
+    public func isOverdue(on today: CivilDate) -> Bool { !isSettled && due < today }
+
+    public var owed: RepaymentAllocation.Owed {
+        RepaymentAllocation.Owed(instalmentID: id, due: due, fee: feeOwed, principal: principalOwed)
+    }
+}
+
+/// What a line owes, summed from its instalments.
+public struct LedgerPosition: Sendable, Equatable {
+    public var balance: Int
+    public var feesOutstanding: Int
+    public var oldestUnpaidDue: CivilDate?
+
+    public init(_ instalments: [InstalmentState]) {
+        balance = instalments.reduce(0) { $0 + $1.principalOwed }
+        feesOutstanding = instalments.reduce(0) { $0 + $1.feeOwed }
+        oldestUnpaidDue = instalments.filter { !$0.isSettled }.map(\.due).min()
+    }
+
+    /// Applies a repayment's allocation to the instalments it names.
+    public static func apply(_ applied: [RepaymentAllocation.Applied], to instalments: inout [InstalmentState]) {
+        for part in applied {
+            guard let index = instalments.firstIndex(where: { $0.id == part.instalmentID }) else { continue }
+            instalments[index].feePaid += part.fee
+            instalments[index].principalPaid += part.principal
+        }
+    }
+}
+
+/// A change of delinquency bucket, as the audit log records it.
+public struct DelinquencyChange: Sendable, Equatable {
+    public var from: Delinquency
+    public var to: Delinquency
+    public var daysPastDue: Int
+    /// Entering 31 or more days past due: the customer must be told before any negative credit
+    /// information about them may be reported (Credit Reporting Industry Regulation Art. 15).
+    public var noticeDue: Bool { from < .dpd31To60 && to >= .dpd31To60 }
+
+    /// The change from the recorded bucket to the one `daysPastDue` gives, or nil when it is the same.
+    public static func between(recorded: Delinquency, daysPastDue: Int) -> DelinquencyChange? {
+        let live = Delinquency(daysPastDue: daysPastDue)
+        return live == recorded ? nil : DelinquencyChange(from: recorded, to: live, daysPastDue: daysPastDue)
     }
 }

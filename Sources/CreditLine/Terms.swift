@@ -5,6 +5,9 @@ public struct Terms: Sendable, Equatable {
     public struct Plan: Sendable, Equatable, Codable {
         public var months: Int
         public var monthlyFeeBps: Int
+
+        public init(months: Int, monthlyFeeBps: Int) { (self.months, self.monthlyFeeBps) = (months, monthlyFeeBps) }
+
         enum CodingKeys: String, CodingKey {
             case months
             case monthlyFeeBps = "monthly_fee_bps"
@@ -131,8 +134,8 @@ public struct LimitPolicy: Sendable, Equatable {
             throw DomainError(.invalid, code: "invalid-amount", "new_limit must be a whole number of fen, 0 or more.",
                               field: "new_limit")
         }
-        guard state.status != .closed else {
-            throw DomainError(.conflict, code: "invalid-transition", "A closed account's limit cannot change.")
+        guard !state.status.isFinal else {
+            throw DomainError(.conflict, code: "invalid-transition", "A \(state.status.rawValue) account's limit cannot change.")
         }
         guard request.newLimit != state.currentLimit else {
             throw DomainError(.invalid, code: "invalid-amount", "new_limit equals the current limit.", field: "new_limit")

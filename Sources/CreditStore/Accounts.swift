@@ -79,6 +79,11 @@ extension Store {
         account.decisionID = row["decision_id"]
         account.declinedAt = try row.optionalTimestamp("declined_at")
         account.lastIncreaseAt = try row.optionalTimestamp("last_increase_at")
+        account.activatedAt = try row.optionalTimestamp("activated_at")
+        account.balance = row["balance"]
+        account.feesOutstanding = row["fees_outstanding"]
+        account.oldestUnpaidDue = try row.optionalDate("oldest_unpaid_due")
+        account.recordedDelinquency = try row.value("delinquency")
         return account
     }
 
@@ -92,12 +97,15 @@ extension Store {
             cached: """
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
-                    last_increase_at = ?
+                    last_increase_at = ?, activated_at = ?, balance = ?, fees_outstanding = ?, oldest_unpaid_due = ?,
+                    delinquency = ?
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
                         saved.termsVersion, terms, saved.tier?.rawValue, saved.consentID, saved.decisionID,
-                        saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.id])
+                        saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.activatedAt?.rfc3339,
+                        saved.balance, saved.feesOutstanding, saved.oldestUnpaidDue?.description,
+                        saved.recordedDelinquency.rawValue, saved.id])
         return saved
     }
 }

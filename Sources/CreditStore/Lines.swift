@@ -59,6 +59,7 @@ public struct ActivateAccount: BusinessWrite {
         switch outcome {
         case .activated(let limit):
             account.creditLimit = limit
+            account.activatedAt = account.activatedAt ?? now
             account.terms = terms.tiers[decision.tier]
             records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID,
                                        detail: common.merging(["credit_limit": .int(limit)]) { $1 }))
@@ -157,6 +158,7 @@ public struct ResolveReview: BusinessWrite {
             opened.creditLimit = limit
             opened.terms = terms.tiers[.d]
             opened.termsVersion = terms.version
+            opened.activatedAt = opened.activatedAt ?? now
             line = opened
             records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
                 "kind": "activation", "outcome": "approved", "credit_limit": .int(limit),

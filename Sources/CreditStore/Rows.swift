@@ -45,6 +45,17 @@ struct TypedRow {
         return time
     }
 
+    func date(_ column: String) throws -> CivilDate {
+        guard let text: String = row[column], let date = CivilDate(text) else { throw unreadable(column) }
+        return date
+    }
+
+    func optionalDate(_ column: String) throws -> CivilDate? {
+        guard let text: String = row[column] else { return nil }
+        guard let date = CivilDate(text) else { throw unreadable(column) }
+        return date
+    }
+
     /// A JSON column the store itself wrote.
     func json<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value {
         guard let text: String = row[column],

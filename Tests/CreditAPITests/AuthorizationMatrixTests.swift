@@ -24,6 +24,12 @@ import Testing
         "POST /v1/accounts/{id}/freeze": [.operator],
         "POST /v1/accounts/{id}/unfreeze": [.operator],
         "POST /v1/accounts/{id}/closure": [.operator],
+        "GET /v1/accounts/{id}/draw-quote": [.service],
+        "POST /v1/accounts/{id}/draws": [.service],
+        "POST /v1/accounts/{id}/repayments": [.service],
+        "GET /v1/accounts/{id}/statement": [.service, .operator],
+        "POST /v1/accounts/{id}/cancellation": [.service],
+        "POST /v1/accounts/{id}/charge-off": [.operator],
         "GET /v1/consents/{id}": [.service, .operator],
         "POST /v1/consents/{id}/withdrawal": [.service],
         "GET /v1/decisions/{id}": [.service, .operator],
@@ -53,7 +59,10 @@ import Testing
         case "PUT /v1/accounts/{id}/preferences": return #"{"limit_increase_opt_out":true}"#
         case "POST /v1/accounts/{id}/freeze", "POST /v1/accounts/{id}/unfreeze", "POST /v1/accounts/{id}/closure":
             return #"{"reason":"matrix"}"#
-        case "POST /v1/consents/{id}/withdrawal": return #"{"channel":"app"}"#
+        case "POST /v1/consents/{id}/withdrawal", "POST /v1/accounts/{id}/cancellation": return #"{"channel":"app"}"#
+        case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
+        case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
+        case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#
         case "POST /v1/decisions/{id}/review-requests": return #"{"statement":"please look"}"#
         case "POST /v1/reviews/{id}/resolution": return #"{"approve":false,"note":"matrix"}"#
         default: return nil

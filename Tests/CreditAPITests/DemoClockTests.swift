@@ -10,7 +10,7 @@ import Testing
 @Suite struct DemoClockTests {
     @Test func daysPassForEveryRuleAndTheChainSaysSo() async throws {
         let clock = DemoClock()
-        let service = try TestService(clock: clock) { $0.consentExpirySweepSeconds = 86_400 }
+        let service = try TestService(clock: clock) { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400 }
         let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"clock-1"}"#)
             .json["id"] as? String)
         let expiresAt = Timestamp(milliseconds: clock.now().milliseconds).adding(days: 30).rfc3339

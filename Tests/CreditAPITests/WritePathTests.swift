@@ -20,7 +20,7 @@ final class CommitCounter: TransactionObserver, Sendable {
 /// audit entries and the answer kept for its Idempotency-Key commit together.
 @Suite struct WritePathTests {
     @Test func everyWriteRouteCommitsOncePerAcknowledgedRequest() async throws {
-        let service = try TestService { $0.consentExpirySweepSeconds = 86_400 }
+        let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400 }
         #expect(await eventually { service.application.sweepsCompleted >= 1 })  // no sweep commits during the count
         let counter = CommitCounter()
         service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
@@ -69,7 +69,7 @@ final class CommitCounter: TransactionObserver, Sendable {
 
     /// A refused request commits nothing and keeps nothing: the same key may be used again.
     @Test func aRefusalCommitsNothing() async throws {
-        let service = try TestService { $0.consentExpirySweepSeconds = 86_400 }
+        let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400 }
         try await Task.sleep(for: .milliseconds(100))
         let counter = CommitCounter()
         service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
@@ -105,7 +105,7 @@ extension WritePathTests {
     /// Many requests, one commit: writes arriving together share a transaction and its fsync,
     /// each in its own savepoint, and each gets its own answer.
     @Test func concurrentWritesShareCommits() async throws {
-        let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.rateLimitService = 0 }
+        let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400; $0.rateLimitService = 0 }
         #expect(await eventually { service.application.sweepsCompleted >= 1 })
         let counter = CommitCounter()
         service.store.database.add(transactionObserver: counter, extent: .observerLifetime)

@@ -14,6 +14,9 @@ import Testing
         "active>frozen:consent_withdrawal:service", "active>frozen:operator_freeze:operator",
         "active>frozen:periodic_review:system", "frozen>active:operator_unfreeze:operator",
         "active>closed:operator_closure:operator", "frozen>closed:operator_closure:operator",
+        "active>closed:cooling_off_cancellation:service", "frozen>closed:cooling_off_cancellation:service",
+        "active>charged_off:charge_off:operator", "frozen>charged_off:charge_off:operator",
+        "closed>charged_off:charge_off:operator",
     ]
 
     @Test func everyCombinationIsAllowedOnlyIfTheSpecSaysSo() {
@@ -30,7 +33,7 @@ import Testing
                 }
             }
         }
-        #expect(checked == 6 * 6 * 7 * 3)
+        #expect(checked == 7 * 7 * 9 * 3)
     }
 
     @Test func refusedTransitionIs409InvalidTransition() {
@@ -42,10 +45,16 @@ import Testing
         }
     }
 
-    @Test func closedIsFinal() {
+    /// A closed line can still be written off (closing stops draws, not the debt); nothing leaves
+    /// charged_off.
+    @Test func closedOnlyGoesToChargedOffAndChargedOffIsFinal() {
         for to in S.allCases {
             for cause in AccountTransitionCause.allCases {
-                #expect(!AccountStateMachine.isAllowed(from: .closed, to: to, cause: cause, actor: .operator))
+                for actor in [TransitionActor.service, .operator, .system] {
+                    #expect(AccountStateMachine.isAllowed(from: .closed, to: to, cause: cause, actor: actor)
+                            == (to == .chargedOff && cause == .chargeOff && actor == .operator))
+                    #expect(!AccountStateMachine.isAllowed(from: .chargedOff, to: to, cause: cause, actor: actor))
+                }
             }
         }
     }

@@ -167,7 +167,7 @@ enum TermsAcceptanceCases {
             let result = verdict { () throws(DomainError) in
                 try ScoringEligibility.check(accountStatus: status, assessmentConsentActive: consent)
             }
-            let expected = status == .closed ? "account-closed" : consent ? "ok" : "consent-required"
+            let expected = [.closed, .chargedOff].contains(status) ? "account-closed" : consent ? "ok" : "consent-required"
             #expect(result == expected, "\(status) with consent \(consent)")
         }
     }
@@ -191,7 +191,8 @@ enum TermsAcceptanceCases {
             let result = verdict { () throws(DomainError) in
                 try ConsentRules.checkGrant(Self.grant, accountStatus: status, activeConsentID: active)
             }
-            let expected = status == .closed ? "account-closed" : active == nil ? "ok" : "consent-already-active"
+            let expected = [.closed, .chargedOff].contains(status) ? "account-closed"
+                : active == nil ? "ok" : "consent-already-active"
             #expect(result == expected, "\(status), active consent \(active ?? "none")")
         }
     }

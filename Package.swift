@@ -75,10 +75,10 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        // The HTTP server alone, with the peers' endpoints, for scripts/bench-http.
+        // The HTTP server alone, with the peers' endpoints, for scripts/bench.
         .executableTarget(name: "HTTPServerPeer", dependencies: ["HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Fuzz"]),
-        .testTarget(name: "CreditLineTests", dependencies: ["CreditLine"]),
+        .testTarget(name: "CreditLineTests", dependencies: ["CreditLine", "TestSupport"]),
         .testTarget(
             name: "CreditStoreTests",
             dependencies: ["CreditStore", "CreditLine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,8 +1,8 @@
 -- The line in use (README "The line in use"): draws, their instalments, repayments and how each
--- was applied, and charge-off approvals. The accounts table is rebuilt (as in 0008) because a
--- CHECK constraint cannot be altered in place: `charged_off` joins the states, and the account
--- carries what the ledger keeps equal to its instalments' sums.
-PRAGMA defer_foreign_keys = ON;
+-- was applied, and charge-off approvals. The accounts table is rebuilt because a CHECK
+-- constraint cannot be altered in place: `charged_off` joins the states, and the account carries
+-- what the ledger keeps equal to its instalments' sums. Foreign keys are off while a migration
+-- runs and every reference is checked before it commits (README "Storage").
 
 CREATE TABLE accounts_with_ledger (
     id                     TEXT    PRIMARY KEY,

@@ -87,12 +87,27 @@ public struct Migrations: Sendable {
         let pending = migrations.filter { $0.version > applied.count }
         for migration in pending {
             do {
-                try writer.write { db in
-                    try db.execute(sql: migration.sql)
-                    try db.execute(
-                        sql: "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
-                        arguments: [migration.version, migration.name, migration.sha256,
-                                    SystemTimeSource().now().rfc3339])
+                // SQLite's procedure for a table rebuild ("Making Other Kinds Of Table Schema
+                // Changes"): foreign keys off outside the transaction, since dropping a parent
+                // table with rows counts as deleting them even when the rebuilt table brings every
+                // row back; then every reference is checked before the migration commits.
+                try writer.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                    defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+                    try db.inTransaction(.immediate) {
+                        try db.execute(sql: migration.sql)
+                        if let broken = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+                            let table: String = broken["table"]
+                            let parent: String = broken["parent"]
+                            throw StoreError.migrationFailed(
+                                file: migration.fileName, message: "a row of \(table) refers to a missing row of \(parent)")
+                        }
+                        try db.execute(
+                            sql: "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
+                            arguments: [migration.version, migration.name, migration.sha256,
+                                        SystemTimeSource().now().rfc3339])
+                        return .commit
+                    }
                 }
             } catch let error as DatabaseError {
                 throw StoreError.migrationFailed(file: migration.fileName, message: error.message ?? "\(error)")

@@ -1,19 +1,6 @@
+import TestSupport
 import Testing
 @testable import CreditLine
-
-/// A small deterministic generator (SplitMix64): the same seed gives the same cases, so a
-/// property that fails names a case that can be run again.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func day(_ text: String) -> CivilDate {
     let parts = text.split(separator: "-").map { Int($0)! }
@@ -252,5 +239,114 @@ func day(_ text: String) -> CivilDate {
         for bucket in Delinquency.allCases where bucket != .dpd90Plus {
             #expect(verdict({ () throws(DomainError) in try ChargeOff.check(bucket) }) == "not-charge-off-eligible")
         }
+    }
+}
+
+/// Cancellation, repayment and charge-off as tables over every status (README "The line in use").
+@Suite struct LineEndingRulesTests {
+    @Test(arguments: AccountStatus.allCases)
+    func cancellationWithinTheWindowFromAnOpenLineOnly(status: AccountStatus) {
+        let activated = Fixtures.now
+        for (days, inside) in [(0, true), (13, true), (14, false), (400, false)] {
+            let result = verdict({ () throws(DomainError) in
+                try CoolingOff.cancel(status: status, activatedAt: activated, now: activated.adding(days: days), days: 14)
+            }, { $0.rawValue })
+            let expected = [.active, .frozen].contains(status) ? (inside ? "closed" : "cooling-off-over") : "invalid-transition"
+            #expect(result == expected, "\(status) after \(days) days")
+        }
+        #expect(verdict({ () throws(DomainError) in
+            try CoolingOff.cancel(status: .active, activatedAt: nil, now: activated, days: 14)
+        }, { $0.rawValue }) == "cooling-off-over")
+        #expect(verdict({ () throws(DomainError) in
+            try CoolingOff.cancel(status: nil, activatedAt: activated, now: activated, days: 14)
+        }, { $0.rawValue }) == "not-found")
+    }
+
+    @Test(arguments: AccountStatus.allCases)
+    func repaymentsOnEveryLineThatCanOwe(status: AccountStatus) {
+        let result = verdict { () throws(DomainError) in try RepaymentRules.check(status) }
+        #expect(result == ([.active, .frozen, .closed, .chargedOff].contains(status) ? "ok" : "invalid-transition"))
+    }
+
+    @Test(arguments: AccountStatus.allCases)
+    func chargeOffNeedsTheStateNinetyDaysAndTwoPeople(status: AccountStatus) {
+        let open = [AccountStatus.active, .frozen, .closed].contains(status)
+        func decide(_ bucket: Delinquency, _ pending: ChargeOff.FirstApproval?, by approver: String = "bo",
+                    reason: ChargeOff.ReasonCode = .fraud) -> String
+        {
+            verdict({ () throws(DomainError) in
+                try ChargeOff.decide(status: status, delinquency: bucket, reasonCode: reason, approver: approver,
+                                     pending: pending)
+            }, { verdict in
+                switch verdict {
+                case .firstApproval: return "first"
+                case .chargedOff(let to): return to.rawValue
+                }
+            })
+        }
+        for bucket in Delinquency.allCases {
+            let expected = !open ? "invalid-transition" : bucket == .dpd90Plus ? "first" : "not-charge-off-eligible"
+            #expect(decide(bucket, nil) == expected, "\(status) \(bucket)")
+        }
+        let first = ChargeOff.FirstApproval(approver: "ann", reasonCode: .fraud)
+        #expect(decide(.dpd90Plus, first) == (open ? "charged_off" : "invalid-transition"))
+        #expect(decide(.dpd90Plus, first, by: "ann") == (open ? "four-eyes-required" : "invalid-transition"))
+        #expect(decide(.dpd90Plus, first, reason: .deceased) == (open ? "four-eyes-required" : "invalid-transition"))
+    }
+
+    @Test(arguments: [
+        (Delinquency.current, 31, true), (.current, 61, true), (.dpd1To30, 31, true), (.dpd1To30, 30, false),
+        (.dpd31To60, 61, false), (.dpd61To90, 0, false), (.dpd90Plus, 91, false),
+    ])
+    func enteringThirtyOneDaysDueMeansANotice(_ recorded: Delinquency, _ days: Int, _ notice: Bool) {
+        let change = DelinquencyChange.between(recorded: recorded, daysPastDue: days)
+        if recorded == Delinquency(daysPastDue: days) {
+            #expect(change == nil)
+        } else {
+            #expect(change?.to == Delinquency(daysPastDue: days))
+            #expect(change?.noticeDue == notice)
+        }
+    }
+
+    @Test func quotesUseTheLinesTermsAndNeverOverflow() {
+        let terms = Terms.TierTerms(interestFreeDays: 30, instalmentPlans: [Terms.Plan(months: 3, monthlyFeeBps: 50)])
+        let today = day("2026-01-31")
+        let quote = verdict({ () throws(DomainError) in
+            try DrawQuote.make(terms: terms, amount: 10_001, planMonths: 3, today: today, maxAmount: 5_000_000)
+        }, { "\($0.instalments.map(\.due.description)) \($0.totalFees) \($0.totalCost)" })
+        #expect(quote == #"["2026-02-28", "2026-03-31", "2026-04-30"] 150 10151"#)
+        func refusal(_ terms: Terms.TierTerms?, _ amount: Int, _ plan: Int?) -> String {
+            verdict { () throws(DomainError) in
+                try DrawQuote.make(terms: terms, amount: amount, planMonths: plan, today: today, maxAmount: 5_000_000)
+            }
+        }
+        #expect(refusal(nil, 100, nil) == "invalid-transition")
+        #expect(refusal(terms, 0, nil) == "invalid-amount amount")
+        #expect(refusal(terms, Int.max, 3) == "invalid-amount amount")
+        #expect(refusal(terms, 100, 6) == "invalid-plan plan_months")
+        #expect(refusal(terms, 100, nil) == "ok")
+    }
+
+    @Test(arguments: [
+        ("2026-11-25", true), ("2024-02-29", true), ("2026-02-29", false), ("2026-11-5", false), ("2026/11/25", false),
+        ("+026-11-25", false), ("2026-11-25T00:00:00Z", false), ("", false), ("2026-1a-25", false),
+    ])
+    func datesAreReadExactly(_ text: String, _ valid: Bool) {
+        #expect((CivilDate(text) != nil) == valid, "\(text)")
+        if valid { #expect(CivilDate(text)?.description == text) }
+    }
+
+    @Test func positionsSumWhatIsOwedAndWaivingLeavesThePrincipal() {
+        var instalments = [
+            InstalmentState(id: "i1", due: day("2026-12-25"), principal: 100, fee: 5, principalPaid: 100, feePaid: 5),
+            InstalmentState(id: "i2", due: day("2027-01-25"), principal: 100, fee: 5, principalPaid: 40, feePaid: 5),
+            InstalmentState(id: "i3", due: day("2027-02-25"), principal: 100, fee: 5),
+        ]
+        let position = LedgerPosition(instalments)
+        #expect(position.balance == 160 && position.feesOutstanding == 5 && position.oldestUnpaidDue == day("2027-01-25"))
+        #expect(CoolingOff.waiveFees(&instalments) == 5)
+        #expect(LedgerPosition(instalments).feesOutstanding == 0)
+        #expect(LedgerPosition(instalments).balance == 160)
+        #expect(instalments[1].isOverdue(on: day("2027-01-26")) && !instalments[1].isOverdue(on: day("2027-01-25")))
     }
 }

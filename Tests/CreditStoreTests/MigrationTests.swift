@@ -102,4 +102,46 @@ import Testing
         #expect(settings.journalMode == "wal")
         #expect(settings.synchronous == expected)
     }
+
+    /// 0010 rebuilds accounts: every row and its consents survive, a line opened before it starts
+    /// its cooling-off when the audit log says it opened, and `charged_off` becomes a status.
+    @Test func theLedgerMigrationKeepsEveryAccountAndDatesOpenedLines() throws {
+        let migrations = try migrationsCopy()
+        let later = try FileManager.default.contentsOfDirectory(atPath: migrations).filter { $0 >= "0010" }
+        let held = migrations + "/held"
+        try FileManager.default.createDirectory(atPath: held, withIntermediateDirectories: true)
+        for file in later { try FileManager.default.moveItem(atPath: migrations + "/" + file, toPath: held + "/" + file) }
+        let path = migrations + "/db.sqlite"
+        try open(path, migrations: migrations).close()
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, created_at, updated_at)
+                VALUES ('acc_old', 'default', 'c-old', 'active', 50000, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'),
+                       ('acc_new', 'default', 'c-new', 'prospect', 0, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+                INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
+                VALUES (1, '2026-01-02T00:00:00.000Z', 'k', 'service', 'account.activated', 'acc_old', 'acc_old', '{}', 'r', 'x', 'y');
+                INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, granted_at,
+                                      expires_at, status)
+                VALUES ('con_old', 'acc_old', 'credit_line', '2026-11', '\(String(repeating: "0", count: 64))', 'app', 'explicit_opt_in',
+                        '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', 'active');
+                """)
+        }
+        try queue.close()
+        for file in later { try FileManager.default.moveItem(atPath: held + "/" + file, toPath: migrations + "/" + file) }
+        try open(path, migrations: migrations).close()
+        let rows = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT id, status, credit_limit, activated_at, balance, delinquency FROM accounts ORDER BY id")
+        }
+        #expect(rows.map { $0["id"] as String } == ["acc_new", "acc_old"])
+        #expect(rows[1]["activated_at"] as String? == "2026-01-02T00:00:00.000Z")
+        #expect(rows[0]["activated_at"] as String? == nil)
+        #expect(rows[1]["credit_limit"] as Int == 50_000 && rows[1]["balance"] as Int == 0)
+        #expect(rows[1]["delinquency"] as String == "current")
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE accounts SET status = 'charged_off' WHERE id = 'acc_old'")
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM consents WHERE account_id = 'acc_old'") == 1)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+        }
+    }
 }

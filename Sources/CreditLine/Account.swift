@@ -84,6 +84,11 @@ extension Account {
     }
 
     public func delinquency(on today: CivilDate) -> Delinquency { Delinquency(daysPastDue: daysPastDue(on: today)) }
+
+    /// What the line owes, as its instalments add up.
+    public var position: LedgerPosition {
+        LedgerPosition(balance: balance, feesOutstanding: feesOutstanding, oldestUnpaidDue: oldestUnpaidDue)
+    }
 }
 
 /// The rules for a `customer_ref`: a pseudonymous handle, never personal data.

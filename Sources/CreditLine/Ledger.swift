@@ -451,10 +451,24 @@ public struct LedgerPosition: Sendable, Equatable {
     public var feesOutstanding: Int
     public var oldestUnpaidDue: CivilDate?
 
+    public init(balance: Int, feesOutstanding: Int, oldestUnpaidDue: CivilDate?) {
+        (self.balance, self.feesOutstanding, self.oldestUnpaidDue) = (balance, feesOutstanding, oldestUnpaidDue)
+    }
+
     public init(_ instalments: [InstalmentState]) {
         balance = instalments.reduce(0) { $0 + $1.principalOwed }
         feesOutstanding = instalments.reduce(0) { $0 + $1.feeOwed }
         oldestUnpaidDue = instalments.filter { !$0.isSettled }.map(\.due).min()
+    }
+
+    /// The position after a draw: what the new schedule adds, without reading the instalments
+    /// already there (a draw never changes them).
+    public func adding(_ schedule: [Schedule.Instalment]) -> LedgerPosition {
+        let owed = schedule.filter { $0.principal + $0.fee > 0 }
+        return LedgerPosition(
+            balance: balance + schedule.reduce(0) { $0 + $1.principal },
+            feesOutstanding: feesOutstanding + schedule.reduce(0) { $0 + $1.fee },
+            oldestUnpaidDue: (owed.map(\.due) + [oldestUnpaidDue].compactMap { $0 }).min())
     }
 
     /// Applies a repayment's allocation to the instalments it names.

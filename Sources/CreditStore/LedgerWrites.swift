@@ -83,8 +83,8 @@ public struct MakeDraw: BusinessWrite {
                 arguments: [state.id, draw.id, accountID, instalment.number, state.due.description, state.principal,
                             state.fee])
         }
-        let open = try Store.openInstalments(db, accountID: accountID)
-        let (saved, changed) = try Store.settle(db, account, open: open, changed: [], today: today, now: now)
+        let (saved, changed) = try Store.settle(db, account, position: account.position.adding(schedule), today: today,
+                                                now: now)
         let fees = schedule.reduce(0) { $0 + $1.fee }
         // merchant_ref stays out of the audit log: it can say what was bought.
         let entry = AuditRecord(.drawCreated, accountID: accountID, subjectID: draw.id, detail: [
@@ -122,8 +122,8 @@ public struct MakeRepayment: BusinessWrite {
                 cached: "INSERT INTO repayment_allocations (repayment_id, instalment_id, fee, principal) VALUES (?, ?, ?, ?)",
                 arguments: [repayment.id, part.instalmentID, part.fee, part.principal])
         }
-        let touched = Set(applied.map(\.instalmentID))
-        let (saved, changed) = try Store.settle(db, account, open: open, changed: touched, today: CivilDate(now),
+        try Store.update(db, open, only: Set(applied.map(\.instalmentID)))
+        let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
                                                 now: now)
         let entry = AuditRecord(.repaymentReceived, accountID: accountID, subjectID: repayment.id, detail: [
             "amount": .int(amount), "principal": .int(applied.reduce(0) { $0 + $1.principal }),
@@ -154,8 +154,9 @@ public struct CancelLine: BusinessWrite {
         var open = try Store.openInstalments(db, accountID: accountID)
         let waived = CoolingOff.waiveFees(&open)
         account.status = to
-        let (saved, changed) = try Store.settle(db, account, open: open, changed: Set(open.map(\.id)),
-                                                today: CivilDate(now), now: now)
+        try Store.update(db, open, only: Set(open.map(\.id)))
+        let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
+                                                now: now)
         return (saved, [AuditRecord(.accountCancelled, accountID: accountID, subjectID: accountID, detail: [
             "from": .string(from.rawValue), "to": .string(to.rawValue), "channel": .string(channel.rawValue),
             "fees_waived": .int(waived), "balance": .int(saved.balance),
@@ -209,8 +210,7 @@ public struct ChargeOffLine: BusinessWrite {
             let from = account.status
             account.status = to
             try db.execute(cached: "DELETE FROM charge_off_approvals WHERE account_id = ?", arguments: [accountID])
-            let (saved, changed) = try Store.settle(db, account, open: try Store.openInstalments(db, accountID: accountID),
-                                                    changed: [], today: today, now: now)
+            let (saved, changed) = try Store.settle(db, account, position: account.position, today: today, now: now)
             return (.chargedOff(saved), [AuditRecord(.accountChargedOff, accountID: accountID, subjectID: accountID, detail: [
                 "from": .string(from.rawValue), "reason_code": .string(reasonCode.rawValue), "days_past_due": .int(days),
                 "balance": .int(saved.balance), "fees_outstanding": .int(saved.feesOutstanding),
@@ -273,19 +273,21 @@ extension Store {
                         feePaid: row["fee_paid"], feeWaived: row["fee_waived"])
     }
 
-    /// Writes the instalments named in `changed`, brings the account's balance, fees and oldest
-    /// due date back to the instalments' sums, records a delinquency change if there is one, and
-    /// saves the account.
-    static func settle(_ db: Database, _ account: Account, open: [InstalmentState], changed: Set<String>,
-                       today: CivilDate, now: Timestamp) throws -> (Account, [AuditRecord])
-    {
-        for instalment in open where changed.contains(instalment.id) {
+    /// Writes what was paid or waived of the instalments named in `only`.
+    static func update(_ db: Database, _ instalments: [InstalmentState], only ids: Set<String>) throws {
+        for instalment in instalments where ids.contains(instalment.id) {
             try db.execute(
                 cached: "UPDATE instalments SET principal_paid = ?, fee_paid = ?, fee_waived = ? WHERE id = ?",
                 arguments: [instalment.principalPaid, instalment.feePaid, instalment.feeWaived, instalment.id])
         }
+    }
+
+    /// Brings the account's balance, fees and oldest due date to `position`, records a
+    /// delinquency change if there is one, and saves the account.
+    static func settle(_ db: Database, _ account: Account, position: LedgerPosition, today: CivilDate,
+                       now: Timestamp) throws -> (Account, [AuditRecord])
+    {
         var account = account
-        let position = LedgerPosition(open)
         account.balance = position.balance
         account.feesOutstanding = position.feesOutstanding
         account.oldestUnpaidDue = position.oldestUnpaidDue

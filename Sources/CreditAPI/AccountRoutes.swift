@@ -11,6 +11,7 @@ struct AccountBody: Encodable {
     var creditLimit: Int
     var currency: String
     var limitIncreaseOptOut: Bool
+    var locale: String
     var version: Int
     var createdAt: String
     var updatedAt: String
@@ -34,7 +35,7 @@ struct AccountBody: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, currency, version, terms
+        case id, status, currency, version, terms, locale
         case customerRef = "customer_ref"
         case creditLimit = "credit_limit"
         case limitIncreaseOptOut = "limit_increase_opt_out"
@@ -55,6 +56,7 @@ struct AccountBody: Encodable {
         creditLimit = account.creditLimit
         currency = account.currency
         limitIncreaseOptOut = account.limitIncreaseOptOut
+        locale = account.locale.rawValue
         version = account.version
         createdAt = account.createdAt.rfc3339
         updatedAt = account.updatedAt.rfc3339
@@ -78,6 +80,7 @@ struct AccountBody: Encodable {
         try container.encode(creditLimit, forKey: .creditLimit)
         try container.encode(currency, forKey: .currency)
         try container.encode(limitIncreaseOptOut, forKey: .limitIncreaseOptOut)
+        try container.encode(locale, forKey: .locale)
         try container.encode(version, forKey: .version)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
@@ -102,7 +105,20 @@ struct AccountRoutes {
 
     struct CreateRequest: RequestFields {
         var customerRef: String
-        enum CodingKeys: String, CodingKey, CaseIterable { case customerRef = "customer_ref" }
+        var locale: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case locale
+            case customerRef = "customer_ref"
+        }
+    }
+
+    /// `zh-CN` or `en`, the languages notices are written in.
+    static func locale(_ text: String?) throws -> NoticeLocale? {
+        guard let text else { return nil }
+        guard let locale = NoticeLocale(rawValue: text) else {
+            throw DomainError.invalidField("locale", "locale must be zh-CN or en.")
+        }
+        return locale
     }
 
     func register(on router: inout Router) {
@@ -111,9 +127,10 @@ struct AccountRoutes {
         router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(CreateRequest.self, from: request)
             let customerRef = try CustomerRef.validate(body.customerRef)
+            let locale = try Self.locale(body.locale) ?? .zhCN
             // A service key always acts for one tenant (the database refuses one without).
             let tenant = call.scope.tenant ?? Tenant.defaultName
-            return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant)) { account, created in
+            return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant, locale: locale)) { account, created in
                 var response = try AccountBody.response(account, asOf: call.now, status: created ? .created : .ok)
                 response.headerFields[.location] = "/v1/accounts/\(account.id)"
                 return response

@@ -15,6 +15,9 @@ public final class Application: Sendable {
     public let scoring: ScoringModel
     /// The consent notices a grant may name (README "Consent").
     public let notices: NoticeRegistry
+    /// What notices say, per locale (README "Events and notices").
+    public let composer: NoticeComposer
+    let deliverer: WebhookDeliverer
     let metrics = ServiceMetrics()
     let rateLimiter: RateLimiter
     public let signer: AuditSigner
@@ -31,6 +34,17 @@ public final class Application: Sendable {
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
+        let reasonCodes = scoring.scorecard.characteristics.map(\.reasonCode)
+        var templates: [NoticeLocale: NoticeTemplates] = [:]
+        for locale in NoticeLocale.allCases {
+            let file = configuration.notices + "/\(locale.rawValue).json"
+            guard let data = FileManager.default.contents(atPath: file) else { throw ScorecardError("cannot read \(file)") }
+            templates[locale] = try NoticeTemplates(json: data, reasonCodes: reasonCodes)
+        }
+        self.composer = NoticeComposer(templates: templates, settings: NoticeRules.Settings(
+            coolingOffDays: configuration.coolingOffDays, declineCoolOffDays: configuration.declineCoolOffDays))
+        store.composeNotices(with: composer)
+        self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
         self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
@@ -47,6 +61,7 @@ public final class Application: Sendable {
         try server.start()
         serverBox.withLock { $0 = server }
         startSweeps()
+        deliverer.start()
     }
 
     /// The background sweeps, each on its own interval and each once at start-up: consents past
@@ -79,11 +94,14 @@ public final class Application: Sendable {
         try await sweepDelinquency(at: now)
     }
 
-    /// Consents past their date are recorded as expired, and answers kept for Idempotency-Keys
-    /// past their retention are dropped.
+    /// Consents past their date are recorded as expired, those ending within 30 days are
+    /// announced to the customer, and answers kept for Idempotency-Keys past their retention are
+    /// dropped.
     private func sweepConsents(at now: Timestamp) async throws {
         let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"), at: now)
         if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
+        while try await store.perform(AnnounceExpiringConsents(composer: composer), by: Actor.system("consent-expiry"),
+                                      at: now) == AnnounceExpiringConsents.batch {}
         _ = try await store.purgeIdempotencyKeys(
             olderThan: now.adding(seconds: -Int64(configuration.idempotencyRetentionHours) * 3600))
     }
@@ -101,6 +119,7 @@ public final class Application: Sendable {
     /// checkpoint the WAL so the database file alone is complete.
     public func shutdown() async {
         sweepers.withLock { $0.forEach { $0.cancel() } }
+        await deliverer.stop()
         await server?.shutdown()
         do {
             try store.checkpoint()
@@ -125,6 +144,7 @@ public final class Application: Sendable {
         ScoringRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
         LedgerRoutes(application: self).register(on: &router)
+        EventRoutes(application: self).register(on: &router)
         AuditRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router

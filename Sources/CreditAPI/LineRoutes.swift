@@ -120,8 +120,12 @@ struct LineRoutes {
     }
 
     struct PreferencesRequest: RequestFields {
-        var limitIncreaseOptOut: Bool
-        enum CodingKeys: String, CodingKey, CaseIterable { case limitIncreaseOptOut = "limit_increase_opt_out" }
+        var limitIncreaseOptOut: Bool?
+        var locale: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case locale
+            case limitIncreaseOptOut = "limit_increase_opt_out"
+        }
     }
 
     struct ReasonRequest: RequestFields {
@@ -253,9 +257,13 @@ struct LineRoutes {
 
         router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(PreferencesRequest.self, from: request)
+            guard body.limitIncreaseOptOut != nil || body.locale != nil else {
+                throw DomainError.invalidField("limit_increase_opt_out", "Name limit_increase_opt_out, locale or both.")
+            }
+            let locale = try AccountRoutes.locale(body.locale)
             let accountID = try context.parameter("id")
             return try await call.perform(
-                UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut),
+                UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale),
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
         })
 

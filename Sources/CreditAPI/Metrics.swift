@@ -25,6 +25,7 @@ final class ServiceMetrics: Sendable {
     private let routes = Mutex<[RouteKey: RouteMetrics]>([:])
     private let openConnections: CoreMetrics.Gauge
     private let auditEntries: CoreMetrics.Gauge
+    private let noticesOverdue: CoreMetrics.Gauge
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -38,6 +39,7 @@ final class ServiceMetrics: Sendable {
         self.factory = factory
         openConnections = CoreMetrics.Gauge(label: "creditline_open_connections", dimensions: [], factory: factory)
         auditEntries = CoreMetrics.Gauge(label: "creditline_audit_log_entries", dimensions: [], factory: factory)
+        noticesOverdue = CoreMetrics.Gauge(label: "creditline_notices_overdue", dimensions: [], factory: factory)
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
@@ -63,9 +65,10 @@ final class ServiceMetrics: Sendable {
     }
 
     /// Prometheus text exposition, with the gauges read at scrape time.
-    func exposition(openConnections connections: Int, auditLength: Int) -> [UInt8] {
+    func exposition(openConnections connections: Int, auditLength: Int, overdueNotices: Int) -> [UInt8] {
         openConnections.record(connections)
         auditEntries.record(auditLength)
+        noticesOverdue.record(overdueNotices)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

@@ -37,8 +37,9 @@ struct OperationsRoutes {
         }
         router.get("/metrics") { _, _ in
             let auditLength = (try? await application.store.auditLength()) ?? 0
+            let overdue = (try? await application.store.overdueNoticeCount(at: application.store.time.now())) ?? 0
             let body = application.metrics.exposition(openConnections: application.server?.openConnections ?? 0,
-                                                      auditLength: auditLength)
+                                                      auditLength: auditLength, overdueNotices: overdue)
             // Prometheus text exposition format 0.0.4.
             return Response(status: .ok, headerFields: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: body)

@@ -74,6 +74,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Days after activation in which the customer may withdraw from the agreement (Consumer
     /// Credit Directive 2008/48/EC Art. 14: 14).
     public var coolingOffDays = 14
+    /// Hosts webhook endpoints may name; empty: loopback only (README "Events and notices").
+    public var webhookAllowedHosts: [String] = []
+    /// How long a failed push is retried before its delivery is marked failed.
+    public var webhookRetryHours = 24
+    /// The first retry's wait; each later one doubles it, up to an hour.
+    public var webhookRetryBaseMs = 1000
+    /// An endpoint that has not answered in this long has failed this attempt.
+    public var webhookTimeoutMs = 10_000
+    /// Pushes in flight at once, beside request handling.
+    public var webhookConcurrency = 8
 
     public init() {}
 
@@ -175,7 +185,37 @@ extension ServiceConfiguration {
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
         integer("delinquency_sweep_seconds", 1...86_400) { $0.delinquencySweepSeconds = $1 },
         integer("cooling_off_days", 14...365) { $0.coolingOffDays = $1 },
+        hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
+        integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
+        integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
+        integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
+        integer("webhook_concurrency", 1...64) { $0.webhookConcurrency = $1 },
     ]
+
+    /// Host names: a JSON array of strings, or (environment, flag) a comma-separated list.
+    private static func hosts(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, [String]) -> Void)
+        -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            var names: [String] = []
+            switch raw {
+            case .text(let text):
+                names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            case .json(let json):
+                guard case .array(let values) = json else { throw Field.Problem(reason: "must be an array of host names") }
+                for value in values {
+                    guard case .string(let text) = value, !text.isEmpty else {
+                        throw Field.Problem(reason: "must be an array of host names")
+                    }
+                    names.append(text)
+                }
+            }
+            if let bad = names.first(where: { $0.contains("/") || $0.contains(" ") || $0.contains("@") }) {
+                throw Field.Problem(reason: "'\(bad)' is not a host name")
+            }
+            set(&config, names.map { $0.lowercased() })
+        }
+    }
 
     private static func string(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, String) -> Void)
         -> Field

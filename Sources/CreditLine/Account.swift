@@ -56,6 +56,8 @@ public struct Account: Sendable, Equatable {
     public var oldestUnpaidDue: CivilDate? = nil
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.
     public var recordedDelinquency: Delinquency = .current
+    /// The language of the customer's notices.
+    public var locale: NoticeLocale = .zhCN
 
     public init(id: String, tenant: String = Tenant.defaultName, customerRef: String, status: AccountStatus = .prospect,
                 creditLimit: Int = 0,

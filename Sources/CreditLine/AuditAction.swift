@@ -30,4 +30,32 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case accountCancelled = "account.cancelled"
     case chargeOffApproved = "charge_off.first_approval"
     case accountChargedOff = "account.charged_off"
+    case noticeCreated = "notice.created"
+    case noticeDelivered = "notice.delivered"
+    case webhookEndpointCreated = "webhook_endpoint.created"
+    case webhookEndpointDeleted = "webhook_endpoint.deleted"
+}
+
+extension AuditAction {
+    /// The changes a calling backend is told of through `GET /v1/events` and webhooks: every
+    /// one that affects a customer (README "Events and notices").
+    public var isEvent: Bool {
+        switch self {
+        case .accountActivated, .accountPendingReview, .accountDeclined, .reviewRequested, .reviewResolved,
+            .limitAdjusted, .accountFrozen, .accountUnfrozen, .accountClosed, .consentGranted, .consentWithdrawn,
+            .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
+            .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered:
+            return true
+        case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
+            .portfolioReviewCompleted, .limitOfferCreated, .limitOfferAccepted, .chargeOffApproved,
+            .webhookEndpointCreated, .webhookEndpointDeleted:
+            return false
+        }
+    }
+
+    /// The audit detail as an event carries it: ids, codes and amounts. The free text a few
+    /// older entries still hold (an operator's `reason`) stays in the chain only.
+    public static func eventData(_ detail: [String: JSONValue]) -> [String: JSONValue] {
+        detail.filter { !["reason", "note", "statement"].contains($0.key) }
+    }
 }

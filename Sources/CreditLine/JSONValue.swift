@@ -114,3 +114,9 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONValue {
+    public var intValue: Int? { if case .int(let value) = self { value } else { nil } }
+    public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let values) = self { values } else { nil } }
+}

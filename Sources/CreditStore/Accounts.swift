@@ -8,26 +8,29 @@ import GRDB
 public struct CreateAccount: BusinessWrite {
     public var customerRef: String
     public var tenant: String
+    public var locale: NoticeLocale
 
-    public init(customerRef: String, tenant: String = Tenant.defaultName) {
+    public init(customerRef: String, tenant: String = Tenant.defaultName, locale: NoticeLocale = .zhCN) {
         self.customerRef = customerRef
         self.tenant = tenant
+        self.locale = locale
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
         if let existing = try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant) {
             return ((existing, false), [])
         }
-        let account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
+        var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
+        account.locale = locale
         try db.execute(
             cached: """
                 INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out,
-                                      version, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      version, created_at, updated_at, locale)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
-                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339])
+                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue])
         // The customer_ref stays out of the audit log: it is the link to a person.
         return ((account, true), [AuditRecord(.accountCreated, accountID: account.id, subjectID: account.id,
                                               detail: ["status": .string(account.status.rawValue)])])
@@ -50,7 +53,8 @@ extension Store {
 
     /// What an id in a path can name; each leads to one account and so to one tenant.
     public enum Subject: String, Sendable {
-        case account, consent, decision, review
+        case account, consent, decision, review, notice, event
+        case webhookEndpoint = "webhook endpoint"
     }
 
     /// The tenant of the account a subject belongs to; nil when there is no such subject.
@@ -61,6 +65,10 @@ extension Store {
         case .consent: sql = "SELECT a.tenant FROM consents c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?"
         case .decision: sql = "SELECT a.tenant FROM decisions d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
         case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
+        case .notice: sql = "SELECT a.tenant FROM notices n JOIN accounts a ON a.id = n.account_id WHERE n.id = ?"
+        case .event: sql = "SELECT tenant FROM events WHERE id = ?"
+        // A deleted endpoint is gone for every caller.
+        case .webhookEndpoint: sql = "SELECT tenant FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL"
         }
         return try await readStatement { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
     }
@@ -84,6 +92,7 @@ extension Store {
         account.feesOutstanding = row["fees_outstanding"]
         account.oldestUnpaidDue = try row.optionalDate("oldest_unpaid_due")
         account.recordedDelinquency = try row.value("delinquency")
+        account.locale = try row.value("locale")
         return account
     }
 
@@ -98,14 +107,14 @@ extension Store {
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
                     last_increase_at = ?, activated_at = ?, balance = ?, fees_outstanding = ?, oldest_unpaid_due = ?,
-                    delinquency = ?
+                    delinquency = ?, locale = ?
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
                         saved.termsVersion, terms, saved.tier?.rawValue, saved.consentID, saved.decisionID,
                         saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.activatedAt?.rfc3339,
                         saved.balance, saved.feesOutstanding, saved.oldestUnpaidDue?.description,
-                        saved.recordedDelinquency.rawValue, saved.id])
+                        saved.recordedDelinquency.rawValue, saved.locale.rawValue, saved.id])
         return saved
     }
 }

@@ -176,8 +176,11 @@ public struct ResolveReview: BusinessWrite {
             line = declined
             records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID,
                                        detail: ["kind": "activation", "outcome": "declined"]))
+            // The decision's reasons go with the decline: the customer's notice says why.
+            let reasons = try Store.fetchDecision(db, id: review.review.decisionID)?.reasons.map { JSONValue.string($0.code) }
             records.append(AuditRecord(.accountDeclined, accountID: accountID, subjectID: accountID, detail: [
                 "from": .string(from.rawValue), "cause": "review_resolution", "review_id": .string(reviewID),
+                "reason_codes": .array(reasons ?? []),
             ]))
         }
         let saved = try line.map { try Store.save(db, $0, now: now) }
@@ -295,20 +298,26 @@ public struct AcceptTerms: BusinessWrite {
 /// `limit_increase_opt_out` (UK CONC 6.7.7R: once said, no increase is offered).
 public struct UpdatePreferences: BusinessWrite {
     public var accountID: String
-    public var limitIncreaseOptOut: Bool
+    public var limitIncreaseOptOut: Bool?
+    /// The language of the customer's notices from now on.
+    public var locale: NoticeLocale?
 
-    public init(accountID: String, limitIncreaseOptOut: Bool) {
+    public init(accountID: String, limitIncreaseOptOut: Bool?, locale: NoticeLocale? = nil) {
         self.accountID = accountID
         self.limitIncreaseOptOut = limitIncreaseOptOut
+        self.locale = locale
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
         var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
-        guard account.limitIncreaseOptOut != limitIncreaseOptOut else { return (account, []) }
-        account.limitIncreaseOptOut = limitIncreaseOptOut
+        let before = account
+        account.limitIncreaseOptOut = limitIncreaseOptOut ?? account.limitIncreaseOptOut
+        account.locale = locale ?? account.locale
+        guard account != before else { return (account, []) }
         account = try Store.save(db, account, now: now)
-        return (account, [AuditRecord(.preferencesUpdated, accountID: accountID, subjectID: accountID,
-                                      detail: ["limit_increase_opt_out": .bool(limitIncreaseOptOut)])])
+        return (account, [AuditRecord(.preferencesUpdated, accountID: accountID, subjectID: accountID, detail: [
+            "limit_increase_opt_out": .bool(account.limitIncreaseOptOut), "locale": .string(account.locale.rawValue),
+        ])])
     }
 }
 

@@ -37,6 +37,7 @@ public struct Store: Sendable {
     public let path: String
     public let time: any TimeSource
     public let migrations: Migrations
+    let composer = ComposerBox()
 
     /// Opens (creating the file and its folder if needed) and applies pending migrations.
     public static func open(path: String, options: StoreOptions = StoreOptions(),
@@ -155,7 +156,15 @@ public struct Store: Sendable {
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp,
                                           ifMatch: AccountVersion? = nil) async throws -> W.Output
     {
-        try await groupCommit.submit { db in try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db) }
+        let composer = self.composer.value.withLock { $0 }
+        return try await groupCommit.submit { db in
+            try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
+        }
+    }
+
+    /// Notices are written from now on, in these templates (README "Events and notices").
+    public func composeNotices(with composer: NoticeComposer) {
+        self.composer.value.withLock { $0 = composer }
     }
 
     /// The same, and the caller's answer with it: `answer` turns the write's output into what the
@@ -166,8 +175,9 @@ public struct Store: Sendable {
         _ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion? = nil,
         idempotency: IdempotencyRecord?, answer: @escaping @Sendable (W.Output) throws -> (Answer, StoredAnswer?)
     ) async throws -> Answer {
-        try await groupCommit.submit { db in
-            let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, db)
+        let composer = self.composer.value.withLock { $0 }
+        return try await groupCommit.submit { db in
+            let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
             let (value, kept) = try answer(output)
             if let idempotency, let kept { try Self.store(kept, for: idempotency, at: now, in: db) }
             return value
@@ -185,25 +195,33 @@ public struct Store: Sendable {
     /// The same, blocking; for the command-line tools.
     public func performNow<W: BusinessWrite>(_ write: W, by actor: Actor) throws -> W.Output {
         let now = time.now()
-        return try database.write { db in try Self.run(write, by: actor, at: now, ifMatch: nil, db) }
+        let composer = self.composer.value.withLock { $0 }
+        return try database.write { db in try Self.run(write, by: actor, at: now, ifMatch: nil, composer: composer, db) }
     }
 
     /// Many writes in one transaction, each with its audit entries; for bulk loads from the
     /// command line (`seed --generate`), where one commit per write would be all fsync.
     public func performNow<W: BusinessWrite>(_ writes: [W], by actor: Actor) throws -> [W.Output] {
         let now = time.now()
-        return try database.write { db in try writes.map { try Self.run($0, by: actor, at: now, ifMatch: nil, db) } }
+        let composer = self.composer.value.withLock { $0 }
+        return try database.write { db in
+            try writes.map { try Self.run($0, by: actor, at: now, ifMatch: nil, composer: composer, db) }
+        }
     }
 
+    /// The write, then the notices its entries make due, every entry in the chain, and the
+    /// events and webhook deliveries they owe: all in the write's transaction (the outbox).
     private static func run<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion?,
-                                              _ db: Database) throws -> W.Output
+                                              composer: NoticeComposer?, _ db: Database) throws -> W.Output
     {
         if let ifMatch {
             try ifMatch.check(current: try Int.fetchOne(db, cached: "SELECT version FROM accounts WHERE id = ?",
                                                         arguments: [ifMatch.accountID]))
         }
-        let (output, records) = try write.apply(db, now: now)
+        let (output, changes) = try write.apply(db, now: now)
+        let records = changes + (try Outbox.notices(for: changes, composer: composer, db: db, now: now))
         try AuditChain.append(records, by: actor, at: now, in: db)
+        try Outbox.events(for: records, db: db, now: now)
         return output
     }
 }

@@ -31,6 +31,15 @@ import Testing
         "POST /v1/accounts/{id}/cancellation": [.service],
         "POST /v1/accounts/{id}/charge-off": [.operator],
         "GET /v1/consents/{id}": [.service, .operator],
+        "GET /v1/accounts/{id}/notices": [.service, .operator],
+        "GET /v1/notices": [.operator],
+        "POST /v1/notices/{id}/delivery": [.service],
+        "GET /v1/events": [.service],
+        "POST /v1/events/{id}/redelivery": [.operator],
+        "POST /v1/webhook-endpoints": [.operator],
+        "GET /v1/webhook-endpoints/{id}": [.operator],
+        "DELETE /v1/webhook-endpoints/{id}": [.operator],
+        "GET /v1/webhook-endpoints/{id}/deliveries": [.operator],
         "POST /v1/consents/{id}/withdrawal": [.service],
         "GET /v1/decisions/{id}": [.service, .operator],
         "POST /v1/decisions/{id}/review-requests": [.service],
@@ -63,14 +72,16 @@ import Testing
         case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
         case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
         case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#
+        case "POST /v1/notices/{id}/delivery": return #"{"channel":"app","delivered_at":"2026-01-01T00:00:00Z"}"#
+        case "POST /v1/webhook-endpoints": return #"{"url":"http://127.0.0.1:9/hook","event_types":["account.activated"]}"#
         case "POST /v1/decisions/{id}/review-requests": return #"{"statement":"please look"}"#
         case "POST /v1/reviews/{id}/resolution": return #"{"approve":false,"note":"matrix"}"#
         default: return nil
         }
     }
 
-    static func path(_ pattern: String, _ ids: (account: String, consent: String, decision: String, review: String))
-        -> String
+    static func path(_ pattern: String, _ ids: (account: String, consent: String, decision: String, review: String),
+                     _ more: [Store.Subject: String]) -> String
     {
         let id: String
         switch RouteSubject.of(pattern) {
@@ -78,6 +89,7 @@ import Testing
         case .consent: id = ids.consent
         case .decision: id = ids.decision
         case .review: id = ids.review
+        case let subject?: id = more[subject] ?? "missing"
         case nil: id = ""
         }
         return pattern.replacingOccurrences(of: "{id}", with: id)
@@ -88,6 +100,18 @@ import Testing
         let routes = service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
         #expect(Set(routes) == Set(Self.allowed.keys), "the table and the router disagree")
         let ids = try TenantTests().defaultTenantJourney(service)
+        // A notice (an activation confirmation), an event and a webhook endpoint of the default tenant.
+        let opened = try LineTests().prepare(service, "matrix-open")
+        _ = try LineTests().activate(service, opened)
+        let notices = try service.call("GET", "/v1/accounts/\(opened.account)/notices").json["items"] as? [[String: Any]]
+        let events = try service.call("GET", "/v1/events").json["items"] as? [[String: Any]]
+        let endpoint = try service.call("POST", "/v1/webhook-endpoints", role: .operator, body: """
+            {"url":"http://127.0.0.1:9/hook","event_types":["account.activated"],"tenant":"default"}
+            """).json["id"] as? String
+        let more: [Store.Subject: String] = [
+            .notice: try #require(notices?.first?["id"] as? String), .event: try #require(events?.first?["id"] as? String),
+            .webhookEndpoint: try #require(endpoint),
+        ]
 
         let store = service.store
         var revoked: [Role: String] = [:]
@@ -107,7 +131,7 @@ import Testing
             let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
             let (method, pattern) = (parts[0], parts[1])
             let roles = Self.allowed[route] ?? []
-            let path = Self.path(pattern, ids)
+            let path = Self.path(pattern, ids, more)
             let body = Self.body(for: route, ids)
             let public_ = roles.isEmpty
             // No key, a malformed one, an unknown one, a revoked one of each role.
@@ -138,10 +162,10 @@ import Testing
                 }
             }
         }
-        // Of all those calls, only the other tenant's own account creation wrote anything.
+        // Of all those calls, only the other tenant's own account and endpoint creation wrote anything.
         let written = try await service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
-        #expect(written.compactMap { $0["action"] as? String } == ["account.created"])
+        #expect(written.compactMap { $0["action"] as? String } == ["account.created", "webhook_endpoint.created"])
         await service.stop()
     }
 }

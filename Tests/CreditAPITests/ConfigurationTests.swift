@@ -110,7 +110,14 @@ import Testing
         // audit_key takes any text (empty: beside the database); it is checked by its effect.
         let audit = try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_AUDIT_KEY": "/keys/a"], flags: [:])
         #expect(audit.auditKey == "/keys/a")
-        for name in ServiceConfiguration.fieldNames where name != "audit_key" {
+        // webhook_allowed_hosts takes a comma-separated list, empty for none.
+        let hosts = try ServiceConfiguration.load(
+            file: nil, environment: ["CREDITLINE_WEBHOOK_ALLOWED_HOSTS": "hooks.example.com, Backend.Example"], flags: [:])
+        #expect(hosts.webhookAllowedHosts == ["hooks.example.com", "backend.example"])
+        #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_WEBHOOK_ALLOWED_HOSTS": "a/b"], flags: [:])
+        }
+        for name in ServiceConfiguration.fieldNames where !["audit_key", "webhook_allowed_hosts"].contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])
             }

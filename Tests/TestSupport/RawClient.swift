@@ -171,8 +171,8 @@ private let descriptorLimitRaised: Void = {
     }
 }()
 
-public func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<200 {
+public func eventually(seconds: Int = 2, _ condition: () -> Bool) async -> Bool {
+    for _ in 0..<(seconds * 100) {
         if condition() { return true }
         try? await Task.sleep(for: .milliseconds(10))
     }

@@ -1,0 +1,131 @@
+import CreditLine
+import CreditStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Synchronization
+
+/// Pushes events to webhook endpoints beside request handling (README "Events and notices"):
+/// deliveries come from the outbox table, at most `webhook_concurrency` in flight, each account's
+/// events to an endpoint in `seq` order. A push that is not answered 2xx within the timeout is
+/// tried again later; nothing is marked delivered before its 2xx, so a crash only repeats.
+final class WebhookDeliverer: Sendable {
+    private let store: Store
+    private let logger: Logger
+    private let concurrency: Int
+    private let retryHours: Int
+    private let retryBaseMs: Int
+    private let timeout: TimeInterval
+    /// Made at the first push: most installations and most tests never push, and need no HTTP
+    /// client threads.
+    private let sessionBox = Mutex<URLSession?>(nil)
+    private let loop = Mutex<Task<Void, Never>?>(nil)
+    private let running = Mutex<Set<String>>([])
+
+    init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        concurrency = configuration.webhookConcurrency
+        retryHours = configuration.webhookRetryHours
+        retryBaseMs = configuration.webhookRetryBaseMs
+        timeout = TimeInterval(configuration.webhookTimeoutMs) / 1000
+    }
+
+    private var session: URLSession {
+        sessionBox.withLock { session in
+            if let session { return session }
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.timeoutIntervalForRequest = timeout
+            configuration.timeoutIntervalForResource = timeout
+            configuration.httpMaximumConnectionsPerHost = concurrency
+            let made = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+            session = made
+            return made
+        }
+    }
+
+    func start() {
+        let task = Task { [self] in await run() }
+        loop.withLock { $0 = task }
+    }
+
+    /// Stops taking deliveries and waits for the pushes in flight to end; an interrupted push
+    /// stays pending and is sent again after the restart.
+    func stop() async {
+        let task = loop.withLock { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+        sessionBox.withLock { $0?.invalidateAndCancel() }
+    }
+
+    private func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let free = concurrency - running.withLock { $0.count }
+                var started = 0
+                if free > 0 {
+                    let due = (try? await store.dueDeliveries(at: store.time.now(), limit: concurrency * 2)) ?? []
+                    for delivery in due where started < free {
+                        let claimed = running.withLock { $0.insert(delivery.id).inserted }
+                        guard claimed else { continue }
+                        started += 1
+                        group.addTask { [self] in
+                            await attempt(delivery)
+                            running.withLock { _ = $0.remove(delivery.id) }
+                        }
+                    }
+                }
+                // A short idle wait: new deliveries are committed rows, found on the next look.
+                if started == 0 { try? await Task.sleep(for: .milliseconds(200)) }
+            }
+        }
+    }
+
+    private func attempt(_ delivery: DueDelivery) async {
+        guard let url = URL(string: delivery.url) else { return }
+        let body = Array(delivery.body.utf8)
+        let timestamp = store.time.now().milliseconds / 1000
+        let signature = Hashing.hmacSHA256Hex(key: delivery.secret,
+                                              message: WebhookRules.signedPayload(timestamp: timestamp, body: body))
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "Creditline-Signature")
+        request.setValue(delivery.eventID, forHTTPHeaderField: "Creditline-Event-Id")
+        request.setValue("creditline-webhooks", forHTTPHeaderField: "User-Agent")
+        let outcome: RecordDeliveryAttempt.Outcome
+        do {
+            let (_, response) = try await session.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
+        } catch {
+            // Shutting down: the push stays pending and goes again after the restart.
+            if Task.isCancelled { return }
+            outcome = .failed(status: nil, error: "no answer (\(type(of: error)))")
+        }
+        do {
+            try await store.perform(
+                RecordDeliveryAttempt(deliveryID: delivery.id, outcome: outcome, retryHours: retryHours,
+                                      baseMilliseconds: retryBaseMs, jitter: Double.random(in: 0...1)),
+                by: Actor.system("webhooks"), at: store.time.now())
+        } catch {
+            logger.error("webhook delivery not recorded", metadata: ["delivery": .string(delivery.id), "error": "\(error)"])
+        }
+    }
+}
+
+/// A redirect is not followed: the endpoint's host was checked against the allowed list, the
+/// redirect's target was not. The 3xx counts as a failed attempt.
+private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void)
+    {
+        completionHandler(nil)
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+
+/// What the customer must be told, and by when (README "Events and notices").
+public enum NoticeKind: String, Sendable, CaseIterable, Codable {
+    case activationConfirmation = "activation_confirmation"
+    case adverseAction = "adverse_action"
+    case reviewOutcome = "review_outcome"
+    case limitChange = "limit_change"
+    case lineFrozen = "line_frozen"
+    case lineUnfrozen = "line_unfrozen"
+    case consentExpiring = "consent_expiring"
+    case preReportWarning = "pre_report_warning"
+}
+
+/// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
+public enum NoticeLocale: String, Sendable, CaseIterable, Codable {
+    case zhCN = "zh-CN"
+    case en
+}
+
+/// A notice's state: delivered once the calling app reports it showed or sent it; overdue when
+/// its deadline passed first.
+public enum NoticeStatus: String, Sendable, CaseIterable {
+    case pending, delivered, overdue
+
+    public static func of(deliveredAt: Timestamp?, dueBy: Timestamp, now: Timestamp) -> NoticeStatus {
+        if deliveredAt != nil { return .delivered }
+        return now > dueBy ? .overdue : .pending
+    }
+}
+
+/// A value a template may show, formatted for the locale at rendering.
+public enum NoticeValue: Sendable, Equatable {
+    /// Whole fen, shown as yuan.
+    case amount(Int)
+    case date(CivilDate)
+    case number(Int)
+    /// Reason codes, shown as their descriptions in the locale, one a line.
+    case reasons([String])
+}
+
+/// A notice decided but not yet written in words: which template, with which values, due when.
+public struct NoticeDraft: Sendable, Equatable {
+    public var kind: NoticeKind
+    /// The template's key: the kind, or the kind and its variant (`limit_change_decrease`).
+    public var template: String
+    public var values: [String: NoticeValue]
+    public var dueBy: Timestamp
+
+    public init(kind: NoticeKind, template: String? = nil, values: [String: NoticeValue] = [:], dueBy: Timestamp) {
+        self.kind = kind
+        self.template = template ?? kind.rawValue
+        self.values = values
+        self.dueBy = dueBy
+    }
+}
+
+/// Which changes the customer must be told of, decided from the audit entry that records the
+/// change: nothing changes for a customer without a notice.
+public enum NoticeRules {
+    /// The policy values notices quote.
+    public struct Settings: Sendable, Equatable {
+        public var coolingOffDays: Int
+        public var declineCoolOffDays: Int
+
+        public init(coolingOffDays: Int, declineCoolOffDays: Int) {
+            (self.coolingOffDays, self.declineCoolOffDays) = (coolingOffDays, declineCoolOffDays)
+        }
+    }
+
+    /// One day for what happened to the line; seven for the warning before negative credit
+    /// information may be reported (Credit Reporting Industry Regulation Art. 15).
+    public static let defaultDays = 1
+    public static let preReportDays = 7
+    /// A consent's end is announced this many days ahead.
+    public static let consentExpiringDays = 30
+
+    public static func drafts(for action: AuditAction, detail: [String: JSONValue], now: Timestamp,
+                              settings: Settings) -> [NoticeDraft]
+    {
+        let dayLater = now.adding(days: defaultDays)
+        func amount(_ key: String) -> NoticeValue { .amount(detail[key]?.intValue ?? 0) }
+        switch action {
+        case .accountActivated:
+            return [NoticeDraft(kind: .activationConfirmation, values: [
+                "credit_limit": amount("credit_limit"), "cooling_off_days": .number(settings.coolingOffDays),
+                "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
+            ], dueBy: dayLater)]
+        case .accountDeclined:
+            let codes = (detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue).prefix(4)
+            return [NoticeDraft(kind: .adverseAction, values: [
+                "reasons": .reasons(Array(codes)),
+                "reapply_on": .date(CivilDate(now.adding(days: settings.declineCoolOffDays))),
+            ], dueBy: dayLater)]
+        case .reviewResolved:
+            // A first approval resolves nothing yet.
+            guard detail["stage"] == nil, let outcome = detail["outcome"]?.stringValue else { return [] }
+            var values: [String: NoticeValue] = [:]
+            if let limit = detail["credit_limit"]?.intValue { values["credit_limit"] = .amount(limit) }
+            return [NoticeDraft(kind: .reviewOutcome, template: "review_outcome_\(outcome)", values: values,
+                                dueBy: dayLater)]
+        case .limitAdjusted:
+            guard detail["notice_due"] == .bool(true), let direction = detail["direction"]?.stringValue else { return [] }
+            return [NoticeDraft(kind: .limitChange, template: "limit_change_\(direction)", values: [
+                "old_limit": amount("old_limit"), "new_limit": amount("new_limit"),
+            ], dueBy: dayLater)]
+        case .accountFrozen, .accountUnfrozen:
+            // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
+            guard detail["cause"]?.stringValue != AccountTransitionCause.consentWithdrawal.rawValue else { return [] }
+            return [NoticeDraft(kind: action == .accountFrozen ? .lineFrozen : .lineUnfrozen, dueBy: dayLater)]
+        case .accountDelinquencyChanged:
+            guard detail["notice_due"] == .bool(true) else { return [] }
+            let dueBy = now.adding(days: preReportDays)
+            return [NoticeDraft(kind: .preReportWarning, values: [
+                "days_past_due": .number(detail["days_past_due"]?.intValue ?? 0), "report_after": .date(CivilDate(dueBy)),
+            ], dueBy: dueBy)]
+        default:
+            return []
+        }
+    }
+
+    /// The notice that a consent will end, due before it does.
+    public static func consentExpiring(purpose: ConsentPurpose, expiresAt: Timestamp) -> NoticeDraft {
+        NoticeDraft(kind: .consentExpiring, template: "consent_expiring_\(purpose.rawValue)",
+                    values: ["expires_on": .date(CivilDate(expiresAt))], dueBy: expiresAt)
+    }
+}
+
+/// The texts of notices in one locale, from `config/notices/<locale>.json`: a template per kind
+/// (and variant) with `{placeholders}`, and the reasons' descriptions. A changed text is a new
+/// `version`.
+public struct NoticeTemplates: Sendable, Equatable {
+    public let locale: NoticeLocale
+    public let version: String
+    public let templates: [String: String]
+    public let reasons: [String: String]
+
+    struct File: Decodable {
+        var locale: String
+        var version: String
+        var templates: [String: String]
+        var reasons: [String: String]
+    }
+
+    /// Every template a draft can name, with the values it may show.
+    public static let placeholders: [String: Set<String>] = [
+        "activation_confirmation": ["credit_limit", "cooling_off_days", "cancel_by"],
+        "adverse_action": ["reasons", "reapply_on"],
+        "review_outcome_approved": ["credit_limit"],
+        "review_outcome_declined": [],
+        "review_outcome_upheld": [],
+        "review_outcome_rejected": [],
+        "limit_change_increase": ["old_limit", "new_limit"],
+        "limit_change_decrease": ["old_limit", "new_limit"],
+        "line_frozen": [],
+        "line_unfrozen": [],
+        "consent_expiring_credit_assessment": ["expires_on"],
+        "consent_expiring_credit_line": ["expires_on"],
+        "pre_report_warning": ["days_past_due", "report_after"],
+    ]
+
+    /// Parses and checks a file: every template present, no placeholder a template cannot be
+    /// given, and a description for every reason code the scorecard can give.
+    public init(json: Data, reasonCodes: [String]) throws(ScorecardError) {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: json)
+        } catch {
+            throw ScorecardError("notices: not a valid template file: \(error)")
+        }
+        guard let locale = NoticeLocale(rawValue: file.locale) else {
+            throw ScorecardError("notices: locale \(file.locale) is not one of zh-CN, en")
+        }
+        for (key, allowed) in Self.placeholders.sorted(by: { $0.key < $1.key }) {
+            guard let text = file.templates[key], !text.isEmpty else {
+                throw ScorecardError("notices \(file.locale): template \(key) is missing")
+            }
+            if let stray = Self.names(in: text).subtracting(allowed).sorted().first {
+                throw ScorecardError("notices \(file.locale): template \(key) names {\(stray)}, which it is never given")
+            }
+        }
+        if let extra = Set(file.templates.keys).subtracting(Self.placeholders.keys).sorted().first {
+            throw ScorecardError("notices \(file.locale): \(extra) is not a template")
+        }
+        if let missing = reasonCodes.sorted().first(where: { file.reasons[$0] == nil }) {
+            throw ScorecardError("notices \(file.locale): no description for reason \(missing)")
+        }
+        self.locale = locale
+        self.version = file.version
+        self.templates = file.templates
+        self.reasons = file.reasons
+    }
+
+    static func names(in text: String) -> Set<String> {
+        var names = Set<String>()
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.insert(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// The draft in words. A value the template does not name is left out; a name the draft
+    /// does not give stays as written (the loader refuses templates that could do that).
+    public func render(_ draft: NoticeDraft) -> String {
+        var text = templates[draft.template] ?? templates[draft.kind.rawValue] ?? draft.kind.rawValue
+        for (name, value) in draft.values {
+            text = text.replacingOccurrences(of: "{\(name)}", with: format(value))
+        }
+        return text
+    }
+
+    func format(_ value: NoticeValue) -> String {
+        switch value {
+        case .amount(let fen):
+            let yuan = Self.grouped(fen / 100) + "." + zeroPadded(fen % 100, 2)
+            return locale == .zhCN ? "\(yuan) 元" : "CNY \(yuan)"
+        case .date(let date):
+            return locale == .zhCN ? "\(date.year)年\(date.month)月\(date.day)日" : date.description
+        case .number(let number):
+            return String(number)
+        case .reasons(let codes):
+            return codes.map { "- " + (reasons[$0] ?? $0) }.joined(separator: "\n")
+        }
+    }
+
+    static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+}
+
+/// The calling app's report that a notice was shown or sent.
+public enum NoticeDelivery {
+    public static let channels = ["app", "sms", "email", "letter", "phone", "branch"]
+    /// A report may be this far ahead of the service's clock (clocks drift), no further.
+    public static let maxClockSkewSeconds: Int64 = 300
+
+    /// The notice must exist and not yet be delivered (409 `notice-already-delivered`: the first
+    /// report stands); the reported moment must lie between the notice's writing and now.
+    public static func check(createdAt: Timestamp?, deliveredAt: Timestamp?, reported: Timestamp,
+                             now: Timestamp) throws(DomainError)
+    {
+        let createdAt = try Existence.require(createdAt, "notice")
+        guard deliveredAt == nil else {
+            throw DomainError(.conflict, code: "notice-already-delivered", "This notice was already reported delivered.")
+        }
+        guard reported >= createdAt else {
+            throw DomainError.invalidField("delivered_at", "delivered_at is before the notice was written.")
+        }
+        guard reported <= now.adding(seconds: maxClockSkewSeconds) else {
+            throw DomainError.invalidField("delivered_at", "delivered_at is in the future.")
+        }
+    }
+}

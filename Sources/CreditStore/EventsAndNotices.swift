@@ -1,0 +1,344 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// A webhook endpoint as stored; the secret is shown to the operator once, when it is created.
+public struct WebhookEndpoint: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    public var url: String
+    public var eventTypes: [String]
+    public var secret: String
+    public var createdAt: Timestamp
+    public var deletedAt: Timestamp?
+}
+
+/// One event owed to one endpoint, and how its pushes went.
+public struct WebhookDelivery: Sendable, Equatable {
+    public enum Status: String, Sendable { case pending, delivered, failed }
+    public var id: String
+    public var endpointID: String
+    public var eventSeq: Int
+    public var eventID: String
+    public var eventType: String
+    public var accountID: String?
+    public var status: Status
+    public var attempts: Int
+    public var windowStart: Timestamp
+    public var nextAttemptAt: Timestamp
+    public var lastAttemptAt: Timestamp?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deliveredAt: Timestamp?
+}
+
+/// A delivery ready to be pushed: what to send, where, and with which secret.
+public struct DueDelivery: Sendable, Equatable {
+    public var id: String
+    public var url: String
+    public var secret: String
+    public var body: String
+    public var eventID: String
+    public var attempts: Int
+    public var windowStart: Timestamp
+}
+
+extension Hashing {
+    /// Lower-case hex HMAC-SHA256 (RFC 2104), the webhook signature.
+    public static func hmacSHA256Hex(key: String, message: [UInt8]) -> String {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(key.utf8)))).hex
+    }
+}
+
+/// An operator's endpoint for one tenant's events; the secret is made here, shown once.
+public struct CreateWebhookEndpoint: BusinessWrite {
+    public var tenant: String
+    public var url: String
+    public var host: String
+    public var eventTypes: [AuditAction]
+
+    public init(tenant: String, url: String, host: String, eventTypes: [AuditAction]) {
+        (self.tenant, self.url, self.host, self.eventTypes) = (tenant, url, host, eventTypes)
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (WebhookEndpoint, [AuditRecord]) {
+        let endpoint = WebhookEndpoint(
+            id: Identifier.make("whe"), tenant: tenant, url: url, eventTypes: eventTypes.map(\.rawValue),
+            secret: "whsec_" + Identifier.randomToken(characters: 40), createdAt: now)
+        try db.execute(
+            cached: "INSERT INTO webhook_endpoints (id, tenant, url, event_types, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [endpoint.id, tenant, url, try StoredJSON.text(endpoint.eventTypes), endpoint.secret, now.rfc3339])
+        // The host is on the allowed list (configuration); the rest of the URL is the caller's
+        // text and stays out of the chain.
+        return (endpoint, [AuditRecord(.webhookEndpointCreated, subjectID: endpoint.id, detail: [
+            "tenant": .string(tenant), "host": .string(host), "event_types": .array(endpoint.eventTypes.map(JSONValue.string)),
+        ])])
+    }
+}
+
+/// Deleting an endpoint stops its pushes: what it was still owed is marked failed.
+public struct DeleteWebhookEndpoint: BusinessWrite {
+    public var id: String
+
+    public init(id: String) { self.id = id }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+        let endpoint = try Existence.require(try Store.fetchEndpoint(db, id: id).flatMap { $0.deletedAt == nil ? $0 : nil },
+                                             "webhook endpoint")
+        try db.execute(cached: "UPDATE webhook_endpoints SET deleted_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
+        try db.execute(
+            cached: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE endpoint_id = ? AND status = 'pending'",
+            arguments: [id])
+        return (true, [AuditRecord(.webhookEndpointDeleted, subjectID: id, detail: ["tenant": .string(endpoint.tenant)])])
+    }
+}
+
+/// The outcome of one push, and when to try again.
+public struct RecordDeliveryAttempt: BusinessWrite {
+    public enum Outcome: Sendable, Equatable {
+        case delivered(status: Int)
+        case failed(status: Int?, error: String)
+    }
+
+    public var deliveryID: String
+    public var outcome: Outcome
+    public var retryHours: Int
+    public var baseMilliseconds: Int
+    public var jitter: Double
+
+    public init(deliveryID: String, outcome: Outcome, retryHours: Int, baseMilliseconds: Int, jitter: Double) {
+        (self.deliveryID, self.outcome, self.retryHours) = (deliveryID, outcome, retryHours)
+        (self.baseMilliseconds, self.jitter) = (baseMilliseconds, jitter)
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
+        let row = try Existence.require(try Row.fetchOne(
+            db, cached: "SELECT attempts, window_start, status FROM webhook_deliveries WHERE id = ?", arguments: [deliveryID]),
+            "delivery")
+        // Deleted or already settled while the push was out: its result changes nothing.
+        guard row["status"] as String == "pending" else { return (.failed, []) }
+        let attempts = (row["attempts"] as Int) + 1
+        switch outcome {
+        case .delivered(let status):
+            try db.execute(
+                cached: """
+                    UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, last_attempt_at = ?, last_status = ?,
+                        last_error = NULL, delivered_at = ?
+                    WHERE id = ?
+                    """, arguments: [attempts, now.rfc3339, status, now.rfc3339, deliveryID])
+            return (.delivered, [])
+        case .failed(let status, let error):
+            let windowStart = try TypedRow(row, table: "webhook_deliveries").timestamp("window_start")
+            let exhausted = WebhookRules.isExhausted(windowStart: windowStart, now: now, retryHours: retryHours)
+            let delay = WebhookRules.delayMilliseconds(afterAttempts: attempts, baseMilliseconds: baseMilliseconds,
+                                                       jitter: jitter)
+            try db.execute(
+                cached: """
+                    UPDATE webhook_deliveries SET status = ?, attempts = ?, last_attempt_at = ?, last_status = ?,
+                        last_error = ?, next_attempt_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [exhausted ? "failed" : "pending", attempts, now.rfc3339, status, String(error.prefix(200)),
+                            Timestamp(milliseconds: now.milliseconds + Int64(delay)).rfc3339, deliveryID])
+            return (exhausted ? .failed : .pending, [])
+        }
+    }
+}
+
+/// An operator's redelivery: the event's failed deliveries are tried again, in a new window.
+public struct RedeliverEvent: BusinessWrite {
+    public var eventID: String
+
+    public init(eventID: String) { self.eventID = eventID }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+        let seq = try Existence.require(try Int.fetchOne(db, cached: "SELECT seq FROM events WHERE id = ?", arguments: [eventID]),
+                                        "event")
+        try db.execute(
+            cached: """
+                UPDATE webhook_deliveries SET status = 'pending', window_start = ?, next_attempt_at = ?
+                WHERE event_seq = ? AND status = 'failed'
+                  AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL)
+                """, arguments: [now.rfc3339, now.rfc3339, seq])
+        return (db.changesCount, [])
+    }
+}
+
+/// The calling app reports that it showed or sent a notice.
+public struct RecordNoticeDelivery: BusinessWrite {
+    public var noticeID: String
+    public var channel: String
+    public var deliveredAt: Timestamp
+
+    public init(noticeID: String, channel: String, deliveredAt: Timestamp) {
+        (self.noticeID, self.channel, self.deliveredAt) = (noticeID, channel, deliveredAt)
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (NoticeRecord, [AuditRecord]) {
+        let found = try Store.fetchNotice(db, id: noticeID)
+        try NoticeDelivery.check(createdAt: found?.createdAt, deliveredAt: found?.deliveredAt, reported: deliveredAt, now: now)
+        var notice = try Existence.require(found, "notice")
+        try db.execute(cached: "UPDATE notices SET delivered_at = ?, channel = ? WHERE id = ?",
+                       arguments: [deliveredAt.rfc3339, channel, noticeID])
+        notice.deliveredAt = deliveredAt
+        notice.channel = channel
+        return (notice, [AuditRecord(.noticeDelivered, accountID: notice.accountID, subjectID: noticeID, detail: [
+            "kind": .string(notice.kind.rawValue), "template_version": .string(notice.templateVersion),
+            "content_sha256": .string(notice.contentSHA256), "channel": .string(channel),
+            "delivered_at": .string(deliveredAt.rfc3339),
+        ])])
+    }
+}
+
+/// The sweep's notices of consents that end within 30 days, each once.
+public struct AnnounceExpiringConsents: BusinessWrite {
+    /// At most this many a transaction; the sweep repeats while a full batch comes back.
+    public static let batch = 500
+    public var composer: NoticeComposer
+
+    public init(composer: NoticeComposer) { self.composer = composer }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+        let rows = try Row.fetchAll(
+            db, cached: """
+                SELECT id, account_id, purpose, expires_at FROM consents
+                WHERE status = 'active' AND expiry_notice_id IS NULL AND expires_at > ? AND expires_at <= ?
+                LIMIT ?
+                """, arguments: [now.rfc3339, now.adding(days: NoticeRules.consentExpiringDays).rfc3339, Self.batch])
+        var records: [AuditRecord] = []
+        for row in rows {
+            let typed = TypedRow(row, table: "consents")
+            let draft = NoticeRules.consentExpiring(purpose: try typed.value("purpose"), expiresAt: try typed.timestamp("expires_at"))
+            let (notice, record) = try Outbox.insert(draft, accountID: row["account_id"], composer: composer, db: db, now: now)
+            try db.execute(cached: "UPDATE consents SET expiry_notice_id = ? WHERE id = ?", arguments: [notice.id, row["id"] as String])
+            records.append(record)
+        }
+        return (rows.count, records)
+    }
+}
+
+extension Store {
+    public static let maxEventPage = 1_000
+
+    /// Events after `after` in `seq` order, of the scope's tenant; `nextAfter` is the last one's seq.
+    public func events(after: Int, limit: Int, type: String?, scope: TenantScope) async throws
+        -> (events: [EventRecord], nextAfter: Int)
+    {
+        let events = try await read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT * FROM events WHERE seq > ?1 AND (?2 IS NULL OR tenant = ?2) AND (?3 IS NULL OR type = ?3)
+                ORDER BY seq LIMIT ?4
+                """, arguments: [after, scope.tenant, type, limit]).map(Self.event(from:))
+        }
+        return (events, events.last?.seq ?? after)
+    }
+
+    static func event(from row: Row) throws -> EventRecord {
+        EventRecord(seq: row["seq"], id: row["id"], type: row["type"], tenant: row["tenant"], accountID: row["account_id"],
+                    occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"), data: row["data"])
+    }
+
+    public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
+        try await read { db in try Self.fetchEndpoint(db, id: id) }
+    }
+
+    static func fetchEndpoint(_ db: Database, id: String) throws -> WebhookEndpoint? {
+        try Row.fetchOne(db, cached: "SELECT * FROM webhook_endpoints WHERE id = ?", arguments: [id]).map { row in
+            let typed = TypedRow(row, table: "webhook_endpoints")
+            return WebhookEndpoint(
+                id: row["id"], tenant: row["tenant"], url: row["url"],
+                eventTypes: try typed.json("event_types", as: [String].self), secret: row["secret"],
+                createdAt: try typed.timestamp("created_at"), deletedAt: try typed.optionalTimestamp("deleted_at"))
+        }
+    }
+
+    /// An endpoint's deliveries in event order.
+    public func deliveries(endpointID: String, afterSeq: Int, limit: Int) async throws -> [WebhookDelivery] {
+        try await read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
+                JOIN events e ON e.seq = d.event_seq
+                WHERE d.endpoint_id = ? AND d.event_seq > ? ORDER BY d.event_seq LIMIT ?
+                """, arguments: [endpointID, afterSeq, limit]).map { row in
+                let typed = TypedRow(row, table: "webhook_deliveries")
+                return WebhookDelivery(
+                    id: row["id"], endpointID: row["endpoint_id"], eventSeq: row["event_seq"], eventID: row["event_id"],
+                    eventType: row["event_type"], accountID: row["account_id"], status: try typed.value("status"),
+                    attempts: row["attempts"], windowStart: try typed.timestamp("window_start"),
+                    nextAttemptAt: try typed.timestamp("next_attempt_at"),
+                    lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: row["last_status"],
+                    lastError: row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
+            }
+        }
+    }
+
+    /// Deliveries due now, at most `limit`, and for each (endpoint, account) only the oldest still
+    /// pending: an account's events reach an endpoint in `seq` order.
+    public func dueDeliveries(at now: Timestamp, limit: Int) async throws -> [DueDelivery] {
+        try await read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT d.id, d.attempts, d.window_start, w.url, w.secret, e.seq, e.id AS event_id, e.type, e.tenant,
+                       e.account_id, e.occurred_at, e.data
+                FROM webhook_deliveries d
+                JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                JOIN events e ON e.seq = d.event_seq
+                WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
+                                  WHERE earlier.endpoint_id = d.endpoint_id AND earlier.account_id IS d.account_id
+                                    AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
+                ORDER BY d.event_seq LIMIT ?2
+                """, arguments: [now.rfc3339, limit]).map { row in
+                let event = EventRecord(
+                    seq: row["seq"], id: row["event_id"], type: row["type"], tenant: row["tenant"],
+                    accountID: row["account_id"], occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"),
+                    data: row["data"])
+                return DueDelivery(id: row["id"], url: row["url"], secret: row["secret"], body: event.json,
+                                   eventID: event.id, attempts: row["attempts"],
+                                   windowStart: try TypedRow(row, table: "webhook_deliveries").timestamp("window_start"))
+            }
+        }
+    }
+
+    public func notices(accountID: String) async throws -> [NoticeRecord] {
+        try await read { db in
+            try Row.fetchAll(db, cached: "SELECT * FROM notices WHERE account_id = ? ORDER BY created_at, id",
+                             arguments: [accountID]).map(Self.notice(from:))
+        }
+    }
+
+    /// Notices in a state, oldest deadline first, of the scope's tenant; at most 1,000.
+    public func notices(status: NoticeStatus, now: Timestamp, scope: TenantScope) async throws -> [NoticeRecord] {
+        try await read { db in
+            try Row.fetchAll(db, cached: """
+                SELECT n.* FROM notices n JOIN accounts a ON a.id = n.account_id
+                WHERE (?1 IS NULL OR a.tenant = ?1)
+                  AND CASE ?2 WHEN 'delivered' THEN n.delivered_at IS NOT NULL
+                              WHEN 'overdue' THEN n.delivered_at IS NULL AND n.due_by < ?3
+                              ELSE n.delivered_at IS NULL AND n.due_by >= ?3 END
+                ORDER BY n.due_by, n.id LIMIT 1000
+                """, arguments: [scope.tenant, status.rawValue, now.rfc3339]).map(Self.notice(from:))
+        }
+    }
+
+    /// Notices past their deadline and not delivered, for the metric.
+    public func overdueNoticeCount(at now: Timestamp) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, cached: "SELECT count(*) FROM notices WHERE delivered_at IS NULL AND due_by < ?",
+                             arguments: [now.rfc3339]) ?? 0
+        }
+    }
+
+    static func fetchNotice(_ db: Database, id: String) throws -> NoticeRecord? {
+        try Row.fetchOne(db, cached: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
+    }
+
+    static func notice(from row: Row) throws -> NoticeRecord {
+        let typed = TypedRow(row, table: "notices")
+        return NoticeRecord(
+            id: row["id"], accountID: row["account_id"], kind: try typed.value("kind"), locale: try typed.value("locale"),
+            text: row["text"], contentSHA256: row["content_sha256"], templateVersion: row["template_version"],
+            createdAt: try typed.timestamp("created_at"), dueBy: try typed.timestamp("due_by"),
+            deliveredAt: try typed.optionalTimestamp("delivered_at"), channel: row["channel"])
+    }
+}

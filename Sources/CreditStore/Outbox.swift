@@ -1,0 +1,145 @@
+import CreditLine
+import Foundation
+import GRDB
+import Synchronization
+
+/// What the store needs to write notices in words: the templates of each locale and the policy
+/// values they quote. The service installs it at start (`Store.composeNotices`); a store without
+/// one (the command-line tools) writes events but no notices.
+public struct NoticeComposer: Sendable {
+    public var templates: [NoticeLocale: NoticeTemplates]
+    public var settings: NoticeRules.Settings
+
+    public init(templates: [NoticeLocale: NoticeTemplates], settings: NoticeRules.Settings) {
+        (self.templates, self.settings) = (templates, settings)
+    }
+}
+
+final class ComposerBox: Sendable {
+    let value = Mutex<NoticeComposer?>(nil)
+}
+
+/// A notice as stored.
+public struct NoticeRecord: Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var kind: NoticeKind
+    public var locale: NoticeLocale
+    public var text: String
+    public var contentSHA256: String
+    public var templateVersion: String
+    public var createdAt: Timestamp
+    public var dueBy: Timestamp
+    public var deliveredAt: Timestamp?
+    public var channel: String?
+
+    public func status(at now: Timestamp) -> NoticeStatus { NoticeStatus.of(deliveredAt: deliveredAt, dueBy: dueBy, now: now) }
+}
+
+/// An event as stored and as pushed: `{id, seq, type, account_id, occurred_at, data}`.
+public struct EventRecord: Sendable, Equatable {
+    public var seq: Int
+    public var id: String
+    public var type: String
+    public var tenant: String
+    public var accountID: String?
+    public var occurredAt: Timestamp
+    /// Canonical JSON of ids, codes and amounts.
+    public var data: String
+
+    /// The event's JSON, the body every endpoint receives (keys in a fixed order, so the bytes a
+    /// receiver verifies are the bytes sent).
+    public var json: String {
+        func text(_ value: String?) -> String { value.map { JSONValue.string($0).canonicalJSON } ?? "null" }
+        // Canonical order (keys sorted), with the stored data, already canonical, spliced in.
+        return "{\"account_id\":\(text(accountID)),\"data\":\(data),\"id\":\(text(id)),"
+            + "\"occurred_at\":\(text(occurredAt.rfc3339)),\"seq\":\(seq),\"type\":\(text(type))}"
+    }
+}
+
+/// The transactional outbox (README "Events and notices"): in the transaction of every business
+/// write, the notices its audit entries make due, and an event for every customer-affecting
+/// entry with a delivery row for each webhook endpoint that wants it.
+enum Outbox {
+    /// The notices `records` make due, written, with their `notice.created` audit entries.
+    static func notices(for records: [AuditRecord], composer: NoticeComposer?, db: Database, now: Timestamp) throws
+        -> [AuditRecord]
+    {
+        guard let composer else { return [] }
+        var created: [AuditRecord] = []
+        for record in records {
+            guard let accountID = record.accountID else { continue }
+            for draft in NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: composer.settings) {
+                created.append(try insert(draft, accountID: accountID, composer: composer, db: db, now: now).1)
+            }
+        }
+        return created
+    }
+
+    /// Writes one notice in the account's language; its audit entry holds the id, kind, template
+    /// version and the text's SHA-256, never the text.
+    static func insert(_ draft: NoticeDraft, accountID: String, composer: NoticeComposer, db: Database,
+                       now: Timestamp) throws -> (NoticeRecord, AuditRecord)
+    {
+        let stored = try String.fetchOne(db, cached: "SELECT locale FROM accounts WHERE id = ?", arguments: [accountID])
+        let locale = stored.flatMap(NoticeLocale.init(rawValue:)) ?? .zhCN
+        guard let templates = composer.templates[locale] ?? composer.templates[.zhCN] else {
+            throw StoreError.unreadableRow(table: "accounts", column: "locale", id: accountID)
+        }
+        let text = templates.render(draft)
+        let notice = NoticeRecord(
+            id: Identifier.make("ntc"), accountID: accountID, kind: draft.kind, locale: templates.locale, text: text,
+            contentSHA256: Hashing.sha256Hex(Data(text.utf8)), templateVersion: templates.version, createdAt: now,
+            dueBy: draft.dueBy)
+        try db.execute(
+            cached: """
+                INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [notice.id, accountID, draft.kind.rawValue, notice.locale.rawValue, text, notice.contentSHA256,
+                        notice.templateVersion, now.rfc3339, draft.dueBy.rfc3339])
+        return (notice, AuditRecord(.noticeCreated, accountID: accountID, subjectID: notice.id, detail: [
+            "kind": .string(draft.kind.rawValue), "locale": .string(notice.locale.rawValue),
+            "template_version": .string(notice.templateVersion), "content_sha256": .string(notice.contentSHA256),
+            "due_by": .string(draft.dueBy.rfc3339),
+        ]))
+    }
+
+    /// An event for every customer-affecting entry, and a pending delivery for each endpoint of
+    /// the account's tenant that subscribes to its type.
+    static func events(for records: [AuditRecord], db: Database, now: Timestamp) throws {
+        var tenants: [String: String] = [:]
+        for record in records where record.action.isEvent {
+            guard let accountID = record.accountID else { continue }
+            let tenant: String
+            if let known = tenants[accountID] {
+                tenant = known
+            } else {
+                guard let found = try String.fetchOne(db, cached: "SELECT tenant FROM accounts WHERE id = ?",
+                                                      arguments: [accountID]) else { continue }
+                tenants[accountID] = found
+                tenant = found
+            }
+            let id = Identifier.make("evt")
+            try db.execute(
+                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
+                            JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
+            let seq = db.lastInsertedRowID
+            for row in try Row.fetchAll(
+                db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
+                arguments: [tenant])
+            {
+                let types = try StoredJSON.value([String].self, from: row["event_types"] as String)
+                guard types.contains(record.action.rawValue) else { continue }
+                try db.execute(
+                    cached: """
+                        INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, account_id, status, window_start,
+                                                        next_attempt_at)
+                        VALUES (?, ?, ?, ?, 'pending', ?, ?)
+                        """,
+                    arguments: [Identifier.make("whd"), row["id"] as String, seq, accountID, now.rfc3339, now.rfc3339])
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ final class WebhookDeliverer: Sendable {
     private let timeout: TimeInterval
     /// Made at the first push: most installations and most tests never push, and need no HTTP
     /// client threads.
-    private let sessionBox = Mutex<URLSession?>(nil)
+    private let sessionBox = Mutex<(session: URLSession?, stopped: Bool)>((nil, false))
     private let loop = Mutex<Task<Void, Never>?>(nil)
     private let running = Mutex<Set<String>>([])
 
@@ -33,15 +33,17 @@ final class WebhookDeliverer: Sendable {
         timeout = TimeInterval(configuration.webhookTimeoutMs) / 1000
     }
 
-    private var session: URLSession {
-        sessionBox.withLock { session in
-            if let session { return session }
+    /// The session, made at the first push; nil once stopping has begun.
+    private var session: URLSession? {
+        sessionBox.withLock { box in
+            if box.stopped { return nil }
+            if let session = box.session { return session }
             let configuration = URLSessionConfiguration.ephemeral
             configuration.timeoutIntervalForRequest = timeout
             configuration.timeoutIntervalForResource = timeout
             configuration.httpMaximumConnectionsPerHost = concurrency
             let made = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-            session = made
+            box.session = made
             return made
         }
     }
@@ -58,9 +60,15 @@ final class WebhookDeliverer: Sendable {
             defer { task = nil }
             return task
         }
+        // The loop first, so that it starts nothing more; then the session, whose cancelled
+        // requests answer at once, so that the pushes in flight end and the loop can finish.
         task?.cancel()
+        let session = sessionBox.withLock { box -> URLSession? in
+            box.stopped = true
+            return box.session
+        }
+        session?.invalidateAndCancel()
         await task?.value
-        sessionBox.withLock { $0?.invalidateAndCancel() }
     }
 
     private func run() async {
@@ -99,12 +107,12 @@ final class WebhookDeliverer: Sendable {
         request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "Creditline-Signature")
         request.setValue(delivery.eventID, forHTTPHeaderField: "Creditline-Event-Id")
         request.setValue("creditline-webhooks", forHTTPHeaderField: "User-Agent")
+        guard let session, !Task.isCancelled else { return }
         let outcome: RecordDeliveryAttempt.Outcome
-        do {
-            let (_, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        switch await Self.send(request, on: session) {
+        case .success(let status):
             outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
-        } catch {
+        case .failure(let error):
             // Shutting down: the push stays pending and goes again after the restart.
             if Task.isCancelled { return }
             outcome = .failed(status: nil, error: "no answer (\(type(of: error)))")
@@ -116,6 +124,24 @@ final class WebhookDeliverer: Sendable {
                 by: Actor.system("webhooks"), at: store.time.now())
         } catch {
             logger.error("webhook delivery not recorded", metadata: ["delivery": .string(delivery.id), "error": "\(error)"])
+        }
+    }
+}
+
+extension WebhookDeliverer {
+    /// One request through the completion-handler API. Not `data(for:)`: on Linux, cancelling the
+    /// task that awaits it can deadlock against the request's own completion (the cancellation
+    /// waits on the session's queue while holding the task's lock, which the completion needs).
+    /// Stopping cancels the session's requests instead, from outside any task.
+    static func send(_ request: URLRequest, on session: URLSession) async -> Result<Int, any Error> {
+        await withCheckedContinuation { continuation in
+            session.dataTask(with: request) { _, response, error in
+                if let error {
+                    continuation.resume(returning: .failure(error))
+                } else {
+                    continuation.resume(returning: .success((response as? HTTPURLResponse)?.statusCode ?? 0))
+                }
+            }.resume()
         }
     }
 }

@@ -28,6 +28,8 @@ final class WebhookReceiver: Sendable {
     private let attempts = Mutex<[String: Int]>([:])
     private let accepted = Mutex<[Received]>([])
     private let badSignatures = Atomic<Int>(0)
+    /// While closed, every push is answered 503 and not counted.
+    let open = Atomic<Bool>(true)
     let server: HTTPServer
 
     init(failures: Int = 1, delayMilliseconds: Int = 0) throws {
@@ -64,6 +66,7 @@ final class WebhookReceiver: Sendable {
             badSignatures.add(1, ordering: .relaxed)
             return Response(status: .unauthorized)
         }
+        guard open.load(ordering: .acquiring) else { return Response(status: .serviceUnavailable) }
         let tries = attempts.withLock { counts -> Int in
             counts[eventID, default: 0] += 1
             return counts[eventID]!
@@ -246,7 +249,8 @@ final class WebhookReceiver: Sendable {
     /// `kill -9` in the middle of the pushes loses nothing: deliveries are rows written with the
     /// events, and a push is marked delivered only after its 2xx.
     @Test func aKilledServiceLosesNoDelivery() async throws {
-        let receiver = try WebhookReceiver(failures: 1, delayMilliseconds: 20)
+        let receiver = try WebhookReceiver(failures: 1, delayMilliseconds: 50)
+        receiver.open.store(false, ordering: .releasing)
         let db = try CommandLine_.temporaryDatabase()
         func key(_ role: String) throws -> String {
             try CommandLine_.run(["keys", "create", "--role", role, "--db", db]).stdout
@@ -284,7 +288,8 @@ final class WebhookReceiver: Sendable {
             #expect(try call("/v1/accounts/\(id)/consents", token: service,
                              body: ConsentTests.grantBody(purpose: "credit_assessment")).status == 201)
         }
-        // Some pushes are through, the rest are not: kill it there.
+        // Every event is written; now let pushes through, and kill the service when some are.
+        receiver.open.store(true, ordering: .releasing)
         _ = await eventually(seconds: 20) { receiver.received.count >= 3 }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

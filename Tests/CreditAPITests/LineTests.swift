@@ -18,8 +18,9 @@ import Testing
     }
 
     /// An account with both consents and a decision from `features`.
-    func prepare(_ service: TestService, _ ref: String, features: String = tierA) throws -> Journey {
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
+    func prepare(_ service: TestService, _ ref: String, features: String = tierA, locale: String? = nil) throws -> Journey {
+        let language = locale.map { #","locale":"\#($0)""# } ?? ""
+        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"\#(language)}"#)
             .json["id"] as? String)
         let assessment = try #require(try service.call(
             "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))

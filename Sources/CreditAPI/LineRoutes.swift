@@ -257,9 +257,7 @@ struct LineRoutes {
 
         router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(PreferencesRequest.self, from: request)
-            guard body.limitIncreaseOptOut != nil || body.locale != nil else {
-                throw DomainError.invalidField("limit_increase_opt_out", "Name limit_increase_opt_out, locale or both.")
-            }
+            // A preference not named (or null) keeps its value; naming none changes nothing.
             let locale = try AccountRoutes.locale(body.locale)
             let accountID = try context.parameter("id")
             return try await call.perform(

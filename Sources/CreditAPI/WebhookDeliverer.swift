@@ -18,11 +18,10 @@ final class WebhookDeliverer: Sendable {
     private let retryHours: Int
     private let retryBaseMs: Int
     private let timeout: TimeInterval
-    /// Made at the first push: most installations and most tests never push, and need no HTTP
-    /// client threads.
-    private let sessionBox = Mutex<(session: URLSession?, stopped: Bool)>((nil, false))
     private let loop = Mutex<Task<Void, Never>?>(nil)
     private let running = Mutex<Set<String>>([])
+    /// This deliverer's requests in flight, cancelled when it stops; nil once stopping began.
+    private let requests = Mutex<[UUID: URLSessionTask]?>([:])
 
     init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
         self.store = store
@@ -33,20 +32,14 @@ final class WebhookDeliverer: Sendable {
         timeout = TimeInterval(configuration.webhookTimeoutMs) / 1000
     }
 
-    /// The session, made at the first push; nil once stopping has begun.
-    private var session: URLSession? {
-        sessionBox.withLock { box in
-            if box.stopped { return nil }
-            if let session = box.session { return session }
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.timeoutIntervalForRequest = timeout
-            configuration.timeoutIntervalForResource = timeout
-            configuration.httpMaximumConnectionsPerHost = concurrency
-            let made = URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-            box.session = made
-            return made
-        }
-    }
+    /// One session for the process, made at the first push (most installations and most tests
+    /// never push), never invalidated: sessions made and torn down one after another have been
+    /// seen to crash Foundation's Linux implementation, which a single long-lived one avoids.
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 64
+        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+    }()
 
     func start() {
         let task = Task { [self] in await run() }
@@ -60,14 +53,14 @@ final class WebhookDeliverer: Sendable {
             defer { task = nil }
             return task
         }
-        // The loop first, so that it starts nothing more; then the session, whose cancelled
-        // requests answer at once, so that the pushes in flight end and the loop can finish.
+        // The loop first, so that it starts nothing more; then its requests, which answer at once
+        // when cancelled, so that the pushes in flight end and the loop can finish.
         task?.cancel()
-        let session = sessionBox.withLock { box -> URLSession? in
-            box.stopped = true
-            return box.session
+        let inFlight = requests.withLock { requests -> [URLSessionTask] in
+            defer { requests = nil }
+            return Array((requests ?? [:]).values)
         }
-        session?.invalidateAndCancel()
+        for request in inFlight { request.cancel() }
         await task?.value
     }
 
@@ -100,16 +93,16 @@ final class WebhookDeliverer: Sendable {
         let timestamp = store.time.now().milliseconds / 1000
         let signature = Hashing.hmacSHA256Hex(key: delivery.secret,
                                               message: WebhookRules.signedPayload(timestamp: timestamp, body: body))
-        var request = URLRequest(url: url)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "Creditline-Signature")
         request.setValue(delivery.eventID, forHTTPHeaderField: "Creditline-Event-Id")
         request.setValue("creditline-webhooks", forHTTPHeaderField: "User-Agent")
-        guard let session, !Task.isCancelled else { return }
+        guard !Task.isCancelled else { return }
         let outcome: RecordDeliveryAttempt.Outcome
-        switch await Self.send(request, on: session) {
+        switch await send(request) {
         case .success(let status):
             outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
         case .failure(let error):
@@ -129,19 +122,33 @@ final class WebhookDeliverer: Sendable {
 }
 
 extension WebhookDeliverer {
+    struct Stopped: Error {}
+
     /// One request through the completion-handler API. Not `data(for:)`: on Linux, cancelling the
     /// task that awaits it can deadlock against the request's own completion (the cancellation
     /// waits on the session's queue while holding the task's lock, which the completion needs).
-    /// Stopping cancels the session's requests instead, from outside any task.
-    static func send(_ request: URLRequest, on session: URLSession) async -> Result<Int, any Error> {
-        await withCheckedContinuation { continuation in
-            session.dataTask(with: request) { _, response, error in
+    /// Stopping cancels the requests themselves, from outside any task.
+    func send(_ request: URLRequest) async -> Result<Int, any Error> {
+        let key = UUID()
+        return await withCheckedContinuation { continuation in
+            let task = Self.session.dataTask(with: request) { [self] _, response, error in
+                requests.withLock { _ = $0?.removeValue(forKey: key) }
                 if let error {
                     continuation.resume(returning: .failure(error))
                 } else {
                     continuation.resume(returning: .success((response as? HTTPURLResponse)?.statusCode ?? 0))
                 }
-            }.resume()
+            }
+            let started = requests.withLock { requests -> Bool in
+                guard requests != nil else { return false }
+                requests?[key] = task
+                return true
+            }
+            guard started else {
+                continuation.resume(returning: .failure(Stopped()))
+                return
+            }
+            task.resume()
         }
     }
 }

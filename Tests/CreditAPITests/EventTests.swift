@@ -249,7 +249,7 @@ final class WebhookReceiver: Sendable {
     /// `kill -9` in the middle of the pushes loses nothing: deliveries are rows written with the
     /// events, and a push is marked delivered only after its 2xx.
     @Test func aKilledServiceLosesNoDelivery() async throws {
-        let receiver = try WebhookReceiver(failures: 1, delayMilliseconds: 50)
+        let receiver = try WebhookReceiver(failures: 1, delayMilliseconds: 100)
         receiver.open.store(false, ordering: .releasing)
         let db = try CommandLine_.temporaryDatabase()
         func key(_ role: String) throws -> String {
@@ -265,7 +265,10 @@ final class WebhookReceiver: Sendable {
             process.arguments = ["serve", "--port", String(port), "--db", db]
             process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
             process.environment = ProcessInfo.processInfo.environment.merging(
-                ["CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_LOG_LEVEL": "error"]) { _, new in new }
+                // Two pushes at a time against a receiver that takes 100 ms: the kill lands while
+                // most of the 60 are still owed, however fast the machine.
+                ["CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_WEBHOOK_CONCURRENCY": "2",
+                 "CREDITLINE_LOG_LEVEL": "error"]) { _, new in new }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -282,7 +285,7 @@ final class WebhookReceiver: Sendable {
                             body: #"{"url":"\#(receiver.url)","event_types":["consent.granted"]}"#)
         #expect(made.status == 201, "\(made.text)")
         receiver.secret.withLock { $0 = made.json["secret"] as? String ?? "" }
-        for index in 0..<30 {
+        for index in 0..<60 {
             let account = try call("/v1/accounts", token: service, body: #"{"customer_ref":"killed-\#(index)"}"#)
             let id = try #require(account.json["id"] as? String)
             #expect(try call("/v1/accounts/\(id)/consents", token: service,
@@ -298,10 +301,10 @@ final class WebhookReceiver: Sendable {
         let expected = try await DatabaseQueue(path: db).read { db in
             try String.fetchAll(db, sql: "SELECT id FROM events WHERE type = 'consent.granted' ORDER BY seq")
         }
-        #expect(expected.count == 30)
+        #expect(expected.count == 60)
         let all = await eventually(seconds: 60) { Set(receiver.received.map(\.eventID)).isSuperset(of: expected) }
-        #expect(all, "\(Set(receiver.received.map(\.eventID)).count) of 30 after the restart (\(before) before the kill)")
-        #expect(before < 30, "the kill came after every push; it tested nothing")
+        #expect(all, "\(Set(receiver.received.map(\.eventID)).count) of 60 after the restart (\(before) before the kill)")
+        #expect(before < 60, "the kill came after every push; it tested nothing")
         #expect(receiver.signatureFailures == 0)
         process.terminate()
         process.waitUntilExit()

@@ -85,10 +85,11 @@ import Testing
         await service.stop()
     }
 
-    @Test func reviewsEndWithANotice() async throws {
+    @Test(arguments: ["zh-CN", "en"])
+    func reviewsEndWithANotice(locale: String) async throws {
         let service = try TestService()
         // An activation review, approved by an operator.
-        let pending = try prepare(service, "reviewed-1", locale: "en", features: LineTests.tierD)
+        let pending = try prepare(service, "reviewed-1", locale: locale, features: LineTests.tierD)
         let review = try #require(try LineTests().activate(service, pending).json["review_id"] as? String)
         #expect(try kinds(service, pending.account) == [])
         _ = try service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator,
@@ -96,7 +97,7 @@ import Testing
         #expect(try kinds(service, pending.account) == ["review_outcome", "activation_confirmation"]
                 || (try kinds(service, pending.account)) == ["activation_confirmation", "review_outcome"])
         // A review declined: the outcome and the adverse action with the decision's reasons.
-        let refused = try prepare(service, "reviewed-2", locale: "zh-CN", features: LineTests.tierD)
+        let refused = try prepare(service, "reviewed-2", locale: locale, features: LineTests.tierD)
         let second = try #require(try LineTests().activate(service, refused).json["review_id"] as? String)
         _ = try service.call("POST", "/v1/reviews/\(second)/resolution", role: .operator,
                              body: #"{"approve":false,"note":"no"}"#)
@@ -104,7 +105,7 @@ import Testing
         let adverse = try #require(try notices(service, refused.account).first { $0["kind"] as? String == "adverse_action" })
         #expect((adverse["text"] as? String)?.contains("- ") == true)
         // A contest, upheld.
-        let contested = try prepare(service, "reviewed-3", locale: "en", features: LineTests.tierE)
+        let contested = try prepare(service, "reviewed-3", locale: locale, features: LineTests.tierE)
         let contest = try service.call("POST", "/v1/decisions/\(contested.decision)/review-requests",
                                        body: #"{"statement":"my orders are wrong"}"#)
         let contestID = try #require(contest.json["id"] as? String ?? contest.json["review_id"] as? String, "\(contest.text)")
@@ -112,16 +113,17 @@ import Testing
                              body: #"{"approve":true,"note":"agreed"}"#)
         let outcome = try #require(try notices(service, contested.account).first)
         #expect(outcome["kind"] as? String == "review_outcome")
-        #expect((outcome["text"] as? String)?.contains("agreed with you") == true)
+        #expect((outcome["text"] as? String)?.contains(locale == "en" ? "agreed with you" : "认可您的意见") == true)
         await service.stop()
     }
 
     /// Time passes on the demo clock: a consent's end is announced 30 days ahead, a line 31 days
     /// behind gets its warning with 7 days to act, and a notice nobody delivered turns overdue.
-    @Test func deadlinesComeAndGo() async throws {
+    @Test(arguments: ["zh-CN", "en"])
+    func deadlinesComeAndGo(locale: String) async throws {
         let clock = DemoClock()
         let service = try TestService(clock: clock)
-        let journey = try prepare(service, "deadline-1", locale: "en")
+        let journey = try prepare(service, "deadline-1", locale: locale)
         #expect(try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#).status == 200)
         let confirmation = try #require(try notices(service, journey.account).first?["id"] as? String)
         #expect(try service.call("POST", "/v1/accounts/\(journey.account)/draws",
@@ -154,12 +156,13 @@ import Testing
         let warning = try #require(told.first { $0["kind"] as? String == "pre_report_warning" })
         let created = try #require(Timestamp(rfc3339: warning["created_at"] as? String ?? ""))
         #expect(warning["due_by"] as? String == created.adding(days: 7).rfc3339)
-        #expect((warning["text"] as? String)?.contains("negative information may be reported") == true)
+        #expect((warning["text"] as? String)?.contains(locale == "en" ? "negative information may be reported" : "报送不良信息") == true)
 
         // The consents were granted for a year: their end is announced 30 days ahead, once.
         _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":280}"#)
         _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#)
         let expiring = try notices(service, journey.account).filter { $0["kind"] as? String == "consent_expiring" }
+        #expect(expiring.allSatisfy { $0["locale"] as? String == locale })
         let all = try kinds(service, journey.account)
         #expect(expiring.count == 2, "\(all)")
         let consent = try service.call("GET", "/v1/consents/\(journey.lineConsent)").json

@@ -48,19 +48,30 @@ import Testing
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.shutdownGracePeriod = .milliseconds(200)
-        let server = HTTPServer(configuration: configuration, responder: testRouter())
+        var router = testRouter()
+        // Far longer than any stall of a loaded test machine: the test thread itself has been
+        // held for over five seconds in a full parallel run, long enough for a shorter handler
+        // to answer before the drain began.
+        router.get("/held") { _, _ in
+            try await Task.sleep(for: .seconds(60))
+            return .json(Array(#"{"held":true}"#.utf8))
+        }
+        let server = HTTPServer(configuration: configuration, responder: router)
         try server.start()
         let busy = try RawClient(port: server.port)
-        busy.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: a\r\n\r\n")
+        busy.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n")
         // The request is in its handler before the drain begins, however loaded the machine.
         #expect(await eventually { server.openConnections == 1 })
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         await server.shutdown()
-        // Well under the handler's 5 s: the grace period, not the handler, ends the drain (the
+        // Well under the handler's 60 s: the grace period, not the handler, ends the drain (the
         // margin is for a loaded machine).
-        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(ContinuousClock.now - started < .seconds(30))
+        // Closed: the read ends at once, not after the client's 5 s receive timeout.
+        let reading = ContinuousClock.now
         #expect(busy.read() == nil)
+        #expect(ContinuousClock.now - reading < .seconds(4))
     }
 }
 

@@ -100,3 +100,83 @@ public enum ModelReviewGate {
         return (outcome, nil)
     }
 }
+
+/// What a periodic portfolio review does to one line once it has been scored again: a worse
+/// tier lowers the limit or freezes the line (both with a notice); a better one earns an offer,
+/// never an applied increase; everything else stays as it is.
+public enum PortfolioPolicy {
+    public enum Action: Sendable, Equatable {
+        /// Not scored: the reason (a line that is not open, or no consent to assess).
+        case skipped(String)
+        case lowerLimit(to: Int)
+        case freeze
+        /// An increase the customer may accept, never applied without that acceptance.
+        case offer(limit: Int)
+        case none
+    }
+
+    public struct Facts: Sendable {
+        public var status: AccountStatus
+        public var creditLineConsentActive: Bool
+        public var assessmentConsentActive: Bool
+        public var optedOut: Bool
+        public var currentLimit: Int
+        /// The tier the line's terms were set at.
+        public var currentTier: Tier?
+        public var lastIncreaseAt: Timestamp?
+        /// The review's new score.
+        public var newTier: Tier
+        public var newRecommendedLimit: Int
+
+        public init(status: AccountStatus, creditLineConsentActive: Bool, assessmentConsentActive: Bool, optedOut: Bool,
+                    currentLimit: Int, currentTier: Tier?, lastIncreaseAt: Timestamp?, newTier: Tier,
+                    newRecommendedLimit: Int)
+        {
+            self.status = status
+            self.creditLineConsentActive = creditLineConsentActive
+            self.assessmentConsentActive = assessmentConsentActive
+            self.optedOut = optedOut
+            self.currentLimit = currentLimit
+            self.currentTier = currentTier
+            self.lastIncreaseAt = lastIncreaseAt
+            self.newTier = newTier
+            self.newRecommendedLimit = newRecommendedLimit
+        }
+    }
+
+    /// Whether the line may be scored again at all: open (active or frozen) and with its
+    /// `credit_assessment` consent in force (no consent, no re-scoring).
+    public static func skipReason(status: AccountStatus, assessmentConsentActive: Bool) -> String? {
+        guard status == .active || status == .frozen else { return "account-not-open" }
+        guard assessmentConsentActive else { return "consent-required" }
+        return nil
+    }
+
+    /// The action for a line scored again; `tierDLimit` is tier D's recommended limit.
+    public static func decide(_ facts: Facts, tierDLimit: Int, policy: LimitPolicy, now: Timestamp) -> Action {
+        if let reason = skipReason(status: facts.status, assessmentConsentActive: facts.assessmentConsentActive) {
+            return .skipped(reason)
+        }
+        switch facts.newTier {
+        case .e:
+            return facts.status == .active ? .freeze : .none
+        case .d:
+            return facts.currentLimit > tierDLimit ? .lowerLimit(to: tierDLimit) : .none
+        case .a, .b, .c:
+            // Better than the tier the line's terms were set at, and eligible under every
+            // increase rule but the customer's acceptance, which the offer asks for.
+            guard let current = facts.currentTier, facts.newTier < current, !facts.optedOut else { return .none }
+            let step = facts.currentLimit + facts.currentLimit * policy.maxIncreasePercent / 100
+            let candidate = min(facts.newRecommendedLimit, step, policy.maxLimit)
+            guard candidate > facts.currentLimit else { return .none }
+            let state = LimitPolicy.State(
+                status: facts.status, currentLimit: facts.currentLimit, optedOut: facts.optedOut,
+                creditLineConsentActive: facts.creditLineConsentActive,
+                assessmentConsentActive: facts.assessmentConsentActive, lastIncreaseAt: facts.lastIncreaseAt,
+                latestDecision: (tier: facts.newTier, scoredAt: now))
+            let request = LimitPolicy.Request(newLimit: candidate, initiatedBy: .system, customerAccepted: true)
+            guard (try? policy.evaluate(request, state: state, now: now)) == .increase else { return .none }
+            return .offer(limit: candidate)
+        }
+    }
+}

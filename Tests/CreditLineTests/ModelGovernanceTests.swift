@@ -71,3 +71,37 @@ import Testing
         #expect(ModelReviewGate.outcome(.approve, latestReview: nil, now: now).outcome == .review)
     }
 }
+
+/// The portfolio review's action per line, as a table.
+@Suite struct PortfolioPolicyTests {
+    static func facts(status: AccountStatus = .active, line: Bool = true, assessment: Bool = true, optedOut: Bool = false,
+                      limit: Int = 500_000, tier: Tier? = .c, lastIncrease: Timestamp? = nil, newTier: Tier,
+                      recommended: Int = 2_000_000) -> PortfolioPolicy.Facts
+    {
+        PortfolioPolicy.Facts(status: status, creditLineConsentActive: line, assessmentConsentActive: assessment,
+                              optedOut: optedOut, currentLimit: limit, currentTier: tier, lastIncreaseAt: lastIncrease,
+                              newTier: newTier, newRecommendedLimit: recommended)
+    }
+
+    @Test(arguments: [
+        ("prospect is not reviewed", facts(status: .prospect, newTier: .a), PortfolioPolicy.Action.skipped("account-not-open")),
+        ("closed is not reviewed", facts(status: .closed, newTier: .a), .skipped("account-not-open")),
+        ("no consent, no re-scoring", facts(assessment: false, newTier: .e), .skipped("consent-required")),
+        ("tier E freezes an active line", facts(newTier: .e), .freeze),
+        ("tier E leaves a frozen line", facts(status: .frozen, newTier: .e), .none),
+        ("tier D lowers to its recommendation", facts(limit: 500_000, newTier: .d), .lowerLimit(to: 200_000)),
+        ("tier D under its recommendation stays", facts(limit: 150_000, newTier: .d), .none),
+        ("better: an offer of at most +50 %", facts(limit: 500_000, tier: .c, newTier: .a), .offer(limit: 750_000)),
+        ("better: an offer of at most the recommendation", facts(limit: 500_000, tier: .c, newTier: .b, recommended: 600_000),
+         .offer(limit: 600_000)),
+        ("the same tier: nothing", facts(tier: .c, newTier: .c), .none),
+        ("opted out: no offer", facts(optedOut: true, tier: .c, newTier: .a), .none),
+        ("a frozen line: no offer", facts(status: .frozen, tier: .c, newTier: .a), .none),
+        ("no credit_line consent: no offer", facts(line: false, tier: .c, newTier: .a), .none),
+        ("an increase 30 days ago: no offer", facts(tier: .c, lastIncrease: Fixtures.now.adding(days: -30), newTier: .a), .none),
+        ("at the policy maximum: nothing", facts(limit: 5_000_000, tier: .c, newTier: .a, recommended: 9_000_000), .none),
+    ])
+    func actions(_ name: String, _ facts: PortfolioPolicy.Facts, _ expected: PortfolioPolicy.Action) {
+        #expect(PortfolioPolicy.decide(facts, tierDLimit: 200_000, policy: LimitPolicy(), now: Fixtures.now) == expected, "\(name)")
+    }
+}

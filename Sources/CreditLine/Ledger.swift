@@ -496,3 +496,47 @@ public struct DelinquencyChange: Sendable, Equatable {
         return live == recorded ? nil : DelinquencyChange(from: recorded, to: live, daysPastDue: daysPastDue)
     }
 }
+
+/// The repayment behaviour a periodic review may take from the service's own ledger instead of
+/// the caller's figures (`source: ledger`): the three behaviour characteristics over the twelve
+/// months up to `today`.
+public enum LedgerBehaviour {
+    /// One instalment as history: when it was due and the day it was settled, if it was.
+    public struct Record: Sendable, Equatable {
+        public var due: CivilDate
+        public var settledOn: CivilDate?
+
+        public init(due: CivilDate, settledOn: CivilDate?) { (self.due, self.settledOn) = (due, settledOn) }
+    }
+
+    public struct Features: Sendable, Equatable {
+        /// Instalments settled by their due date, of those due in the window; nil when none was due.
+        public var onTimeRatio: Double?
+        /// Instalments that went past their due date (settled late, or still unpaid and late).
+        public var overdueEvents: Int
+        /// The most days any of them was late.
+        public var maxDaysOverdue: Int
+    }
+
+    /// The window is the 365 days up to and including `today`; an instalment counts when its due
+    /// date falls inside it and has passed (one due today is not yet late, nor yet on time).
+    public static func features(_ records: [Record], today: CivilDate) -> Features {
+        let start = today.adding(days: -365)
+        let due = records.filter { $0.due > start && $0.due < today }
+        var onTime = 0
+        var late = 0
+        var maxDays = 0
+        for record in due {
+            let settled = record.settledOn ?? today
+            let days = max(0, record.due.days(until: settled))
+            if let paid = record.settledOn, paid <= record.due {
+                onTime += 1
+            } else {
+                late += 1
+                maxDays = max(maxDays, days)
+            }
+        }
+        return Features(onTimeRatio: due.isEmpty ? nil : Double(onTime) / Double(due.count), overdueEvents: late,
+                        maxDaysOverdue: maxDays)
+    }
+}

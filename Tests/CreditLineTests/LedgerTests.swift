@@ -350,3 +350,27 @@ func day(_ text: String) -> CivilDate {
         #expect(instalments[1].isOverdue(on: day("2027-01-26")) && !instalments[1].isOverdue(on: day("2027-01-25")))
     }
 }
+
+/// Behaviour taken from the ledger for a periodic review, as a table.
+@Suite struct LedgerBehaviourTests {
+    static func record(_ due: String, _ settled: String?) -> LedgerBehaviour.Record {
+        LedgerBehaviour.Record(due: day(due), settledOn: settled.map(day))
+    }
+
+    @Test(arguments: [
+        ("no history", [], nil, 0, 0),
+        ("paid early and on the day", [record("2026-09-10", "2026-09-01"), record("2026-10-10", "2026-10-10")], 1.0, 0, 0),
+        ("paid five days late", [record("2026-09-10", "2026-09-15"), record("2026-10-10", "2026-10-01")], 0.5, 1, 5),
+        ("unpaid and 15 days late today", [record("2026-11-10", nil)], 0.0, 1, 15),
+        ("due today is not counted yet", [record("2026-11-25", nil)], nil, 0, 0),
+        ("older than a year is not counted", [record("2025-11-20", "2026-01-01"), record("2026-06-01", "2026-06-01")], 1.0, 0, 0),
+        ("the worst of several", [record("2026-03-01", "2026-03-31"), record("2026-04-01", "2026-04-03"),
+                                  record("2026-05-01", "2026-05-01"), record("2026-06-01", nil)], 0.25, 3, 177),
+    ] as [(String, [LedgerBehaviour.Record], Double?, Int, Int)])
+    func features(_ name: String, _ records: [LedgerBehaviour.Record], _ ratio: Double?, _ events: Int, _ days: Int) {
+        let features = LedgerBehaviour.features(records, today: day("2026-11-25"))
+        #expect(features.onTimeRatio == ratio, "\(name)")
+        #expect(features.overdueEvents == events, "\(name)")
+        #expect(features.maxDaysOverdue == days, "\(name)")
+    }
+}

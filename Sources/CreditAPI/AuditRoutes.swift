@@ -69,14 +69,6 @@ struct AuditRoutes {
         }
     }
 
-    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = query[name] else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw DomainError.invalidField(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
-        }
-        return number
-    }
-
     func register(on router: inout Router) {
         let application = self.application
         let store = application.store
@@ -85,8 +77,8 @@ struct AuditRoutes {
         router.get("/v1/audit", handler: application.authorized([.auditor]) { request, _, call in
             let scope = call.scope
             let query = request.queryParameters
-            let afterSeq = try Self.integer(query, "after_seq", default: 0, range: 0...Int.max)
-            let limit = try Self.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
+            let afterSeq = try QueryParameter.integer(query, "after_seq", default: 0, range: 0...Int.max)
+            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
             if let action = query["action"], AuditAction(rawValue: action) == nil {
                 throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
             }
@@ -124,7 +116,7 @@ struct AuditRoutes {
             let query = request.queryParameters
             var checkpoint: AuditHead? = nil
             if query["from_seq"] != nil || query["from_hash"] != nil {
-                let seq = try Self.integer(query, "from_seq", default: 0, range: 0...Int.max)
+                let seq = try QueryParameter.integer(query, "from_seq", default: 0, range: 0...Int.max)
                 guard let hash = query["from_hash"], hash.utf8.count == 64 else {
                     throw DomainError.invalidField("from_hash", "from_hash must be the 64 hex digits of the checkpoint's hash.")
                 }

@@ -112,15 +112,6 @@ struct EventRoutes {
         }
     }
 
-    /// A whole-number query parameter within `range`, or its default.
-    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = query[name] else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw DomainError.invalidField(name, "\(name) must be a whole number, \(range.lowerBound) to \(range.upperBound).")
-        }
-        return number
-    }
-
     func register(on router: inout Router) {
         let application = self.application
         let store = application.store
@@ -128,8 +119,8 @@ struct EventRoutes {
 
         router.get("/v1/events", handler: application.authorized([.service]) { request, _, call in
             let query = request.queryParameters
-            let after = try Self.integer(query, "after", default: 0, range: 0...Int.max)
-            let limit = try Self.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
+            let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
+            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
             if let type = query["type"], !(AuditAction(rawValue: type)?.isEvent ?? false) {
                 throw DomainError.invalidField("type", "type must be an event type, such as account.activated.")
             }
@@ -140,10 +131,9 @@ struct EventRoutes {
         })
 
         router.post("/v1/events/{id}/redelivery", handler: application.authorized([.operator]) { _, context, call in
-            let count = try await call.perform(RedeliverEvent(eventID: try context.parameter("id"))) { count in
+            try await call.perform(RedeliverEvent(eventID: try context.parameter("id"))) { count in
                 try ResponseBody.json(["redelivering": count], status: .accepted)
             }
-            return count
         })
 
         router.post("/v1/webhook-endpoints", handler: application.authorized([.operator]) { request, _, call in
@@ -181,8 +171,8 @@ struct EventRoutes {
 
         router.get("/v1/webhook-endpoints/{id}/deliveries", handler: application.authorized([.operator]) { request, context, _ in
             let query = request.queryParameters
-            let after = try Self.integer(query, "after", default: 0, range: 0...Int.max)
-            let limit = try Self.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
+            let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
+            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
             let deliveries = try await store.deliveries(endpointID: try context.parameter("id"), afterSeq: after, limit: limit)
             return try ResponseBody.json(Items(items: deliveries.map(DeliveryBody.init)))
         })

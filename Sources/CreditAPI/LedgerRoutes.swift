@@ -133,11 +133,10 @@ struct LedgerRoutes {
             try container.encode(draw.merchantRef, forKey: .merchantRef)
             try container.encode(draw.drawnAt.rfc3339, forKey: .drawnAt)
             guard let account else { return }
-            let fees = draw.instalments.reduce(0) { $0 + $1.state.fee }
             try container.encode(draw.instalments.map { InstalmentBody($0, today: today, withDraw: false) },
                                  forKey: .instalments)
-            try container.encode(fees, forKey: .totalFees)
-            try container.encode(draw.amount + fees, forKey: .totalCost)
+            try container.encode(draw.totalFees, forKey: .totalFees)
+            try container.encode(draw.amount + draw.totalFees, forKey: .totalCost)
             try container.encode(account.balance, forKey: .balance)
             try container.encode(account.availableCredit, forKey: .availableCredit)
         }

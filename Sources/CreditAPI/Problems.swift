@@ -245,3 +245,15 @@ enum ObjectNames {
         return nil
     }
 }
+
+/// Query parameters read the same way on every route that pages.
+enum QueryParameter {
+    /// A whole number within `range`, or `value` when absent; anything else is 422 naming it.
+    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query[name] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw DomainError.invalidField(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+}

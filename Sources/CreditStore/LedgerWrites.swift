@@ -18,6 +18,9 @@ public struct DrawRecord: Sendable, Equatable {
     public var merchantRef: String?
     public var drawnAt: Timestamp
     public var instalments: [LedgerInstalment]
+
+    /// Every fee of the schedule, paid or not.
+    public var totalFees: Int { instalments.reduce(0) { $0 + $1.state.fee } }
 }
 
 /// A repayment as recorded, with how it was applied.
@@ -85,10 +88,9 @@ public struct MakeDraw: BusinessWrite {
         }
         let (saved, changed) = try Store.settle(db, account, position: account.position.adding(schedule), today: today,
                                                 now: now)
-        let fees = schedule.reduce(0) { $0 + $1.fee }
         // merchant_ref stays out of the audit log: it can say what was bought.
         let entry = AuditRecord(.drawCreated, accountID: accountID, subjectID: draw.id, detail: [
-            "amount": .int(amount), "plan_months": plan.map { .int($0.months) } ?? .null, "fees": .int(fees),
+            "amount": .int(amount), "plan_months": plan.map { .int($0.months) } ?? .null, "fees": .int(draw.totalFees),
             "instalments": .int(schedule.count), "balance": .int(saved.balance),
             "available_credit": .int(saved.availableCredit),
         ])

@@ -109,6 +109,8 @@ enum Outbox {
     /// the account's tenant that subscribes to its type.
     static func events(for records: [AuditRecord], db: Database, now: Timestamp) throws {
         var tenants: [String: String] = [:]
+        // A tenant's endpoints and what each subscribes to, read once for the write's records.
+        var endpoints: [String: [(id: String, types: [String])]] = [:]
         for record in records where record.action.isEvent {
             guard let accountID = record.accountID else { continue }
             let tenant: String
@@ -126,19 +128,20 @@ enum Outbox {
                 arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
                             JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
             let seq = db.lastInsertedRowID
-            for row in try Row.fetchAll(
-                db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
-                arguments: [tenant])
-            {
-                let types = try StoredJSON.value([String].self, from: row["event_types"] as String)
-                guard types.contains(record.action.rawValue) else { continue }
+            if endpoints[tenant] == nil {
+                endpoints[tenant] = try Row.fetchAll(
+                    db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
+                    arguments: [tenant]
+                ).map { row in (row["id"], try StoredJSON.value([String].self, from: row["event_types"] as String)) }
+            }
+            for endpoint in endpoints[tenant] ?? [] where endpoint.types.contains(record.action.rawValue) {
                 try db.execute(
                     cached: """
                         INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, account_id, status, window_start,
                                                         next_attempt_at)
                         VALUES (?, ?, ?, ?, 'pending', ?, ?)
                         """,
-                    arguments: [Identifier.make("whd"), row["id"] as String, seq, accountID, now.rfc3339, now.rfc3339])
+                    arguments: [Identifier.make("whd"), endpoint.id, seq, accountID, now.rfc3339, now.rfc3339])
             }
         }
     }

@@ -34,22 +34,30 @@ public final class Application: Sendable {
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
-        let reasonCodes = scoring.scorecard.characteristics.map(\.reasonCode)
+        self.composer = try Self.noticeComposer(configuration, scoring)
+        store.composeNotices(with: composer)
+        self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
+        self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
+        self.rateLimiter = RateLimiter(
+            rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
+                    .auditor: configuration.rateLimitAuditor, .risk: configuration.rateLimitRisk],
+            burstSeconds: configuration.rateLimitBurstSeconds)
+    }
+
+    /// The customers' notices in every locale, checked against every reason code a model can
+    /// give; the command-line writes (`creditline review`) install the same one.
+    public static func noticeComposer(_ configuration: ServiceConfiguration, _ scoring: ScoringModel) throws
+        -> NoticeComposer
+    {
+        let reasonCodes = Array(Set(scoring.registry.scorecards.flatMap { $0.characteristics.map(\.reasonCode) })).sorted()
         var templates: [NoticeLocale: NoticeTemplates] = [:]
         for locale in NoticeLocale.allCases {
             let file = configuration.notices + "/\(locale.rawValue).json"
             guard let data = FileManager.default.contents(atPath: file) else { throw ScorecardError("cannot read \(file)") }
             templates[locale] = try NoticeTemplates(json: data, reasonCodes: reasonCodes)
         }
-        self.composer = NoticeComposer(templates: templates, settings: NoticeRules.Settings(
+        return NoticeComposer(templates: templates, settings: NoticeRules.Settings(
             coolingOffDays: configuration.coolingOffDays, declineCoolOffDays: configuration.declineCoolOffDays))
-        store.composeNotices(with: composer)
-        self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
-        self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
-        self.rateLimiter = RateLimiter(
-            rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
-                    .auditor: configuration.rateLimitAuditor],
-            burstSeconds: configuration.rateLimitBurstSeconds)
     }
 
     var server: HTTPServer? { serverBox.withLock { $0 } }
@@ -142,6 +150,8 @@ public final class Application: Sendable {
         AccountRoutes(application: self).register(on: &router)
         ConsentRoutes(application: self).register(on: &router)
         ScoringRoutes(application: self).register(on: &router)
+        ModelRoutes(application: self).register(on: &router)
+        PortfolioRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
         LedgerRoutes(application: self).register(on: &router)
         EventRoutes(application: self).register(on: &router)

@@ -27,9 +27,11 @@ struct LineRoutes {
         var account: AccountBody
         var reasons: [Scorecard.Reason]
         var reviewID: String?
+        var reviewReason: String?
         enum CodingKeys: String, CodingKey {
             case outcome, account, reasons
             case reviewID = "review_id"
+            case reviewReason = "review_reason"
         }
     }
 
@@ -60,6 +62,7 @@ struct LineRoutes {
                 case resolvedAt = "resolved_at"
                 case awaitingSecondApproval = "awaiting_second_approval"
                 case firstApprovedLimit = "first_approved_limit"
+                case reviewReason = "review_reason"
             }
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
@@ -78,6 +81,7 @@ struct LineRoutes {
                 try container.encode(resolution, forKey: .resolution)
                 try container.encode(record.firstApprover != nil && review.status == .open, forKey: .awaitingSecondApproval)
                 try container.encode(record.firstApprovedLimit, forKey: .firstApprovedLimit)
+                try container.encode(record.reason, forKey: .reviewReason)
             }
         }
     }
@@ -170,7 +174,7 @@ struct LineRoutes {
                 var response = try ResponseBody.json(ActivationBody(
                     outcome: result.outcome.name, account: AccountBody(result.account, asOf: call.now),
                     reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
-                    reviewID: result.reviewID))
+                    reviewID: result.reviewID, reviewReason: result.reviewReason))
                 response.headerFields[.eTag] = "\"\(result.account.version)\""
                 return response
             }

@@ -4,13 +4,22 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 
-/// The scorecard and the deny list, loaded and checked once at start-up.
+/// The models, the deny list and the terms, loaded and checked once at start-up.
 public struct ScoringModel: Sendable {
-    public let scorecard: Scorecard
+    public let registry: ModelRegistry
     public let prohibited: ProhibitedFeatures
     public let terms: Terms
 
-    /// A bad or missing file stops start-up, naming the file and the problem.
+    /// The champion: the model that decides.
+    public var scorecard: Scorecard { registry.champion }
+
+    struct ModelsFile: Decodable {
+        var champion: String
+        var challenger: String?
+    }
+
+    /// A bad or missing file stops start-up, naming the file and the problem. Every scorecard
+    /// in `scorecards/` beside the registry is loaded and checked, not only the two in use.
     public static func load(_ configuration: ServiceConfiguration) throws -> ScoringModel {
         func read(_ path: String) throws -> Data {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -18,12 +27,43 @@ public struct ScoringModel: Sendable {
             }
             return data
         }
-        let card = try read(configuration.scorecard)
-        let scorecard: Scorecard
+        let prohibited = try ProhibitedFeatures(json: read(configuration.prohibitedFeatures))
+        let models: ModelsFile
         do {
-            scorecard = try Scorecard(json: card, sha256: Hashing.sha256Hex(card))
+            models = try JSONDecoder().decode(ModelsFile.self, from: read(configuration.models))
+        } catch let error as ScorecardError {
+            throw error
         } catch {
-            throw ScorecardError("\(configuration.scorecard): \(error.description)")
+            throw ScorecardError("\(configuration.models): not {\"champion\": ..., \"challenger\": ...}: \(error)")
+        }
+        let folder = URL(fileURLWithPath: configuration.models).deletingLastPathComponent()
+            .appendingPathComponent("scorecards").path
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted()
+        var scorecards: [Scorecard] = []
+        for file in files {
+            let path = folder + "/" + file
+            let card = try read(path)
+            let scorecard: Scorecard
+            do {
+                scorecard = try Scorecard(json: card, sha256: Hashing.sha256Hex(card))
+            } catch {
+                throw ScorecardError("\(path): \(error.description)")
+            }
+            guard file == scorecard.version + ".json" else {
+                throw ScorecardError("\(path): holds version \(scorecard.version); its file must be \(scorecard.version).json")
+            }
+            if let name = prohibited.firstUsed(by: scorecard) {
+                throw ScorecardError("\(path): characteristic '\(name)' is on the deny list "
+                    + "(\(configuration.prohibitedFeatures)); a model may not decide on it")
+            }
+            scorecards.append(scorecard)
+        }
+        let registry: ModelRegistry
+        do {
+            registry = try ModelRegistry(scorecards: scorecards, champion: models.champion, challenger: models.challenger)
+        } catch {
+            throw ScorecardError("\(configuration.models): \(error.description)")
         }
         let terms: Terms
         do {
@@ -31,12 +71,15 @@ public struct ScoringModel: Sendable {
         } catch {
             throw ScorecardError("\(configuration.terms): \(error)")
         }
-        let prohibited = try ProhibitedFeatures(json: read(configuration.prohibitedFeatures))
-        if let name = prohibited.firstUsed(by: scorecard) {
-            throw ScorecardError("\(configuration.scorecard): characteristic '\(name)' is on the deny list "
-                + "(\(configuration.prohibitedFeatures)); a model may not decide on it")
-        }
-        return ScoringModel(scorecard: scorecard, prohibited: prohibited, terms: terms)
+        return ScoringModel(registry: registry, prohibited: prohibited, terms: terms)
+    }
+
+    /// The challenger's view of the same features, or nil when there is no challenger or it
+    /// cannot score them (a characteristic it needs is missing): shadow scoring never refuses.
+    public func shadow(_ features: [String: FeatureInput]) -> (modelVersion: String, result: Scorecard.Result)? {
+        guard let challenger = registry.challenger,
+              let values = try? challenger.validate(features, denyList: prohibited) else { return nil }
+        return (challenger.modelVersion, challenger.score(values))
     }
 }
 
@@ -51,8 +94,9 @@ struct DecisionBody: Encodable {
         var bin: String
         var points: Int
         var maxPoints: Int
+        var source: String?
         enum CodingKeys: String, CodingKey {
-            case characteristic, value, bin, points
+            case characteristic, value, bin, points, source
             case maxPoints = "max_points"
         }
     }
@@ -103,7 +147,7 @@ struct DecisionBody: Encodable {
         }
         try container.encode(decision.explanation.map {
             Row(characteristic: $0.characteristic, value: .value(inputs?[$0.characteristic]), bin: $0.bin,
-                points: $0.points, maxPoints: $0.maxPoints)
+                points: $0.points, maxPoints: $0.maxPoints, source: $0.source)
         }, forKey: .explanation)
     }
 }
@@ -133,9 +177,9 @@ struct ScoringRoutes {
             let body = try RequestBody.decode(ScoreRequest.self, from: request)
             let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
             let result = model.scorecard.score(values)
-            return try await call.perform(
+                        return try await call.perform(
                 try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
-                             validityDays: model.scorecard.decisionValidityDays)
+                                 validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(body.features))
             ) { decision in
                 var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
                 response.headerFields[.location] = "/v1/decisions/\(decision.id)"

@@ -37,8 +37,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var shutdownGraceMs = milliseconds(server.shutdownGracePeriod)
     /// The longest a consent may last: one year by default, never more than this (README "Consent").
     public var consentMaxDays = 365
-    /// The scorecard file; its SHA-256 is part of every decision's model_version.
-    public var scorecard = "config/scorecards/v1.json"
+    /// The model registry: which scorecard decides (champion) and which is scored in shadow
+    /// (challenger); each file's SHA-256 is part of its model_version (README "Periodic review").
+    public var models = "config/models.json"
+    /// The largest portfolio-review upload (NDJSON or a JSON array), held in memory while its
+    /// rows are applied in chunks: 32 MiB is about 100,000 rows.
+    public var portfolioReviewMaxBytes = 32 << 20
     /// The deny list of characteristics refused at the API (422 prohibited-feature).
     public var prohibitedFeatures = "config/prohibited_features.json"
     /// The OpenAPI 3.1 description served at GET /openapi.json.
@@ -60,6 +64,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var rateLimitService = 200
     public var rateLimitOperator = 50
     public var rateLimitAuditor = 50
+    public var rateLimitRisk = 50
     /// The bucket holds this many seconds' worth of requests (the burst).
     public var rateLimitBurstSeconds = 2
     /// How long idempotency keys and their answers are kept (≥ 24 h: a retry a day later still
@@ -94,6 +99,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         if eventLoopThreads > 0 { server.eventLoopThreads = eventLoopThreads }
         server.maxConnections = maxConnections
         server.maxBodyBytes = maxBodyBytes
+        server.bulkBodyPaths = ["/v1/portfolio-reviews"]
+        server.maxBulkBodyBytes = max(maxBodyBytes, portfolioReviewMaxBytes)
         server.headerReadTimeout = .milliseconds(headerReadTimeoutMs)
         server.idleTimeout = .milliseconds(idleTimeoutMs)
         server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
@@ -162,11 +169,12 @@ extension ServiceConfiguration {
         integer("event_loop_threads", 0...256) { $0.eventLoopThreads = $1 },
         integer("max_connections", 1...1_000_000) { $0.maxConnections = $1 },
         integer("max_body_bytes", 1...(64 << 20)) { $0.maxBodyBytes = $1 },
+        integer("portfolio_review_max_bytes", 1...(256 << 20)) { $0.portfolioReviewMaxBytes = $1 },
         integer("header_read_timeout_ms", 1...600_000) { $0.headerReadTimeoutMs = $1 },
         integer("idle_timeout_ms", 1...3_600_000) { $0.idleTimeoutMs = $1 },
         integer("shutdown_grace_ms", 0...600_000) { $0.shutdownGraceMs = $1 },
         integer("consent_max_days", 1...3650) { $0.consentMaxDays = $1 },
-        string("scorecard") { $0.scorecard = $1 },
+        string("models") { $0.models = $1 },
         string("prohibited_features") { $0.prohibitedFeatures = $1 },
         string("terms") { $0.terms = $1 },
         string("notices") { $0.notices = $1 },
@@ -180,6 +188,7 @@ extension ServiceConfiguration {
         integer("rate_limit_service", 0...1_000_000) { $0.rateLimitService = $1 },
         integer("rate_limit_operator", 0...1_000_000) { $0.rateLimitOperator = $1 },
         integer("rate_limit_auditor", 0...1_000_000) { $0.rateLimitAuditor = $1 },
+        integer("rate_limit_risk", 0...1_000_000) { $0.rateLimitRisk = $1 },
         integer("rate_limit_burst_seconds", 1...3600) { $0.rateLimitBurstSeconds = $1 },
         integer("idempotency_retention_hours", 24...8760) { $0.idempotencyRetentionHours = $1 },
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },

@@ -4,7 +4,7 @@ public enum Activation {
     public enum Outcome: Sendable, Equatable {
         /// Tiers A–C: active with this limit.
         case activated(limit: Int)
-        /// Tier D: waits for an operator.
+        /// Tier D, or an approving tier whose model review has lapsed: waits for an operator.
         case pendingReview
         /// Tier E: declined with the decision's reasons.
         case declined
@@ -38,11 +38,14 @@ public enum Activation {
         public var termsVersion: String
         public var currentTermsVersion: String
         public var requestedLimit: Int?
+        /// The latest review of the model that made the decision (README "Periodic review").
+        public var modelReview: ModelReviewGate.Review?
 
         public init(accountStatus: AccountStatus, declinedAt: Timestamp?, consent: Consent?,
                     assessmentConsentActive: Bool, decision: Decision?, termsVersion: String,
-                    currentTermsVersion: String, requestedLimit: Int?)
+                    currentTermsVersion: String, requestedLimit: Int?, modelReview: ModelReviewGate.Review?)
         {
+            self.modelReview = modelReview
             self.accountStatus = accountStatus
             self.declinedAt = declinedAt
             self.consent = consent
@@ -90,6 +93,10 @@ public enum Activation {
         }
         switch decision.outcome {
         case .approve:
+            // A model whose review has lapsed approves nobody by itself: a person decides.
+            if ModelReviewGate.outcome(.approve, latestReview: facts.modelReview, now: now).outcome == .review {
+                return .pendingReview
+            }
             let limit = min(decision.recommendedLimit, facts.requestedLimit ?? decision.recommendedLimit, policy.maxLimit)
             return .activated(limit: limit)
         case .review:

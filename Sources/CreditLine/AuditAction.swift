@@ -34,6 +34,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case noticeDelivered = "notice.delivered"
     case webhookEndpointCreated = "webhook_endpoint.created"
     case webhookEndpointDeleted = "webhook_endpoint.deleted"
+    /// The risk team's review of a model (README "Periodic review").
+    case modelReviewed = "model.reviewed"
 }
 
 extension AuditAction {
@@ -44,11 +46,12 @@ extension AuditAction {
         case .accountActivated, .accountPendingReview, .accountDeclined, .reviewRequested, .reviewResolved,
             .limitAdjusted, .accountFrozen, .accountUnfrozen, .accountClosed, .consentGranted, .consentWithdrawn,
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
-            .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered:
+            .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
+            .limitOfferCreated, .limitOfferAccepted:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
-            .portfolioReviewCompleted, .limitOfferCreated, .limitOfferAccepted, .chargeOffApproved,
-            .webhookEndpointCreated, .webhookEndpointDeleted:
+            .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,
+            .modelReviewed:
             return false
         }
     }

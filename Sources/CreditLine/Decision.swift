@@ -5,16 +5,20 @@ public struct Decision: Sendable, Equatable {
         public var bin: String
         public var points: Int
         public var maxPoints: Int
+        /// Where the value came from when a periodic review scored the account: `supplied` by
+        /// the caller or derived from the `ledger`; nil for a decision scored on request.
+        public var source: String?
 
-        public init(characteristic: String, bin: String, points: Int, maxPoints: Int) {
+        public init(characteristic: String, bin: String, points: Int, maxPoints: Int, source: String? = nil) {
             self.characteristic = characteristic
             self.bin = bin
             self.points = points
             self.maxPoints = maxPoints
+            self.source = source
         }
 
         enum CodingKeys: String, CodingKey {
-            case characteristic, bin, points
+            case characteristic, bin, points, source
             case maxPoints = "max_points"
         }
     }
@@ -91,10 +95,13 @@ public struct ReviewRecord: Sendable, Equatable {
     public var resolution: String?
     public var firstApprover: String?
     public var firstApprovedLimit: Int?
+    /// Why an activation waits beyond its tier: `model-review-overdue`; nil for tier D.
+    public var reason: String?
 
     public init(review: Review, resolvedAt: Timestamp? = nil, resolution: String? = nil, firstApprover: String? = nil,
-                firstApprovedLimit: Int? = nil)
+                firstApprovedLimit: Int? = nil, reason: String? = nil)
     {
+        self.reason = reason
         self.review = review
         self.resolvedAt = resolvedAt
         self.resolution = resolution

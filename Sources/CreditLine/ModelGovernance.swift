@@ -180,3 +180,247 @@ public enum PortfolioPolicy {
         }
     }
 }
+
+/// The scorecards the service knows and the part each plays (README "Periodic review"): the
+/// champion decides; the challenger, if any, is scored in shadow and decides nothing; the rest
+/// are kept for their stored decisions' sake.
+public struct ModelRegistry: Sendable {
+    public enum Part: String, Sendable { case champion, challenger, retired }
+
+    public let scorecards: [Scorecard]
+    public let champion: Scorecard
+    public let challenger: Scorecard?
+
+    public init(scorecards: [Scorecard], champion: String, challenger: String?) throws(ScorecardError) {
+        var seen = Set<String>()
+        for card in scorecards where !seen.insert(card.version).inserted {
+            throw ScorecardError("models: version \(card.version) is in two files")
+        }
+        guard let first = scorecards.first(where: { $0.version == champion }) else {
+            throw ScorecardError("models: the champion \(champion) has no scorecard file")
+        }
+        if let challenger {
+            guard challenger != champion else { throw ScorecardError("models: the challenger must differ from the champion") }
+            guard scorecards.contains(where: { $0.version == challenger }) else {
+                throw ScorecardError("models: the challenger \(challenger) has no scorecard file")
+            }
+        }
+        self.scorecards = scorecards.sorted { $0.version < $1.version }
+        self.champion = first
+        self.challenger = challenger.flatMap { name in scorecards.first { $0.version == name } }
+    }
+
+    public func part(of version: String) -> Part {
+        if version == champion.version { return .champion }
+        if version == challenger?.version { return .challenger }
+        return .retired
+    }
+
+    public func scorecard(version: String) -> Scorecard? { scorecards.first { $0.version == version } }
+}
+
+/// What a model review may say, checked before it is recorded.
+public enum ModelReviewRules {
+    public enum Outcome: String, Sendable, CaseIterable { case approved, rejected }
+
+    /// A review holds for at most a year: the model is examined again at least that often.
+    public static let maxValidityDays = 366
+    public static let maxFindingsLength = 2000
+
+    /// `valid_until` must be after `now` and at most `maxValidityDays` ahead.
+    public static func checkValidUntil(_ validUntil: Timestamp, now: Timestamp) throws(DomainError) {
+        guard validUntil > now else {
+            throw DomainError(.invalid, code: "invalid-date", "valid_until must be in the future.", field: "valid_until")
+        }
+        guard validUntil <= now.adding(days: maxValidityDays) else {
+            throw DomainError(.invalid, code: "invalid-date",
+                              "A review holds for at most \(maxValidityDays) days.", field: "valid_until")
+        }
+    }
+}
+
+/// The counts a stability report is made of, gathered from stored decisions one at a time (the
+/// store streams them; nothing here holds a decision).
+public struct StabilityCounts: Sendable {
+    public let scorecard: Scorecard
+    public private(set) var decisions = 0
+    public private(set) var bandCounts: [Int]
+    /// Per characteristic, the decisions whose inputs are still held, counted per cell.
+    public private(set) var cellCounts: [String: [Int]]
+    public private(set) var outcomes: [Decision.Outcome: Int] = [:]
+    /// Champion against challenger, on the decisions both scored.
+    public private(set) var agreement = Stability.Agreement()
+
+    public init(scorecard: Scorecard) {
+        self.scorecard = scorecard
+        bandCounts = Array(repeating: 0, count: scorecard.development?.bandMinScores.count ?? 0)
+        cellCounts = Dictionary(uniqueKeysWithValues: scorecard.characteristics.map {
+            ($0.name, Array(repeating: 0, count: $0.cellLabels.count))
+        })
+    }
+
+    /// One decision: its score and outcome by this scorecard, its inputs if still held, and the
+    /// other model's outcome when both scored it.
+    public mutating func add(score: Int, outcome: Decision.Outcome, inputs: [String: FeatureInput]?,
+                             other: Decision.Outcome?, asChallenger: Bool)
+    {
+        decisions += 1
+        outcomes[outcome, default: 0] += 1
+        if let band = scorecard.band(ofScore: score) { bandCounts[band] += 1 }
+        if let inputs {
+            for characteristic in scorecard.characteristics {
+                if let value = inputs[characteristic.name], let cell = characteristic.cell(of: value) {
+                    cellCounts[characteristic.name]?[cell] += 1
+                }
+            }
+        }
+        if let other {
+            let (champion, challenger) = asChallenger ? (other, outcome) : (outcome, other)
+            agreement.add(championApproves: champion == .approve, challengerApproves: challenger == .approve)
+        }
+    }
+}
+
+/// How far the scored population has moved from the development one, per score band and per
+/// characteristic, with the window's outcome rates and the champion/challenger agreement.
+public struct StabilityReport: Sendable, Encodable {
+    public struct Cell: Sendable, Encodable, Equatable {
+        public var label: String
+        public var count: Int
+        public var expected: Double
+        public var actual: Double
+        public var contribution: Double
+    }
+
+    public struct Characteristic: Sendable, Encodable, Equatable {
+        public var name: String
+        public var population: Int
+        public var index: Double
+        public var status: String
+        public var cells: [Cell]
+    }
+
+    public struct Rates: Sendable, Encodable, Equatable {
+        public var approve: Double
+        public var review: Double
+        public var decline: Double
+    }
+
+    public struct Agreement: Sendable, Encodable, Equatable {
+        public var compared: Int
+        public var rate: Double
+        public var swapIn: Int
+        public var swapOut: Int
+        enum CodingKeys: String, CodingKey {
+            case compared, rate
+            case swapIn = "swap_in"
+            case swapOut = "swap_out"
+        }
+    }
+
+    public var version: String
+    public var modelVersion: String
+    /// The window `[from, to)` the decisions were scored in, as the caller named it.
+    public var from: String?
+    public var to: String?
+    public var decisions: Int
+    public var populationStabilityIndex: Double
+    public var status: String
+    public var bands: [Cell]
+    public var characteristics: [Characteristic]
+    public var rates: Rates
+    public var agreement: Agreement?
+
+    enum CodingKeys: String, CodingKey {
+        case version, from, to, decisions, status, bands, characteristics, rates, agreement
+        case modelVersion = "model_version"
+        case populationStabilityIndex = "population_stability_index"
+    }
+
+    /// Index values and shares to four decimal places: what the usual cut-offs are read at.
+    static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
+
+    static func cells(labels: [String], expected: [Double], counts: [Int]) -> [Cell] {
+        let actual = Stability.shares(counts)
+        return labels.indices.map { index in
+            Cell(label: labels[index], count: counts[index], expected: expected[index], actual: rounded(actual[index]),
+                 contribution: rounded(Stability.contribution(expected: expected[index], actual: actual[index])))
+        }
+    }
+
+    /// nil when the scorecard carries no development distribution to compare with.
+    public init?(_ counts: StabilityCounts) {
+        let card = counts.scorecard
+        guard let development = card.development else { return nil }
+        version = card.version
+        modelVersion = card.modelVersion
+        decisions = counts.decisions
+        let psi = Stability.index(expected: development.bandShares, actual: Stability.shares(counts.bandCounts))
+        populationStabilityIndex = Self.rounded(psi)
+        status = counts.decisions == 0 ? "no-data" : Stability.Status(index: psi).rawValue
+        bands = Self.cells(labels: card.bandLabels, expected: development.bandShares, counts: counts.bandCounts)
+        characteristics = card.characteristics.map { characteristic in
+            let cellCounts = counts.cellCounts[characteristic.name] ?? []
+            let expected = development.cellShares[characteristic.name] ?? []
+            let population = cellCounts.reduce(0, +)
+            let csi = Stability.index(expected: expected, actual: Stability.shares(cellCounts))
+            return Characteristic(
+                name: characteristic.name, population: population, index: Self.rounded(csi),
+                status: population == 0 ? "no-data" : Stability.Status(index: csi).rawValue,
+                cells: Self.cells(labels: characteristic.cellLabels, expected: expected, counts: cellCounts))
+        }
+        let total = Double(max(counts.decisions, 1))
+        rates = Rates(approve: Self.rounded(Double(counts.outcomes[.approve] ?? 0) / total),
+                      review: Self.rounded(Double(counts.outcomes[.review] ?? 0) / total),
+                      decline: Self.rounded(Double(counts.outcomes[.decline] ?? 0) / total))
+        let compared = counts.agreement.both + counts.agreement.neither + counts.agreement.swapIn + counts.agreement.swapOut
+        agreement = compared == 0 ? nil : Agreement(compared: compared, rate: Self.rounded(counts.agreement.rate),
+                                                    swapIn: counts.agreement.swapIn, swapOut: counts.agreement.swapOut)
+    }
+
+    /// The same report as a plain-text table, for `creditline model report`.
+    public var table: String {
+        func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        }
+        func number(_ value: Double) -> String { String(format: "%.4f", value) }
+        var lines = ["model \(modelVersion): \(decisions) decisions, PSI \(number(populationStabilityIndex)) (\(status))", ""]
+        lines.append(pad("score band", 14) + pad("count", 9) + pad("expected", 10) + pad("actual", 10) + "contribution")
+        for band in bands {
+            lines.append(pad(band.label, 14) + pad(String(band.count), 9) + pad(number(band.expected), 10)
+                + pad(number(band.actual), 10) + number(band.contribution))
+        }
+        lines.append("")
+        lines.append(pad("characteristic", 24) + pad("inputs", 9) + pad("CSI", 10) + "status")
+        for characteristic in characteristics {
+            lines.append(pad(characteristic.name, 24) + pad(String(characteristic.population), 9)
+                + pad(number(characteristic.index), 10) + characteristic.status)
+        }
+        lines.append("")
+        lines.append("rates: approve \(number(rates.approve)), review \(number(rates.review)), decline \(number(rates.decline))")
+        if let agreement {
+            lines.append("challenger agreement: \(number(agreement.rate)) of \(agreement.compared); "
+                + "swap-in \(agreement.swapIn), swap-out \(agreement.swapOut)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The window a stability report reads: `[from, to)`, RFC 3339, by default the 30 days up to now.
+public enum StabilityWindow {
+    public static let defaultDays = 30
+
+    public static func resolve(from: String?, to: String?, now: Timestamp) throws(DomainError) -> (Timestamp, Timestamp) {
+        func parse(_ text: String?, _ name: String) throws(DomainError) -> Timestamp? {
+            guard let text else { return nil }
+            guard let time = Timestamp(rfc3339: text) else {
+                throw DomainError.invalidField(name, "\(name) must be an RFC 3339 date-time.")
+            }
+            return time
+        }
+        let end = try parse(to, "to") ?? now
+        let start = try parse(from, "from") ?? end.adding(days: -defaultDays)
+        guard start < end else { throw DomainError.invalidField("from", "from must be before to.") }
+        return (start, end)
+    }
+}

@@ -10,6 +10,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case lineUnfrozen = "line_unfrozen"
     case consentExpiring = "consent_expiring"
     case preReportWarning = "pre_report_warning"
+    /// A periodic review found the customer eligible for more credit: an offer, never applied.
+    case limitOffer = "limit_offer"
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -80,6 +82,9 @@ public enum NoticeRules {
     {
         let dayLater = now.adding(days: defaultDays)
         func amount(_ key: String) -> NoticeValue { .amount(detail[key]?.intValue ?? 0) }
+        func reasons() -> NoticeValue {
+            .reasons(Array((detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue).prefix(4)))
+        }
         switch action {
         case .accountActivated:
             return [NoticeDraft(kind: .activationConfirmation, values: [
@@ -87,9 +92,8 @@ public enum NoticeRules {
                 "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
             ], dueBy: dayLater)]
         case .accountDeclined:
-            let codes = (detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue).prefix(4)
             return [NoticeDraft(kind: .adverseAction, values: [
-                "reasons": .reasons(Array(codes)),
+                "reasons": reasons(),
                 "reapply_on": .date(CivilDate(now.adding(days: settings.declineCoolOffDays))),
             ], dueBy: dayLater)]
         case .reviewResolved:
@@ -101,13 +105,34 @@ public enum NoticeRules {
                                 dueBy: dayLater)]
         case .limitAdjusted:
             guard detail["notice_due"] == .bool(true), let direction = detail["direction"]?.stringValue else { return [] }
-            return [NoticeDraft(kind: .limitChange, template: "limit_change_\(direction)", values: [
-                "old_limit": amount("old_limit"), "new_limit": amount("new_limit"),
-            ], dueBy: dayLater)]
+            var values: [String: NoticeValue] = ["old_limit": amount("old_limit"), "new_limit": amount("new_limit")]
+            var template = "limit_change_\(direction)"
+            // A periodic review says why; an accepted offer was the customer's own choice.
+            switch detail["cause"]?.stringValue {
+            case AccountTransitionCause.periodicReview.rawValue?:
+                template += "_review"
+                values["reasons"] = reasons()
+            case "limit_offer"?:
+                template += "_offer"
+            default:
+                break
+            }
+            return [NoticeDraft(kind: .limitChange, template: template, values: values, dueBy: dayLater)]
         case .accountFrozen, .accountUnfrozen:
             // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
-            guard detail["cause"]?.stringValue != AccountTransitionCause.consentWithdrawal.rawValue else { return [] }
+            let cause = detail["cause"]?.stringValue
+            guard cause != AccountTransitionCause.consentWithdrawal.rawValue else { return [] }
+            if action == .accountFrozen, cause == AccountTransitionCause.periodicReview.rawValue {
+                return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_review", values: ["reasons": reasons()],
+                                    dueBy: dayLater)]
+            }
             return [NoticeDraft(kind: action == .accountFrozen ? .lineFrozen : .lineUnfrozen, dueBy: dayLater)]
+        case .limitOfferCreated:
+            let expires = detail["expires_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now
+            return [NoticeDraft(kind: .limitOffer, values: [
+                "current_limit": amount("current_limit"), "offered_limit": amount("offered_limit"),
+                "expires_on": .date(CivilDate(expires)),
+            ], dueBy: dayLater)]
         case .accountDelinquencyChanged:
             guard detail["notice_due"] == .bool(true) else { return [] }
             let dueBy = now.adding(days: preReportDays)
@@ -152,6 +177,10 @@ public struct NoticeTemplates: Sendable, Equatable {
         "review_outcome_rejected": [],
         "limit_change_increase": ["old_limit", "new_limit"],
         "limit_change_decrease": ["old_limit", "new_limit"],
+        "limit_change_decrease_review": ["old_limit", "new_limit", "reasons"],
+        "limit_change_increase_offer": ["old_limit", "new_limit"],
+        "line_frozen_review": ["reasons"],
+        "limit_offer": ["current_limit", "offered_limit", "expires_on"],
         "line_frozen": [],
         "line_unfrozen": [],
         "consent_expiring_credit_assessment": ["expires_on"],

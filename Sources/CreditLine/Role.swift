@@ -6,4 +6,7 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case `operator`
     /// Compliance: reads the audit log, changes nothing.
     case auditor
+    /// Model validation: reviews the scoring models and reads their stability (README
+    /// "Periodic review").
+    case risk
 }

@@ -125,6 +125,28 @@ public struct Scorecard: Sendable {
             }
         }
 
+        /// The cells a stability count uses: the bins, then `null` when the value may be
+        /// missing; `true` and `false` for a boolean.
+        public var cellLabels: [String] {
+            switch type {
+            case .boolean: return ["true", "false"]
+            default: return (bins ?? []).map(\.label) + (nullable == true ? ["null"] : [])
+            }
+        }
+
+        /// The cell of a stored value (the inputs keep numbers, booleans and null as given).
+        public func cell(of value: FeatureInput) -> Int? {
+            let bins = self.bins ?? []
+            switch (type, value) {
+            case (.boolean, .boolean(let flag)): return flag ? 0 : 1
+            case (.integer, .integer(let number)), (.ratio, .integer(let number)):
+                return bins.firstIndex { $0.contains(Double(number)) }
+            case (.ratio, .number(let number)): return bins.firstIndex { $0.contains(number) }
+            case (.ratio, .null) where nullable == true: return bins.count
+            default: return nil
+            }
+        }
+
         /// The bin label and points for a value.
         public func place(_ value: FeatureValue) -> (bin: String, points: Int) {
             switch value {
@@ -155,6 +177,35 @@ public struct Scorecard: Sendable {
         }
     }
 
+    /// The population the model was built on, as shares: of each score band, and of each
+    /// characteristic's cells (its bins in order, then `null` when it may be missing; `true`
+    /// then `false` for a boolean). Stability is measured against these (README "Periodic review").
+    public struct Development: Sendable, Equatable {
+        /// Each band's lowest score, ascending; a band runs to the next one's lowest score.
+        public var bandMinScores: [Int]
+        public var bandShares: [Double]
+        public var cellShares: [String: [Double]]
+    }
+
+    struct DevelopmentFile: Decodable {
+        struct BandShare: Decodable {
+            var minScore: Int
+            var share: Double
+            enum CodingKeys: String, CodingKey {
+                case share
+                case minScore = "min_score"
+            }
+        }
+
+        var scoreBands: [BandShare]
+        var characteristics: [String: [Double]]
+
+        enum CodingKeys: String, CodingKey {
+            case characteristics
+            case scoreBands = "score_bands"
+        }
+    }
+
     struct File: Decodable {
         var version: String
         var scaling: Scaling
@@ -162,9 +213,10 @@ public struct Scorecard: Sendable {
         var characteristics: [Characteristic]
         var tiers: [Band]
         var decisionValidityDays: Int
+        var development: DevelopmentFile?
 
         enum CodingKeys: String, CodingKey {
-            case version, scaling, characteristics, tiers
+            case version, scaling, characteristics, tiers, development
             case basePoints = "base_points"
             case decisionValidityDays = "decision_validity_days"
         }
@@ -179,6 +231,10 @@ public struct Scorecard: Sendable {
     let characteristicNames: Set<String>
     public let tiers: [Band]
     public let decisionValidityDays: Int
+    /// The development distribution; nil when the file carries none (no stability report then).
+    public let development: Development?
+    /// The file's SHA-256, hex.
+    public let sha256: String
 
     /// Parses and validates a scorecard file. `sha256` is the hex digest of its bytes (computed
     /// by the caller, which has the crypto library). A bad file is refused with the problem named.
@@ -197,7 +253,13 @@ public struct Scorecard: Sendable {
         characteristicNames = Set(file.characteristics.map(\.name))
         tiers = file.tiers.sorted { $0.minScore > $1.minScore }
         decisionValidityDays = file.decisionValidityDays
+        self.sha256 = sha256
+        development = file.development.map {
+            Development(bandMinScores: $0.scoreBands.map(\.minScore), bandShares: $0.scoreBands.map(\.share),
+                        cellShares: $0.characteristics)
+        }
         try validate()
+        try validateDevelopment()
     }
 
     private func validate() throws(ScorecardError) {
@@ -266,6 +328,50 @@ public struct Scorecard: Sendable {
         }
         guard ordered else {
             throw ScorecardError("\(characteristic.name): points are not \(characteristic.direction.rawValue) over the bins")
+        }
+    }
+
+    /// Shares must be shares (0…1, summing to 1 within rounding), the bands ascending from
+    /// `min_score`, and every characteristic given one share per cell.
+    private func validateDevelopment() throws(ScorecardError) {
+        guard let development else { return }
+        func isWhole(_ shares: [Double]) -> Bool {
+            shares.allSatisfy { $0 >= 0 && $0 <= 1 } && abs(shares.reduce(0, +) - 1) <= 0.001
+        }
+        let bands = development.bandMinScores
+        guard bands.first == scaling.minScore, zip(bands, bands.dropFirst()).allSatisfy({ $0 < $1 }),
+              bands.last.map({ $0 <= scaling.maxScore }) == true
+        else {
+            throw ScorecardError("development.score_bands must ascend from min_score \(scaling.minScore)")
+        }
+        guard isWhole(development.bandShares) else {
+            throw ScorecardError("development.score_bands: the shares must be from 0 to 1 and add up to 1")
+        }
+        for characteristic in characteristics {
+            guard let shares = development.cellShares[characteristic.name] else {
+                throw ScorecardError("development.characteristics: \(characteristic.name) is missing")
+            }
+            guard shares.count == characteristic.cellLabels.count, isWhole(shares) else {
+                throw ScorecardError("development.characteristics.\(characteristic.name): one share per cell "
+                    + "(\(characteristic.cellLabels.joined(separator: ", "))), adding up to 1")
+            }
+        }
+        if let stray = development.cellShares.keys.sorted().first(where: { !characteristicNames.contains($0) }) {
+            throw ScorecardError("development.characteristics: \(stray) is not a characteristic of this scorecard")
+        }
+    }
+
+    /// The score band a score falls in (an index into the development bands).
+    public func band(ofScore score: Int) -> Int? {
+        guard let bands = development?.bandMinScores else { return nil }
+        return bands.lastIndex { score >= $0 }
+    }
+
+    /// The label of each development score band, `[min, next min)`.
+    public var bandLabels: [String] {
+        guard let bands = development?.bandMinScores else { return [] }
+        return bands.enumerated().map { index, low in
+            index + 1 < bands.count ? "[\(low), \(bands[index + 1]))" : "[\(low), \(scaling.maxScore)]"
         }
     }
 

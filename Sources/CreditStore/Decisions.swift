@@ -11,32 +11,58 @@ public enum Hashing {
 /// account still has an active `credit_assessment` consent (a withdrawal racing the request wins).
 public struct ScoreAccount: BusinessWrite {
     public var accountID: String
+    public var scored: ScoredDecision
+
+    public init(accountID: String, result: Scorecard.Result, modelVersion: String, validityDays: Int,
+                shadow: (modelVersion: String, result: Scorecard.Result)? = nil) throws
+    {
+        self.accountID = accountID
+        scored = try ScoredDecision(result: result, modelVersion: modelVersion, validityDays: validityDays, shadow: shadow)
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Decision, [AuditRecord]) {
+        try Store.checkScoringEligibility(db, accountID: accountID, now: now)
+        let (decision, record) = try scored.insert(db, accountID: accountID, now: now)
+        return (decision, [record])
+    }
+}
+
+/// A score ready to be recorded: what follows from the result alone is worked out before the
+/// write, on the request's own thread, so that the one writer spends its time on the rows
+/// (docs/architecture.md, "The write path").
+public struct ScoredDecision: Sendable {
     public var result: Scorecard.Result
     public var modelVersion: String
     public var validityDays: Int
-    // What follows from the result alone is worked out before the write, on the request's own
-    // thread, so that the one writer spends its time on the rows (docs/architecture.md, "The
-    // write path").
+    /// The challenger's score of the same inputs: stored, deciding nothing, never answered.
+    public var shadow: (modelVersion: String, result: Scorecard.Result)?
     let explanation: [Decision.ExplanationRow]
     let inputsSHA256: String
     let reasonsText: String
     let explanationText: String
 
-    public init(accountID: String, result: Scorecard.Result, modelVersion: String, validityDays: Int) throws {
-        self.accountID = accountID
+    /// `sources`: for a periodic review, where each characteristic's value came from.
+    public init(result: Scorecard.Result, modelVersion: String, validityDays: Int,
+                shadow: (modelVersion: String, result: Scorecard.Result)? = nil, sources: [String: String] = [:]) throws
+    {
         self.result = result
         self.modelVersion = modelVersion
         self.validityDays = validityDays
+        self.shadow = shadow
         explanation = result.contributions.map {
-            Decision.ExplanationRow(characteristic: $0.characteristic, bin: $0.bin, points: $0.points, maxPoints: $0.maxPoints)
+            Decision.ExplanationRow(characteristic: $0.characteristic, bin: $0.bin, points: $0.points,
+                                    maxPoints: $0.maxPoints, source: sources[$0.characteristic])
         }
         inputsSHA256 = Hashing.sha256Hex(Data(result.canonicalInputs.utf8))
         reasonsText = try StoredJSON.text(result.reasons)
         explanationText = try StoredJSON.text(explanation)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Decision, [AuditRecord]) {
-        try Store.checkScoringEligibility(db, accountID: accountID, now: now)
+    /// Writes the decision row and returns it with its audit entry (`extra` joins the entry's
+    /// detail: a periodic review's id).
+    func insert(_ db: Database, accountID: String, now: Timestamp, reviewID: String? = nil) throws
+        -> (Decision, AuditRecord)
+    {
         let decision = Decision(
             id: Identifier.make("dec"), accountID: accountID, score: result.score, tier: result.tier,
             outcome: result.outcome, recommendedLimit: result.recommendedLimit, reasons: result.reasons,
@@ -45,21 +71,26 @@ public struct ScoreAccount: BusinessWrite {
         try db.execute(
             cached: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
-                                       model_version, inputs, inputs_sha256, scored_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       model_version, inputs, inputs_sha256, scored_at, expires_at,
+                                       challenger_model_version, challenger_score, challenger_tier, challenger_outcome,
+                                       portfolio_review_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [decision.id, accountID, decision.score, decision.tier.rawValue, decision.outcome.rawValue,
-                        decision.recommendedLimit,
-                        reasonsText, explanationText,
-                        modelVersion, decision.inputs, decision.inputsSHA256, now.rfc3339, decision.expiresAt.rfc3339])
+                        decision.recommendedLimit, reasonsText, explanationText,
+                        modelVersion, decision.inputs, decision.inputsSHA256, now.rfc3339, decision.expiresAt.rfc3339,
+                        shadow?.modelVersion, shadow?.result.score, shadow?.result.tier.rawValue,
+                        shadow?.result.outcome.rawValue, reviewID])
         // The record of the decision, never its inputs: the log cannot be erased, the inputs
         // must be when consent goes (PIPL Art. 47; README "Scoring").
-        return (decision, [AuditRecord(.decisionScored, accountID: accountID, subjectID: decision.id, detail: [
+        var detail: [String: JSONValue] = [
             "model_version": .string(modelVersion), "score": .int(decision.score), "tier": .string(decision.tier.rawValue),
             "outcome": .string(decision.outcome.rawValue), "recommended_limit": .int(decision.recommendedLimit),
             "reason_codes": .array(decision.reasons.map { .string($0.code) }),
             "inputs_sha256": .string(decision.inputsSHA256),
-        ])])
+        ]
+        if let reviewID { detail["portfolio_review_id"] = .string(reviewID) }
+        return (decision, AuditRecord(.decisionScored, accountID: accountID, subjectID: decision.id, detail: detail))
     }
 }
 

@@ -36,6 +36,7 @@ public enum DemoKeys {
         (.service, "clk_demo-service_not-a-secret"),
         (.operator, "clk_demo-operator_not-a-secret"),
         (.auditor, "clk_demo-auditor_not-a-secret"),
+        (.risk, "clk_demo-risk_not-a-secret"),
     ]
 }
 

@@ -8,6 +8,8 @@ public struct ActivationResult: Sendable {
     public var account: Account
     public var reasons: [Scorecard.Reason]
     public var reviewID: String?
+    /// `model-review-overdue` when the gate, not the tier, sent the activation to a person.
+    public var reviewReason: String?
 }
 
 /// Activation, decided by `Activation.decide` against the rows as they are inside the write
@@ -40,7 +42,8 @@ public struct ActivateAccount: BusinessWrite {
         let facts = Activation.Facts(
             accountStatus: account.status, declinedAt: account.declinedAt, consent: consent,
             assessmentConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now),
-            decision: named, termsVersion: termsVersion, currentTermsVersion: terms.version, requestedLimit: requestedLimit)
+            decision: named, termsVersion: termsVersion, currentTermsVersion: terms.version, requestedLimit: requestedLimit,
+            modelReview: try named.flatMap { try Store.latestModelReview(db, modelVersion: $0.modelVersion) })
         let outcome = try Activation.decide(facts, policy: policy, now: now)
         let decision = try Existence.require(named, "decision")
         let from = account.status
@@ -52,6 +55,7 @@ public struct ActivateAccount: BusinessWrite {
         account.decisionID = decisionID
         var records: [AuditRecord] = []
         var reviewID: String?
+        var reviewReason: String?
         let common: [String: JSONValue] = [
             "from": .string(from.rawValue), "tier": .string(decision.tier.rawValue), "decision_id": .string(decisionID),
             "consent_id": .string(consentID), "terms_version": .string(termsVersion),
@@ -67,14 +71,18 @@ public struct ActivateAccount: BusinessWrite {
             account.creditLimit = 0
             let id = Identifier.make("rev")
             reviewID = id
+            // An approving tier here means the gate held it: its model's review has lapsed.
+            let reason = decision.outcome == .approve ? ModelReviewGate.overdueReason : nil
+            reviewReason = reason
             try db.execute(
                 cached: """
-                    INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at)
-                    VALUES (?, 'activation', 'open', ?, ?, ?)
+                    INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at, reason)
+                    VALUES (?, 'activation', 'open', ?, ?, ?, ?)
                     """,
-                arguments: [id, accountID, decisionID, now.rfc3339])
-            records.append(AuditRecord(.accountPendingReview, accountID: accountID, subjectID: accountID,
-                                       detail: common.merging(["review_id": .string(id)]) { $1 }))
+                arguments: [id, accountID, decisionID, now.rfc3339, reason])
+            var detail = common.merging(["review_id": .string(id)]) { $1 }
+            if let reason { detail["review_reason"] = .string(reason) }
+            records.append(AuditRecord(.accountPendingReview, accountID: accountID, subjectID: accountID, detail: detail))
             records.append(AuditRecord(.reviewRequested, accountID: accountID, subjectID: id,
                                        detail: ["kind": "activation", "decision_id": .string(decisionID)]))
         case .declined:
@@ -85,7 +93,8 @@ public struct ActivateAccount: BusinessWrite {
             ]) { $1 }))
         }
         account = try Store.save(db, account, now: now)
-        return (ActivationResult(outcome: outcome, account: account, reasons: decision.reasons, reviewID: reviewID), records)
+        return (ActivationResult(outcome: outcome, account: account, reasons: decision.reasons, reviewID: reviewID,
+                                 reviewReason: reviewReason), records)
     }
 }
 
@@ -156,7 +165,8 @@ public struct ResolveReview: BusinessWrite {
             let from = opened.status
             opened.status = to
             opened.creditLimit = limit
-            opened.terms = terms.tiers[.d]
+            // Tier D's terms, or the decision's own tier when the model-review gate sent it here.
+            opened.terms = terms.tiers[opened.tier ?? .d] ?? terms.tiers[.d]
             opened.termsVersion = terms.version
             opened.activatedAt = opened.activatedAt ?? now
             line = opened
@@ -224,22 +234,40 @@ public struct AdjustLimit: BusinessWrite {
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
-        var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
+        let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
+        let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
+        let (adjustment, saved, record) = try Store.recordLimitChange(
+            db, account, request: request, direction: direction, reason: reason, actor: actorKeyID, now: now,
+            detail: ["reason": .string(reason)])
+        return ((adjustment, saved), [record])
+    }
+}
+
+extension Store {
+    /// What the limit rules look at, as the rows are now.
+    static func limitState(_ db: Database, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
         let latest = try Row.fetchOne(
             db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
-            arguments: [accountID]
+            arguments: [account.id]
         ).map(Store.decision(from:)).map { (tier: $0.tier, scoredAt: $0.scoredAt) }
-        let state = LimitPolicy.State(
+        return LimitPolicy.State(
             status: account.status, currentLimit: account.creditLimit, optedOut: account.limitIncreaseOptOut,
-            creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now),
-            assessmentConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment,
-                                                                now: now),
+            creditLineConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditLine, now: now),
+            assessmentConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditAssessment, now: now),
             lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest)
-        let direction = try policy.evaluate(request, state: state, now: now)
+    }
+
+    /// Records a limit change the rules allowed: its row, the account at the new limit, and the
+    /// audit entry (`detail` adds to it: a cause, a review id, reason codes).
+    static func recordLimitChange(_ db: Database, _ account: Account, request: LimitPolicy.Request,
+                                  direction: LimitPolicy.Direction, reason: String, actor: String, now: Timestamp,
+                                  detail: [String: JSONValue]) throws -> (LimitAdjustment, Account, AuditRecord)
+    {
+        var account = account
         // Notice is due to the customer for any change they did not ask for.
         let noticeDue = request.initiatedBy != .customer
         let adjustment = LimitAdjustment(
-            id: Identifier.make("adj"), accountID: accountID, oldLimit: account.creditLimit, newLimit: request.newLimit,
+            id: Identifier.make("adj"), accountID: account.id, oldLimit: account.creditLimit, newLimit: request.newLimit,
             direction: direction, initiatedBy: request.initiatedBy, noticeDue: noticeDue, effectiveAt: now)
         try db.execute(
             cached: """
@@ -247,16 +275,17 @@ public struct AdjustLimit: BusinessWrite {
                                                customer_accepted, notice_due, actor, effective_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [adjustment.id, accountID, adjustment.oldLimit, adjustment.newLimit, direction.rawValue, reason,
-                        request.initiatedBy.rawValue, request.customerAccepted, noticeDue, actorKeyID, now.rfc3339])
+            arguments: [adjustment.id, account.id, adjustment.oldLimit, adjustment.newLimit, direction.rawValue, reason,
+                        request.initiatedBy.rawValue, request.customerAccepted, noticeDue, actor, now.rfc3339])
         account.creditLimit = request.newLimit
         if direction == .increase { account.lastIncreaseAt = now }
-        account = try Store.save(db, account, now: now)
-        return ((adjustment, account), [AuditRecord(.limitAdjusted, accountID: accountID, subjectID: adjustment.id, detail: [
+        account = try save(db, account, now: now)
+        let record = AuditRecord(.limitAdjusted, accountID: account.id, subjectID: adjustment.id, detail: detail.merging([
             "old_limit": .int(adjustment.oldLimit), "new_limit": .int(adjustment.newLimit),
             "direction": .string(direction.rawValue), "initiated_by": .string(request.initiatedBy.rawValue),
-            "customer_accepted": .bool(request.customerAccepted), "notice_due": .bool(noticeDue), "reason": .string(reason),
-        ])])
+            "customer_accepted": .bool(request.customerAccepted), "notice_due": .bool(noticeDue),
+        ]) { $1 })
+        return (adjustment, account, record)
     }
 }
 
@@ -380,6 +409,6 @@ extension Store {
                 id: row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: row["account_id"],
                 decisionID: row["decision_id"], statement: row["statement"], createdAt: try row.timestamp("created_at")),
             resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: row["resolution"],
-            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"])
+            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"], reason: row["reason"])
     }
 }

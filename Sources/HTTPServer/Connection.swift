@@ -175,7 +175,7 @@ final class Connection: @unchecked Sendable {
             bodyRemaining = length
             body.reserveCapacity(length)
         case .chunked:
-            chunked = ChunkedDecoder(maxBodyBytes: limits.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
+            chunked = ChunkedDecoder(maxBodyBytes: head.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
         }
         state = .readingBody
         deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds

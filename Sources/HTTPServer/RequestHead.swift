@@ -27,6 +27,8 @@ public struct RequestHead: Sendable {
     public var keepAlive: Bool
     /// `Expect: 100-continue` (RFC 9110 §10.1.1).
     public var expectsContinue: Bool
+    /// The most body this request may carry (the bulk cap on the paths that take uploads).
+    public var maxBodyBytes: Int = 1 << 20
 }
 
 /// Why a request could not be parsed; each carries the status the client gets before the
@@ -51,6 +53,9 @@ public struct ParserLimits: Sendable {
     public var maxHeaderBytes: Int
     public var maxHeaderFields: Int
     public var maxBodyBytes: Int
+    /// Paths (without query) whose requests are uploads and may carry up to `maxBulkBodyBytes`.
+    public var bulkBodyPaths: Set<String> = []
+    public var maxBulkBodyBytes: Int = 0
 
     public init(maxRequestLineBytes: Int = 8192, maxHeaderBytes: Int = 16384, maxHeaderFields: Int = 100,
                 maxBodyBytes: Int = 1 << 20) {
@@ -65,5 +70,14 @@ public struct ParserLimits: Sendable {
                   maxHeaderBytes: configuration.maxHeaderBytes,
                   maxHeaderFields: configuration.maxHeaderFields,
                   maxBodyBytes: configuration.maxBodyBytes)
+        bulkBodyPaths = configuration.bulkBodyPaths
+        maxBulkBodyBytes = configuration.maxBulkBodyBytes
+    }
+
+    /// The body cap for a request target: the bulk cap for an upload path, else the usual one.
+    public func maxBody(forTarget target: String) -> Int {
+        guard !bulkBodyPaths.isEmpty else { return maxBodyBytes }
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        return bulkBodyPaths.contains(path) ? max(maxBodyBytes, maxBulkBodyBytes) : maxBodyBytes
     }
 }

@@ -136,19 +136,22 @@ public enum RequestParser {
                 throw HTTPParseError(.notImplemented, "unsupported transfer coding")
             }
             framing = .chunked
-        } else if let contentLength {
-            if contentLength > limits.maxBodyBytes {
-                throw HTTPParseError(.contentTooLarge, "body larger than \(limits.maxBodyBytes) bytes")
+        }
+        let (authority, path) = try resolveTarget(requestLine.target, method: requestLine.method, host: host)
+        let maxBody = limits.maxBody(forTarget: path)
+        if !sawTransferEncoding, let contentLength {
+            if contentLength > maxBody {
+                throw HTTPParseError(.contentTooLarge, "body larger than \(maxBody) bytes")
             }
             framing = contentLength == 0 ? .none : .length(contentLength)
         }
 
         let keepAlive = version == .http1_1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        let (authority, path) = try resolveTarget(requestLine.target, method: requestLine.method, host: host)
         let request = HTTPRequest(method: requestLine.method, scheme: nil, authority: authority, path: path,
                                   headerFields: fields)
         let head = RequestHead(request: request, version: version, target: path, framing: framing,
-                               keepAlive: keepAlive, expectsContinue: expectsContinue && framing != .none)
+                               keepAlive: keepAlive, expectsContinue: expectsContinue && framing != .none,
+                               maxBodyBytes: maxBody)
         return (head, cursor)
     }
 

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderFields: Int = 100
     /// Body cap (413). The largest legitimate request (a scoring call) is well under 4 KiB.
     public var maxBodyBytes: Int = 1024 * 1024
+    /// Upload paths (a portfolio review's rows) that may carry up to `maxBulkBodyBytes`: the
+    /// upload is still held whole, so its cap is the memory it may take.
+    public var bulkBodyPaths: Set<String> = []
+    public var maxBulkBodyBytes: Int = 0
 
     /// Time allowed from the first byte of a request until its header section is complete
     /// (slowloris defence). Also bounds each gap while a body is being received.

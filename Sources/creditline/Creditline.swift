@@ -9,7 +9,7 @@ import Logging
 struct Creditline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Consumer credit lines with explicit consent, explainable scoring and a verifiable audit log.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Keys.self, Audit.self, Healthcheck.self])
+        subcommands: [Serve.self, Migrate.self, Seed.self, Keys.self, Audit.self, Review.self, Model.self, Healthcheck.self])
 }
 
 /// `--config` and `--db`, shared by every command that opens the database.
@@ -98,10 +98,10 @@ struct Keys: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key; the key itself is printed once, alone on the last line.")
-        @Option(help: "service, operator or auditor.") var role: String
+        @Option(help: "service, operator, auditor or risk.") var role: String
         @Option(help: "A label to recognise the key by.") var name: String?
         @Option(help: "The tenant the key acts for (default: default).") var tenant: String?
-        @Flag(help: "An operator or auditor key for every tenant.") var allTenants = false
+        @Flag(help: "An operator, auditor or risk key for every tenant.") var allTenants = false
         @Option(help: "The person the key belongs to; four eyes need two different persons (default: the key itself).")
         var person: String?
         @OptionGroup var options: StoreOptionGroup
@@ -109,11 +109,11 @@ struct Keys: ParsableCommand {
         func run() throws {
             do {
                 guard let role = Role(rawValue: role) else {
-                    throw Failure("--role must be service, operator or auditor, not '\(self.role)'")
+                    throw Failure("--role must be service, operator, auditor or risk, not '\(self.role)'")
                 }
                 guard !(allTenants && tenant != nil) else { throw Failure("--tenant and --all-tenants exclude each other") }
                 guard !(allTenants && role == .service) else {
-                    throw Failure("a service key acts for one tenant; --all-tenants is for operator and auditor keys")
+                    throw Failure("a service key acts for one tenant; --all-tenants is for operator, auditor and risk keys")
                 }
                 let scope: String?
                 do {

@@ -60,6 +60,8 @@ struct Serve: AsyncParsableCommand {
         let application: Application
         do {
             application = try Application(configuration: configuration, store: store, logger: logger)
+            // The demo journey activates lines: its champion is reviewed for it (README "Periodic review").
+            if demo { try store.ensureModelReviewed(application.scoring.scorecard, by: "serve --demo") }
         } catch {
             throw fail(error)
         }

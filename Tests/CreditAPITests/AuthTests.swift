@@ -101,8 +101,8 @@ import Testing
         #expect(text.contains(#"creditline_http_requests_total{method="GET",route="/v1/accounts/{id}",status="404"} 1"#))
         #expect(text.contains("creditline_http_request_duration_seconds_bucket"))
         #expect(text.contains("creditline_open_connections"))
-        // Three keys were created for the test and one account: four entries.
-        #expect(text.contains("creditline_audit_log_entries 4"))
+        // Four keys were created for the test, the model review and one account: six entries.
+        #expect(text.contains("creditline_audit_log_entries 6"))
         #expect(!text.contains("acc_unknown"))
         await service.stop()
     }

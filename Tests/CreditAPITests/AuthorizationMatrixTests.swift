@@ -50,6 +50,13 @@ import Testing
         "GET /v1/audit/head": [.auditor],
         "GET /v1/audit/public-key": [.auditor],
         "GET /v1/audit/verify": [.auditor],
+        "GET /v1/models": [.operator, .auditor, .risk],
+        "POST /v1/models/{version}/reviews": [.risk],
+        "GET /v1/models/{version}/stability": [.operator, .auditor, .risk],
+        "POST /v1/portfolio-reviews": [.operator],
+        "GET /v1/portfolio-reviews/{id}": [.operator],
+        "GET /v1/accounts/{id}/limit-offers": [.service, .operator],
+        "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance": [.service],
     ]
 
     /// A harmless body per route, so that a refusal is about the credential, never the input.
@@ -76,6 +83,9 @@ import Testing
         case "POST /v1/webhook-endpoints": return #"{"url":"http://127.0.0.1:9/hook","event_types":["account.activated"]}"#
         case "POST /v1/decisions/{id}/review-requests": return #"{"statement":"please look"}"#
         case "POST /v1/reviews/{id}/resolution": return #"{"approve":false,"note":"matrix"}"#
+        case "POST /v1/models/{version}/reviews":
+            return #"{"outcome":"rejected","valid_until":"2099-01-01T00:00:00Z"}"#
+        case "POST /v1/portfolio-reviews": return #"[]"#
         default: return nil
         }
     }
@@ -90,13 +100,16 @@ import Testing
         case .decision: id = ids.decision
         case .review: id = ids.review
         case let subject?: id = more[subject] ?? "missing"
-        case nil: id = ""
+        case nil: id = "missing"
         }
-        return pattern.replacingOccurrences(of: "{id}", with: id)
+        // The model routes name a version, an offer has its own id: real-looking values, so that
+        // the credential, not the path, decides the answer.
+        return pattern.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{version}", with: "v1")
+            .replacingOccurrences(of: "{offer_id}", with: "lof_missing")
     }
 
     @Test func everyRouteEveryCredential() async throws {
-        let service = try TestService { $0.rateLimitService = 0; $0.rateLimitOperator = 0; $0.rateLimitAuditor = 0 }
+        let service = try TestService { $0.rateLimitService = 0; $0.rateLimitOperator = 0; $0.rateLimitAuditor = 0; $0.rateLimitRisk = 0 }
         let routes = service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
         #expect(Set(routes) == Set(Self.allowed.keys), "the table and the router disagree")
         let ids = try TenantTests().defaultTenantJourney(service)
@@ -124,6 +137,7 @@ import Testing
             .service: try store.createKey(role: .service, name: "other", tenant: "other").token,
             .operator: try store.createKey(role: .operator, name: "other ops", tenant: "other").token,
             .auditor: try store.createKey(role: .auditor, name: "other audit", tenant: "other").token,
+            .risk: try store.createKey(role: .risk, name: "other risk", tenant: "other").token,
         ]
         let before = try await store.auditLength()
 

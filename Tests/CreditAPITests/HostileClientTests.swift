@@ -125,7 +125,7 @@ extension HostileClientTests {
         #expect(reply.status == 422)
         #expect(reply.json["code"] as? String == "invalid-field")
         #expect(reply.json["field"] as? String == field)
-        #expect(try await service.store.auditLength() == 3)  // the three keys, no account
+        #expect(try await service.store.auditLength() == 5)  // the four keys and the model review, no account
         await service.stop()
     }
 

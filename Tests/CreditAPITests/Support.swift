@@ -46,7 +46,9 @@ final class TestService: Sendable {
     let folder: String
     let keys: [Role: String]
 
-    init(logs: LogCapture? = nil, clock: any TimeSource = SystemTimeSource(),
+    /// `modelReviewed`: the champion has an approved review in force, as on a running
+    /// installation; false leaves it unreviewed, so the model-review gate holds every approval.
+    init(logs: LogCapture? = nil, clock: any TimeSource = SystemTimeSource(), modelReviewed: Bool = true,
          _ configure: (inout ServiceConfiguration) -> Void = { _ in }) throws
     {
         folder = NSTemporaryDirectory() + "creditline-api-" + UUID().uuidString
@@ -56,7 +58,7 @@ final class TestService: Sendable {
         configuration.db = folder + "/api.sqlite"
         configuration.migrationsDir = repositoryRoot + "/migrations"
         configuration.seedsDir = repositoryRoot + "/seeds"
-        configuration.scorecard = repositoryRoot + "/config/scorecards/v1.json"
+        configuration.models = repositoryRoot + "/config/models.json"
         configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
         configuration.terms = repositoryRoot + "/config/terms.json"
         configuration.notices = repositoryRoot + "/config/notices"
@@ -76,6 +78,7 @@ final class TestService: Sendable {
         var logger = logs?.logger ?? Logger(label: "test")
         if logs == nil { logger.logLevel = .critical }
         application = try Application(configuration: configuration, store: store, logger: logger)
+        if modelReviewed { try store.ensureModelReviewed(application.scoring.scorecard, by: "test") }
         try application.start()
     }
 

@@ -86,12 +86,14 @@ import Testing
 
     func decide(status: AccountStatus = .prospect, declinedDaysAgo: Int? = nil, consent: Consent? = consent(),
                 assessment: Bool = true, decision: Decision? = decision(outcome: "approve", recommended: 1_000_000),
-                terms: String = "2026-11", requested: Int? = nil) -> String
+                terms: String = "2026-11", requested: Int? = nil,
+                modelReview: ModelReviewGate.Review? = ModelReviewGate.Review(approved: true, validUntil: now.adding(days: 90)))
+        -> String
     {
         let facts = Activation.Facts(
             accountStatus: status, declinedAt: declinedDaysAgo.map { Self.now.adding(days: -$0) }, consent: consent,
             assessmentConsentActive: assessment, decision: decision, termsVersion: terms, currentTermsVersion: "2026-11",
-            requestedLimit: requested)
+            requestedLimit: requested, modelReview: modelReview)
         switch Result(catching: { () throws(DomainError) in try Activation.decide(facts, policy: LimitPolicy(), now: Self.now) }) {
         case .success(.activated(let limit)): return "activated \(limit)"
         case .success(let outcome): return outcome.name
@@ -105,6 +107,20 @@ import Testing
     ])
     func outcomeFollowsTheTier(outcome: String, recommended: Int, expected: String) {
         #expect(decide(decision: Self.decision(outcome: outcome, recommended: recommended)) == expected)
+    }
+
+    /// The gate: an approving tier activates only under an approved model review in force;
+    /// reviews and declines are never changed by it.
+    @Test(arguments: [
+        ("approve", true, 1, "activated 1000000"), ("approve", true, 0, "pending_review"),
+        ("approve", true, -1, "pending_review"), ("approve", false, 90, "pending_review"),
+        ("approve", nil, 0, "pending_review"), ("review", nil, 0, "pending_review"), ("decline", nil, 0, "declined"),
+        ("decline", false, 90, "declined"),
+    ] as [(String, Bool?, Int, String)])
+    func lapsedModelReviewSendsApprovalsToAPerson(outcome: String, approved: Bool?, validDays: Int, expected: String) {
+        // validDays 0: the review ends at this very moment, so it is no longer in force.
+        let review = approved.map { ModelReviewGate.Review(approved: $0, validUntil: Self.now.adding(days: validDays)) }
+        #expect(decide(decision: Self.decision(outcome: outcome, recommended: 1_000_000), modelReview: review) == expected)
     }
 
     @Test(arguments: AccountStatus.allCases)

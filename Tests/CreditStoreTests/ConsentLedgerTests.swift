@@ -49,7 +49,9 @@ import Testing
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE accounts SET status = 'pending_review' WHERE id = ?", arguments: [account.id])
             try db.execute(sql: """
-                INSERT INTO decisions VALUES ('dec_p', ?, 610, 'D', 'review', 200000, '[]', '[]', 'v1', NULL, 'h',
+                INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation, model_version,
+                                       inputs, inputs_sha256, scored_at, expires_at)
+                VALUES ('dec_p', ?, 610, 'D', 'review', 200000, '[]', '[]', 'v1', NULL, 'h',
                                               '2026-11-25T10:00:00.000Z', '2026-12-25T10:00:00.000Z')
                 """, arguments: [account.id])
             try db.execute(sql: """
@@ -90,7 +92,9 @@ import Testing
         try await DatabaseQueue(path: path).write { db in
             for id in ["dec_1", "dec_2"] {
                 try db.execute(sql: """
-                    INSERT INTO decisions VALUES (?, ?, 700, 'B', 'approve', 1000000, '[]', '[]', 'v1', '{"orders_12m":3}',
+                    INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation, model_version,
+                                           inputs, inputs_sha256, scored_at, expires_at)
+                    VALUES (?, ?, 700, 'B', 'approve', 1000000, '[]', '[]', 'v1', '{"orders_12m":3}',
                                                   'abc', '2026-11-25T10:00:00.000Z', '2026-12-25T10:00:00.000Z')
                     """, arguments: [id, account.id])
             }

@@ -51,7 +51,7 @@ import Testing
         #expect(try !store.hasActiveDemoKeys())
         _ = try store.ensureDemoKeys()
         _ = try store.ensureDemoKeys()
-        #expect(try store.activeKeyCount() == 3)
+        #expect(try store.activeKeyCount() == DemoKeys.tokens.count)
         #expect(try store.hasActiveDemoKeys())
     }
 }

@@ -1,0 +1,153 @@
+import CreditLine
+import CreditStore
+import Foundation
+import HTTPServer
+import HTTPTypes
+
+/// Runs a periodic review over an upload, for the route and for `creditline review`: the rows
+/// are found first (a broken upload is refused before anything changes), then applied in chunks,
+/// each chunk one transaction with the review's progress (README "Periodic review").
+public enum PortfolioReviewRunner {
+    /// Rows per transaction: large enough that the commit is not the cost, small enough that
+    /// other writes wait at most a few milliseconds between chunks.
+    public static let chunkRows = 500
+
+    public static func settings(_ model: ScoringModel, _ configuration: ServiceConfiguration) -> PortfolioReviewSettings {
+        PortfolioReviewSettings(champion: model.registry.champion, challenger: model.registry.challenger,
+                                prohibited: model.prohibited, policy: configuration.limitPolicy)
+    }
+
+    /// The review of this upload: a new one (`isNew`), or the one this same content already
+    /// made, finished first if it was cut short.
+    public static func run(_ data: Data, store: Store, settings: PortfolioReviewSettings, scope: TenantScope,
+                           actor: Actor, createdBy: String) async throws -> (PortfolioReviewRecord, isNew: Bool)
+    {
+        let ranges = try PortfolioUpload.rows(in: data)
+        var (review, isNew) = try await store.perform(OpenPortfolioReview(
+            scope: scope, contentSHA256: Hashing.sha256Hex(data), rowsTotal: ranges.count,
+            modelVersion: settings.champion.modelVersion, createdBy: createdBy), by: actor)
+        let decoder = JSONDecoder()
+        while review.status == .running {
+            let start = review.rowsDone
+            let end = min(start + chunkRows, ranges.count)
+            let rows = ranges[start..<end].map { PortfolioUpload.decode(data, $0, with: decoder) }
+            let after = try await store.perform(
+                ApplyPortfolioRows(reviewID: review.id, start: start, rows: rows, scope: scope, settings: settings),
+                by: actor)
+            // Another upload of the same file is applying it: wait for it rather than race it.
+            if after.rowsDone == start, after.status == .running {
+                try await Task.sleep(for: .milliseconds(50))
+                review = try await store.portfolioReview(id: review.id) ?? after
+                continue
+            }
+            review = after
+        }
+        return (review, isNew)
+    }
+}
+
+struct PortfolioRoutes {
+    let application: Application
+
+    struct ReviewBody: Encodable {
+        var review: PortfolioReviewRecord
+        enum CodingKeys: String, CodingKey {
+            case id, status, rows, summary
+            case rowsDone = "rows_done"
+            case modelVersion = "model_version"
+            case createdAt = "created_at"
+            case completedAt = "completed_at"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(review.id, forKey: .id)
+            try container.encode(review.status.rawValue, forKey: .status)
+            try container.encode(review.rowsTotal, forKey: .rows)
+            try container.encode(review.rowsDone, forKey: .rowsDone)
+            try container.encode(review.modelVersion, forKey: .modelVersion)
+            try container.encode(review.summary, forKey: .summary)
+            try container.encode(review.createdAt.rfc3339, forKey: .createdAt)
+            try container.encode(review.completedAt?.rfc3339, forKey: .completedAt)
+        }
+    }
+
+    struct OfferBody: Encodable {
+        var offer: LimitOffer
+        var now: Timestamp
+        enum CodingKeys: String, CodingKey {
+            case id, status
+            case accountID = "account_id"
+            case reviewID = "portfolio_review_id"
+            case decisionID = "decision_id"
+            case currentLimit = "current_limit"
+            case offeredLimit = "offered_limit"
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case acceptedAt = "accepted_at"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(offer.id, forKey: .id)
+            try container.encode(offer.accountID, forKey: .accountID)
+            try container.encode(offer.reviewID, forKey: .reviewID)
+            try container.encode(offer.decisionID, forKey: .decisionID)
+            try container.encode(offer.currentLimit, forKey: .currentLimit)
+            try container.encode(offer.offeredLimit, forKey: .offeredLimit)
+            try container.encode(offer.status(at: now).rawValue, forKey: .status)
+            try container.encode(offer.createdAt.rfc3339, forKey: .createdAt)
+            try container.encode(offer.expiresAt.rfc3339, forKey: .expiresAt)
+            try container.encode(offer.acceptedAt?.rfc3339, forKey: .acceptedAt)
+        }
+    }
+
+    struct AcceptanceBody: Encodable {
+        var offer: OfferBody
+        var account: AccountBody
+    }
+
+    func register(on router: inout Router) {
+        let application = self.application
+        let store = application.store
+        let settings = PortfolioReviewRunner.settings(application.scoring, application.configuration)
+        let policy = application.configuration.limitPolicy
+
+        router.post("/v1/portfolio-reviews", handler: application.authorized([.operator]) { request, _, call in
+            let (review, isNew) = try await PortfolioReviewRunner.run(
+                request.bodyData, store: store, settings: settings, scope: call.scope, actor: call.actor,
+                createdBy: call.key.approver)
+            var response = try ResponseBody.json(ReviewBody(review: review), status: isNew ? .created : .ok)
+            response.headerFields[.location] = "/v1/portfolio-reviews/\(review.id)"
+            return response
+        })
+
+        router.get("/v1/portfolio-reviews/{id}", handler: application.authorized([.operator]) { _, context, call in
+            guard let review = try await store.portfolioReview(id: try context.parameter("id")),
+                  call.scope.tenant == nil || review.scope == call.scope.tenant
+            else { throw DomainError.notFound("portfolio review") }
+            return try ResponseBody.json(ReviewBody(review: review))
+        })
+
+        router.get("/v1/accounts/{id}/limit-offers", handler: application.authorized([.service, .operator]) { _, context, call in
+            let accountID = try context.parameter("id")
+            guard try await store.account(id: accountID) != nil else { throw DomainError.notFound("account") }
+            let offers = try await store.limitOffers(accountID: accountID)
+            return try ResponseBody.json(["items": offers.map { OfferBody(offer: $0, now: call.now) }])
+        })
+
+        router.post("/v1/accounts/{id}/limit-offers/{offer_id}/acceptance", handler: application.authorized([.service]) { request, context, call in
+            let accountID = try context.parameter("id")
+            if !request.body.isEmpty {
+                struct Empty: RequestFields { enum CodingKeys: CodingKey, CaseIterable {} }
+                _ = try RequestBody.decode(Empty.self, from: request)
+            }
+            return try await call.perform(AcceptLimitOffer(
+                accountID: accountID, offerID: try context.parameter("offer_id"), policy: policy, actorKeyID: call.key.id)
+            ) { offer, account in
+                var response = try ResponseBody.json(AcceptanceBody(
+                    offer: OfferBody(offer: offer, now: call.now), account: AccountBody(account, asOf: call.now)))
+                response.headerFields[.eTag] = "\"\(account.version)\""
+                return response
+            }
+        })
+    }
+}

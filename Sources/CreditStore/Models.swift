@@ -1,0 +1,143 @@
+import CreditLine
+import Foundation
+import GRDB
+
+/// A model review as recorded.
+public struct ModelReview: Sendable, Equatable {
+    public var id: String
+    public var version: String
+    public var modelVersion: String
+    public var outcome: ModelReviewRules.Outcome
+    public var findings: String?
+    public var validUntil: Timestamp
+    public var reviewedBy: String
+    public var createdAt: Timestamp
+
+    public func isInForce(at now: Timestamp) -> Bool { outcome == .approved && now < validUntil }
+}
+
+/// The risk team's review of a model: its findings stay in the table, the chain records the
+/// outcome and until when it holds (README "Periodic review").
+public struct RecordModelReview: BusinessWrite {
+    public var version: String
+    public var modelVersion: String
+    public var outcome: ModelReviewRules.Outcome
+    public var findings: String?
+    public var validUntil: Timestamp
+    public var reviewer: String
+
+    public init(version: String, modelVersion: String, outcome: ModelReviewRules.Outcome, findings: String?,
+                validUntil: Timestamp, reviewer: String)
+    {
+        self.version = version
+        self.modelVersion = modelVersion
+        self.outcome = outcome
+        self.findings = findings
+        self.validUntil = validUntil
+        self.reviewer = reviewer
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (ModelReview, [AuditRecord]) {
+        try ModelReviewRules.checkValidUntil(validUntil, now: now)
+        let review = ModelReview(id: Identifier.make("mrv"), version: version, modelVersion: modelVersion, outcome: outcome,
+                                 findings: findings, validUntil: validUntil, reviewedBy: reviewer, createdAt: now)
+        try db.execute(
+            cached: """
+                INSERT INTO model_reviews (id, version, model_version, outcome, findings, valid_until, reviewed_by, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [review.id, version, modelVersion, outcome.rawValue, findings, validUntil.rfc3339, reviewer,
+                        now.rfc3339])
+        return (review, [AuditRecord(.modelReviewed, subjectID: review.id, detail: [
+            "version": .string(version), "model_version": .string(modelVersion), "outcome": .string(outcome.rawValue),
+            "valid_until": .string(validUntil.rfc3339), "has_findings": .bool(findings != nil),
+        ])])
+    }
+}
+
+extension Store {
+    /// For `serve --demo` and test services only: the champion approved for a year, unless an
+    /// approved review is already in force, so that the demo journey can activate a line.
+    public func ensureModelReviewed(_ scorecard: Scorecard, by reviewer: String) throws {
+        let now = time.now()
+        let latest = try database.read { db in try Self.fetchLatestModelReview(db, modelVersion: scorecard.modelVersion) }
+        guard latest?.isInForce(at: now) != true else { return }
+        _ = try performNow(RecordModelReview(
+            version: scorecard.version, modelVersion: scorecard.modelVersion, outcome: .approved,
+            findings: "Approved for the demonstration only.", validUntil: now.adding(days: 365), reviewer: reviewer),
+            by: .cli(reviewer))
+    }
+
+    /// The latest review of a model (by its hash-qualified version): the one the gate reads.
+    static func latestModelReview(_ db: Database, modelVersion: String) throws -> ModelReviewGate.Review? {
+        try fetchLatestModelReview(db, modelVersion: modelVersion).map {
+            ModelReviewGate.Review(approved: $0.outcome == .approved, validUntil: $0.validUntil)
+        }
+    }
+
+    static func fetchLatestModelReview(_ db: Database, modelVersion: String) throws -> ModelReview? {
+        try Row.fetchOne(db, cached: """
+            SELECT * FROM model_reviews WHERE model_version = ? ORDER BY created_at DESC, id DESC LIMIT 1
+            """, arguments: [modelVersion]).map(modelReview(from:))
+    }
+
+    /// The latest review of each of these models, by hash-qualified version.
+    public func latestModelReviews(modelVersions: [String]) async throws -> [String: ModelReview] {
+        try await read { db in
+            var found: [String: ModelReview] = [:]
+            for version in modelVersions {
+                found[version] = try Self.fetchLatestModelReview(db, modelVersion: version)
+            }
+            return found
+        }
+    }
+
+    public func modelReviews(version: String) async throws -> [ModelReview] {
+        try await read { db in
+            try Row.fetchAll(db, cached: "SELECT * FROM model_reviews WHERE version = ? ORDER BY created_at DESC, id DESC",
+                             arguments: [version]).map(Self.modelReview(from:))
+        }
+    }
+
+    static func modelReview(from row: Row) throws -> ModelReview {
+        let row = TypedRow(row, table: "model_reviews")
+        return ModelReview(
+            id: row["id"], version: row["version"], modelVersion: row["model_version"], outcome: try row.value("outcome"),
+            findings: row["findings"], validUntil: try row.timestamp("valid_until"), reviewedBy: row["reviewed_by"],
+            createdAt: try row.timestamp("created_at"))
+    }
+
+    /// What the stability report counts, from the decisions scored in `[from, to)` by this
+    /// scorecard, as champion or, in shadow, as challenger (README "Periodic review").
+    public func stabilityCounts(of scorecard: Scorecard, from: Timestamp, to: Timestamp) async throws -> StabilityCounts {
+        try await read { db in
+            var counts = StabilityCounts(scorecard: scorecard)
+            let decoder = JSONDecoder()
+            let champion = try Row.fetchCursor(db, sql: """
+                SELECT score, outcome, inputs, challenger_outcome FROM decisions
+                WHERE model_version = ? AND scored_at >= ? AND scored_at < ?
+                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339])
+            while let row = try champion.next() {
+                let inputs: String? = row["inputs"]
+                counts.add(score: row["score"], outcome: try TypedRow(row, table: "decisions").value("outcome"),
+                           inputs: inputs.flatMap { try? decoder.decode([String: FeatureInput].self, from: Data($0.utf8)) },
+                           other: (row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)),
+                           asChallenger: false)
+            }
+            let shadow = try Row.fetchCursor(db, sql: """
+                SELECT challenger_score, challenger_outcome, inputs, outcome FROM decisions
+                WHERE challenger_model_version = ? AND challenger_score IS NOT NULL AND scored_at >= ? AND scored_at < ?
+                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339])
+            while let row = try shadow.next() {
+                let inputs: String? = row["inputs"]
+                guard let outcome = (row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)) else {
+                    continue
+                }
+                counts.add(score: row["challenger_score"], outcome: outcome,
+                           inputs: inputs.flatMap { try? decoder.decode([String: FeatureInput].self, from: Data($0.utf8)) },
+                           other: (row["outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)), asChallenger: true)
+            }
+            return counts
+        }
+    }
+}

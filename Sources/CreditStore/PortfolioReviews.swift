@@ -1,0 +1,329 @@
+import CreditLine
+import Foundation
+import GRDB
+
+/// A periodic review as recorded: its state and what it did so far.
+public struct PortfolioReviewRecord: Sendable, Equatable {
+    public enum Status: String, Sendable { case running, completed }
+
+    public var id: String
+    public var scope: String
+    public var status: Status
+    public var rowsTotal: Int
+    public var rowsDone: Int
+    public var summary: PortfolioSummary
+    public var modelVersion: String
+    public var createdAt: Timestamp
+    public var completedAt: Timestamp?
+}
+
+/// The models and rules a periodic review applies, fixed for the whole review.
+public struct PortfolioReviewSettings: Sendable {
+    public var champion: Scorecard
+    public var challenger: Scorecard?
+    public var prohibited: ProhibitedFeatures
+    public var policy: LimitPolicy
+
+    public init(champion: Scorecard, challenger: Scorecard?, prohibited: ProhibitedFeatures, policy: LimitPolicy) {
+        (self.champion, self.challenger, self.prohibited, self.policy) = (champion, challenger, prohibited, policy)
+    }
+
+    /// Tier D's recommended limit: a tier D line is lowered to it.
+    var tierDLimit: Int { champion.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0 }
+}
+
+/// Finds the review of this content, or starts one: the same file twice is the same review, and
+/// a review cut short resumes from `rows_done`.
+public struct OpenPortfolioReview: BusinessWrite {
+    public var scope: TenantScope
+    public var contentSHA256: String
+    public var rowsTotal: Int
+    public var modelVersion: String
+    public var createdBy: String
+
+    public init(scope: TenantScope, contentSHA256: String, rowsTotal: Int, modelVersion: String, createdBy: String) {
+        self.scope = scope
+        self.contentSHA256 = contentSHA256
+        self.rowsTotal = rowsTotal
+        self.modelVersion = modelVersion
+        self.createdBy = createdBy
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
+        let scopeName = scope.tenant ?? "*"
+        if let found = try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
+                                        arguments: [scopeName, contentSHA256]) {
+            return ((try Store.portfolioReview(from: found), false), [])
+        }
+        let record = PortfolioReviewRecord(
+            id: Identifier.make("prv"), scope: scopeName, status: .running, rowsTotal: rowsTotal, rowsDone: 0,
+            summary: PortfolioSummary(), modelVersion: modelVersion, createdAt: now, completedAt: nil)
+        try db.execute(
+            cached: """
+                INSERT INTO portfolio_reviews (id, scope, content_sha256, status, rows_total, rows_done, summary,
+                                               model_version, created_by, created_at)
+                VALUES (?, ?, ?, 'running', ?, 0, ?, ?, ?, ?)
+                """,
+            arguments: [record.id, scopeName, contentSHA256, rowsTotal, try StoredJSON.text(record.summary), modelVersion,
+                        createdBy, now.rfc3339])
+        return ((record, true), [])
+    }
+}
+
+/// One chunk of a review's rows, applied in one transaction with the review's progress: each
+/// row is scored again (a decision like any other) and the policy's action taken, every action
+/// an audit entry carrying the review id.
+public struct ApplyPortfolioRows: BusinessWrite {
+    public var reviewID: String
+    /// The number of the chunk's first row (from 0): the review must have done exactly these.
+    public var start: Int
+    /// Each row decoded, or nil when it could not be.
+    public var rows: [PortfolioUpload.Row?]
+    public var scope: TenantScope
+    public var settings: PortfolioReviewSettings
+
+    public init(reviewID: String, start: Int, rows: [PortfolioUpload.Row?], scope: TenantScope,
+                settings: PortfolioReviewSettings)
+    {
+        self.reviewID = reviewID
+        self.start = start
+        self.rows = rows
+        self.scope = scope
+        self.settings = settings
+    }
+
+    static let behaviour = ["on_time_ratio_12m", "overdue_events_12m", "max_days_overdue_12m"]
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
+        var review = try Existence.require(
+            try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
+                .map(Store.portfolioReview(from:)), "portfolio review")
+        // Two uploads of the same file at once: the second finds the rows already done.
+        guard review.status == .running, review.rowsDone == start else { return (review, []) }
+        var records: [AuditRecord] = []
+        for (offset, row) in rows.enumerated() {
+            try apply(row, number: start + offset, to: &review.summary, records: &records, db, now: now)
+        }
+        review.rowsDone += rows.count
+        if review.rowsDone >= review.rowsTotal {
+            review.status = .completed
+            review.completedAt = now
+            records.append(AuditRecord(.portfolioReviewCompleted, subjectID: reviewID, detail: [
+                "rows": .int(review.rowsTotal), "model_version": .string(review.modelVersion),
+                "actions": .object(review.summary.actions.mapValues { .int($0) }),
+                "skipped": .object(review.summary.skipped.mapValues { .int($0) }),
+            ]))
+        }
+        try db.execute(
+            cached: "UPDATE portfolio_reviews SET rows_done = ?, summary = ?, status = ?, completed_at = ? WHERE id = ?",
+            arguments: [review.rowsDone, try StoredJSON.text(review.summary), review.status.rawValue,
+                        review.completedAt?.rfc3339, reviewID])
+        return (review, records)
+    }
+
+    private func apply(_ row: PortfolioUpload.Row?, number: Int, to summary: inout PortfolioSummary,
+                       records: inout [AuditRecord], _ db: Database, now: Timestamp) throws
+    {
+        guard let row else { return summary.skip(row: number, reason: "invalid-row") }
+        // Another tenant's account is as unknown as one that does not exist.
+        guard var account = try Store.fetchAccount(db, id: row.accountID), scope.sees(account.tenant) else {
+            return summary.skip(row: number, reason: "account-not-found")
+        }
+        let consents = try Store.fetchConsents(db, accountID: account.id)
+        let assessment = consents.contains { $0.purpose == .creditAssessment && $0.isActive(at: now) }
+        if let reason = PortfolioPolicy.skipReason(status: account.status, assessmentConsentActive: assessment) {
+            return summary.skip(row: number, reason: reason)
+        }
+        var features = row.features
+        var sources = Dictionary(uniqueKeysWithValues: features.keys.map { ($0, "supplied") })
+        let missing = Self.behaviour.filter { features[$0] == nil }
+        if !missing.isEmpty, account.activatedAt != nil {
+            let derived = LedgerBehaviour.features(try Store.behaviourRecords(db, accountID: account.id, now: now),
+                                                   today: CivilDate(now))
+            for name in missing {
+                switch name {
+                case "on_time_ratio_12m": features[name] = derived.onTimeRatio.map(FeatureInput.number) ?? .null
+                case "overdue_events_12m": features[name] = .integer(derived.overdueEvents)
+                default: features[name] = .integer(derived.maxDaysOverdue)
+                }
+                sources[name] = "ledger"
+            }
+        }
+        let champion = settings.champion
+        guard let values = try? champion.validate(features, denyList: settings.prohibited) else {
+            return summary.skip(row: number, reason: "invalid-features")
+        }
+        let result = champion.score(values)
+        let shadow = settings.challenger.flatMap { card in
+            (try? card.validate(features, denyList: settings.prohibited)).map { (card.modelVersion, card.score($0)) }
+        }
+        let scored = try ScoredDecision(result: result, modelVersion: champion.modelVersion,
+                                        validityDays: champion.decisionValidityDays, shadow: shadow, sources: sources)
+        let (decision, scoredRecord) = try scored.insert(db, accountID: account.id, now: now, reviewID: reviewID)
+        records.append(scoredRecord)
+
+        let facts = PortfolioPolicy.Facts(
+            status: account.status,
+            creditLineConsentActive: consents.contains { $0.purpose == .creditLine && $0.isActive(at: now) },
+            assessmentConsentActive: assessment, optedOut: account.limitIncreaseOptOut,
+            currentLimit: account.creditLimit, currentTier: account.tier, lastIncreaseAt: account.lastIncreaseAt,
+            newTier: result.tier, newRecommendedLimit: result.recommendedLimit)
+        let action = PortfolioPolicy.decide(facts, tierDLimit: settings.tierDLimit, policy: settings.policy, now: now)
+        summary.record(action, from: account.tier, to: result.tier)
+        let common: [String: JSONValue] = [
+            "portfolio_review_id": .string(reviewID), "decision_id": .string(decision.id),
+            "reason_codes": .array(decision.reasons.map { .string($0.code) }),
+        ]
+        switch action {
+        case .skipped, .none:
+            break
+        case .lowerLimit(let limit):
+            let request = LimitPolicy.Request(newLimit: limit, initiatedBy: .system, customerAccepted: false)
+            let (_, _, record) = try Store.recordLimitChange(
+                db, account, request: request, direction: .decrease, reason: "periodic_review", actor: "review:" + reviewID,
+                now: now, detail: common.merging(["cause": .string(AccountTransitionCause.periodicReview.rawValue)]) { $1 })
+            records.append(record)
+        case .freeze:
+            let from = account.status
+            account.status = try AccountStateMachine.transition(from: from, to: .frozen, cause: .periodicReview,
+                                                                actor: .system)
+            account = try Store.save(db, account, now: now)
+            records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: common.merging([
+                "from": .string(from.rawValue), "to": "frozen",
+                "cause": .string(AccountTransitionCause.periodicReview.rawValue),
+            ]) { $1 }))
+        case .offer(let limit):
+            records.append(try Store.makeOffer(db, account: account, limit: limit, reviewID: reviewID,
+                                               decisionID: decision.id, now: now))
+        }
+    }
+}
+
+/// The customer takes an offer: the increase rules are run again as they stand now, and only
+/// then is the limit raised (README "Periodic review").
+public struct AcceptLimitOffer: BusinessWrite {
+    public var accountID: String
+    public var offerID: String
+    public var policy: LimitPolicy
+    public var actorKeyID: String
+
+    public init(accountID: String, offerID: String, policy: LimitPolicy, actorKeyID: String) {
+        (self.accountID, self.offerID, self.policy, self.actorKeyID) = (accountID, offerID, policy, actorKeyID)
+    }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> ((LimitOffer, Account), [AuditRecord]) {
+        let offer = try Store.fetchOffer(db, id: offerID).flatMap { $0.accountID == accountID ? $0 : nil }
+        try LimitOffers.checkAcceptable(stored: offer?.storedStatus, expiresAt: offer?.expiresAt, now: now)
+        var accepted = try Existence.require(offer, "limit offer")
+        let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
+        let request = LimitPolicy.Request(newLimit: accepted.offeredLimit, initiatedBy: .system, customerAccepted: true)
+        let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
+        let (adjustment, saved, record) = try Store.recordLimitChange(
+            db, account, request: request, direction: direction, reason: "limit_offer", actor: actorKeyID, now: now,
+            detail: ["cause": "limit_offer", "offer_id": .string(offerID)])
+        try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",
+                       arguments: [now.rfc3339, offerID])
+        accepted.storedStatus = .accepted
+        accepted.acceptedAt = now
+        return ((accepted, saved), [record, AuditRecord(.limitOfferAccepted, accountID: accountID, subjectID: offerID, detail: [
+            "adjustment_id": .string(adjustment.id), "new_limit": .int(accepted.offeredLimit),
+        ])])
+    }
+}
+
+/// An offer as recorded; its status reads `expired` once it lapsed unaccepted.
+public struct LimitOffer: Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var reviewID: String
+    public var decisionID: String
+    public var currentLimit: Int
+    public var offeredLimit: Int
+    public var storedStatus: LimitOffers.Status
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp
+    public var acceptedAt: Timestamp?
+
+    public func status(at now: Timestamp) -> LimitOffers.Status {
+        LimitOffers.status(stored: storedStatus, expiresAt: expiresAt, now: now)
+    }
+}
+
+extension Store {
+    /// A new offer replaces any open one: the customer sees one offer, the latest.
+    static func makeOffer(_ db: Database, account: Account, limit: Int, reviewID: String, decisionID: String,
+                          now: Timestamp) throws -> AuditRecord
+    {
+        try db.execute(cached: "UPDATE limit_offers SET status = 'superseded' WHERE account_id = ? AND status = 'open'",
+                       arguments: [account.id])
+        let id = Identifier.make("lof")
+        let expires = now.adding(days: LimitOffers.validityDays)
+        try db.execute(
+            cached: """
+                INSERT INTO limit_offers (id, account_id, review_id, decision_id, current_limit, offered_limit, status,
+                                          created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)
+                """,
+            arguments: [id, account.id, reviewID, decisionID, account.creditLimit, limit, now.rfc3339, expires.rfc3339])
+        return AuditRecord(.limitOfferCreated, accountID: account.id, subjectID: id, detail: [
+            "portfolio_review_id": .string(reviewID), "decision_id": .string(decisionID),
+            "current_limit": .int(account.creditLimit), "offered_limit": .int(limit), "expires_at": .string(expires.rfc3339),
+        ])
+    }
+
+    /// The instalments due in the last year, each with the day it was settled (the last
+    /// repayment that completed it), for the behaviour characteristics.
+    static func behaviourRecords(_ db: Database, accountID: String, now: Timestamp) throws -> [LedgerBehaviour.Record] {
+        let today = CivilDate(now)
+        let rows = try Row.fetchAll(db, cached: """
+            SELECT i.due_on,
+                   CASE WHEN i.principal_paid = i.principal AND i.fee_paid + i.fee_waived = i.fee THEN
+                       coalesce((SELECT max(r.received_at) FROM repayment_allocations a
+                                 JOIN repayments r ON r.id = a.repayment_id WHERE a.instalment_id = i.id),
+                                i.due_on || 'T00:00:00Z')
+                   END AS settled_at
+            FROM instalments i WHERE i.account_id = ? AND i.due_on > ? AND i.due_on < ?
+            """, arguments: [accountID, today.adding(days: -365).description, today.description])
+        return rows.compactMap { row in
+            guard let due = CivilDate(row["due_on"] as String) else { return nil }
+            let settled = (row["settled_at"] as String?).flatMap(Timestamp.init(rfc3339:)).map(CivilDate.init)
+            return LedgerBehaviour.Record(due: due, settledOn: settled)
+        }
+    }
+
+    static func fetchOffer(_ db: Database, id: String) throws -> LimitOffer? {
+        try Row.fetchOne(db, cached: "SELECT * FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
+    }
+
+    static func offer(from row: Row) throws -> LimitOffer {
+        let row = TypedRow(row, table: "limit_offers")
+        return LimitOffer(
+            id: row["id"], accountID: row["account_id"], reviewID: row["review_id"], decisionID: row["decision_id"],
+            currentLimit: row["current_limit"], offeredLimit: row["offered_limit"], storedStatus: try row.value("status"),
+            createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
+            acceptedAt: try row.optionalTimestamp("accepted_at"))
+    }
+
+    public func limitOffers(accountID: String) async throws -> [LimitOffer] {
+        try await read { db in
+            try Row.fetchAll(db, cached: "SELECT * FROM limit_offers WHERE account_id = ? ORDER BY created_at DESC, id DESC",
+                             arguments: [accountID]).map(Self.offer(from:))
+        }
+    }
+
+    public func portfolioReview(id: String) async throws -> PortfolioReviewRecord? {
+        try await read { db in
+            try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [id])
+                .map(Self.portfolioReview(from:))
+        }
+    }
+
+    static func portfolioReview(from row: Row) throws -> PortfolioReviewRecord {
+        let row = TypedRow(row, table: "portfolio_reviews")
+        return PortfolioReviewRecord(
+            id: row["id"], scope: row["scope"], status: try row.value("status"), rowsTotal: row["rows_total"],
+            rowsDone: row["rows_done"], summary: try row.json("summary", as: PortfolioSummary.self),
+            modelVersion: row["model_version"], createdAt: try row.timestamp("created_at"),
+            completedAt: try row.optionalTimestamp("completed_at"))
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import CreditAPI
+import CreditLine
+import CreditStore
+import Foundation
+
+/// `creditline review`: a periodic review run offline against the database file, the same rules
+/// and the same answer as `POST /v1/portfolio-reviews` (README "Periodic review").
+struct Review: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score accounts again from a file (NDJSON or a JSON array of {account_id, features}) and apply the review policy.")
+    @Option(help: "The rows: NDJSON or a JSON array.") var input: String
+    @OptionGroup var options: StoreOptionGroup
+
+    func run() async throws {
+        do {
+            let configuration = try options.load()
+            guard let data = FileManager.default.contents(atPath: input) else { throw Failure("cannot read \(input)") }
+            let scoring = try ScoringModel.load(configuration)
+            let store = try options.openStore(configuration)
+            store.composeNotices(with: try Application.noticeComposer(configuration, scoring))
+            let started = ContinuousClock.now
+            let (review, isNew) = try await PortfolioReviewRunner.run(
+                data, store: store, settings: PortfolioReviewRunner.settings(scoring, configuration), scope: .all,
+                actor: .cli("review"), createdBy: "cli:review")
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let summary = String(decoding: try encoder.encode(review.summary), as: UTF8.self)
+            print("\(isNew ? "review" : "already reviewed:") \(review.id) \(review.status.rawValue): \(review.rowsDone) of "
+                + "\(review.rowsTotal) rows in \(String(format: "%.2f", seconds)) s "
+                + "(\(seconds > 0 && isNew ? Int(Double(review.rowsTotal) / seconds) : 0) rows/s)")
+            print(summary)
+            try store.close()
+        } catch let error as DomainError {
+            throw fail(Failure("\(input): \(error.message)"))
+        } catch {
+            throw fail(error)
+        }
+    }
+}
+
+/// `creditline model report`: the stability report of the champion (or a named version) as a table.
+struct Model: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The scoring models.", subcommands: [Report.self])
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Population and characteristic stability, outcome rates and challenger agreement, as a table.")
+        @Option(help: "The model version (default: the champion).") var version: String?
+        @Option(help: "Start of the window, RFC 3339 (default: 30 days before --to).") var from: String?
+        @Option(help: "End of the window, RFC 3339, exclusive (default: now).") var to: String?
+        @OptionGroup var options: StoreOptionGroup
+
+        func run() async throws {
+            do {
+                let configuration = try options.load()
+                let scoring = try ScoringModel.load(configuration)
+                guard let card = version.map({ scoring.registry.scorecard(version: $0) }) ?? scoring.registry.champion else {
+                    throw Failure("no scorecard has version \(version ?? "")")
+                }
+                let store = try options.openStore(configuration)
+                let (start, end) = try StabilityWindow.resolve(from: from, to: to, now: store.time.now())
+                guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: start, to: end)) else {
+                    throw Failure("scorecard \(card.version) carries no development distribution")
+                }
+                (report.from, report.to) = (start.rfc3339, end.rfc3339)
+                print("window \(start.rfc3339) to \(end.rfc3339)")
+                print(report.table)
+                try store.close()
+            } catch let error as DomainError {
+                throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     /// the value agree on these bytes, which is what the audit chain hashes.
     public var canonicalJSON: String {
         var out = ""
+        out.reserveCapacity(256)
         write(into: &out)
         return out
     }
@@ -45,6 +46,13 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     private static func writeString(_ value: String, into out: inout String) {
+        // Most strings (ids, codes, timestamps) need no escape: copied whole, not scalar by scalar.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += "\""
+            out += value
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -340,11 +340,14 @@ public struct StabilityReport: Sendable, Encodable {
     /// Index values and shares to four decimal places: what the usual cut-offs are read at.
     static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
 
+    /// With nobody counted there is nothing to compare: every part is 0, not the floor's
+    /// artefact.
     static func cells(labels: [String], expected: [Double], counts: [Int]) -> [Cell] {
         let actual = Stability.shares(counts)
+        let empty = counts.allSatisfy { $0 == 0 }
         return labels.indices.map { index in
             Cell(label: labels[index], count: counts[index], expected: expected[index], actual: rounded(actual[index]),
-                 contribution: rounded(Stability.contribution(expected: expected[index], actual: actual[index])))
+                 contribution: empty ? 0 : rounded(Stability.contribution(expected: expected[index], actual: actual[index])))
         }
     }
 
@@ -355,7 +358,8 @@ public struct StabilityReport: Sendable, Encodable {
         version = card.version
         modelVersion = card.modelVersion
         decisions = counts.decisions
-        let psi = Stability.index(expected: development.bandShares, actual: Stability.shares(counts.bandCounts))
+        let psi = counts.decisions == 0
+            ? 0 : Stability.index(expected: development.bandShares, actual: Stability.shares(counts.bandCounts))
         populationStabilityIndex = Self.rounded(psi)
         status = counts.decisions == 0 ? "no-data" : Stability.Status(index: psi).rawValue
         bands = Self.cells(labels: card.bandLabels, expected: development.bandShares, counts: counts.bandCounts)
@@ -363,7 +367,7 @@ public struct StabilityReport: Sendable, Encodable {
             let cellCounts = counts.cellCounts[characteristic.name] ?? []
             let expected = development.cellShares[characteristic.name] ?? []
             let population = cellCounts.reduce(0, +)
-            let csi = Stability.index(expected: expected, actual: Stability.shares(cellCounts))
+            let csi = population == 0 ? 0 : Stability.index(expected: expected, actual: Stability.shares(cellCounts))
             return Characteristic(
                 name: characteristic.name, population: population, index: Self.rounded(csi),
                 status: population == 0 ? "no-data" : Stability.Status(index: csi).rawValue,

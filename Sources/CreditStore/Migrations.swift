@@ -124,12 +124,17 @@ public struct Migrations: Sendable {
 }
 
 extension Sequence where Element == UInt8 {
+    /// Lower-case hex; every hash of every audit entry goes through here, so digit by digit
+    /// into one buffer rather than a string per byte.
     var hex: String {
-        var out = ""
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
         for byte in self {
-            out += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -77,12 +77,12 @@ public struct ApplyPortfolioRows: BusinessWrite {
     public var reviewID: String
     /// The number of the chunk's first row (from 0): the review must have done exactly these.
     public var start: Int
-    /// Each row decoded, or nil when it could not be.
-    public var rows: [PortfolioUpload.Row?]
+    /// Each row decoded and, where it could be, scored ahead of the write.
+    public var rows: [PreparedReviewRow]
     public var scope: TenantScope
     public var settings: PortfolioReviewSettings
 
-    public init(reviewID: String, start: Int, rows: [PortfolioUpload.Row?], scope: TenantScope,
+    public init(reviewID: String, start: Int, rows: [PreparedReviewRow], scope: TenantScope,
                 settings: PortfolioReviewSettings)
     {
         self.reviewID = reviewID
@@ -91,8 +91,6 @@ public struct ApplyPortfolioRows: BusinessWrite {
         self.scope = scope
         self.settings = settings
     }
-
-    static let behaviour = ["on_time_ratio_12m", "overdue_events_12m", "max_days_overdue_12m"]
 
     public func apply(_ db: Database, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
         var review = try Existence.require(
@@ -121,10 +119,10 @@ public struct ApplyPortfolioRows: BusinessWrite {
         return (review, records)
     }
 
-    private func apply(_ row: PortfolioUpload.Row?, number: Int, to summary: inout PortfolioSummary,
+    private func apply(_ prepared: PreparedReviewRow, number: Int, to summary: inout PortfolioSummary,
                        records: inout [AuditRecord], _ db: Database, now: Timestamp) throws
     {
-        guard let row else { return summary.skip(row: number, reason: "invalid-row") }
+        guard let row = prepared.row else { return summary.skip(row: number, reason: "invalid-row") }
         // Another tenant's account is as unknown as one that does not exist.
         guard var account = try Store.fetchAccount(db, id: row.accountID), scope.sees(account.tenant) else {
             return summary.skip(row: number, reason: "account-not-found")
@@ -134,31 +132,15 @@ public struct ApplyPortfolioRows: BusinessWrite {
         if let reason = PortfolioPolicy.skipReason(status: account.status, assessmentConsentActive: assessment) {
             return summary.skip(row: number, reason: reason)
         }
-        var features = row.features
-        var sources = Dictionary(uniqueKeysWithValues: features.keys.map { ($0, "supplied") })
-        let missing = Self.behaviour.filter { features[$0] == nil }
-        if !missing.isEmpty, account.activatedAt != nil {
-            let derived = LedgerBehaviour.features(try Store.behaviourRecords(db, accountID: account.id, now: now),
-                                                   today: CivilDate(now))
-            for name in missing {
-                switch name {
-                case "on_time_ratio_12m": features[name] = derived.onTimeRatio.map(FeatureInput.number) ?? .null
-                case "overdue_events_12m": features[name] = .integer(derived.overdueEvents)
-                default: features[name] = .integer(derived.maxDaysOverdue)
-                }
-                sources[name] = "ledger"
-            }
-        }
-        let champion = settings.champion
-        guard let values = try? champion.validate(features, denyList: settings.prohibited) else {
+        // The score made ahead of the write stands if what it read has not moved since (the
+        // account's version counts every ledger write); otherwise it is made again here.
+        let fresh = prepared.accountVersion == account.version && prepared.day == CivilDate(now)
+        guard let scored = fresh ? prepared.scored
+            : try PreparedReviewRow.score(row, account: account, settings: settings, db, now: now)
+        else {
             return summary.skip(row: number, reason: "invalid-features")
         }
-        let result = champion.score(values)
-        let shadow = settings.challenger.flatMap { card in
-            (try? card.validate(features, denyList: settings.prohibited)).map { (card.modelVersion, card.score($0)) }
-        }
-        let scored = try ScoredDecision(result: result, modelVersion: champion.modelVersion,
-                                        validityDays: champion.decisionValidityDays, shadow: shadow, sources: sources)
+        let result = scored.result
         let (decision, scoredRecord) = try scored.insert(db, accountID: account.id, now: now, reviewID: reviewID)
         records.append(scoredRecord)
 
@@ -195,6 +177,67 @@ public struct ApplyPortfolioRows: BusinessWrite {
         case .offer(let limit):
             records.append(try Store.makeOffer(db, account: account, limit: limit, reviewID: reviewID,
                                                decisionID: decision.id, now: now))
+        }
+    }
+}
+
+/// A review row made ready before its write: decoded, and scored against the account as a read
+/// saw it, so that the one writer does not spend its time on scoring and serialising. The write
+/// uses the score only if the account has not changed since (`accountVersion`).
+public struct PreparedReviewRow: Sendable {
+    public var row: PortfolioUpload.Row?
+    var scored: ScoredDecision?
+    var accountVersion: Int?
+    var day: CivilDate?
+
+    static let behaviour = ["on_time_ratio_12m", "overdue_events_12m", "max_days_overdue_12m"]
+
+    /// Scores one row against an account: the behaviour characteristics it leaves out come from
+    /// the ledger when the line has one; nil when the features are not valid for the model.
+    static func score(_ row: PortfolioUpload.Row, account: Account, settings: PortfolioReviewSettings, _ db: Database,
+                      now: Timestamp) throws -> ScoredDecision?
+    {
+        var features = row.features
+        var sources = Dictionary(uniqueKeysWithValues: features.keys.map { ($0, "supplied") })
+        let missing = behaviour.filter { features[$0] == nil }
+        if !missing.isEmpty, account.activatedAt != nil {
+            let derived = LedgerBehaviour.features(try Store.behaviourRecords(db, accountID: account.id, now: now),
+                                                   today: CivilDate(now))
+            for name in missing {
+                switch name {
+                case "on_time_ratio_12m": features[name] = derived.onTimeRatio.map(FeatureInput.number) ?? .null
+                case "overdue_events_12m": features[name] = .integer(derived.overdueEvents)
+                default: features[name] = .integer(derived.maxDaysOverdue)
+                }
+                sources[name] = "ledger"
+            }
+        }
+        let champion = settings.champion
+        guard let values = try? champion.validate(features, denyList: settings.prohibited) else { return nil }
+        let shadow = settings.challenger.flatMap { card in
+            (try? card.validate(features, denyList: settings.prohibited)).map { (card.modelVersion, card.score($0)) }
+        }
+        return try ScoredDecision(result: champion.score(values), modelVersion: champion.modelVersion,
+                                  validityDays: champion.decisionValidityDays, shadow: shadow, sources: sources)
+    }
+}
+
+extension Store {
+    /// Readies a chunk of review rows on a reader, beside the writer: each row's account as it
+    /// is now, and its score. Rows that cannot be scored here are scored in the write.
+    public func prepareReviewRows(_ rows: [PortfolioUpload.Row?], settings: PortfolioReviewSettings) async throws
+        -> [PreparedReviewRow]
+    {
+        let now = time.now()
+        return try await read { db in
+            try rows.map { row in
+                var prepared = PreparedReviewRow(row: row)
+                guard let row, let account = try Self.fetchAccount(db, id: row.accountID) else { return prepared }
+                prepared.scored = try PreparedReviewRow.score(row, account: account, settings: settings, db, now: now)
+                prepared.accountVersion = account.version
+                prepared.day = CivilDate(now)
+                return prepared
+            }
         }
     }
 }

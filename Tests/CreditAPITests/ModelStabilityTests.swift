@@ -74,7 +74,9 @@ import Testing
         #expect(characteristics["identity_verified"]?["index"] as? Double == Self.rounded(csiIdentity))
         #expect(characteristics["identity_verified"]?["status"] as? String == "watch")  // ≈ 0.133
         #expect(characteristics["months_on_platform"]?["index"] as? Double == Self.rounded(csiMonths))
+        // No inputs held for it: nothing to compare, not an alarm.
         #expect(characteristics["orders_12m"]?["status"] as? String == "no-data")
+        #expect(characteristics["orders_12m"]?["index"] as? Double == 0)
         #expect(report["rates"] as? [String: Double] == ["approve": 0.5, "review": 0.2, "decline": 0.3])
         let agreement = try #require(report["agreement"] as? [String: Any])
         #expect(agreement["compared"] as? Int == 100 && agreement["swap_in"] as? Int == 5 && agreement["swap_out"] as? Int == 10)

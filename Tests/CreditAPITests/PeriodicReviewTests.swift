@@ -226,6 +226,45 @@ import Testing
         await service.stop()
     }
 
+    /// A review cut short (its first chunk committed, then nothing: a crash) is finished by the
+    /// same file sent again, and no row is applied twice.
+    @Test func aReviewCutShortResumesWhereItStopped() async throws {
+        let service = try TestService()
+        let lines = LineTests()
+        var accounts: [String] = []
+        for index in 0..<5 {
+            let journey = try lines.prepare(service, "rv-resume-\(index)")
+            _ = try lines.activate(service, journey)
+            accounts.append(journey.account)
+        }
+        let data = Data(accounts.map { #"{"account_id":"\#($0)","features":\#(Self.features(LineTests.tierD))}"# }
+            .joined(separator: "\n").utf8)
+        let store = service.store
+        let settings = PortfolioReviewRunner.settings(service.application.scoring, service.application.configuration)
+        let actor = Actor.cli("test")
+        let (opened, _) = try await store.perform(OpenPortfolioReview(
+            scope: .all, contentSHA256: Hashing.sha256Hex(data), rowsTotal: 5, modelVersion: settings.champion.modelVersion,
+            createdBy: "test"), by: actor)
+        let ranges = try PortfolioUpload.rows(in: data)
+        let firstTwo = try await store.prepareReviewRows(
+            ranges.prefix(2).map { PortfolioUpload.decode(data, $0, with: JSONDecoder()) }, settings: settings)
+        let partial = try await store.perform(
+            ApplyPortfolioRows(reviewID: opened.id, start: 0, rows: firstTwo, scope: .all, settings: settings), by: actor)
+        #expect(partial.status == .running && partial.rowsDone == 2)
+
+        let (finished, isNew) = try await PortfolioReviewRunner.run(
+            data, store: store, settings: settings, scope: .all, actor: actor, createdBy: "test", chunkRows: 2)
+        #expect(!isNew)
+        #expect(finished.id == opened.id && finished.status == .completed && finished.rowsDone == 5)
+        #expect(finished.summary.actions == ["lower_limit": 5])
+        let perAccount = try await DatabaseQueue(path: service.databasePath).read { db in
+            try Int.fetchAll(db, sql: "SELECT count(*) FROM decisions WHERE portfolio_review_id = ? GROUP BY account_id",
+                             arguments: [opened.id])
+        }
+        #expect(perAccount == [1, 1, 1, 1, 1])
+        await service.stop()
+    }
+
     @Test func anOfferLapsesAfterThirtyDays() async throws {
         let clock = DemoClock()
         let service = try TestService(clock: clock)

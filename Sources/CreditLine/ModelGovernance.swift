@@ -94,10 +94,23 @@ public enum ModelReviewGate {
         -> (outcome: Decision.Outcome, reason: String?)
     {
         guard outcome == .approve else { return (outcome, nil) }
-        guard let review = latestReview, review.approved, now < review.validUntil else {
-            return (.review, overdueReason)
-        }
+        guard isInForce(latestReview, now: now) else { return (.review, overdueReason) }
         return (outcome, nil)
+    }
+
+    /// Whether a review is in force at `now`: approved, and `now` before its end.
+    public static func isInForce(_ review: Review?, now: Timestamp) -> Bool {
+        guard let review else { return false }
+        return review.approved && now < review.validUntil
+    }
+
+    /// A periodic review lowers, freezes and offers by the model's word alone: it runs only while
+    /// the champion has an approved review in force.
+    public static func requireInForce(_ review: Review?, now: Timestamp) throws(DomainError) {
+        guard isInForce(review, now: now) else {
+            throw DomainError(.conflict, code: overdueReason,
+                              "The champion model has no approved review in force; a periodic review waits for one.")
+        }
     }
 }
 
@@ -169,11 +182,12 @@ public enum PortfolioPolicy {
             let step = facts.currentLimit + facts.currentLimit * policy.maxIncreasePercent / 100
             let candidate = min(facts.newRecommendedLimit, step, policy.maxLimit)
             guard candidate > facts.currentLimit else { return .none }
+            // The review runs only under a reviewed champion (`ModelReviewGate.requireInForce`).
             let state = LimitPolicy.State(
                 status: facts.status, currentLimit: facts.currentLimit, optedOut: facts.optedOut,
                 creditLineConsentActive: facts.creditLineConsentActive,
                 assessmentConsentActive: facts.assessmentConsentActive, lastIncreaseAt: facts.lastIncreaseAt,
-                latestDecision: (tier: facts.newTier, scoredAt: now))
+                latestDecision: (tier: facts.newTier, scoredAt: now), latestDecisionModelReviewed: true)
             let request = LimitPolicy.Request(newLimit: candidate, initiatedBy: .system, customerAccepted: true)
             guard (try? policy.evaluate(request, state: state, now: now)) == .increase else { return .none }
             return .offer(limit: candidate)

@@ -37,6 +37,11 @@ public enum PortfolioUpload {
         guard index < bytes.count else { throw invalid("The upload holds no rows.") }
         let ranges = bytes[index] == UInt8(ascii: "[") ? try arrayRows(bytes, from: index) : lineRows(bytes)
         guard !ranges.isEmpty else { throw invalid("The upload holds no rows.") }
+        // Every row is an object; one with the wrong fields is skipped, one that is not an
+        // object at all means the file is not what it should be.
+        if let bad = ranges.firstIndex(where: { bytes[$0.lowerBound] != UInt8(ascii: "{") || bytes[$0.upperBound - 1] != UInt8(ascii: "}") }) {
+            throw invalid("Row \(bad + 1) is not a JSON object; every row is {account_id, features}.")
+        }
         guard ranges.count <= maxRows else { throw invalid("A review takes at most \(maxRows) rows; this one has \(ranges.count).") }
         return ranges
     }

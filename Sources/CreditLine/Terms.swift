@@ -102,11 +102,16 @@ public struct LimitPolicy: Sendable, Equatable {
         public var assessmentConsentActive: Bool
         public var lastIncreaseAt: Timestamp?
         public var latestDecision: (tier: Tier, scoredAt: Timestamp)?
+        /// Whether the model that made the latest decision has an approved review in force: a
+        /// lapsed model approves no increase by itself either (README "Periodic review").
+        public var latestDecisionModelReviewed: Bool
 
         public init(status: AccountStatus, currentLimit: Int, optedOut: Bool, creditLineConsentActive: Bool,
                     assessmentConsentActive: Bool,
-                    lastIncreaseAt: Timestamp?, latestDecision: (tier: Tier, scoredAt: Timestamp)?)
+                    lastIncreaseAt: Timestamp?, latestDecision: (tier: Tier, scoredAt: Timestamp)?,
+                    latestDecisionModelReviewed: Bool)
         {
+            self.latestDecisionModelReviewed = latestDecisionModelReviewed
             self.status = status
             self.currentLimit = currentLimit
             self.optedOut = optedOut
@@ -122,6 +127,7 @@ public struct LimitPolicy: Sendable, Equatable {
                 && lhs.assessmentConsentActive == rhs.assessmentConsentActive && lhs.lastIncreaseAt == rhs.lastIncreaseAt
                 && lhs.latestDecision?.tier == rhs.latestDecision?.tier
                 && lhs.latestDecision?.scoredAt == rhs.latestDecision?.scoredAt
+                && lhs.latestDecisionModelReviewed == rhs.latestDecisionModelReviewed
         }
     }
 
@@ -185,6 +191,10 @@ public struct LimitPolicy: Sendable, Equatable {
             throw DomainError(.invalid, code: "risk-tier-too-low",
                               "The latest decision is tier \(decision.tier.rawValue); increases need A, B or C.",
                               field: "new_limit")
+        }
+        guard state.latestDecisionModelReviewed else {
+            throw DomainError(.conflict, code: ModelReviewGate.overdueReason,
+                              "The model behind the latest decision has no approved review in force; no increase until it has.")
         }
         return .increase
     }

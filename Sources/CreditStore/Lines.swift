@@ -246,15 +246,19 @@ public struct AdjustLimit: BusinessWrite {
 extension Store {
     /// What the limit rules look at, as the rows are now.
     static func limitState(_ db: Database, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
-        let latest = try Row.fetchOne(
+        let decision = try Row.fetchOne(
             db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [account.id]
-        ).map(Store.decision(from:)).map { (tier: $0.tier, scoredAt: $0.scoredAt) }
+        ).map(Store.decision(from:))
+        let latest = decision.map { (tier: $0.tier, scoredAt: $0.scoredAt) }
+        let reviewed = try decision.map {
+            ModelReviewGate.isInForce(try latestModelReview(db, modelVersion: $0.modelVersion), now: now)
+        } ?? false
         return LimitPolicy.State(
             status: account.status, currentLimit: account.creditLimit, optedOut: account.limitIncreaseOptOut,
             creditLineConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditLine, now: now),
             assessmentConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditAssessment, now: now),
-            lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest)
+            lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest, latestDecisionModelReviewed: reviewed)
     }
 
     /// Records a limit change the rules allowed: its row, the account at the new limit, and the

@@ -51,10 +51,12 @@ public struct OpenPortfolioReview: BusinessWrite {
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
         let scopeName = scope.tenant ?? "*"
-        if let found = try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
-                                        arguments: [scopeName, contentSHA256]) {
-            return ((try Store.portfolioReview(from: found), false), [])
-        }
+        let found = try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
+                                     arguments: [scopeName, contentSHA256]).map(Store.portfolioReview(from:))
+        if let found, found.status == .completed { return ((found, false), []) }
+        // Anything left to apply is applied only under a reviewed champion.
+        try ModelReviewGate.requireInForce(try Store.latestModelReview(db, modelVersion: modelVersion), now: now)
+        if let found { return ((found, false), []) }
         let record = PortfolioReviewRecord(
             id: Identifier.make("prv"), scope: scopeName, status: .running, rowsTotal: rowsTotal, rowsDone: 0,
             summary: PortfolioSummary(), modelVersion: modelVersion, createdAt: now, completedAt: nil)

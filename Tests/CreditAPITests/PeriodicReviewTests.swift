@@ -44,6 +44,9 @@ import Testing
         #expect(held.status == 200)
         #expect(held.json["outcome"] as? String == "pending_review")
         #expect(held.json["review_reason"] as? String == "model-review-overdue")
+        // Nor does it run a periodic review: lowering, freezing and offering are its word alone.
+        let refused = try upload(service, #"{"account_id":"\#(first.account)","features":{}}"#)
+        #expect(refused.status == 409 && refused.json["code"] as? String == "model-review-overdue")
         let queue = try service.call("GET", "/v1/reviews", role: .operator).json["items"] as? [[String: Any]] ?? []
         #expect(queue.first { $0["account_id"] as? String == first.account }?["review_reason"] as? String
             == "model-review-overdue")
@@ -64,8 +67,13 @@ import Testing
         let approved = try service.call("GET", "/v1/models", role: .auditor).json["models"] as? [[String: Any]] ?? []
         #expect(approved.first { $0["version"] as? String == "v1" }?["decides_alone"] as? Bool == true)
 
-        // The review lapses (time passes): the gate holds again.
+        // The review lapses (time passes): the gate holds again, for increases too.
         clock.advance(days: 91)
+        #expect(try service.call("POST", "/v1/accounts/\(second.account)/scores", body: LineTests.tierA).status == 201)
+        let increase = try service.call("POST", "/v1/accounts/\(second.account)/limit-adjustments", body: """
+            {"new_limit":2500000,"reason":"customer asked","initiated_by":"customer"}
+            """)
+        #expect(increase.status == 409 && increase.json["code"] as? String == "model-review-overdue")
         let third = try lines.prepare(service, "gate-3")
         let lapsed = try lines.activate(service, third)
         #expect(lapsed.json["outcome"] as? String == "pending_review")
@@ -288,6 +296,7 @@ import Testing
     @Test(arguments: [
         ("", "no rows"), ("[]", "no rows"), ("[{\"account_id\":\"a\"}", "not closed"),
         ("[{\"account_id\":\"a\"},]", "empty element"), ("[{\"account_id\":\"a\"}] x", "follow"),
+        ("[1]", "Row 1 is not a JSON object"), ("{\"account_id\":\"a\"}\n\"text\"", "Row 2 is not a JSON object"),
     ])
     func aBrokenUploadIsRefusedWhole(body: String, problem: String) async throws {
         let service = try TestService()

@@ -8,13 +8,14 @@ import Testing
 
     func state(status: AccountStatus = .active, limit: Int = 1_000_000, optedOut: Bool = false, consent: Bool = true,
                assessment: Bool = true,
-               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b) -> LimitPolicy.State
+               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b, reviewed: Bool = true)
+        -> LimitPolicy.State
     {
         LimitPolicy.State(
             status: status, currentLimit: limit, optedOut: optedOut, creditLineConsentActive: consent,
             assessmentConsentActive: assessment,
             lastIncreaseAt: lastIncreaseDaysAgo.map { Self.now.adding(days: -$0) },
-            latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) })
+            latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) }, latestDecisionModelReviewed: reviewed)
     }
 
     func verdict(_ newLimit: Int, by initiator: LimitPolicy.Initiator = .customer, accepted: Bool = false,
@@ -38,6 +39,9 @@ import Testing
         #expect(verdict(1_200_000, state(tier: .c)) == "increase")
         #expect(verdict(1_200_000, state(tier: .d)) == "risk-tier-too-low")
         #expect(verdict(1_200_000, state(tier: .e)) == "risk-tier-too-low")
+        // A lapsed model approves no increase; a decrease needs no model at all.
+        #expect(verdict(1_200_000, state(reviewed: false)) == "model-review-overdue")
+        #expect(verdict(800_000, state(reviewed: false)) == "decrease")
         #expect(verdict(5_000_000, state(limit: 4_000_000)) == "increase")      // exactly the maximum
         #expect(verdict(5_000_001, state(limit: 4_000_000)) == "above-policy-max")
         #expect(verdict(1_200_000, state(optedOut: true)) == "increase-opted-out")

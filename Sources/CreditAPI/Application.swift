@@ -13,6 +13,9 @@ public final class Application: Sendable {
     public let store: Store
     public let logger: Logger
     public let scoring: ScoringModel
+    /// The closed list of reasons, and the register of what is held (README "Data governance").
+    public let reasonCodes: ReasonCodes
+    public let inventory: DataInventory
     /// The consent notices a grant may name (README "Consent").
     public let notices: NoticeRegistry
     /// What notices say, per locale (README "Events and notices").
@@ -23,7 +26,7 @@ public final class Application: Sendable {
     public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweepers = Mutex<[Task<Void, Never>]>([])
-    private let sweeps = Mutex<[Int]>([0, 0])
+    private let sweeps = Mutex<[Int]>([])
     /// Passes completed by the sweep that has done the fewest (each runs once at start-up).
     public var sweepsCompleted: Int { sweeps.withLock { $0.min() ?? 0 } }
 
@@ -33,6 +36,12 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
+        func read(_ path: String) throws -> Data {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ScorecardError("cannot read \(path)") }
+            return data
+        }
+        self.reasonCodes = try ReasonCodes(json: read(configuration.reasonCodes))
+        self.inventory = try DataInventory(json: read(configuration.dataInventory))
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
         self.composer = try Self.noticeComposer(configuration, scoring)
         store.composeNotices(with: composer)
@@ -79,7 +88,9 @@ public final class Application: Sendable {
         let jobs: [(name: String, seconds: Int, pass: @Sendable (Timestamp) async throws -> Void)] = [
             ("consent expiry", configuration.consentExpirySweepSeconds, { [self] in try await sweepConsents(at: $0) }),
             ("delinquency", configuration.delinquencySweepSeconds, { [self] in try await sweepDelinquency(at: $0) }),
+            ("retention", configuration.retentionSweepSeconds, { [self] in try await sweepRetention(at: $0) }),
         ]
+        sweeps.withLock { $0 = Array(repeating: 0, count: jobs.count) }
         let tasks = jobs.enumerated().map { index, job in
             Task { [self] in
                 while !Task.isCancelled {
@@ -100,6 +111,14 @@ public final class Application: Sendable {
     func sweep(at now: Timestamp) async throws {
         try await sweepConsents(at: now)
         try await sweepDelinquency(at: now)
+        try await sweepRetention(at: now)
+    }
+
+    /// Free text and scoring inputs past their retention are erased, a batch a pass until none
+    /// is left (README "Data governance").
+    private func sweepRetention(at now: Timestamp) async throws {
+        let sweep = SweepRetention(policy: configuration.retentionPolicy)
+        while try await store.perform(sweep, by: Actor.system("retention"), at: now).values.contains(where: { $0 >= sweep.batch }) {}
     }
 
     /// Consents past their date are recorded as expired, those ending within 30 days are
@@ -152,6 +171,7 @@ public final class Application: Sendable {
         ScoringRoutes(application: self).register(on: &router)
         ModelRoutes(application: self).register(on: &router)
         PortfolioRoutes(application: self).register(on: &router)
+        GovernanceRoutes(application: self).register(on: &router)
         LineRoutes(application: self).register(on: &router)
         LedgerRoutes(application: self).register(on: &router)
         EventRoutes(application: self).register(on: &router)

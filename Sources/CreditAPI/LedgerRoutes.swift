@@ -30,7 +30,11 @@ struct LedgerRoutes {
 
     struct CancellationRequest: RequestFields {
         var channel: String
-        enum CodingKeys: String, CodingKey, CaseIterable { case channel }
+        var customerConfirmation: ConfirmationRequest?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case channel
+            case customerConfirmation = "customer_confirmation"
+        }
     }
 
     struct ChargeOffRequest: RequestFields {
@@ -335,7 +339,9 @@ struct LedgerRoutes {
             }
             let accountID = try context.parameter("id")
             return try await call.perform(
-                CancelLine(accountID: accountID, channel: channel, coolingOffDays: coolingOffDays),
+                CancelLine(accountID: accountID, channel: channel,
+                           confirmation: try ConfirmationRequest.parse(body.customerConfirmation),
+                           coolingOffDays: coolingOffDays),
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID),
                 respond: { try AccountBody.response($0, asOf: call.now) })
         })

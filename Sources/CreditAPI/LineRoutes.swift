@@ -88,14 +88,18 @@ struct LineRoutes {
 
     struct AdjustmentRequest: RequestFields {
         var newLimit: FeatureInput
-        var reason: String
+        var reasonCode: String
+        var note: String?
         var initiatedBy: String
         var customerAccepted: Bool?
+        var customerConfirmation: ConfirmationRequest?
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case reason
+            case note
+            case reasonCode = "reason_code"
             case newLimit = "new_limit"
             case initiatedBy = "initiated_by"
             case customerAccepted = "customer_accepted"
+            case customerConfirmation = "customer_confirmation"
         }
     }
 
@@ -133,8 +137,12 @@ struct LineRoutes {
     }
 
     struct ReasonRequest: RequestFields {
-        var reason: String
-        enum CodingKeys: String, CodingKey, CaseIterable { case reason }
+        var reasonCode: String
+        var note: String?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case note
+            case reasonCode = "reason_code"
+        }
     }
 
     /// Amounts are whole fen: anything else is 422 `invalid-amount` naming the field.
@@ -244,13 +252,15 @@ struct LineRoutes {
             guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
                 throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
             }
-            let reason = try FreeText.required(body.reason, field: "reason")
+            let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
+            let confirmation = try ConfirmationRequest.parse(body.customerConfirmation)
             let accountID = try context.parameter("id")
             return try await call.perform(
                 AdjustLimit(accountID: accountID,
                             request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
                                                          customerAccepted: body.customerAccepted ?? false),
-                            reason: reason, policy: policy, actorKeyID: call.key.id),
+                            reasonCode: reasonCode, note: note, confirmation: confirmation, policy: policy,
+                            actorKeyID: call.key.id),
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
             ) { adjustment, account in
                 var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
@@ -272,10 +282,10 @@ struct LineRoutes {
         for action in OperatorAction.allCases {
             router.post("/v1/accounts/{id}/\(action.rawValue)", handler: application.authorized([.operator]) { request, context, call in
                 let body = try RequestBody.decode(ReasonRequest.self, from: request)
-                let reason = try FreeText.required(body.reason, field: "reason")
+                let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
                 let accountID = try context.parameter("id")
                 return try await call.perform(
-                    ApplyOperatorAction(accountID: accountID, action: action, reason: reason),
+                    ApplyOperatorAction(accountID: accountID, action: action, reasonCode: reasonCode, note: note),
                     ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
             })
         }

@@ -148,12 +148,15 @@ struct PortfolioRoutes {
 
         router.post("/v1/accounts/{id}/limit-offers/{offer_id}/acceptance", handler: application.authorized([.service]) { request, context, call in
             let accountID = try context.parameter("id")
-            if !request.body.isEmpty {
-                struct Empty: RequestFields { enum CodingKeys: CodingKey, CaseIterable {} }
-                _ = try RequestBody.decode(Empty.self, from: request)
+            struct Acceptance: RequestFields {
+                var customerConfirmation: ConfirmationRequest?
+                enum CodingKeys: String, CodingKey, CaseIterable { case customerConfirmation = "customer_confirmation" }
             }
+            let body = request.body.isEmpty ? Acceptance() : try RequestBody.decode(Acceptance.self, from: request)
             return try await call.perform(AcceptLimitOffer(
-                accountID: accountID, offerID: try context.parameter("offer_id"), policy: policy, actorKeyID: call.key.id)
+                accountID: accountID, offerID: try context.parameter("offer_id"),
+                confirmation: try ConfirmationRequest.parse(body.customerConfirmation), policy: policy,
+                actorKeyID: call.key.id)
             ) { offer, account in
                 var response = try ResponseBody.json(AcceptanceBody(
                     offer: OfferBody(offer: offer, now: call.now), account: AccountBody(account, asOf: call.now)))

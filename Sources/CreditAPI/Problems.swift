@@ -257,3 +257,30 @@ enum QueryParameter {
         return number
     }
 }
+
+/// `customer_confirmation {channel, method, notice_sha256}` as sent (README "Data governance").
+struct ConfirmationRequest: Decodable, Sendable {
+    var channel: String
+    var method: String
+    var noticeSHA256: String
+    enum CodingKeys: String, CodingKey {
+        case channel, method
+        case noticeSHA256 = "notice_sha256"
+    }
+
+    static func parse(_ request: ConfirmationRequest?) throws -> CustomerConfirmation? {
+        guard let request else { return nil }
+        return try CustomerConfirmation.parse(channel: request.channel, method: request.method,
+                                              noticeSHA256: request.noticeSHA256)
+    }
+}
+
+extension ReasonCodes {
+    /// A `reason_code` and its optional `note` as sent: the code from the list, the note at most
+    /// 500 characters with no identifier in it.
+    func parse(code: String, note: String?) throws -> (String, String?) {
+        let code = try require(code)
+        if let note { try FreeText.check(note, field: "note", max: Self.noteMaxLength) }
+        return (code, note)
+    }
+}

@@ -79,6 +79,17 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Days after activation in which the customer may withdraw from the agreement (Consumer
     /// Credit Directive 2008/48/EC Art. 14: 14).
     public var coolingOffDays = 14
+    /// The closed list of reasons for limit changes and operator actions (README "Data governance").
+    public var reasonCodes = "config/reason-codes.json"
+    /// The data-inventory register; start-up checks it against the schema.
+    public var dataInventory = "config/data-inventory.json"
+    /// Notes, review statements and notes, withdrawal reasons: erased this many days after they
+    /// were written (README "Data governance").
+    public var freeTextRetentionDays = 180
+    /// Scoring inputs: erased this many days after their decision, even with consent in force.
+    public var scoringInputRetentionDays = 365
+    /// How often the retention sweep runs.
+    public var retentionSweepSeconds = 3600
     /// Hosts webhook endpoints may name; empty: loopback only (README "Events and notices").
     public var webhookAllowedHosts: [String] = []
     /// How long a failed push is retried before its delivery is marked failed.
@@ -106,6 +117,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
         server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
         server.requestIDField = "X-Request-Id"
         return server
+    }
+
+    public var retentionPolicy: RetentionPolicy {
+        RetentionPolicy(freeTextDays: freeTextRetentionDays, scoringInputDays: scoringInputRetentionDays)
     }
 
     public var limitPolicy: LimitPolicy {
@@ -194,6 +209,11 @@ extension ServiceConfiguration {
         integer("consent_expiry_sweep_seconds", 1...86_400) { $0.consentExpirySweepSeconds = $1 },
         integer("delinquency_sweep_seconds", 1...86_400) { $0.delinquencySweepSeconds = $1 },
         integer("cooling_off_days", 14...365) { $0.coolingOffDays = $1 },
+        string("reason_codes") { $0.reasonCodes = $1 },
+        string("data_inventory") { $0.dataInventory = $1 },
+        integer("free_text_retention_days", 1...3650) { $0.freeTextRetentionDays = $1 },
+        integer("scoring_input_retention_days", 1...3650) { $0.scoringInputRetentionDays = $1 },
+        integer("retention_sweep_seconds", 1...86_400) { $0.retentionSweepSeconds = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },

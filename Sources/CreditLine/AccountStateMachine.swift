@@ -6,6 +6,8 @@ public enum AccountTransitionCause: String, Sendable, CaseIterable {
     case reviewResolution = "review_resolution"
     /// The `credit_line` consent withdrawn (PIPL Art. 15).
     case consentWithdrawal = "consent_withdrawal"
+    /// A consent that lapsed: the same effects as its withdrawal, applied by the expiry sweep.
+    case consentExpiry = "consent_expiry"
     case operatorFreeze = "operator_freeze"
     /// A periodic portfolio review that scores the account at tier E.
     case periodicReview = "periodic_review"
@@ -46,6 +48,8 @@ public enum AccountStateMachine {
             // The review is cancelled: without consent there is nothing to decide.
             Rule(from: .pendingReview, to: .prospect, cause: .consentWithdrawal, actor: .service),
             Rule(from: .active, to: .frozen, cause: .consentWithdrawal, actor: .service),
+            Rule(from: .pendingReview, to: .prospect, cause: .consentExpiry, actor: .system),
+            Rule(from: .active, to: .frozen, cause: .consentExpiry, actor: .system),
             Rule(from: .active, to: .frozen, cause: .operatorFreeze, actor: .operator),
             Rule(from: .active, to: .frozen, cause: .periodicReview, actor: .system),
             // Unfreezing also needs an active credit_line consent; that is checked by the caller,

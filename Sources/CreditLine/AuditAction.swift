@@ -36,6 +36,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case webhookEndpointDeleted = "webhook_endpoint.deleted"
     /// The risk team's review of a model (README "Periodic review").
     case modelReviewed = "model.reviewed"
+    /// What a retention sweep erased, in counts (README "Data governance").
+    case retentionSwept = "retention.swept"
 }
 
 extension AuditAction {
@@ -51,7 +53,7 @@ extension AuditAction {
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,
-            .modelReviewed:
+            .modelReviewed, .retentionSwept:
             return false
         }
     }

@@ -122,6 +122,9 @@ public enum NoticeRules {
             // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
             let cause = detail["cause"]?.stringValue
             guard cause != AccountTransitionCause.consentWithdrawal.rawValue else { return [] }
+            if action == .accountFrozen, cause == AccountTransitionCause.consentExpiry.rawValue {
+                return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_consent_expired", dueBy: dayLater)]
+            }
             if action == .accountFrozen, cause == AccountTransitionCause.periodicReview.rawValue {
                 return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_review", values: ["reasons": reasons()],
                                     dueBy: dayLater)]
@@ -180,6 +183,7 @@ public struct NoticeTemplates: Sendable, Equatable {
         "limit_change_decrease_review": ["old_limit", "new_limit", "reasons"],
         "limit_change_increase_offer": ["old_limit", "new_limit"],
         "line_frozen_review": ["reasons"],
+        "line_frozen_consent_expired": [],
         "limit_offer": ["current_limit", "offered_limit", "expires_on"],
         "line_frozen": [],
         "line_unfrozen": [],

@@ -68,15 +68,18 @@ public struct WithdrawConsent: BusinessWrite {
         var account = try Existence.require(try Store.fetchAccount(db, id: consent.accountID), "account")
         var records = try ExpireConsents.expire(db, now: now, accountID: consent.accountID)
         consent = try Store.fetchConsent(db, id: consentID) ?? consent
+        // The expiry above may have changed the account (a lapsed consent's freeze).
+        account = try Store.fetchAccount(db, id: consent.accountID) ?? account
+        // An expired consent's effects were applied when it lapsed; one that lapsed before that
+        // rule existed is brought up to date by its withdrawal (PIPL Art. 47: the inputs go).
         guard consent.storedStatus == .active else {
-            return (WithdrawalOutcome(consent: consent, effects: [], account: account), records)
+            guard consent.storedStatus == .expired else {
+                return (WithdrawalOutcome(consent: consent, effects: [], account: account), records)
+            }
+            let (effects, ended, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentExpiry,
+                                                                   now: now)
+            return (WithdrawalOutcome(consent: consent, effects: effects, account: ended), records + more)
         }
-        let storedInputs = try Int.fetchOne(
-            db, cached: "SELECT COUNT(*) FROM decisions WHERE account_id = ? AND inputs IS NOT NULL",
-            arguments: [account.id]) ?? 0
-        let (effects, newStatus) = ConsentWithdrawalRules.effects(
-            purpose: consent.purpose, accountStatus: account.status, storedInputs: storedInputs)
-
         try db.execute(
             cached: """
                 UPDATE consents SET status = 'withdrawn', withdrawn_at = ?, withdrawal_channel = ?, withdrawal_reason = ?
@@ -86,34 +89,59 @@ public struct WithdrawConsent: BusinessWrite {
         consent.storedStatus = .withdrawn
         consent.withdrawnAt = now
         consent.withdrawalChannel = channel
-
-        if effects.contains(where: \.erasesScoringInputs) {
-            try db.execute(cached: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
-                           arguments: [account.id])
-        }
+        let (effects, ended, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentWithdrawal,
+                                                               now: now)
+        account = ended
         records.append(AuditRecord(.consentWithdrawn, accountID: account.id, subjectID: consent.id, detail: [
             "purpose": .string(consent.purpose.rawValue), "channel": .string(channel.rawValue),
             "effects": .array(effects.map { .string($0.code) }),
         ]))
+        return (WithdrawalOutcome(consent: consent, effects: effects, account: account), records + more)
+    }
+}
+
+extension Store {
+    /// What the end of a consent does, whether withdrawn or lapsed (README "Consent", "Data
+    /// governance"): scoring inputs erased, an open activation review cancelled, an active line
+    /// frozen, decided by `ConsentWithdrawalRules` and applied here in the caller's
+    /// transaction, with the account's audit entry. Nothing when another consent of the same
+    /// purpose is in force.
+    static func applyConsentEnd(_ db: Database, _ consent: Consent, account: Account, cause: AccountTransitionCause,
+                                now: Timestamp) throws -> ([WithdrawalEffect], Account, [AuditRecord])
+    {
+        var account = account
+        let others = try fetchConsents(db, accountID: account.id).filter {
+            $0.id != consent.id && $0.purpose == consent.purpose && $0.isActive(at: now)
+        }
+        guard others.isEmpty else { return ([], account, []) }
+        let storedInputs = try Int.fetchOne(
+            db, cached: "SELECT COUNT(*) FROM decisions WHERE account_id = ? AND inputs IS NOT NULL",
+            arguments: [account.id]) ?? 0
+        let (effects, newStatus) = ConsentWithdrawalRules.effects(
+            purpose: consent.purpose, accountStatus: account.status, storedInputs: storedInputs)
+        if effects.contains(where: \.erasesScoringInputs) {
+            try db.execute(cached: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
+                           arguments: [account.id])
+        }
         if effects.contains(.reviewCancelled) {
             // Without the credit_line consent there is nothing left for the reviewer to decide.
             try db.execute(
                 cached: "UPDATE reviews SET status = 'cancelled', resolved_at = ? WHERE account_id = ? AND kind = 'activation' AND status = 'open'",
                 arguments: [now.rfc3339, account.id])
         }
+        var records: [AuditRecord] = []
         if let newStatus {
             let from = account.status
-            account.status = try AccountStateMachine.transition(
-                from: from, to: newStatus, cause: .consentWithdrawal, actor: .service)
-            account = try Store.save(db, account, now: now)
+            let actor: TransitionActor = cause == .consentWithdrawal ? .service : .system
+            account.status = try AccountStateMachine.transition(from: from, to: newStatus, cause: cause, actor: actor)
+            account = try save(db, account, now: now)
             if newStatus == .frozen {
                 records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: [
-                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue),
-                    "cause": .string(AccountTransitionCause.consentWithdrawal.rawValue),
+                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue), "cause": .string(cause.rawValue),
                 ]))
             }
         }
-        return (WithdrawalOutcome(consent: consent, effects: effects, account: account), records)
+        return (effects, account, records)
     }
 }
 
@@ -136,8 +164,15 @@ public struct ExpireConsents: BusinessWrite {
         for row in rows {
             let id: String = row["id"]
             try db.execute(cached: "UPDATE consents SET status = 'expired' WHERE id = ?", arguments: [id])
-            records.append(AuditRecord(.consentExpired, accountID: row["account_id"], subjectID: id,
-                                       detail: ["purpose": .string(row["purpose"])]))
+            // A consent that lapses ends as a withdrawal does, in this same transaction.
+            guard var consent = try Store.fetchConsent(db, id: id),
+                  let account = try Store.fetchAccount(db, id: consent.accountID) else { continue }
+            consent.storedStatus = .expired
+            let (effects, _, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentExpiry, now: now)
+            records.append(AuditRecord(.consentExpired, accountID: row["account_id"], subjectID: id, detail: [
+                "purpose": .string(row["purpose"]), "effects": .array(effects.map { .string($0.code) }),
+            ]))
+            records += more
         }
         return records
     }

@@ -141,13 +141,16 @@ public struct MakeRepayment: BusinessWrite {
 public struct CancelLine: BusinessWrite {
     public var accountID: String
     public var channel: ConsentChannel
+    /// A cancellation is always the customer's act: it needs their confirmation.
+    public var confirmation: CustomerConfirmation?
     public var coolingOffDays: Int
 
-    public init(accountID: String, channel: ConsentChannel, coolingOffDays: Int) {
-        (self.accountID, self.channel, self.coolingOffDays) = (accountID, channel, coolingOffDays)
+    public init(accountID: String, channel: ConsentChannel, confirmation: CustomerConfirmation?, coolingOffDays: Int) {
+        (self.accountID, self.channel, self.confirmation, self.coolingOffDays) = (accountID, channel, confirmation, coolingOffDays)
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+        try CustomerConfirmation.require(confirmation, customerInitiated: true)
         let found = try Store.fetchAccount(db, id: accountID)
         let to = try CoolingOff.cancel(status: found?.status, activatedAt: found?.activatedAt, now: now,
                                        days: coolingOffDays)
@@ -159,10 +162,11 @@ public struct CancelLine: BusinessWrite {
         try Store.update(db, open, only: Set(open.map(\.id)))
         let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
                                                 now: now)
+        let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: accountID, confirmation, now: now)
         return (saved, [AuditRecord(.accountCancelled, accountID: accountID, subjectID: accountID, detail: [
             "from": .string(from.rawValue), "to": .string(to.rawValue), "channel": .string(channel.rawValue),
             "fees_waived": .int(waived), "balance": .int(saved.balance),
-        ])] + changed)
+        ].merging(evidence) { $1 })] + changed)
     }
 }
 

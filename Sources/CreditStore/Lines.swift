@@ -221,25 +221,38 @@ public struct LimitAdjustment: Sendable, Equatable {
 public struct AdjustLimit: BusinessWrite {
     public var accountID: String
     public var request: LimitPolicy.Request
-    public var reason: String
+    /// From the closed list (`ReasonCodes`); a person's words go in `note`, outside the chain.
+    public var reasonCode: String
+    public var note: String?
+    /// Required when the customer initiated the change.
+    public var confirmation: CustomerConfirmation?
     public var policy: LimitPolicy
     public var actorKeyID: String
 
-    public init(accountID: String, request: LimitPolicy.Request, reason: String, policy: LimitPolicy, actorKeyID: String) {
+    public init(accountID: String, request: LimitPolicy.Request, reasonCode: String, note: String? = nil,
+                confirmation: CustomerConfirmation? = nil, policy: LimitPolicy, actorKeyID: String)
+    {
         self.accountID = accountID
         self.request = request
-        self.reason = reason
+        self.reasonCode = reasonCode
+        self.note = note
+        self.confirmation = confirmation
         self.policy = policy
         self.actorKeyID = actorKeyID
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
+        try CustomerConfirmation.require(confirmation, customerInitiated: request.initiatedBy == .customer)
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
         let (adjustment, saved, record) = try Store.recordLimitChange(
-            db, account, request: request, direction: direction, reason: reason, actor: actorKeyID, now: now,
-            detail: ["reason": .string(reason)])
-        return ((adjustment, saved), [record])
+            db, account, request: request, direction: direction, reasonCode: reasonCode, actor: actorKeyID, now: now,
+            detail: ["has_note": .bool(note != nil)])
+        try Store.addNote(db, accountID: accountID, subjectID: adjustment.id, kind: "limit_adjustment", text: note, now: now)
+        var entry = record
+        entry.detail.merge(try Store.recordConfirmation(db, accountID: accountID, subjectID: adjustment.id, confirmation,
+                                                        now: now)) { $1 }
+        return ((adjustment, saved), [entry])
     }
 }
 
@@ -264,7 +277,7 @@ extension Store {
     /// Records a limit change the rules allowed: its row, the account at the new limit, and the
     /// audit entry (`detail` adds to it: a cause, a review id, reason codes).
     static func recordLimitChange(_ db: Database, _ account: Account, request: LimitPolicy.Request,
-                                  direction: LimitPolicy.Direction, reason: String, actor: String, now: Timestamp,
+                                  direction: LimitPolicy.Direction, reasonCode: String, actor: String, now: Timestamp,
                                   detail: [String: JSONValue]) throws -> (LimitAdjustment, Account, AuditRecord)
     {
         var account = account
@@ -275,11 +288,11 @@ extension Store {
             direction: direction, initiatedBy: request.initiatedBy, noticeDue: noticeDue, effectiveAt: now)
         try db.execute(
             cached: """
-                INSERT INTO limit_adjustments (id, account_id, old_limit, new_limit, direction, reason, initiated_by,
+                INSERT INTO limit_adjustments (id, account_id, old_limit, new_limit, direction, reason_code, initiated_by,
                                                customer_accepted, notice_due, actor, effective_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [adjustment.id, account.id, adjustment.oldLimit, adjustment.newLimit, direction.rawValue, reason,
+            arguments: [adjustment.id, account.id, adjustment.oldLimit, adjustment.newLimit, direction.rawValue, reasonCode,
                         request.initiatedBy.rawValue, request.customerAccepted, noticeDue, actor, now.rfc3339])
         account.creditLimit = request.newLimit
         if direction == .increase { account.lastIncreaseAt = now }
@@ -288,6 +301,7 @@ extension Store {
             "old_limit": .int(adjustment.oldLimit), "new_limit": .int(adjustment.newLimit),
             "direction": .string(direction.rawValue), "initiated_by": .string(request.initiatedBy.rawValue),
             "customer_accepted": .bool(request.customerAccepted), "notice_due": .bool(noticeDue),
+            "reason_code": .string(reasonCode),
         ]) { $1 })
         return (adjustment, account, record)
     }
@@ -358,10 +372,12 @@ public struct UpdatePreferences: BusinessWrite {
 public struct ApplyOperatorAction: BusinessWrite {
     public var accountID: String
     public var action: OperatorAction
-    public var reason: String
+    /// From the closed list (`ReasonCodes`); a person's words go in `note`, outside the chain.
+    public var reasonCode: String
+    public var note: String?
 
-    public init(accountID: String, action: OperatorAction, reason: String) {
-        (self.accountID, self.action, self.reason) = (accountID, action, reason)
+    public init(accountID: String, action: OperatorAction, reasonCode: String, note: String? = nil) {
+        (self.accountID, self.action, self.reasonCode, self.note) = (accountID, action, reasonCode, note)
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
@@ -379,9 +395,10 @@ public struct ApplyOperatorAction: BusinessWrite {
         case .unfreeze: audited = .accountUnfrozen
         case .closure: audited = .accountClosed
         }
+        try Store.addNote(db, accountID: accountID, subjectID: accountID, kind: "operator_action", text: note, now: now)
         return (account, [AuditRecord(audited, accountID: accountID, subjectID: accountID, detail: [
             "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": .string(action.cause.rawValue),
-            "reason": .string(reason),
+            "reason_code": .string(reasonCode), "has_note": .bool(note != nil),
         ])])
     }
 }

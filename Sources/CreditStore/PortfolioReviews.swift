@@ -164,7 +164,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
         case .lowerLimit(let limit):
             let request = LimitPolicy.Request(newLimit: limit, initiatedBy: .system, customerAccepted: false)
             let (_, _, record) = try Store.recordLimitChange(
-                db, account, request: request, direction: .decrease, reason: "periodic_review", actor: "review:" + reviewID,
+                db, account, request: request, direction: .decrease, reasonCode: "periodic_review", actor: "review:" + reviewID,
                 now: now, detail: common.merging(["cause": .string(AccountTransitionCause.periodicReview.rawValue)]) { $1 })
             records.append(record)
         case .freeze:
@@ -249,14 +249,20 @@ extension Store {
 public struct AcceptLimitOffer: BusinessWrite {
     public var accountID: String
     public var offerID: String
+    /// Taking an offer is the customer's act: it needs their confirmation.
+    public var confirmation: CustomerConfirmation?
     public var policy: LimitPolicy
     public var actorKeyID: String
 
-    public init(accountID: String, offerID: String, policy: LimitPolicy, actorKeyID: String) {
-        (self.accountID, self.offerID, self.policy, self.actorKeyID) = (accountID, offerID, policy, actorKeyID)
+    public init(accountID: String, offerID: String, confirmation: CustomerConfirmation?, policy: LimitPolicy,
+                actorKeyID: String)
+    {
+        (self.accountID, self.offerID, self.confirmation) = (accountID, offerID, confirmation)
+        (self.policy, self.actorKeyID) = (policy, actorKeyID)
     }
 
     public func apply(_ db: Database, now: Timestamp) throws -> ((LimitOffer, Account), [AuditRecord]) {
+        try CustomerConfirmation.require(confirmation, customerInitiated: true)
         let offer = try Store.fetchOffer(db, id: offerID).flatMap { $0.accountID == accountID ? $0 : nil }
         try LimitOffers.checkAcceptable(stored: offer?.storedStatus, expiresAt: offer?.expiresAt, now: now)
         var accepted = try Existence.require(offer, "limit offer")
@@ -264,15 +270,16 @@ public struct AcceptLimitOffer: BusinessWrite {
         let request = LimitPolicy.Request(newLimit: accepted.offeredLimit, initiatedBy: .system, customerAccepted: true)
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
         let (adjustment, saved, record) = try Store.recordLimitChange(
-            db, account, request: request, direction: direction, reason: "limit_offer", actor: actorKeyID, now: now,
+            db, account, request: request, direction: direction, reasonCode: "limit_offer", actor: actorKeyID, now: now,
             detail: ["cause": "limit_offer", "offer_id": .string(offerID)])
+        let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: offerID, confirmation, now: now)
         try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",
                        arguments: [now.rfc3339, offerID])
         accepted.storedStatus = .accepted
         accepted.acceptedAt = now
         return ((accepted, saved), [record, AuditRecord(.limitOfferAccepted, accountID: accountID, subjectID: offerID, detail: [
             "adjustment_id": .string(adjustment.id), "new_limit": .int(accepted.offeredLimit),
-        ])])
+        ].merging(evidence) { $1 })])
     }
 }
 

@@ -12,7 +12,7 @@ import Testing
         let journey = try LineTests().prepare(service, ref)
         _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
         _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments",
-                             body: #"{"new_limit":1200000,"reason":"asked in app","initiated_by":"customer"}"#)
+                             body: #"{"new_limit":1200000,"reason_code":"customer_request","note":"asked in app","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
         _ = try service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
         return journey
     }

@@ -57,6 +57,8 @@ import Testing
         "GET /v1/portfolio-reviews/{id}": [.operator],
         "GET /v1/accounts/{id}/limit-offers": [.service, .operator],
         "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance": [.service],
+        "GET /v1/data-inventory": [.auditor],
+        "GET /v1/accounts/{id}/data-export": [.service],
     ]
 
     /// A harmless body per route, so that a refusal is about the credential, never the input.
@@ -71,11 +73,13 @@ import Testing
             return #"{"consent_id":"\#(ids.consent)","decision_id":"\#(ids.decision)","terms_version":"2026-11"}"#
         case "POST /v1/accounts/{id}/terms-acceptance": return #"{"decision_id":"\#(ids.decision)","terms_version":"2026-11"}"#
         case "POST /v1/accounts/{id}/limit-adjustments":
-            return #"{"new_limit":100000,"reason":"customer asked","initiated_by":"customer"}"#
+            return #"{"new_limit":100000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         case "PUT /v1/accounts/{id}/preferences": return #"{"limit_increase_opt_out":true}"#
         case "POST /v1/accounts/{id}/freeze", "POST /v1/accounts/{id}/unfreeze", "POST /v1/accounts/{id}/closure":
-            return #"{"reason":"matrix"}"#
-        case "POST /v1/consents/{id}/withdrawal", "POST /v1/accounts/{id}/cancellation": return #"{"channel":"app"}"#
+            return #"{"reason_code":"other","note":"matrix"}"#
+        case "POST /v1/consents/{id}/withdrawal": return #"{"channel":"app"}"#
+        case "POST /v1/accounts/{id}/cancellation", "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance":
+            return #"{"channel":"app","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
         case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
         case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#

@@ -109,7 +109,7 @@ final class WebhookReceiver: Sendable {
         let journey = try LineTests().prepare(service, "feed-1")
         #expect(try LineTests().activate(service, journey).status == 200)
         let cut = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
-                                   body: #"{"new_limit":500000,"reason":"Zhang San asked","initiated_by":"operator"}"#)
+                                   body: #"{"new_limit":500000,"reason_code":"risk_deterioration","note":"Zhang San asked","initiated_by":"operator"}"#)
         #expect(cut.status == 201)
         let page = try service.call("GET", "/v1/events")
         #expect(page.status == 200, "\(page.text)")
@@ -190,7 +190,7 @@ final class WebhookReceiver: Sendable {
             let journey = try LineTests().prepare(service, "hooked-\(index)")
             #expect(try LineTests().activate(service, journey).status == 200)
             _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
-                                 body: #"{"new_limit":100000,"reason":"risk","initiated_by":"operator"}"#)
+                                 body: #"{"new_limit":100000,"reason_code":"risk_deterioration","note":"risk","initiated_by":"operator"}"#)
         }
         let expected = try await service.store.database.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM events WHERE type IN ('\(types.joined(separator: "','"))') ORDER BY seq")

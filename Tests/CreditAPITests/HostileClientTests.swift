@@ -92,7 +92,7 @@ extension HostileClientTests {
         #expect(try lines.activate(service, active).status == 200)
         _ = try service.call("POST", "/v1/consents/\(active.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
         let increase = try service.call("POST", "/v1/accounts/\(active.account)/limit-adjustments",
-                                        body: #"{"new_limit":2500000,"reason":"customer asked","initiated_by":"customer"}"#)
+                                        body: #"{"new_limit":2500000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
         #expect(increase.status == 409)
         #expect(increase.json["code"] as? String == "consent-required")
 

@@ -44,11 +44,11 @@ import Testing
 
         // A limit the customer asked for: no notice. One they did not: a notice.
         _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments",
-                             body: #"{"new_limit":900000,"reason":"asked","initiated_by":"customer"}"#)
+                             body: #"{"new_limit":900000,"reason_code":"customer_request","note":"asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
         _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
-                             body: #"{"new_limit":500000,"reason":"risk","initiated_by":"operator"}"#)
-        _ = try service.call("POST", "/v1/accounts/\(journey.account)/freeze", role: .operator, body: #"{"reason":"x"}"#)
-        _ = try service.call("POST", "/v1/accounts/\(journey.account)/unfreeze", role: .operator, body: #"{"reason":"x"}"#)
+                             body: #"{"new_limit":500000,"reason_code":"risk_deterioration","note":"risk","initiated_by":"operator"}"#)
+        _ = try service.call("POST", "/v1/accounts/\(journey.account)/freeze", role: .operator, body: #"{"reason_code":"other","note":"x"}"#)
+        _ = try service.call("POST", "/v1/accounts/\(journey.account)/unfreeze", role: .operator, body: #"{"reason_code":"other","note":"x"}"#)
         // The customer's own withdrawal freezes the line: that is no news to them.
         _ = try service.call("POST", "/v1/consents/\(journey.lineConsent)/withdrawal", body: #"{"channel":"app"}"#)
         #expect(try kinds(service, journey.account)

@@ -10,6 +10,9 @@ import Testing
     /// Tier C: tier A's features with a poorer repayment record (660 points).
     static let tierC = #"{"features":{"months_on_platform":30,"orders_12m":20,"spend_12m":500000,"on_time_ratio_12m":0.5,"overdue_events_12m":1,"max_days_overdue_12m":3,"return_ratio_12m":0.05,"identity_verified":true}}"#
 
+    /// What the customer saw and confirmed (README "Data governance").
+    static let confirmed = #"{"customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
+
     static func features(_ body: String) -> String {
         // The `features` object of a scoring body, for a review row.
         String(body.dropFirst(#"{"features":"#.count).dropLast())
@@ -71,7 +74,7 @@ import Testing
         clock.advance(days: 91)
         #expect(try service.call("POST", "/v1/accounts/\(second.account)/scores", body: LineTests.tierA).status == 201)
         let increase = try service.call("POST", "/v1/accounts/\(second.account)/limit-adjustments", body: """
-            {"new_limit":2500000,"reason":"customer asked","initiated_by":"customer"}
+            {"new_limit":2500000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}
             """)
         #expect(increase.status == 409 && increase.json["code"] as? String == "model-review-overdue")
         let third = try lines.prepare(service, "gate-3")
@@ -224,13 +227,17 @@ import Testing
 
         // The customer accepts: the increase rules run again, and the limit rises.
         let offerID = try #require(offer["id"] as? String)
-        let accepted = try service.call("POST", "/v1/accounts/\(improved)/limit-offers/\(offerID)/acceptance")
+        let unconfirmed = try service.call("POST", "/v1/accounts/\(improved)/limit-offers/\(offerID)/acceptance")
+        #expect(unconfirmed.status == 422 && unconfirmed.json["code"] as? String == "confirmation-required")
+        let accepted = try service.call("POST", "/v1/accounts/\(improved)/limit-offers/\(offerID)/acceptance",
+                                        body: Self.confirmed)
         #expect(accepted.status == 200)
         #expect((accepted.json["account"] as? [String: Any])?["credit_limit"] as? Int == 750_000)
         #expect((accepted.json["offer"] as? [String: Any])?["status"] as? String == "accepted")
-        let twice = try service.call("POST", "/v1/accounts/\(improved)/limit-offers/\(offerID)/acceptance")
+        let twice = try service.call("POST", "/v1/accounts/\(improved)/limit-offers/\(offerID)/acceptance",
+                                     body: Self.confirmed)
         #expect(twice.status == 409 && twice.json["code"] as? String == "offer-not-open")
-        #expect(try service.call("POST", "/v1/accounts/\(lowered)/limit-offers/\(offerID)/acceptance").status == 404)
+        #expect(try service.call("POST", "/v1/accounts/\(lowered)/limit-offers/\(offerID)/acceptance", body: Self.confirmed).status == 404)
         await service.stop()
     }
 
@@ -287,7 +294,8 @@ import Testing
         clock.advance(days: 30)
         let offered = try service.call("GET", "/v1/accounts/\(journey.account)/limit-offers").json["items"] as? [[String: Any]]
         #expect(offered?.first?["status"] as? String == "expired")
-        let late = try service.call("POST", "/v1/accounts/\(journey.account)/limit-offers/\(offerID)/acceptance")
+        let late = try service.call("POST", "/v1/accounts/\(journey.account)/limit-offers/\(offerID)/acceptance",
+                                    body: Self.confirmed)
         #expect(late.status == 409 && late.json["code"] as? String == "offer-expired")
         #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 500_000)
         await service.stop()

@@ -114,7 +114,7 @@ func rawPost(_ path: String, token: String, body: String, headers: [String: Stri
         _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
         let token = try #require(service.keys[.service])
         let path = "/v1/accounts/\(journey.account)/limit-adjustments"
-        let body = #"{"new_limit":1500000,"reason":"customer asked","initiated_by":"customer"}"#
+        let body = #"{"new_limit":1500000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         let replies = try concurrently(service, (0..<32).map { _ in rawPost(path, token: token, body: body) })
         #expect(replies.filter { $0.status == 201 }.count == 1)
         #expect(replies.filter { $0.status == 422 }.count == 31)

@@ -55,15 +55,15 @@ final class CommitCounter: TransactionObserver, Sendable {
         _ = try once("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: #"{"approve":true,"note":"fine"}"#)
         _ = try once("PUT", "/v1/accounts/\(account)/preferences", body: #"{"limit_increase_opt_out":true}"#)
         _ = try once("POST", "/v1/accounts/\(account)/limit-adjustments",
-                     body: #"{"new_limit":100000,"reason":"customer asked","initiated_by":"customer"}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/freeze", role: .operator, body: #"{"reason":"checking"}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/unfreeze", role: .operator, body: #"{"reason":"checked"}"#)
+                     body: #"{"new_limit":100000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
+        _ = try once("POST", "/v1/accounts/\(account)/freeze", role: .operator, body: #"{"reason_code":"other","note":"checking"}"#)
+        _ = try once("POST", "/v1/accounts/\(account)/unfreeze", role: .operator, body: #"{"reason_code":"other","note":"checked"}"#)
         let better = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA)
             .json["id"] as? String)
         _ = try once("POST", "/v1/accounts/\(account)/terms-acceptance",
                      body: #"{"decision_id":"\#(better)","terms_version":"2026-11"}"#)
         _ = try once("POST", "/v1/consents/\(assessment)/withdrawal", body: #"{"channel":"app"}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/closure", role: .operator, body: #"{"reason":"customer asked"}"#)
+        _ = try once("POST", "/v1/accounts/\(account)/closure", role: .operator, body: #"{"reason_code":"other","note":"customer asked"}"#)
         await service.stop()
     }
 

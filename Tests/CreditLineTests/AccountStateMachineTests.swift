@@ -12,6 +12,7 @@ import Testing
         "pending_review>active:review_resolution:operator", "pending_review>declined:review_resolution:operator",
         "pending_review>prospect:consent_withdrawal:service",
         "active>frozen:consent_withdrawal:service", "active>frozen:operator_freeze:operator",
+        "pending_review>prospect:consent_expiry:system", "active>frozen:consent_expiry:system",
         "active>frozen:periodic_review:system", "frozen>active:operator_unfreeze:operator",
         "active>closed:operator_closure:operator", "frozen>closed:operator_closure:operator",
         "active>closed:cooling_off_cancellation:service", "frozen>closed:cooling_off_cancellation:service",
@@ -33,7 +34,7 @@ import Testing
                 }
             }
         }
-        #expect(checked == 7 * 7 * 9 * 3)
+        #expect(checked == 7 * 7 * 10 * 3)
     }
 
     @Test func refusedTransitionIs409InvalidTransition() {

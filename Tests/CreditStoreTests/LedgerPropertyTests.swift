@@ -126,7 +126,7 @@ import Testing
                 let newLimit = Int.random(in: 0..<before.creditLimit, using: &random)
                 _ = try await store.perform(
                     AdjustLimit(accountID: id, request: .init(newLimit: newLimit, initiatedBy: .operator, customerAccepted: false),
-                                reason: "property", policy: LimitPolicy(), actorKeyID: "key-test"),
+                                reasonCode: "risk_deterioration", policy: LimitPolicy(), actorKeyID: "key-test"),
                     by: testActor, at: time.now())
                 outcomes["cut", default: 0] += 1
             default:
@@ -152,7 +152,7 @@ import Testing
         _ = try await store.perform(MakeDraw(accountID: id, amount: 30_001, planMonths: 6, merchantRef: "m-1",
                                              customerSelected: true), by: testActor)
         _ = try await store.perform(MakeRepayment(accountID: id, amount: 500), by: testActor)
-        let cancelled = try await store.perform(CancelLine(accountID: id, channel: .app, coolingOffDays: 14), by: testActor)
+        let cancelled = try await store.perform(CancelLine(accountID: id, channel: .app, confirmation: CustomerConfirmation(channel: .app, noticeSHA256: String(repeating: "a", count: 64)), coolingOffDays: 14), by: testActor)
         #expect(cancelled.status == .closed)
         #expect(cancelled.feesOutstanding == 0)
         // 500 paid the first instalment's fee (165) and 335 of its principal.

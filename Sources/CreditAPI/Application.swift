@@ -53,6 +53,12 @@ public final class Application: Sendable {
             burstSeconds: configuration.rateLimitBurstSeconds)
     }
 
+    /// What the compliance report checks against: the current terms, the single-approver limit.
+    public var complianceSettings: ComplianceSettings {
+        ComplianceSettings(currentTermsVersion: scoring.terms.version,
+                           singleApproverLimit: scoring.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0)
+    }
+
     /// The customers' notices in every locale, checked against every reason code a model can
     /// give; the command-line writes (`creditline review`) install the same one.
     public static func noticeComposer(_ configuration: ServiceConfiguration, _ scoring: ScoringModel) throws

@@ -48,6 +48,13 @@ struct GovernanceRoutes {
                 reasonCodes: application.reasonCodes.codes))
         })
 
+        router.get("/v1/compliance/report", handler: application.authorized([.auditor]) { request, _, call in
+            let query = request.queryParameters
+            let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
+            let report = try await store.complianceReport(from: from, to: to, settings: application.complianceSettings)
+            return try ResponseBody.json(try application.signer.signReport(report))
+        })
+
         router.get("/v1/accounts/{id}/data-export", handler: application.authorized([.service]) { _, context, call in
             let accountID = try context.parameter("id")
             guard let export = try await store.dataExport(accountID: accountID) else {

@@ -105,7 +105,7 @@ struct ModelRoutes {
         router.get("/v1/models/{version}/stability", handler: application.authorized([.operator, .auditor, .risk]) { request, context, call in
             let card = try Self.scorecard(registry, try context.parameter("version"))
             let query = request.queryParameters
-            let (from, to) = try StabilityWindow.resolve(from: query["from"], to: query["to"], now: call.now)
+            let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
             guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: from, to: to)) else {
                 throw DomainError(.conflict, code: "no-development-distribution",
                                   "Scorecard \(card.version) carries no development distribution to compare with.")

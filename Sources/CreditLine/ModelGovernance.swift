@@ -424,8 +424,9 @@ public struct StabilityReport: Sendable, Encodable {
     }
 }
 
-/// The window a stability report reads: `[from, to)`, RFC 3339, by default the 30 days up to now.
-public enum StabilityWindow {
+/// The window a stability or compliance report reads: `[from, to)`, RFC 3339, by default the 30
+/// days up to now.
+public enum ReportWindow {
     public static let defaultDays = 30
 
     public static func resolve(from: String?, to: String?, now: Timestamp) throws(DomainError) -> (Timestamp, Timestamp) {

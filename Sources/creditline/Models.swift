@@ -61,7 +61,7 @@ struct Model: AsyncParsableCommand {
                     throw Failure("no scorecard has version \(version ?? "")")
                 }
                 let store = try options.openStore(configuration)
-                let (start, end) = try StabilityWindow.resolve(from: from, to: to, now: store.time.now())
+                let (start, end) = try ReportWindow.resolve(from: from, to: to, now: store.time.now())
                 guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: start, to: end)) else {
                     throw Failure("scorecard \(card.version) carries no development distribution")
                 }
@@ -69,6 +69,43 @@ struct Model: AsyncParsableCommand {
                 print("window \(start.rfc3339) to \(end.rfc3339)")
                 print(report.table)
                 try store.close()
+            } catch let error as DomainError {
+                throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+/// `creditline compliance report`: the same signed report as `GET /v1/compliance/report`.
+struct Compliance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Compliance checks.", subcommands: [Report.self])
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The checks of README 'Data governance' over a window, signed with the checkpoint key, as JSON.")
+        @Option(help: "Start of the window, RFC 3339 (default: 30 days before --to).") var from: String?
+        @Option(help: "End of the window, RFC 3339, exclusive (default: now).") var to: String?
+        @OptionGroup var options: StoreOptionGroup
+
+        func run() async throws {
+            do {
+                let configuration = try options.load()
+                let scoring = try ScoringModel.load(configuration)
+                let store = try options.openStore(configuration)
+                let (start, end) = try ReportWindow.resolve(from: from, to: to, now: store.time.now())
+                let settings = ComplianceSettings(
+                    currentTermsVersion: scoring.terms.version,
+                    singleApproverLimit: scoring.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0)
+                let report = try await store.complianceReport(from: start, to: end, settings: settings)
+                let signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
+                print(try signer.signReport(report).canonicalJSON)
+                try store.close()
+                // Exit 1 when a check that is a rule (not an anomaly) does not hold.
+                if report["holds"] == .bool(false) { throw ExitCode(1) }
+            } catch let exit as ExitCode {
+                throw exit
             } catch let error as DomainError {
                 throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
             } catch {

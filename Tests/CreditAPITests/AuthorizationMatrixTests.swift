@@ -58,6 +58,7 @@ import Testing
         "GET /v1/accounts/{id}/limit-offers": [.service, .operator],
         "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance": [.service],
         "GET /v1/data-inventory": [.auditor],
+        "GET /v1/compliance/report": [.auditor],
         "GET /v1/accounts/{id}/data-export": [.service],
     ]
 

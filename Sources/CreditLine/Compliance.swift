@@ -1,0 +1,112 @@
+import Foundation
+
+/// The compliance report's checks as pure rules (README "Data governance"; PIPL Art. 54:
+/// regular compliance audits). The store gathers the facts of a window from the tables and the
+/// audit chain; each rule says whether one item holds.
+public enum ComplianceRules {
+    /// A consent as the checks see it: what it was for, whether it was an affirmative act, and
+    /// when it was in force.
+    public struct ConsentSpan: Sendable, Equatable {
+        public var purpose: ConsentPurpose
+        public var explicit: Bool
+        public var grantedAt: Timestamp
+        public var expiresAt: Timestamp
+        public var withdrawnAt: Timestamp?
+
+        public init(purpose: ConsentPurpose, explicit: Bool, grantedAt: Timestamp, expiresAt: Timestamp,
+                    withdrawnAt: Timestamp?)
+        {
+            self.purpose = purpose
+            self.explicit = explicit
+            self.grantedAt = grantedAt
+            self.expiresAt = expiresAt
+            self.withdrawnAt = withdrawnAt
+        }
+
+        /// Granted at or before `moment`, not yet lapsed, not withdrawn by then.
+        public func inForce(at moment: Timestamp) -> Bool {
+            grantedAt <= moment && moment < expiresAt && (withdrawnAt.map { moment < $0 } ?? true)
+        }
+    }
+
+    /// 1. An activation rests on an explicit `credit_line` consent granted before it and in force at it.
+    public static func activationConsent(_ consent: ConsentSpan?, at moment: Timestamp) -> Bool {
+        guard let consent else { return false }
+        return consent.purpose == .creditLine && consent.explicit && consent.inForce(at: moment)
+    }
+
+    /// 2. A decision was made while a `credit_assessment` consent of its account was in force.
+    public static func decisionConsent(_ consents: [ConsentSpan], at moment: Timestamp) -> Bool {
+        consents.contains { $0.purpose == .creditAssessment && $0.inForce(at: moment) }
+    }
+
+    /// 3. An activation named a decision of its own account, not expired then, under the terms
+    /// version current when the report is made (the service keeps one current version).
+    public static func activationDecision(decisionOfAccount: Bool, decisionExpiresAt: Timestamp?, at moment: Timestamp,
+                                          termsVersion: String?, currentTermsVersion: String) -> Bool
+    {
+        guard decisionOfAccount, let expires = decisionExpiresAt, moment < expires else { return false }
+        return termsVersion == nil || termsVersion == currentTermsVersion
+    }
+
+    /// 5. An increase was accepted by the customer, or asked for by them with their confirmation.
+    public static func increase(customerAccepted: Bool, customerInitiated: Bool, confirmed: Bool) -> Bool {
+        customerAccepted || (customerInitiated && confirmed)
+    }
+
+    /// 6. An approval above the single-approver limit had two different people.
+    public static func fourEyes(limit: Int, singleApproverLimit: Int, firstApprover: String?, resolvedBy: String?) -> Bool {
+        guard limit > singleApproverLimit else { return true }
+        guard let first = firstApprover, let second = resolvedBy else { return false }
+        return first != second
+    }
+
+    /// 8a. Anomaly: a line opened within 10 seconds of its consent (too fast for a person to read).
+    public static let quickActivationSeconds: Int64 = 10
+
+    public static func isQuickActivation(at moment: Timestamp, consentGrantedAt: Timestamp) -> Bool {
+        moment.milliseconds - consentGrantedAt.milliseconds < quickActivationSeconds * 1000
+    }
+
+    /// 8b. Anomaly: the (key, minute) pairs in which one key activated more than 1 % of the
+    /// window's activations (and more than one line).
+    public static func busyMinutes(_ activations: [(key: String, at: Timestamp)]) -> [String] {
+        var perMinute: [String: Int] = [:]
+        for activation in activations {
+            let minute = String(activation.at.rfc3339.prefix(16))
+            perMinute["\(activation.key)@\(minute)", default: 0] += 1
+        }
+        let threshold = max(1.0, Double(activations.count) / 100)
+        return perMinute.filter { Double($0.value) > threshold }.keys.sorted()
+    }
+
+    /// One check's result: how many items were looked at and which do not hold (the first 100 ids).
+    public struct Check: Sendable, Equatable {
+        public var number: String
+        public var name: String
+        /// `violation` for a rule of law or of the service; `anomaly` for something to look at.
+        public var kind: String
+        public var checked: Int
+        public var holds: Bool
+        public var failing: Int
+        public var ids: [String]
+
+        public static let maxIDs = 100
+
+        public init(number: String, name: String, kind: String = "violation", items: [(id: String, holds: Bool)]) {
+            self.number = number
+            self.name = name
+            self.kind = kind
+            checked = items.count
+            let broken = items.filter { !$0.holds }.map(\.id)
+            failing = broken.count
+            holds = broken.isEmpty
+            ids = Array(broken.prefix(Self.maxIDs))
+        }
+
+        public var json: JSONValue {
+            ["number": .string(number), "name": .string(name), "kind": .string(kind), "checked": .int(checked),
+             "holds": .bool(holds), "failing": .int(failing), "ids": .array(ids.map(JSONValue.string))]
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// What the compliance report is computed with besides the rows.
+public struct ComplianceSettings: Sendable {
+    public var currentTermsVersion: String
+    /// Tier D's recommended limit: above it an approval takes two people.
+    public var singleApproverLimit: Int
+
+    public init(currentTermsVersion: String, singleApproverLimit: Int) {
+        (self.currentTermsVersion, self.singleApproverLimit) = (currentTermsVersion, singleApproverLimit)
+    }
+}
+
+extension Store {
+    /// The compliance report of `[from, to)` (README "Data governance"): each check of
+    /// `ComplianceRules` over the window's rows and audit entries, the window's figures, and the
+    /// audit head it was computed at, all read in one transaction. Signed by the caller.
+    public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings) async throws -> JSONValue {
+        let now = time.now()
+        return try await read { db in
+            var consentCache: [String: [Consent]] = [:]
+            func consents(_ accountID: String) throws -> [Consent] {
+                if let known = consentCache[accountID] { return known }
+                let found = try Self.fetchConsents(db, accountID: accountID)
+                consentCache[accountID] = found
+                return found
+            }
+            func span(_ consent: Consent) -> ComplianceRules.ConsentSpan {
+                ComplianceRules.ConsentSpan(purpose: consent.purpose, explicit: true, grantedAt: consent.grantedAt,
+                                            expiresAt: consent.expiresAt, withdrawnAt: consent.withdrawnAt)
+            }
+            let window: StatementArguments = [from.rfc3339, to.rfc3339]
+
+            // 1, 3 and 8: activations (by the service, or by a review's approval).
+            let activations = try Row.fetchAll(db, sql: """
+                SELECT a.at, a.actor, a.account_id,
+                       coalesce(json_extract(a.detail, '$.consent_id'), acc.consent_id) AS consent_id,
+                       coalesce(json_extract(a.detail, '$.decision_id'), r.decision_id) AS decision_id,
+                       json_extract(a.detail, '$.terms_version') AS terms_version
+                FROM audit_log a JOIN accounts acc ON acc.id = a.account_id
+                LEFT JOIN reviews r ON r.id = json_extract(a.detail, '$.review_id')
+                WHERE a.action = 'account.activated' AND a.at >= ? AND a.at < ? ORDER BY a.seq
+                """, arguments: window)
+            var consentItems: [(id: String, holds: Bool)] = []
+            var decisionItems: [(id: String, holds: Bool)] = []
+            var quick: [(id: String, holds: Bool)] = []
+            var byKey: [(key: String, at: Timestamp)] = []
+            for row in activations {
+                let account: String = row["account_id"]
+                guard let at = Timestamp(rfc3339: row["at"]) else { continue }
+                let consent = try (row["consent_id"] as String?).flatMap { id in try consents(account).first { $0.id == id } }
+                consentItems.append((account, ComplianceRules.activationConsent(consent.map(span), at: at)))
+                let decision = try (row["decision_id"] as String?).flatMap { try Self.fetchDecision(db, id: $0) }
+                decisionItems.append((account, ComplianceRules.activationDecision(
+                    decisionOfAccount: decision?.accountID == account, decisionExpiresAt: decision?.expiresAt, at: at,
+                    termsVersion: row["terms_version"], currentTermsVersion: settings.currentTermsVersion)))
+                if let granted = consent?.grantedAt {
+                    quick.append((account, !ComplianceRules.isQuickActivation(at: at, consentGrantedAt: granted)))
+                }
+                byKey.append((row["actor"], at))
+            }
+
+            // 2: every decision of the window under a credit_assessment consent in force.
+            let decisions = try Row.fetchAll(db, sql: """
+                SELECT id, account_id, scored_at, tier FROM decisions WHERE scored_at >= ? AND scored_at < ? ORDER BY scored_at
+                """, arguments: window)
+            var decisionConsents: [(id: String, holds: Bool)] = []
+            var tiers: [String: Int] = [:]
+            for row in decisions {
+                guard let at = Timestamp(rfc3339: row["scored_at"]) else { continue }
+                decisionConsents.append((row["id"], ComplianceRules.decisionConsent(
+                    try consents(row["account_id"]).map(span), at: at)))
+                tiers[row["tier"], default: 0] += 1
+            }
+
+            // 4: active lines now, each with its credit_line consent in force.
+            let active = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE status = 'active' ORDER BY id")
+            let lines = try active.map { id in
+                (id: id, holds: try consents(id).contains { $0.purpose == .creditLine && $0.isActive(at: now) })
+            }
+
+            // 5: increases of the window.
+            let increases = try Row.fetchAll(db, sql: """
+                SELECT l.id, l.customer_accepted, l.initiated_by,
+                       EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id) AS confirmed
+                FROM limit_adjustments l WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ?
+                """, arguments: window).map { row in
+                (id: row["id"] as String, holds: ComplianceRules.increase(
+                    customerAccepted: row["customer_accepted"], customerInitiated: (row["initiated_by"] as String) == "customer",
+                    confirmed: row["confirmed"]))
+            }
+
+            // 6: approvals of the window above the single-approver limit.
+            let approvals = try Row.fetchAll(db, sql: """
+                SELECT r.id, r.first_approver, r.resolved_by,
+                       (SELECT json_extract(e.detail, '$.credit_limit') FROM audit_log e
+                        WHERE e.action = 'review.resolved' AND e.subject_id = r.id
+                          AND json_extract(e.detail, '$.outcome') = 'approved') AS credit_limit
+                FROM reviews r
+                WHERE r.kind = 'activation' AND r.status = 'resolved' AND r.resolved_at >= ? AND r.resolved_at < ?
+                """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
+                guard let limit = row["credit_limit"] as Int? else { return nil }
+                return (row["id"], ComplianceRules.fourEyes(limit: limit, singleApproverLimit: settings.singleApproverLimit,
+                                                            firstApprover: row["first_approver"], resolvedBy: row["resolved_by"]))
+            }
+
+            // 7: notices of the window delivered or not yet due; withdrawals whose effects are in
+            // the same transaction (the same moment and request as the withdrawal's entry).
+            var timely = try Row.fetchAll(db, sql: """
+                SELECT id, due_by, delivered_at FROM notices WHERE created_at >= ? AND created_at < ?
+                """, arguments: window).map { row in
+                (id: row["id"] as String,
+                 holds: NoticeStatus.of(deliveredAt: (row["delivered_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
+                                        dueBy: Timestamp(rfc3339: row["due_by"]) ?? now, now: now) != .overdue)
+            }
+            timely += try Row.fetchAll(db, sql: """
+                SELECT w.subject_id, w.account_id,
+                       (instr(w.detail, '"account_frozen"') = 0 OR EXISTS (
+                           SELECT 1 FROM audit_log f WHERE f.action = 'account.frozen' AND f.account_id = w.account_id
+                             AND f.at = w.at AND f.request_id = w.request_id)) AS frozen,
+                       (instr(w.detail, '"scoring_inputs_erased"') = 0 OR NOT EXISTS (
+                           SELECT 1 FROM decisions d WHERE d.account_id = w.account_id AND d.scored_at <= w.at
+                             AND d.inputs IS NOT NULL)) AS erased
+                FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ?
+                """, arguments: window).map { row in
+                (id: row["subject_id"] as String, holds: (row["frozen"] as Bool) && (row["erased"] as Bool))
+            }
+
+            // Figures of the window.
+            func count(_ action: String) throws -> Int {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ?",
+                                 arguments: [action, from.rfc3339, to.rfc3339]) ?? 0
+            }
+            let resolved = try Row.fetchAll(db, sql: """
+                SELECT created_at, resolved_at FROM reviews WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ?
+                """, arguments: window).compactMap { row -> Int64? in
+                guard let opened = Timestamp(rfc3339: row["created_at"]), let closed = Timestamp(rfc3339: row["resolved_at"])
+                else { return nil }
+                return (closed.milliseconds - opened.milliseconds) / 60_000
+            }
+            let opened = try Int.fetchOne(db, sql: "SELECT count(*) FROM reviews WHERE created_at >= ? AND created_at < ?",
+                                          arguments: window) ?? 0
+            let head = try AuditChain.head(db)
+
+            let checks: [ComplianceRules.Check] = [
+                .init(number: "1", name: "every activation had an explicit credit_line consent granted before it and in force at it",
+                      items: consentItems),
+                .init(number: "2", name: "every decision had a credit_assessment consent in force when it was made",
+                      items: decisionConsents),
+                .init(number: "3", name: "every activation named a decision of its account, unexpired, and the current terms version",
+                      items: decisionItems),
+                .init(number: "4", name: "no active line without a credit_line consent in force", items: lines),
+                .init(number: "5", name: "every increase had the customer's acceptance or their confirmed request",
+                      items: increases),
+                .init(number: "6", name: "every approval above tier D's recommendation had two different people",
+                      items: approvals),
+                .init(number: "7", name: "no notice overdue; every withdrawal took effect in its own transaction",
+                      items: timely),
+                .init(number: "8a", name: "activations within 10 s of their consent", kind: "anomaly", items: quick),
+                .init(number: "8b", name: "one key activating more than 1 % of the window's lines in one minute",
+                      kind: "anomaly",
+                      items: ComplianceRules.busyMinutes(byKey).map { (id: $0, holds: false) }),
+            ]
+            let figures: JSONValue = [
+                "consents_granted": .int(try count("consent.granted")),
+                "consents_withdrawn": .int(try count("consent.withdrawn")),
+                "consents_expired": .int(try count("consent.expired")),
+                "decisions_by_tier": .object(tiers.mapValues { .int($0) }),
+                "activations": .int(activations.count),
+                "reviews_opened": .int(opened),
+                "reviews_resolved": .int(resolved.count),
+                "review_minutes_to_resolution_median": resolved.isEmpty ? .null : .int(Int(resolved.sorted()[resolved.count / 2])),
+            ]
+            return .object([
+                "from": .string(from.rfc3339), "to": .string(to.rfc3339), "generated_at": .string(now.rfc3339),
+                "audit_head": ["seq": .int(head.seq), "hash": .string(head.hash)],
+                "holds": .bool(checks.allSatisfy { $0.holds || $0.kind == "anomaly" }),
+                "checks": .array(checks.map(\.json)), "figures": figures,
+            ])
+        }
+    }
+}
+
+extension AuditSigner {
+    /// Signs a compliance report: Ed25519 over its canonical JSON (docs/audit-chain.md's rule),
+    /// with the checkpoint key, so it can be checked later against the chain's head it names.
+    public func signReport(_ report: JSONValue) throws -> JSONValue {
+        guard case .object(var members) = report else { return report }
+        let signature = try key.signature(for: Data(report.canonicalJSON.utf8))
+        members["signature"] = [
+            "algorithm": "Ed25519", "public_key": .string(publicKey.base64EncodedString()),
+            "value": .string(signature.base64EncodedString()),
+        ]
+        return .object(members)
+    }
+
+    /// Checks a signed report: the signature over the report without it, with the given key.
+    public static func isValidReport(_ signed: JSONValue, publicKey: Data) -> Bool {
+        guard case .object(var members) = signed, case .object(let signature)? = members.removeValue(forKey: "signature"),
+              let value = signature["value"]?.stringValue, let bytes = Data(base64Encoded: value),
+              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+        else { return false }
+        return key.isValidSignature(bytes, for: Data(JSONValue.object(members).canonicalJSON.utf8))
+    }
+}

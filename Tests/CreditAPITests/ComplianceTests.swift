@@ -1,0 +1,194 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+import Testing
+@testable import CreditAPI
+@testable import CreditStore
+
+/// The compliance report (README "Data governance"): every check holds on a database made
+/// through the API, and finds and names a violation planted with raw SQL.
+@Suite struct ComplianceTests {
+    struct World {
+        let service: TestService
+        let clock: DemoClock
+        let opened: String       // tier A, activated a day after its consent, then increased
+        let reviewed: String     // tier D, approved above tier D's limit by two people
+        let withdrawn: String    // consent withdrawn: frozen in the same transaction
+        let bystander: String    // an account with no consent at all
+        let lineConsent: String
+        let assessmentConsent: String
+        let decision: String
+        let review: String
+    }
+
+    /// Everything the checks look at, done the lawful way, a day apart so that no activation is
+    /// quick and no key busy.
+    static func world() throws -> World {
+        let clock = DemoClock()
+        let service = try TestService(clock: clock)
+        let lines = LineTests()
+        func day() throws { _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#) }
+        let a = try lines.prepare(service, "world-a")
+        try day()
+        _ = try lines.activate(service, a)
+        #expect(try service.call("POST", "/v1/accounts/\(a.account)/limit-adjustments", body: """
+            {"new_limit":2500000,"reason_code":"customer_request","initiated_by":"customer",\(GovernanceTests.confirmation)}
+            """).status == 201)
+        let d = try lines.prepare(service, "world-d", features: LineTests.tierD)
+        try day()
+        let pending = try lines.activate(service, d)
+        let review = try #require(pending.json["review_id"] as? String)
+        let second = try service.store.createKey(role: .operator, name: "second", tenant: nil, person: "second-person").token
+        let approve = #"{"approve":true,"credit_limit":300000,"note":"checked"}"#
+        #expect(try service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: approve).status == 202)
+        #expect(try service.call("POST", "/v1/reviews/\(review)/resolution", role: nil, token: second, body: approve).status
+            == 200)
+        let w = try lines.prepare(service, "world-w")
+        try day()
+        _ = try lines.activate(service, w)
+        #expect(try service.call("POST", "/v1/consents/\(w.lineConsent)/withdrawal", body: #"{"channel":"app"}"#).status == 200)
+        let bystander = try ConsentTests().account(service, "world-none")
+        // Every notice reached its customer.
+        for account in [a.account, d.account, w.account] {
+            for notice in try NoticeTests().notices(service, account) where notice["status"] as? String != "delivered" {
+                let id = try #require(notice["id"] as? String)
+                let at = try #require(notice["created_at"] as? String)
+                #expect(try service.call("POST", "/v1/notices/\(id)/delivery",
+                                         body: #"{"channel":"app","delivered_at":"\#(at)"}"#).status == 200)
+            }
+        }
+        return World(service: service, clock: clock, opened: a.account, reviewed: d.account, withdrawn: w.account,
+                     bystander: bystander, lineConsent: a.lineConsent, assessmentConsent: a.assessmentConsent,
+                     decision: a.decision, review: review)
+    }
+
+    func report(_ world: World) throws -> (JSONValue, [String: (holds: Bool, ids: [String])]) {
+        let reply = try world.service.call("GET", "/v1/compliance/report", role: .auditor)
+        #expect(reply.status == 200)
+        let report = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body))
+        var checks: [String: (holds: Bool, ids: [String])] = [:]
+        for check in report["checks"]?.arrayValue ?? [] {
+            checks[check["number"]?.stringValue ?? ""] = (check["holds"] == .bool(true),
+                                                         (check["ids"]?.arrayValue ?? []).compactMap(\.stringValue))
+        }
+        return (report, checks)
+    }
+
+    /// A fake entry at the end of the chain (the report reads entries; the chain itself is the
+    /// verifier's business, and this one would fail it).
+    static func plantEntry(_ db: Database, action: String, account: String, at: String, actor: String = "key:planted",
+                           detail: String) throws
+    {
+        let seq = (try Int.fetchOne(db, sql: "SELECT max(seq) FROM audit_log") ?? 0) + 1
+        try db.execute(sql: """
+            INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
+            VALUES (?, ?, ?, 'service', ?, ?, ?, ?, 'req_planted', ?, ?)
+            """, arguments: [seq, at, actor, action, account, account, detail, String(repeating: "0", count: 64),
+                             String(repeating: "f", count: 64)])
+    }
+
+    @Test func everyCheckHoldsOnALawfulDatabaseAndTheReportIsSigned() async throws {
+        let world = try Self.world()
+        let (report, checks) = try report(world)
+        for number in ["1", "2", "3", "4", "5", "6", "7", "8a", "8b"] {
+            #expect(checks[number]?.holds == true, "check \(number): \(checks[number]?.ids ?? [])")
+        }
+        #expect(report["holds"] == .bool(true))
+        let figures = try #require(report["figures"])
+        #expect(figures["activations"]?.intValue == 3)
+        #expect(figures["consents_withdrawn"]?.intValue == 1)
+        #expect(figures["reviews_resolved"]?.intValue == 1)
+        #expect(report["audit_head"]?["seq"]?.intValue == (try await world.service.store.auditLength()))
+
+        // The signature is the checkpoint key's, over the report's canonical JSON.
+        let key = try #require(Data(base64Encoded: try world.service.call("GET", "/v1/audit/public-key", role: .auditor)
+            .json["public_key"] as? String ?? ""))
+        #expect(AuditSigner.isValidReport(report, publicKey: key))
+        guard case .object(var members) = report else { Issue.record("not an object"); return }
+        members["holds"] = .bool(false)
+        #expect(!AuditSigner.isValidReport(.object(members), publicKey: key))
+        #expect(try world.service.call("GET", "/v1/compliance/report", role: .operator).status == 403)
+
+        // The command line gives the same checks, signed with the same key.
+        let cli = try CommandLine_.run(["compliance", "report", "--db", world.service.databasePath])
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let printed = try JSONDecoder().decode(JSONValue.self, from: Data(cli.stdout.utf8))
+        #expect(AuditSigner.isValidReport(printed, publicKey: key))
+        await world.service.stop()
+    }
+
+    /// Each check, with one violation planted by raw SQL: found, and named by its id.
+    @Test(arguments: ["1", "2", "3", "4", "5", "6", "7", "8a", "8b"])
+    func aPlantedViolationIsFoundAndNamed(check: String) async throws {
+        let world = try Self.world()
+        let now = world.clock.now().rfc3339
+        let queue = try DatabaseQueue(path: world.service.databasePath)
+        let planted = try await queue.write { db -> String in
+            var planted = ""
+            switch check {
+            case "1":  // a line opened on the wrong consent (the assessment one)
+                planted = world.opened
+                try Self.plantEntry(db, action: "account.activated", account: world.opened, at: now, detail: """
+                    {"consent_id":"\(world.assessmentConsent)","decision_id":"\(world.decision)"}
+                    """)
+            case "2":  // a decision for an account that never consented to be assessed
+                planted = "dec_planted"
+                try db.execute(sql: """
+                    INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
+                                           model_version, inputs, inputs_sha256, scored_at, expires_at)
+                    VALUES ('dec_planted', ?, 700, 'B', 'approve', 1000000, '[]', '[]', 'v1', '{}', 'h', ?, ?)
+                    """, arguments: [world.bystander, now, now])
+            case "3":  // a line opened on another account's decision
+                planted = world.reviewed
+                try Self.plantEntry(db, action: "account.activated", account: world.reviewed, at: now, detail: """
+                    {"consent_id":"\(world.lineConsent)","decision_id":"\(world.decision)"}
+                    """)
+            case "4":  // an active line without any consent
+                planted = world.bystander
+                try db.execute(sql: "UPDATE accounts SET status = 'active' WHERE id = ?", arguments: [world.bystander])
+            case "5":  // an increase the customer neither accepted nor confirmed
+                planted = "adj_planted"
+                try db.execute(sql: """
+                    INSERT INTO limit_adjustments (id, account_id, old_limit, new_limit, direction, reason_code, initiated_by,
+                                                   customer_accepted, notice_due, actor, effective_at)
+                    VALUES ('adj_planted', ?, 100, 200, 'increase', 'customer_request', 'customer', 0, 0, 'key:x', ?)
+                    """, arguments: [world.opened, now])
+            case "6":  // one person approving twice
+                planted = world.review
+                try db.execute(sql: "UPDATE reviews SET first_approver = resolved_by WHERE id = ?", arguments: [world.review])
+            case "7":  // a notice past its deadline, never delivered
+                planted = "ntc_planted"
+                try db.execute(sql: """
+                    INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
+                    VALUES ('ntc_planted', ?, 'limit_change', 'en', 'x', ?, 'v', ?, '2020-01-01T00:00:00.000Z')
+                    """, arguments: [world.opened, String(repeating: "a", count: 64), now])
+            case "8a":  // a line opened a second after its consent
+                planted = world.withdrawn
+                let granted = try String.fetchOne(db, sql: "SELECT granted_at FROM consents WHERE account_id = ? AND purpose = 'credit_line'",
+                                                  arguments: [world.withdrawn]) ?? now
+                let second = Timestamp(milliseconds: (Timestamp(rfc3339: granted)?.milliseconds ?? 0) + 1000).rfc3339
+                let consent = try String.fetchOne(db, sql: "SELECT id FROM consents WHERE account_id = ? AND purpose = 'credit_line'",
+                                                  arguments: [world.withdrawn]) ?? ""
+                let decision = try String.fetchOne(db, sql: "SELECT id FROM decisions WHERE account_id = ?",
+                                                   arguments: [world.withdrawn]) ?? ""
+                // Otherwise lawful: its own consent in force, its own decision.
+                try Self.plantEntry(db, action: "account.activated", account: world.withdrawn, at: second,
+                                    detail: #"{"consent_id":"\#(consent)","decision_id":"\#(decision)"}"#)
+            default:  // one key opening two lines in one minute
+                planted = "key:busy@" + String(now.prefix(16))
+                for _ in 0..<2 {
+                    try Self.plantEntry(db, action: "account.activated", account: world.opened, at: now, actor: "key:busy",
+                                        detail: #"{"consent_id":"\#(world.lineConsent)","decision_id":"\#(world.decision)"}"#)
+                }
+            }
+            return planted
+        }
+        let (report, checks) = try report(world)
+        #expect(checks[check]?.holds == false, "check \(check)")
+        #expect(checks[check]?.ids.contains(planted) == true, "check \(check) names \(checks[check]?.ids ?? [])")
+        // A rule broken makes the report fail; an anomaly does not.
+        #expect(report["holds"] == .bool(check.hasPrefix("8")))
+        await world.service.stop()
+    }
+}

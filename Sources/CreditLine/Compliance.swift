@@ -68,16 +68,16 @@ public enum ComplianceRules {
         moment.milliseconds - consentGrantedAt.milliseconds < quickActivationSeconds * 1000
     }
 
-    /// 8b. Anomaly: the (key, minute) pairs in which one key activated more than 1 % of the
-    /// window's activations (and more than one line).
-    public static func busyMinutes(_ activations: [(key: String, at: Timestamp)]) -> [String] {
+    /// 8b. Anomaly: every (key, minute) pair that activated lines, holding unless that key
+    /// activated more than 1 % of the window's activations (and more than one line) in it.
+    public static func keyMinutes(_ activations: [(key: String, at: Timestamp)]) -> [(id: String, holds: Bool)] {
         var perMinute: [String: Int] = [:]
         for activation in activations {
             let minute = String(activation.at.rfc3339.prefix(16))
             perMinute["\(activation.key)@\(minute)", default: 0] += 1
         }
         let threshold = max(1.0, Double(activations.count) / 100)
-        return perMinute.filter { Double($0.value) > threshold }.keys.sorted()
+        return perMinute.keys.sorted().map { (id: $0, holds: Double(perMinute[$0] ?? 0) <= threshold) }
     }
 
     /// One check's result: how many items were looked at and which do not hold (the first 100 ids).

@@ -162,7 +162,7 @@ extension Store {
                 .init(number: "8a", name: "activations within 10 s of their consent", kind: "anomaly", items: quick),
                 .init(number: "8b", name: "one key activating more than 1 % of the window's lines in one minute",
                       kind: "anomaly",
-                      items: ComplianceRules.busyMinutes(byKey).map { (id: $0, holds: false) }),
+                      items: ComplianceRules.keyMinutes(byKey)),
             ]
             let figures: JSONValue = [
                 "consents_granted": .int(try count("consent.granted")),

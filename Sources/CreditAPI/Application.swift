@@ -16,6 +16,8 @@ public final class Application: Sendable {
     /// The closed list of reasons, and the register of what is held (README "Data governance").
     public let reasonCodes: ReasonCodes
     public let inventory: DataInventory
+    let consoleTexts: ConsoleTexts
+    let consoleStylesheet: [UInt8]
     /// The consent notices a grant may name (README "Consent").
     public let notices: NoticeRegistry
     /// What notices say, per locale (README "Events and notices").
@@ -42,6 +44,8 @@ public final class Application: Sendable {
         }
         self.reasonCodes = try ReasonCodes(json: read(configuration.reasonCodes))
         self.inventory = try DataInventory(json: read(configuration.dataInventory))
+        self.consoleTexts = try ConsoleTexts.load(directory: configuration.console)
+        self.consoleStylesheet = Array(try read(configuration.console + "/style.css"))
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
         self.composer = try Self.noticeComposer(configuration, scoring)
         store.composeNotices(with: composer)
@@ -178,6 +182,7 @@ public final class Application: Sendable {
         ModelRoutes(application: self).register(on: &router)
         PortfolioRoutes(application: self).register(on: &router)
         GovernanceRoutes(application: self).register(on: &router)
+        ConsoleRoutes(application: self, texts: consoleTexts, stylesheet: consoleStylesheet).register(on: &router)
         LineRoutes(application: self).register(on: &router)
         LedgerRoutes(application: self).register(on: &router)
         EventRoutes(application: self).register(on: &router)

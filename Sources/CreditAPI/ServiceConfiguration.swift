@@ -90,6 +90,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var scoringInputRetentionDays = 365
     /// How often the retention sweep runs.
     public var retentionSweepSeconds = 3600
+    /// The console's words (`<locale>.json`) and stylesheet (README "Console").
+    public var console = "config/console"
+    /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
+    public var consoleSecureCookies = false
     /// Hosts webhook endpoints may name; empty: loopback only (README "Events and notices").
     public var webhookAllowedHosts: [String] = []
     /// How long a failed push is retried before its delivery is marked failed.
@@ -214,6 +218,8 @@ extension ServiceConfiguration {
         integer("free_text_retention_days", 1...3650) { $0.freeTextRetentionDays = $1 },
         integer("scoring_input_retention_days", 1...3650) { $0.scoringInputRetentionDays = $1 },
         integer("retention_sweep_seconds", 1...86_400) { $0.retentionSweepSeconds = $1 },
+        string("console") { $0.console = $1 },
+        boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
@@ -290,6 +296,22 @@ extension ServiceConfiguration {
             guard range.contains(value) else {
                 throw Field.Problem(reason: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
             }
+            set(&config, value)
+        }
+    }
+
+    /// `true` or `false`, in the file as JSON or from the environment as text.
+    private static func boolean(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, Bool) -> Void)
+        -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            let value: Bool?
+            switch raw {
+            case .text(let text): value = ["true": true, "false": false][text.trimmingCharacters(in: .whitespaces)]
+            case .json(let json):
+                if case .bool(let flag) = json { value = flag } else { value = nil }
+            }
+            guard let value else { throw Field.Problem(reason: "\(Self.show(raw)) is not true or false") }
             set(&config, value)
         }
     }

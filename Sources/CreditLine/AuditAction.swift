@@ -38,6 +38,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case modelReviewed = "model.reviewed"
     /// What a retention sweep erased, in counts (README "Data governance").
     case retentionSwept = "retention.swept"
+    /// A person signing in to the console and out of it (the key's id is the entry's actor).
+    case consoleSignedIn = "console.signed_in"
+    case consoleSignedOut = "console.signed_out"
 }
 
 extension AuditAction {
@@ -53,7 +56,7 @@ extension AuditAction {
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,
-            .modelReviewed, .retentionSwept:
+            .modelReviewed, .retentionSwept, .consoleSignedIn, .consoleSignedOut:
             return false
         }
     }

@@ -260,17 +260,20 @@ extension Store {
                 SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq
                 WHERE d.endpoint_id = ? AND d.event_seq > ? ORDER BY d.event_seq LIMIT ?
-                """, arguments: [endpointID, afterSeq, limit]).map { row in
-                let typed = TypedRow(row, table: "webhook_deliveries")
-                return WebhookDelivery(
-                    id: row["id"], endpointID: row["endpoint_id"], eventSeq: row["event_seq"], eventID: row["event_id"],
-                    eventType: row["event_type"], accountID: row["account_id"], status: try typed.value("status"),
-                    attempts: row["attempts"], windowStart: try typed.timestamp("window_start"),
-                    nextAttemptAt: try typed.timestamp("next_attempt_at"),
-                    lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: row["last_status"],
-                    lastError: row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
-            }
+                """, arguments: [endpointID, afterSeq, limit]).map(Self.delivery(from:))
         }
+    }
+
+    /// A delivery row joined with its event's id and type.
+    static func delivery(from row: Row) throws -> WebhookDelivery {
+        let typed = TypedRow(row, table: "webhook_deliveries")
+        return WebhookDelivery(
+            id: row["id"], endpointID: row["endpoint_id"], eventSeq: row["event_seq"], eventID: row["event_id"],
+            eventType: row["event_type"], accountID: row["account_id"], status: try typed.value("status"),
+            attempts: row["attempts"], windowStart: try typed.timestamp("window_start"),
+            nextAttemptAt: try typed.timestamp("next_attempt_at"),
+            lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: row["last_status"],
+            lastError: row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
     }
 
     /// Deliveries due now, at most `limit`, and for each (endpoint, account) only the oldest still

@@ -40,7 +40,7 @@ public enum DemoKeys {
     ]
 }
 
-enum KeyToken {
+public enum KeyToken {
     static let prefix = "clk_"
 
     /// Splits `clk_<id>_<secret>`; nil for anything else.
@@ -57,7 +57,7 @@ enum KeyToken {
     static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
 
     /// Compares two digests in time independent of where they differ.
-    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+    public static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
@@ -65,7 +65,7 @@ enum KeyToken {
     }
 
     /// 256 random bits, base64url without padding.
-    static func newSecret() -> String {
+    public static func newSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return Data(bytes).base64EncodedString()

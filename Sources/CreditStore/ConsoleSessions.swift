@@ -1,0 +1,94 @@
+import CreditLine
+import Crypto
+import Foundation
+import GRDB
+
+/// A console session as the console uses it: the key behind it and the CSRF token its forms carry.
+public struct ConsoleSession: Sendable, Equatable {
+    public var key: APIKey
+    public var csrfToken: String
+}
+
+/// Opens a console session for a key that may sign in (README "Console"). The cookie value is
+/// returned once; only its hash is stored.
+public struct StartConsoleSession: BusinessWrite {
+    public var key: APIKey
+
+    public init(key: APIKey) { self.key = key }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> ((token: String, session: ConsoleSession), [AuditRecord]) {
+        let token = KeyToken.newSecret()
+        let csrf = KeyToken.newSecret()
+        try db.execute(
+            cached: """
+                INSERT INTO console_sessions (id_sha256, key_id, csrf_token, created_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [Hashing.sha256Hex(Data(token.utf8)), key.id, csrf, now.rfc3339, now.rfc3339])
+        return ((token, ConsoleSession(key: key, csrfToken: csrf)),
+                [AuditRecord(.consoleSignedIn, detail: ["role": .string(key.role.rawValue)])])
+    }
+}
+
+/// Ends a session on the server: its cookie opens nothing after this.
+public struct EndConsoleSession: BusinessWrite {
+    public var token: String
+
+    public init(token: String) { self.token = token }
+
+    public func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+        try db.execute(cached: "UPDATE console_sessions SET ended_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
+                       arguments: [now.rfc3339, Hashing.sha256Hex(Data(token.utf8))])
+        guard db.changesCount > 0 else { return (false, []) }
+        return (true, [AuditRecord(.consoleSignedOut)])
+    }
+}
+
+extension Store {
+    /// The live session a cookie names, with its key (still active); its clock is moved on when
+    /// it was last seen more than a minute ago, so a page view is not a write every time.
+    public func consoleSession(token: String) async throws -> ConsoleSession? {
+        let now = time.now()
+        let id = Hashing.sha256Hex(Data(token.utf8))
+        let found = try await read { db -> (ConsoleSession, Timestamp)? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE id_sha256 = ?", arguments: [id]),
+                  let created = Timestamp(rfc3339: row["created_at"]), let seen = Timestamp(rfc3339: row["last_seen_at"]),
+                  ConsoleSessionRules.isLive(createdAt: created, lastSeenAt: seen,
+                                             endedAt: (row["ended_at"] as String?).flatMap(Timestamp.init(rfc3339:)), now: now),
+                  let key = try Self.fetchKey(db, id: row["key_id"]), key.revokedAt == nil
+            else { return nil }
+            return (ConsoleSession(key: key, csrfToken: row["csrf_token"]), seen)
+        }
+        guard let (session, seen) = found else { return nil }
+        if now.milliseconds - seen.milliseconds > 60_000 {
+            try await database.write { db in
+                try db.execute(sql: "UPDATE console_sessions SET last_seen_at = ? WHERE id_sha256 = ?",
+                               arguments: [now.rfc3339, id])
+            }
+        }
+        return session
+    }
+}
+
+extension Store {
+    /// An account's decisions, newest first (the console's account page).
+    public func decisions(accountID: String) async throws -> [Decision] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
+                             arguments: [accountID]).map(Self.decision(from:))
+        }
+    }
+
+    /// Deliveries that failed for good, or are being retried after a failure, newest first, for
+    /// the endpoints a key sees.
+    public func failingDeliveries(scope: TenantScope, limit: Int) async throws -> [WebhookDelivery] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
+                JOIN events e ON e.seq = d.event_seq JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)) AND (?1 IS NULL OR w.tenant = ?1)
+                ORDER BY d.event_seq DESC LIMIT ?2
+                """, arguments: [scope.tenant, limit]).map(Self.delivery(from:))
+        }
+    }
+}

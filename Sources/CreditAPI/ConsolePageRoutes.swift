@@ -175,7 +175,7 @@ struct ConsolePageRoutes {
                 else { continue }
                 body += "<section class=\"card\"><h2>\(HTML.escape(card.modelVersion)) · \(model.registry.part(of: card.version).rawValue)</h2>"
                 body += "<p>\(t("psi", l)): <strong>\(String(format: "%.4f", report.populationStabilityIndex))</strong> "
-                    + "(<span class=\"\(report.status == "act" ? "bad" : "good")\">\(report.status)</span>) · \(report.decisions)</p>"
+                    + "(<span class=\"\(report.status == "act" ? "bad" : "good")\">\(report.status)</span>) · \(report.decisions) \(t("decisions", l))</p>"
                 body += HTML.stabilityChart(report)
                 body += "<h2>\(t("csi", l))</h2>" + table(["", "CSI", t("status", l)],
                     report.characteristics.map { [HTML.escape($0.name), String(format: "%.4f", $0.index), $0.status] })
@@ -187,7 +187,10 @@ struct ConsolePageRoutes {
         router.get("/console/audit", handler: console.page(ConsoleRoutes.Page.audit.roles) { request, _, visit, _ in
             let l = visit.locale
             let head = try await store.auditHead()
+            // A signed checkpoint of the head, to keep elsewhere (README "Audit").
+            let checkpoint = try application.signer.sign(seq: head.seq, hash: head.hash, at: store.time.now().rfc3339)
             var body = "<section class=\"card\"><p>\(t("head", l)): seq <strong>\(head.seq)</strong> · <code>\(HTML.escape(head.hash))</code></p>"
+                + "<p>\(t("checkpoint", l)): <code>\(HTML.escape(checkpoint.at))</code> · <code>\(HTML.escape(checkpoint.signature))</code></p>"
                 + "<p>\(t("public_key", l)): <code>\(application.signer.publicKey.base64EncodedString())</code></p>"
                 + "<p><a href=\"/console/audit?verify=1\">\(t("verify", l))</a></p></section>"
             if request.queryParameters["verify"] != nil {
@@ -209,7 +212,8 @@ struct ConsolePageRoutes {
             let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
                 let holds = check["holds"] == .bool(true)
                 let anomaly = check["kind"]?.stringValue == "anomaly"
-                return [HTML.escape(check["number"]?.stringValue ?? ""), HTML.escape(check["name"]?.stringValue ?? "")
+                let number = check["number"]?.stringValue ?? ""
+                return [HTML.escape(number), t("check_" + number, l)
                             + (anomaly ? " <span class=\"muted\">(\(t("anomaly", l)))</span>" : ""),
                         "<strong class=\"\(holds ? "good" : "bad")\">\(holds ? t("holds", l) : t("fails", l))</strong>",
                         (check["ids"]?.arrayValue ?? []).compactMap(\.stringValue).map(HTML.escape).joined(separator: " ")]

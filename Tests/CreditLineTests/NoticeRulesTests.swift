@@ -143,3 +143,23 @@ import Testing
         #expect(verdict { () throws(DomainError) in try WebhookRules.validate(url: url, allowedHosts: allowed) } == expected)
     }
 }
+
+/// The console's session clock (README "Console"): 30 minutes idle, 8 hours at most, ended when
+/// signed out; only people sign in.
+@Suite struct ConsoleSessionRulesTests {
+    static let start = Timestamp(rfc3339: "2026-11-26T08:00:00.000Z")!
+
+    @Test(arguments: [
+        (0, 0, false, true), (29, 29, false, true), (30, 30, false, false), (120, 20, false, true),
+        (479, 10, false, true), (480, 10, false, false), (10, 5, true, false),
+    ] as [(Int, Int, Bool, Bool)])
+    func liveness(minutesSinceStart: Int, minutesSinceLastSeen: Int, ended: Bool, live: Bool) {
+        let now = Self.start.adding(seconds: Int64(minutesSinceStart) * 60)
+        let seen = now.adding(seconds: -Int64(minutesSinceLastSeen) * 60)
+        #expect(ConsoleSessionRules.isLive(createdAt: Self.start, lastSeenAt: seen, endedAt: ended ? now : nil, now: now) == live)
+    }
+
+    @Test func onlyPeopleSignIn() {
+        #expect(Role.allCases.filter(ConsoleSessionRules.maySignIn) == [.operator, .auditor, .risk])
+    }
+}

@@ -100,7 +100,7 @@ extension Store {
                 ORDER BY seq LIMIT ?4
                 """, arguments: [afterSeq, scope.tenant, action, limit])
         }
-        return try rows.map(AuditEntry.init(row:))
+        return rows.map(AuditEntry.init(row:))
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {

@@ -184,7 +184,7 @@ import Testing
             }
         }
         // Of all those calls, only the other tenant's own account and endpoint creation wrote anything.
-        let written = try await service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
+        let written = try service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
         #expect(written.compactMap { $0["action"] as? String } == ["account.created", "webhook_endpoint.created"])
         await service.stop()

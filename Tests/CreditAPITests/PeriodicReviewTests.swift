@@ -108,7 +108,7 @@ import Testing
         let answer = try service.call("GET", "/v1/decisions/\(journey.decision)").json
         #expect(answer.keys.allSatisfy { !$0.contains("challenger") })
         #expect((answer["model_version"] as? String)?.hasPrefix("v1+sha256:") == true)
-        let row = try await DatabaseQueue(path: service.databasePath).read { db in
+        let row = try DatabaseQueue(path: service.databasePath).read { db in
             try Row.fetchOne(db, sql: """
                 SELECT challenger_model_version, challenger_score, challenger_tier, challenger_outcome
                 FROM decisions WHERE id = ?

@@ -1,0 +1,29 @@
+-- PostgreSQL's form of migrations/0003: the consent ledger, its one-active rule and its
+-- immutable evidence.
+CREATE TABLE consents (
+    id                 TEXT PRIMARY KEY,
+    account_id         TEXT NOT NULL REFERENCES accounts (id),
+    purpose            TEXT NOT NULL CHECK (purpose IN ('credit_assessment', 'credit_line')),
+    notice_version     TEXT NOT NULL,
+    notice_sha256      TEXT NOT NULL CHECK (length(notice_sha256) = 64),
+    channel            TEXT NOT NULL CHECK (channel IN ('app', 'web', 'phone', 'branch')),
+    method             TEXT NOT NULL CHECK (method IN ('explicit_opt_in', 'written_signature')),
+    evidence           TEXT CHECK (evidence IS NULL OR length(evidence) <= 256),
+    status             TEXT NOT NULL CHECK (status IN ('active', 'withdrawn', 'expired')),
+    granted_at         TEXT NOT NULL,
+    expires_at         TEXT NOT NULL,
+    withdrawn_at       TEXT,
+    withdrawal_channel TEXT CHECK (withdrawal_channel IS NULL OR withdrawal_channel IN ('app', 'web', 'phone', 'branch')),
+    withdrawal_reason  TEXT
+);
+
+CREATE INDEX consents_account ON consents (account_id, purpose, status);
+CREATE UNIQUE INDEX consents_one_active ON consents (account_id, purpose) WHERE status = 'active';
+
+CREATE TRIGGER consents_no_reactivation BEFORE UPDATE OF status ON consents
+FOR EACH ROW WHEN (OLD.status <> 'active' AND NEW.status <> OLD.status)
+EXECUTE FUNCTION creditline_refuse('a withdrawn or expired consent cannot change status');
+
+CREATE TRIGGER consents_evidence_fixed BEFORE UPDATE OF
+    account_id, purpose, notice_version, notice_sha256, channel, method, evidence, granted_at, expires_at ON consents
+FOR EACH ROW EXECUTE FUNCTION creditline_refuse('consent evidence is immutable');

@@ -27,8 +27,12 @@ struct ConsolePageRoutes {
         @Sendable func consentList(_ consents: [Consent], _ now: Timestamp) -> String {
             consents.map { consent in
                 let status = consent.status(at: now).rawValue
+                // The receipt: what was shown (version and hash), how and where it was given, until when.
                 return "\(HTML.escape(consent.purpose.rawValue)): <strong class=\"\(status == "active" ? "good" : "bad")\">\(status)</strong>"
-                    + " <span class=\"muted\">\(HTML.escape(consent.noticeVersion)) · \(consent.grantedAt.rfc3339)</span>"
+                    + " <span class=\"muted\">\(HTML.escape(consent.id)) · \(HTML.escape(consent.noticeVersion))"
+                    + " sha256:\(HTML.escape(String(consent.noticeSHA256.prefix(16))))… · \(HTML.escape(consent.method.rawValue))"
+                    + " · \(HTML.escape(consent.channel.rawValue)) · \(consent.grantedAt.rfc3339) → \(consent.expiresAt.rfc3339)"
+                    + (consent.withdrawnAt.map { " · withdrawn \($0.rfc3339)" } ?? "") + "</span>"
             }.joined(separator: "<br>")
         }
 

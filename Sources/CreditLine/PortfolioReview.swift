@@ -29,20 +29,30 @@ public enum PortfolioUpload {
         }
     }
 
-    /// The byte ranges of the rows, in order.
+    /// The byte ranges of the rows, in order. The upload is scanned where it lies, not copied: a
+    /// 100,000-row file is the largest thing a review holds.
     public static func rows(in data: Data) throws(DomainError) -> [Range<Int>] {
-        let bytes = [UInt8](data)
+        do {
+            return try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [Range<Int>] in try rows(in: bytes) }
+        } catch let error as DomainError {
+            throw error
+        } catch {
+            throw invalid("The upload could not be read.")
+        }
+    }
+
+    static func rows(in bytes: UnsafeRawBufferPointer) throws(DomainError) -> [Range<Int>] {
         var index = 0
         skipSpace(bytes, &index)
         guard index < bytes.count else { throw invalid("The upload holds no rows.") }
         let ranges = bytes[index] == UInt8(ascii: "[") ? try arrayRows(bytes, from: index) : lineRows(bytes)
         guard !ranges.isEmpty else { throw invalid("The upload holds no rows.") }
+        guard ranges.count <= maxRows else { throw invalid("A review takes at most \(maxRows) rows; this one has \(ranges.count).") }
         // Every row is an object; one with the wrong fields is skipped, one that is not an
         // object at all means the file is not what it should be.
         if let bad = ranges.firstIndex(where: { bytes[$0.lowerBound] != UInt8(ascii: "{") || bytes[$0.upperBound - 1] != UInt8(ascii: "}") }) {
             throw invalid("Row \(bad + 1) is not a JSON object; every row is {account_id, features}.")
         }
-        guard ranges.count <= maxRows else { throw invalid("A review takes at most \(maxRows) rows; this one has \(ranges.count).") }
         return ranges
     }
 
@@ -55,19 +65,21 @@ public enum PortfolioUpload {
 
     static func invalid(_ detail: String) -> DomainError { DomainError.invalidField("body", detail) }
 
-    static func skipSpace(_ bytes: [UInt8], _ index: inout Int) {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+    static func skipSpace(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) {
+        while index < bytes.count, isSpace(bytes[index]) { index += 1 }
     }
 
     /// NDJSON: every line that is not blank is a row.
-    static func lineRows(_ bytes: [UInt8]) -> [Range<Int>] {
+    static func lineRows(_ bytes: UnsafeRawBufferPointer) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var start = 0
         for position in 0...bytes.count where position == bytes.count || bytes[position] == 0x0A {
             var low = start
             var high = position
             skipSpace(bytes, &low)
-            while high > low, [0x20, 0x09, 0x0D].contains(bytes[high - 1]) { high -= 1 }
+            while high > low, isSpace(bytes[high - 1]) { high -= 1 }
             if low < high { ranges.append(low..<high) }
             start = position + 1
         }
@@ -75,7 +87,7 @@ public enum PortfolioUpload {
     }
 
     /// A JSON array: each element's bytes, found by depth outside strings.
-    static func arrayRows(_ bytes: [UInt8], from open: Int) throws(DomainError) -> [Range<Int>] {
+    static func arrayRows(_ bytes: UnsafeRawBufferPointer, from open: Int) throws(DomainError) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var index = open + 1
         var depth = 0
@@ -109,7 +121,7 @@ public enum PortfolioUpload {
             case UInt8(ascii: ","), UInt8(ascii: "]"):
                 if depth == 0 {
                     var end = index
-                    while let low = start, end > low, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end - 1]) { end -= 1 }
+                    while let low = start, end > low, isSpace(bytes[end - 1]) { end -= 1 }
                     if let low = start {
                         ranges.append(low..<end)
                     } else if byte == UInt8(ascii: ",") || !ranges.isEmpty {

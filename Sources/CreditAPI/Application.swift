@@ -38,10 +38,7 @@ public final class Application: Sendable {
         self.store = store
         self.logger = logger
         self.scoring = try ScoringModel.load(configuration)
-        func read(_ path: String) throws -> Data {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ScorecardError("cannot read \(path)") }
-            return data
-        }
+        let read = ConfigFile.read
         self.reasonCodes = try ReasonCodes(json: read(configuration.reasonCodes))
         self.inventory = try DataInventory(json: read(configuration.dataInventory))
         self.consoleTexts = try ConsoleTexts.load(directory: configuration.console)
@@ -57,12 +54,6 @@ public final class Application: Sendable {
             burstSeconds: configuration.rateLimitBurstSeconds)
     }
 
-    /// What the compliance report checks against: the current terms, the single-approver limit.
-    public var complianceSettings: ComplianceSettings {
-        ComplianceSettings(currentTermsVersion: scoring.terms.version,
-                           singleApproverLimit: scoring.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0)
-    }
-
     /// The customers' notices in every locale, checked against every reason code a model can
     /// give; the command-line writes (`creditline review`) install the same one.
     public static func noticeComposer(_ configuration: ServiceConfiguration, _ scoring: ScoringModel) throws
@@ -72,8 +63,7 @@ public final class Application: Sendable {
         var templates: [NoticeLocale: NoticeTemplates] = [:]
         for locale in NoticeLocale.allCases {
             let file = configuration.notices + "/\(locale.rawValue).json"
-            guard let data = FileManager.default.contents(atPath: file) else { throw ScorecardError("cannot read \(file)") }
-            templates[locale] = try NoticeTemplates(json: data, reasonCodes: reasonCodes)
+            templates[locale] = try NoticeTemplates(json: ConfigFile.read(file), reasonCodes: reasonCodes)
         }
         return NoticeComposer(templates: templates, settings: NoticeRules.Settings(
             coolingOffDays: configuration.coolingOffDays, declineCoolOffDays: configuration.declineCoolOffDays))

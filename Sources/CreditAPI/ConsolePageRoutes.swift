@@ -16,7 +16,7 @@ struct ConsolePageRoutes {
         let t = console.texts
         let model = application.scoring
         let policy = application.configuration.limitPolicy
-        let singleApproverLimit = model.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0
+        let singleApproverLimit = model.scorecard.tierDLimit
 
         @Sendable func table(_ headers: [String], _ rows: [[String]]) -> String {
             guard !rows.isEmpty else { return "" }
@@ -212,7 +212,7 @@ struct ConsolePageRoutes {
             let l = visit.locale
             let now = store.time.now()
             let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
-                                                          settings: application.complianceSettings)
+                                                          settings: application.scoring.complianceSettings)
             let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
                 let holds = check["holds"] == .bool(true)
                 let anomaly = check["kind"]?.stringValue == "anomaly"

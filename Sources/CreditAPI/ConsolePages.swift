@@ -74,9 +74,10 @@ struct ConsoleTexts: Sendable {
         var byLocale: [NoticeLocale: [String: String]] = [:]
         for locale in NoticeLocale.allCases {
             let file = directory + "/\(locale.rawValue).json"
-            guard let data = FileManager.default.contents(atPath: file),
-                  let words = try? JSONDecoder().decode([String: String].self, from: data)
-            else { throw ScorecardError("console: cannot read \(file)") }
+            let data = try ConfigFile.read(file)
+            guard let words = try? JSONDecoder().decode([String: String].self, from: data) else {
+                throw ScorecardError("console: \(file) is not {word: text}")
+            }
             byLocale[locale] = words
         }
         let keys = byLocale.values.map { Set($0.keys) }

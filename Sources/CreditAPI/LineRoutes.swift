@@ -161,7 +161,7 @@ struct LineRoutes {
         let model = application.scoring
         let policy = application.configuration.limitPolicy
         // Tier D's recommendation: the most one operator may grant alone (README "Activation").
-        let singleApproverLimit = model.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0
+        let singleApproverLimit = model.scorecard.tierDLimit
 
         router.get("/v1/terms", handler: application.authorized([.service, .operator]) { _, _, _ in
             try ResponseBody.json(TermsBody(

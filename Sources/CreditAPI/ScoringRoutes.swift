@@ -4,6 +4,14 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 
+/// The files the service reads at start-up: a missing one stops it, naming the file.
+enum ConfigFile {
+    static func read(_ path: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ScorecardError("cannot read \(path)") }
+        return data
+    }
+}
+
 /// The models, the deny list and the terms, loaded and checked once at start-up.
 public struct ScoringModel: Sendable {
     public let registry: ModelRegistry
@@ -13,6 +21,11 @@ public struct ScoringModel: Sendable {
     /// The champion: the model that decides.
     public var scorecard: Scorecard { registry.champion }
 
+    /// What the compliance report checks against: the current terms, the single-approver limit.
+    public var complianceSettings: ComplianceSettings {
+        ComplianceSettings(currentTermsVersion: terms.version, singleApproverLimit: scorecard.tierDLimit)
+    }
+
     struct ModelsFile: Decodable {
         var champion: String
         var challenger: String?
@@ -21,12 +34,7 @@ public struct ScoringModel: Sendable {
     /// A bad or missing file stops start-up, naming the file and the problem. Every scorecard
     /// in `scorecards/` beside the registry is loaded and checked, not only the two in use.
     public static func load(_ configuration: ServiceConfiguration) throws -> ScoringModel {
-        func read(_ path: String) throws -> Data {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ScorecardError("cannot read \(path)")
-            }
-            return data
-        }
+        let read = ConfigFile.read
         let prohibited = try ProhibitedFeatures(json: read(configuration.prohibitedFeatures))
         let models: ModelsFile
         do {

@@ -11,8 +11,6 @@ public struct ReasonCodes: Sendable, Equatable {
 
     struct File: Decodable { var codes: [String: String] }
 
-    public init(codes: [String: String]) { self.codes = codes }
-
     public init(json: Data) throws(ScorecardError) {
         let file: File
         do {

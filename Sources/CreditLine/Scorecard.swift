@@ -477,6 +477,10 @@ public struct Scorecard: Sendable {
 
     public static let maxReasons = 4
 
+    /// Tier D's recommended limit: the most one operator may grant alone (above it, four eyes),
+    /// and where a periodic review lowers a tier-D line to.
+    public var tierDLimit: Int { tiers.first { $0.tier == .d }?.recommendedLimit ?? 0 }
+
     /// README "Scoring": A ≥ 720, B 680–719, C 640–679 approve; D 600–639 review; E < 600 decline.
     public func tier(for score: Int) -> Band {
         tiers.first { score >= $0.minScore } ?? tiers[tiers.count - 1]

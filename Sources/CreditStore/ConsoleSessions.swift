@@ -44,6 +44,17 @@ public struct EndConsoleSession: BusinessWrite {
     }
 }
 
+/// A session seen again: its idle clock starts over. Nothing for the audit chain.
+struct TouchConsoleSession: BusinessWrite {
+    var idSHA256: String
+
+    func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+        try db.execute(cached: "UPDATE console_sessions SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
+                       arguments: [now.rfc3339, idSHA256])
+        return (db.changesCount > 0, [])
+    }
+}
+
 extension Store {
     /// The live session a cookie names, with its key (still active); its clock is moved on when
     /// it was last seen more than a minute ago, so a page view is not a write every time.
@@ -61,10 +72,7 @@ extension Store {
         }
         guard let (session, seen) = found else { return nil }
         if now.milliseconds - seen.milliseconds > 60_000 {
-            try await database.write { db in
-                try db.execute(sql: "UPDATE console_sessions SET last_seen_at = ? WHERE id_sha256 = ?",
-                               arguments: [now.rfc3339, id])
-            }
+            _ = try await perform(TouchConsoleSession(idSHA256: id), by: .system("console"))
         }
         return session
     }

@@ -92,13 +92,6 @@ extension Store {
         }
     }
 
-    public func modelReviews(version: String) async throws -> [ModelReview] {
-        try await read { db in
-            try Row.fetchAll(db, cached: "SELECT * FROM model_reviews WHERE version = ? ORDER BY created_at DESC, id DESC",
-                             arguments: [version]).map(Self.modelReview(from:))
-        }
-    }
-
     static func modelReview(from row: Row) throws -> ModelReview {
         let row = TypedRow(row, table: "model_reviews")
         return ModelReview(

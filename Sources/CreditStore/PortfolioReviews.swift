@@ -28,8 +28,6 @@ public struct PortfolioReviewSettings: Sendable {
         (self.champion, self.challenger, self.prohibited, self.policy) = (champion, challenger, prohibited, policy)
     }
 
-    /// Tier D's recommended limit: a tier D line is lowered to it.
-    var tierDLimit: Int { champion.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0 }
 }
 
 /// Finds the review of this content, or starts one: the same file twice is the same review, and
@@ -152,7 +150,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
             assessmentConsentActive: assessment, optedOut: account.limitIncreaseOptOut,
             currentLimit: account.creditLimit, currentTier: account.tier, lastIncreaseAt: account.lastIncreaseAt,
             newTier: result.tier, newRecommendedLimit: result.recommendedLimit)
-        let action = PortfolioPolicy.decide(facts, tierDLimit: settings.tierDLimit, policy: settings.policy, now: now)
+        let action = PortfolioPolicy.decide(facts, tierDLimit: settings.champion.tierDLimit, policy: settings.policy, now: now)
         summary.record(action, from: account.tier, to: result.tier)
         let common: [String: JSONValue] = [
             "portfolio_review_id": .string(reviewID), "decision_id": .string(decision.id),

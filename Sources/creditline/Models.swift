@@ -49,8 +49,7 @@ struct Model: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Population and characteristic stability, outcome rates and challenger agreement, as a table.")
         @Option(help: "The model version (default: the champion).") var version: String?
-        @Option(help: "Start of the window, RFC 3339 (default: 30 days before --to).") var from: String?
-        @Option(help: "End of the window, RFC 3339, exclusive (default: now).") var to: String?
+        @OptionGroup var window: WindowOptions
         @OptionGroup var options: StoreOptionGroup
 
         func run() async throws {
@@ -61,7 +60,7 @@ struct Model: AsyncParsableCommand {
                     throw Failure("no scorecard has version \(version ?? "")")
                 }
                 let store = try options.openStore(configuration)
-                let (start, end) = try ReportWindow.resolve(from: from, to: to, now: store.time.now())
+                let (start, end) = try window.resolve(now: store.time.now())
                 guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: start, to: end)) else {
                     throw Failure("scorecard \(card.version) carries no development distribution")
                 }
@@ -85,8 +84,7 @@ struct Compliance: AsyncParsableCommand {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The checks of README 'Data governance' over a window, signed with the checkpoint key, as JSON.")
-        @Option(help: "Start of the window, RFC 3339 (default: 30 days before --to).") var from: String?
-        @Option(help: "End of the window, RFC 3339, exclusive (default: now).") var to: String?
+        @OptionGroup var window: WindowOptions
         @OptionGroup var options: StoreOptionGroup
 
         func run() async throws {
@@ -94,11 +92,8 @@ struct Compliance: AsyncParsableCommand {
                 let configuration = try options.load()
                 let scoring = try ScoringModel.load(configuration)
                 let store = try options.openStore(configuration)
-                let (start, end) = try ReportWindow.resolve(from: from, to: to, now: store.time.now())
-                let settings = ComplianceSettings(
-                    currentTermsVersion: scoring.terms.version,
-                    singleApproverLimit: scoring.scorecard.tiers.first { $0.tier == .d }?.recommendedLimit ?? 0)
-                let report = try await store.complianceReport(from: start, to: end, settings: settings)
+                let (start, end) = try window.resolve(now: store.time.now())
+                let report = try await store.complianceReport(from: start, to: end, settings: scoring.complianceSettings)
                 let signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
                 print(try signer.signReport(report).canonicalJSON)
                 try store.close()
@@ -112,5 +107,15 @@ struct Compliance: AsyncParsableCommand {
                 throw fail(error)
             }
         }
+    }
+}
+
+/// `--from` and `--to` of a report's window, `[from, to)` (`ReportWindow`).
+struct WindowOptions: ParsableArguments {
+    @Option(help: "Start of the window, RFC 3339 (default: 30 days before --to).") var from: String?
+    @Option(help: "End of the window, RFC 3339, exclusive (default: now).") var to: String?
+
+    func resolve(now: Timestamp) throws -> (Timestamp, Timestamp) {
+        try ReportWindow.resolve(from: from, to: to, now: now)
     }
 }

@@ -47,7 +47,7 @@ public final class Application: Sendable {
         self.composer = try Self.noticeComposer(configuration, scoring)
         store.composeNotices(with: composer)
         self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
-        self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
+        self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
                     .auditor: configuration.rateLimitAuditor, .risk: configuration.rateLimitRisk],

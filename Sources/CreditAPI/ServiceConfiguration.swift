@@ -22,6 +22,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var port = server.port
     /// Created with its folder on first start.
     public var db = "data/creditline.sqlite"
+    /// `sqlite:PATH` or `postgres://user@host[:port][,host[:port]…]/database` (README "Running on
+    /// PostgreSQL"); unset, the SQLite file `db` names.
+    public var databaseURL: String? = nil
     public var migrationsDir = store.migrationsDirectory
     public var seedsDir = "seeds"
     public var synchronous = store.synchronous
@@ -137,6 +140,19 @@ public struct ServiceConfiguration: Sendable, Equatable {
         return policy
     }
 
+    /// The database in force: `database_url`, or the SQLite file `db`.
+    public var effectiveDatabaseURL: String { databaseURL ?? "sqlite:" + db }
+
+    /// Where the audit signing key is: `audit_key`, or beside the SQLite file. On PostgreSQL
+    /// there is no file to sit beside, and every instance must sign with the same key, so it is
+    /// `audit_key` or `data/creditline.audit-key`.
+    public var auditKeyPath: String? {
+        if let auditKey { return auditKey }
+        if case .postgres? = try? DatabaseURL(effectiveDatabaseURL) { return "data/creditline.audit-key" }
+        if case .sqlite(let path)? = try? DatabaseURL(effectiveDatabaseURL) { return path + ".audit-key" }
+        return nil
+    }
+
     public var storeOptions: StoreOptions {
         var options = StoreOptions()
         options.synchronous = synchronous
@@ -177,6 +193,7 @@ extension ServiceConfiguration {
         string("host") { $0.host = $1 },
         integer("port", 0...65_535) { $0.port = $1 },
         string("db") { $0.db = $1 },
+        databaseURL("database_url") { $0.databaseURL = $1 },
         string("migrations_dir") { $0.migrationsDir = $1 },
         string("seeds_dir") { $0.seedsDir = $1 },
         choice("synchronous", StoreOptions.Synchronous.allCases.map(\.rawValue)) {
@@ -249,6 +266,28 @@ extension ServiceConfiguration {
                 throw Field.Problem(reason: "'\(bad)' is not a host name")
             }
             set(&config, names.map { $0.lowercased() })
+        }
+    }
+
+    /// A database URL, checked for its form here so that a typo stops the start with the field named.
+    private static func databaseURL(_ name: String,
+                                    _ set: @escaping @Sendable (inout ServiceConfiguration, String?) -> Void) -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            let text: String
+            switch raw {
+            case .text(let value): text = value
+            case .json(let json):
+                guard case .string(let value) = json else { throw Field.Problem(reason: "must be a string") }
+                text = value
+            }
+            if text.isEmpty { return set(&config, nil) }
+            do {
+                _ = try DatabaseURL(text)
+            } catch {
+                throw Field.Problem(reason: "\(error)")
+            }
+            set(&config, text)
         }
     }
 

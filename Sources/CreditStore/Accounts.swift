@@ -16,7 +16,7 @@ public struct CreateAccount: BusinessWrite {
         self.locale = locale
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
         if let existing = try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant) {
             return ((existing, false), [])
         }
@@ -42,11 +42,11 @@ extension Store {
         try await readStatement { db in try Self.fetchAccount(db, id: id) }
     }
 
-    static func fetchAccount(_ db: Database, id: String) throws -> Account? {
+    static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
         try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
     }
 
-    static func fetchAccount(_ db: Database, customerRef: String, tenant: String) throws -> Account? {
+    static func fetchAccount(_ db: SQLConnection, customerRef: String, tenant: String) throws -> Account? {
         try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
                          arguments: [tenant, customerRef]).map(account(from:))
     }
@@ -97,7 +97,7 @@ extension Store {
     }
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
-    static func save(_ db: Database, _ account: Account, now: Timestamp) throws -> Account {
+    static func save(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> Account {
         var saved = account
         saved.version += 1
         saved.updatedAt = now

@@ -137,7 +137,7 @@ public enum AuditChain {
     /// The `prev_hash` of the first entry.
     public static let genesisHash = String(repeating: "0", count: 64)
 
-    static func head(_ db: Database) throws -> AuditHead {
+    static func head(_ db: SQLConnection) throws -> AuditHead {
         if let row = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
             return AuditHead(seq: row["seq"], hash: row["hash"])
         }
@@ -145,7 +145,7 @@ public enum AuditChain {
     }
 
     /// Appends inside the caller's transaction, so entries commit with the change they record.
-    static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: Database) throws {
+    static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: SQLConnection) throws {
         guard !records.isEmpty else { return }
         var head = try head(db)
         for record in records {
@@ -173,7 +173,7 @@ public enum AuditChain {
 
     /// Walks the chain from a checkpoint (or from the start), recomputing every hash. Needs
     /// nothing but the rows: this is what an auditor runs against a copy of the file.
-    public static func verify(_ db: Database, from checkpoint: AuditHead? = nil) throws -> Verification {
+    public static func verify(_ db: SQLConnection, from checkpoint: AuditHead? = nil) throws -> Verification {
         // The chain is numbered from 1; a row below that is outside it, however it got there, and
         // would be exported and read by someone as part of the log.
         if let stray = try Int.fetchOne(db, cached: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
@@ -193,6 +193,7 @@ public enum AuditChain {
             expectedPrev = entry.hash
             expectedSeq = checkpoint.seq + 1
         }
+        guard let sqlite = db.sqlite else { return try verifyByRows(db, seq: expectedSeq, prev: expectedPrev) }
         var checked = 0
         var previous = Array(expectedPrev.utf8)
         var canonical: [UInt8] = []
@@ -200,7 +201,7 @@ public enum AuditChain {
         var computed = [UInt8](repeating: 0, count: 64)
         // Columns by position, read straight from SQLite without copies: this loop runs once per
         // entry of the log, and an auditor's laptop should check millions in seconds.
-        let statement = try db.makeStatement(sql: """
+        let statement = try sqlite.makeStatement(sql: """
             SELECT seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
             FROM audit_log WHERE seq >= ? ORDER BY seq
             """)
@@ -229,6 +230,37 @@ public enum AuditChain {
         }
         let head = AuditHead(seq: expectedSeq - 1, hash: String(decoding: previous, as: UTF8.self))
         return .intact(checked: checked, head: head)
+    }
+}
+
+extension AuditChain {
+    /// The same walk over decoded rows, a page at a time, for an engine without SQLite's
+    /// column-level access (PostgreSQL).
+    static func verifyByRows(_ db: SQLConnection, seq first: Int, prev: String) throws -> Verification {
+        var expectedSeq = first
+        var previous = prev
+        var checked = 0
+        while true {
+            let page = try Row.fetchAll(db, cached: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
+                                        arguments: [expectedSeq])
+            for row in page {
+                let entry = AuditEntry(row: row)
+                if entry.seq != expectedSeq {
+                    return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
+                }
+                if entry.prevHash != previous {
+                    return .broken(firstBrokenSeq: entry.seq, reason: "prev_hash does not match the previous entry")
+                }
+                if entry.expectedHash != entry.hash {
+                    return .broken(firstBrokenSeq: entry.seq, reason: "hash does not match the entry's content")
+                }
+                previous = entry.hash
+                expectedSeq += 1
+                checked += 1
+            }
+            if page.count < 5000 { break }
+        }
+        return .intact(checked: checked, head: AuditHead(seq: expectedSeq - 1, hash: previous))
     }
 }
 
@@ -341,7 +373,7 @@ public struct AdvanceDemoClock: BusinessWrite {
     public var days: Int
     public init(days: Int) { self.days = days }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((), [AuditRecord]) {
         ((), [AuditRecord(.demoClockAdvanced, detail: ["days": .int(days)])])
     }
 }

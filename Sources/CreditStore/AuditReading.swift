@@ -77,7 +77,7 @@ extension Store {
         }
     }
 
-    static func auditEntries(_ db: Database, accountID: String?, action: String?, afterSeq: Int, limit: Int,
+    static func auditEntries(_ db: SQLConnection, accountID: String?, action: String?, afterSeq: Int, limit: Int,
                              scope: TenantScope) throws -> [AuditEntry]
     {
         // Two constant statements, so that one account's entries are read through its index
@@ -87,16 +87,16 @@ extension Store {
             rows = try Row.fetchAll(db, cached: """
                 SELECT * FROM audit_log
                 WHERE account_id = ?1 AND seq > ?2
-                  AND (?3 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
-                  AND (?4 IS NULL OR action = ?4)
+                  AND (CAST(?3 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
+                  AND (CAST(?4 AS TEXT) IS NULL OR action = ?4)
                 ORDER BY seq LIMIT ?5
                 """, arguments: [accountID, afterSeq, scope.tenant, action, limit])
         } else {
             rows = try Row.fetchAll(db, cached: """
                 SELECT * FROM audit_log
                 WHERE seq > ?1
-                  AND (?2 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
-                  AND (?3 IS NULL OR action = ?3)
+                  AND (CAST(?2 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
+                  AND (CAST(?3 AS TEXT) IS NULL OR action = ?3)
                 ORDER BY seq LIMIT ?4
                 """, arguments: [afterSeq, scope.tenant, action, limit])
         }
@@ -141,11 +141,12 @@ public struct AuditFile: Sendable {
     }
 
     public func verify(from checkpoint: AuditHead?) throws -> AuditChain.Verification {
-        try queue.read { db in try AuditChain.verify(db, from: checkpoint) }
+        try queue.read { db in try AuditChain.verify(SQLConnection(db), from: checkpoint) }
     }
 
     public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
         try queue.read { db in
+            let db = SQLConnection(db)
             // The rows the verifier walks: the chain starts at 1.
             let cursor = try accountID.map {
                 try Row.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",

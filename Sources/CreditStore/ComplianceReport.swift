@@ -32,16 +32,17 @@ extension Store {
                 ComplianceRules.ConsentSpan(purpose: consent.purpose, explicit: true, grantedAt: consent.grantedAt,
                                             expiresAt: consent.expiresAt, withdrawnAt: consent.withdrawnAt)
             }
-            let window: StatementArguments = [from.rfc3339, to.rfc3339]
+            let window: SQLArguments = [from.rfc3339, to.rfc3339]
+            func json(_ column: String, _ key: String) -> String { db.jsonText(column, key) }
 
             // 1, 3 and 8: activations (by the service, or by a review's approval).
             let activations = try Row.fetchAll(db, sql: """
                 SELECT a.at, a.actor, a.account_id,
-                       coalesce(json_extract(a.detail, '$.consent_id'), acc.consent_id) AS consent_id,
-                       coalesce(json_extract(a.detail, '$.decision_id'), r.decision_id) AS decision_id,
-                       json_extract(a.detail, '$.terms_version') AS terms_version
+                       coalesce(\(json("a.detail", "consent_id")), acc.consent_id) AS consent_id,
+                       coalesce(\(json("a.detail", "decision_id")), r.decision_id) AS decision_id,
+                       \(json("a.detail", "terms_version")) AS terms_version
                 FROM audit_log a JOIN accounts acc ON acc.id = a.account_id
-                LEFT JOIN reviews r ON r.id = json_extract(a.detail, '$.review_id')
+                LEFT JOIN reviews r ON r.id = \(json("a.detail", "review_id"))
                 WHERE a.action = 'account.activated' AND a.at >= ? AND a.at < ? ORDER BY a.seq
                 """, arguments: window)
             var consentItems: [(id: String, holds: Bool)] = []
@@ -96,9 +97,9 @@ extension Store {
             // 6: approvals of the window above the single-approver limit.
             let approvals = try Row.fetchAll(db, sql: """
                 SELECT r.id, r.first_approver, r.resolved_by,
-                       (SELECT json_extract(e.detail, '$.credit_limit') FROM audit_log e
+                       (SELECT CAST(\(json("e.detail", "credit_limit")) AS BIGINT) FROM audit_log e
                         WHERE e.action = 'review.resolved' AND e.subject_id = r.id
-                          AND json_extract(e.detail, '$.outcome') = 'approved') AS credit_limit
+                          AND \(json("e.detail", "outcome")) = 'approved') AS credit_limit
                 FROM reviews r
                 WHERE r.kind = 'activation' AND r.status = 'resolved' AND r.resolved_at >= ? AND r.resolved_at < ?
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
@@ -118,10 +119,10 @@ extension Store {
             }
             timely += try Row.fetchAll(db, sql: """
                 SELECT w.subject_id, w.account_id,
-                       (instr(w.detail, '"account_frozen"') = 0 OR EXISTS (
+                       (\(db.position("'\"account_frozen\"'", in: "w.detail")) = 0 OR EXISTS (
                            SELECT 1 FROM audit_log f WHERE f.action = 'account.frozen' AND f.account_id = w.account_id
                              AND f.at = w.at AND f.request_id = w.request_id)) AS frozen,
-                       (instr(w.detail, '"scoring_inputs_erased"') = 0 OR NOT EXISTS (
+                       (\(db.position("'\"scoring_inputs_erased\"'", in: "w.detail")) = 0 OR NOT EXISTS (
                            SELECT 1 FROM decisions d WHERE d.account_id = w.account_id AND d.scored_at <= w.at
                              AND d.inputs IS NOT NULL)) AS erased
                 FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ?

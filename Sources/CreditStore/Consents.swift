@@ -19,7 +19,7 @@ public struct GrantConsent: BusinessWrite {
         self.grant = grant
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Consent, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Consent, [AuditRecord]) {
         let account = try Store.fetchAccount(db, id: accountID)
         var records: [AuditRecord] = []
         if account != nil { records = try ExpireConsents.expire(db, now: now, accountID: accountID) }
@@ -63,7 +63,7 @@ public struct WithdrawConsent: BusinessWrite {
         self.reason = reason
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (WithdrawalOutcome, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WithdrawalOutcome, [AuditRecord]) {
         var consent = try Existence.require(try Store.fetchConsent(db, id: consentID), "consent")
         var account = try Existence.require(try Store.fetchAccount(db, id: consent.accountID), "account")
         var records = try ExpireConsents.expire(db, now: now, accountID: consent.accountID)
@@ -106,7 +106,7 @@ extension Store {
     /// frozen, decided by `ConsentWithdrawalRules` and applied here in the caller's
     /// transaction, with the account's audit entry. Nothing when another consent of the same
     /// purpose is in force.
-    static func applyConsentEnd(_ db: Database, _ consent: Consent, account: Account, cause: AccountTransitionCause,
+    static func applyConsentEnd(_ db: SQLConnection, _ consent: Consent, account: Account, cause: AccountTransitionCause,
                                 now: Timestamp) throws -> ([WithdrawalEffect], Account, [AuditRecord])
     {
         var account = account
@@ -149,15 +149,15 @@ extension Store {
 public struct ExpireConsents: BusinessWrite {
     public init() {}
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let records = try Self.expire(db, now: now, accountID: nil)
         return (records.count, records)
     }
 
-    static func expire(_ db: Database, now: Timestamp, accountID: String?) throws -> [AuditRecord] {
+    static func expire(_ db: SQLConnection, now: Timestamp, accountID: String?) throws -> [AuditRecord] {
         let rows = try Row.fetchAll(db, cached: """
             SELECT id, account_id, purpose FROM consents
-            WHERE status = 'active' AND expires_at <= ?1 AND (?2 IS NULL OR account_id = ?2)
+            WHERE status = 'active' AND expires_at <= ?1 AND (CAST(?2 AS TEXT) IS NULL OR account_id = ?2)
             ORDER BY expires_at, id
             """, arguments: [now.rfc3339, accountID])
         var records: [AuditRecord] = []
@@ -192,15 +192,15 @@ extension Store {
     }
 
     /// True when the account has a consent for `purpose` in force at `now`.
-    static func hasActiveConsent(_ db: Database, accountID: String, purpose: ConsentPurpose, now: Timestamp) throws -> Bool {
+    static func hasActiveConsent(_ db: SQLConnection, accountID: String, purpose: ConsentPurpose, now: Timestamp) throws -> Bool {
         try fetchConsents(db, accountID: accountID).contains { $0.purpose == purpose && $0.isActive(at: now) }
     }
 
-    static func fetchConsent(_ db: Database, id: String) throws -> Consent? {
+    static func fetchConsent(_ db: SQLConnection, id: String) throws -> Consent? {
         try Row.fetchOne(db, cached: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
     }
 
-    static func fetchConsents(_ db: Database, accountID: String) throws -> [Consent] {
+    static func fetchConsents(_ db: SQLConnection, accountID: String) throws -> [Consent] {
         try Row.fetchAll(db, cached: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
                          arguments: [accountID]).map(consent(from:))
     }

@@ -16,7 +16,7 @@ public struct StartConsoleSession: BusinessWrite {
 
     public init(key: APIKey) { self.key = key }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((token: String, session: ConsoleSession), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((token: String, session: ConsoleSession), [AuditRecord]) {
         let token = KeyToken.newSecret()
         let csrf = KeyToken.newSecret()
         try db.execute(
@@ -36,7 +36,7 @@ public struct EndConsoleSession: BusinessWrite {
 
     public init(token: String) { self.token = token }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Bool, [AuditRecord]) {
         try db.execute(cached: "UPDATE console_sessions SET ended_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
                        arguments: [now.rfc3339, Hashing.sha256Hex(Data(token.utf8))])
         guard db.changesCount > 0 else { return (false, []) }
@@ -48,7 +48,7 @@ public struct EndConsoleSession: BusinessWrite {
 struct TouchConsoleSession: BusinessWrite {
     var idSHA256: String
 
-    func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+    func apply(_ db: SQLConnection, now: Timestamp) throws -> (Bool, [AuditRecord]) {
         try db.execute(cached: "UPDATE console_sessions SET last_seen_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
                        arguments: [now.rfc3339, idSHA256])
         return (db.changesCount > 0, [])
@@ -94,7 +94,7 @@ extension Store {
             try Row.fetchAll(db, sql: """
                 SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq JOIN webhook_endpoints w ON w.id = d.endpoint_id
-                WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)) AND (?1 IS NULL OR w.tenant = ?1)
+                WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)) AND (CAST(?1 AS TEXT) IS NULL OR w.tenant = ?1)
                 ORDER BY d.event_seq DESC LIMIT ?2
                 """, arguments: [scope.tenant, limit]).map(Self.delivery(from:))
         }

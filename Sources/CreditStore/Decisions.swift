@@ -20,7 +20,7 @@ public struct ScoreAccount: BusinessWrite {
         scored = try ScoredDecision(result: result, modelVersion: modelVersion, validityDays: validityDays, shadow: shadow)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Decision, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Decision, [AuditRecord]) {
         try Store.checkScoringEligibility(db, accountID: accountID, now: now)
         let (decision, record) = try scored.insert(db, accountID: accountID, now: now)
         return (decision, [record])
@@ -69,7 +69,7 @@ public struct ScoredDecision: Sendable {
 
     /// Writes the decision row and returns it with its audit entry (`extra` joins the entry's
     /// detail: a periodic review's id).
-    func insert(_ db: Database, accountID: String, now: Timestamp, reviewID: String? = nil) throws
+    func insert(_ db: SQLConnection, accountID: String, now: Timestamp, reviewID: String? = nil) throws
         -> (Decision, AuditRecord)
     {
         let decision = Decision(
@@ -113,7 +113,7 @@ public struct RequestReview: BusinessWrite {
         self.statement = statement
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Review, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Review, [AuditRecord]) {
         let open = try String.fetchOne(
             db, cached: "SELECT id FROM reviews WHERE decision_id = ? AND kind = 'contest' AND status = 'open'",
             arguments: [decisionID])
@@ -144,14 +144,14 @@ extension Store {
         try await read { db in try Self.checkScoringEligibility(db, accountID: accountID, now: now) }
     }
 
-    static func checkScoringEligibility(_ db: Database, accountID: String, now: Timestamp) throws {
+    static func checkScoringEligibility(_ db: SQLConnection, accountID: String, now: Timestamp) throws {
         let account = try fetchAccount(db, id: accountID)
         try ScoringEligibility.check(
             accountStatus: account?.status,
             assessmentConsentActive: try hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now))
     }
 
-    static func fetchDecision(_ db: Database, id: String) throws -> Decision? {
+    static func fetchDecision(_ db: SQLConnection, id: String) throws -> Decision? {
         guard let row = try Row.fetchOne(db, cached: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
         return try decision(from: row)
     }

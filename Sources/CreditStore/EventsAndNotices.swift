@@ -62,7 +62,7 @@ public struct CreateWebhookEndpoint: BusinessWrite {
         (self.tenant, self.url, self.host, self.eventTypes) = (tenant, url, host, eventTypes)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (WebhookEndpoint, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WebhookEndpoint, [AuditRecord]) {
         let endpoint = WebhookEndpoint(
             id: Identifier.make("whe"), tenant: tenant, url: url, eventTypes: eventTypes.map(\.rawValue),
             secret: "whsec_" + Identifier.randomToken(characters: 40), createdAt: now)
@@ -83,7 +83,7 @@ public struct DeleteWebhookEndpoint: BusinessWrite {
 
     public init(id: String) { self.id = id }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Bool, [AuditRecord]) {
         let endpoint = try Existence.require(try Store.fetchEndpoint(db, id: id).flatMap { $0.deletedAt == nil ? $0 : nil },
                                              "webhook endpoint")
         try db.execute(cached: "UPDATE webhook_endpoints SET deleted_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
@@ -112,7 +112,7 @@ public struct RecordDeliveryAttempt: BusinessWrite {
         (self.baseMilliseconds, self.jitter) = (baseMilliseconds, jitter)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
         let row = try Existence.require(try Row.fetchOne(
             db, cached: "SELECT attempts, window_start, status FROM webhook_deliveries WHERE id = ?", arguments: [deliveryID]),
             "delivery")
@@ -152,7 +152,7 @@ public struct RedeliverEvent: BusinessWrite {
 
     public init(eventID: String) { self.eventID = eventID }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let seq = try Existence.require(try Int.fetchOne(db, cached: "SELECT seq FROM events WHERE id = ?", arguments: [eventID]),
                                         "event")
         try db.execute(
@@ -175,7 +175,7 @@ public struct RecordNoticeDelivery: BusinessWrite {
         (self.noticeID, self.channel, self.deliveredAt) = (noticeID, channel, deliveredAt)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (NoticeRecord, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (NoticeRecord, [AuditRecord]) {
         let found = try Store.fetchNotice(db, id: noticeID)
         try NoticeDelivery.check(createdAt: found?.createdAt, deliveredAt: found?.deliveredAt, reported: deliveredAt, now: now)
         var notice = try Existence.require(found, "notice")
@@ -199,7 +199,7 @@ public struct AnnounceExpiringConsents: BusinessWrite {
 
     public init(composer: NoticeComposer) { self.composer = composer }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let rows = try Row.fetchAll(
             db, cached: """
                 SELECT id, account_id, purpose, expires_at FROM consents
@@ -227,7 +227,7 @@ extension Store {
     {
         let events = try await read { db in
             try Row.fetchAll(db, cached: """
-                SELECT * FROM events WHERE seq > ?1 AND (?2 IS NULL OR tenant = ?2) AND (?3 IS NULL OR type = ?3)
+                SELECT * FROM events WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR tenant = ?2) AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)
                 ORDER BY seq LIMIT ?4
                 """, arguments: [after, scope.tenant, type, limit]).map(Self.event(from:))
         }
@@ -243,7 +243,7 @@ extension Store {
         try await read { db in try Self.fetchEndpoint(db, id: id) }
     }
 
-    static func fetchEndpoint(_ db: Database, id: String) throws -> WebhookEndpoint? {
+    static func fetchEndpoint(_ db: SQLConnection, id: String) throws -> WebhookEndpoint? {
         try Row.fetchOne(db, cached: "SELECT * FROM webhook_endpoints WHERE id = ?", arguments: [id]).map { row in
             let typed = TypedRow(row, table: "webhook_endpoints")
             return WebhookEndpoint(
@@ -288,7 +288,7 @@ extension Store {
                 JOIN events e ON e.seq = d.event_seq
                 WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
-                                  WHERE earlier.endpoint_id = d.endpoint_id AND earlier.account_id IS d.account_id
+                                  WHERE earlier.endpoint_id = d.endpoint_id AND earlier.account_id IS NOT DISTINCT FROM d.account_id
                                     AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
                 ORDER BY d.event_seq LIMIT ?2
                 """, arguments: [now.rfc3339, limit]).map { row in
@@ -315,7 +315,7 @@ extension Store {
         try await read { db in
             try Row.fetchAll(db, cached: """
                 SELECT n.* FROM notices n JOIN accounts a ON a.id = n.account_id
-                WHERE (?1 IS NULL OR a.tenant = ?1)
+                WHERE (CAST(?1 AS TEXT) IS NULL OR a.tenant = ?1)
                   AND CASE ?2 WHEN 'delivered' THEN n.delivered_at IS NOT NULL
                               WHEN 'overdue' THEN n.delivered_at IS NULL AND n.due_by < ?3
                               ELSE n.delivered_at IS NULL AND n.due_by >= ?3 END
@@ -332,7 +332,7 @@ extension Store {
         }
     }
 
-    static func fetchNotice(_ db: Database, id: String) throws -> NoticeRecord? {
+    static func fetchNotice(_ db: SQLConnection, id: String) throws -> NoticeRecord? {
         try Row.fetchOne(db, cached: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
     }
 

@@ -5,7 +5,7 @@ import GRDB
 extension Store {
     /// A person's words beside a coded reason: kept here, erasable, never in the audit chain
     /// (README "Data governance").
-    static func addNote(_ db: Database, accountID: String, subjectID: String, kind: String, text: String?,
+    static func addNote(_ db: SQLConnection, accountID: String, subjectID: String, kind: String, text: String?,
                         now: Timestamp) throws
     {
         guard let text else { return }
@@ -16,7 +16,7 @@ extension Store {
 
     /// The evidence that the customer asked: what they saw (its hash), where and how they
     /// confirmed. Returns the audit detail that carries its hash.
-    static func recordConfirmation(_ db: Database, accountID: String, subjectID: String,
+    static func recordConfirmation(_ db: SQLConnection, accountID: String, subjectID: String,
                                    _ confirmation: CustomerConfirmation?, now: Timestamp) throws -> [String: JSONValue]
     {
         guard let confirmation else { return [:] }
@@ -41,14 +41,8 @@ extension Store {
     /// Every column of every table as the database has it, for the register's check.
     public func schemaColumns() async throws -> [String: [String]] {
         try await read { db in
-            let tables = try String.fetchAll(db, sql: """
-                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                """)
             var schema: [String: [String]] = [:]
-            for table in tables {
-                schema[table] = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table])
-                    .map { $0["name"] }
-            }
+            for table in try db.tableNames() { schema[table] = try db.columnNames(table) }
             return schema
         }
     }
@@ -67,7 +61,7 @@ public struct SweepRetention: BusinessWrite {
         (self.policy, self.batch) = (policy, batch)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ([String: Int], [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ([String: Int], [AuditRecord]) {
         let text = policy.freeTextCutoff(now).rfc3339
         let inputs = policy.scoringInputCutoff(now).rfc3339
         var counts: [String: Int] = [:]
@@ -81,22 +75,22 @@ public struct SweepRetention: BusinessWrite {
             """, text)
         try erase("review_statements", """
             UPDATE reviews SET statement = NULL
-            WHERE ?1 IS NOT NULL AND id IN (SELECT id FROM reviews WHERE statement IS NOT NULL AND status <> 'open'
+            WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM reviews WHERE statement IS NOT NULL AND status <> 'open'
                                             AND created_at < ?2 LIMIT ?3)
             """, text)
         try erase("review_notes", """
-            UPDATE reviews SET resolution = json_remove(resolution, '$.note')
-            WHERE ?1 IS NOT NULL AND id IN (SELECT id FROM reviews WHERE json_extract(resolution, '$.note') IS NOT NULL
+            UPDATE reviews SET resolution = \(db.jsonRemoving("resolution", "note"))
+            WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM reviews WHERE \(db.jsonText("resolution", "note")) IS NOT NULL
                                             AND resolved_at < ?2 LIMIT ?3)
             """, text)
         try erase("withdrawal_reasons", """
             UPDATE consents SET withdrawal_reason = NULL
-            WHERE ?1 IS NOT NULL AND id IN (SELECT id FROM consents WHERE withdrawal_reason IS NOT NULL
+            WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM consents WHERE withdrawal_reason IS NOT NULL
                                             AND withdrawn_at < ?2 LIMIT ?3)
             """, text)
         try erase("scoring_inputs", """
             UPDATE decisions SET inputs = NULL
-            WHERE ?1 IS NOT NULL AND id IN (SELECT id FROM decisions WHERE inputs IS NOT NULL AND scored_at < ?2 LIMIT ?3)
+            WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM decisions WHERE inputs IS NOT NULL AND scored_at < ?2 LIMIT ?3)
             """, inputs)
         guard counts.values.contains(where: { $0 > 0 }) else { return (counts, []) }
         return (counts, [AuditRecord(.retentionSwept, detail: counts.mapValues { .int($0) }.merging([
@@ -139,10 +133,7 @@ extension Store {
                 }
             }
             var export: [String: [[String: StoredValue]]] = ["accounts": try rows("SELECT * FROM accounts WHERE id = ?")]
-            let tables = try String.fetchAll(db, sql: """
-                SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-                WHERE m.type = 'table' AND p.name = 'account_id' ORDER BY m.name
-                """)
+            let tables = try db.tableNames().filter { try db.columnNames($0).contains("account_id") }
             for table in tables {
                 // Identifiers from the schema itself, never from the request.
                 export[table] = try rows("SELECT * FROM \"\(table)\" WHERE account_id = ?")

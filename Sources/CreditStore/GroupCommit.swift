@@ -12,7 +12,7 @@ import Synchronization
 final class GroupCommit: Sendable {
     private struct Job: Sendable {
         /// Runs inside the batch's transaction, in the job's own savepoint.
-        let run: @Sendable (Database) throws -> Void
+        let run: @Sendable (SQLConnection) throws -> Void
         /// Called once the batch has committed (nil) or failed (the error), or with the job's own
         /// refusal.
         let finish: @Sendable ((any Error)?) -> Void
@@ -25,18 +25,18 @@ final class GroupCommit: Sendable {
 
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "creditline.group-commit")
-    private let writer: any DatabaseWriter
+    private let writer: StoreEngine
     private let health: StorageHealth
     let limit: Int
 
-    init(writer: any DatabaseWriter, health: StorageHealth, limit: Int) {
+    init(writer: StoreEngine, health: StorageHealth, limit: Int) {
         self.writer = writer
         self.health = health
         self.limit = limit
     }
 
     /// Runs `body` in the next batch and answers with its value once the batch has committed.
-    func submit<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         let slot = Mutex<T?>(nil)
         return try await withCheckedThrowingContinuation { continuation in
             let job = Job(run: { db in
@@ -81,10 +81,7 @@ final class GroupCommit: Sendable {
                 let outcomes = try writer.write { db -> [(any Error)?] in
                     batch.map { job in
                         do {
-                            try db.inSavepoint {
-                                try job.run(db)
-                                return .commit
-                            }
+                            try db.inSavepoint { try job.run(db) }
                             return nil
                         } catch {
                             return error
@@ -93,7 +90,7 @@ final class GroupCommit: Sendable {
                 }
                 // A write that met a full disk inside its savepoint leaves the fault standing even
                 // though the (emptier) batch committed.
-                if let fault = outcomes.compactMap({ $0 as? DatabaseError }).first(where: { StorageFault($0) != nil }) {
+                if let fault = outcomes.compactMap({ $0 }).first(where: { StorageFault.of($0) != nil }) {
                     health.record(fault)
                 } else {
                     health.cleared()

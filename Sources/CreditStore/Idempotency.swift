@@ -52,7 +52,7 @@ extension Store {
     }
 
     /// Inside a write transaction: keeps the answer under its key.
-    static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: Database) throws {
+    static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: SQLConnection) throws {
         let headers = try StoredJSON.text(answer.headers)
         try db.execute(
             cached: """

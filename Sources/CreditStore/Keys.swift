@@ -82,7 +82,7 @@ struct CreateKey: BusinessWrite {
     var tenant: String?
     var person: String?
 
-    func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
+    func apply(_ db: SQLConnection, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
         try db.execute(
             cached: """
                 INSERT INTO api_keys (id, name, role, secret_hash, created_at, tenant, person)
@@ -103,7 +103,7 @@ struct CreateKey: BusinessWrite {
 struct RevokeKey: BusinessWrite {
     var id: String
 
-    func apply(_ db: Database, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
+    func apply(_ db: SQLConnection, now: Timestamp) throws -> (APIKey, [AuditRecord]) {
         var key = try Existence.require(try Store.fetchKey(db, id: id), "key")
         if key.revokedAt != nil { return (key, []) }
         try db.execute(cached: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
@@ -179,7 +179,7 @@ extension Store {
         }
     }
 
-    static func fetchKey(_ db: Database, id: String) throws -> APIKey? {
+    static func fetchKey(_ db: SQLConnection, id: String) throws -> APIKey? {
         try Row.fetchOne(db, cached: "SELECT * FROM api_keys WHERE id = ?",
                          arguments: [id]).map(key(from:))
     }

@@ -50,7 +50,7 @@ public struct MakeDraw: BusinessWrite {
         self.customerSelected = customerSelected
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((DrawRecord, Account), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((DrawRecord, Account), [AuditRecord]) {
         // Not selected is refused before the account is looked at: a pre-selected payment
         // method learns nothing about the line.
         try DrawRules.requireSelected(customerSelected)
@@ -108,7 +108,7 @@ public struct MakeRepayment: BusinessWrite {
         (self.accountID, self.amount) = (accountID, amount)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((RepaymentRecord, Account), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((RepaymentRecord, Account), [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         try RepaymentRules.check(found?.status)
         let account = try Existence.require(found, "account")
@@ -149,7 +149,7 @@ public struct CancelLine: BusinessWrite {
         (self.accountID, self.channel, self.confirmation, self.coolingOffDays) = (accountID, channel, confirmation, coolingOffDays)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
         try CustomerConfirmation.require(confirmation, customerInitiated: true)
         let found = try Store.fetchAccount(db, id: accountID)
         let to = try CoolingOff.cancel(status: found?.status, activatedAt: found?.activatedAt, now: now,
@@ -187,7 +187,7 @@ public struct ChargeOffLine: BusinessWrite {
         (self.accountID, self.reasonCode, self.approver) = (accountID, reasonCode, approver)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Result, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Result, [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         let today = CivilDate(now)
         let pending = try Row.fetchOne(
@@ -233,7 +233,7 @@ public struct RecordDelinquency: BusinessWrite {
 
     public init(batch: Int = 500) { self.batch = batch }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let today = CivilDate(now)
         // Only lines that owe something, and of those only the ones past due or already behind.
         let candidates = try Row.fetchCursor(
@@ -263,7 +263,7 @@ public struct RecordDelinquency: BusinessWrite {
 
 extension Store {
     /// The instalments not yet settled, oldest due first (ties in the order they were drawn).
-    static func openInstalments(_ db: Database, accountID: String) throws -> [InstalmentState] {
+    static func openInstalments(_ db: SQLConnection, accountID: String) throws -> [InstalmentState] {
         try Row.fetchAll(
             db, cached: """
                 SELECT id, due_on, principal, fee, principal_paid, fee_paid, fee_waived FROM instalments
@@ -280,7 +280,7 @@ extension Store {
     }
 
     /// Writes what was paid or waived of the instalments named in `only`.
-    static func update(_ db: Database, _ instalments: [InstalmentState], only ids: Set<String>) throws {
+    static func update(_ db: SQLConnection, _ instalments: [InstalmentState], only ids: Set<String>) throws {
         for instalment in instalments where ids.contains(instalment.id) {
             try db.execute(
                 cached: "UPDATE instalments SET principal_paid = ?, fee_paid = ?, fee_waived = ? WHERE id = ?",
@@ -290,7 +290,7 @@ extension Store {
 
     /// Brings the account's balance, fees and oldest due date to `position`, records a
     /// delinquency change if there is one, and saves the account.
-    static func settle(_ db: Database, _ account: Account, position: LedgerPosition, today: CivilDate,
+    static func settle(_ db: SQLConnection, _ account: Account, position: LedgerPosition, today: CivilDate,
                        now: Timestamp) throws -> (Account, [AuditRecord])
     {
         var account = account
@@ -309,7 +309,7 @@ extension Store {
 
     /// The audit entry for a bucket change. A line leaving dpd_90_plus loses any pending
     /// charge-off approval: it was given for arrears that are no longer there.
-    static func record(_ db: Database, _ change: DelinquencyChange, accountID: String) throws -> AuditRecord {
+    static func record(_ db: SQLConnection, _ change: DelinquencyChange, accountID: String) throws -> AuditRecord {
         if change.from == .dpd90Plus {
             try db.execute(cached: "DELETE FROM charge_off_approvals WHERE account_id = ?", arguments: [accountID])
         }

@@ -35,7 +35,7 @@ public struct ActivateAccount: BusinessWrite {
         self.policy = policy
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (ActivationResult, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (ActivationResult, [AuditRecord]) {
         var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let consent = try Store.fetchConsent(db, id: consentID).flatMap { $0.accountID == accountID ? $0 : nil }
         let named = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
@@ -131,7 +131,7 @@ public struct ResolveReview: BusinessWrite {
         self.singleApproverLimit = singleApproverLimit
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Result, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Result, [AuditRecord]) {
         let review = try Existence.require(try Store.fetchReview(db, id: reviewID), "review")
         // A contest changes no account; an activation review always has one.
         let account = review.review.kind == .activation
@@ -200,7 +200,7 @@ public struct ResolveReview: BusinessWrite {
         return (.resolved(try reread(db, review), saved), records)
     }
 
-    private func reread(_ db: Database, _ review: ReviewRecord) throws -> ReviewRecord {
+    private func reread(_ db: SQLConnection, _ review: ReviewRecord) throws -> ReviewRecord {
         try Store.fetchReview(db, id: reviewID) ?? review
     }
 }
@@ -241,7 +241,7 @@ public struct AdjustLimit: BusinessWrite {
         self.actorKeyID = actorKeyID
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
         try CustomerConfirmation.require(confirmation, customerInitiated: request.initiatedBy == .customer)
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
@@ -258,7 +258,7 @@ public struct AdjustLimit: BusinessWrite {
 
 extension Store {
     /// What the limit rules look at, as the rows are now.
-    static func limitState(_ db: Database, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
+    static func limitState(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
         let decision = try Row.fetchOne(
             db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [account.id]
@@ -276,7 +276,7 @@ extension Store {
 
     /// Records a limit change the rules allowed: its row, the account at the new limit, and the
     /// audit entry (`detail` adds to it: a cause, a review id, reason codes).
-    static func recordLimitChange(_ db: Database, _ account: Account, request: LimitPolicy.Request,
+    static func recordLimitChange(_ db: SQLConnection, _ account: Account, request: LimitPolicy.Request,
                                   direction: LimitPolicy.Direction, reasonCode: String, actor: String, now: Timestamp,
                                   detail: [String: JSONValue]) throws -> (LimitAdjustment, Account, AuditRecord)
     {
@@ -322,7 +322,7 @@ public struct AcceptTerms: BusinessWrite {
         self.terms = terms
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         let decision = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
         let (tier, tierTerms) = try TermsAcceptance.decide(
@@ -355,7 +355,7 @@ public struct UpdatePreferences: BusinessWrite {
         self.locale = locale
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
         var account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let before = account
         account.limitIncreaseOptOut = limitIncreaseOptOut ?? account.limitIncreaseOptOut
@@ -380,7 +380,7 @@ public struct ApplyOperatorAction: BusinessWrite {
         (self.accountID, self.action, self.reasonCode, self.note) = (accountID, action, reasonCode, note)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (Account, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         let to = try action.decide(
             from: found?.status,
@@ -412,14 +412,14 @@ extension Store {
             // One constant statement: an absent filter is a NULL that matches every row.
             try Row.fetchAll(db, cached: """
                 SELECT * FROM reviews
-                WHERE (?1 IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
-                  AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR kind = ?3)
+                WHERE (CAST(?1 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
+                  AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
                 ORDER BY created_at, id
                 """, arguments: [scope.tenant, status?.rawValue, kind?.rawValue]).map(Self.review(from:))
         }
     }
 
-    static func fetchReview(_ db: Database, id: String) throws -> ReviewRecord? {
+    static func fetchReview(_ db: SQLConnection, id: String) throws -> ReviewRecord? {
         try Row.fetchOne(db, cached: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }
 

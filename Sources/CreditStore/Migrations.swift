@@ -73,18 +73,7 @@ public struct Migrations: Sendable {
         let applied = try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
         }
-        for row in applied {
-            let version: Int = row["version"]
-            let name: String = row["name"]
-            let recorded: String = row["sha256"]
-            guard let migration = migrations.first(where: { $0.version == version }) else {
-                throw StoreError.migrationFileMissing(version: version, name: name)
-            }
-            guard migration.sha256 == recorded, migration.name == name else {
-                throw StoreError.migrationChanged(file: migration.fileName, recorded: recorded, current: migration.sha256)
-            }
-        }
-        let pending = migrations.filter { $0.version > applied.count }
+        let pending = try pending(after: applied)
         for migration in pending {
             do {
                 // SQLite's procedure for a table rebuild ("Making Other Kinds Of Table Schema
@@ -116,9 +105,55 @@ public struct Migrations: Sendable {
         return pending
     }
 
+    /// Refuses an applied history that no longer matches the files; the rest is pending.
+    private func pending(after applied: [Row]) throws -> [Migration] {
+        for row in applied {
+            let version: Int = row["version"]
+            let name: String = row["name"]
+            let recorded: String = row["sha256"]
+            guard let migration = migrations.first(where: { $0.version == version }) else {
+                throw StoreError.migrationFileMissing(version: version, name: name)
+            }
+            guard migration.sha256 == recorded, migration.name == name else {
+                throw StoreError.migrationChanged(file: migration.fileName, recorded: recorded, current: migration.sha256)
+            }
+        }
+        return migrations.filter { $0.version > applied.count }
+    }
+
+    /// PostgreSQL's run: under the chain's head lock, so that instances starting together
+    /// migrate once (the first in; the others then find nothing pending), and in one transaction,
+    /// since PostgreSQL's DDL is transactional: a failed file leaves the schema as it was.
+    @discardableResult
+    func apply(to engine: PostgresEngine) throws -> [Migration] {
+        try engine.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    BIGINT PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    sha256     TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """)
+            let applied = try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
+            let pending = try pending(after: applied)
+            for migration in pending {
+                do {
+                    try db.postgres!.runScript(migration.sql)
+                } catch let error as PostgresServerError {
+                    throw StoreError.migrationFailed(file: migration.fileName, message: error.message)
+                }
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?, ?, ?, ?)",
+                    arguments: [migration.version, migration.name, migration.sha256, SystemTimeSource().now().rfc3339])
+            }
+            return pending
+        }
+    }
+
     /// The highest version recorded in the database.
-    public static func appliedVersion(_ db: Database) throws -> Int {
-        guard try db.tableExists("schema_migrations") else { return 0 }
+    public static func appliedVersion(_ db: SQLConnection) throws -> Int {
+        guard try db.tableNames().contains("schema_migrations") else { return 0 }
         return try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
     }
 }

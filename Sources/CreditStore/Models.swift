@@ -37,7 +37,7 @@ public struct RecordModelReview: BusinessWrite {
         self.reviewer = reviewer
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (ModelReview, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (ModelReview, [AuditRecord]) {
         try ModelReviewRules.checkValidUntil(validUntil, now: now)
         let review = ModelReview(id: Identifier.make("mrv"), version: version, modelVersion: modelVersion, outcome: outcome,
                                  findings: findings, validUntil: validUntil, reviewedBy: reviewer, createdAt: now)
@@ -69,13 +69,13 @@ extension Store {
     }
 
     /// The latest review of a model (by its hash-qualified version): the one the gate reads.
-    static func latestModelReview(_ db: Database, modelVersion: String) throws -> ModelReviewGate.Review? {
+    static func latestModelReview(_ db: SQLConnection, modelVersion: String) throws -> ModelReviewGate.Review? {
         try fetchLatestModelReview(db, modelVersion: modelVersion).map {
             ModelReviewGate.Review(approved: $0.outcome == .approved, validUntil: $0.validUntil)
         }
     }
 
-    static func fetchLatestModelReview(_ db: Database, modelVersion: String) throws -> ModelReview? {
+    static func fetchLatestModelReview(_ db: SQLConnection, modelVersion: String) throws -> ModelReview? {
         try Row.fetchOne(db, cached: """
             SELECT * FROM model_reviews WHERE model_version = ? ORDER BY created_at DESC, id DESC LIMIT 1
             """, arguments: [modelVersion]).map(modelReview(from:))

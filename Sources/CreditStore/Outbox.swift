@@ -62,7 +62,7 @@ public struct EventRecord: Sendable, Equatable {
 /// entry with a delivery row for each webhook endpoint that wants it.
 enum Outbox {
     /// The notices `records` make due, written, with their `notice.created` audit entries.
-    static func notices(for records: [AuditRecord], composer: NoticeComposer?, db: Database, now: Timestamp) throws
+    static func notices(for records: [AuditRecord], composer: NoticeComposer?, db: SQLConnection, now: Timestamp) throws
         -> [AuditRecord]
     {
         guard let composer else { return [] }
@@ -78,7 +78,7 @@ enum Outbox {
 
     /// Writes one notice in the account's language; its audit entry holds the id, kind, template
     /// version and the text's SHA-256, never the text.
-    static func insert(_ draft: NoticeDraft, accountID: String, composer: NoticeComposer, db: Database,
+    static func insert(_ draft: NoticeDraft, accountID: String, composer: NoticeComposer, db: SQLConnection,
                        now: Timestamp) throws -> (NoticeRecord, AuditRecord)
     {
         let stored = try String.fetchOne(db, cached: "SELECT locale FROM accounts WHERE id = ?", arguments: [accountID])
@@ -107,7 +107,7 @@ enum Outbox {
 
     /// An event for every customer-affecting entry, and a pending delivery for each endpoint of
     /// the account's tenant that subscribes to its type.
-    static func events(for records: [AuditRecord], db: Database, now: Timestamp) throws {
+    static func events(for records: [AuditRecord], db: SQLConnection, now: Timestamp) throws {
         var tenants: [String: String] = [:]
         // A tenant's endpoints and what each subscribes to, read once for the write's records.
         var endpoints: [String: [(id: String, types: [String])]] = [:]
@@ -123,11 +123,13 @@ enum Outbox {
                 tenant = found
             }
             let id = Identifier.make("evt")
-            try db.execute(
-                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+            let seq = try Int.fetchOne(
+                db, cached: """
+                    INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)
+                    RETURNING seq
+                    """,
                 arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
                             JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
-            let seq = db.lastInsertedRowID
             if endpoints[tenant] == nil {
                 endpoints[tenant] = try Row.fetchAll(
                     db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",

@@ -47,7 +47,7 @@ public struct OpenPortfolioReview: BusinessWrite {
         self.createdBy = createdBy
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
         let scopeName = scope.tenant ?? "*"
         let found = try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
                                      arguments: [scopeName, contentSHA256]).map(Store.portfolioReview(from:))
@@ -92,7 +92,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
         self.settings = settings
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
         var review = try Existence.require(
             try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
                 .map(Store.portfolioReview(from:)), "portfolio review")
@@ -120,7 +120,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
     }
 
     private func apply(_ prepared: PreparedReviewRow, number: Int, to summary: inout PortfolioSummary,
-                       records: inout [AuditRecord], _ db: Database, now: Timestamp) throws
+                       records: inout [AuditRecord], _ db: SQLConnection, now: Timestamp) throws
     {
         guard let row = prepared.row else { return summary.skip(row: number, reason: "invalid-row") }
         // Another tenant's account is as unknown as one that does not exist.
@@ -194,7 +194,7 @@ public struct PreparedReviewRow: Sendable {
 
     /// Scores one row against an account: the behaviour characteristics it leaves out come from
     /// the ledger when the line has one; nil when the features are not valid for the model.
-    static func score(_ row: PortfolioUpload.Row, account: Account, settings: PortfolioReviewSettings, _ db: Database,
+    static func score(_ row: PortfolioUpload.Row, account: Account, settings: PortfolioReviewSettings, _ db: SQLConnection,
                       now: Timestamp) throws -> ScoredDecision?
     {
         var features = row.features
@@ -259,7 +259,7 @@ public struct AcceptLimitOffer: BusinessWrite {
         (self.policy, self.actorKeyID) = (policy, actorKeyID)
     }
 
-    public func apply(_ db: Database, now: Timestamp) throws -> ((LimitOffer, Account), [AuditRecord]) {
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((LimitOffer, Account), [AuditRecord]) {
         try CustomerConfirmation.require(confirmation, customerInitiated: true)
         let offer = try Store.fetchOffer(db, id: offerID).flatMap { $0.accountID == accountID ? $0 : nil }
         try LimitOffers.checkAcceptable(stored: offer?.storedStatus, expiresAt: offer?.expiresAt, now: now)
@@ -301,7 +301,7 @@ public struct LimitOffer: Sendable, Equatable {
 
 extension Store {
     /// A new offer replaces any open one: the customer sees one offer, the latest.
-    static func makeOffer(_ db: Database, account: Account, limit: Int, reviewID: String, decisionID: String,
+    static func makeOffer(_ db: SQLConnection, account: Account, limit: Int, reviewID: String, decisionID: String,
                           now: Timestamp) throws -> AuditRecord
     {
         try db.execute(cached: "UPDATE limit_offers SET status = 'superseded' WHERE account_id = ? AND status = 'open'",
@@ -323,7 +323,7 @@ extension Store {
 
     /// The instalments due in the last year, each with the day it was settled (the last
     /// repayment that completed it), for the behaviour characteristics.
-    static func behaviourRecords(_ db: Database, accountID: String, now: Timestamp) throws -> [LedgerBehaviour.Record] {
+    static func behaviourRecords(_ db: SQLConnection, accountID: String, now: Timestamp) throws -> [LedgerBehaviour.Record] {
         let today = CivilDate(now)
         let rows = try Row.fetchAll(db, cached: """
             SELECT i.due_on,
@@ -341,7 +341,7 @@ extension Store {
         }
     }
 
-    static func fetchOffer(_ db: Database, id: String) throws -> LimitOffer? {
+    static func fetchOffer(_ db: SQLConnection, id: String) throws -> LimitOffer? {
         try Row.fetchOne(db, cached: "SELECT * FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
     }
 

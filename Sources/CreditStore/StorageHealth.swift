@@ -14,6 +14,9 @@ public enum StorageFault: String, Sendable, Equatable {
     case locked
     /// SQLITE_IOERR or SQLITE_CANTOPEN: the operating system failed a read or write.
     case ioError = "io-error"
+    /// PostgreSQL: no host of `database_url` answers as a primary (a failover under way, a
+    /// network fault).
+    case unreachable
 
     init?(_ error: DatabaseError) {
         switch error.resultCode {
@@ -28,8 +31,13 @@ public enum StorageFault: String, Sendable, Equatable {
     /// A database error that is a storage fault, as `StoreError.storageUnavailable`; any other
     /// error as it is.
     static func named(_ error: any Error) -> any Error {
-        guard let database = error as? DatabaseError, let fault = StorageFault(database) else { return error }
-        return StoreError.storageUnavailable(fault)
+        of(error).map { StoreError.storageUnavailable($0) } ?? error
+    }
+
+    /// The fault an error is, from either engine.
+    static func of(_ error: any Error) -> StorageFault? {
+        if case StoreError.storageUnavailable(let fault) = error { return fault }
+        return (error as? DatabaseError).flatMap(StorageFault.init)
     }
 
     /// How long a client should wait before trying again.
@@ -37,6 +45,7 @@ public enum StorageFault: String, Sendable, Equatable {
         switch self {
         case .locked: return 1
         case .diskFull, .readOnly, .ioError: return 5
+        case .unreachable: return 1
         }
     }
 }
@@ -50,7 +59,7 @@ final class StorageHealth: Sendable {
     var current: StorageFault? { fault.withLock { $0 } }
 
     func record(_ error: any Error) {
-        guard let error = error as? DatabaseError, let found = StorageFault(error) else { return }
+        guard let found = StorageFault.of(error) else { return }
         fault.withLock { $0 = found }
     }
 
@@ -65,7 +74,7 @@ extension Store {
     /// a read of a few rows costs less than the two thread hops of GRDB's asynchronous read
     /// (docs/architecture.md, "Reads"). With every reader busy the caller waits for one; reads
     /// are a few indexed rows, so the wait is short.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
             return try readOnThisThread(body)
         } catch {
@@ -75,24 +84,24 @@ extension Store {
 
     /// A read of one statement: it needs no transaction around it (SQLite gives every statement
     /// its own consistent snapshot), so it skips the BEGIN and COMMIT of `read`.
-    func readStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func readStatement<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
-            return try database.unsafeReentrantRead(body)
+            return try database.readStatement(body)
         } catch {
             throw StorageFault.named(error)
         }
     }
 
-    /// GRDB's blocking read: from a synchronous function, so the asynchronous overload is not chosen.
-    private func readOnThisThread<T>(_ body: (Database) throws -> T) throws -> T {
+    /// The blocking read: from a synchronous function, so no asynchronous overload is chosen.
+    private func readOnThisThread<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         try database.read(body)
     }
 
     /// A write transaction; a storage fault is recorded for readiness and thrown as
     /// `StoreError.storageUnavailable`, and a success clears any recorded fault.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
-            let value = try await database.write(body)
+            let value = try await database.writeAsync(body)
             health.cleared()
             return value
         } catch {
@@ -108,6 +117,12 @@ extension Store {
         guard health.current != nil else { return nil }
         do {
             try await write { db in
+                // PostgreSQL reports a full disk on the write that meets it; a probe there only
+                // needs the primary to take a write again (after a failover, for instance).
+                guard db.dialect == .sqlite else {
+                    try db.execute(cached: "SELECT 1")
+                    return
+                }
                 // 64 KiB that must land on new pages: a probe that fits in a page's free space
                 // would pass while a business write still fails.
                 try db.execute(cached: "INSERT OR REPLACE INTO storage_probe (id, at, room) VALUES (1, ?, zeroblob(65536))",

@@ -30,7 +30,7 @@ public struct StoreOptions: Sendable {
 /// a `DatabasePool` on a file in production, a `DatabaseQueue` in memory where a test gains
 /// nothing from a file.
 public struct Store: Sendable {
-    let database: any DatabaseWriter
+    let database: StoreEngine
     let health: StorageHealth
     let groupCommit: GroupCommit
     /// The file, or `:memory:`.
@@ -65,15 +65,16 @@ public struct Store: Sendable {
             case .normal: try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
         }
-        let store = Store(database: pool, path: path, time: time, migrations: migrations, writeQueueMax: options.writeQueueMax)
+        let store = Store(database: .sqlite(pool), path: path, time: time, migrations: migrations,
+                          writeQueueMax: options.writeQueueMax)
         try migrations.apply(to: pool)
-        try store.checkDurability(expected: options.synchronous)
+        try checkDurability(of: pool, expected: options.synchronous)
         return store
     }
 
     /// A migrated database in memory, gone when the store is: for tests of rules and reads whose
     /// outcome does not depend on a file (durability, crash and migration tests keep files).
-    init(database: any DatabaseWriter, path: String, time: any TimeSource, migrations: Migrations, writeQueueMax: Int) {
+    init(database: StoreEngine, path: String, time: any TimeSource, migrations: Migrations, writeQueueMax: Int) {
         self.database = database
         self.path = path
         self.time = time
@@ -86,13 +87,60 @@ public struct Store: Sendable {
         let migrations = try Migrations.load(directory: migrationsDirectory)
         let queue = try DatabaseQueue()
         try migrations.apply(to: queue)
-        return Store(database: queue, path: ":memory:", time: time, migrations: migrations,
+        return Store(database: .sqlite(queue), path: ":memory:", time: time, migrations: migrations,
                      writeQueueMax: StoreOptions().writeQueueMax)
     }
 
+    /// Opens the database `url` names: `sqlite:PATH` (or a bare path) or `postgres://…`
+    /// (README "Running on PostgreSQL"). Migrations come from the dialect's folder under
+    /// `options.migrationsDirectory`.
+    public static func open(url: String, options: StoreOptions = StoreOptions(),
+                            time: any TimeSource = SystemTimeSource()) throws -> Store
+    {
+        switch try DatabaseURL(url) {
+        case .sqlite(let path):
+            var options = options
+            options.migrationsDirectory += "/sqlite"
+            return try open(path: path, options: options, time: time)
+        case .postgres(let location):
+            return try open(postgres: location, options: options, time: time)
+        }
+    }
+
+    public static func open(postgres location: PostgresLocation, options: StoreOptions = StoreOptions(),
+                            time: any TimeSource = SystemTimeSource()) throws -> Store
+    {
+        let migrations = try Migrations.load(directory: options.migrationsDirectory + "/postgres")
+        let engine = PostgresEngine(location: location)
+        try migrations.apply(to: engine)
+        let store = Store(database: .postgres(engine), path: location.description, time: time, migrations: migrations,
+                          writeQueueMax: options.writeQueueMax)
+        try store.checkPostgresDurability()
+        return store
+    }
+
+    var sqliteWriter: (any DatabaseWriter)? { database.sqliteWriter }
+
+    /// The engine this store runs on.
+    public var dialect: SQLDialect {
+        switch database {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// An acknowledged write must be durable: on PostgreSQL that is `synchronous_commit` on
+    /// (or stricter), never `off` or `local` left in the server's configuration by accident.
+    private func checkPostgresDurability() throws {
+        let setting = try database.read { db in try String.fetchOne(db, sql: "SHOW synchronous_commit") } ?? "?"
+        guard ["on", "remote_apply", "remote_write"].contains(setting) else {
+            throw StoreError.durabilityNotApplied("synchronous_commit=\(setting)")
+        }
+    }
+
     /// Reads back what SQLite actually uses, since a pragma can be silently ignored.
-    private func checkDurability(expected: StoreOptions.Synchronous) throws {
-        let (journal, synchronous) = try database.writeWithoutTransaction { db in
+    private static func checkDurability(of writer: some DatabaseWriter, expected: StoreOptions.Synchronous) throws {
+        let (journal, synchronous) = try writer.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "",
              try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
         }
@@ -104,7 +152,12 @@ public struct Store: Sendable {
 
     /// The settings in force, for start-up logs.
     public func durabilitySettings() throws -> (journalMode: String, synchronous: String) {
-        try database.writeWithoutTransaction { db in
+        guard case .sqlite(let writer) = database else {
+            let commit = try database.read { db in try String.fetchOne(db, sql: "SHOW synchronous_commit") } ?? "?"
+            let standbys = try database.read { db in try String.fetchOne(db, sql: "SHOW synchronous_standby_names") } ?? ""
+            return ("postgres", "synchronous_commit=\(commit) synchronous_standby_names='\(standbys)'")
+        }
+        return try writer.writeWithoutTransaction { db in
             let journal = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?"
             let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             return (journal, [0: "off", 1: "normal", 2: "full", 3: "extra"][level] ?? "\(level)")
@@ -139,11 +192,15 @@ public struct Store: Sendable {
     /// Moves the WAL's content into the main file and truncates it; done at shutdown so the file
     /// alone is a complete copy.
     public func checkpoint() throws {
-        try database.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        guard case .sqlite(let writer) = database else { return }
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     public func close() throws {
-        try database.close()
+        switch database {
+        case .sqlite(let writer): try writer.close()
+        case .postgres(let engine): engine.close()
+        }
     }
 
     // MARK: - The write path
@@ -212,7 +269,7 @@ public struct Store: Sendable {
     /// The write, then the notices its entries make due, every entry in the chain, and the
     /// events and webhook deliveries they owe: all in the write's transaction (the outbox).
     private static func run<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion?,
-                                              composer: NoticeComposer?, _ db: Database) throws -> W.Output
+                                              composer: NoticeComposer?, _ db: SQLConnection) throws -> W.Output
     {
         if let ifMatch {
             try ifMatch.check(current: try Int.fetchOne(db, cached: "SELECT version FROM accounts WHERE id = ?",
@@ -232,5 +289,5 @@ public struct Store: Sendable {
 /// them. It decides nothing itself: every refusal comes from a rule in `CreditLine`.
 public protocol BusinessWrite: Sendable {
     associatedtype Output: Sendable
-    func apply(_ db: Database, now: Timestamp) throws -> (Output, [AuditRecord])
+    func apply(_ db: SQLConnection, now: Timestamp) throws -> (Output, [AuditRecord])
 }

@@ -32,8 +32,10 @@ struct StoreOptionGroup: ParsableArguments {
 
     func openStore(_ configuration: ServiceConfiguration, time: any TimeSource = SystemTimeSource()) throws -> Store {
         do {
-            return try Store.open(path: configuration.db, options: configuration.storeOptions, time: time)
+            return try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions, time: time)
         } catch let error as StoreError {
+            throw Failure("\(error)")
+        } catch let error as DatabaseURL.Invalid {
             throw Failure("\(error)")
         }
     }
@@ -58,7 +60,7 @@ struct Migrate: ParsableCommand {
         do {
             let configuration = try options.load()
             let store = try options.openStore(configuration)
-            print("migrations current at \(String(format: "%04d", store.migrations.latestVersion)) in \(configuration.db)")
+            print("migrations current at \(String(format: "%04d", store.migrations.latestVersion)) in \(store.path)")
         } catch {
             throw fail(error)
         }
@@ -79,11 +81,11 @@ struct Seed: ParsableCommand {
             if let generate {
                 let tenant = try Tenant.validate(tenant)
                 let created = try Seeds.generate(generate, tenant: tenant, into: store)
-                print("generated \(created) new account(s) into \(configuration.db)")
+                print("generated \(created) new account(s) into \(store.path)")
                 return
             }
             let created = try Seeds.load(directory: configuration.seedsDir, into: store)
-            print("seeded \(created) new account(s) into \(configuration.db)")
+            print("seeded \(created) new account(s) into \(store.path)")
         } catch {
             throw fail(error)
         }

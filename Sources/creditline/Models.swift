@@ -94,7 +94,7 @@ struct Compliance: AsyncParsableCommand {
                 let store = try options.openStore(configuration)
                 let (start, end) = try window.resolve(now: store.time.now())
                 let report = try await store.complianceReport(from: start, to: end, settings: scoring.complianceSettings)
-                let signer = try AuditSigner.loadOrCreate(path: configuration.auditKey, databasePath: store.path)
+                let signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
                 print(try signer.signReport(report).canonicalJSON)
                 try store.close()
                 // Exit 1 when a check that is a rule (not an anomaly) does not hold.

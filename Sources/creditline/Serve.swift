@@ -43,14 +43,14 @@ struct Serve: AsyncParsableCommand {
             } else {
                 guard try store.activeKeyCount() > 0 else {
                     throw Failure("""
-                        no API key exists in \(configuration.db), so no request could be authorised. \
+                        no API key exists in \(store.path), so no request could be authorised. \
                         Create one with `creditline keys create --role service --db \(configuration.db)`, \
                         or try the service with `creditline serve --demo`.
                         """)
                 }
                 if try store.hasActiveDemoKeys() {
                     logger.warning("this database holds the public demo keys; revoke them before real use",
-                                   metadata: ["db": .string(configuration.db)])
+                                   metadata: ["db": .string(store.path)])
                 }
             }
         } catch {
@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         let durability = (try? store.durabilitySettings()) ?? (journalMode: "?", synchronous: "?")
         logger.info("serving", metadata: [
             "host": .string(configuration.host), "port": .stringConvertible(application.port),
-            "db": .string(configuration.db), "journal_mode": .string(durability.journalMode),
+            "db": .string(store.path), "journal_mode": .string(durability.journalMode),
             "synchronous": .string(durability.synchronous),
         ])
 

@@ -77,7 +77,7 @@ import Testing
 
     /// A fake entry at the end of the chain (the report reads entries; the chain itself is the
     /// verifier's business, and this one would fail it).
-    static func plantEntry(_ db: Database, action: String, account: String, at: String, actor: String = "key:planted",
+    static func plantEntry(_ db: SQLConnection, action: String, account: String, at: String, actor: String = "key:planted",
                            detail: String) throws
     {
         let seq = (try Int.fetchOne(db, sql: "SELECT max(seq) FROM audit_log") ?? 0) + 1
@@ -111,7 +111,8 @@ import Testing
         #expect(try world.service.call("GET", "/v1/compliance/report", role: .operator).status == 403)
 
         // The command line gives the same checks, signed with the same key.
-        let cli = try CommandLine_.run(["compliance", "report", "--db", world.service.databasePath])
+        let cli = try CommandLine_.run(["compliance", "report", "--db", world.service.databasePath],
+                                       environment: world.service.commandLineEnvironment)
         #expect(cli.status == 0, "\(cli.stderr)")
         let printed = try JSONDecoder().decode(JSONValue.self, from: Data(cli.stdout.utf8))
         #expect(AuditSigner.isValidReport(printed, publicKey: key))
@@ -123,7 +124,7 @@ import Testing
     func aPlantedViolationIsFoundAndNamed(check: String) async throws {
         let world = try Self.world()
         let now = world.clock.now().rfc3339
-        let queue = try DatabaseQueue(path: world.service.databasePath)
+        let queue = world.service.store.database
         let planted = try await queue.write { db -> String in
             var planted = ""
             switch check {
@@ -162,7 +163,10 @@ import Testing
                 try db.execute(sql: """
                     INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
                     VALUES ('ntc_planted', ?, 'limit_change', 'en', 'x', ?, 'v', ?, '2020-01-01T00:00:00.000Z')
-                    """, arguments: [world.opened, String(repeating: "a", count: 64), now])
+                    """, arguments: [world.opened, String(repeating: "a", count: 64),
+                                     // a second back: the report's window ends at its own now, which
+                                     // may be this very millisecond
+                                     Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339])
             case "8a":  // a line opened a second after its consent
                 planted = world.withdrawn
                 let granted = try String.fetchOne(db, sql: "SELECT granted_at FROM consents WHERE account_id = ? AND purpose = 'credit_line'",

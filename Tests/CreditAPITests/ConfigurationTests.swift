@@ -117,7 +117,21 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_WEBHOOK_ALLOWED_HOSTS": "a/b"], flags: [:])
         }
-        for name in ServiceConfiguration.fieldNames where !["audit_key", "webhook_allowed_hosts"].contains(name) {
+        // database_url: empty is unset (the SQLite file `db`); a URL of another scheme is refused.
+        let postgres = try ServiceConfiguration.load(
+            file: nil, environment: ["CREDITLINE_DATABASE_URL": "postgres://creditline@db-a:5433,db-b/lines"], flags: [:])
+        #expect(postgres.databaseURL == "postgres://creditline@db-a:5433,db-b/lines")
+        #expect(try DatabaseURL(postgres.effectiveDatabaseURL) == .postgres(PostgresLocation(
+            url: "postgres://creditline@db-a:5433,db-b:5432/lines")!))
+        #expect(try ServiceConfiguration.load(file: nil, environment: [:], flags: [:]).effectiveDatabaseURL
+            == "sqlite:data/creditline.sqlite")
+        for bad in ["mysql://u@h/db", "postgres://u@h", "postgres://u@h:99999/db", "sqlite:"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_DATABASE_URL": bad], flags: [:])
+            }
+        }
+        for name in ServiceConfiguration.fieldNames
+        where !["audit_key", "webhook_allowed_hosts", "database_url"].contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])
             }

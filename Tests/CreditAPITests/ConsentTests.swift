@@ -1,6 +1,6 @@
 import CreditLine
 import Foundation
-import CreditStore
+@testable import CreditStore
 import GRDB
 import Testing
 @testable import CreditAPI
@@ -87,7 +87,7 @@ import Testing
         let consentID = try #require(try service.call("POST", "/v1/accounts/\(id)/consents", body: Self.grantBody())
             .json["id"] as? String)
         // The account is made active directly: this test is about withdrawal, not activation.
-        try await DatabaseQueue(path: service.databasePath).write { db in
+        try service.store.database.write { db in
             try db.execute(sql: "UPDATE accounts SET status = 'active', credit_limit = 200000 WHERE id = ?", arguments: [id])
         }
         let first = try service.call("POST", "/v1/consents/\(consentID)/withdrawal", body: #"{"channel":"web"}"#)
@@ -157,7 +157,7 @@ import Testing
             "POST", "/v1/accounts/\(id)/consents",
             body: Self.grantBody(extra: #","evidence":"tapped Agree on screen 3""#)).json["id"] as? String)
         _ = try service.call("POST", "/v1/consents/\(consentID)/withdrawal", body: #"{"channel":"app","reason":"too expensive"}"#)
-        let details = try await DatabaseQueue(path: service.databasePath).read { db in
+        let details = try service.store.database.read { db in
             try String.fetchAll(db, sql: "SELECT actor || role || action || detail || request_id FROM audit_log")
         }.joined()
         #expect(details.contains("consent.granted"))

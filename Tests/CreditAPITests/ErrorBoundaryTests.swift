@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import CreditAPI
+@testable import CreditStore
 
 /// One error boundary: every layer's error becomes problem+json in the router's one catch.
 @Suite struct ErrorBoundaryTests {
@@ -13,8 +14,9 @@ import Testing
         let service = try TestService(logs: logs)
         let created = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"boundary-1"}"#)
         let id = try #require(created.json["id"] as? String)
-        try await DatabaseQueue(path: service.databasePath).write { db in
-            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+        try service.store.database.write { db in
+            try db.execute(sql: db.dialect == .sqlite ? "PRAGMA ignore_check_constraints = ON"
+                : "ALTER TABLE accounts DROP CONSTRAINT accounts_status_check")
             try db.execute(sql: "UPDATE accounts SET status = 'dormant' WHERE id = ?", arguments: [id])
         }
         let reply = try service.call("GET", "/v1/accounts/\(id)")

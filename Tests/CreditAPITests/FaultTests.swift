@@ -7,13 +7,13 @@ import Testing
 
 /// Storage faults (README "Operations"): 503 `storage-unavailable` with `Retry-After` and nothing
 /// half-written, reads going on where they can, readiness saying why, recovery by itself.
-@Suite struct FaultTests {
+@Suite(.sqliteFile) struct FaultTests {
     func create(_ service: TestService, _ ref: String) throws -> RawClient.Reply {
         try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
     }
 
     func writer(_ service: TestService, _ sql: String) async throws {
-        try await service.store.database.writeWithoutTransaction { db in try db.execute(sql: sql) }
+        try await service.store.sqliteWriter!.writeWithoutTransaction { db in try db.execute(sql: sql) }
     }
 
     /// A full disk, made by capping the database's pages: nothing is acknowledged that was not
@@ -21,7 +21,7 @@ import Testing
     @Test func aFullDiskIs503AndRecovers() async throws {
         let service = try TestService { $0.rateLimitService = 0 }
         let kept = try #require(try create(service, "full-0").json["id"] as? String)
-        let pages = try await service.store.database.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        let pages = try await service.store.sqliteWriter!.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
         try await writer(service, "PRAGMA max_page_count = \(pages)")
         var refused: RawClient.Reply?
         var acknowledged: [String] = []

@@ -76,7 +76,7 @@ import Testing
         let service = try TestService()
         let journey = try LineTests().prepare(service, "lapsed-before")
         // Planted: the consent marked expired without its effects, as the old sweep did.
-        try await DatabaseQueue(path: service.databasePath).write { db in
+        try service.store.database.write { db in
             try db.execute(sql: "UPDATE consents SET status = 'expired' WHERE id = ?",
                            arguments: [journey.assessmentConsent])
         }
@@ -116,7 +116,7 @@ import Testing
         let detail = try #require(frozen?["detail"] as? [String: Any])
         #expect(detail["reason_code"] as? String == "card_lost" && detail["has_note"] as? Bool == true)
         #expect(detail["reason"] == nil)
-        let (chain, notes) = try await DatabaseQueue(path: service.databasePath).read { db in
+        let (chain, notes) = try service.store.database.read { db in
             (try String.fetchAll(db, sql: "SELECT detail FROM audit_log"),
              try String.fetchAll(db, sql: "SELECT text FROM notes WHERE account_id = ?", arguments: [journey.account]))
         }
@@ -161,7 +161,7 @@ import Testing
         #expect(cancel.status == 422 && cancel.json["code"] as? String == "confirmation-required")
         #expect(try service.call("POST", "/v1/accounts/\(journey.account)/cancellation",
                                  body: #"{"channel":"app",\#(Self.confirmation)}"#).status == 200)
-        let evidence = try await DatabaseQueue(path: service.databasePath).read { db in
+        let evidence = try service.store.database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_confirmations WHERE account_id = ?",
                              arguments: [journey.account])
         }
@@ -218,7 +218,7 @@ import Testing
         let consents = try service.call("GET", "/v1/accounts/\(journey.account)/consents").json["items"] as? [[String: Any]]
         #expect(consents?.allSatisfy { $0["status"] as? String == "active" } == true)
         func stored() async throws -> (notes: [String?], statement: String?, resolution: String?) {
-            try await DatabaseQueue(path: service.databasePath).read { db in
+            try service.store.database.read { db in
                 (try String?.fetchAll(db, sql: "SELECT text FROM notes"),
                  try String.fetchOne(db, sql: "SELECT statement FROM reviews WHERE id = ?", arguments: [reviewID]),
                  try String.fetchOne(db, sql: "SELECT resolution FROM reviews WHERE id = ?", arguments: [reviewID]))

@@ -148,7 +148,7 @@ extension HostileClientTests {
 
     /// The database, its WAL and shared memory, and the audit signing key are the service
     /// user's alone; the key may live elsewhere (`audit_key`).
-    @Test func filesAreOwnerOnly() async throws {
+    @Test(.sqliteFile) func filesAreOwnerOnly() async throws {
         let keyPath = NSTemporaryDirectory() + "creditline-key-" + UUID().uuidString
         let service = try TestService { $0.auditKey = keyPath }
         _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"modes-1"}"#)

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import CreditAPI
+@testable import CreditStore
 
 /// The customer journey: account, consents, score, activation, review, limits, operator actions.
 @Suite struct LineTests {
@@ -177,7 +178,7 @@ import Testing
         #expect(optOut.json["limit_increase_opt_out"] as? Bool == true)
         let afterOptOut = try service.call("POST", path, body: #"{"new_limit":900000,"reason_code":"customer_request","note":"x","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
         #expect(afterOptOut.json["code"] as? String == "increase-opted-out")
-        let details = try await DatabaseQueue(path: service.databasePath).read { db in
+        let details = try service.store.database.read { db in
             try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE action = 'limit.adjusted' ORDER BY seq")
         }
         #expect(details.count == 2)

@@ -21,7 +21,7 @@ import Testing
         let scores = [(400, 20), (580, 10), (620, 20), (660, 20), (700, 10), (740, 10), (800, 10)]
             .flatMap { Array(repeating: $0.0, count: $0.1) }
         let at = Timestamp(milliseconds: service.store.time.now().milliseconds - 3_600_000).rfc3339
-        let queue = try DatabaseQueue(path: service.databasePath)
+        let queue = service.store.database
         try queue.write { db in
             var approved = 0
             var declined = 0
@@ -97,7 +97,7 @@ import Testing
         #expect(try service.call("GET", "/v1/models/v1/stability", role: .service).status == 403)
 
         // The same report as a table from the command line.
-        let table = try CommandLine_.run(["model", "report", "--db", service.databasePath])
+        let table = try CommandLine_.run(["model", "report", "--db", service.databasePath], environment: service.commandLineEnvironment)
         #expect(table.status == 0, "\(table.stderr)")
         #expect(table.stdout.contains("100 decisions, PSI \(String(format: "%.4f", Self.rounded(psi))) (act)"))
         #expect(table.stdout.contains("identity_verified"))
@@ -114,15 +114,15 @@ import Testing
         try Data((#"{"account_id":"\#(journey.account)","features":\#(PeriodicReviewTests.features(LineTests.tierE))}"#
             + "\n").utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let first = try CommandLine_.run(["review", "--db", service.databasePath, "--input", file])
+        let first = try CommandLine_.run(["review", "--db", service.databasePath, "--input", file], environment: service.commandLineEnvironment)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("completed: 1 of 1 rows"))
         #expect(first.stdout.contains(#""freeze":1"#))
         #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "frozen")
         #expect(try NoticeTests().kinds(service, journey.account).contains("line_frozen"))
-        let again = try CommandLine_.run(["review", "--db", service.databasePath, "--input", file])
+        let again = try CommandLine_.run(["review", "--db", service.databasePath, "--input", file], environment: service.commandLineEnvironment)
         #expect(again.stdout.hasPrefix("already reviewed:"))
-        let broken = try CommandLine_.run(["review", "--db", service.databasePath, "--input", "/nonexistent"])
+        let broken = try CommandLine_.run(["review", "--db", service.databasePath, "--input", "/nonexistent"], environment: service.commandLineEnvironment)
         #expect(broken.status == 1 && broken.stderr.contains("cannot read /nonexistent"))
         await service.stop()
     }

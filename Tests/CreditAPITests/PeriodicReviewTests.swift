@@ -108,7 +108,7 @@ import Testing
         let answer = try service.call("GET", "/v1/decisions/\(journey.decision)").json
         #expect(answer.keys.allSatisfy { !$0.contains("challenger") })
         #expect((answer["model_version"] as? String)?.hasPrefix("v1+sha256:") == true)
-        let row = try DatabaseQueue(path: service.databasePath).read { db in
+        let row = try service.store.database.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT challenger_model_version, challenger_score, challenger_tier, challenger_outcome
                 FROM decisions WHERE id = ?
@@ -192,7 +192,7 @@ import Testing
         #expect((try service.call("GET", "/v1/accounts/\(optedOut)/limit-offers").json["items"] as? [Any])?.isEmpty == true)
 
         // The ledger's values are marked as such in the decision's explanation.
-        let decisions = try await DatabaseQueue(path: service.databasePath).read { db in
+        let decisions = try service.store.database.read { db in
             try String.fetchOne(db, sql: "SELECT id FROM decisions WHERE account_id = ? AND portfolio_review_id = ?",
                                 arguments: [ledger, reviewID])
         }
@@ -272,7 +272,7 @@ import Testing
         #expect(!isNew)
         #expect(finished.id == opened.id && finished.status == .completed && finished.rowsDone == 5)
         #expect(finished.summary.actions == ["lower_limit": 5])
-        let perAccount = try await DatabaseQueue(path: service.databasePath).read { db in
+        let perAccount = try service.store.database.read { db in
             try Int.fetchAll(db, sql: "SELECT count(*) FROM decisions WHERE portfolio_review_id = ? GROUP BY account_id",
                              arguments: [opened.id])
         }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import CreditAPI
+@testable import CreditStore
 
 /// Sends every request on its own connection before reading any answer, so they are all in
 /// flight at once.
@@ -20,7 +21,7 @@ func rawPost(_ path: String, token: String, body: String, headers: [String: Stri
 
 @Suite struct RetryTests {
     func count(_ service: TestService, _ sql: String) async throws -> Int {
-        try await DatabaseQueue(path: service.databasePath).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+        try service.store.database.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
 
     @Test func replayReturnsTheFirstAnswerByteForByte() async throws {

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import CreditAPI
+@testable import CreditStore
 
 @Suite struct ScoringTests {
     static let features = #"{"features":{"months_on_platform":30,"orders_12m":20,"spend_12m":500000,"on_time_ratio_12m":0.98,"overdue_events_12m":0,"max_days_overdue_12m":0,"return_ratio_12m":0.05,"identity_verified":true}}"#
@@ -18,7 +19,7 @@ import Testing
     }
 
     func decisionCount(_ service: TestService) async throws -> Int {
-        try await DatabaseQueue(path: service.databasePath).read { db in
+        try service.store.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0
         }
     }
@@ -149,7 +150,7 @@ import Testing
         let service = try TestService()
         let (account, _) = try consentedAccount(service)
         _ = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
-        let detail = try await DatabaseQueue(path: service.databasePath).read { db in
+        let detail = try service.store.database.read { db in
             try String.fetchOne(db, sql: "SELECT detail FROM audit_log WHERE action = 'decision.scored'")
         }
         let text = try #require(detail)

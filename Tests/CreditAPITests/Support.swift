@@ -4,6 +4,7 @@ import CreditStore
 import Foundation
 import Logging
 import Synchronization
+import Testing
 @_exported import TestSupport
 
 /// Keeps every log line a service writes, as "level message key=value …", for tests that check
@@ -38,6 +39,21 @@ final class LogCapture: Sendable {
 }
 
 
+/// The PostgreSQL server the suite runs against when `CREDITLINE_TEST_DATABASE_URL` names one
+/// (`.ci/run` starts a throwaway cluster for it); nil runs everything on SQLite.
+enum TestDatabase {
+    static let postgres: PostgresLocation? = ProcessInfo.processInfo.environment["CREDITLINE_TEST_DATABASE_URL"]
+        .flatMap { PostgresLocation(url: $0) }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A test of SQLite's file itself (its pages, its locks, its mode bits, a copy of it for the
+    /// command line's `--db`): it has no PostgreSQL counterpart and runs on SQLite only.
+    static var sqliteFile: Self {
+        .enabled(if: TestDatabase.postgres == nil, "tests the SQLite file itself")
+    }
+}
+
 /// A running service on an ephemeral port with a fresh database and one key per role.
 final class TestService: Sendable {
     let application: Application
@@ -45,6 +61,11 @@ final class TestService: Sendable {
     let databasePath: String
     let folder: String
     let keys: [Role: String]
+    /// The test's own PostgreSQL database, dropped at `stop`.
+    let postgresDatabase: String?
+    /// What a command-line tool needs to reach this service's database on PostgreSQL (its `--db`
+    /// names the SQLite file otherwise).
+    let commandLineEnvironment: [String: String]
 
     /// `modelReviewed`: the champion has an approved review in force, as on a running
     /// installation; false leaves it unreviewed, so the model-review gate holds every approval.
@@ -57,6 +78,15 @@ final class TestService: Sendable {
         configuration.port = 0
         configuration.db = folder + "/api.sqlite"
         configuration.migrationsDir = repositoryRoot + "/migrations"
+        // CREDITLINE_TEST_DATABASE_URL runs every service on PostgreSQL, each in a database of its own.
+        if let server = TestDatabase.postgres {
+            let name = "creditline_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            try PostgresEngine.createDatabase(named: name, at: server)
+            configuration.databaseURL = server.with(database: name).url
+            postgresDatabase = name
+        } else {
+            postgresDatabase = nil
+        }
         configuration.seedsDir = repositoryRoot + "/seeds"
         configuration.models = repositoryRoot + "/config/models.json"
         configuration.prohibitedFeatures = repositoryRoot + "/config/prohibited_features.json"
@@ -65,8 +95,13 @@ final class TestService: Sendable {
         configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
-        store = try Store.open(path: configuration.db, options: configuration.storeOptions, time: clock)
+        // The signing key beside where the SQLite file would be, as the tests read it.
+        if postgresDatabase != nil, configuration.auditKey == nil { configuration.auditKey = configuration.db + ".audit-key" }
+        store = try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions, time: clock)
         databasePath = configuration.db
+        commandLineEnvironment = configuration.databaseURL.map {
+            ["CREDITLINE_DATABASE_URL": $0, "CREDITLINE_AUDIT_KEY": configuration.auditKey ?? ""]
+        } ?? [:]
         var keys: [Role: String] = [:]
         for role in Role.allCases {
             // Operators and auditors for every tenant, as an installation's own staff; the service
@@ -105,6 +140,9 @@ final class TestService: Sendable {
     func stop() async {
         await application.shutdown()
         try? store.close()
+        if let postgresDatabase, let server = TestDatabase.postgres {
+            PostgresEngine.dropDatabase(named: postgresDatabase, at: server)
+        }
         try? FileManager.default.removeItem(atPath: folder)
     }
 }

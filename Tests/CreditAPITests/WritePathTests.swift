@@ -19,11 +19,11 @@ final class CommitCounter: TransactionObserver, Sendable {
 /// One request, one commit (docs/architecture.md, "The write path"): the business change, its
 /// audit entries and the answer kept for its Idempotency-Key commit together.
 @Suite struct WritePathTests {
-    @Test func everyWriteRouteCommitsOncePerAcknowledgedRequest() async throws {
+    @Test(.sqliteFile) func everyWriteRouteCommitsOncePerAcknowledgedRequest() async throws {
         let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400 }
         #expect(await eventually { service.application.sweepsCompleted >= 1 })  // no sweep commits during the count
         let counter = CommitCounter()
-        service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
+        service.store.sqliteWriter!.add(transactionObserver: counter, extent: .observerLifetime)
         var serial = 0
         func once(_ method: String, _ path: String, role: Role = .service, body: String) throws -> RawClient.Reply {
             serial += 1
@@ -68,11 +68,11 @@ final class CommitCounter: TransactionObserver, Sendable {
     }
 
     /// A refused request commits nothing and keeps nothing: the same key may be used again.
-    @Test func aRefusalCommitsNothing() async throws {
+    @Test(.sqliteFile) func aRefusalCommitsNothing() async throws {
         let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400 }
         try await Task.sleep(for: .milliseconds(100))
         let counter = CommitCounter()
-        service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
+        service.store.sqliteWriter!.add(transactionObserver: counter, extent: .observerLifetime)
         let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"refused-1"}"#)
             .json["id"] as? String)
         let before = counter.commits
@@ -104,11 +104,11 @@ extension WritePathTests {
 
     /// Many requests, one commit: writes arriving together share a transaction and its fsync,
     /// each in its own savepoint, and each gets its own answer.
-    @Test func concurrentWritesShareCommits() async throws {
+    @Test(.sqliteFile) func concurrentWritesShareCommits() async throws {
         let service = try TestService { $0.consentExpirySweepSeconds = 86_400; $0.delinquencySweepSeconds = 86_400; $0.rateLimitService = 0 }
         #expect(await eventually { service.application.sweepsCompleted >= 1 })
         let counter = CommitCounter()
-        service.store.database.add(transactionObserver: counter, extent: .observerLifetime)
+        service.store.sqliteWriter!.add(transactionObserver: counter, extent: .observerLifetime)
         // A third of them repeat an earlier customer_ref: those answer 200 with that account.
         let replies = try Self.concurrently(service, 96) { #"{"customer_ref":"batch-\#($0 % 64)"}"# }
         let odd = replies.filter { $0.status != 201 && $0.status != 200 }.map { "\($0.status) \($0.text)" }

@@ -7,7 +7,7 @@ import Testing
 /// A write that changes a row, asks for an audit entry, then fails: neither may remain.
 struct FailingWrite: BusinessWrite {
     struct Boom: Error {}
-    func apply(_ db: Database, now: Timestamp) throws -> (Int, [AuditRecord]) {
+    func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         _ = try CreateAccount(customerRef: "half-written").apply(db, now: now)
         throw Boom()
     }

@@ -8,8 +8,8 @@ import Testing
     func migrationsCopy() throws -> String {
         let folder = NSTemporaryDirectory() + "creditline-migrations-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for file in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/migrations") {
-            try FileManager.default.copyItem(atPath: repositoryRoot + "/migrations/" + file, toPath: folder + "/" + file)
+        for file in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/migrations/sqlite") {
+            try FileManager.default.copyItem(atPath: repositoryRoot + "/migrations/sqlite/" + file, toPath: folder + "/" + file)
         }
         return folder
     }
@@ -25,7 +25,7 @@ import Testing
         try store.close()
         let queue = try DatabaseQueue(path: path)
         let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations") }
-        let loaded = try Migrations.load(directory: repositoryRoot + "/migrations").migrations
+        let loaded = try Migrations.load(directory: repositoryRoot + "/migrations/sqlite").migrations
         #expect(rows.count == loaded.count)
         for (row, migration) in zip(rows, loaded) {
             #expect(row["version"] == migration.version)
@@ -38,7 +38,7 @@ import Testing
     @Test func reopeningAppliesNothingAgain() throws {
         let (store, path) = try temporaryStore()
         try store.close()
-        let again = try Migrations.load(directory: repositoryRoot + "/migrations").apply(to: DatabaseQueue(path: path))
+        let again = try Migrations.load(directory: repositoryRoot + "/migrations/sqlite").apply(to: DatabaseQueue(path: path))
         #expect(again.isEmpty)
     }
 

@@ -10,7 +10,7 @@ func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: Stor
     let folder = NSTemporaryDirectory() + "creditline-tests-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var options = StoreOptions()
-    options.migrationsDirectory = repositoryRoot + "/migrations"
+    options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
     options.synchronous = synchronous
     let path = folder + "/test.sqlite"
     return (try Store.open(path: path, options: options, time: time), path)

@@ -12,7 +12,7 @@ import Testing
 
     /// An account with a consent of each purpose, a decision, and a contest review.
     func populated() async throws -> (Store, accountID: String) {
-        let store = try Store.inMemory(migrationsDirectory: repositoryRoot + "/migrations", time: ManualTime())
+        let store = try Store.inMemory(migrationsDirectory: repositoryRoot + "/migrations/sqlite", time: ManualTime())
         let now = store.time.now()
         let (account, _) = try await store.perform(CreateAccount(customerRef: "typed-1"), by: testActor)
         for purpose in ConsentPurpose.allCases {

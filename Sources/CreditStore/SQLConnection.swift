@@ -1,0 +1,239 @@
+import Foundation
+import GRDB
+
+/// Which engine a store runs on (README "Running on PostgreSQL").
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// The values bound to a statement's `?` placeholders, in order. The store's SQL is written once
+/// for both engines (docs/architecture.md, "Two engines, one executor"): values are always bound,
+/// never spliced into the text.
+public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
+    var values: [DatabaseValue]
+
+    public init(arrayLiteral elements: (any DatabaseValueConvertible)?...) {
+        values = elements.map { $0?.databaseValue ?? .null }
+    }
+
+    public init(_ elements: [(any DatabaseValueConvertible)?]) {
+        values = elements.map { $0?.databaseValue ?? .null }
+    }
+
+    var statementArguments: StatementArguments { StatementArguments(values) }
+
+    static func + (lhs: SQLArguments, rhs: SQLArguments) -> SQLArguments {
+        var joined = lhs
+        joined.values += rhs.values
+        return joined
+    }
+}
+
+/// One connection inside one transaction, on either engine: what every business write and read
+/// is given. Rows come back as GRDB's `Row` on both, so the typed reads (`TypedRow`) are shared.
+public final class SQLConnection {
+    public let dialect: SQLDialect
+    /// The SQLite connection, for what only SQLite has (pragmas, checkpoints, the verifier's
+    /// column-level loop); nil on PostgreSQL.
+    let sqlite: Database?
+    let postgres: PostgresSession?
+    private var postgresChanges = 0
+
+    init(_ db: Database) {
+        dialect = .sqlite
+        sqlite = db
+        postgres = nil
+    }
+
+    init(_ session: PostgresSession) {
+        dialect = .postgres
+        sqlite = nil
+        postgres = session
+    }
+
+    /// Rows changed by the last statement.
+    var changesCount: Int {
+        if let sqlite { return sqlite.changesCount }
+        return postgresChanges
+    }
+
+    /// Runs a statement the service runs again and again: compiled once per connection on SQLite
+    /// (GRDB's statement cache), prepared by text on PostgreSQL.
+    func execute(cached sql: String, arguments: SQLArguments = []) throws {
+        if let sqlite {
+            try sqlite.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+        } else if let postgres {
+            postgresChanges = try postgres.run(sql, arguments.values).changes
+        }
+    }
+
+    /// Runs a statement once (migrations, start-up).
+    func execute(sql: String, arguments: SQLArguments = []) throws {
+        if let sqlite {
+            try sqlite.execute(sql: sql, arguments: arguments.statementArguments)
+        } else if let postgres {
+            postgresChanges = try postgres.run(sql, arguments.values).changes
+        }
+    }
+
+    func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [Row] {
+        if let sqlite {
+            let statement = cached ? try sqlite.cachedStatement(sql: sql) : try sqlite.makeStatement(sql: sql)
+            return try Row.fetchAll(statement, arguments: arguments.statementArguments)
+        }
+        return try postgres!.run(sql, arguments.values).rows
+    }
+
+    func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
+        if let sqlite {
+            let statement = cached ? try sqlite.cachedStatement(sql: sql) : try sqlite.makeStatement(sql: sql)
+            return SQLCursor(try Row.fetchCursor(statement, arguments: arguments.statementArguments))
+        }
+        return SQLCursor(try postgres!.run(sql, arguments.values).rows)
+    }
+
+    /// Runs `body` in a savepoint: a failure undoes its changes alone and is rethrown.
+    func inSavepoint(_ body: () throws -> Void) throws {
+        if let sqlite {
+            try sqlite.inSavepoint {
+                try body()
+                return .commit
+            }
+            return
+        }
+        _ = try postgres!.run("SAVEPOINT job", [])
+        do {
+            try body()
+            _ = try postgres!.run("RELEASE SAVEPOINT job", [])
+        } catch {
+            // A broken connection cannot roll back; the batch's commit will fail instead.
+            _ = try? postgres!.run("ROLLBACK TO SAVEPOINT job", [])
+            throw error
+        }
+    }
+
+    /// A text member of a JSON text column (`column` and `key` are the code's constants).
+    func jsonText(_ column: String, _ key: String) -> String {
+        switch dialect {
+        case .sqlite: "json_extract(\(column), '$.\(key)')"
+        case .postgres: "(\(column)::jsonb ->> '\(key)')"
+        }
+    }
+
+    /// A JSON text column without one member.
+    func jsonRemoving(_ column: String, _ key: String) -> String {
+        switch dialect {
+        case .sqlite: "json_remove(\(column), '$.\(key)')"
+        case .postgres: "((\(column)::jsonb - '\(key)')::text)"
+        }
+    }
+
+    /// Where `needle` (an SQL literal) starts in `haystack`, 0 when absent.
+    func position(_ needle: String, in haystack: String) -> String {
+        switch dialect {
+        case .sqlite: "instr(\(haystack), \(needle))"
+        case .postgres: "strpos(\(haystack), \(needle))"
+        }
+    }
+
+    /// A table's columns in their order.
+    func columnNames(_ table: String) throws -> [String] {
+        let sql = switch dialect {
+        case .sqlite: "SELECT name FROM pragma_table_info(?)"
+        case .postgres: """
+            SELECT column_name AS name FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position
+            """
+        }
+        // PostgreSQL's instalments carry a `rowid` column standing in for SQLite's implicit one
+        // (the order instalments were drawn in); it is not data.
+        return try String.fetchAll(self, sql: sql, arguments: [table]).filter { $0 != "rowid" }
+    }
+
+    /// The names of the service's tables.
+    func tableNames() throws -> [String] {
+        let sql = switch dialect {
+        case .sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        case .postgres:
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+        }
+        return try String.fetchAll(self, sql: sql)
+    }
+}
+
+/// Rows read one at a time: SQLite steps its statement; PostgreSQL has them all already.
+final class SQLCursor {
+    private let sqlite: RowCursor?
+    private var rows: IndexingIterator<[Row]>?
+
+    init(_ cursor: RowCursor) {
+        sqlite = cursor
+        rows = nil
+    }
+
+    init(_ rows: [Row]) {
+        sqlite = nil
+        self.rows = rows.makeIterator()
+    }
+
+    func next() throws -> Row? {
+        if let sqlite { return try sqlite.next() }
+        return rows?.next()
+    }
+}
+
+// The read verbs the store uses, over either engine, in GRDB's spelling so that a query reads the
+// same whichever engine runs it.
+
+extension Row {
+    static func fetchOne(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> Row? {
+        try db.rows(sql, arguments, cached: true).first
+    }
+
+    static func fetchOne(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> Row? {
+        try db.rows(sql, arguments, cached: false).first
+    }
+
+    static func fetchAll(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> [Row] {
+        try db.rows(sql, arguments, cached: true)
+    }
+
+    static func fetchAll(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [Row] {
+        try db.rows(sql, arguments, cached: false)
+    }
+
+    static func fetchCursor(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> SQLCursor {
+        try db.cursor(sql, arguments, cached: true)
+    }
+
+    static func fetchCursor(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> SQLCursor {
+        try db.cursor(sql, arguments, cached: false)
+    }
+}
+
+extension DatabaseValueConvertible {
+    static func fetchOne(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> Self? {
+        try db.rows(sql, arguments, cached: true).first.flatMap { try Self.first($0) }
+    }
+
+    static func fetchOne(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> Self? {
+        try db.rows(sql, arguments, cached: false).first.flatMap { try Self.first($0) }
+    }
+
+    static func fetchAll(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> [Self] {
+        try db.rows(sql, arguments, cached: true).compactMap { try Self.first($0) }
+    }
+
+    static func fetchAll(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [Self] {
+        try db.rows(sql, arguments, cached: false).compactMap { try Self.first($0) }
+    }
+
+    /// The row's first column. NULL is nil unless `Self` is itself optional (then a nil member, as
+    /// GRDB reads it); a value of another type is an error, not a guess.
+    private static func first(_ row: Row) throws -> Self? {
+        let value: DatabaseValue = row[0]
+        if let converted = Self.fromDatabaseValue(value) { return converted }
+        if value.isNull { return nil }
+        throw StoreError.unreadableRow(table: "query", column: "0", id: "?")
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+
+/// The engine behind a store: SQLite through GRDB, or PostgreSQL through postgres-nio. Both give
+/// the store an `SQLConnection` inside a transaction; everything above is the same
+/// (docs/architecture.md, "Two engines, one executor").
+enum StoreEngine: Sendable {
+    case sqlite(any DatabaseWriter)
+    case postgres(PostgresEngine)
+
+    /// GRDB's writer, for what only SQLite has (tests of its file, pragmas, observers).
+    var sqliteWriter: (any DatabaseWriter)? {
+        if case .sqlite(let writer) = self { return writer }
+        return nil
+    }
+
+    /// A read transaction on the calling thread.
+    func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        switch self {
+        case .sqlite(let writer): try writer.read { db in try body(SQLConnection(db)) }
+        case .postgres(let engine): try engine.read(body)
+        }
+    }
+
+    /// A write transaction on the calling thread (the group commit's queue, a command-line tool).
+    func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        switch self {
+        case .sqlite(let writer): try writer.write { db in try body(SQLConnection(db)) }
+        case .postgres(let engine): try engine.write(body)
+        }
+    }
+
+    /// A write transaction from a task: SQLite's writer queue is awaited, not blocked on.
+    func writeAsync<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+        switch self {
+        case .sqlite(let writer): try await writer.write { db in try body(SQLConnection(db)) }
+        case .postgres(let engine): try engine.write(body)
+        }
+    }
+
+    /// One statement's read: SQLite gives every statement its own snapshot, so no transaction.
+    func readStatement<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        switch self {
+        case .sqlite(let writer): try writer.unsafeReentrantRead { db in try body(SQLConnection(db)) }
+        case .postgres(let engine): try engine.withSession { try body(SQLConnection($0)) }
+        }
+    }
+}
+
+/// `database_url`: `sqlite:PATH`, a bare path (SQLite, as before the setting existed), or
+/// `postgres://…`.
+public enum DatabaseURL: Equatable, Sendable {
+    case sqlite(String)
+    case postgres(PostgresLocation)
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String {
+            "database_url must be sqlite:PATH or postgres://user@host[:port][,host[:port]…]/database"
+        }
+    }
+
+    public init(_ text: String) throws {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            guard let location = PostgresLocation(url: text) else { throw Invalid() }
+            self = .postgres(location)
+        } else if text.hasPrefix("sqlite:") {
+            let path = String(text.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw Invalid() }
+            self = .sqlite(path)
+        } else if text.contains("://") || text.isEmpty {
+            throw Invalid()
+        } else {
+            self = .sqlite(text)
+        }
+    }
+}

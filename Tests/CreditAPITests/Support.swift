@@ -57,6 +57,8 @@ extension Trait where Self == ConditionTrait {
 /// A running service on an ephemeral port with a fresh database and one key per role.
 final class TestService: Sendable {
     let application: Application
+    /// What the service was started with (a second instance on the same database uses it too).
+    let configuration: ServiceConfiguration
     let store: Store
     let databasePath: String
     let folder: String
@@ -112,6 +114,7 @@ final class TestService: Sendable {
         self.keys = keys
         var logger = logs?.logger ?? Logger(label: "test")
         if logs == nil { logger.logLevel = .critical }
+        self.configuration = configuration
         application = try Application(configuration: configuration, store: store, logger: logger)
         if modelReviewed { try store.ensureModelReviewed(application.scoring.scorecard, by: "test") }
         try application.start()

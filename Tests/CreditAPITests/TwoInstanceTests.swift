@@ -1,0 +1,110 @@
+import CreditLine
+import Foundation
+import Logging
+import Testing
+@testable import CreditAPI
+@testable import CreditStore
+
+/// Two service instances on one PostgreSQL database (README "Running on PostgreSQL"): the race
+/// tests of the idempotency work with their requests split across both. Each instance has its
+/// own group commit; only the database's head lock keeps the chain one chain.
+@Suite(.enabled(if: TestDatabase.postgres != nil, "two instances share a PostgreSQL database"))
+struct TwoInstanceTests {
+    /// A second instance of `service`: its own store (connections), its own HTTP server.
+    final class SecondInstance: Sendable {
+        let application: Application
+        let store: Store
+
+        init(of service: TestService) throws {
+            var configuration = service.configuration
+            configuration.port = 0
+            store = try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions,
+                                   time: service.store.time)
+            var logger = Logger(label: "second")
+            logger.logLevel = .critical
+            application = try Application(configuration: configuration, store: store, logger: logger)
+            try application.start()
+        }
+
+        func stop() async {
+            await application.shutdown()
+            try? store.close()
+        }
+    }
+
+    /// Sends every request at once, the even ones to the first instance and the odd ones to the
+    /// second, and reads every answer.
+    func split(_ ports: (Int, Int), _ requests: [String]) throws -> [RawClient.Reply] {
+        let clients = try requests.indices.map { try RawClient(port: $0 % 2 == 0 ? ports.0 : ports.1, receiveTimeout: 30) }
+        for (client, request) in zip(clients, requests) { client.send(request) }
+        return try clients.map { try #require($0.read()) }
+    }
+
+    func count(_ service: TestService, _ sql: String, _ arguments: SQLArguments = []) throws -> Int {
+        try service.store.database.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? -1 }
+    }
+
+    func chainIsWhole(_ service: TestService) async throws {
+        let verified = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        #expect(verified["ok"] as? Bool == true, "\(verified)")
+        #expect(verified["checked"] as? Int == (try await service.store.auditLength()))
+        // Numbered without a gap or a repeat: a fork would show as two entries with one prev_hash.
+        #expect(try count(service, "SELECT COUNT(DISTINCT prev_hash) FROM audit_log")
+                == (try count(service, "SELECT COUNT(*) FROM audit_log")))
+    }
+
+    @Test func sixtyFourActivationsAcrossTwoInstancesOpenOneLine() async throws {
+        let service = try TestService()
+        let second = try SecondInstance(of: service)
+        let journey = try LineTests().prepare(service, "two-race-1")
+        let body = #"{"consent_id":"\#(journey.lineConsent)","decision_id":"\#(journey.decision)","terms_version":"2026-11"}"#
+        let token = try #require(service.keys[.service])
+        let requests = (0..<64).map { index in
+            rawPost("/v1/accounts/\(journey.account)/activation", token: token, body: body,
+                    headers: ["Idempotency-Key": index < 32 ? "same" : "own-\(index)"])
+        }
+        let replies = try split((service.port, second.application.port), requests)
+        #expect(replies.filter { $0.status == 200 && $0.header("Idempotent-Replayed") == nil }.count == 1)
+        #expect(replies.allSatisfy { [200, 409].contains($0.status) }, "\(Set(replies.map(\.status)))")
+        #expect(try count(service, "SELECT COUNT(*) FROM audit_log WHERE action = 'account.activated'") == 1)
+        try await chainIsWhole(service)
+        await second.stop()
+        await service.stop()
+    }
+
+    @Test func thirtyTwoIncreasesAcrossTwoInstancesApplyOnce() async throws {
+        let service = try TestService()
+        let second = try SecondInstance(of: service)
+        let journey = try LineTests().prepare(service, "two-race-2")
+        _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
+        let token = try #require(service.keys[.service])
+        let body = #"{"new_limit":1500000,"reason_code":"customer_request","initiated_by":"customer",\#(GovernanceTests.confirmation)}"#
+        let replies = try split((service.port, second.application.port),
+                                (0..<32).map { _ in rawPost("/v1/accounts/\(journey.account)/limit-adjustments", token: token,
+                                                            body: body) })
+        #expect(replies.filter { $0.status == 201 }.count == 1)
+        #expect(replies.filter { $0.status == 422 }.count == 31)
+        #expect(try count(service, "SELECT COUNT(*) FROM limit_adjustments") == 1)
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 1_500_000)
+        try await chainIsWhole(service)
+        await second.stop()
+        await service.stop()
+    }
+
+    @Test func sixtyFourDrawsAcrossTwoInstancesNeverOverdraw() async throws {
+        let service = try TestService()
+        let second = try SecondInstance(of: service)
+        let id = try LineInUseTests().openLine(service, "two-race-3", limit: 100_000)
+        let token = try #require(service.keys[.service])
+        let body = #"{"amount":3000,"customer_selected":true}"#
+        let replies = try split((service.port, second.application.port),
+                                (0..<64).map { _ in rawPost("/v1/accounts/\(id)/draws", token: token, body: body) })
+        #expect(replies.filter { $0.status == 201 }.count == 33)
+        #expect(replies.filter { $0.status == 422 && $0.json["code"] as? String == "insufficient-credit" }.count == 31)
+        #expect(try count(service, "SELECT SUM(amount) FROM draws WHERE account_id = ?", [id]) == 99_000)
+        #expect(try service.call("GET", "/v1/accounts/\(id)").json["balance"] as? Int == 99_000)
+        try await chainIsWhole(service)
+        await second.stop()
+        await service.stop()
+    }
+}

@@ -95,13 +95,38 @@ final class PostgresSession {
             }
         }
         let query = PostgresQuery(unsafeSQL: PostgresSQL.text(sql), binds: binds)
-        let result: PostgresQueryResult
+        let result = try Self.wait(for: connection.query(query, logger: logger), on: connection)
+        return (try result.rows.map(Self.row), result.metadata.rows ?? 0)
+    }
+
+    /// The longest one statement may take before its connection is given up.
+    static let statementDeadline: Duration = .seconds(30)
+
+    /// Waits for `future` on this (non event loop) thread. A statement in flight when its server
+    /// dies (the primary killed mid-failover) may never be answered even though the connection
+    /// has closed, so the wait looks at the connection every 50 ms and gives up as soon as it is
+    /// closed, or at `statementDeadline`; either way the store reports the server unreachable.
+    static func wait<Value: Sendable>(for future: EventLoopFuture<Value>, on connection: PostgresConnection) throws -> Value {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Value, any Error>?>(nil)
+        future.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        let deadline = ContinuousClock.now + statementDeadline
+        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if connection.isClosed || ContinuousClock.now > deadline {
+                // Once more: the answer may have come with the close.
+                if done.wait(timeout: .now() + .milliseconds(50)) == .success { break }
+                let _: EventLoopFuture<Void> = connection.close()
+                throw StoreError.storageUnavailable(.unreachable)
+            }
+        }
         do {
-            result = try connection.query(query, logger: logger).wait()
+            return try outcome.withLock({ $0 })!.get()
         } catch {
             throw PostgresFailure.classify(error)
         }
-        return (try result.rows.map(Self.row), result.metadata.rows ?? 0)
     }
 
     /// Several statements (a migration file), one at a time: postgres-nio speaks only the
@@ -313,7 +338,15 @@ public final class PostgresEngine: Sendable {
 
     /// Runs `body` with a connection of its own, returned for reuse unless it failed.
     func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        let connection = try idle.withLock { $0.popLast() } ?? connect()
+        var reused: PostgresConnection?
+        while let candidate = idle.withLock({ $0.popLast() }) {
+            if !candidate.isClosed {
+                reused = candidate
+                break
+            }
+            let _: EventLoopFuture<Void> = candidate.close()
+        }
+        let connection = try reused ?? connect()
         let session = PostgresSession(connection, logger: logger)
         do {
             let value = try body(session)
@@ -353,7 +386,8 @@ public final class PostgresEngine: Sendable {
                 _ = try session.run("COMMIT", [])
                 return value
             } catch {
-                _ = try? session.run("ROLLBACK", [])
+                // A connection that is gone has nothing to roll back (the server did it).
+                if !session.connection.isClosed { _ = try? session.run("ROLLBACK", []) }
                 throw error
             }
         }
@@ -368,7 +402,8 @@ public final class PostgresEngine: Sendable {
                 _ = try session.run("COMMIT", [])
                 return value
             } catch {
-                _ = try? session.run("ROLLBACK", [])
+                // A connection that is gone has nothing to roll back (the server did it).
+                if !session.connection.isClosed { _ = try? session.run("ROLLBACK", []) }
                 throw error
             }
         }

@@ -95,7 +95,14 @@ final class PostgresSession {
             }
         }
         let query = PostgresQuery(unsafeSQL: PostgresSQL.text(sql), binds: binds)
-        let result = try Self.wait(for: connection.query(query, logger: logger), on: connection)
+        let result: PostgresQueryResult
+        do {
+            result = try Self.wait(for: connection.query(query, logger: logger), on: connection)
+        } catch var error as PostgresServerError {
+            // The statement's text is the code's constant (values are bound), so it may be named.
+            error.statement = String(sql.prefix(120))
+            throw error
+        }
         return (try result.rows.map(Self.row), result.metadata.rows ?? 0)
     }
 
@@ -282,7 +289,8 @@ enum PostgresFailure {
 public struct PostgresServerError: Error, Sendable, CustomStringConvertible {
     public var state: String
     public var message: String
-    public var description: String { "PostgreSQL \(state): \(message)" }
+    public var statement = ""
+    public var description: String { "PostgreSQL \(state): \(message)" + (statement.isEmpty ? "" : " in: \(statement)") }
 }
 
 /// Connections to the current primary, kept for reuse. Every transaction takes one, so a read and
@@ -334,6 +342,17 @@ public final class PostgresEngine: Sendable {
             }
         }
         throw PostgresFailure.classify(lastError)
+    }
+
+    /// Threads of its own for the waits on PostgreSQL: a request's read blocks its thread for a
+    /// round trip, and Swift's cooperative threads (one per core) must never be the ones blocked,
+    /// or every other task of the process waits with them (docs/architecture.md).
+    private static let blocking = DispatchQueue(label: "creditline.postgres", attributes: .concurrent)
+
+    func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.blocking.async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// Runs `body` with a connection of its own, returned for reuse unless it failed.

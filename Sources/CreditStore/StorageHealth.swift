@@ -76,6 +76,7 @@ extension Store {
     /// are a few indexed rows, so the wait is short.
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
+            if case .postgres(let engine) = database { return try await engine.offload { try engine.read(body) } }
             return try readOnThisThread(body)
         } catch {
             throw StorageFault.named(error)
@@ -86,6 +87,9 @@ extension Store {
     /// its own consistent snapshot), so it skips the BEGIN and COMMIT of `read`.
     func readStatement<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
+            if case .postgres(let engine) = database {
+                return try await engine.offload { try engine.withSession { try body(SQLConnection($0)) } }
+            }
             return try database.readStatement(body)
         } catch {
             throw StorageFault.named(error)

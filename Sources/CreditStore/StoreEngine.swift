@@ -34,7 +34,7 @@ enum StoreEngine: Sendable {
     func writeAsync<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         switch self {
         case .sqlite(let writer): try await writer.write { db in try body(SQLConnection(db)) }
-        case .postgres(let engine): try engine.write(body)
+        case .postgres(let engine): try await engine.offload { try engine.write(body) }
         }
     }
 

@@ -9,7 +9,7 @@ import Logging
 struct Creditline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Consumer credit lines with explicit consent, explainable scoring and a verifiable audit log.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Keys.self, Audit.self, Review.self, Model.self, Compliance.self, Healthcheck.self])
+        subcommands: [Serve.self, Migrate.self, MigrateData.self, Seed.self, Keys.self, Audit.self, Review.self, Model.self, Compliance.self, Healthcheck.self])
 }
 
 /// `--config` and `--db`, shared by every command that opens the database.
@@ -63,6 +63,44 @@ struct Migrate: ParsableCommand {
             print("migrations current at \(String(format: "%04d", store.migrations.latestVersion)) in \(store.path)")
         } catch {
             throw fail(error)
+        }
+    }
+}
+
+struct MigrateData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate-data",
+        abstract: "Copy every row from one database into another, empty one; then verify the chain and the counts there.")
+    @Option(help: "The database to copy: sqlite:PATH.") var from: String
+    @Option(help: "The empty database to copy into: postgres://user@host[:port]/database (or sqlite:PATH).") var to: String
+    @Option(help: "Configuration file (default config/creditline.json, or CREDITLINE_CONFIG).") var config: String?
+
+    func run() throws {
+        do {
+            let configuration = try ServiceConfiguration.load(
+                file: config, environment: ProcessInfo.processInfo.environment, flags: [:])
+            guard case .sqlite(let path) = try DatabaseURL(from) else { throw Failure("--from must be sqlite:PATH") }
+            // The source is read as it is: a missing file is an error, not a new empty database.
+            guard FileManager.default.fileExists(atPath: path) else { throw Failure("no database at \(path)") }
+            let source = try Store.open(url: from, options: configuration.storeOptions)
+            let target = try Store.open(url: to, options: configuration.storeOptions)
+            defer {
+                try? source.close()
+                try? target.close()
+            }
+            let report = try DataMigration.copy(from: source, to: target)
+            for (table, count) in report.rows.sorted(by: { $0.key < $1.key }) { print("\(table): \(count) rows") }
+            guard report.mismatched.isEmpty else {
+                throw Failure("row counts differ between source and target: \(report.mismatched.joined(separator: ", "))")
+            }
+            guard case .intact(let checked, let head) = report.chain else {
+                throw Failure("the audit chain does not verify on the target: \(report.chain)")
+            }
+            print("audit chain intact on the target: \(checked) entries, head \(head.seq) \(head.hash)")
+        } catch let error as Failure {
+            throw fail(error)
+        } catch {
+            throw fail(Failure("\(error)"))
         }
     }
 }

@@ -42,8 +42,7 @@ final class LogCapture: Sendable {
 /// The PostgreSQL server the suite runs against when `CREDITLINE_TEST_DATABASE_URL` names one
 /// (`.ci/run` starts a throwaway cluster for it); nil runs everything on SQLite.
 enum TestDatabase {
-    static let postgres: PostgresLocation? = ProcessInfo.processInfo.environment["CREDITLINE_TEST_DATABASE_URL"]
-        .flatMap { PostgresLocation(url: $0) }
+    static let postgres = testDatabaseURL.flatMap { PostgresLocation(url: $0) }
 }
 
 extension Trait where Self == ConditionTrait {

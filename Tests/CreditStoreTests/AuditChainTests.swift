@@ -24,7 +24,7 @@ struct FailingWrite: BusinessWrite {
 
     @Test func entriesLinkEachToThePrevious() async throws {
         let (store, path) = try await storeWithEntries(3)
-        let entries = try await DatabaseQueue(path: path).read { db in
+        let entries = try store.database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
         }
         #expect(entries.map(\.seq) == [1, 2, 3])
@@ -51,19 +51,19 @@ struct FailingWrite: BusinessWrite {
 
     @Test(arguments: ["UPDATE audit_log SET detail = '{}' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1"])
     func triggersRefuseRewritingHistory(sql: String) async throws {
-        let (_, path) = try await storeWithEntries(1)
-        let queue = try DatabaseQueue(path: path)
+        let (store, _) = try await storeWithEntries(1)
+        let queue = store.database
         #expect {
             try queue.write { db in try db.execute(sql: sql) }
         } throws: { error in
-            (error as? DatabaseError)?.message?.contains("append-only") == true
+            refusedByTheDatabase(error, saying: "append-only")
         }
     }
 
     @Test func failedBusinessWriteLeavesNeitherRowNorEntry() async throws {
         let (store, path) = try await storeWithEntries(1)
         await #expect(throws: FailingWrite.Boom.self) { try await store.perform(FailingWrite(), by: testActor) }
-        let (accounts, entries) = try await DatabaseQueue(path: path).read { db in
+        let (accounts, entries) = try store.database.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log")!)
         }
         #expect(accounts == 1)
@@ -73,8 +73,8 @@ struct FailingWrite: BusinessWrite {
 
     @Test func tamperedDetailIsFoundAtItsSeq() async throws {
         let (store, path) = try await storeWithEntries(4)
-        try await DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+        try store.database.write { db in
+            try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
             try db.execute(sql: #"UPDATE audit_log SET detail = '{"status":"active"}' WHERE seq = 3"#)
         }
         guard case .broken(let seq, _) = try store.verifyAudit() else {
@@ -86,8 +86,8 @@ struct FailingWrite: BusinessWrite {
 
     @Test func deletedEntryIsFoundAtItsSeq() async throws {
         let (store, path) = try await storeWithEntries(4)
-        try await DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+        try store.database.write { db in
+            try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
         }
         #expect(try store.verifyAudit() == .broken(firstBrokenSeq: 2, reason: "entry 2 is missing"))
@@ -95,12 +95,12 @@ struct FailingWrite: BusinessWrite {
 
     /// Verification and export read the same rows: an entry planted below the chain's numbering
     /// breaks verification and is not exported as part of the log.
-    @Test(arguments: [0, -5])
+    @Test(.sqliteFile, arguments: [0, -5])
     func entriesBelowOneBreakTheChain(seq: Int) async throws {
         let (store, path) = try await storeWithEntries(3)
-        try await DatabaseQueue(path: path).write { db in
+        try store.database.write { db in
             // Someone with write access to the file can drop the trigger that refuses this.
-            try db.execute(sql: "DROP TRIGGER audit_log_seq_from_one")
+            try db.execute(sql: liftingGuard("audit_log_seq_from_one", on: store))
             try db.execute(sql: """
                 INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
                 SELECT ?, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
@@ -120,8 +120,8 @@ struct FailingWrite: BusinessWrite {
     @Test func truncatedTailFailsAgainstASavedCheckpoint() async throws {
         let (store, path) = try await storeWithEntries(4)
         let checkpoint = try await store.auditHead()
-        try await DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+        try store.database.write { db in
+            try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
         }
         // Alone, a truncated chain still links; only the saved checkpoint can tell.

@@ -12,8 +12,8 @@ import Testing
                            method: .explicitOptIn, evidence: nil, expiresAt: now.adding(days: days))
     }
 
-    func entries(_ path: String) async throws -> [AuditEntry] {
-        try await DatabaseQueue(path: path).read { db in
+    func entries(_ store: Store) async throws -> [AuditEntry] {
+        try store.database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
         }
     }
@@ -24,7 +24,7 @@ import Testing
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-1"), by: testActor)
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)
-        try await DatabaseQueue(path: path).write { db in
+        try store.database.write { db in
             try db.execute(sql: "UPDATE accounts SET status = 'active', credit_limit = 500000 WHERE id = ?",
                            arguments: [account.id])
         }
@@ -34,7 +34,7 @@ import Testing
         #expect(outcome.account.status == .frozen)
         #expect(outcome.account.creditLimit == 500000)  // the existing line stays valid
         #expect(outcome.consent.status(at: time.now()) == .withdrawn)
-        let added = try await entries(path).suffix(from: before)
+        let added = try await entries(store).suffix(from: before)
         #expect(added.map(\.action) == ["consent.withdrawn", "account.frozen"])
         #expect(added.allSatisfy { $0.requestID == "req-test" })
         #expect(try await store.account(id: account.id)?.status == .frozen)
@@ -46,7 +46,7 @@ import Testing
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-7"), by: testActor)
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)
-        try await DatabaseQueue(path: path).write { db in
+        try store.database.write { db in
             try db.execute(sql: "UPDATE accounts SET status = 'pending_review' WHERE id = ?", arguments: [account.id])
             try db.execute(sql: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation, model_version,
@@ -62,7 +62,7 @@ import Testing
         let outcome = try await store.perform(WithdrawConsent(consentID: consent.id, channel: .app, reason: nil), by: testActor)
         #expect(outcome.effects == [.reviewCancelled, .activationBlocked])
         #expect(outcome.account.status == .prospect)
-        let status = try await DatabaseQueue(path: path).read { db in
+        let status = try store.database.read { db in
             try String.fetchOne(db, sql: "SELECT status FROM reviews WHERE id = 'rev_p'")
         }
         #expect(status == "cancelled")
@@ -89,7 +89,7 @@ import Testing
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-3"), by: testActor)
         let consent = try await store.perform(
             GrantConsent(accountID: account.id, grant: grant(.creditAssessment, now: time.now())), by: testActor)
-        try await DatabaseQueue(path: path).write { db in
+        try store.database.write { db in
             for id in ["dec_1", "dec_2"] {
                 try db.execute(sql: """
                     INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation, model_version,
@@ -102,7 +102,7 @@ import Testing
         let outcome = try await store.perform(WithdrawConsent(consentID: consent.id, channel: .app, reason: "no longer"),
                                               by: testActor)
         #expect(outcome.effects == [.scoringStopped, .scoringInputsErased(decisions: 2)])
-        let rows = try await DatabaseQueue(path: path).read { db in
+        let rows = try store.database.read { db in
             try Row.fetchAll(db, sql: "SELECT inputs, inputs_sha256, score FROM decisions ORDER BY id")
         }
         #expect(rows.count == 2)
@@ -138,7 +138,7 @@ import Testing
         #expect(try await store.consent(id: consent.id)?.status(at: time.now()) == .expired)
         #expect(try await store.perform(ExpireConsents(), by: .system("test")) == 1)
         #expect(try await store.perform(ExpireConsents(), by: .system("test")) == 0)
-        #expect(try await entries(path).last?.action == "consent.expired")
+        #expect(try await entries(store).last?.action == "consent.expired")
         // A new consent may now be granted.
         _ = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())), by: testActor)
     }
@@ -156,8 +156,10 @@ import Testing
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)
         _ = try await store.perform(WithdrawConsent(consentID: consent.id, channel: .app, reason: nil), by: testActor)
-        #expect(throws: DatabaseError.self) {
-            try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
+        #expect {
+            try store.database.write { db in try db.execute(sql: sql) }
+        } throws: { error in
+            refusedByTheDatabase(error)
         }
     }
 }

@@ -59,7 +59,7 @@ import Testing
                       AND d.amount <> (SELECT sum(principal) FROM instalments WHERE draw_id = d.id)
                     """),
                 "oldestDueMatches": try int("""
-                    SELECT (SELECT oldest_unpaid_due FROM accounts WHERE id = ?1) IS
+                    SELECT (SELECT oldest_unpaid_due FROM accounts WHERE id = ?1) IS NOT DISTINCT FROM
                            (SELECT min(due_on) FROM instalments
                             WHERE account_id = ?1 AND (principal_paid < principal OR fee_paid + fee_waived < fee))
                     """),

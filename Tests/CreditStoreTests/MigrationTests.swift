@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import CreditStore
 
-@Suite struct MigrationTests {
+@Suite(.sqliteFile) struct MigrationTests {
     /// A copy of the repository's migrations in a folder the test may edit.
     func migrationsCopy() throws -> String {
         let folder = NSTemporaryDirectory() + "creditline-migrations-" + UUID().uuidString

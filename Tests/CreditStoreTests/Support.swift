@@ -1,12 +1,54 @@
 import CreditLine
-import CreditStore
+@testable import CreditStore
 import Foundation
+import Testing
+import GRDB
 @_exported import TestSupport
 
-/// A fresh database file in a temporary folder, migrated from the repository's migrations/.
+/// The PostgreSQL server the store tests run against when `CREDITLINE_TEST_DATABASE_URL` names
+/// one (as the API tests do); nil keeps them on SQLite.
+enum TestDatabase {
+    static let postgres = testDatabaseURL.flatMap { PostgresLocation(url: $0) }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A test of SQLite's own file, pragmas or migrations folder: SQLite only.
+    static var sqliteFile: Self {
+        .enabled(if: TestDatabase.postgres == nil, "tests the SQLite file itself")
+    }
+}
+
+/// What lifts one of the audit log's guards, as someone with the owner's rights could: the
+/// tests of what the verifier finds after such a change.
+func liftingGuard(_ trigger: String, on store: Store) -> String {
+    store.dialect == .sqlite ? "DROP TRIGGER \(trigger)" : "ALTER TABLE audit_log DISABLE TRIGGER \(trigger)"
+}
+
+/// True for a statement the database itself refused (a trigger, a CHECK), on either engine.
+func refusedByTheDatabase(_ error: any Error, saying text: String? = nil) -> Bool {
+    let message: String
+    if let error = error as? DatabaseError {
+        message = error.message ?? ""
+    } else if let error = error as? PostgresServerError {
+        message = error.message
+    } else {
+        return false
+    }
+    return text.map { message.contains($0) } ?? true
+}
+
+/// A fresh database (a file in a temporary folder, or a database of its own on the PostgreSQL
+/// server of `CREDITLINE_TEST_DATABASE_URL`), migrated from the repository's migrations/.
 func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: StoreOptions.Synchronous = .full) throws
     -> (Store, String)
 {
+    if let server = TestDatabase.postgres {
+        let name = "creditline_store_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresEngine.createDatabase(named: name, at: server)
+        var options = StoreOptions()
+        options.migrationsDirectory = repositoryRoot + "/migrations"
+        return (try Store.open(postgres: server.with(database: name), options: options, time: time), name)
+    }
     let folder = NSTemporaryDirectory() + "creditline-tests-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var options = StoreOptions()

@@ -123,7 +123,9 @@ import Testing
     @Test(arguments: ["1", "2", "3", "4", "5", "6", "7", "8a", "8b"])
     func aPlantedViolationIsFoundAndNamed(check: String) async throws {
         let world = try Self.world()
-        let now = world.clock.now().rfc3339
+        // A second back: the report's window ends at its own now, which may be this very
+        // millisecond, and a planted row must fall inside it.
+        let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
         let queue = world.service.store.database
         let planted = try await queue.write { db -> String in
             var planted = ""
@@ -163,10 +165,7 @@ import Testing
                 try db.execute(sql: """
                     INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
                     VALUES ('ntc_planted', ?, 'limit_change', 'en', 'x', ?, 'v', ?, '2020-01-01T00:00:00.000Z')
-                    """, arguments: [world.opened, String(repeating: "a", count: 64),
-                                     // a second back: the report's window ends at its own now, which
-                                     // may be this very millisecond
-                                     Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339])
+                    """, arguments: [world.opened, String(repeating: "a", count: 64), now])
             case "8a":  // a line opened a second after its consent
                 planted = world.withdrawn
                 let granted = try String.fetchOne(db, sql: "SELECT granted_at FROM consents WHERE account_id = ? AND purpose = 'credit_line'",

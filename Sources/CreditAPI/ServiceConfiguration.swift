@@ -148,9 +148,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// `audit_key` or `data/creditline.audit-key`.
     public var auditKeyPath: String? {
         if let auditKey { return auditKey }
-        if case .postgres? = try? DatabaseURL(effectiveDatabaseURL) { return "data/creditline.audit-key" }
-        if case .sqlite(let path)? = try? DatabaseURL(effectiveDatabaseURL) { return path + ".audit-key" }
-        return nil
+        switch try? DatabaseURL(effectiveDatabaseURL) {
+        case .postgres?: return "data/creditline.audit-key"
+        case .sqlite(let path)?: return path + ".audit-key"
+        case nil: return nil
+        }
     }
 
     public var storeOptions: StoreOptions {
@@ -274,13 +276,7 @@ extension ServiceConfiguration {
                                     _ set: @escaping @Sendable (inout ServiceConfiguration, String?) -> Void) -> Field
     {
         Field(name: name) { (config, raw) throws(Field.Problem) in
-            let text: String
-            switch raw {
-            case .text(let value): text = value
-            case .json(let json):
-                guard case .string(let value) = json else { throw Field.Problem(reason: "must be a string") }
-                text = value
-            }
+            let text = try Self.text(raw)
             if text.isEmpty { return set(&config, nil) }
             do {
                 _ = try DatabaseURL(text)
@@ -295,15 +291,19 @@ extension ServiceConfiguration {
         -> Field
     {
         Field(name: name) { (config, raw) throws(Field.Problem) in
-            let value: String
-            switch raw {
-            case .text(let text): value = text
-            case .json(let json):
-                guard case .string(let text) = json else { throw Field.Problem(reason: "must be a string") }
-                value = text
-            }
+            let value = try Self.text(raw)
             guard !value.isEmpty else { throw Field.Problem(reason: "must not be empty") }
             set(&config, value)
+        }
+    }
+
+    /// A setting's text: a JSON string in the file, the text itself from the environment or a flag.
+    private static func text(_ raw: Raw) throws(Field.Problem) -> String {
+        switch raw {
+        case .text(let text): return text
+        case .json(let json):
+            guard case .string(let text) = json else { throw Field.Problem(reason: "must be a string") }
+            return text
         }
     }
 
@@ -312,12 +312,8 @@ extension ServiceConfiguration {
                                        _ set: @escaping @Sendable (inout ServiceConfiguration, String?) -> Void) -> Field
     {
         Field(name: name) { (config, raw) throws(Field.Problem) in
-            switch raw {
-            case .text(let text): set(&config, text.isEmpty ? nil : text)
-            case .json(let json):
-                guard case .string(let text) = json else { throw Field.Problem(reason: "must be a string") }
-                set(&config, text.isEmpty ? nil : text)
-            }
+            let text = try Self.text(raw)
+            set(&config, text.isEmpty ? nil : text)
         }
     }
 

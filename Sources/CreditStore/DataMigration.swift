@@ -101,16 +101,13 @@ public enum DataMigration {
         return Report(rows: rows, chain: try target.verifyAudit(), mismatched: mismatched)
     }
 
-    /// Parents before children (SQLite's foreign key list), so every reference finds its row.
+    /// Parents before children (the SQLite source's foreign key list), so every reference finds
+    /// its row.
     static func order(_ tables: [String], _ db: SQLConnection) throws -> [String] {
         var parents: [String: Set<String>] = [:]
         for table in tables {
-            let referenced = db.dialect == .sqlite
-                ? try String.fetchAll(db, sql: "SELECT \"table\" FROM pragma_foreign_key_list(?)", arguments: [table])
-                : try String.fetchAll(db, sql: """
-                    SELECT DISTINCT c2.relname FROM pg_constraint k JOIN pg_class c1 ON c1.oid = k.conrelid
-                    JOIN pg_class c2 ON c2.oid = k.confrelid WHERE k.contype = 'f' AND c1.relname = ?
-                    """, arguments: [table])
+            let referenced = try String.fetchAll(db, sql: "SELECT \"table\" FROM pragma_foreign_key_list(?)",
+                                                 arguments: [table])
             parents[table] = Set(referenced).subtracting([table])
         }
         var ordered: [String] = []

@@ -374,8 +374,7 @@ public final class PostgresEngine: Sendable {
         } catch {
             if case StoreError.storageUnavailable(.unreachable) = error {
                 try? connection.close().wait()
-                let stale = idle.withLock { idle in defer { idle.removeAll() }; return idle }
-                for connection in stale { try? connection.close().wait() }
+                close()
             } else {
                 release(connection)
             }
@@ -397,26 +396,19 @@ public final class PostgresEngine: Sendable {
     /// appends to the one audit chain, so they are serialised as SQLite's single writer
     /// serialises them, and a rule's check sees every write committed before it.
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try withSession { session in
-            _ = try session.run("BEGIN", [])
-            do {
-                _ = try session.run("SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", [])
-                let value = try body(SQLConnection(session))
-                _ = try session.run("COMMIT", [])
-                return value
-            } catch {
-                // A connection that is gone has nothing to roll back (the server did it).
-                if !session.connection.isClosed { _ = try? session.run("ROLLBACK", []) }
-                throw error
-            }
-        }
+        try transaction("BEGIN", first: "SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", body)
     }
 
     /// A read transaction: one snapshot for all its statements.
     func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", first: nil, body)
+    }
+
+    private func transaction<T>(_ begin: String, first: String?, _ body: (SQLConnection) throws -> T) throws -> T {
         try withSession { session in
-            _ = try session.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [])
+            _ = try session.run(begin, [])
             do {
+                if let first { _ = try session.run(first, []) }
                 let value = try body(SQLConnection(session))
                 _ = try session.run("COMMIT", [])
                 return value
@@ -432,7 +424,7 @@ public final class PostgresEngine: Sendable {
     /// or a benchmark's own, so that runs never share rows. The name is the caller's constant
     /// plus a random suffix, checked to be an identifier.
     public static func createDatabase(named name: String, at location: PostgresLocation) throws {
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+        guard isIdentifier(name) else {
             throw PostgresServerError(state: "42602", message: "not a database name: \(name)")
         }
         let engine = PostgresEngine(location: location)
@@ -441,15 +433,21 @@ public final class PostgresEngine: Sendable {
     }
 
     public static func dropDatabase(named name: String, at location: PostgresLocation) {
-        guard name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else { return }
+        guard isIdentifier(name) else { return }
         let engine = PostgresEngine(location: location)
         defer { engine.close() }
         _ = try? engine.withSession { session in _ = try session.run("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
     }
 
+    /// A name that may be spliced into CREATE or DROP DATABASE as it is.
+    private static func isIdentifier(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
+    }
+
     /// PostgresNIO requires every connection closed before it goes.
     deinit { close() }
 
+    /// Closes every idle connection (at the end, and after a failure: they point where that one did).
     func close() {
         let all = idle.withLock { idle in defer { idle.removeAll() }; return idle }
         for connection in all { try? connection.close().wait() }

@@ -78,18 +78,23 @@ public final class SQLConnection {
 
     func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [Row] {
         if let sqlite {
-            let statement = cached ? try sqlite.cachedStatement(sql: sql) : try sqlite.makeStatement(sql: sql)
-            return try Row.fetchAll(statement, arguments: arguments.statementArguments)
+            return try Row.fetchAll(Self.statement(sql, cached: cached, in: sqlite), arguments: arguments.statementArguments)
         }
         return try postgres!.run(sql, arguments.values).rows
     }
 
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
         if let sqlite {
-            let statement = cached ? try sqlite.cachedStatement(sql: sql) : try sqlite.makeStatement(sql: sql)
-            return SQLCursor(try Row.fetchCursor(statement, arguments: arguments.statementArguments))
+            return SQLCursor(try Row.fetchCursor(Self.statement(sql, cached: cached, in: sqlite),
+                                                 arguments: arguments.statementArguments))
         }
         return SQLCursor(try postgres!.run(sql, arguments.values).rows)
+    }
+
+    /// SQLite: the statement the service runs again and again comes from GRDB's cache, compiled
+    /// once per connection; one run once is compiled on the spot.
+    private static func statement(_ sql: String, cached: Bool, in db: Database) throws -> GRDB.Statement {
+        cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
     }
 
     /// Runs `body` in a savepoint: a failure undoes its changes alone and is rethrown.

@@ -70,14 +70,15 @@ extension Store {
     /// A read, with storage faults named (`StoreError.storageUnavailable`) instead of raw SQLite
     /// errors. Reads do not set or clear the fault: they do not need free space.
     ///
-    /// The read runs on the calling thread: in WAL mode a reader never waits for the writer, and
-    /// a read of a few rows costs less than the two thread hops of GRDB's asynchronous read
-    /// (docs/architecture.md, "Reads"). With every reader busy the caller waits for one; reads
-    /// are a few indexed rows, so the wait is short.
+    /// On SQLite the read runs on the calling thread: in WAL mode a reader never waits for the
+    /// writer, and a read of a few rows costs less than the two thread hops of GRDB's asynchronous
+    /// read (docs/architecture.md, "Reads"). With every reader busy the caller waits for one;
+    /// reads are a few indexed rows, so the wait is short. On PostgreSQL it waits on a round trip,
+    /// so it runs on the engine's own threads (`StoreEngine.blocking`).
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
-            if case .postgres(let engine) = database { return try await engine.offload { try engine.read(body) } }
-            return try readOnThisThread(body)
+            let database = database
+            return try await database.blocking { try database.read(body) }
         } catch {
             throw StorageFault.named(error)
         }
@@ -87,18 +88,11 @@ extension Store {
     /// its own consistent snapshot), so it skips the BEGIN and COMMIT of `read`.
     func readStatement<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
-            if case .postgres(let engine) = database {
-                return try await engine.offload { try engine.withSession { try body(SQLConnection($0)) } }
-            }
-            return try database.readStatement(body)
+            let database = database
+            return try await database.blocking { try database.readStatement(body) }
         } catch {
             throw StorageFault.named(error)
         }
-    }
-
-    /// The blocking read: from a synchronous function, so no asynchronous overload is chosen.
-    private func readOnThisThread<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try database.read(body)
     }
 
     /// A write transaction; a storage fault is recorded for readiness and thrown as

@@ -153,8 +153,10 @@ public struct Store: Sendable {
     /// The settings in force, for start-up logs.
     public func durabilitySettings() throws -> (journalMode: String, synchronous: String) {
         guard case .sqlite(let writer) = database else {
-            let commit = try database.read { db in try String.fetchOne(db, sql: "SHOW synchronous_commit") } ?? "?"
-            let standbys = try database.read { db in try String.fetchOne(db, sql: "SHOW synchronous_standby_names") } ?? ""
+            let (commit, standbys) = try database.read { db in
+                (try String.fetchOne(db, sql: "SHOW synchronous_commit") ?? "?",
+                 try String.fetchOne(db, sql: "SHOW synchronous_standby_names") ?? "")
+            }
             return ("postgres", "synchronous_commit=\(commit) synchronous_standby_names='\(standbys)'")
         }
         return try writer.writeWithoutTransaction { db in

@@ -30,6 +30,16 @@ enum StoreEngine: Sendable {
         }
     }
 
+    /// Runs a task's blocking database work where it belongs: SQLite's reads on the calling
+    /// thread (a few indexed rows, docs/architecture.md "Reads"), PostgreSQL's on the engine's
+    /// own threads, never a cooperative one.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        switch self {
+        case .sqlite: try work()
+        case .postgres(let engine): try await engine.offload(work)
+        }
+    }
+
     /// A write transaction from a task: SQLite's writer queue is awaited, not blocked on.
     func writeAsync<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         switch self {

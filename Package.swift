@@ -81,7 +81,9 @@ let package = Package(
             dependencies: ["CreditAPI", "FuzzSupport"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSpawn"], path: "Tests/TestSupport"),
+        // glibc's posix_spawn extensions (chdir, closefrom) for the tests' ChildProcess.
+        .target(name: "CSpawn", path: "Tests/CSpawn"),
         // The HTTP server alone, with the peers' endpoints, for scripts/bench.
         .executableTarget(name: "HTTPServerPeer", dependencies: ["HTTPServer"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Fuzz"]),

@@ -14,6 +14,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind. Default 127.0.0.1, or CREDITLINE_HOST.") var host: String?
     @Flag(help: "Load seeds/, install the public demo keys and print them. Uses data/demo.sqlite unless a database is named.")
     var demo = false
+    @Flag(help: "Drain and exit when standard input reaches its end: for a parent that holds a pipe to the service and must not leave it running if the parent dies (README \"Development\").")
+    var stopWhenStdinCloses = false
     @OptionGroup var options: StoreOptionGroup
 
     func run() async throws {
@@ -77,7 +79,7 @@ struct Serve: AsyncParsableCommand {
             "synchronous": .string(durability.synchronous),
         ])
 
-        let signal = await Self.firstTerminationSignal()
+        let signal = await Self.firstTerminationSignal(orEndOfStandardInput: stopWhenStdinCloses)
         logger.info("draining", metadata: ["signal": .stringConvertible(signal)])
         await application.shutdown()
         logger.info("stopped")
@@ -95,26 +97,40 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8))
     }
 
-    /// Waits for SIGTERM or SIGINT (the default handlers are replaced so we can drain).
-    static func firstTerminationSignal() async -> Int32 {
+    /// Waits for SIGTERM or SIGINT (the default handlers are replaced so we can drain), or, when
+    /// asked, for standard input to reach its end: the parent's end of the pipe closes when the
+    /// parent ends, however it ends (a crash included), and the service drains as on SIGTERM.
+    static func firstTerminationSignal(orEndOfStandardInput watchInput: Bool) async -> Int32 {
         Glibc.signal(SIGTERM, SIG_IGN)
         Glibc.signal(SIGINT, SIG_IGN)
         let fired = Mutex(false)
         return await withCheckedContinuation { continuation in
+            let fire: @Sendable (Int32) -> Void = { number in
+                let first = fired.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: number) }
+            }
             var sources: [any DispatchSourceSignal] = []
             for number in [SIGTERM, SIGINT] {
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    let first = fired.withLock { done -> Bool in
-                        defer { done = true }
-                        return !done
-                    }
-                    if first { continuation.resume(returning: number) }
-                }
+                source.setEventHandler { fire(number) }
                 source.resume()
                 sources.append(source)
             }
             SignalSources.keep(sources)
+            if watchInput {
+                Thread.detachNewThread {
+                    var buffer = [UInt8](repeating: 0, count: 512)
+                    while true {
+                        let count = read(0, &buffer, buffer.count)
+                        if count > 0 || (count < 0 && errno == EINTR) { continue }
+                        break
+                    }
+                    fire(SIGTERM)
+                }
+            }
         }
     }
 }

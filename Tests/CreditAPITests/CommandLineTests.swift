@@ -12,60 +12,34 @@ struct CommandLine_ {
             .appendingPathComponent("creditline").path
     }
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // A command that never ends fails its test instead of holding the run forever, and
-        // stderr is drained beside stdout so neither pipe can fill and stall the child.
-        let pid = process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(120)) {
-            if process.isRunning { kill(pid, SIGKILL) }
-        }
-        let stderrRead = DispatchGroup()
-        nonisolated(unsafe) var stderr = Data()
-        DispatchQueue.global().async(group: stderrRead) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        stderrRead.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess.Result {
+        try ChildProcess.run(executable, arguments, environment: environment, directory: repositoryRoot)
     }
 
     /// A database with one service key, and `creditline serve` on it at a random port, ready.
     /// `wrapper` runs before the executable (`prlimit --nofile=…`), as a launcher would.
-    static func startServe(environment: [String: String] = [:], output: Any = FileHandle.nullDevice,
+    static func startServe(environment: [String: String] = [:], output: ChildProcess.Output = .discard,
                            wrapper: [String] = []) async throws
-        -> (process: Process, db: String, key: String, port: Int)
+        -> (process: ChildProcess, db: String, key: String, port: Int)
     {
         let db = try temporaryDatabase()
         let key = try run(["keys", "create", "--role", "service", "--db", db]).stdout
             .split(separator: "\n").last.map(String.init) ?? ""
         let port = 20_000 + Int.random(in: 0..<10_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrapper.first ?? executable)
-        process.arguments = (wrapper.isEmpty ? [] : Array(wrapper.dropFirst()) + [executable])
-            + ["serve", "--port", String(port), "--db", db]
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try serve(["--port", String(port), "--db", db], environment: environment, output: output,
+                                wrapper: wrapper)
         _ = await eventually { (try? run(["healthcheck", "--port", String(port)]).status) == 0 }
         return (process, db, key, port)
+    }
+
+    /// `creditline serve` with these arguments, told to stop when this process ends (its stdin
+    /// closes), so that no server outlives a crashed test run.
+    static func serve(_ arguments: [String], environment: [String: String] = [:], output: ChildProcess.Output = .discard,
+                      wrapper: [String] = []) throws -> ChildProcess
+    {
+        let command = wrapper + [executable, "serve", "--stop-when-stdin-closes"] + arguments
+        return try ChildProcess.start(command[0], Array(command.dropFirst()), environment: environment,
+                                      directory: repositoryRoot, output: output)
     }
 
     static func temporaryDatabase() throws -> String {
@@ -159,19 +133,51 @@ struct CommandLine_ {
         #expect(try CommandLine_.run(["seed", "--generate", "5", "--tenant", "no spaces", "--db", db]).status != 0)
     }
 
+    /// A server started with `--stop-when-stdin-closes` does not outlive its parent, even one
+    /// killed with SIGKILL: the parent here is a small program that starts the server with a pipe
+    /// as its stdin, prints the server's pid and kills itself.
+    @Test func aServerEndsWhenItsParentIsKilled() async throws {
+        let db = try CommandLine_.temporaryDatabase()
+        #expect(try CommandLine_.run(["keys", "create", "--role", "service", "--db", db]).status == 0)
+        let log = db + ".log"
+        let parent = """
+            import os, subprocess, sys
+            read, write = os.pipe()
+            server = subprocess.Popen(sys.argv[1:], stdin=read, stdout=open(sys.argv[-1] + ".log", "w"),
+                                      stderr=subprocess.DEVNULL, start_new_session=True)
+            print(server.pid, flush=True)
+            import time; time.sleep(1.5)
+            os.kill(os.getpid(), 9)
+            """
+        let port = 20_000 + Int.random(in: 0..<10_000)
+        let started = try ChildProcess.run(
+            "/usr/bin/env", ["python3", "-c", parent, CommandLine_.executable, "serve", "--stop-when-stdin-closes",
+                             "--port", String(port), "--db", db], directory: repositoryRoot, deadline: .seconds(60))
+        #expect(started.termination == .signalled(SIGKILL))
+        let pid = try #require(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        func gone() -> Bool {
+            // Ended, or ended and not yet reaped by whoever inherited it.
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        #expect(await eventually(seconds: 20, gone), "the server outlived its parent")
+        if !gone() { kill(pid, SIGKILL) }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains(#""message":"draining""#) && text.contains(#""message":"stopped""#), "\(text)")
+    }
+
     @Test func sigtermDrainsCheckpointsAndExitsZero() async throws {
-        let out = Pipe()
-        let (process, db, key, port) = try await CommandLine_.startServe(output: out)
+        let (logPath, _) = try Self.logFile()
+        let (process, db, key, port) = try await CommandLine_.startServe(output: .file(logPath))
         #expect((try CommandLine_.run(["healthcheck", "--port", String(port)])).status == 0)
         let client = try RawClient(port: port)
         let body = #"{"customer_ref":"sigterm-1"}"#
         client.send("POST /v1/accounts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         #expect(client.read()?.status == 201)
 
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let log = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.terminate()
+        #expect(process.wait() == .exited(0))
+        let log = try String(contentsOfFile: logPath, encoding: .utf8)
         #expect(log.contains(#""message":"draining""#))
         #expect(log.contains(#""message":"stopped""#))
         #expect(log.contains(#""message":"request""#))
@@ -200,11 +206,10 @@ struct CommandLine_ {
         }
         var acknowledged: [String] = []
         for (index, client) in clients.enumerated() {
-            if index == 100 { kill(process.processIdentifier, SIGKILL) }
+            if index == 100 { process.signal(SIGKILL) }
             if let reply = client.read(), reply.status == 201 { acknowledged.append("kill-\(index)") }
         }
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(process.wait() == .signalled(SIGKILL))
         #expect(acknowledged.count >= 1)
 
         let stored = try Set(await DatabaseQueue(path: db).read { db in
@@ -226,10 +231,10 @@ struct CommandLine_ {
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    static func logFile() throws -> (path: String, handle: FileHandle) {
+    static func logFile() throws -> (path: String, output: ChildProcess.Output) {
         let path = try CommandLine_.temporaryDatabase() + ".log"
         FileManager.default.createFile(atPath: path, contents: nil)
-        return (path, try FileHandle(forWritingTo: URL(fileURLWithPath: path)))
+        return (path, .file(path))
     }
 
     /// At start the process raises its descriptor soft limit to the hard one and caps
@@ -261,14 +266,10 @@ struct CommandLine_ {
         let (logPath, log) = try Self.logFile()
         let (process, _, _, port) = try await CommandLine_.startServe(output: log)
         defer { process.terminate() }
-        let pid = process.processIdentifier
+        let pid = process.pid
         #expect(try CommandLine_.run(["healthcheck", "--port", String(port)]).status == 0)
-        let lowered = Process()
-        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        lowered.arguments = ["--pid", String(pid), "--nofile=128:128"]
-        try lowered.run()
-        lowered.waitUntilExit()
-        #expect(lowered.terminationStatus == 0)
+        let lowered = try ChildProcess.run("/usr/bin/prlimit", ["--pid", String(pid), "--nofile=128:128"])
+        #expect(lowered.status == 0, "\(lowered.stderr)")
 
         let clients = (0..<300).compactMap { _ in try? RawClient(port: port, receiveTimeout: 1) }
         let before = Self.cpuSeconds(pid)

@@ -259,19 +259,13 @@ final class WebhookReceiver: Sendable {
         let service = try key("service")
         let operatorKey = try key("operator")
         let port = 20_000 + Int.random(in: 0..<10_000)
-        func start() async throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLine_.executable)
-            process.arguments = ["serve", "--port", String(port), "--db", db]
-            process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-            process.environment = ProcessInfo.processInfo.environment.merging(
-                // Two pushes at a time against a receiver that takes 100 ms: the kill lands while
-                // most of the 60 are still owed, however fast the machine.
-                ["CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_WEBHOOK_CONCURRENCY": "2",
-                 "CREDITLINE_LOG_LEVEL": "error"]) { _, new in new }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+        func start() async throws -> ChildProcess {
+            // Two pushes at a time against a receiver that takes 100 ms: the kill lands while
+            // most of the 60 are still owed, however fast the machine.
+            let process = try CommandLine_.serve(["--port", String(port), "--db", db], environment: [
+                "CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_WEBHOOK_CONCURRENCY": "2",
+                "CREDITLINE_LOG_LEVEL": "error",
+            ])
             _ = await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 }
             return process
         }
@@ -294,8 +288,8 @@ final class WebhookReceiver: Sendable {
         // Every event is written; now let pushes through, and kill the service when some are.
         receiver.open.store(true, ordering: .releasing)
         _ = await eventually(seconds: 20) { receiver.received.count >= 3 }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
         let before = receiver.received.count
         process = try await start()
         let expected = try await DatabaseQueue(path: db).read { db in
@@ -307,7 +301,7 @@ final class WebhookReceiver: Sendable {
         #expect(before < 60, "the kill came after every push; it tested nothing")
         #expect(receiver.signatureFailures == 0)
         process.terminate()
-        process.waitUntilExit()
+        process.wait()
         await receiver.stop()
     }
 }

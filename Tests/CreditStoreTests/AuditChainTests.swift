@@ -14,16 +14,16 @@ struct FailingWrite: BusinessWrite {
 }
 
 @Suite struct AuditChainTests {
-    func storeWithEntries(_ count: Int) async throws -> (Store, String) {
-        let (store, path) = try temporaryStore()
+    func storeWithEntries(_ count: Int) async throws -> (Store, StoreLocation) {
+        let (store, location) = try temporaryStore()
         for index in 0..<count {
             _ = try await store.perform(CreateAccount(customerRef: "c-\(index)"), by: testActor)
         }
-        return (store, path)
+        return (store, location)
     }
 
     @Test func entriesLinkEachToThePrevious() async throws {
-        let (store, path) = try await storeWithEntries(3)
+        let (store, _) = try await storeWithEntries(3)
         let entries = try store.database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
         }
@@ -61,7 +61,7 @@ struct FailingWrite: BusinessWrite {
     }
 
     @Test func failedBusinessWriteLeavesNeitherRowNorEntry() async throws {
-        let (store, path) = try await storeWithEntries(1)
+        let (store, _) = try await storeWithEntries(1)
         await #expect(throws: FailingWrite.Boom.self) { try await store.perform(FailingWrite(), by: testActor) }
         let (accounts, entries) = try store.database.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log")!)
@@ -72,7 +72,7 @@ struct FailingWrite: BusinessWrite {
     }
 
     @Test func tamperedDetailIsFoundAtItsSeq() async throws {
-        let (store, path) = try await storeWithEntries(4)
+        let (store, _) = try await storeWithEntries(4)
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
             try db.execute(sql: #"UPDATE audit_log SET detail = '{"status":"active"}' WHERE seq = 3"#)
@@ -85,7 +85,7 @@ struct FailingWrite: BusinessWrite {
     }
 
     @Test func deletedEntryIsFoundAtItsSeq() async throws {
-        let (store, path) = try await storeWithEntries(4)
+        let (store, _) = try await storeWithEntries(4)
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
@@ -97,7 +97,7 @@ struct FailingWrite: BusinessWrite {
     /// breaks verification and is not exported as part of the log.
     @Test(.sqliteFile, arguments: [0, -5])
     func entriesBelowOneBreakTheChain(seq: Int) async throws {
-        let (store, path) = try await storeWithEntries(3)
+        let (store, location) = try await storeWithEntries(3)
         try store.database.write { db in
             // Someone with write access to the file can drop the trigger that refuses this.
             try db.execute(sql: liftingGuard("audit_log_seq_from_one", on: store))
@@ -113,12 +113,12 @@ struct FailingWrite: BusinessWrite {
         }
         #expect(broken == seq)
         var exported: [Int] = []
-        try AuditFile(path: path).export(accountID: nil) { exported.append($0.seq) }
+        try AuditFile(path: try #require(location.sqlitePath)).export(accountID: nil) { exported.append($0.seq) }
         #expect(exported == [1, 2, 3])
     }
 
     @Test func truncatedTailFailsAgainstASavedCheckpoint() async throws {
-        let (store, path) = try await storeWithEntries(4)
+        let (store, _) = try await storeWithEntries(4)
         let checkpoint = try await store.auditHead()
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))

@@ -20,7 +20,7 @@ import Testing
 
     @Test func withdrawingCreditLineFreezesAnActiveLineInTheSameTransaction() async throws {
         let time = ManualTime()
-        let (store, path) = try temporaryStore(time: time)
+        let (store, _) = try temporaryStore(time: time)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-1"), by: testActor)
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)
@@ -42,7 +42,7 @@ import Testing
 
     @Test func withdrawingCreditLineCancelsAPendingReview() async throws {
         let time = ManualTime()
-        let (store, path) = try temporaryStore(time: time)
+        let (store, _) = try temporaryStore(time: time)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-7"), by: testActor)
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)
@@ -85,7 +85,7 @@ import Testing
 
     @Test func withdrawingAssessmentErasesStoredInputsButKeepsTheDecision() async throws {
         let time = ManualTime()
-        let (store, path) = try temporaryStore(time: time)
+        let (store, _) = try temporaryStore(time: time)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-3"), by: testActor)
         let consent = try await store.perform(
             GrantConsent(accountID: account.id, grant: grant(.creditAssessment, now: time.now())), by: testActor)
@@ -128,7 +128,7 @@ import Testing
 
     @Test func expiryIsRecordedOnceAndFreesThePurpose() async throws {
         let time = ManualTime()
-        let (store, path) = try temporaryStore(time: time)
+        let (store, _) = try temporaryStore(time: time)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-5"), by: testActor)
         let consent = try await store.perform(
             GrantConsent(accountID: account.id, grant: grant(.creditLine, days: 30, now: time.now())), by: testActor)
@@ -151,7 +151,7 @@ import Testing
     ])
     func storageRefusesRewritingOrNonExplicitConsent(sql: String) async throws {
         let time = ManualTime()
-        let (store, path) = try temporaryStore(time: time)
+        let (store, _) = try temporaryStore(time: time)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "w-6"), by: testActor)
         let consent = try await store.perform(GrantConsent(accountID: account.id, grant: grant(.creditLine, now: time.now())),
                                               by: testActor)

@@ -6,12 +6,13 @@ import Testing
 
 @Suite struct KeyTests {
     @Test func onlyTheHashIsStored() async throws {
-        let (store, path) = try temporaryStore()
+        let (store, location) = try temporaryStore()
         let issued = try store.createKey(role: .service, name: "shop backend")
         let secret = try #require(KeyToken.parse(issued.token)).secret
         #expect(secret.utf8.count >= 43)  // 256 bits in base64url
         try store.checkpoint()
-        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+        let files = location.sqlitePath.map { [$0, $0 + "-wal"] } ?? []
+        for file in files where FileManager.default.fileExists(atPath: file) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "the secret must not be in \(file)")
         }

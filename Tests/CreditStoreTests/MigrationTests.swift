@@ -21,7 +21,8 @@ import Testing
     }
 
     @Test func freshDatabaseGetsEveryMigrationRecordedWithItsHash() throws {
-        let (store, path) = try temporaryStore()
+        let (store, location) = try temporaryStore()
+        let path = try #require(location.sqlitePath)
         try store.close()
         let queue = try DatabaseQueue(path: path)
         let rows = try queue.read { db in try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations") }
@@ -36,7 +37,8 @@ import Testing
     }
 
     @Test func reopeningAppliesNothingAgain() throws {
-        let (store, path) = try temporaryStore()
+        let (store, location) = try temporaryStore()
+        let path = try #require(location.sqlitePath)
         try store.close()
         let again = try Migrations.load(directory: repositoryRoot + "/migrations/sqlite").apply(to: DatabaseQueue(path: path))
         #expect(again.isEmpty)

@@ -37,17 +37,29 @@ func refusedByTheDatabase(_ error: any Error, saying text: String? = nil) -> Boo
     return text.map { message.contains($0) } ?? true
 }
 
+/// Where a test's store lives. Typed, so that a PostgreSQL database's name can never be opened
+/// as a file path (which once left SQLite files named after databases in the working tree).
+enum StoreLocation: Sendable {
+    case sqliteFile(String)
+    case postgresDatabase(String)
+
+    /// The SQLite file, for the tests of the file itself; nil on PostgreSQL.
+    var sqlitePath: String? {
+        if case .sqliteFile(let path) = self { path } else { nil }
+    }
+}
+
 /// A fresh database (a file in a temporary folder, or a database of its own on the PostgreSQL
 /// server of `CREDITLINE_TEST_DATABASE_URL`), migrated from the repository's migrations/.
 func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: StoreOptions.Synchronous = .full) throws
-    -> (Store, String)
+    -> (Store, StoreLocation)
 {
     if let server = TestDatabase.postgres {
         let name = "creditline_store_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try PostgresEngine.createDatabase(named: name, at: server)
         var options = StoreOptions()
         options.migrationsDirectory = repositoryRoot + "/migrations"
-        return (try Store.open(postgres: server.with(database: name), options: options, time: time), name)
+        return (try Store.open(postgres: server.with(database: name), options: options, time: time), .postgresDatabase(name))
     }
     let folder = NSTemporaryDirectory() + "creditline-tests-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -55,7 +67,7 @@ func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: Stor
     options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
     options.synchronous = synchronous
     let path = folder + "/test.sqlite"
-    return (try Store.open(path: path, options: options, time: time), path)
+    return (try Store.open(path: path, options: options, time: time), .sqliteFile(path))
 }
 
 

@@ -325,21 +325,29 @@ public final class PostgresEngine: Sendable {
                 host: host.name, port: host.port, username: location.user, password: location.password,
                 database: location.database, tls: .disable)
             configuration.options.connectTimeout = .seconds(2)
+            let connection: PostgresConnection
             do {
-                let connection = try PostgresConnection.connect(
+                connection = try PostgresConnection.connect(
                     on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
                     id: nextID.wrappingAdd(1, ordering: .relaxed).oldValue, logger: logger
                 ).wait()
+            } catch {
+                lastError = error
+                continue
+            }
+            // Every connection not handed on is closed, the one whose question failed too: a
+            // connection released open leaks its socket (and postgres-nio stops a debug build).
+            do {
                 let session = PostgresSession(connection, logger: logger)
                 let recovering: Int? = try Int.fetchOne(SQLConnection(session), sql: "SELECT pg_is_in_recovery()")
                 if recovering == 0 {
                     primary.store(index, ordering: .relaxed)
                     return connection
                 }
-                try? connection.close().wait()
             } catch {
                 lastError = error
             }
+            try? connection.close().wait()
         }
         throw PostgresFailure.classify(lastError)
     }

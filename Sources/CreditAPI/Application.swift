@@ -181,6 +181,19 @@ public final class Application: Sendable {
         return router
     }
 
+    /// An upload's admission, from its head alone: spooled when it carries a valid key of one of
+    /// `roles`, refused otherwise (the route then answers 401 or 403 without reading a byte of
+    /// the body: README "Hostile clients and faults").
+    func uploadAdmission(_ roles: [Role]) -> Admission {
+        let store = self.store
+        return { request, _ in
+            guard let header = request.headerFields[.authorization], let token = Authentication.bearerToken(header),
+                  let key = try? await store.authenticate(token: token), roles.contains(key.role)
+            else { return .refuse }
+            return .spool
+        }
+    }
+
     /// Wraps a handler with the role check: 401 without a valid key, 403 for the wrong role. The
     /// key and the request's time come from the `Authentication` middleware.
     func authorized(_ roles: [Role],

@@ -123,9 +123,12 @@ struct PortfolioRoutes {
         let settings = PortfolioReviewRunner.settings(application.scoring, application.configuration)
         let policy = application.configuration.limitPolicy
 
-        router.post("/v1/portfolio-reviews", handler: application.authorized([.operator]) { request, _, call in
+        router.post("/v1/portfolio-reviews", admission: application.uploadAdmission([.operator]),
+                    handler: application.authorized([.operator]) { request, _, call in
+            // The whole upload is on disk before this runs, and nothing of it is applied until
+            // every row was found (a broken upload is refused whole).
             let (review, isNew) = try await PortfolioReviewRunner.run(
-                request.bodyData, store: store, settings: settings, scope: call.scope, actor: call.actor,
+                try request.wholeBody(), store: store, settings: settings, scope: call.scope, actor: call.actor,
                 createdBy: call.key.approver)
             var response = try ResponseBody.json(ReviewBody(review: review), status: isNew ? .created : .ok)
             response.headerFields[.location] = "/v1/portfolio-reviews/\(review.id)"

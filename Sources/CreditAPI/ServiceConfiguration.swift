@@ -107,6 +107,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhookTimeoutMs = 10_000
     /// Pushes in flight at once, beside request handling.
     public var webhookConcurrency = 8
+    /// Request bodies held in memory across all connections at once; over it a request is
+    /// answered 503 with Retry-After and its connection closed, so that no crowd of bodies can
+    /// take the process's memory (README "Hostile clients and faults"). Review uploads spool to disk instead.
+    public var maxBufferedBodyBytes = 64 << 20
+    /// Review uploads spooled to disk across all uploads at once; over it, 503 with Retry-After.
+    public var maxSpooledBodyBytes = 256 << 20
+    /// Where uploads too large for memory (portfolio reviews) are spooled while they arrive;
+    /// empty: the system's temporary folder (TMPDIR, or /tmp).
+    public var spoolDirectory = ""
 
     public init() {}
 
@@ -123,6 +132,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         server.idleTimeout = .milliseconds(idleTimeoutMs)
         server.shutdownGracePeriod = .milliseconds(shutdownGraceMs)
         server.requestIDField = "X-Request-Id"
+        server.maxBufferedBodyBytes = maxBufferedBodyBytes
+        server.maxSpooledBodyBytes = maxSpooledBodyBytes
+        server.spoolDirectory = spoolDirectory.isEmpty ? NSTemporaryDirectory() : spoolDirectory
         return server
     }
 
@@ -208,6 +220,9 @@ extension ServiceConfiguration {
         integer("max_connections", 1...1_000_000) { $0.maxConnections = $1 },
         integer("max_body_bytes", 1...(64 << 20)) { $0.maxBodyBytes = $1 },
         integer("portfolio_review_max_bytes", 1...(256 << 20)) { $0.portfolioReviewMaxBytes = $1 },
+        integer("max_buffered_body_bytes", 1...(1 << 34)) { $0.maxBufferedBodyBytes = $1 },
+        integer("max_spooled_body_bytes", 1...(1 << 40)) { $0.maxSpooledBodyBytes = $1 },
+        optionalString("spool_dir") { $0.spoolDirectory = $1 ?? "" },
         integer("header_read_timeout_ms", 1...600_000) { $0.headerReadTimeoutMs = $1 },
         integer("idle_timeout_ms", 1...3_600_000) { $0.idleTimeoutMs = $1 },
         integer("shutdown_grace_ms", 0...600_000) { $0.shutdownGraceMs = $1 },

@@ -14,6 +14,8 @@ import Logging
 final class Connection: @unchecked Sendable {
     enum State {
         case readingHead
+        /// An upload's head is in; the responder decides whether its body is taken.
+        case admitting
         case readingBody
         case handling
         case writingResponse
@@ -45,6 +47,12 @@ final class Connection: @unchecked Sendable {
     private var body: [UInt8] = []
     private var bodyRemaining = 0
     private var chunked: ChunkedDecoder?
+    /// An admitted upload's file; the body goes there instead of into `body`.
+    private var spool: SpooledBody?
+    /// The spool of the request being handled, finished when its answer is out.
+    private var handedSpool: SpooledBody?
+    /// Bytes of `body` counted against the server's budget of buffered bodies.
+    private var bufferedBytes = 0
 
     private static let lingerNanos: UInt64 = 2_000_000_000
 
@@ -89,7 +97,7 @@ final class Connection: @unchecked Sendable {
         case .lingering:
             discardInput()
             return
-        case .handling, .writingResponse, .writingFinal, .streaming:
+        case .admitting, .handling, .writingResponse, .writingFinal, .streaming:
             // Pipelined bytes wait in the buffer; once it is full, stop reading until the
             // current response is out (back-pressure instead of unbounded memory).
             if input.isFull {
@@ -167,15 +175,31 @@ final class Connection: @unchecked Sendable {
         scannedForHeadEnd = 0
         self.head = head
         body = []
-        switch head.framing {
-        case .none:
+        if head.framing == .none {
             dispatch()
             return false
+        }
+        // A body that may be larger than max_body_bytes (an upload) is not read until the
+        // responder has looked at the head: a request without the right key is answered from it,
+        // and nothing of its body is held.
+        if head.maxBodyBytes > limits.maxBodyBytes {
+            admit(head)
+            return false
+        }
+        beginBody(head)
+        return true
+    }
+
+    private func beginBody(_ head: RequestHead) {
+        switch head.framing {
+        case .none:
+            break
         case .length(let length):
+            // No capacity is reserved from Content-Length: the client's number is a claim, and
+            // memory is taken only as bytes arrive.
             bodyRemaining = length
-            body.reserveCapacity(length)
         case .chunked:
-            chunked = ChunkedDecoder(maxBodyBytes: head.maxBodyBytes, maxTrailerBytes: limits.maxHeaderBytes)
+            chunked = ChunkedDecoder(maxBodyBytes: head.maxBodyBytes, maxTrailerBytes: loop.core.limits.maxHeaderBytes)
         }
         state = .readingBody
         deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds
@@ -185,7 +209,83 @@ final class Connection: @unchecked Sendable {
             output.append(contentsOf: ResponseEncoder.continueLine)
             flush()
         }
+    }
+
+    private func admit(_ head: RequestHead) {
+        state = .admitting
+        deadline = System.monotonicNanos() + configuration.headerReadTimeout.nanoseconds
+        headClockRunning = false
+        let core = loop.core
+        let request = Request(head: head.request, version: head.version, target: head.target)
+        Task(executorPreference: loop) {
+            let admission = await core.responder.admit(request, context: RequestContext(logger: core.logger))
+            self.admitted(admission, head)
+        }
+    }
+
+    /// Called on the loop thread with the responder's answer.
+    private func admitted(_ admission: BodyAdmission, _ head: RequestHead) {
+        guard state == .admitting else { return }
+        switch admission {
+        case .answer(let response):
+            // The body is never read: the answer goes out and the connection is closed after it
+            // (lingering discards what the client still sends, RFC 9112 §9.6).
+            self.head = nil
+            ResponseEncoder.encode(response, keepAlive: false, omitBody: head.request.method == .head,
+                                   date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
+            state = .writingFinal
+            flush()
+            return
+        case .spool:
+            do {
+                spool = try SpooledBody(directory: configuration.spoolDirectory, budget: loop.core.spooledBodies)
+            } catch {
+                fail(HTTPParseError(.serviceUnavailable, "the upload cannot be stored now; retry later"))
+                return
+            }
+        case .buffer:
+            break
+        }
+        beginBody(head)
+        updateInterest(reading: true)
+        process()
+        if peerClosed, state == .readingBody { close() }
+    }
+
+    /// Counts `count` more bytes of body held in memory against the server's budget; false (and
+    /// the connection answered 503) when the budget has no room for them.
+    private func holdBuffered(_ count: Int) -> Bool {
+        guard count > 0 else { return true }
+        guard loop.core.bufferedBodies.reserve(count) else {
+            fail(HTTPParseError(.serviceUnavailable, "the server holds too many request bodies now; retry later"))
+            return false
+        }
+        bufferedBytes += count
         return true
+    }
+
+    /// False (and the connection answered 503) when the spool could not take the bytes.
+    private func spooled(_ outcome: SpooledBody.Appended) -> Bool {
+        switch outcome {
+        case .stored:
+            return true
+        case .overBudget:
+            fail(HTTPParseError(.serviceUnavailable, "the server holds too many uploads now; retry later"))
+        case .refused:
+            fail(HTTPParseError(.serviceUnavailable, "the upload cannot be stored now; retry later"))
+        }
+        return false
+    }
+
+    /// Called when a request is done (answered, failed or its connection closed): its body's
+    /// bytes stop counting against the budgets then, not whenever the handler's copy of the
+    /// request happens to be released.
+    private func releaseBuffered() {
+        handedSpool?.finish()
+        handedSpool = nil
+        guard bufferedBytes > 0 else { return }
+        loop.core.bufferedBodies.release(bufferedBytes)
+        bufferedBytes = 0
     }
 
     /// Scans only bytes not seen before for the blank line ending a head, so a client trickling
@@ -224,6 +324,7 @@ final class Connection: @unchecked Sendable {
     private func readBody() -> Bool {
         if var decoder = chunked {
             let consumed: Int
+            let before = body.count
             do {
                 consumed = try input.withReadableBytes { (bytes) throws(HTTPParseError) in
                     try decoder.decode(bytes, into: &body)
@@ -234,11 +335,26 @@ final class Connection: @unchecked Sendable {
             }
             input.consume(consumed)
             chunked = decoder
+            if let spool {
+                // Decoded pieces go straight to the file; the decoder counts the whole body
+                // against the upload cap itself.
+                let stored = body.withUnsafeBytes { spool.append($0) }
+                body.removeAll(keepingCapacity: true)
+                guard spooled(stored) else { return false }
+            } else if !holdBuffered(body.count - before) {
+                return false
+            }
             guard decoder.isDone else { return false }
         } else {
             let take = min(bodyRemaining, input.readableCount)
             if take > 0 {
-                input.withReadableBytes { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<take])) }
+                if let spool {
+                    let stored = input.withReadableBytes { spool.append(UnsafeRawBufferPointer(rebasing: $0[0..<take])) }
+                    guard spooled(stored) else { return false }
+                } else {
+                    guard holdBuffered(take) else { return false }
+                    input.withReadableBytes { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<take])) }
+                }
                 input.consume(take)
                 bodyRemaining -= take
             }
@@ -256,7 +372,10 @@ final class Connection: @unchecked Sendable {
         state = .handling
         deadline = 0
         headClockRunning = false
-        let request = Request(head: head.request, version: head.version, target: head.target, body: body)
+        var request = Request(head: head.request, version: head.version, target: head.target, body: body)
+        request.spooled = spool
+        handedSpool = spool
+        spool = nil
         body = []
         let core = loop.core
         guard ServerConfiguration.implementedMethods.contains(head.request.method) else {
@@ -283,6 +402,7 @@ final class Connection: @unchecked Sendable {
     /// Called on the loop thread with the handler's response.
     private func complete(_ response: Response, for head: RequestHead) {
         guard state == .handling else { return }
+        releaseBuffered()
         let core = loop.core
         var response = response
         // A client that half-closed after pipelining still gets every request it sent answered
@@ -321,6 +441,7 @@ final class Connection: @unchecked Sendable {
     /// Runs on the loop thread (the handler task's executor preference), like `complete`.
     private func stream(_ response: Response, _ stream: BodyStream, for head: RequestHead) async {
         guard state == .handling else { return }
+        releaseBuffered()
         streamKeepAlive = head.keepAlive && !draining && !loop.core.isDraining && !(peerClosed && input.readableCount == 0)
         let isHead = head.request.method == .head
         ResponseEncoder.encode(response, keepAlive: streamKeepAlive, omitBody: true, chunked: true,
@@ -367,7 +488,10 @@ final class Connection: @unchecked Sendable {
         head = nil
         body = []
         chunked = nil
+        spool = nil
+        releaseBuffered()
         var response = problem.response
+        if error.status == .serviceUnavailable { response.headerFields[.retryAfter] = "1" }
         loop.core.stampRequestID(&response)
         ResponseEncoder.encode(response, keepAlive: false, omitBody: false,
                                date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
@@ -382,6 +506,7 @@ final class Connection: @unchecked Sendable {
         case 414: return "uri-too-long"
         case 417: return "expectation-failed"
         case 431: return "header-fields-too-large"
+        case 503: return "overloaded"
         case 501: return "not-implemented"
         case 505: return "http-version-not-supported"
         default: return "malformed-request"
@@ -475,6 +600,8 @@ final class Connection: @unchecked Sendable {
             close()  // idle keep-alive connection
         case .readingHead, .readingBody:
             fail(HTTPParseError(.requestTimeout, "the request was not received in time"))
+        case .admitting:
+            deadline = 0  // the responder is deciding; its answer comes
         case .writingResponse, .writingFinal, .lingering, .streaming:
             close()
         case .handling, .closed:
@@ -498,6 +625,8 @@ final class Connection: @unchecked Sendable {
         guard state != .closed else { return }
         state = .closed
         deadline = 0
+        spool = nil
+        releaseBuffered()
         resumeDrainWaiter(throwing: true)
         Glibc.close(fd)
         loop.forget(self)

@@ -9,6 +9,8 @@ public struct Request: Sendable {
     /// Path and query as received (percent-encoding intact).
     public var target: String
     public var body: [UInt8]
+    /// An admitted upload's body, spooled to disk as it arrived (`body` is then empty).
+    public var spooled: SpooledBody?
 
     public init(head: HTTPRequest, version: HTTPVersion = .http1_1, target: String, body: [UInt8] = []) {
         self.head = head
@@ -45,6 +47,12 @@ public struct Request: Sendable {
     }
 
     public var bodyData: Data { Data(body) }
+
+    /// The body whichever way it arrived: mapped from its spool file, or copied from memory.
+    public func wholeBody() throws -> Data {
+        if let spooled { return try spooled.mappedData() }
+        return Data(body)
+    }
 
     private static func decodeQueryComponent(_ text: Substring) -> String? {
         String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding

@@ -14,7 +14,26 @@ public protocol Middleware: Sendable {
 /// Anything that turns a request into a response; the server calls only this.
 public protocol HTTPResponder: Sendable {
     func respond(to request: Request, context: RequestContext) async -> Response
+    /// Asked before any of the body of a request that may carry more than `maxBodyBytes` (an
+    /// upload path) is read: whether to take it, and how. `request.body` is empty.
+    func admit(_ request: Request, context: RequestContext) async -> BodyAdmission
 }
+
+extension HTTPResponder {
+    public func admit(_ request: Request, context: RequestContext) async -> BodyAdmission { .buffer }
+}
+
+/// What an upload route decides from the head alone.
+public enum UploadDecision: Sendable {
+    /// Take the body, spooled to a file (`Request.spooled`).
+    case spool
+    /// Refuse it: the route answers the head without a body (its 401 or 403, through the same
+    /// middleware as every answer), and the body is never read.
+    case refuse
+}
+
+/// Decides, from the head alone, whether an upload route takes a body.
+public typealias Admission = @Sendable (Request, RequestContext) async -> UploadDecision
 
 /// Method + path-pattern routing (`/v1/accounts/{id}/scores`), built before the server starts and
 /// immutable after. Literal segments win over parameters at the same depth.
@@ -22,6 +41,7 @@ public struct Router: Sendable, HTTPResponder {
     private struct Route: Sendable {
         var pattern: String
         var handler: Handler
+        var admission: Admission?
     }
 
     private struct Node: Sendable {
@@ -40,9 +60,30 @@ public struct Router: Sendable, HTTPResponder {
         self.middleware.append(middleware)
     }
 
-    public mutating func on(_ method: HTTPRequest.Method, _ pattern: String, handler: @escaping Handler) {
+    public mutating func on(_ method: HTTPRequest.Method, _ pattern: String, admission: Admission? = nil,
+                            handler: @escaping Handler)
+    {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        Self.insert(Route(pattern: pattern, handler: handler), method: method, segments: segments[...], into: &root)
+        Self.insert(Route(pattern: pattern, handler: handler, admission: admission), method: method,
+                    segments: segments[...], into: &root)
+    }
+
+    /// The route's own admission for an upload; a route without one has its body buffered, and a
+    /// path no route answers is answered as `respond` would (404, 405) without reading the body.
+    public func admit(_ request: Request, context: RequestContext) async -> BodyAdmission {
+        var parameters: [String: String] = [:]
+        guard let node = match(request.path, parameters: &parameters), let route = node.routes[request.method] else {
+            return .answer(await respond(to: request, context: context))
+        }
+        var context = context
+        context.parameters = parameters
+        context.routePattern = route.pattern
+        context.isRouted = true
+        guard let admission = route.admission else { return .buffer }
+        switch await admission(request, context) {
+        case .spool: return .spool
+        case .refuse: return .answer(await respond(to: request, context: context))
+        }
     }
 
     /// Every (method, pattern) registered, for checking a published description against them.
@@ -58,7 +99,9 @@ public struct Router: Sendable, HTTPResponder {
     }
 
     public mutating func get(_ pattern: String, handler: @escaping Handler) { on(.get, pattern, handler: handler) }
-    public mutating func post(_ pattern: String, handler: @escaping Handler) { on(.post, pattern, handler: handler) }
+    public mutating func post(_ pattern: String, admission: Admission? = nil, handler: @escaping Handler) {
+        on(.post, pattern, admission: admission, handler: handler)
+    }
     public mutating func put(_ pattern: String, handler: @escaping Handler) { on(.put, pattern, handler: handler) }
     public mutating func delete(_ pattern: String, handler: @escaping Handler) { on(.delete, pattern, handler: handler) }
 

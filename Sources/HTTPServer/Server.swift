@@ -34,6 +34,8 @@ final class ServerCore: Sendable {
         self.responder = responder
         self.logger = logger
         self.requestIDField = configuration.requestIDField.flatMap { HTTPField.Name($0) }
+        self.bufferedBodies = ByteBudget(limit: configuration.maxBufferedBodyBytes)
+        self.spooledBodies = ByteBudget(limit: configuration.maxSpooledBodyBytes)
     }
 
     /// Adds a fresh request id to a response the server answers on its own.
@@ -70,6 +72,11 @@ final class ServerCore: Sendable {
     }
 
     func releaseConnection() { open.wrappingSubtract(1, ordering: .relaxed) }
+
+    /// Request-body bytes held in memory by every connection together, and spooled to disk by
+    /// every admitted upload together (README "Hostile clients and faults").
+    let bufferedBodies: ByteBudget
+    let spooledBodies: ByteBudget
 
     func startDraining() -> Bool { !draining.exchange(true, ordering: .relaxed) }
 

@@ -22,10 +22,23 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderFields: Int = 100
     /// Body cap (413). The largest legitimate request (a scoring call) is well under 4 KiB.
     public var maxBodyBytes: Int = 1024 * 1024
-    /// Upload paths (a portfolio review's rows) that may carry up to `maxBulkBodyBytes`: the
-    /// upload is still held whole, so its cap is the memory it may take.
+    /// Upload paths (a portfolio review's rows) that may carry up to `maxBulkBodyBytes`. Before
+    /// any of such a body is read the responder is asked whether to take it (`admit`): a request
+    /// without the right key is answered from its head, and an admitted upload is spooled to a
+    /// file in `spoolDirectory` as it arrives, never held in memory.
     public var bulkBodyPaths: Set<String> = []
     public var maxBulkBodyBytes: Int = 0
+    /// Request bodies held in memory across every connection at once. A request whose body
+    /// would take the total over it is answered 503 with `Retry-After` and its connection
+    /// closed: a crowd of large bodies, each under `maxBodyBytes`, cannot take the process's
+    /// memory. Memory is counted as bytes arrive, never reserved from a `Content-Length`.
+    public var maxBufferedBodyBytes: Int = 64 << 20
+    /// Bytes of admitted uploads spooled to disk at once, across every upload; an upload that
+    /// would pass it is answered 503 with `Retry-After` and its connection closed.
+    public var maxSpooledBodyBytes: Int = 256 << 20
+    /// Where admitted uploads are spooled (the file is unlinked at once: it vanishes with the
+    /// request, even if the process dies).
+    public var spoolDirectory: String = "/tmp"
 
     /// Time allowed from the first byte of a request until its header section is complete
     /// (slowloris defence). Also bounds each gap while a body is being received.

@@ -130,8 +130,13 @@ import Testing
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_DATABASE_URL": bad], flags: [:])
             }
         }
+        // spool_dir takes any path (empty: the system's temporary folder).
+        let spool = try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_SPOOL_DIR": "/var/spool/cl"], flags: [:])
+        #expect(spool.serverConfiguration.spoolDirectory == "/var/spool/cl")
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_SPOOL_DIR": ""], flags: [:])
+            .serverConfiguration.spoolDirectory == NSTemporaryDirectory())
         for name in ServiceConfiguration.fieldNames
-        where !["audit_key", "webhook_allowed_hosts", "database_url"].contains(name) {
+        where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir"].contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])
             }

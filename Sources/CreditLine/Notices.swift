@@ -77,8 +77,16 @@ public enum NoticeRules {
     /// A consent's end is announced this many days ahead.
     public static let consentExpiringDays = 30
 
+    /// An audit entry that lacks a fact its notice must state: the notice is not written with a
+    /// made-up value, and the write that recorded the entry fails.
+    public struct MissingFact: Error, Sendable, Equatable, CustomStringConvertible {
+        public var action: AuditAction
+        public var key: String
+        public var description: String { "\(action.rawValue) entry without a readable \(key) for its notice" }
+    }
+
     public static func drafts(for action: AuditAction, detail: [String: JSONValue], now: Timestamp,
-                              settings: Settings) -> [NoticeDraft]
+                              settings: Settings) throws(MissingFact) -> [NoticeDraft]
     {
         let dayLater = now.adding(days: defaultDays)
         func amount(_ key: String) -> NoticeValue { .amount(detail[key]?.intValue ?? 0) }
@@ -131,7 +139,9 @@ public enum NoticeRules {
             }
             return [NoticeDraft(kind: action == .accountFrozen ? .lineFrozen : .lineUnfrozen, dueBy: dayLater)]
         case .limitOfferCreated:
-            let expires = detail["expires_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now
+            guard let expires = detail["expires_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else {
+                throw MissingFact(action: action, key: "expires_at")
+            }
             return [NoticeDraft(kind: .limitOffer, values: [
                 "current_limit": amount("current_limit"), "offered_limit": amount("offered_limit"),
                 "expires_on": .date(CivilDate(expires)),

@@ -113,9 +113,19 @@ extension Store {
             var timely = try Row.fetchAll(db, sql: """
                 SELECT id, due_by, delivered_at FROM notices WHERE created_at >= ? AND created_at < ?
                 """, arguments: window).map { row in
-                (id: row["id"] as String,
-                 holds: NoticeStatus.of(deliveredAt: (row["delivered_at"] as String?).flatMap(Timestamp.init(rfc3339:)),
-                                        dueBy: Timestamp(rfc3339: row["due_by"]) ?? now, now: now) != .overdue)
+                let id: String = row["id"]
+                // The signed report judges every notice or fails: a due date that does not read
+                // is not taken as "now".
+                guard let dueBy = (row["due_by"] as String?).flatMap(Timestamp.init(rfc3339:)) else {
+                    throw StoreError.unreadableRow(table: "notices", column: "due_by", id: id)
+                }
+                let delivered = try (row["delivered_at"] as String?).map { text in
+                    guard let time = Timestamp(rfc3339: text) else {
+                        throw StoreError.unreadableRow(table: "notices", column: "delivered_at", id: id)
+                    }
+                    return time
+                }
+                return (id: id, holds: NoticeStatus.of(deliveredAt: delivered, dueBy: dueBy, now: now) != .overdue)
             }
             timely += try Row.fetchAll(db, sql: """
                 SELECT w.subject_id, w.account_id,

@@ -63,7 +63,8 @@ public struct ActivateAccount: BusinessWrite {
         switch outcome {
         case .activated(let limit):
             account.creditLimit = limit
-            account.activatedAt = account.activatedAt ?? now
+            // The first activation dates the line; a reactivation keeps that date.
+            if account.activatedAt == nil { account.activatedAt = now }
             account.terms = terms.tiers[decision.tier]
             records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID,
                                        detail: common.merging(["credit_limit": .int(limit)]) { $1 }))
@@ -168,7 +169,7 @@ public struct ResolveReview: BusinessWrite {
             // Tier D's terms, or the decision's own tier when the model-review gate sent it here.
             opened.terms = terms.tiers[opened.tier ?? .d] ?? terms.tiers[.d]
             opened.termsVersion = terms.version
-            opened.activatedAt = opened.activatedAt ?? now
+            if opened.activatedAt == nil { opened.activatedAt = now }
             line = opened
             records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
                 "kind": "activation", "outcome": "approved", "credit_limit": .int(limit),

@@ -69,7 +69,7 @@ enum Outbox {
         var created: [AuditRecord] = []
         for record in records {
             guard let accountID = record.accountID else { continue }
-            for draft in NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: composer.settings) {
+            for draft in try NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: composer.settings) {
                 created.append(try insert(draft, accountID: accountID, composer: composer, db: db, now: now).1)
             }
         }
@@ -82,8 +82,9 @@ enum Outbox {
                        now: Timestamp) throws -> (NoticeRecord, AuditRecord)
     {
         let stored = try String.fetchOne(db, cached: "SELECT locale FROM accounts WHERE id = ?", arguments: [accountID])
-        let locale = stored.flatMap(NoticeLocale.init(rawValue:)) ?? .zhCN
-        guard let templates = composer.templates[locale] ?? composer.templates[.zhCN] else {
+        // A locale that does not read, or has no templates, fails the write: a notice is never
+        // sent in a language the customer did not choose.
+        guard let locale = stored.flatMap(NoticeLocale.init(rawValue:)), let templates = composer.templates[locale] else {
             throw StoreError.unreadableRow(table: "accounts", column: "locale", id: accountID)
         }
         let text = templates.render(draft)

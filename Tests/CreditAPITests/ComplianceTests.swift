@@ -194,4 +194,22 @@ import Testing
         #expect(report["holds"] == .bool(check.hasPrefix("8")))
         await world.service.stop()
     }
+
+    /// The signed report judges every row or fails: a notice whose due date does not read is
+    /// named, not taken as due now.
+    @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {
+        let world = try Self.world()
+        let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000)
+        try await world.service.store.database.write { db in
+            try db.execute(sql: """
+                INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
+                VALUES ('ntc_unreadable', ?, 'limit_change', 'en', 'x', ?, 'v', ?, 'tomorrow')
+                """, arguments: [world.opened, String(repeating: "a", count: 64), now.rfc3339])
+        }
+        await #expect(throws: StoreError.unreadableRow(table: "notices", column: "due_by", id: "ntc_unreadable")) {
+            try await world.service.store.complianceReport(from: now.adding(days: -30), to: world.clock.now(),
+                                                           settings: world.service.application.scoring.complianceSettings)
+        }
+        await world.service.stop()
+    }
 }

@@ -170,6 +170,29 @@ import Testing
         await service.stop()
     }
 
+    /// A notice is never written in a language the customer did not choose: an account whose
+    /// locale does not read (planted past SQLite's CHECK) fails the write that owes it a notice,
+    /// whole, instead of falling back to another language.
+    @Test(.sqliteFile) func anUnreadableLocaleFailsTheWriteThatOwesANotice() async throws {
+        let service = try TestService()
+        let journey = try LineTests().prepare(service, "locale-unreadable")
+        try await service.store.database.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE accounts SET locale = 'xx' WHERE id = ?", arguments: [journey.account])
+            try db.execute(sql: "PRAGMA ignore_check_constraints = OFF")
+        }
+        #expect(try LineTests().activate(service, journey).status == 500)
+        // Readable again, the account shows that nothing of the activation was kept.
+        try await service.store.database.write { db in
+            try db.execute(sql: "UPDATE accounts SET locale = 'en' WHERE id = ?", arguments: [journey.account])
+        }
+        let account = try service.call("GET", "/v1/accounts/\(journey.account)")
+        #expect(account.status == 200)
+        #expect(account.json["status"] as? String == "prospect")
+        #expect(try notices(service, journey.account).isEmpty)
+        await service.stop()
+    }
+
     @Test func deliveryReportsAreChecked() async throws {
         let service = try TestService()
         let journey = try prepare(service, "report-1", locale: "zh-CN")

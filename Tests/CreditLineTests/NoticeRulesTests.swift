@@ -19,6 +19,19 @@ import Testing
         return try NoticeTemplates(json: try! JSONSerialization.data(withJSONObject: file), reasonCodes: ["R01"])
     }
 
+    /// A limit offer's notice states when it lapses; an entry without that date writes no
+    /// notice with a made-up one, and the write that recorded it fails.
+    @Test func aLimitOfferWithoutItsExpiryIsRefused() throws {
+        let detail: [String: JSONValue] = ["current_limit": .int(100), "offered_limit": .int(200)]
+        #expect(throws: NoticeRules.MissingFact(action: .limitOfferCreated, key: "expires_at")) {
+            try NoticeRules.drafts(for: .limitOfferCreated, detail: detail, now: Fixtures.now, settings: Self.settings)
+        }
+        var complete = detail
+        complete["expires_at"] = .string(Fixtures.now.adding(days: 30).rfc3339)
+        let drafts = try NoticeRules.drafts(for: .limitOfferCreated, detail: complete, now: Fixtures.now, settings: Self.settings)
+        #expect(drafts.map(\.values["expires_on"]) == [.date(CivilDate(Fixtures.now.adding(days: 30)))])
+    }
+
     @Test(arguments: [
         (AuditAction.accountActivated, ["credit_limit": JSONValue.int(100)], ["activation_confirmation"]),
         (.accountDeclined, ["reason_codes": .array(["R01", "R02", "R03", "R04", "R05"].map(JSONValue.string))], ["adverse_action"]),
@@ -35,8 +48,8 @@ import Testing
         (.drawCreated, ["amount": .int(1)], []),
         (.consentGranted, [:], []),
     ])
-    func whichChangesAreTold(_ action: AuditAction, _ detail: [String: JSONValue], _ expected: [String]) {
-        let drafts = NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings)
+    func whichChangesAreTold(_ action: AuditAction, _ detail: [String: JSONValue], _ expected: [String]) throws {
+        let drafts = try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings)
         #expect(drafts.map(\.template) == expected)
         for draft in drafts {
             let days = draft.kind == .preReportWarning ? 7 : 1

@@ -213,7 +213,9 @@ final class Connection: @unchecked Sendable {
 
     private func admit(_ head: RequestHead) {
         state = .admitting
-        deadline = System.monotonicNanos() + configuration.headerReadTimeout.nanoseconds
+        // No clock while the responder decides (as while a handler runs); the body's clock
+        // starts when it is admitted.
+        deadline = 0
         headClockRunning = false
         let core = loop.core
         let request = Request(head: head.request, version: head.version, target: head.target)
@@ -280,7 +282,7 @@ final class Connection: @unchecked Sendable {
     /// Called when a request is done (answered, failed or its connection closed): its body's
     /// bytes stop counting against the budgets then, not whenever the handler's copy of the
     /// request happens to be released.
-    private func releaseBuffered() {
+    private func releaseBody() {
         handedSpool?.finish()
         handedSpool = nil
         guard bufferedBytes > 0 else { return }
@@ -402,7 +404,7 @@ final class Connection: @unchecked Sendable {
     /// Called on the loop thread with the handler's response.
     private func complete(_ response: Response, for head: RequestHead) {
         guard state == .handling else { return }
-        releaseBuffered()
+        releaseBody()
         let core = loop.core
         var response = response
         // A client that half-closed after pipelining still gets every request it sent answered
@@ -441,7 +443,7 @@ final class Connection: @unchecked Sendable {
     /// Runs on the loop thread (the handler task's executor preference), like `complete`.
     private func stream(_ response: Response, _ stream: BodyStream, for head: RequestHead) async {
         guard state == .handling else { return }
-        releaseBuffered()
+        releaseBody()
         streamKeepAlive = head.keepAlive && !draining && !loop.core.isDraining && !(peerClosed && input.readableCount == 0)
         let isHead = head.request.method == .head
         ResponseEncoder.encode(response, keepAlive: streamKeepAlive, omitBody: true, chunked: true,
@@ -489,7 +491,7 @@ final class Connection: @unchecked Sendable {
         body = []
         chunked = nil
         spool = nil
-        releaseBuffered()
+        releaseBody()
         var response = problem.response
         if error.status == .serviceUnavailable { response.headerFields[.retryAfter] = "1" }
         loop.core.stampRequestID(&response)
@@ -600,11 +602,9 @@ final class Connection: @unchecked Sendable {
             close()  // idle keep-alive connection
         case .readingHead, .readingBody:
             fail(HTTPParseError(.requestTimeout, "the request was not received in time"))
-        case .admitting:
-            deadline = 0  // the responder is deciding; its answer comes
         case .writingResponse, .writingFinal, .lingering, .streaming:
             close()
-        case .handling, .closed:
+        case .admitting, .handling, .closed:
             deadline = 0
         }
     }
@@ -626,7 +626,7 @@ final class Connection: @unchecked Sendable {
         state = .closed
         deadline = 0
         spool = nil
-        releaseBuffered()
+        releaseBody()
         resumeDrainWaiter(throwing: true)
         Glibc.close(fd)
         loop.forget(self)

@@ -75,12 +75,8 @@ public struct Router: Sendable, HTTPResponder {
         guard let node = match(request.path, parameters: &parameters), let route = node.routes[request.method] else {
             return .answer(await respond(to: request, context: context))
         }
-        var context = context
-        context.parameters = parameters
-        context.routePattern = route.pattern
-        context.isRouted = true
         guard let admission = route.admission else { return .buffer }
-        switch await admission(request, context) {
+        switch await admission(request, Self.routed(context, route, parameters)) {
         case .spool: return .spool
         case .refuse: return .answer(await respond(to: request, context: context))
         }
@@ -150,6 +146,15 @@ public struct Router: Sendable, HTTPResponder {
         }
     }
 
+    /// The context of a request that reached `route`.
+    private static func routed(_ context: RequestContext, _ route: Route, _ parameters: [String: String]) -> RequestContext {
+        var context = context
+        context.parameters = parameters
+        context.routePattern = route.pattern
+        context.isRouted = true
+        return context
+    }
+
     public func respond(to request: Request, context: RequestContext) async -> Response {
         var context = context
         var parameters: [String: String] = [:]
@@ -157,9 +162,7 @@ public struct Router: Sendable, HTTPResponder {
         if let node = match(request.path, parameters: &parameters), !node.routes.isEmpty {
             // RFC 9110 §9.3.2: HEAD is GET without the body; the connection drops the body.
             if let route = node.routes[request.method] ?? (request.method == .head ? node.routes[.get] : nil) {
-                context.parameters = parameters
-                context.routePattern = route.pattern
-                context.isRouted = true
+                context = Self.routed(context, route, parameters)
                 endpoint = route.handler
             } else {
                 var methods = Set(node.routes.keys.map(\.rawValue))

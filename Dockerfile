@@ -2,7 +2,7 @@
 # on machines without a Docker engine.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libcurl4-openssl-dev \
+ && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -14,11 +14,11 @@ COPY config config
 COPY seeds seeds
 RUN scripts/build-release /out
 
-# Runtime: slim Debian with the C libraries the binary links (SQLite, zlib, and libcurl under
-# URLSession's webhook pushes, with the CA certificates https needs); the Swift runtime is inside it.
+# Runtime: slim Debian with the C libraries the binary links (SQLite and zlib), and the CA
+# certificates that https webhook pushes verify against; the Swift runtime is inside the binary.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libcurl4 ca-certificates \
+ && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin creditline \
  && mkdir -p /data \

@@ -107,6 +107,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhookTimeoutMs = 10_000
     /// Pushes in flight at once, beside request handling.
     public var webhookConcurrency = 8
+    /// Of those, at most this many to one endpoint, so that one receiver's slow answers cannot
+    /// hold every slot (README "Events and notices").
+    public var webhookConcurrencyPerEndpoint = 2
     /// Request bodies held in memory across all connections at once; over it a request is
     /// answered 503 with Retry-After and its connection closed, so that no crowd of bodies can
     /// take the process's memory (README "Hostile clients and faults"). Review uploads spool to disk instead.
@@ -259,6 +262,7 @@ extension ServiceConfiguration {
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
         integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
         integer("webhook_concurrency", 1...64) { $0.webhookConcurrency = $1 },
+        integer("webhook_concurrency_per_endpoint", 1...64) { $0.webhookConcurrencyPerEndpoint = $1 },
     ]
 
     /// Host names: a JSON array of strings, or (environment, flag) a comma-separated list.

@@ -1,83 +1,97 @@
+import AsyncHTTPClient
 import CreditLine
 import CreditStore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
+import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// Pushes events to webhook endpoints beside request handling (README "Events and notices"):
-/// deliveries come from the outbox table, at most `webhook_concurrency` in flight, each account's
-/// events to an endpoint in `seq` order. A push that is not answered 2xx within the timeout is
-/// tried again later; nothing is marked delivered before its 2xx, so a crash only repeats.
+/// deliveries come from the outbox table, at most `webhook_concurrency` in flight and at most
+/// `webhook_concurrency_per_endpoint` to one endpoint, each account's events to an endpoint in
+/// `seq` order. A push that is not answered 2xx within the timeout is tried again later; nothing
+/// is marked delivered before its 2xx, so a crash only repeats.
+///
+/// What a receiver can make the service hold is bounded (README "Hostile clients and faults"):
+/// the whole attempt, from connecting to the answer's last byte read, ends at
+/// `webhook_timeout_ms`; of the answer's body at most `maxAnswerBytes` are read, never inflated
+/// (no compression is asked for, none is undone), and the connection is closed when more come.
 final class WebhookDeliverer: Sendable {
+    /// The most of an answer's body read; the status is what counts, the body is read only so
+    /// that a small answer leaves its connection reusable.
+    static let maxAnswerBytes = 64 * 1024
+
     private let store: Store
     private let logger: Logger
     private let concurrency: Int
+    private let perEndpoint: Int
     private let retryHours: Int
     private let retryBaseMs: Int
-    private let timeout: TimeInterval
+    private let timeoutMs: Int
     private let loop = Mutex<Task<Void, Never>?>(nil)
-    private let running = Mutex<Set<String>>([])
-    /// This deliverer's requests in flight, cancelled when it stops; nil once stopping began.
-    private let requests = Mutex<[UUID: URLSessionTask]?>([:])
+    /// The client, made when the deliverer starts and shut down when it stops (most tests make
+    /// an application they never start).
+    private let client = Mutex<HTTPClient?>(nil)
+    /// Deliveries in flight in this process, and the endpoint of each.
+    private let running = Mutex<[String: String]>([:])
 
     init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
         self.store = store
         self.logger = logger
         concurrency = configuration.webhookConcurrency
+        perEndpoint = configuration.webhookConcurrencyPerEndpoint
         retryHours = configuration.webhookRetryHours
         retryBaseMs = configuration.webhookRetryBaseMs
-        timeout = TimeInterval(configuration.webhookTimeoutMs) / 1000
+        timeoutMs = configuration.webhookTimeoutMs
     }
 
-    /// One session for the process, made at the first push (most installations and most tests
-    /// never push), never invalidated: sessions made and torn down one after another have been
-    /// seen to crash Foundation's Linux implementation, which a single long-lived one avoids.
-    private static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = 64
-        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-    }()
-
     func start() {
-        let task = Task { [self] in await run() }
+        let limit = TimeAmount.milliseconds(Int64(timeoutMs))
+        let made = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: HTTPClient.Configuration(
+                // A redirect's target was never checked against webhook_allowed_hosts.
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: limit, read: limit),
+                // Our own slots bound the pushes in flight; the pool must not queue behind them.
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency),
+                decompression: .disabled))
+        client.withLock { $0 = made }
+        let task = Task { [self] in await run(made) }
         loop.withLock { $0 = task }
     }
 
-    /// Stops taking deliveries and waits for the pushes in flight to end; an interrupted push
-    /// stays pending and is sent again after the restart.
+    /// Stops taking deliveries and ends the pushes in flight (cancelled, they stay pending and are
+    /// sent again after the restart), then closes the client's connections.
     func stop() async {
         let task = loop.withLock { task -> Task<Void, Never>? in
             defer { task = nil }
             return task
         }
-        // The loop first, so that it starts nothing more; then its requests, which answer at once
-        // when cancelled, so that the pushes in flight end and the loop can finish.
         task?.cancel()
-        let inFlight = requests.withLock { requests -> [URLSessionTask] in
-            defer { requests = nil }
-            return Array((requests ?? [:]).values)
-        }
-        for request in inFlight { request.cancel() }
         await task?.value
+        let made = client.withLock { client -> HTTPClient? in
+            defer { client = nil }
+            return client
+        }
+        try? await made?.shutdown()
     }
 
-    private func run() async {
+    private func run(_ client: HTTPClient) async {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let free = concurrency - running.withLock { $0.count }
                 var started = 0
-                if free > 0 {
-                    let due = (try? await store.dueDeliveries(at: store.time.now(), limit: concurrency * 2)) ?? []
-                    for delivery in due where started < free {
-                        let claimed = running.withLock { $0.insert(delivery.id).inserted }
-                        guard claimed else { continue }
+                let inFlight = running.withLock { $0.count }
+                if inFlight < concurrency {
+                    let due = (try? await store.dueDeliveries(at: store.time.now(), limit: concurrency * 4,
+                                                              perEndpoint: perEndpoint)) ?? []
+                    for delivery in due where inFlight + started < concurrency {
+                        guard claim(delivery) else { continue }
                         started += 1
                         group.addTask { [self] in
-                            await attempt(delivery)
-                            running.withLock { _ = $0.remove(delivery.id) }
+                            await attempt(delivery, client: client)
+                            running.withLock { _ = $0.removeValue(forKey: delivery.id) }
                         }
                     }
                 }
@@ -87,25 +101,38 @@ final class WebhookDeliverer: Sendable {
         }
     }
 
-    private func attempt(_ delivery: DueDelivery) async {
-        guard let url = URL(string: delivery.url) else { return }
+    /// Takes a delivery for this process unless it is already in flight here or its endpoint has
+    /// its share of slots (the store orders what is due so that every tenant's oldest comes first).
+    private func claim(_ delivery: DueDelivery) -> Bool {
+        running.withLock { running in
+            guard running[delivery.id] == nil,
+                  running.values.count(where: { $0 == delivery.endpointID }) < perEndpoint
+            else { return false }
+            running[delivery.id] = delivery.endpointID
+            return true
+        }
+    }
+
+    private func attempt(_ delivery: DueDelivery, client: HTTPClient) async {
         let body = Array(delivery.body.utf8)
         let timestamp = store.time.now().milliseconds / 1000
         let signature = Hashing.hmacSHA256Hex(key: delivery.secret,
                                               message: WebhookRules.signedPayload(timestamp: timestamp, body: body))
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "Creditline-Signature")
-        request.setValue(delivery.eventID, forHTTPHeaderField: "Creditline-Event-Id")
-        request.setValue("creditline-webhooks", forHTTPHeaderField: "User-Agent")
-        guard !Task.isCancelled else { return }
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Creditline-Signature", value: "t=\(timestamp),v1=\(signature)")
+        request.headers.add(name: "Creditline-Event-Id", value: delivery.eventID)
+        request.headers.add(name: "User-Agent", value: "creditline-webhooks")
+        request.headers.add(name: "Accept-Encoding", value: "identity")
+        request.body = .bytes(body)
         let outcome: RecordDeliveryAttempt.Outcome
-        switch await send(request) {
-        case .success(let status):
+        switch await push(request, client: client) {
+        case .answered(let status):
             outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
-        case .failure(let error):
+        case .timedOut:
+            outcome = .failed(status: nil, error: "no answer within webhook_timeout_ms")
+        case .unreachable(let error):
             // Shutting down: the push stays pending and goes again after the restart.
             if Task.isCancelled { return }
             outcome = .failed(status: nil, error: "no answer (\(type(of: error)))")
@@ -119,46 +146,52 @@ final class WebhookDeliverer: Sendable {
             logger.error("webhook delivery not recorded", metadata: ["delivery": .string(delivery.id), "error": "\(error)"])
         }
     }
-}
 
-extension WebhookDeliverer {
-    struct Stopped: Error {}
+    enum PushResult: Equatable {
+        case answered(Int)
+        case timedOut
+        case unreachable(String)
 
-    /// One request through the completion-handler API. Not `data(for:)`: on Linux, cancelling the
-    /// task that awaits it can deadlock against the request's own completion (the cancellation
-    /// waits on the session's queue while holding the task's lock, which the completion needs).
-    /// Stopping cancels the requests themselves, from outside any task.
-    func send(_ request: URLRequest) async -> Result<Int, any Error> {
-        let key = UUID()
-        return await withCheckedContinuation { continuation in
-            let task = Self.session.dataTask(with: request) { [self] _, response, error in
-                requests.withLock { _ = $0?.removeValue(forKey: key) }
-                if let error {
-                    continuation.resume(returning: .failure(error))
-                } else {
-                    continuation.resume(returning: .success((response as? HTTPURLResponse)?.statusCode ?? 0))
-                }
-            }
-            let started = requests.withLock { requests -> Bool in
-                guard requests != nil else { return false }
-                requests?[key] = task
-                return true
-            }
-            guard started else {
-                continuation.resume(returning: .failure(Stopped()))
-                return
-            }
-            task.resume()
-        }
+        static func unreachable(_ error: any Error) -> PushResult { .unreachable(String(describing: type(of: error))) }
     }
-}
 
-/// A redirect is not followed: the endpoint's host was checked against the allowed list, the
-/// redirect's target was not. The 3xx counts as a failed attempt.
-private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void)
+    /// One push, ended at the timeout however far it got. The status decides; once it has come,
+    /// the body is read up to `maxAnswerBytes` in what is left of the time, and then let go (which
+    /// closes the connection if the receiver was still sending).
+    func push(_ request: HTTPClientRequest, client: HTTPClient) async -> PushResult {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(timeoutMs))
+        let response: HTTPClientResponse
+        do {
+            // AsyncHTTPClient's own deadline covers connecting, sending and the answer's head.
+            response = try await client.execute(request, deadline: .now() + .milliseconds(Int64(timeoutMs)))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout
+                    || error == .connectTimeout {
+            return .timedOut
+        } catch {
+            return .unreachable(error)
+        }
+        await Self.read(response.body, atMost: Self.maxAnswerBytes, until: deadline, clock: clock)
+        return .answered(Int(response.status.code))
+    }
+
+    /// Reads a body until it ends, `limit` bytes have come, or `deadline`, whichever is first.
+    static func read(_ body: HTTPClientResponse.Body, atMost limit: Int, until deadline: ContinuousClock.Instant,
+                     clock: ContinuousClock) async
     {
-        completionHandler(nil)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var seen = 0
+                do {
+                    for try await chunk in body {
+                        seen += chunk.readableBytes
+                        if seen >= limit { return }
+                    }
+                } catch {}
+            }
+            group.addTask { try? await Task.sleep(until: deadline, clock: clock) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -36,6 +36,7 @@ public struct WebhookDelivery: Sendable, Equatable {
 /// A delivery ready to be pushed: what to send, where, and with which secret.
 public struct DueDelivery: Sendable, Equatable {
     public var id: String
+    public var endpointID: String
     public var url: String
     public var secret: String
     public var body: String
@@ -277,27 +278,40 @@ extension Store {
     }
 
     /// Deliveries due now, at most `limit`, and for each (endpoint, account) only the oldest still
-    /// pending: an account's events reach an endpoint in `seq` order.
-    public func dueDeliveries(at now: Timestamp, limit: Int) async throws -> [DueDelivery] {
+    /// pending: an account's events reach an endpoint in `seq` order. Of each endpoint only its
+    /// `perEndpoint` oldest are offered (those in flight count among them), and the list takes
+    /// every tenant's oldest before any tenant's second, so that one tenant's backlog or slow
+    /// receivers do not push another tenant's deliveries out of the list (README "Events and
+    /// notices").
+    public func dueDeliveries(at now: Timestamp, limit: Int, perEndpoint: Int) async throws -> [DueDelivery] {
         try await read { db in
             try Row.fetchAll(db, cached: """
-                SELECT d.id, d.attempts, d.window_start, w.url, w.secret, e.seq, e.id AS event_id, e.type, e.tenant,
-                       e.account_id, e.occurred_at, e.data
-                FROM webhook_deliveries d
-                JOIN webhook_endpoints w ON w.id = d.endpoint_id
-                JOIN events e ON e.seq = d.event_seq
-                WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
-                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
-                                  WHERE earlier.endpoint_id = d.endpoint_id AND earlier.account_id IS NOT DISTINCT FROM d.account_id
-                                    AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
-                ORDER BY d.event_seq LIMIT ?2
-                """, arguments: [now.rfc3339, limit]).map { row in
+                SELECT * FROM (
+                    SELECT ranked.*, ROW_NUMBER() OVER (PARTITION BY ranked.tenant ORDER BY ranked.endpoint_rank, ranked.seq)
+                               AS tenant_rank
+                    FROM (
+                        SELECT d.id, d.endpoint_id, d.attempts, d.window_start, w.url, w.secret, e.seq, e.id AS event_id,
+                               e.type, e.tenant, e.account_id, e.occurred_at, e.data,
+                               ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.event_seq) AS endpoint_rank
+                        FROM webhook_deliveries d
+                        JOIN webhook_endpoints w ON w.id = d.endpoint_id
+                        JOIN events e ON e.seq = d.event_seq
+                        WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
+                                          WHERE earlier.endpoint_id = d.endpoint_id
+                                            AND earlier.account_id IS NOT DISTINCT FROM d.account_id
+                                            AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
+                    ) ranked
+                    WHERE ranked.endpoint_rank <= ?3
+                ) fair
+                ORDER BY fair.tenant_rank, fair.seq LIMIT ?2
+                """, arguments: [now.rfc3339, limit, perEndpoint]).map { row in
                 let event = EventRecord(
                     seq: row["seq"], id: row["event_id"], type: row["type"], tenant: row["tenant"],
                     accountID: row["account_id"], occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"),
                     data: row["data"])
-                return DueDelivery(id: row["id"], url: row["url"], secret: row["secret"], body: event.json,
-                                   eventID: event.id, attempts: row["attempts"],
+                return DueDelivery(id: row["id"], endpointID: row["endpoint_id"], url: row["url"], secret: row["secret"],
+                                   body: event.json, eventID: event.id, attempts: row["attempts"],
                                    windowStart: try TypedRow(row, table: "webhook_deliveries").timestamp("window_start"))
             }
         }

@@ -11,7 +11,10 @@ import Synchronization
 /// deliveries come from the outbox table, at most `webhook_concurrency` in flight and at most
 /// `webhook_concurrency_per_endpoint` to one endpoint, each account's events to an endpoint in
 /// `seq` order. A push that is not answered 2xx within the timeout is tried again later; nothing
-/// is marked delivered before its 2xx, so a crash only repeats.
+/// is marked delivered before its 2xx, so a crash only repeats. Each delivery is claimed in the
+/// database before it is pushed, so that instances sharing a database push it once between them;
+/// a claim lapses after `leaseMilliseconds`, longer than any attempt can take, so a crashed
+/// instance's deliveries go to another.
 ///
 /// What a receiver can make the service hold is bounded (README "Hostile clients and faults"):
 /// the whole attempt, from connecting to the answer's last byte read, ends at
@@ -33,8 +36,13 @@ final class WebhookDeliverer: Sendable {
     /// The client, made when the deliverer starts and shut down when it stops (most tests make
     /// an application they never start).
     private let client = Mutex<HTTPClient?>(nil)
-    /// Deliveries in flight in this process, and the endpoint of each.
-    private let running = Mutex<[String: String]>([:])
+    /// Deliveries in flight in this process.
+    private let running = Mutex<Set<String>>([])
+    /// This instance's name on its claims: new at every start of the process.
+    let owner = Identifier.make("instance")
+    /// How long a claim holds: the attempt's bound twice over and five seconds, so that neither a
+    /// slow record of the outcome nor a clock step hands a push in progress to another instance.
+    var leaseMilliseconds: Int { 2 * timeoutMs + 5000 }
 
     init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
         self.store = store
@@ -71,6 +79,8 @@ final class WebhookDeliverer: Sendable {
         }
         task?.cancel()
         await task?.value
+        // What was cancelled mid-push is free at once for the next instance, or this one restarted.
+        _ = try? await store.perform(ReleaseDeliveryClaims(owner: owner), by: Actor.system("webhooks"), at: store.time.now())
         let made = client.withLock { client -> HTTPClient? in
             defer { client = nil }
             return client
@@ -86,12 +96,12 @@ final class WebhookDeliverer: Sendable {
                 if inFlight < concurrency {
                     let due = (try? await store.dueDeliveries(at: store.time.now(), limit: concurrency * 4,
                                                               perEndpoint: perEndpoint)) ?? []
-                    for delivery in due where inFlight + started < concurrency {
-                        guard claim(delivery) else { continue }
+                    for delivery in due where inFlight + started < concurrency && !Task.isCancelled {
+                        guard await claim(delivery) else { continue }
                         started += 1
                         group.addTask { [self] in
                             await attempt(delivery, client: client)
-                            running.withLock { _ = $0.removeValue(forKey: delivery.id) }
+                            running.withLock { _ = $0.remove(delivery.id) }
                         }
                     }
                 }
@@ -101,16 +111,17 @@ final class WebhookDeliverer: Sendable {
         }
     }
 
-    /// Takes a delivery for this process unless it is already in flight here or its endpoint has
-    /// its share of slots (the store orders what is due so that every tenant's oldest comes first).
-    private func claim(_ delivery: DueDelivery) -> Bool {
-        running.withLock { running in
-            guard running[delivery.id] == nil,
-                  running.values.count(where: { $0 == delivery.endpointID }) < perEndpoint
-            else { return false }
-            running[delivery.id] = delivery.endpointID
-            return true
-        }
+    /// Takes a delivery for this instance: in the database, where another instance may have taken
+    /// it since it was listed (then false, and it is left to them).
+    private func claim(_ delivery: DueDelivery) async -> Bool {
+        guard running.withLock({ $0.insert(delivery.id).inserted }) else { return false }
+        let now = store.time.now()
+        let claimed = (try? await store.perform(
+            ClaimDelivery(deliveryID: delivery.id, owner: owner,
+                          until: Timestamp(milliseconds: now.milliseconds + Int64(leaseMilliseconds))),
+            by: Actor.system("webhooks"), at: now)) ?? false
+        if !claimed { running.withLock { _ = $0.remove(delivery.id) } }
+        return claimed
     }
 
     private func attempt(_ delivery: DueDelivery, client: HTTPClient) async {
@@ -139,7 +150,7 @@ final class WebhookDeliverer: Sendable {
         }
         do {
             try await store.perform(
-                RecordDeliveryAttempt(deliveryID: delivery.id, outcome: outcome, retryHours: retryHours,
+                RecordDeliveryAttempt(deliveryID: delivery.id, owner: owner, outcome: outcome, retryHours: retryHours,
                                       baseMilliseconds: retryBaseMs, jitter: Double.random(in: 0...1)),
                 by: Actor.system("webhooks"), at: store.time.now())
         } catch {

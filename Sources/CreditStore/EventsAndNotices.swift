@@ -95,6 +95,43 @@ public struct DeleteWebhookEndpoint: BusinessWrite {
     }
 }
 
+/// A delivery claimed for one push by one instance (README "Events and notices"): taken only if it
+/// is still pending and nobody's claim on it is running; the claim lapses at `until`, so that a
+/// crashed instance's deliveries are taken by another. False: someone else has it, or it settled.
+public struct ClaimDelivery: BusinessWrite {
+    public var deliveryID: String
+    public var owner: String
+    public var until: Timestamp
+
+    public init(deliveryID: String, owner: String, until: Timestamp) {
+        (self.deliveryID, self.owner, self.until) = (deliveryID, owner, until)
+    }
+
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Bool, [AuditRecord]) {
+        try db.execute(
+            cached: """
+                UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?
+                WHERE id = ? AND status = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                """, arguments: [owner, until.rfc3339, deliveryID, now.rfc3339])
+        return (db.changesCount == 1, [])
+    }
+}
+
+/// An instance's claims given up as it stops: what it did not push is free at once for the next
+/// instance (or itself after a restart) instead of when the claims would have lapsed.
+public struct ReleaseDeliveryClaims: BusinessWrite {
+    public var owner: String
+
+    public init(owner: String) { self.owner = owner }
+
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
+        try db.execute(
+            cached: "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ?",
+            arguments: [owner])
+        return (db.changesCount, [])
+    }
+}
+
 /// The outcome of one push, and when to try again.
 public struct RecordDeliveryAttempt: BusinessWrite {
     public enum Outcome: Sendable, Equatable {
@@ -103,29 +140,39 @@ public struct RecordDeliveryAttempt: BusinessWrite {
     }
 
     public var deliveryID: String
+    /// The instance whose claim the push was made under; nil records without one (tools, tests).
+    public var owner: String?
     public var outcome: Outcome
     public var retryHours: Int
     public var baseMilliseconds: Int
     public var jitter: Double
 
-    public init(deliveryID: String, outcome: Outcome, retryHours: Int, baseMilliseconds: Int, jitter: Double) {
-        (self.deliveryID, self.outcome, self.retryHours) = (deliveryID, outcome, retryHours)
+    public init(deliveryID: String, owner: String? = nil, outcome: Outcome, retryHours: Int, baseMilliseconds: Int,
+                jitter: Double)
+    {
+        (self.deliveryID, self.owner, self.outcome, self.retryHours) = (deliveryID, owner, outcome, retryHours)
         (self.baseMilliseconds, self.jitter) = (baseMilliseconds, jitter)
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
         let row = try Existence.require(try Row.fetchOne(
-            db, cached: "SELECT attempts, window_start, status FROM webhook_deliveries WHERE id = ?", arguments: [deliveryID]),
+            db, cached: "SELECT attempts, window_start, status, lease_owner FROM webhook_deliveries WHERE id = ?",
+            arguments: [deliveryID]),
             "delivery")
         // Deleted or already settled while the push was out: its result changes nothing.
         guard row["status"] as String == "pending" else { return (.failed, []) }
+        // The claim lapsed and another instance holds the delivery now: that push is the one
+        // recorded (this one reached the receiver too; receivers dedupe by Creditline-Event-Id).
+        if let owner, let holder = row["lease_owner"] as String?, holder != owner {
+            return (.pending, [])
+        }
         let attempts = (row["attempts"] as Int) + 1
         switch outcome {
         case .delivered(let status):
             try db.execute(
                 cached: """
                     UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, last_attempt_at = ?, last_status = ?,
-                        last_error = NULL, delivered_at = ?
+                        last_error = NULL, delivered_at = ?, lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = ?
                     """, arguments: [attempts, now.rfc3339, status, now.rfc3339, deliveryID])
             return (.delivered, [])
@@ -137,7 +184,7 @@ public struct RecordDeliveryAttempt: BusinessWrite {
             try db.execute(
                 cached: """
                     UPDATE webhook_deliveries SET status = ?, attempts = ?, last_attempt_at = ?, last_status = ?,
-                        last_error = ?, next_attempt_at = ?
+                        last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = ?
                     """,
                 arguments: [exhausted ? "failed" : "pending", attempts, now.rfc3339, status, String(error.prefix(200)),
@@ -277,9 +324,10 @@ extension Store {
             lastError: row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
     }
 
-    /// Deliveries due now, at most `limit`, and for each (endpoint, account) only the oldest still
-    /// pending: an account's events reach an endpoint in `seq` order. Of each endpoint only its
-    /// `perEndpoint` oldest are offered (those in flight count among them), and the list takes
+    /// Deliveries due now and not claimed, at most `limit`, and for each (endpoint, account) only the
+    /// oldest still pending: an account's events reach an endpoint in `seq` order. Of each endpoint
+    /// only as many are offered as it has slots left of `perEndpoint` (claims held by any instance
+    /// take slots), and the list takes
     /// every tenant's oldest before any tenant's second, so that one tenant's backlog or slow
     /// receivers do not push another tenant's deliveries out of the list (README "Events and
     /// notices").
@@ -297,13 +345,16 @@ extension Store {
                         JOIN webhook_endpoints w ON w.id = d.endpoint_id
                         JOIN events e ON e.seq = d.event_seq
                         WHERE d.status = 'pending' AND d.next_attempt_at <= ?1
+                          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?1)
                           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries earlier
                                           WHERE earlier.endpoint_id = d.endpoint_id
                                             AND earlier.account_id IS NOT DISTINCT FROM d.account_id
                                             AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
                     ) ranked
-                    WHERE ranked.endpoint_rank <= ?3
                 ) fair
+                WHERE fair.endpoint_rank <= ?3 - (SELECT COUNT(*) FROM webhook_deliveries held
+                                                  WHERE held.endpoint_id = fair.endpoint_id AND held.status = 'pending'
+                                                    AND held.lease_expires_at > ?1)
                 ORDER BY fair.tenant_rank, fair.seq LIMIT ?2
                 """, arguments: [now.rfc3339, limit, perEndpoint]).map { row in
                 let event = EventRecord(

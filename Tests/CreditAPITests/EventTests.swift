@@ -55,6 +55,8 @@ final class WebhookReceiver: Sendable {
 
     var url: String { "http://127.0.0.1:\(server.port)/hook" }
     var received: [Received] { accepted.withLock { $0 } }
+    /// Every push with a good signature, by event id, whatever was answered.
+    var pushes: [String: Int] { attempts.withLock { $0 } }
     var signatureFailures: Int { badSignatures.load(ordering: .relaxed) }
 
     func receive(_ request: Request) -> Response {
@@ -261,9 +263,11 @@ final class WebhookReceiver: Sendable {
         let port = 20_000 + Int.random(in: 0..<10_000)
         func start() async throws -> ChildProcess {
             // Two pushes at a time against a receiver that takes 100 ms: the kill lands while
-            // most of the 60 are still owed, however fast the machine.
+            // most of the 60 are still owed, however fast the machine. The killed instance's
+            // claims lapse after 2 × 1 s + 5 s; the restarted one (a new instance) takes them then.
             let process = try CommandLine_.serve(["--port", String(port), "--db", db], environment: [
                 "CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_WEBHOOK_CONCURRENCY": "2",
+                "CREDITLINE_WEBHOOK_TIMEOUT_MS": "1000",
                 "CREDITLINE_LOG_LEVEL": "error",
             ])
             _ = await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 }

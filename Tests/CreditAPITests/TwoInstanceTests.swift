@@ -72,6 +72,44 @@ struct TwoInstanceTests {
         await service.stop()
     }
 
+    /// Both instances push webhooks from the same outbox; each delivery is claimed in the database
+    /// first, so each of 200 (100 events, two endpoints) is pushed once between them.
+    @Test func twoInstancesPushEachOfTwoHundredDeliveriesOnce() async throws {
+        let service = try TestService()
+        let second = try SecondInstance(of: service)
+        // 50 ms an answer: a delivery stays pending long enough for both instances to see it.
+        let receivers = try (0..<2).map { _ in try WebhookReceiver(failures: 0, delayMilliseconds: 50) }
+        for receiver in receivers {
+            let made = try service.call("POST", "/v1/webhook-endpoints", role: .operator,
+                                        body: #"{"url":"\#(receiver.url)","event_types":["consent.granted"],"tenant":"default"}"#)
+            #expect(made.status == 201, "\(made.text)")
+            receiver.secret.withLock { $0 = made.json["secret"] as? String ?? "" }
+        }
+        let token = try #require(service.keys[.service])
+        let ports = (service.port, second.application.port)
+        let accounts = try split(ports, (0..<100).map { rawPost("/v1/accounts", token: token, body: #"{"customer_ref":"push-\#($0)"}"#) })
+        let ids = try accounts.map { try #require($0.json["id"] as? String, "\($0.text)") }
+        let grants = try split(ports, ids.map { rawPost("/v1/accounts/\($0)/consents", token: token,
+                                                        body: ConsentTests.grantBody(purpose: "credit_assessment")) })
+        #expect(grants.allSatisfy { $0.status == 201 })
+        for receiver in receivers {
+            #expect(await eventually(seconds: 60) { receiver.received.count >= 100 }, "\(receiver.received.count) of 100")
+        }
+        // Time for a second push of anything pushed twice to arrive.
+        try await Task.sleep(for: .milliseconds(500))
+        for receiver in receivers {
+            let pushes = receiver.pushes
+            #expect(pushes.count == 100)
+            #expect(pushes.values.allSatisfy { $0 == 1 }, "pushed more than once: \(pushes.values.filter { $0 > 1 }.count)")
+            #expect(receiver.signatureFailures == 0)
+        }
+        #expect(try count(service, "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'") == 200)
+        #expect(try count(service, "SELECT COUNT(*) FROM webhook_deliveries WHERE lease_owner IS NOT NULL") == 0)
+        for receiver in receivers { await receiver.stop() }
+        await second.stop()
+        await service.stop()
+    }
+
     @Test func thirtyTwoIncreasesAcrossTwoInstancesApplyOnce() async throws {
         let service = try TestService()
         let second = try SecondInstance(of: service)

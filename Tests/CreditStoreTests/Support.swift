@@ -78,6 +78,11 @@ final class ManualTime: TimeSource, @unchecked Sendable {
     init(_ start: Timestamp = Timestamp(rfc3339: "2026-11-25T10:00:00.000Z")!) { current = start }
     func now() -> Timestamp { lock.lock(); defer { lock.unlock() }; return current }
     func advance(days: Int) { lock.lock(); current = current.adding(days: days); lock.unlock() }
+    func advance(milliseconds: Int64) {
+        lock.lock()
+        current = Timestamp(milliseconds: current.milliseconds + milliseconds)
+        lock.unlock()
+    }
 }
 
 let testActor = Actor(keyID: "key-test", role: "service", requestID: "req-test")

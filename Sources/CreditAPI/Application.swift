@@ -196,7 +196,8 @@ public final class Application: Sendable {
 
     /// Wraps a handler with the role check: 401 without a valid key, 403 for the wrong role. The
     /// key and the request's time come from the `Authentication` middleware.
-    func authorized(_ roles: [Role],
+    /// `allTenants`: the route acts for the whole installation, so a key of one tenant is refused.
+    func authorized(_ roles: [Role], allTenants: Bool = false,
                     _ handler: @escaping @Sendable (Request, RequestContext, Call) async throws -> Response)
         -> Handler
     {
@@ -204,6 +205,7 @@ public final class Application: Sendable {
         return { request, context in
             guard let key = context[APIKeyContext.self] else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
+            guard !allTenants || key.scope.tenant == nil else { throw Problems.allTenantsRequired(key.role) }
             let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context),
                             store: store, idempotency: context[IdempotencyContext.self])
             if let subject = RouteSubject.of(context.routePattern) {

@@ -82,7 +82,9 @@ struct ModelRoutes {
                 }))
         })
 
-        router.post("/v1/models/{version}/reviews", handler: application.authorized([.risk]) { request, context, call in
+        // One review rules the model for every tenant's decisions: a tenant's risk key may not.
+        router.post("/v1/models/{version}/reviews", handler: application.authorized([.risk], allTenants: true) {
+            request, context, call in
             let card = try Self.scorecard(registry, try context.parameter("version"))
             let body = try RequestBody.decode(ReviewRequest.self, from: request)
             guard let outcome = ModelReviewRules.Outcome(rawValue: body.outcome) else {

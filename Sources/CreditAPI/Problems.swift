@@ -16,6 +16,13 @@ enum Problems {
                 detail: "A \(role.rawValue) key may not do this; it needs \(allowed.map(\.rawValue).joined(separator: " or ")).")
     }
 
+    /// An installation-wide act (a model review rules every tenant's decisions) by a key of one
+    /// tenant (README "Periodic review").
+    static func allTenantsRequired(_ role: Role) -> Problem {
+        Problem(status: .forbidden, code: "all-tenants-key-required",
+                detail: "This acts for every tenant; it needs a \(role.rawValue) key for all tenants (keys create --all-tenants).")
+    }
+
     static func invalidJSON(_ detail: String) -> Problem {
         Problem(status: .unprocessableContent, code: "invalid-json", detail: detail)
     }

@@ -118,6 +118,24 @@ import Testing
         await service.stop()
     }
 
+    /// A model review rules every tenant's decisions (the gate in README "Periodic review"): a
+    /// tenant's risk key may not record one, in either direction; a risk key for all tenants may.
+    @Test(arguments: ["approved", "rejected"])
+    func aTenantsRiskKeyCannotReviewTheModels(outcome: String) async throws {
+        let service = try TestService(modelReviewed: false)
+        let tenantRisk = try service.store.createKey(role: .risk, name: "t1 risk", tenant: "t1").token
+        let body = #"{"outcome":"\#(outcome)","valid_until":"\#(service.store.time.now().adding(days: 90).rfc3339)"}"#
+        let before = try await service.store.auditLength()
+        let refused = try service.call("POST", "/v1/models/v1/reviews", role: nil, token: tenantRisk, body: body)
+        #expect(refused.status == 403)
+        #expect(refused.json["code"] as? String == "all-tenants-key-required", "\(refused.text)")
+        #expect(try await service.store.auditLength() == before, "a refused review wrote something")
+        let models = try service.call("GET", "/v1/models", role: nil, token: tenantRisk).json["models"] as? [[String: Any]]
+        #expect(models?.allSatisfy { $0["latest_review"] is NSNull || $0["latest_review"] == nil } == true, "\(models ?? [])")
+        #expect(try service.call("POST", "/v1/models/v1/reviews", role: .risk, body: body).status == 201)
+        await service.stop()
+    }
+
     @Test func aServiceKeyAlwaysHasATenant() async throws {
         let service = try TestService()
         #expect(throws: (any Error).self) { try service.store.createKey(role: .service, name: "nobody's", tenant: nil) }

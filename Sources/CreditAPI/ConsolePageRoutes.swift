@@ -208,11 +208,12 @@ struct ConsolePageRoutes {
             return console.html(console.layout(visit, title: t("audit", l), body))
         })
 
-        router.get("/console/compliance", handler: console.page(ConsoleRoutes.Page.compliance.roles) { _, _, visit, _ in
+        router.get("/console/compliance", handler: console.page(ConsoleRoutes.Page.compliance.roles) { _, _, visit, session in
             let l = visit.locale
             let now = store.time.now()
             let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
-                                                          settings: application.scoring.complianceSettings)
+                                                          settings: application.scoring.complianceSettings,
+                                                          scope: session.key.scope)
             let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
                 let holds = check["holds"] == .bool(true)
                 let anomaly = check["kind"]?.stringValue == "anomaly"

@@ -51,7 +51,9 @@ struct GovernanceRoutes {
         router.get("/v1/compliance/report", handler: application.authorized([.auditor]) { request, _, call in
             let query = request.queryParameters
             let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
-            let report = try await store.complianceReport(from: from, to: to, settings: application.scoring.complianceSettings)
+            // A tenant's auditor reads its tenant's report; an auditor for all tenants the installation's.
+            let report = try await store.complianceReport(from: from, to: to, settings: application.scoring.complianceSettings,
+                                                          scope: call.scope)
             return try ResponseBody.json(try application.signer.signReport(report))
         })
 

@@ -17,8 +17,11 @@ public struct ComplianceSettings: Sendable {
 extension Store {
     /// The compliance report of `[from, to)` (README "Data governance"): each check of
     /// `ComplianceRules` over the window's rows and audit entries, the window's figures, and the
-    /// audit head it was computed at, all read in one transaction. Signed by the caller.
-    public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings) async throws -> JSONValue {
+    /// audit head it was computed at, all read in one transaction. Signed by the caller. A tenant's
+    /// scope sees its own accounts' rows and entries only; the installation's sees all.
+    public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings,
+                                 scope: TenantScope = .all) async throws -> JSONValue
+    {
         let now = time.now()
         return try await read { db in
             var consentCache: [String: [Consent]] = [:]
@@ -32,7 +35,13 @@ extension Store {
                 ComplianceRules.ConsentSpan(purpose: consent.purpose, explicit: true, grantedAt: consent.grantedAt,
                                             expiresAt: consent.expiresAt, withdrawnAt: consent.withdrawnAt)
             }
-            let window: SQLArguments = [from.rfc3339, to.rfc3339]
+            // Each query's rows are kept to the scope's accounts: `inScope(column)` with `tenant`'s
+            // two arguments after the window's.
+            let tenant = scope.tenant
+            func inScope(_ accountColumn: String) -> String {
+                "(CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM accounts scoped WHERE scoped.id = \(accountColumn) AND scoped.tenant = ?))"
+            }
+            let window: SQLArguments = [from.rfc3339, to.rfc3339, tenant, tenant]
             func json(_ column: String, _ key: String) -> String { db.jsonText(column, key) }
 
             // 1, 3 and 8: activations (by the service, or by a review's approval).
@@ -43,7 +52,7 @@ extension Store {
                        \(json("a.detail", "terms_version")) AS terms_version
                 FROM audit_log a JOIN accounts acc ON acc.id = a.account_id
                 LEFT JOIN reviews r ON r.id = \(json("a.detail", "review_id"))
-                WHERE a.action = 'account.activated' AND a.at >= ? AND a.at < ? ORDER BY a.seq
+                WHERE a.action = 'account.activated' AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
                 """, arguments: window)
             var consentItems: [(id: String, holds: Bool)] = []
             var decisionItems: [(id: String, holds: Bool)] = []
@@ -66,7 +75,8 @@ extension Store {
 
             // 2: every decision of the window under a credit_assessment consent in force.
             let decisions = try Row.fetchAll(db, sql: """
-                SELECT id, account_id, scored_at, tier FROM decisions WHERE scored_at >= ? AND scored_at < ? ORDER BY scored_at
+                SELECT id, account_id, scored_at, tier FROM decisions
+                WHERE scored_at >= ? AND scored_at < ? AND \(inScope("account_id")) ORDER BY scored_at
                 """, arguments: window)
             var decisionConsents: [(id: String, holds: Bool)] = []
             var tiers: [String: Int] = [:]
@@ -78,7 +88,9 @@ extension Store {
             }
 
             // 4: active lines now, each with its credit_line consent in force.
-            let active = try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE status = 'active' ORDER BY id")
+            let active = try String.fetchAll(
+                db, sql: "SELECT id FROM accounts WHERE status = 'active' AND (CAST(? AS TEXT) IS NULL OR tenant = ?) ORDER BY id",
+                arguments: [tenant, tenant])
             let lines = try active.map { id in
                 (id: id, holds: try consents(id).contains { $0.purpose == .creditLine && $0.isActive(at: now) })
             }
@@ -87,7 +99,8 @@ extension Store {
             let increases = try Row.fetchAll(db, sql: """
                 SELECT l.id, l.customer_accepted, l.initiated_by,
                        EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id) AS confirmed
-                FROM limit_adjustments l WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ?
+                FROM limit_adjustments l
+                WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ? AND \(inScope("l.account_id"))
                 """, arguments: window).map { row in
                 (id: row["id"] as String, holds: ComplianceRules.increase(
                     customerAccepted: row["customer_accepted"], customerInitiated: (row["initiated_by"] as String) == "customer",
@@ -102,6 +115,7 @@ extension Store {
                           AND \(json("e.detail", "outcome")) = 'approved') AS credit_limit
                 FROM reviews r
                 WHERE r.kind = 'activation' AND r.status = 'resolved' AND r.resolved_at >= ? AND r.resolved_at < ?
+                  AND \(inScope("r.account_id"))
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
                 guard let limit = row["credit_limit"] as Int? else { return nil }
                 return (row["id"], ComplianceRules.fourEyes(limit: limit, singleApproverLimit: settings.singleApproverLimit,
@@ -111,7 +125,7 @@ extension Store {
             // 7: notices of the window delivered or not yet due; withdrawals whose effects are in
             // the same transaction (the same moment and request as the withdrawal's entry).
             var timely = try Row.fetchAll(db, sql: """
-                SELECT id, due_by, delivered_at FROM notices WHERE created_at >= ? AND created_at < ?
+                SELECT id, due_by, delivered_at FROM notices WHERE created_at >= ? AND created_at < ? AND \(inScope("account_id"))
                 """, arguments: window).map { row in
                 let id: String = row["id"]
                 // The signed report judges every notice or fails: a due date that does not read
@@ -135,25 +149,27 @@ extension Store {
                        (\(db.position("'\"scoring_inputs_erased\"'", in: "w.detail")) = 0 OR NOT EXISTS (
                            SELECT 1 FROM decisions d WHERE d.account_id = w.account_id AND d.scored_at <= w.at
                              AND d.inputs IS NOT NULL)) AS erased
-                FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ?
+                FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ? AND \(inScope("w.account_id"))
                 """, arguments: window).map { row in
                 (id: row["subject_id"] as String, holds: (row["frozen"] as Bool) && (row["erased"] as Bool))
             }
 
             // Figures of the window.
             func count(_ action: String) throws -> Int {
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ?",
-                                 arguments: [action, from.rfc3339, to.rfc3339]) ?? 0
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ? AND \(inScope("account_id"))",
+                                 arguments: [action] + window) ?? 0
             }
             let resolved = try Row.fetchAll(db, sql: """
-                SELECT created_at, resolved_at FROM reviews WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ?
+                SELECT created_at, resolved_at FROM reviews
+                WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ? AND \(inScope("account_id"))
                 """, arguments: window).compactMap { row -> Int64? in
                 guard let opened = Timestamp(rfc3339: row["created_at"]), let closed = Timestamp(rfc3339: row["resolved_at"])
                 else { return nil }
                 return (closed.milliseconds - opened.milliseconds) / 60_000
             }
-            let opened = try Int.fetchOne(db, sql: "SELECT count(*) FROM reviews WHERE created_at >= ? AND created_at < ?",
-                                          arguments: window) ?? 0
+            let opened = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM reviews WHERE created_at >= ? AND created_at < ? AND \(inScope("account_id"))",
+                arguments: window) ?? 0
             let head = try AuditChain.head(db)
 
             let checks: [ComplianceRules.Check] = [
@@ -187,6 +203,7 @@ extension Store {
             ]
             return .object([
                 "from": .string(from.rfc3339), "to": .string(to.rfc3339), "generated_at": .string(now.rfc3339),
+                "tenant": tenant.map(JSONValue.string) ?? .null,
                 "audit_head": ["seq": .int(head.seq), "hash": .string(head.hash)],
                 "holds": .bool(checks.allSatisfy { $0.holds || $0.kind == "anomaly" }),
                 "checks": .array(checks.map(\.json)), "figures": figures,

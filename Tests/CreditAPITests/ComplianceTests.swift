@@ -197,6 +197,56 @@ import Testing
 
     /// The signed report judges every row or fails: a notice whose due date does not read is
     /// named, not taken as due now.
+    /// A tenant's auditor gets its tenant's report, over the API and in the console; an auditor
+    /// for all tenants the installation's (README "Tenants"). The world is the default tenant's;
+    /// tenant beta has nothing, so nothing of the world may show in beta's report, and a
+    /// violation of the world (an anomaly naming its account) shows only to those who see it.
+    @Test func aTenantsAuditorReadsItsTenantsReportOnly() async throws {
+        let world = try Self.world()
+        let service = world.service
+        // An activation without a consent, a second back so that it falls inside the window.
+        let at = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
+        try await service.store.database.write { db in
+            try Self.plantEntry(db, action: "account.activated", account: world.bystander, at: at,
+                                detail: #"{"terms_version":"2026-11"}"#)
+        }
+        let beta = try service.store.createKey(role: .auditor, name: "beta audit", tenant: "beta").token
+        let own = try service.store.createKey(role: .auditor, name: "default audit", tenant: "default").token
+        func report(_ token: String?) throws -> JSONValue {
+            let reply = try service.call("GET", "/v1/compliance/report", role: token == nil ? .auditor : nil, token: token)
+            #expect(reply.status == 200)
+            return try JSONDecoder().decode(JSONValue.self, from: Data(reply.body))
+        }
+        let all = try report(nil)
+        let mine = try report(own)
+        let betas = try report(beta)
+        #expect(all["figures"]?["activations"] == .int(4))
+        #expect(mine["figures"] == all["figures"], "the default tenant holds everything here")
+        #expect(betas["tenant"] == .string("beta"))
+        #expect(betas["figures"]?["activations"] == .int(0))
+        #expect(betas["figures"]?["consents_granted"] == .int(0))
+        for check in betas["checks"]?.arrayValue ?? [] {
+            #expect(check["checked"] == .int(0), "beta's report checked another tenant's rows: \(check)")
+        }
+        let text = String(decoding: try JSONEncoder().encode(betas), as: UTF8.self)
+        for id in [world.opened, world.reviewed, world.withdrawn, world.bystander, world.decision, world.review] {
+            #expect(!text.contains(id), "beta's report names \(id)")
+        }
+        #expect(String(decoding: try JSONEncoder().encode(all), as: UTF8.self).contains(world.bystander),
+                "the planted activation is a violation the installation's report names")
+        #expect(all["holds"] == .bool(false))
+        #expect(betas["holds"] == .bool(true), "beta was judged on another tenant's activation")
+        // The console's page is the same report, for the signed-in key's tenant.
+        let console = ConsoleTests()
+        func page(_ token: String) throws -> String {
+            let (_, signed) = try console.signIn(service, token: token)
+            return try console.get(service, "/console/compliance", try #require(signed)).text
+        }
+        #expect(try page(try #require(service.keys[.auditor])).contains(#"class="bad""#))
+        #expect(try !page(beta).contains(#"class="bad""#), "the console judged beta on another tenant's activation")
+        await service.stop()
+    }
+
     @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {
         let world = try Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000)

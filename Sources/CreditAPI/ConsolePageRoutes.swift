@@ -170,12 +170,13 @@ struct ConsolePageRoutes {
             return console.html(console.layout(visit, title: t("webhooks", l), body))
         })
 
-        router.get("/console/models", handler: console.page(ConsoleRoutes.Page.models.roles) { _, _, visit, _ in
+        router.get("/console/models", handler: console.page(ConsoleRoutes.Page.models.roles) { _, _, visit, session in
             let l = visit.locale
             let now = store.time.now()
             var body = ""
             for card in [model.registry.champion] + (model.registry.challenger.map { [$0] } ?? []) {
-                guard let report = StabilityReport(try await store.stabilityCounts(of: card, from: now.adding(days: -30), to: now))
+                guard let report = StabilityReport(try await store.stabilityCounts(
+                    of: card, from: now.adding(days: -30), to: now, scope: session.key.scope))
                 else { continue }
                 body += "<section class=\"card\"><h2>\(HTML.escape(card.modelVersion)) · \(model.registry.part(of: card.version).rawValue)</h2>"
                 body += "<p>\(t("psi", l)): <strong>\(String(format: "%.4f", report.populationStabilityIndex))</strong> "

@@ -108,7 +108,8 @@ struct ModelRoutes {
             let card = try Self.scorecard(registry, try context.parameter("version"))
             let query = request.queryParameters
             let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
-            guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: from, to: to)) else {
+            guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: from, to: to, scope: call.scope))
+            else {
                 throw DomainError(.conflict, code: "no-development-distribution",
                                   "Scorecard \(card.version) carries no development distribution to compare with.")
             }

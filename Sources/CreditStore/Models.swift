@@ -101,15 +101,20 @@ extension Store {
     }
 
     /// What the stability report counts, from the decisions scored in `[from, to)` by this
-    /// scorecard, as champion or, in shadow, as challenger (README "Periodic review").
-    public func stabilityCounts(of scorecard: Scorecard, from: Timestamp, to: Timestamp) async throws -> StabilityCounts {
+    /// scorecard, as champion or, in shadow, as challenger (README "Periodic review"); of a
+    /// tenant's accounts only for a tenant's scope, since the distribution of one lender's
+    /// customers is that lender's.
+    public func stabilityCounts(of scorecard: Scorecard, from: Timestamp, to: Timestamp, scope: TenantScope = .all)
+        async throws -> StabilityCounts
+    {
         try await read { db in
             var counts = StabilityCounts(scorecard: scorecard)
             let decoder = JSONDecoder()
             let champion = try Row.fetchCursor(db, sql: """
                 SELECT score, outcome, inputs, challenger_outcome FROM decisions
                 WHERE model_version = ? AND scored_at >= ? AND scored_at < ?
-                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339])
+                  AND (CAST(? AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?))
+                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339, scope.tenant, scope.tenant])
             while let row = try champion.next() {
                 let inputs: String? = row["inputs"]
                 counts.add(score: row["score"], outcome: try TypedRow(row, table: "decisions").value("outcome"),
@@ -120,7 +125,8 @@ extension Store {
             let shadow = try Row.fetchCursor(db, sql: """
                 SELECT challenger_score, challenger_outcome, inputs, outcome FROM decisions
                 WHERE challenger_model_version = ? AND challenger_score IS NOT NULL AND scored_at >= ? AND scored_at < ?
-                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339])
+                  AND (CAST(? AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?))
+                """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339, scope.tenant, scope.tenant])
             while let row = try shadow.next() {
                 let inputs: String? = row["inputs"]
                 guard let outcome = (row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)) else {

@@ -105,6 +105,30 @@ import Testing
         await service.stop()
     }
 
+    /// One lender's customers' distribution is that lender's: a tenant's key counts its own
+    /// tenant's decisions only, over the API and in the console; a key for all tenants counts all.
+    @Test func aTenantsKeyCountsItsTenantsDecisionsOnly() async throws {
+        let service = try TestService()
+        let (account, _) = try ScoringTests().consentedAccount(service, "stability-tenant")
+        let models = try service.call("GET", "/v1/models", role: .risk).json["models"] as? [[String: Any]] ?? []
+        let version = { (name: String) in models.first { $0["version"] as? String == name }?["model_version"] as? String }
+        try Self.plant(service, account: account, champion: try #require(version("v1")), challenger: try #require(version("v2")))
+        let beta = try service.store.createKey(role: .auditor, name: "beta audit", tenant: "beta").token
+        let own = try service.store.createKey(role: .auditor, name: "default audit", tenant: "default").token
+        func decisions(_ token: String?) throws -> Int? {
+            try service.call("GET", "/v1/models/v1/stability", role: token == nil ? .auditor : nil, token: token)
+                .json["decisions"] as? Int
+        }
+        #expect(try decisions(nil) == 100)
+        #expect(try decisions(own) == 100)
+        #expect(try decisions(beta) == 0, "a tenant's key counted another tenant's decisions")
+        let console = ConsoleTests()
+        let (_, signed) = try console.signIn(service, token: beta)
+        let page = try console.get(service, "/console/models", try #require(signed)).text
+        #expect(page.contains("· 0 "), "the console counted another tenant's decisions for beta")
+        await service.stop()
+    }
+
     @Test func theCommandLineReviewIsTheRoutesReview() async throws {
         let service = try TestService()
         let lines = LineTests()

@@ -64,6 +64,10 @@ struct ConsolePageRoutes {
                 if let statement = review.statement {
                     item += #"<p>\#(t("statement", l)):</p><p class="statement">\#(HTML.escape(statement))</p>"#
                 }
+                // What the customer asked for is the most an approval may grant (more is an offer).
+                if let requested = record.requestedLimit {
+                    item += #"<p class="requested">\#(t("requested_limit", l)): <strong>\#(HTML.yuan(requested))</strong></p>"#
+                }
                 if let limit = record.firstApprovedLimit, let first = record.firstApprover {
                     item += #"<p class="banner info awaiting">\#(t("awaiting", l)) \#(HTML.yuan(limit)) \#(t("by", l)) \#(HTML.escape(first))</p>"#
                 }
@@ -71,7 +75,7 @@ struct ConsolePageRoutes {
                 item += """
                     <div class="forms"><form method="post" action="\(action)">\(console.csrf(session))
                     <input type="hidden" name="approve" value="true">
-                    <label>\(t("credit_limit", l))<input type="number" name="credit_limit" min="0" value="\(record.firstApprovedLimit.map(String.init) ?? "")"></label>
+                    <label>\(t("credit_limit", l))<input type="number" name="credit_limit" min="0"\(record.requestedLimit.map { " max=\"\($0)\"" } ?? "") value="\((record.firstApprovedLimit ?? record.requestedLimit).map(String.init) ?? "")"></label>
                     <label>\(t("note", l))<input type="text" name="note" required maxlength="1000"></label>
                     <button type="submit" class="approve">\(t("approve", l))</button></form>
                     <form method="post" action="\(action)">\(console.csrf(session))

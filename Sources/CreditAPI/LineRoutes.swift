@@ -63,6 +63,7 @@ struct LineRoutes {
                 case awaitingSecondApproval = "awaiting_second_approval"
                 case firstApprovedLimit = "first_approved_limit"
                 case reviewReason = "review_reason"
+                case requestedLimit = "requested_limit"
             }
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
@@ -82,6 +83,7 @@ struct LineRoutes {
                 try container.encode(record.firstApprover != nil && review.status == .open, forKey: .awaitingSecondApproval)
                 try container.encode(record.firstApprovedLimit, forKey: .firstApprovedLimit)
                 try container.encode(record.reason, forKey: .reviewReason)
+                try container.encode(record.requestedLimit, forKey: .requestedLimit)
             }
         }
     }

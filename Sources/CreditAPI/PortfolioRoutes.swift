@@ -90,6 +90,7 @@ struct PortfolioRoutes {
             case id, status
             case accountID = "account_id"
             case reviewID = "portfolio_review_id"
+            case reasonCode = "reason_code"
             case decisionID = "decision_id"
             case currentLimit = "current_limit"
             case offeredLimit = "offered_limit"
@@ -102,6 +103,7 @@ struct PortfolioRoutes {
             try container.encode(offer.id, forKey: .id)
             try container.encode(offer.accountID, forKey: .accountID)
             try container.encode(offer.reviewID, forKey: .reviewID)
+            try container.encode(offer.reasonCode, forKey: .reasonCode)
             try container.encode(offer.decisionID, forKey: .decisionID)
             try container.encode(offer.currentLimit, forKey: .currentLimit)
             try container.encode(offer.offeredLimit, forKey: .offeredLimit)
@@ -147,6 +149,34 @@ struct PortfolioRoutes {
             guard try await store.account(id: accountID) != nil else { throw DomainError.notFound("account") }
             let offers = try await store.limitOffers(accountID: accountID)
             return try ResponseBody.json(["items": offers.map { OfferBody(offer: $0, now: call.now) }])
+        })
+
+        // An operator's offer of more than the line has (above all, more than the customer asked
+        // for at activation): nothing moves until the customer accepts it.
+        router.post("/v1/accounts/{id}/limit-offers", handler: application.authorized([.operator]) { request, context, call in
+            struct Offer: RequestFields {
+                var offeredLimit: FeatureInput?
+                var reasonCode: String
+                var note: String?
+                enum CodingKeys: String, CodingKey, CaseIterable {
+                    case note
+                    case offeredLimit = "offered_limit"
+                    case reasonCode = "reason_code"
+                }
+            }
+            let body = try RequestBody.decode(Offer.self, from: request)
+            guard let offered = try LineRoutes.amount(body.offeredLimit, field: "offered_limit") else {
+                throw DomainError(.invalid, code: "invalid-amount", "offered_limit is required.", field: "offered_limit")
+            }
+            let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
+            return try await call.perform(MakeLimitOffer(
+                accountID: try context.parameter("id"), offeredLimit: offered, reasonCode: reasonCode, note: note,
+                policy: policy, actorKeyID: call.key.id)
+            ) { offer in
+                var response = try ResponseBody.json(OfferBody(offer: offer, now: call.now), status: .created)
+                response.headerFields[.location] = "/v1/accounts/\(offer.accountID)/limit-offers"
+                return response
+            }
         })
 
         router.post("/v1/accounts/{id}/limit-offers/{offer_id}/acceptance", handler: application.authorized([.service]) { request, context, call in

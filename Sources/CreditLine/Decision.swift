@@ -97,11 +97,15 @@ public struct ReviewRecord: Sendable, Equatable {
     public var firstApprovedLimit: Int?
     /// Why an activation waits beyond its tier: `model-review-overdue`; nil for tier D.
     public var reason: String?
+    /// The limit the customer asked for when activating, if they named one: no approval grants
+    /// more (README "Activation, reviews and limits").
+    public var requestedLimit: Int?
 
     public init(review: Review, resolvedAt: Timestamp? = nil, resolution: String? = nil, firstApprover: String? = nil,
-                firstApprovedLimit: Int? = nil, reason: String? = nil)
+                firstApprovedLimit: Int? = nil, reason: String? = nil, requestedLimit: Int? = nil)
     {
         self.reason = reason
+        self.requestedLimit = requestedLimit
         self.review = review
         self.resolvedAt = resolvedAt
         self.resolution = resolution

@@ -205,6 +205,24 @@ public enum LimitOffers {
         stored == .open && now >= expiresAt ? .expired : stored
     }
 
+    /// An operator's offer: to an open line (active or frozen lines only; a frozen one may not
+    /// draw until unfrozen), above its limit and within the policy's maximum. Taking it is the
+    /// customer's act, when the increase rules run again.
+    public static func checkOperatorOffer(accountStatus: AccountStatus?, currentLimit: Int, offered: Int, maxLimit: Int)
+        throws(DomainError)
+    {
+        let status = try Existence.require(accountStatus, "account")
+        guard status == .active || status == .frozen else {
+            throw DomainError(.conflict, code: "invalid-transition", "Only an opened line can be offered more; this one is \(status.rawValue).")
+        }
+        guard offered > currentLimit else {
+            throw DomainError.invalidField("offered_limit", "offered_limit must be above the line's limit, \(currentLimit) fen.")
+        }
+        guard offered <= maxLimit else {
+            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(maxLimit) fen.", field: "offered_limit")
+        }
+    }
+
     /// An offer can be taken only while it is open and before it lapses.
     public static func checkAcceptable(stored: Status?, expiresAt: Timestamp?, now: Timestamp) throws(DomainError) {
         guard let stored, let expiresAt else { throw DomainError.notFound("limit offer") }

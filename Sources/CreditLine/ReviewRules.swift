@@ -13,7 +13,8 @@ public enum ReviewRules {
 
     public struct Resolution: Sendable, Equatable {
         public var approve: Bool
-        /// The limit the operator grants; nil means the single-approver limit.
+        /// The limit the operator grants; nil means the customer's requested limit or the
+        /// single-approver limit, whichever is lower.
         public var creditLimit: Int?
         /// Whoever resolves: the person behind the key (four eyes are two people).
         public var approver: String
@@ -36,7 +37,9 @@ public enum ReviewRules {
     }
 
     /// An operator's decision on a review. Approving an activation above `singleApproverLimit`
-    /// (tier D's recommendation) takes two different people for the same limit.
+    /// (tier D's recommendation) takes two different people for the same limit. Nobody grants more
+    /// than the customer asked for (422 `above-requested-limit`): a larger line is a limit offer
+    /// the customer may take. Without a request, tier D's recommendation is the ceiling.
     /// `accountStatus` is nil for a contest, which changes no account; the two consent flags say
     /// whether the account's `credit_line` and `credit_assessment` consents are in force now.
     public static func resolve(_ record: ReviewRecord, accountStatus: AccountStatus?, creditLineConsentActive: Bool,
@@ -68,9 +71,14 @@ public enum ReviewRules {
             throw DomainError(.conflict, code: "consent-required",
                               "Approval needs the customer's credit_assessment consent in force.")
         }
-        let limit = resolution.creditLimit ?? singleApproverLimit
+        let limit = resolution.creditLimit ?? min(record.requestedLimit ?? singleApproverLimit, singleApproverLimit)
         guard limit >= 0 else {
             throw DomainError(.invalid, code: "invalid-amount", "credit_limit must be 0 or more fen.", field: "credit_limit")
+        }
+        if let requested = record.requestedLimit, limit > requested {
+            throw DomainError(.invalid, code: "above-requested-limit",
+                              "The customer asked for \(requested) fen; an approval may not grant more. Make the customer a limit offer (POST /v1/accounts/{id}/limit-offers) instead.",
+                              field: "credit_limit")
         }
         guard limit <= policy.maxLimit else {
             throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(policy.maxLimit) fen.",

@@ -77,10 +77,10 @@ public struct ActivateAccount: BusinessWrite {
             reviewReason = reason
             try db.execute(
                 cached: """
-                    INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at, reason)
-                    VALUES (?, 'activation', 'open', ?, ?, ?, ?)
+                    INSERT INTO reviews (id, kind, status, account_id, decision_id, created_at, reason, requested_limit)
+                    VALUES (?, 'activation', 'open', ?, ?, ?, ?, ?)
                     """,
-                arguments: [id, accountID, decisionID, now.rfc3339, reason])
+                arguments: [id, accountID, decisionID, now.rfc3339, reason, requestedLimit])
             var detail = common.merging(["review_id": .string(id)]) { $1 }
             if let reason { detail["review_reason"] = .string(reason) }
             records.append(AuditRecord(.accountPendingReview, accountID: accountID, subjectID: accountID, detail: detail))
@@ -431,6 +431,7 @@ extension Store {
                 id: row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: row["account_id"],
                 decisionID: row["decision_id"], statement: row["statement"], createdAt: try row.timestamp("created_at")),
             resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: row["resolution"],
-            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"], reason: row["reason"])
+            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"], reason: row["reason"],
+            requestedLimit: row["requested_limit"])
     }
 }

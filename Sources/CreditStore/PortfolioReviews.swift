@@ -176,7 +176,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
             ]) { $1 }))
         case .offer(let limit):
             records.append(try Store.makeOffer(db, account: account, limit: limit, reviewID: reviewID,
-                                               decisionID: decision.id, now: now))
+                                               decisionID: decision.id, now: now).1)
         }
     }
 }
@@ -242,6 +242,49 @@ extension Store {
     }
 }
 
+/// An operator offers a line more than it has (README "Activation, reviews and limits"): the
+/// customer takes it or leaves it, as a periodic review's offer; nothing changes until they do.
+public struct MakeLimitOffer: BusinessWrite {
+    public var accountID: String
+    public var offeredLimit: Int
+    /// From the closed list (`ReasonCodes`); a person's words go in `note`, outside the chain.
+    public var reasonCode: String
+    public var note: String?
+    public var policy: LimitPolicy
+    public var actorKeyID: String
+
+    public init(accountID: String, offeredLimit: Int, reasonCode: String, note: String?, policy: LimitPolicy,
+                actorKeyID: String)
+    {
+        (self.accountID, self.offeredLimit, self.reasonCode, self.note) = (accountID, offeredLimit, reasonCode, note)
+        (self.policy, self.actorKeyID) = (policy, actorKeyID)
+    }
+
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (LimitOffer, [AuditRecord]) {
+        let account = try Store.fetchAccount(db, id: accountID)
+        try LimitOffers.checkOperatorOffer(accountStatus: account?.status, currentLimit: account?.creditLimit ?? 0,
+                                           offered: offeredLimit, maxLimit: policy.maxLimit)
+        let line = try Existence.require(account, "account")
+        // An offer the increase rules would refuse today is not made: accepting runs them again
+        // (the same request), and the customer should not be shown what they cannot take.
+        do {
+            _ = try policy.evaluate(LimitPolicy.Request(newLimit: offeredLimit, initiatedBy: .system, customerAccepted: true),
+                                    state: try Store.limitState(db, line, now: now), now: now)
+        } catch let error as DomainError where error.field == "new_limit" {
+            var named = error
+            named.field = "offered_limit"
+            throw named
+        }
+        let decisionID = try Existence.require(line.decisionID, "decision")
+        let (id, made) = try Store.makeOffer(db, account: line, limit: offeredLimit, reviewID: nil, decisionID: decisionID,
+                                             reasonCode: reasonCode, madeBy: actorKeyID, now: now)
+        var record = made
+        record.detail["has_note"] = .bool(note != nil)
+        try Store.addNote(db, accountID: accountID, subjectID: id, kind: "operator_action", text: note, now: now)
+        return (try Existence.require(try Store.fetchOffer(db, id: id), "limit offer"), [record])
+    }
+}
+
 /// The customer takes an offer: the increase rules are run again as they stand now, and only
 /// then is the limit raised (README "Periodic review").
 public struct AcceptLimitOffer: BusinessWrite {
@@ -285,7 +328,9 @@ public struct AcceptLimitOffer: BusinessWrite {
 public struct LimitOffer: Sendable, Equatable {
     public var id: String
     public var accountID: String
-    public var reviewID: String
+    /// The periodic review that made it; nil for an operator's offer, which has a reason code.
+    public var reviewID: String?
+    public var reasonCode: String?
     public var decisionID: String
     public var currentLimit: Int
     public var offeredLimit: Int
@@ -300,9 +345,10 @@ public struct LimitOffer: Sendable, Equatable {
 }
 
 extension Store {
-    /// A new offer replaces any open one: the customer sees one offer, the latest.
-    static func makeOffer(_ db: SQLConnection, account: Account, limit: Int, reviewID: String, decisionID: String,
-                          now: Timestamp) throws -> AuditRecord
+    /// A new offer replaces any open one: the customer sees one offer, the latest. Made by a
+    /// periodic review (`reviewID`) or by an operator (`madeBy`, with a reason code).
+    static func makeOffer(_ db: SQLConnection, account: Account, limit: Int, reviewID: String?, decisionID: String,
+                          reasonCode: String? = nil, madeBy: String? = nil, now: Timestamp) throws -> (String, AuditRecord)
     {
         try db.execute(cached: "UPDATE limit_offers SET status = 'superseded' WHERE account_id = ? AND status = 'open'",
                        arguments: [account.id])
@@ -311,14 +357,18 @@ extension Store {
         try db.execute(
             cached: """
                 INSERT INTO limit_offers (id, account_id, review_id, decision_id, current_limit, offered_limit, status,
-                                          created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)
+                                          created_at, expires_at, reason_code, made_by)
+                VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
                 """,
-            arguments: [id, account.id, reviewID, decisionID, account.creditLimit, limit, now.rfc3339, expires.rfc3339])
-        return AuditRecord(.limitOfferCreated, accountID: account.id, subjectID: id, detail: [
-            "portfolio_review_id": .string(reviewID), "decision_id": .string(decisionID),
-            "current_limit": .int(account.creditLimit), "offered_limit": .int(limit), "expires_at": .string(expires.rfc3339),
-        ])
+            arguments: [id, account.id, reviewID, decisionID, account.creditLimit, limit, now.rfc3339, expires.rfc3339,
+                        reasonCode, madeBy])
+        var detail: [String: JSONValue] = [
+            "decision_id": .string(decisionID), "current_limit": .int(account.creditLimit), "offered_limit": .int(limit),
+            "expires_at": .string(expires.rfc3339),
+        ]
+        if let reviewID { detail["portfolio_review_id"] = .string(reviewID) }
+        if let reasonCode { detail["reason_code"] = .string(reasonCode) }
+        return (id, AuditRecord(.limitOfferCreated, accountID: account.id, subjectID: id, detail: detail))
     }
 
     /// The instalments due in the last year, each with the day it was settled (the last
@@ -348,7 +398,8 @@ extension Store {
     static func offer(from row: Row) throws -> LimitOffer {
         let row = TypedRow(row, table: "limit_offers")
         return LimitOffer(
-            id: row["id"], accountID: row["account_id"], reviewID: row["review_id"], decisionID: row["decision_id"],
+            id: row["id"], accountID: row["account_id"], reviewID: row["review_id"], reasonCode: row["reason_code"],
+            decisionID: row["decision_id"],
             currentLimit: row["current_limit"], offeredLimit: row["offered_limit"], storedStatus: try row.value("status"),
             createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
             acceptedAt: try row.optionalTimestamp("accepted_at"))

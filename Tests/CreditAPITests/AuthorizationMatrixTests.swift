@@ -60,6 +60,7 @@ import Testing
         "GET /v1/portfolio-reviews/{id}": [.operator],
         "GET /v1/accounts/{id}/limit-offers": [.service, .operator],
         "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance": [.service],
+        "POST /v1/accounts/{id}/limit-offers": [.operator],
         "GET /v1/data-inventory": [.auditor],
         "GET /v1/compliance/report": [.auditor],
         "GET /v1/accounts/{id}/data-export": [.service],
@@ -84,6 +85,7 @@ import Testing
         case "POST /v1/consents/{id}/withdrawal": return #"{"channel":"app"}"#
         case "POST /v1/accounts/{id}/cancellation", "POST /v1/accounts/{id}/limit-offers/{offer_id}/acceptance":
             return #"{"channel":"app","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
+        case "POST /v1/accounts/{id}/limit-offers": return #"{"offered_limit":100000,"reason_code":"customer_request"}"#
         case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
         case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
         case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#

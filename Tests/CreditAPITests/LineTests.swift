@@ -136,6 +136,70 @@ import Testing
         await service.stop()
     }
 
+    /// The customer asked for 50,000 fen and went to review: no approval grants more (one or two
+    /// people); the review shows what was asked; more is an operator's offer, which moves nothing
+    /// until the customer accepts it with their confirmation.
+    @Test func aReviewGrantsNoMoreThanTheCustomerAskedFor() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-asked", features: Self.tierD)
+        let reviewID = try #require(try activate(service, journey, limit: #","requested_limit":50000"#).json["review_id"] as? String)
+        let queue = try service.call("GET", "/v1/reviews?status=open&kind=activation", role: .operator)
+        #expect((queue.json["items"] as? [[String: Any]])?.first?["requested_limit"] as? Int == 50_000)
+        let page = try ConsoleTests().signIn(service, token: try #require(service.keys[.operator]))
+        let console = try ConsoleTests().get(service, "/console/reviews", try #require(page.1)).text
+        #expect(console.contains(#"max="50000""#), "the console's approval form allows more than was asked")
+
+        let above = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                     body: #"{"approve":true,"credit_limit":200000,"note":"tier D's"}"#)
+        #expect(above.status == 422)
+        #expect(above.json["code"] as? String == "above-requested-limit")
+        #expect(above.json["field"] as? String == "credit_limit")
+        let twice = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                     body: #"{"approve":true,"credit_limit":5000000,"note":"two of us"}"#)
+        #expect(twice.json["code"] as? String == "above-requested-limit")
+        let done = try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+                                    body: #"{"approve":true,"note":"as asked"}"#)
+        #expect(done.status == 200, "\(done.text)")
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 50_000)
+
+        // More is an offer: made by an operator, taken by the customer (increases follow a tier A–C
+        // decision, so the customer is scored again first).
+        #expect(try service.call("POST", "/v1/accounts/\(journey.account)/scores", body: Self.tierA).status == 201)
+        let path = "/v1/accounts/\(journey.account)/limit-offers"
+        #expect(try service.call("POST", path, role: .service,
+                                 body: #"{"offered_limit":200000,"reason_code":"customer_request"}"#).status == 403)
+        #expect(try service.call("POST", path, role: .operator,
+                                 body: #"{"offered_limit":50000,"reason_code":"customer_request"}"#).json["field"] as? String
+                == "offered_limit")
+        // An increase adds at most 50 %: an offer the customer could not take is not made.
+        let tooMuch = try service.call("POST", path, role: .operator,
+                                       body: #"{"offered_limit":200000,"reason_code":"customer_request"}"#)
+        #expect(tooMuch.json["code"] as? String == "increase-too-large")
+        #expect(tooMuch.json["field"] as? String == "offered_limit")
+        let offer = try service.call("POST", path, role: .operator,
+                                     body: #"{"offered_limit":75000,"reason_code":"customer_request","note":"asked by phone"}"#)
+        #expect(offer.status == 201, "\(offer.text)")
+        #expect(offer.json["status"] as? String == "open")
+        #expect(offer.json["reason_code"] as? String == "customer_request")
+        #expect(offer.json["portfolio_review_id"] is NSNull)
+        let offerID = try #require(offer.json["id"] as? String)
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 50_000,
+                "an offer moved the limit")
+        let notices = try NoticeTests().notices(service, journey.account).compactMap { $0["kind"] as? String }
+        #expect(notices.contains("limit_offer"))
+        // A second offer supersedes the first.
+        let later = try service.call("POST", path, role: .operator, body: #"{"offered_limit":70000,"reason_code":"customer_request"}"#)
+        let laterID = try #require(later.json["id"] as? String)
+        let acceptance = "\(path)/\(laterID)/acceptance"
+        #expect(try service.call("POST", "\(path)/\(offerID)/acceptance", body: "{\(GovernanceTests.confirmation)}")
+            .json["code"] as? String == "offer-not-open")
+        #expect(try service.call("POST", acceptance, body: "{}").status == 422, "taken without the customer's confirmation")
+        let taken = try service.call("POST", acceptance, body: "{\(GovernanceTests.confirmation)}")
+        #expect(taken.status == 200, "\(taken.text)")
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 70_000)
+        await service.stop()
+    }
+
     @Test func withdrawnConsentCancelsTheReview() async throws {
         let service = try TestService()
         let journey = try prepare(service, "j-w", features: Self.tierD)

@@ -36,10 +36,10 @@ enum ReviewResolutionCases {
 
     static func resolve(kind: Review.Kind = .activation, status: Review.Status = .open, account: AccountStatus? = .pendingReview,
                  consent: Bool = true, assessment: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
-                 limit: Int? = nil, by approver: String = "ana") -> String
+                 limit: Int? = nil, by approver: String = "ana", requested: Int? = nil) -> String
     {
         let record = ReviewRecord(review: Fixtures.review(kind: kind, status: status), firstApprover: first,
-                                  firstApprovedLimit: firstLimit)
+                                  firstApprovedLimit: firstLimit, requestedLimit: requested)
         return verdict({ () throws(DomainError) in
             try ReviewRules.resolve(record, accountStatus: kind == .contest ? nil : account,
                                     creditLineConsentActive: consent, assessmentConsentActive: assessment,
@@ -84,7 +84,50 @@ enum ReviewResolutionCases {
         ("above the policy maximum", resolve(limit: 5_000_001), "above-policy-max credit_limit"),
         ("account no longer pending", resolve(account: .active), "invalid-transition"),
         ("declining a prospect", resolve(account: .prospect, approve: false), "invalid-transition"),
+        // The customer's own request is the ceiling (README "Activation, reviews and limits").
+        ("asked 50,000: the default is what was asked", resolve(requested: 50_000), "active 50000"),
+        ("asked 50,000: granted 50,000", resolve(limit: 50_000, requested: 50_000), "active 50000"),
+        ("asked 50,000: less is fine", resolve(limit: 30_000, requested: 50_000), "active 30000"),
+        ("asked 50,000: one fen more", resolve(limit: 50_001, requested: 50_000), "above-requested-limit credit_limit"),
+        ("asked 50,000: tier D's 200,000", resolve(limit: 200_000, requested: 50_000), "above-requested-limit credit_limit"),
+        ("asked 50,000: a second approval of more", resolve(first: "bo", firstLimit: 5_000_000, limit: 5_000_000, requested: 50_000),
+         "above-requested-limit credit_limit"),
+        ("asked 1,000,000: the default stays tier D's", resolve(requested: 1_000_000), "active 200000"),
+        ("asked 1,000,000: above tier D takes four eyes", resolve(limit: 1_000_000, requested: 1_000_000),
+         "first approval 1000000"),
+        ("asked 0: declining is the way", resolve(requested: 0), "active 0"),
+        ("asked 0: any line is more", resolve(limit: 1, requested: 0), "above-requested-limit credit_limit"),
+        ("asked 50,000: declining needs nothing", resolve(approve: false, requested: 50_000), "declined"),
     ]
+}
+
+/// An operator's limit offer: to an opened line, above its limit, within the policy.
+enum OperatorOfferCases {
+    static func offer(_ status: AccountStatus? = .active, current: Int = 50_000, offered: Int) -> String {
+        verdict({ () throws(DomainError) in
+            try LimitOffers.checkOperatorOffer(accountStatus: status, currentLimit: current, offered: offered, maxLimit: 5_000_000)
+        })
+    }
+
+    static let cases: [(String, String, String)] = [
+        ("an active line, more", offer(offered: 200_000), "ok"),
+        ("a frozen line, more", offer(.frozen, offered: 200_000), "ok"),
+        ("the same limit", offer(offered: 50_000), "invalid-field offered_limit"),
+        ("less", offer(offered: 40_000), "invalid-field offered_limit"),
+        ("one fen more", offer(offered: 50_001), "ok"),
+        ("at the policy maximum", offer(offered: 5_000_000), "ok"),
+        ("above the policy maximum", offer(offered: 5_000_001), "above-policy-max offered_limit"),
+        ("a line waiting for review", offer(.pendingReview, current: 0, offered: 50_000), "invalid-transition"),
+        ("a closed line", offer(.closed, offered: 200_000), "invalid-transition"),
+        ("no account", offer(nil, offered: 200_000), "not-found"),
+    ]
+}
+
+@Suite struct OperatorOfferTable {
+    @Test(arguments: OperatorOfferCases.cases)
+    func offer(label: String, verdict: String, expected: String) {
+        #expect(verdict == expected, "\(label)")
+    }
 }
 
 @Suite struct ReviewResolutionTable {

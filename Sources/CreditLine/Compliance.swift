@@ -49,9 +49,10 @@ public enum ComplianceRules {
         return termsVersion == nil || termsVersion == currentTermsVersion
     }
 
-    /// 5. An increase was accepted by the customer, or asked for by them with their confirmation.
+    /// 5. An increase was asked for or accepted by the customer, and the customer's own
+    /// confirmation is on record: a flag set by whoever sent the request is not the customer's act.
     public static func increase(customerAccepted: Bool, customerInitiated: Bool, confirmed: Bool) -> Bool {
-        customerAccepted || (customerInitiated && confirmed)
+        (customerAccepted || customerInitiated) && confirmed
     }
 
     /// 6. An approval above the single-approver limit had two different people.

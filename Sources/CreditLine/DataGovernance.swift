@@ -70,6 +70,15 @@ public struct CustomerConfirmation: Sendable, Equatable {
         return CustomerConfirmation(channel: parsed, noticeSHA256: noticeSHA256)
     }
 
+    /// Whether a limit change rests on the customer's word, and so needs their own confirmation:
+    /// one they asked for, and any increase said to be accepted by them, whoever sends it (an
+    /// operator's `customer_accepted: true` is not the customer's act).
+    public static func isRequired(initiatedBy: LimitPolicy.Initiator, customerAccepted: Bool,
+                                  direction: LimitPolicy.Direction) -> Bool
+    {
+        initiatedBy == .customer || (direction == .increase && customerAccepted)
+    }
+
     /// A change the customer initiated needs their confirmation: 422 `confirmation-required`.
     public static func require(_ confirmation: CustomerConfirmation?, customerInitiated: Bool) throws(DomainError) {
         guard customerInitiated, confirmation == nil else { return }

@@ -95,10 +95,14 @@ extension Store {
                 (id: id, holds: try consents(id).contains { $0.purpose == .creditLine && $0.isActive(at: now) })
             }
 
-            // 5: increases of the window.
+            // 5: increases of the window, each confirmed by the customer: for a taken offer the
+            // confirmation names the offer (README "Periodic review"), which the increase's entry names.
             let increases = try Row.fetchAll(db, sql: """
                 SELECT l.id, l.customer_accepted, l.initiated_by,
-                       EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id) AS confirmed
+                       (EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id)
+                        OR EXISTS (SELECT 1 FROM audit_log e JOIN customer_confirmations c
+                                     ON c.subject_id = \(json("e.detail", "offer_id"))
+                                   WHERE e.action = 'limit.adjusted' AND e.subject_id = l.id)) AS confirmed
                 FROM limit_adjustments l
                 WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ? AND \(inScope("l.account_id"))
                 """, arguments: window).map { row in

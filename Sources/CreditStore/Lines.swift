@@ -246,6 +246,8 @@ public struct AdjustLimit: BusinessWrite {
         try CustomerConfirmation.require(confirmation, customerInitiated: request.initiatedBy == .customer)
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
+        try CustomerConfirmation.require(confirmation, customerInitiated: CustomerConfirmation.isRequired(
+            initiatedBy: request.initiatedBy, customerAccepted: request.customerAccepted, direction: direction))
         let (adjustment, saved, record) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: reasonCode, actor: actorKeyID, now: now,
             detail: ["has_note": .bool(note != nil)])

@@ -213,6 +213,29 @@ import Testing
         await service.stop()
     }
 
+    /// "The customer accepted" is the customer's act, whoever sends it: an operator's
+    /// `customer_accepted: true` raises nothing without the customer's confirmation, and with it
+    /// the increase is on record for compliance check 5.
+    @Test(arguments: [("operator", Role.operator), ("system", Role.service)])
+    func anAcceptedIncreaseNeedsTheCustomersConfirmation(initiator: String, role: Role) async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-accepted-\(initiator)")
+        _ = try activate(service, journey, limit: #","requested_limit":1000000"#)
+        let path = "/v1/accounts/\(journey.account)/limit-adjustments"
+        let body = #"{"new_limit":1500000,"reason_code":"customer_request","initiated_by":"\#(initiator)","customer_accepted":true"#
+        let bare = try service.call("POST", path, role: role, body: body + "}")
+        #expect(bare.status == 422)
+        #expect(bare.json["code"] as? String == "confirmation-required")
+        #expect(bare.json["field"] as? String == "customer_confirmation")
+        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 1_000_000)
+        let confirmed = try service.call("POST", path, role: role, body: body + ",\(GovernanceTests.confirmation)}")
+        #expect(confirmed.status == 201, "\(confirmed.text)")
+        let report = try service.call("GET", "/v1/compliance/report", role: .auditor).json
+        let five = (report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "5" }
+        #expect(five?["holds"] as? Bool == true && five?["checked"] as? Int == 1, "\(five ?? [:])")
+        await service.stop()
+    }
+
     @Test func limitsFollowThePolicy() async throws {
         let service = try TestService()
         let journey = try prepare(service, "j-l")

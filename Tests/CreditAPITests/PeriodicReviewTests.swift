@@ -238,6 +238,10 @@ import Testing
                                      body: Self.confirmed)
         #expect(twice.status == 409 && twice.json["code"] as? String == "offer-not-open")
         #expect(try service.call("POST", "/v1/accounts/\(lowered)/limit-offers/\(offerID)/acceptance", body: Self.confirmed).status == 404)
+        // The taken offer's increase stands on the customer's confirmation of the offer (check 5).
+        let report = try service.call("GET", "/v1/compliance/report", role: .auditor).json
+        let five = (report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "5" }
+        #expect(five?["holds"] as? Bool == true && (five?["checked"] as? Int ?? 0) >= 1, "\(five ?? [:])")
         await service.stop()
     }
 

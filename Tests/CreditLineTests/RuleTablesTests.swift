@@ -282,3 +282,34 @@ enum TermsAcceptanceCases {
         }
     }
 }
+
+/// Whose word a limit change rests on (README "Activation, reviews and limits"): the customer's
+/// own confirmation is needed when they asked, and for every increase said to be accepted by
+/// them, whoever sends it; and compliance check 5 holds an increase only with that confirmation.
+@Suite struct CustomerWordTable {
+    static let confirmation: [(LimitPolicy.Initiator, Bool, LimitPolicy.Direction, Bool)] = [
+        (.customer, false, .increase, true),
+        (.customer, false, .decrease, true),
+        (.customer, true, .increase, true),
+        (.operator, true, .increase, true),  // "the customer accepted", in an operator's words
+        (.system, true, .increase, true),
+        (.operator, true, .decrease, false),
+        (.operator, false, .decrease, false),
+        (.system, false, .decrease, false),
+        (.operator, false, .increase, false),  // refused anyway: acceptance-required
+    ]
+
+    @Test(arguments: confirmation)
+    func confirmationIsRequired(_ row: (LimitPolicy.Initiator, Bool, LimitPolicy.Direction, Bool)) {
+        #expect(CustomerConfirmation.isRequired(initiatedBy: row.0, customerAccepted: row.1, direction: row.2) == row.3,
+                "\(row)")
+    }
+
+    @Test(arguments: [
+        (true, false, true, true), (true, false, false, false), (false, true, true, true), (false, true, false, false),
+        (true, true, true, true), (false, false, true, false), (false, false, false, false),
+    ])
+    func checkFive(accepted: Bool, initiated: Bool, confirmed: Bool, holds: Bool) {
+        #expect(ComplianceRules.increase(customerAccepted: accepted, customerInitiated: initiated, confirmed: confirmed) == holds)
+    }
+}

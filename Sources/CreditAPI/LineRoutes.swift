@@ -194,16 +194,18 @@ struct LineRoutes {
             struct Acceptance: RequestFields {
                 var termsVersion: String
                 var decisionID: String
+                var customerConfirmation: ConfirmationRequest?
                 enum CodingKeys: String, CodingKey, CaseIterable {
                     case termsVersion = "terms_version"
                     case decisionID = "decision_id"
+                    case customerConfirmation = "customer_confirmation"
                 }
             }
             let body = try RequestBody.decode(Acceptance.self, from: request)
             let accountID = try context.parameter("id")
             return try await call.perform(
                 AcceptTerms(accountID: accountID, termsVersion: body.termsVersion, decisionID: body.decisionID,
-                            terms: model.terms),
+                            terms: model.terms, confirmation: try ConfirmationRequest.parse(body.customerConfirmation)),
                 ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
         })
 

@@ -55,6 +55,10 @@ public enum ComplianceRules {
         (customerAccepted || customerInitiated) && confirmed
     }
 
+    /// 5, for terms: a change to terms no dearer than the line's stands on the customer's
+    /// acceptance; a dearer one needs their confirmation.
+    public static func termsChange(noDearer: Bool, confirmed: Bool) -> Bool { noDearer || confirmed }
+
     /// 6. An approval above the single-approver limit had two different people.
     public static func fourEyes(limit: Int, singleApproverLimit: Int, firstApprover: String?, resolvedBy: String?) -> Bool {
         guard limit > singleApproverLimit else { return true }

@@ -6,17 +6,28 @@ public enum TermsAcceptance {
         /// The named decision: nil when it does not exist or belongs to another account.
         public var decision: Decision?
         public var requestedTermsVersion: String
+        /// The terms the line has now (nil for a line opened before terms were kept on it).
+        public var currentTerms: Terms.TierTerms?
+        /// Whether the request carries the customer's own confirmation of what they were shown.
+        public var confirmed: Bool
 
-        public init(accountStatus: AccountStatus?, decision: Decision?, requestedTermsVersion: String) {
+        public init(accountStatus: AccountStatus?, decision: Decision?, requestedTermsVersion: String,
+                    currentTerms: Terms.TierTerms? = nil, confirmed: Bool = false)
+        {
             self.accountStatus = accountStatus
             self.decision = decision
             self.requestedTermsVersion = requestedTermsVersion
+            self.currentTerms = currentTerms
+            self.confirmed = confirmed
         }
     }
 
-    /// The tier and its terms the line takes, or the first rule the request breaks.
+    /// The tier and its terms the line takes, whether they are no dearer than the line's terms
+    /// now, or the first rule the request breaks. Dearer terms (a plan's fee higher, a plan gone,
+    /// fewer interest-free days) need the customer's confirmation: 422 `confirmation-required`.
+    /// A line without terms on record is judged against nothing, so any terms are dearer.
     public static func decide(_ facts: Facts, terms: Terms, now: Timestamp) throws(DomainError)
-        -> (tier: Tier, terms: Terms.TierTerms)
+        -> (tier: Tier, terms: Terms.TierTerms, noDearer: Bool)
     {
         let status = try Existence.require(facts.accountStatus, "account")
         guard status == .active || status == .frozen else {
@@ -35,7 +46,13 @@ public enum TermsAcceptance {
                               "Terms follow an approving decision (tier A–C); this one is tier \(decision.tier.rawValue).",
                               field: "decision_id")
         }
-        return (decision.tier, tierTerms)
+        let noDearer = facts.currentTerms.map { tierTerms.isNoDearer(than: $0) } ?? false
+        guard noDearer || facts.confirmed else {
+            throw DomainError(.invalid, code: "confirmation-required",
+                              "Tier \(decision.tier.rawValue)'s terms cost more than the line's terms now (a higher fee, a plan gone or fewer interest-free days); the change needs customer_confirmation {channel, method: explicit_opt_in, notice_sha256}.",
+                              field: "customer_confirmation")
+        }
+        return (decision.tier, tierTerms, noDearer)
     }
 }
 

@@ -12,6 +12,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case preReportWarning = "pre_report_warning"
     /// A periodic review found the customer eligible for more credit: an offer, never applied.
     case limitOffer = "limit_offer"
+    /// The line took another tier's terms, on the customer's acceptance.
+    case termsChange = "terms_change"
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -138,6 +140,15 @@ public enum NoticeRules {
                                     dueBy: dayLater)]
             }
             return [NoticeDraft(kind: action == .accountFrozen ? .lineFrozen : .lineUnfrozen, dueBy: dayLater)]
+        case .termsAccepted:
+            // Every change of terms is told; a dearer one (which took the customer's confirmation)
+            // says so.
+            guard let days = detail["interest_free_days"]?.intValue else {
+                throw MissingFact(action: action, key: "interest_free_days")
+            }
+            let dearer = detail["no_dearer"] != .bool(true)
+            return [NoticeDraft(kind: .termsChange, template: dearer ? "terms_change_dearer" : "terms_change",
+                                values: ["interest_free_days": .number(days)], dueBy: dayLater)]
         case .limitOfferCreated:
             guard let expires = detail["expires_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else {
                 throw MissingFact(action: action, key: "expires_at")
@@ -195,6 +206,8 @@ public struct NoticeTemplates: Sendable, Equatable {
         "line_frozen_review": ["reasons"],
         "line_frozen_consent_expired": [],
         "limit_offer": ["current_limit", "offered_limit", "expires_on"],
+        "terms_change": ["interest_free_days"],
+        "terms_change_dearer": ["interest_free_days"],
         "line_frozen": [],
         "line_unfrozen": [],
         "consent_expiring_credit_assessment": ["expires_on"],

@@ -21,6 +21,21 @@ public struct Terms: Sendable, Equatable {
             case interestFreeDays = "interest_free_days"
             case instalmentPlans = "instalment_plans"
         }
+
+        public init(interestFreeDays: Int, instalmentPlans: [Plan]) {
+            (self.interestFreeDays, self.instalmentPlans) = (interestFreeDays, instalmentPlans)
+        }
+
+        /// Whether these terms cost the customer no more than `current` in any way: no fewer
+        /// interest-free days, and every plan `current` has still offered at no higher monthly fee.
+        /// Anything else is dearer, and needs the customer's confirmation (README "Activation,
+        /// reviews and limits").
+        public func isNoDearer(than current: TierTerms) -> Bool {
+            guard interestFreeDays >= current.interestFreeDays else { return false }
+            return current.instalmentPlans.allSatisfy { plan in
+                instalmentPlans.contains { $0.months == plan.months && $0.monthlyFeeBps <= plan.monthlyFeeBps }
+            }
+        }
     }
 
     struct File: Decodable {

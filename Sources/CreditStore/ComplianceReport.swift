@@ -111,6 +111,22 @@ extension Store {
                     confirmed: row["confirmed"]))
             }
 
+            // 5, too: changes of terms of the window; a dearer one needs the customer's confirmation,
+            // which names the decision whose terms were taken. Entries made before the rule carry
+            // no `no_dearer` and are not judged.
+            let termsChanges = try Row.fetchAll(db, sql: """
+                SELECT a.account_id, a.detail,
+                       EXISTS (SELECT 1 FROM customer_confirmations c
+                               WHERE c.account_id = a.account_id AND c.subject_id = \(json("a.detail", "decision_id")))
+                           AS confirmed
+                FROM audit_log a
+                WHERE a.action = 'terms.accepted' AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
+                """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
+                let detail = try StoredJSON.value([String: JSONValue].self, from: row["detail"] as String)
+                guard case .bool(let noDearer)? = detail["no_dearer"] else { return nil }
+                return (row["account_id"] as String, ComplianceRules.termsChange(noDearer: noDearer, confirmed: row["confirmed"]))
+            }
+
             // 6: approvals of the window above the single-approver limit.
             let approvals = try Row.fetchAll(db, sql: """
                 SELECT r.id, r.first_approver, r.resolved_by,
@@ -184,8 +200,8 @@ extension Store {
                 .init(number: "3", name: "every activation named a decision of its account, unexpired, and the current terms version",
                       items: decisionItems),
                 .init(number: "4", name: "no active line without a credit_line consent in force", items: lines),
-                .init(number: "5", name: "every increase had the customer's acceptance or their confirmed request",
-                      items: increases),
+                .init(number: "5", name: "every increase, and every change to dearer terms, had the customer's confirmation",
+                      items: increases + termsChanges),
                 .init(number: "6", name: "every approval above tier D's recommendation had two different people",
                       items: approvals),
                 .init(number: "7", name: "no notice overdue; every withdrawal took effect in its own transaction",

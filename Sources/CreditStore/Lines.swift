@@ -317,19 +317,25 @@ public struct AcceptTerms: BusinessWrite {
     public var termsVersion: String
     public var decisionID: String
     public var terms: Terms
+    /// What the customer saw and confirmed: needed when the new terms are dearer in any way.
+    public var confirmation: CustomerConfirmation?
 
-    public init(accountID: String, termsVersion: String, decisionID: String, terms: Terms) {
+    public init(accountID: String, termsVersion: String, decisionID: String, terms: Terms,
+                confirmation: CustomerConfirmation? = nil)
+    {
         self.accountID = accountID
         self.termsVersion = termsVersion
         self.decisionID = decisionID
         self.terms = terms
+        self.confirmation = confirmation
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         let decision = try Store.fetchDecision(db, id: decisionID).flatMap { $0.accountID == accountID ? $0 : nil }
-        let (tier, tierTerms) = try TermsAcceptance.decide(
-            TermsAcceptance.Facts(accountStatus: found?.status, decision: decision, requestedTermsVersion: termsVersion),
+        let (tier, tierTerms, noDearer) = try TermsAcceptance.decide(
+            TermsAcceptance.Facts(accountStatus: found?.status, decision: decision, requestedTermsVersion: termsVersion,
+                                  currentTerms: found?.terms, confirmed: confirmation != nil),
             terms: terms, now: now)
         var account = try Existence.require(found, "account")
         let previousTier = account.tier
@@ -338,10 +344,13 @@ public struct AcceptTerms: BusinessWrite {
         account.tier = tier
         account.decisionID = decisionID
         account = try Store.save(db, account, now: now)
+        // The confirmation names the decision whose terms were taken (compliance check 5).
+        let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: decisionID, confirmation, now: now)
         return (account, [AuditRecord(.termsAccepted, accountID: accountID, subjectID: accountID, detail: [
             "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(tier.rawValue),
-            "previous_tier": previousTier.map { .string($0.rawValue) } ?? .null,
-        ])])
+            "previous_tier": previousTier.map { .string($0.rawValue) } ?? .null, "no_dearer": .bool(noDearer),
+            "interest_free_days": .int(tierTerms.interestFreeDays),
+        ].merging(evidence) { $1 })])
     }
 }
 

@@ -316,6 +316,43 @@ import Testing
         await service.stop()
     }
 
+    /// Dearer terms only with the customer's confirmation, and every change of terms told: a tier A
+    /// line taking tier C's terms (the 3-month plan from 0 to 70 bps, the 12-month plan gone) is
+    /// refused without it; with it the change is made and a notice says the terms cost more; back to
+    /// A's terms needs nothing and is told too. Compliance check 5 counts both changes.
+    @Test func dearerTermsNeedTheCustomersConfirmation() async throws {
+        let service = try TestService()
+        let journey = try prepare(service, "j-dearer")
+        _ = try activate(service, journey)
+        let path = "/v1/accounts/\(journey.account)"
+        func score(_ features: String) throws -> String {
+            try #require(try service.call("POST", path + "/scores", body: features).json["id"] as? String)
+        }
+        func plans() throws -> Int? {
+            ((try service.call("GET", path).json["terms"] as? [String: Any])?["instalment_plans"] as? [[String: Any]])?.count
+        }
+        let tierC = try score(PeriodicReviewTests.tierC)
+        let body = #"{"terms_version":"2026-11","decision_id":"\#(tierC)""#
+        let refused = try service.call("POST", path + "/terms-acceptance", body: body + "}")
+        #expect(refused.status == 422)
+        #expect(refused.json["code"] as? String == "confirmation-required")
+        #expect(refused.json["field"] as? String == "customer_confirmation")
+        #expect(try plans() == 3, "the terms changed without the customer")
+        let confirmed = try service.call("POST", path + "/terms-acceptance", body: body + ",\(GovernanceTests.confirmation)}")
+        #expect(confirmed.status == 200, "\(confirmed.text)")
+        #expect(try plans() == 2)
+        let back = try service.call("POST", path + "/terms-acceptance",
+                                    body: #"{"terms_version":"2026-11","decision_id":"\#(try score(Self.tierA))"}"#)
+        #expect(back.status == 200, "cheaper terms need no confirmation: \(back.text)")
+        let told = try NoticeTests().notices(service, journey.account).filter { $0["kind"] as? String == "terms_change" }
+        #expect(told.count == 2)
+        #expect(told.contains { ($0["text"] as? String ?? "").contains("更贵") }, "the dearer change was not told as dearer")
+        let report = try service.call("GET", "/v1/compliance/report", role: .auditor).json
+        let five = (report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "5" }
+        #expect(five?["holds"] as? Bool == true && five?["checked"] as? Int == 2, "\(five ?? [:])")
+        await service.stop()
+    }
+
     @Test func unfreezeWithConsentRestoresTheLine() async throws {
         let service = try TestService()
         let journey = try prepare(service, "j-u")

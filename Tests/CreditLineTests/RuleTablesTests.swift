@@ -139,14 +139,26 @@ enum OperatorOfferCases {
 
 /// Terms follow an approving, unexpired decision of this account under the current terms.
 enum TermsAcceptanceCases {
+    /// The shipped terms' shape (config/terms.json): A's plans cheapest, C without A's 12 months.
+    static func plans(_ fees: [(Int, Int)]) -> [Terms.Plan] { fees.map { Terms.Plan(months: $0.0, monthlyFeeBps: $0.1) } }
+    static let real = Terms(version: "2026-11", tiers: [
+        .a: .init(interestFreeDays: 30, instalmentPlans: plans([(3, 0), (6, 45), (12, 50)])),
+        .b: .init(interestFreeDays: 30, instalmentPlans: plans([(3, 50), (6, 55), (12, 60)])),
+        .c: .init(interestFreeDays: 30, instalmentPlans: plans([(3, 70), (6, 75)])),
+        .d: .init(interestFreeDays: 30, instalmentPlans: plans([(3, 90)])),
+        .e: .init(interestFreeDays: 0, instalmentPlans: []),
+    ])
+
     static func accept(status: AccountStatus? = .active, decision: Decision? = Fixtures.decision(),
-                version: String = "2026-11", at now: Timestamp = Fixtures.now) -> String
+                       version: String = "2026-11", at now: Timestamp = Fixtures.now, terms: Terms = Fixtures.terms,
+                       current: Terms.TierTerms? = Fixtures.terms.tiers[.b], confirmed: Bool = false) -> String
     {
         verdict({ () throws(DomainError) in
             try TermsAcceptance.decide(
-                TermsAcceptance.Facts(accountStatus: status, decision: decision, requestedTermsVersion: version),
-                terms: Fixtures.terms, now: now)
-        }) { "tier \($0.tier.rawValue)" }
+                TermsAcceptance.Facts(accountStatus: status, decision: decision, requestedTermsVersion: version,
+                                      currentTerms: current, confirmed: confirmed),
+                terms: terms, now: now)
+        }) { "tier \($0.tier.rawValue)" + ($0.noDearer ? "" : " dearer") }
     }
 
     static let cases: [(String, String, String)] = [
@@ -164,7 +176,46 @@ enum TermsAcceptanceCases {
          "risk-tier-too-low decision_id"),
         ("tier E", accept(decision: Fixtures.decision(tier: .e, outcome: .decline)),
          "risk-tier-too-low decision_id"),
+        // Dearer terms need the customer's confirmation (README "Activation, reviews and limits").
+        ("A to C: dearer, unconfirmed", accept(decision: Fixtures.decision(tier: .c), terms: real, current: real.tiers[.a]),
+         "confirmation-required customer_confirmation"),
+        ("A to C: dearer, confirmed", accept(decision: Fixtures.decision(tier: .c), terms: real, current: real.tiers[.a],
+                                            confirmed: true), "tier C dearer"),
+        ("A to B: a fee higher", accept(decision: Fixtures.decision(tier: .b), terms: real, current: real.tiers[.a]),
+         "confirmation-required customer_confirmation"),
+        ("C to A: cheaper", accept(decision: Fixtures.decision(tier: .a), terms: real, current: real.tiers[.c]), "tier A"),
+        ("A to A: the same", accept(decision: Fixtures.decision(tier: .a), terms: real, current: real.tiers[.a]), "tier A"),
+        ("C to B: a fee lower, a plan added", accept(decision: Fixtures.decision(tier: .b), terms: real, current: real.tiers[.c]),
+         "tier B"),
+        ("no terms on record: unconfirmed", accept(decision: Fixtures.decision(tier: .a), terms: real, current: nil),
+         "confirmation-required customer_confirmation"),
+        ("no terms on record: confirmed", accept(decision: Fixtures.decision(tier: .a), terms: real, current: nil,
+                                                confirmed: true), "tier A dearer"),
     ]
+}
+
+/// What makes terms dearer: any plan's fee higher, any plan gone, fewer interest-free days.
+@Suite struct NoDearerTable {
+    static func terms(_ days: Int, _ fees: [(Int, Int)]) -> Terms.TierTerms {
+        .init(interestFreeDays: days, instalmentPlans: TermsAcceptanceCases.plans(fees))
+    }
+
+    static let cases: [(String, Terms.TierTerms, Terms.TierTerms, Bool)] = [
+        ("the same", terms(30, [(3, 50)]), terms(30, [(3, 50)]), true),
+        ("a fee lower", terms(30, [(3, 40)]), terms(30, [(3, 50)]), true),
+        ("a fee higher", terms(30, [(3, 51)]), terms(30, [(3, 50)]), false),
+        ("a plan gone", terms(30, [(3, 50)]), terms(30, [(3, 50), (12, 60)]), false),
+        ("a plan added", terms(30, [(3, 50), (6, 55)]), terms(30, [(3, 50)]), true),
+        ("a plan's months changed", terms(30, [(6, 50)]), terms(30, [(3, 50)]), false),
+        ("a day fewer interest-free", terms(29, [(3, 50)]), terms(30, [(3, 50)]), false),
+        ("more interest-free days", terms(30, []), terms(0, []), true),
+        ("one cheaper, one dearer", terms(30, [(3, 0), (6, 80)]), terms(30, [(3, 50), (6, 55)]), false),
+    ]
+
+    @Test(arguments: cases)
+    func noDearer(label: String, new: Terms.TierTerms, current: Terms.TierTerms, expected: Bool) {
+        #expect(new.isNoDearer(than: current) == expected, "\(label)")
+    }
 }
 
 @Suite struct TermsAcceptanceTable {
@@ -311,5 +362,10 @@ enum TermsAcceptanceCases {
     ])
     func checkFive(accepted: Bool, initiated: Bool, confirmed: Bool, holds: Bool) {
         #expect(ComplianceRules.increase(customerAccepted: accepted, customerInitiated: initiated, confirmed: confirmed) == holds)
+    }
+
+    @Test(arguments: [(true, false, true), (true, true, true), (false, true, true), (false, false, false)])
+    func checkFiveForTerms(noDearer: Bool, confirmed: Bool, holds: Bool) {
+        #expect(ComplianceRules.termsChange(noDearer: noDearer, confirmed: confirmed) == holds)
     }
 }

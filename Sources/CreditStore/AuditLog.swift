@@ -171,31 +171,39 @@ public enum AuditChain {
         case broken(firstBrokenSeq: Int, reason: String)
     }
 
-    /// Walks the chain from a checkpoint (or from the start), recomputing every hash. Needs
-    /// nothing but the rows: this is what an auditor runs against a copy of the file.
+    /// Walks the whole chain from its start, recomputing every hash. Needs nothing but the rows:
+    /// this is what an auditor runs against a copy of the file. With a checkpoint (a head saved
+    /// earlier), the walk must also pass through it: the hash it computes for entry `seq` must be
+    /// the checkpoint's, so that the log still extends what was saved. Every entry before the
+    /// checkpoint is recomputed too, never taken on trust (docs/audit-chain.md).
     public static func verify(_ db: SQLConnection, from checkpoint: AuditHead? = nil) throws -> Verification {
         // The chain is numbered from 1; a row below that is outside it, however it got there, and
         // would be exported and read by someone as part of the log.
         if let stray = try Int.fetchOne(db, cached: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
             return .broken(firstBrokenSeq: stray, reason: "an entry numbered below 1 is outside the chain")
         }
-        var expectedPrev = genesisHash
-        var expectedSeq = 1
-        if let checkpoint, checkpoint.seq > 0 {
-            guard let row = try Row.fetchOne(db, cached: "SELECT * FROM audit_log WHERE seq = ?", arguments: [checkpoint.seq])
-            else {
-                return .broken(firstBrokenSeq: checkpoint.seq, reason: "the checkpoint's entry is missing (truncated log)")
-            }
-            let entry = AuditEntry(row: row)
-            guard entry.hash == checkpoint.hash, entry.expectedHash == entry.hash else {
-                return .broken(firstBrokenSeq: checkpoint.seq, reason: "the entry no longer matches the checkpoint")
-            }
-            expectedPrev = entry.hash
-            expectedSeq = checkpoint.seq + 1
+        let checkpoint = checkpoint.flatMap { $0.seq > 0 ? $0 : nil }
+        let outcome: Verification
+        if let sqlite = db.sqlite {
+            outcome = try verifyBySQLite(sqlite, checkpoint: checkpoint)
+        } else {
+            outcome = try verifyByRows(db, checkpoint: checkpoint)
         }
-        guard let sqlite = db.sqlite else { return try verifyByRows(db, seq: expectedSeq, prev: expectedPrev) }
+        // A log that ends before the checkpoint was cut short.
+        if case .intact(_, let head) = outcome, let checkpoint, head.seq < checkpoint.seq {
+            return .broken(firstBrokenSeq: head.seq + 1, reason: "the log ends before the checkpoint's entry (truncated log)")
+        }
+        return outcome
+    }
+
+    static let checkpointMismatch = "the log no longer extends the checkpoint: this entry's hash is not the saved one"
+
+    /// The walk through SQLite's columns, without decoding rows.
+    static func verifyBySQLite(_ sqlite: Database, checkpoint: AuditHead?) throws -> Verification {
+        var expectedSeq = 1
+        let checkpointHash = checkpoint.map { Array($0.hash.utf8) }
         var checked = 0
-        var previous = Array(expectedPrev.utf8)
+        var previous = Array(genesisHash.utf8)
         var canonical: [UInt8] = []
         canonical.reserveCapacity(1024)
         var computed = [UInt8](repeating: 0, count: 64)
@@ -224,6 +232,9 @@ public enum AuditChain {
             if !CanonicalEntry.column(raw, 10, equals: computed) {
                 return .broken(firstBrokenSeq: seq, reason: "hash does not match the entry's content")
             }
+            if seq == checkpoint?.seq, computed != checkpointHash {
+                return .broken(firstBrokenSeq: seq, reason: checkpointMismatch)
+            }
             swap(&previous, &computed)
             expectedSeq += 1
             checked += 1
@@ -236,9 +247,9 @@ public enum AuditChain {
 extension AuditChain {
     /// The same walk over decoded rows, a page at a time, for an engine without SQLite's
     /// column-level access (PostgreSQL).
-    static func verifyByRows(_ db: SQLConnection, seq first: Int, prev: String) throws -> Verification {
-        var expectedSeq = first
-        var previous = prev
+    static func verifyByRows(_ db: SQLConnection, checkpoint: AuditHead?) throws -> Verification {
+        var expectedSeq = 1
+        var previous = genesisHash
         var checked = 0
         while true {
             let page = try Row.fetchAll(db, cached: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
@@ -253,6 +264,9 @@ extension AuditChain {
                 }
                 if entry.expectedHash != entry.hash {
                     return .broken(firstBrokenSeq: entry.seq, reason: "hash does not match the entry's content")
+                }
+                if entry.seq == checkpoint?.seq, entry.hash != checkpoint?.hash {
+                    return .broken(firstBrokenSeq: entry.seq, reason: checkpointMismatch)
                 }
                 previous = entry.hash
                 expectedSeq += 1

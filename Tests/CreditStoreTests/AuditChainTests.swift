@@ -136,7 +136,7 @@ struct FailingWrite: BusinessWrite {
         #expect(seq == 4)
     }
 
-    @Test func verificationFromACheckpointChecksOnlyWhatFollows() async throws {
+    @Test func verificationFromACheckpointRecomputesEverything() async throws {
         let (store, _) = try await storeWithEntries(2)
         let checkpoint = try await store.auditHead()
         _ = try await store.perform(CreateAccount(customerRef: "later"), by: testActor)
@@ -144,7 +144,67 @@ struct FailingWrite: BusinessWrite {
             Issue.record("should be intact")
             return
         }
-        #expect(checked == 1)
+        #expect(checked == 3, "the entries before the checkpoint were taken on trust")
         #expect(head.seq == 3)
+    }
+
+    /// Verifying against a checkpoint (entry 8 of 12) proves the log still extends it: an edit, a
+    /// deletion or two entries swapped, before, at or after entry 8, each fails and is named by
+    /// the first entry that no longer holds (docs/audit-chain.md).
+    enum Tampering: String, CaseIterable, Sendable { case edit, delete, swap }
+
+    @Test(arguments: Tampering.allCases, [5, 8, 10])
+    func tamperingAnywhereFailsAgainstACheckpoint(_ tampering: Tampering, at seq: Int) async throws {
+        let (store, _) = try await storeWithEntries(8)
+        let checkpoint = try await store.auditHead()
+        #expect(checkpoint.seq == 8)
+        for index in 0..<4 { _ = try await store.perform(CreateAccount(customerRef: "after-\(index)"), by: testActor) }
+        try store.database.write { db in
+            try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
+            try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
+            switch tampering {
+            case .edit:
+                try db.execute(sql: #"UPDATE audit_log SET detail = '{"status":"active"}' WHERE seq = ?"#, arguments: [seq])
+            case .delete:
+                try db.execute(sql: "DELETE FROM audit_log WHERE seq = ?", arguments: [seq])
+            case .swap:
+                try db.execute(sql: "UPDATE audit_log SET seq = 1000 WHERE seq = ?", arguments: [seq])
+                try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = ?", arguments: [seq, seq + 1])
+                try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = 1000", arguments: [seq + 1])
+            }
+        }
+        guard case .broken(let first, let reason) = try store.verifyAudit(from: checkpoint) else {
+            Issue.record("\(tampering) at \(seq) not detected against the checkpoint")
+            return
+        }
+        #expect(first == seq, "\(tampering) at \(seq): named \(first) (\(reason))")
+    }
+
+    /// A rewrite that keeps the chain linked (entry 5 edited, and every hash from it recomputed)
+    /// verifies alone; against a checkpoint at entry 8 it fails there, where the saved hash no
+    /// longer comes out.
+    @Test func aRelinkedRewriteFailsAtTheCheckpoint() async throws {
+        let (store, _) = try await storeWithEntries(8)
+        let checkpoint = try await store.auditHead()
+        for index in 0..<4 { _ = try await store.perform(CreateAccount(customerRef: "after-\(index)"), by: testActor) }
+        try store.database.write { db in
+            try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
+            var previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = 4") ?? ""
+            for seq in 5...12 {
+                let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq]))
+                var entry = AuditEntry(row: row)
+                if seq == 5 { entry.detail = #"{"status":"active"}"# }
+                entry.prevHash = previous
+                try db.execute(sql: "UPDATE audit_log SET detail = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                               arguments: [entry.detail, entry.prevHash, entry.expectedHash, seq])
+                previous = entry.expectedHash
+            }
+        }
+        guard case .intact = try store.verifyAudit() else {
+            Issue.record("the relinked chain should link by itself; the test rewrote it wrongly")
+            return
+        }
+        #expect(try store.verifyAudit(from: checkpoint)
+                == .broken(firstBrokenSeq: 8, reason: AuditChain.checkpointMismatch))
     }
 }

@@ -375,12 +375,26 @@ public enum ChargeOff {
         case fraud
     }
 
+    /// A first approval stands for this long at most, and only while its arrears last.
+    public static let approvalLapseDays = 30
+
     public struct FirstApproval: Sendable, Equatable {
         public var approver: String
         public var reasonCode: ReasonCode
+        public var approvedAt: Timestamp
+        /// The arrears it was given for: the oldest unpaid instalment's due date then (nil for an
+        /// approval recorded before episodes were kept, which never stands).
+        public var episode: CivilDate?
 
-        public init(approver: String, reasonCode: ReasonCode) {
-            (self.approver, self.reasonCode) = (approver, reasonCode)
+        public init(approver: String, reasonCode: ReasonCode, approvedAt: Timestamp, episode: CivilDate?) {
+            (self.approver, self.reasonCode, self.approvedAt, self.episode) = (approver, reasonCode, approvedAt, episode)
+        }
+
+        /// Whether it still stands for the arrears `episode` at `now`: the same episode (the line
+        /// was not brought up to date and fell behind again since) and under 30 days old.
+        public func stands(for episode: CivilDate?, at now: Timestamp) -> Bool {
+            guard let mine = self.episode, mine == episode else { return false }
+            return now < approvedAt.adding(days: ChargeOff.approvalLapseDays)
         }
     }
 
@@ -397,14 +411,16 @@ public enum ChargeOff {
         }
     }
 
-    /// The state table first, then eligibility (live delinquency), then the four eyes.
-    public static func decide(status: AccountStatus?, delinquency: Delinquency, reasonCode: ReasonCode,
-                              approver: String, pending: FirstApproval?) throws(DomainError) -> Verdict
+    /// The state table first, then eligibility (the live delinquency), then the four eyes. A first
+    /// approval that no longer stands (another episode of arrears, or 30 days old) is as none:
+    /// this request is a first approval again.
+    public static func decide(status: AccountStatus?, delinquency: Delinquency, episode: CivilDate?, reasonCode: ReasonCode,
+                              approver: String, pending: FirstApproval?, now: Timestamp) throws(DomainError) -> Verdict
     {
         let status = try Existence.require(status, "account")
         let to = try AccountStateMachine.transition(from: status, to: .chargedOff, cause: .chargeOff, actor: .operator)
         try check(delinquency)
-        guard let pending else { return .firstApproval }
+        guard let pending, pending.stands(for: episode, at: now) else { return .firstApproval }
         guard pending.approver != approver else {
             throw DomainError(.conflict, code: "four-eyes-required",
                               "A charge-off needs a second operator's approval; this person gave the first.")

@@ -191,24 +191,30 @@ public struct ChargeOffLine: BusinessWrite {
         let found = try Store.fetchAccount(db, id: accountID)
         let today = CivilDate(now)
         let pending = try Row.fetchOne(
-            db, cached: "SELECT reason_code, first_approver FROM charge_off_approvals WHERE account_id = ?",
+            db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
             arguments: [accountID]
         ).map { row in
-            ChargeOff.FirstApproval(approver: row["first_approver"],
-                                    reasonCode: try TypedRow(row, table: "charge_off_approvals").value("reason_code"))
+            let typed = TypedRow(row, table: "charge_off_approvals")
+            return ChargeOff.FirstApproval(
+                approver: row["first_approver"], reasonCode: try typed.value("reason_code"),
+                approvedAt: try typed.timestamp("approved_at"), episode: (row["episode_due_on"] as String?).flatMap(CivilDate.init))
         }
+        let episode = found?.oldestUnpaidDue
         let verdict = try ChargeOff.decide(status: found?.status, delinquency: found?.delinquency(on: today) ?? .current,
-                                           reasonCode: reasonCode, approver: approver, pending: pending)
+                                           episode: episode, reasonCode: reasonCode, approver: approver, pending: pending,
+                                           now: now)
         var account = try Existence.require(found, "account")
         let days = account.daysPastDue(on: today)
         switch verdict {
         case .firstApproval:
+            // A lapsed approval, if any, gives way to this one.
+            try db.execute(cached: "DELETE FROM charge_off_approvals WHERE account_id = ?", arguments: [accountID])
             try db.execute(
                 cached: """
-                    INSERT INTO charge_off_approvals (account_id, reason_code, first_approver, approved_at)
-                    VALUES (?, ?, ?, ?)
+                    INSERT INTO charge_off_approvals (account_id, reason_code, first_approver, approved_at, episode_due_on)
+                    VALUES (?, ?, ?, ?, ?)
                     """,
-                arguments: [accountID, reasonCode.rawValue, approver, now.rfc3339])
+                arguments: [accountID, reasonCode.rawValue, approver, now.rfc3339, episode?.description])
             return (.awaitingSecondApproval(account, reasonCode), [AuditRecord(
                 .chargeOffApproved, accountID: accountID, subjectID: accountID,
                 detail: ["reason_code": .string(reasonCode.rawValue), "days_past_due": .int(days)])])

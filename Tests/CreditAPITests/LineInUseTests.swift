@@ -296,6 +296,41 @@ import Testing
         await service.stop()
     }
 
+    /// A first approval belongs to the arrears it was given for: approved at 95 days past due,
+    /// then the customer paid everything (before any sweep recorded the bucket), drew again and
+    /// fell 95 days behind again; one operator's request is then a first approval, not a
+    /// charge-off. Also, an approval a month old has lapsed.
+    @Test func aChargeOffApprovalLapsesWithItsArrears() async throws {
+        let clock = DemoClock()
+        let service = try TestService(clock: clock)
+        let id = try openLine(service, "use-charge-episode")
+        let body = #"{"reason_code":"prolonged_non_payment"}"#
+        let second = try service.store.createKey(role: .operator, name: "second operator", tenant: nil).token
+        func advance(_ days: Int) throws {
+            _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":\#(days)}"#)
+        }
+        #expect(try draw(service, id, #"{"amount":5000,"customer_selected":true}"#).status == 201)
+        try advance(125)
+        #expect(try service.call("POST", "/v1/accounts/\(id)/charge-off", role: .operator, body: body).status == 202)
+        let owed = try account(service, id)
+        let total = (owed["balance"] as? Int ?? 0) + (owed["fees_outstanding"] as? Int ?? 0)
+        #expect(try repay(service, id, total).status == 201)
+        #expect(try account(service, id)["delinquency"] as? String == "current")
+        #expect(try draw(service, id, #"{"amount":5000,"customer_selected":true}"#).status == 201)
+        try advance(125)
+        #expect(try account(service, id)["delinquency"] as? String == "dpd_90_plus")
+        let lone = try service.call("POST", "/v1/accounts/\(id)/charge-off", role: nil, token: second, body: body)
+        #expect(lone.status == 202, "one person charged the line off on another episode's approval: \(lone.text)")
+        #expect(lone.json["awaiting_second_approval"] as? Bool == true)
+        // That approval lapses after 30 days: a second person then only approves first again.
+        try advance(30)
+        let late = try service.call("POST", "/v1/accounts/\(id)/charge-off", role: .operator, body: body)
+        #expect(late.status == 202, "a month-old approval charged the line off: \(late.text)")
+        let done = try service.call("POST", "/v1/accounts/\(id)/charge-off", role: nil, token: second, body: body)
+        #expect(done.status == 200 && done.json["status"] as? String == "charged_off", "\(done.text)")
+        await service.stop()
+    }
+
     @Test func aLimitCutBelowTheBalanceRecallsNothing() async throws {
         let service = try TestService()
         let id = try openLine(service, "use-cut")

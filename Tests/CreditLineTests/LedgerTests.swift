@@ -271,12 +271,13 @@ func day(_ text: String) -> CivilDate {
     @Test(arguments: AccountStatus.allCases)
     func chargeOffNeedsTheStateNinetyDaysAndTwoPeople(status: AccountStatus) {
         let open = [AccountStatus.active, .frozen, .closed].contains(status)
+        let episode = CivilDate(Fixtures.now.adding(days: -95))
         func decide(_ bucket: Delinquency, _ pending: ChargeOff.FirstApproval?, by approver: String = "bo",
                     reason: ChargeOff.ReasonCode = .fraud) -> String
         {
             verdict({ () throws(DomainError) in
-                try ChargeOff.decide(status: status, delinquency: bucket, reasonCode: reason, approver: approver,
-                                     pending: pending)
+                try ChargeOff.decide(status: status, delinquency: bucket, episode: episode, reasonCode: reason,
+                                     approver: approver, pending: pending, now: Fixtures.now)
             }, { verdict in
                 switch verdict {
                 case .firstApproval: return "first"
@@ -288,10 +289,41 @@ func day(_ text: String) -> CivilDate {
             let expected = !open ? "invalid-transition" : bucket == .dpd90Plus ? "first" : "not-charge-off-eligible"
             #expect(decide(bucket, nil) == expected, "\(status) \(bucket)")
         }
-        let first = ChargeOff.FirstApproval(approver: "ann", reasonCode: .fraud)
+        let first = ChargeOff.FirstApproval(approver: "ann", reasonCode: .fraud, approvedAt: Fixtures.now.adding(days: -1),
+                                            episode: episode)
         #expect(decide(.dpd90Plus, first) == (open ? "charged_off" : "invalid-transition"))
         #expect(decide(.dpd90Plus, first, by: "ann") == (open ? "four-eyes-required" : "invalid-transition"))
         #expect(decide(.dpd90Plus, first, reason: .deceased) == (open ? "four-eyes-required" : "invalid-transition"))
+    }
+
+    /// A first approval belongs to its episode of arrears and lapses after 30 days (README "The line
+    /// in use"): repaid and behind again, or a month on, the next request is a first approval.
+    @Test(arguments: [
+        ("same episode, a day old", 0, 1, "charged_off"),
+        ("same episode, 29 days old", 0, 29, "charged_off"),
+        ("same episode, 30 days old", 0, 30, "first"),
+        ("same episode, 125 days old", 0, 125, "first"),
+        ("another episode (repaid, behind again)", 40, 1, "first"),
+        ("an earlier episode", -10, 1, "first"),
+    ])
+    func aFirstApprovalLapses(label: String, episodeShift: Int, age: Int, expected: String) {
+        let episode = CivilDate(Fixtures.now.adding(days: -95))
+        let given = CivilDate(Fixtures.now.adding(days: -95 + episodeShift))
+        let first = ChargeOff.FirstApproval(approver: "ann", reasonCode: .fraud, approvedAt: Fixtures.now.adding(days: -age),
+                                            episode: given)
+        let result = verdict({ () throws(DomainError) in
+            try ChargeOff.decide(status: .active, delinquency: .dpd90Plus, episode: episode, reasonCode: .fraud,
+                                 approver: "bo", pending: first, now: Fixtures.now)
+        }, { verdict in
+            switch verdict {
+            case .firstApproval: return "first"
+            case .chargedOff(let to): return to.rawValue
+            }
+        })
+        #expect(result == expected, "\(label)")
+        // One recorded before episodes were kept never stands.
+        let unknown = ChargeOff.FirstApproval(approver: "ann", reasonCode: .fraud, approvedAt: Fixtures.now, episode: nil)
+        #expect(!unknown.stands(for: episode, at: Fixtures.now))
     }
 
     @Test(arguments: [

@@ -217,7 +217,7 @@ struct ConsolePageRoutes {
             let l = visit.locale
             let now = store.time.now()
             let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
-                                                          settings: application.scoring.complianceSettings,
+                                                          settings: application.scoring.complianceSettings(application.configuration),
                                                           scope: session.key.scope)
             let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
                 let holds = check["holds"] == .bool(true)

@@ -21,9 +21,11 @@ public struct ScoringModel: Sendable {
     /// The champion: the model that decides.
     public var scorecard: Scorecard { registry.champion }
 
-    /// What the compliance report checks against: the current terms, the single-approver limit.
-    public var complianceSettings: ComplianceSettings {
-        ComplianceSettings(currentTermsVersion: terms.version, singleApproverLimit: scorecard.tierDLimit)
+    /// What the compliance report checks against: the current terms, the single-approver limit,
+    /// and the configured grace for delivery reports.
+    public func complianceSettings(_ configuration: ServiceConfiguration) -> ComplianceSettings {
+        ComplianceSettings(currentTermsVersion: terms.version, singleApproverLimit: scorecard.tierDLimit,
+                           noticeReportGraceHours: configuration.noticeReportGraceHours)
     }
 
     struct ModelsFile: Decodable {

@@ -105,6 +105,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhookRetryBaseMs = 1000
     /// An endpoint that has not answered in this long has failed this attempt.
     public var webhookTimeoutMs = 10_000
+    /// How long before its arrival a notice's delivery report may date the delivery before the
+    /// compliance report names it (check 8c, README "Data governance").
+    public var noticeReportGraceHours = 24
     /// Pushes in flight at once, beside request handling.
     public var webhookConcurrency = 8
     /// Of those, at most this many to one endpoint, so that one receiver's slow answers cannot
@@ -262,6 +265,7 @@ extension ServiceConfiguration {
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
         integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
         integer("webhook_concurrency", 1...64) { $0.webhookConcurrency = $1 },
+        integer("notice_report_grace_hours", 1...720) { $0.noticeReportGraceHours = $1 },
         integer("webhook_concurrency_per_endpoint", 1...64) { $0.webhookConcurrencyPerEndpoint = $1 },
     ]
 

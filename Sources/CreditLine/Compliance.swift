@@ -66,6 +66,19 @@ public enum ComplianceRules {
         return first != second
     }
 
+    /// 7. A notice reached the customer by its deadline: delivered at or before `dueBy`, or not
+    /// delivered and not yet due. One delivered late stays late, however it was reported later.
+    public static func noticeOnTime(dueBy: Timestamp, deliveredAt: Timestamp?, now: Timestamp) -> Bool {
+        guard let deliveredAt else { return now < dueBy }
+        return deliveredAt <= dueBy
+    }
+
+    /// 8c. Anomaly: a delivery report that dates the delivery more than `graceHours` before the
+    /// report arrived (a report may be late; one that backdates far is worth a look).
+    public static func isBackdatedReport(deliveredAt: Timestamp, receivedAt: Timestamp, graceHours: Int) -> Bool {
+        receivedAt.milliseconds - deliveredAt.milliseconds > Int64(graceHours) * 3_600_000
+    }
+
     /// 8a. Anomaly: a line opened within 10 seconds of its consent (too fast for a person to read).
     public static let quickActivationSeconds: Int64 = 10
 

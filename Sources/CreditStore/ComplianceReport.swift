@@ -8,9 +8,12 @@ public struct ComplianceSettings: Sendable {
     public var currentTermsVersion: String
     /// Tier D's recommended limit: above it an approval takes two people.
     public var singleApproverLimit: Int
+    /// How long before its arrival a delivery report may date the delivery (check 8c).
+    public var noticeReportGraceHours: Int
 
-    public init(currentTermsVersion: String, singleApproverLimit: Int) {
+    public init(currentTermsVersion: String, singleApproverLimit: Int, noticeReportGraceHours: Int = 24) {
         (self.currentTermsVersion, self.singleApproverLimit) = (currentTermsVersion, singleApproverLimit)
+        self.noticeReportGraceHours = noticeReportGraceHours
     }
 }
 
@@ -20,9 +23,9 @@ extension Store {
     /// audit head it was computed at, all read in one transaction. Signed by the caller. A tenant's
     /// scope sees its own accounts' rows and entries only; the installation's sees all.
     public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings,
-                                 scope: TenantScope = .all) async throws -> JSONValue
+                                 scope: TenantScope = .all, now: Timestamp? = nil) async throws -> JSONValue
     {
-        let now = time.now()
+        let now = now ?? time.now()
         return try await read { db in
             var consentCache: [String: [Consent]] = [:]
             func consents(_ accountID: String) throws -> [Consent] {
@@ -142,24 +145,42 @@ extension Store {
                                                             firstApprover: row["first_approver"], resolvedBy: row["resolved_by"]))
             }
 
-            // 7: notices of the window delivered or not yet due; withdrawals whose effects are in
-            // the same transaction (the same moment and request as the withdrawal's entry).
+            // 7: every notice whose deadline fell in the window, or that was written in it, on time
+            // (a notice delivered after its deadline stays late, with both times listed); and
+            // withdrawals whose effects are in the same transaction (the same moment and request as
+            // the withdrawal's entry). 8c: delivery reports of the window that backdate.
+            var lateNotices: [JSONValue] = []
+            var backdated: [(id: String, holds: Bool)] = []
             var timely = try Row.fetchAll(db, sql: """
-                SELECT id, due_by, delivered_at FROM notices WHERE created_at >= ? AND created_at < ? AND \(inScope("account_id"))
-                """, arguments: window).map { row in
+                SELECT id, due_by, delivered_at, received_at FROM notices
+                WHERE ((due_by >= ? AND due_by < ?) OR (created_at >= ? AND created_at < ?)) AND \(inScope("account_id"))
+                ORDER BY due_by, id
+                """, arguments: [from.rfc3339, to.rfc3339, from.rfc3339, to.rfc3339, tenant, tenant]).map { row in
                 let id: String = row["id"]
-                // The signed report judges every notice or fails: a due date that does not read
-                // is not taken as "now".
-                guard let dueBy = (row["due_by"] as String?).flatMap(Timestamp.init(rfc3339:)) else {
+                // The signed report judges every notice or fails: a time that does not read is not
+                // taken as "now".
+                func time(_ column: String) throws -> Timestamp? {
+                    try (row[column] as String?).map { text in
+                        guard let time = Timestamp(rfc3339: text) else {
+                            throw StoreError.unreadableRow(table: "notices", column: column, id: id)
+                        }
+                        return time
+                    }
+                }
+                guard let dueBy = try time("due_by") else {
                     throw StoreError.unreadableRow(table: "notices", column: "due_by", id: id)
                 }
-                let delivered = try (row["delivered_at"] as String?).map { text in
-                    guard let time = Timestamp(rfc3339: text) else {
-                        throw StoreError.unreadableRow(table: "notices", column: "delivered_at", id: id)
-                    }
-                    return time
+                let delivered = try time("delivered_at")
+                let onTime = ComplianceRules.noticeOnTime(dueBy: dueBy, deliveredAt: delivered, now: now)
+                if !onTime, lateNotices.count < ComplianceRules.Check.maxIDs {
+                    lateNotices.append(["id": .string(id), "due_by": .string(dueBy.rfc3339),
+                                        "delivered_at": delivered.map { .string($0.rfc3339) } ?? .null])
                 }
-                return (id: id, holds: NoticeStatus.of(deliveredAt: delivered, dueBy: dueBy, now: now) != .overdue)
+                if let delivered, let received = try time("received_at"), from <= received, received < to {
+                    backdated.append((id, !ComplianceRules.isBackdatedReport(
+                        deliveredAt: delivered, receivedAt: received, graceHours: settings.noticeReportGraceHours)))
+                }
+                return (id: id, holds: onTime)
             }
             timely += try Row.fetchAll(db, sql: """
                 SELECT w.subject_id, w.account_id,
@@ -204,12 +225,14 @@ extension Store {
                       items: increases + termsChanges),
                 .init(number: "6", name: "every approval above tier D's recommendation had two different people",
                       items: approvals),
-                .init(number: "7", name: "no notice overdue; every withdrawal took effect in its own transaction",
+                .init(number: "7", name: "every notice due in the window reached the customer by its deadline; every withdrawal took effect in its own transaction",
                       items: timely),
                 .init(number: "8a", name: "activations within 10 s of their consent", kind: "anomaly", items: quick),
                 .init(number: "8b", name: "one key activating more than 1 % of the window's lines in one minute",
                       kind: "anomaly",
                       items: ComplianceRules.keyMinutes(byKey)),
+                .init(number: "8c", name: "delivery reports dating the delivery more than notice_report_grace_hours before they arrived",
+                      kind: "anomaly", items: backdated),
             ]
             let figures: JSONValue = [
                 "consents_granted": .int(try count("consent.granted")),
@@ -226,7 +249,7 @@ extension Store {
                 "tenant": tenant.map(JSONValue.string) ?? .null,
                 "audit_head": ["seq": .int(head.seq), "hash": .string(head.hash)],
                 "holds": .bool(checks.allSatisfy { $0.holds || $0.kind == "anomaly" }),
-                "checks": .array(checks.map(\.json)), "figures": figures,
+                "checks": .array(checks.map(\.json)), "figures": figures, "late_notices": .array(lateNotices),
             ])
         }
     }

@@ -227,8 +227,9 @@ public struct RecordNoticeDelivery: BusinessWrite {
         let found = try Store.fetchNotice(db, id: noticeID)
         try NoticeDelivery.check(createdAt: found?.createdAt, deliveredAt: found?.deliveredAt, reported: deliveredAt, now: now)
         var notice = try Existence.require(found, "notice")
-        try db.execute(cached: "UPDATE notices SET delivered_at = ?, channel = ? WHERE id = ?",
-                       arguments: [deliveredAt.rfc3339, channel, noticeID])
+        // When the report arrived is the service's own fact, beside the caller's delivered_at.
+        try db.execute(cached: "UPDATE notices SET delivered_at = ?, channel = ?, received_at = ? WHERE id = ?",
+                       arguments: [deliveredAt.rfc3339, channel, now.rfc3339, noticeID])
         notice.deliveredAt = deliveredAt
         notice.channel = channel
         return (notice, [AuditRecord(.noticeDelivered, accountID: notice.accountID, subjectID: noticeID, detail: [

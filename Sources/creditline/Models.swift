@@ -60,7 +60,7 @@ struct Model: AsyncParsableCommand {
                     throw Failure("no scorecard has version \(version ?? "")")
                 }
                 let store = try options.openStore(configuration)
-                let (start, end) = try window.resolve(now: store.time.now())
+                let (start, end) = try window.resolve(now: try serviceNow(store))
                 guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: start, to: end)) else {
                     throw Failure("scorecard \(card.version) carries no development distribution")
                 }
@@ -92,8 +92,10 @@ struct Compliance: AsyncParsableCommand {
                 let configuration = try options.load()
                 let scoring = try ScoringModel.load(configuration)
                 let store = try options.openStore(configuration)
-                let (start, end) = try window.resolve(now: store.time.now())
-                let report = try await store.complianceReport(from: start, to: end, settings: scoring.complianceSettings)
+                let now = try serviceNow(store)
+                let (start, end) = try window.resolve(now: now)
+                let report = try await store.complianceReport(from: start, to: end, settings: scoring.complianceSettings(configuration),
+                                                              now: now)
                 let signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
                 print(try signer.signReport(report).canonicalJSON)
                 try store.close()
@@ -118,4 +120,14 @@ struct WindowOptions: ParsableArguments {
     func resolve(now: Timestamp) throws -> (Timestamp, Timestamp) {
         try ReportWindow.resolve(from: from, to: to, now: now)
     }
+}
+
+/// The service's "now" for a report made offline: this machine's clock, or just after the audit
+/// log's last entry if that lies ahead (a demo clock moved forward), so that the window and "now"
+/// are what the API would use and the window `[from, to)` holds that entry (README "Data
+/// governance").
+func serviceNow(_ store: Store) throws -> Timestamp {
+    let clock = store.time.now()
+    guard let last = try store.lastAuditTime() else { return clock }
+    return max(clock, Timestamp(milliseconds: last.milliseconds + 1))
 }

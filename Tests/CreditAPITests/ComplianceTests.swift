@@ -247,6 +247,77 @@ import Testing
         await service.stop()
     }
 
+    /// A notice delivered after its deadline stays late (check 7 fails, both times listed); a
+    /// notice due in the window is judged even when it was written before it; a delivery report
+    /// dated days before it arrived is named (8c); and the command line's report follows the
+    /// service's (demo) clock.
+    @Test func lateNoticesStayLate() async throws {
+        let world = try Self.world()
+        let service = world.service
+        func advance(_ days: Int) throws {
+            _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":\#(days)}"#)
+        }
+        func newest(_ kind: String) throws -> [String: Any] {
+            try #require(try NoticeTests().notices(service, world.opened).last { $0["kind"] as? String == kind })
+        }
+        func report(_ query: String = "") throws -> JSONValue {
+            try JSONDecoder().decode(JSONValue.self, from: Data(try service.call(
+                "GET", "/v1/compliance/report\(query)", role: .auditor).body))
+        }
+        func check(_ report: JSONValue, _ number: String) -> JSONValue? {
+            report["checks"]?.arrayValue?.first { $0["number"] == .string(number) }
+        }
+        let before = try report()
+        #expect(check(before, "7")?["holds"] == .bool(true))
+
+        // Frozen: a notice due in a day, reported delivered eleven days later.
+        #expect(try service.call("POST", "/v1/accounts/\(world.opened)/freeze", role: .operator,
+                                 body: #"{"reason_code":"other"}"#).status == 200)
+        let frozen = try newest("line_frozen")
+        let frozenID = try #require(frozen["id"] as? String)
+        let written = try #require(frozen["created_at"] as? String)
+        try advance(11)
+        let now = world.clock.now().rfc3339
+        #expect(try service.call("POST", "/v1/notices/\(frozenID)/delivery", body: #"{"channel":"app","delivered_at":"\#(now)"}"#)
+            .status == 200)
+        let late = try report()
+        #expect(check(late, "7")?["holds"] == .bool(false), "a notice delivered ten days late counted as on time")
+        #expect(check(late, "7")?["ids"]?.arrayValue?.contains(.string(frozenID)) == true)
+        let listed = late["late_notices"]?.arrayValue?.first { $0["id"] == .string(frozenID) }
+        #expect(listed?["due_by"] == frozen["due_by"].flatMap { ($0 as? String).map(JSONValue.string) })
+        #expect(listed?["delivered_at"] == .string(now))
+
+        // Written an hour before the window, due inside it: still judged.
+        let from = Timestamp(rfc3339: written)!.adding(seconds: 3600).rfc3339
+        let windowed = try report("?from=\(from)")
+        #expect(check(windowed, "7")?["ids"]?.arrayValue?.contains(.string(frozenID)) == true,
+                "a notice due in the window escaped because it was written before it")
+
+        // Unfrozen: its report, made three days on, dates the delivery to the notice's writing.
+        #expect(try service.call("POST", "/v1/accounts/\(world.opened)/unfreeze", role: .operator,
+                                 body: #"{"reason_code":"other"}"#).status == 200)
+        let unfrozen = try newest("line_unfrozen")
+        let unfrozenID = try #require(unfrozen["id"] as? String)
+        try advance(3)
+        #expect(try service.call("POST", "/v1/notices/\(unfrozenID)/delivery", body: """
+            {"channel":"app","delivered_at":"\(try #require(unfrozen["created_at"] as? String))"}
+            """).status == 200)
+        let backdated = try report()
+        #expect(check(backdated, "8c")?["ids"]?.arrayValue?.contains(.string(unfrozenID)) == true,
+                "\(check(backdated, "8c") ?? .null)")
+        #expect(check(backdated, "8c")?["ids"]?.arrayValue?.contains(.string(frozenID)) == false, "a late report is not a backdated one")
+        #expect(check(backdated, "8c")?["kind"] == .string("anomaly"))
+
+        // Offline, the report's "now" is the service's: fourteen days ahead of this machine's clock.
+        let cli = try CommandLine_.run(["compliance", "report", "--db", service.databasePath],
+                                       environment: service.commandLineEnvironment)
+        let printed = try JSONDecoder().decode(JSONValue.self, from: Data(cli.stdout.utf8))
+        let to = try #require(printed["to"]?.stringValue.flatMap(Timestamp.init(rfc3339:)))
+        #expect(to >= Timestamp(milliseconds: world.clock.now().milliseconds - 60_000), "the command line used another clock")
+        #expect(check(printed, "8c")?["ids"]?.arrayValue?.contains(.string(unfrozenID)) == true)
+        await service.stop()
+    }
+
     @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {
         let world = try Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000)
@@ -258,7 +329,7 @@ import Testing
         }
         await #expect(throws: StoreError.unreadableRow(table: "notices", column: "due_by", id: "ntc_unreadable")) {
             try await world.service.store.complianceReport(from: now.adding(days: -30), to: world.clock.now(),
-                                                           settings: world.service.application.scoring.complianceSettings)
+                                                           settings: world.service.application.scoring.complianceSettings(world.service.configuration))
         }
         await world.service.stop()
     }

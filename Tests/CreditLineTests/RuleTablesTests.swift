@@ -369,3 +369,27 @@ enum TermsAcceptanceCases {
         #expect(ComplianceRules.termsChange(noDearer: noDearer, confirmed: confirmed) == holds)
     }
 }
+
+/// Check 7 and 8c of the compliance report (README "Data governance"): a notice is on time when
+/// delivered by its deadline, and a report backdated past the grace is an anomaly.
+@Suite struct NoticeTimelinessTable {
+    static let due = Fixtures.now
+
+    @Test(arguments: [
+        ("delivered before", Optional(-3_600), 0, true), ("delivered at the deadline", Optional(0), 0, true),
+        ("delivered a second late", Optional(1), 0, false), ("delivered eleven days late", Optional(950_400), 0, false),
+        ("not delivered, not yet due", nil, -1, true), ("not delivered, due now", nil, 0, false),
+        ("not delivered, overdue", nil, 86_400, false),
+    ] as [(String, Int64?, Int64, Bool)])
+    func onTime(label: String, deliveredOffset: Int64?, nowOffset: Int64, expected: Bool) {
+        let delivered = deliveredOffset.map { Self.due.adding(seconds: $0) }
+        #expect(ComplianceRules.noticeOnTime(dueBy: Self.due, deliveredAt: delivered, now: Self.due.adding(seconds: nowOffset))
+                == expected, "\(label)")
+    }
+
+    @Test(arguments: [(0, false), (24 * 3600, false), (24 * 3600 + 1, true), (3 * 86_400, true)] as [(Int64, Bool)])
+    func backdated(secondsBefore: Int64, expected: Bool) {
+        #expect(ComplianceRules.isBackdatedReport(deliveredAt: Self.due.adding(seconds: -secondsBefore), receivedAt: Self.due,
+                                                  graceHours: 24) == expected)
+    }
+}

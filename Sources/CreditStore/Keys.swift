@@ -155,6 +155,32 @@ extension Store {
         return issued
     }
 
+    /// Whether `serve --demo` may use this database (README "Try it"): one holding no key but the
+    /// public demo keys (a new one, or a demo database), never one with a key of its own. Marks
+    /// the database a demo database when it may; a reason when it may not.
+    public func acceptForDemo() throws -> String? {
+        let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }
+        return try database.write { db -> String? in
+            let all = try String.fetchAll(db, cached: "SELECT id FROM api_keys")
+            let own = all.filter { !ids.contains($0) }.count
+            guard own == 0 else {
+                return "it holds \(own) key\(own == 1 ? "" : "s") of its own: it is not a demo database. Name a new file with --db, or start without --demo."
+            }
+            try db.execute(cached: "INSERT INTO database_marks (name, set_at) VALUES ('demo', ?) ON CONFLICT (name) DO NOTHING",
+                           arguments: [time.now().rfc3339])
+            return nil
+        }
+    }
+
+    /// Whether `serve --demo` marked this database, or it holds an active demo key: a normal
+    /// start refuses it unless told `--allow-demo-keys`.
+    public func isDemoDatabase() throws -> Bool {
+        let marked = try database.read { db in
+            try Int.fetchOne(db, cached: "SELECT COUNT(*) FROM database_marks WHERE name = 'demo'") ?? 0
+        }
+        return try marked > 0 || hasActiveDemoKeys()
+    }
+
     /// True if any demo key is active in this database (a production database must have none).
     public func hasActiveDemoKeys() throws -> Bool {
         let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }

@@ -14,6 +14,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind. Default 127.0.0.1, or CREDITLINE_HOST.") var host: String?
     @Flag(help: "Load seeds/, install the public demo keys and print them. Uses data/demo.sqlite unless a database is named.")
     var demo = false
+    @Flag(help: "Start on a database that holds the public demo keys or was made by --demo (refused otherwise: anyone may use those keys).")
+    var allowDemoKeys = false
     @Flag(help: "Drain and exit when standard input reaches its end: for a parent that holds a pipe to the service and must not leave it running if the parent dies (README \"Development\").")
     var stopWhenStdinCloses = false
     @OptionGroup var options: StoreOptionGroup
@@ -39,6 +41,10 @@ struct Serve: AsyncParsableCommand {
             store = try options.openStore(configuration, time: clock ?? SystemTimeSource())
             if let clock, let last = try store.lastAuditTime() { clock.catchUp(to: last) }
             if demo {
+                // The public keys go only into a new or a demo database (README "Try it").
+                if let refusal = try store.acceptForDemo() {
+                    throw Failure("serve --demo refuses \(store.path): \(refusal)")
+                }
                 let created = try Seeds.load(directory: configuration.seedsDir, into: store)
                 let keys = try store.ensureDemoKeys()
                 printDemoBanner(keys, seeded: created)
@@ -50,8 +56,15 @@ struct Serve: AsyncParsableCommand {
                         or try the service with `creditline serve --demo`.
                         """)
                 }
-                if try store.hasActiveDemoKeys() {
-                    logger.warning("this database holds the public demo keys; revoke them before real use",
+                if try store.isDemoDatabase() {
+                    guard allowDemoKeys else {
+                        throw Failure("""
+                            \(store.path) is a demo database (made by serve --demo, or holding its public keys, which anyone \
+                            may use): it must not serve real customers. Start with --demo, or revoke the demo keys and start \
+                            with --allow-demo-keys if you mean it.
+                            """)
+                    }
+                    logger.warning("this is a demo database holding public keys; started because --allow-demo-keys was given",
                                    metadata: ["db": .string(store.path)])
                 }
             }

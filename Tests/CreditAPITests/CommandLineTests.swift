@@ -54,6 +54,39 @@ struct CommandLine_ {
         #expect(FileManager.default.isExecutableFile(atPath: CommandLine_.executable))
     }
 
+    /// The public demo keys stay in demo databases (README "Try it"): `serve --demo` refuses a
+    /// database with a key of its own and installs nothing there; it marks a new one, which it
+    /// accepts again; a normal start refuses a demo database unless told `--allow-demo-keys`.
+    @Test func demoKeysStayInDemoDatabases() async throws {
+        func serve(_ arguments: [String], deadline: Duration = .seconds(30)) throws -> ChildProcess.Result {
+            try ChildProcess.run(CommandLine_.executable, ["serve", "--port", "0", "--stop-when-stdin-closes"] + arguments,
+                                 environment: ["CREDITLINE_LOG_LEVEL": "error"], directory: repositoryRoot, deadline: deadline)
+        }
+        let real = try CommandLine_.temporaryDatabase()
+        #expect(try CommandLine_.run(["keys", "create", "--role", "service", "--db", real]).status == 0)
+        let refused = try serve(["--demo", "--db", real])
+        #expect(refused.status != 0 && !refused.timedOut, "serve --demo started on a database with a key of its own")
+        #expect(refused.stderr.contains("serve --demo refuses"), "\(refused.stderr)")
+        #expect(!(try CommandLine_.run(["keys", "list", "--db", real]).stdout.contains("demo")), "demo keys were installed")
+
+        let demo = try CommandLine_.temporaryDatabase()
+        for _ in 0..<2 {  // made, then accepted again
+            let port = 20_000 + Int.random(in: 0..<10_000)
+            let process = try CommandLine_.serve(["--demo", "--port", String(port), "--db", demo])
+            #expect(await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+            process.terminate()
+            process.wait()
+        }
+        let normal = try serve(["--db", demo])
+        #expect(normal.status != 0 && !normal.timedOut, "a normal start served a demo database")
+        #expect(normal.stderr.contains("is a demo database"), "\(normal.stderr)")
+        let port = 20_000 + Int.random(in: 0..<10_000)
+        let allowed = try CommandLine_.serve(["--allow-demo-keys", "--port", String(port), "--db", demo])
+        #expect(await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        allowed.terminate()
+        allowed.wait()
+    }
+
     @Test func keysCreatePrintsTheKeyAloneOnTheLastLine() throws {
         let db = try CommandLine_.temporaryDatabase()
         let result = try CommandLine_.run(["keys", "create", "--role", "operator", "--name", "ops", "--db", db])

@@ -17,10 +17,63 @@ public enum PersonalData {
     public static func detect(_ text: String) -> Kind? {
         let normalised = normalise(text)
         if looksLikeEmail(normalised) { return .email }
-        for token in numberTokens(normalised) {
+        for token in numberTokens(maskingGeneratedIDs(normalised)) {
             if let kind = classify(token) { return kind }
         }
         return nil
+    }
+
+    /// The text with machine-made identifiers blanked out, so that the digits inside them are not
+    /// read as numbers a person has: a canonical hyphenated UUID (RFC 9562, any version), a
+    /// 26-character ULID, and a bare hexadecimal string of 16 characters or more (a UUID without
+    /// hyphens, a hash), each standing alone (no letter or digit touching it) and each holding at
+    /// least one letter: a–f for the hexadecimal forms, any for a ULID. One made of digits alone
+    /// is read as digits, as any other number is (README "Hostile clients and faults").
+    static func maskingGeneratedIDs(_ text: String) -> String {
+        var characters = Array(text)
+        func isASCIIAlphanumeric(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber) }
+        func isHex(_ c: Character) -> Bool { c.isHexDigit && c.isASCII }
+        func hasHexLetter<S: Sequence<Character>>(_ run: S) -> Bool { run.contains { $0.isASCII && $0.isLetter && $0.isHexDigit } }
+        func isULID(_ run: ArraySlice<Character>) -> Bool {
+            // Crockford's base32: digits and letters but I, L, O, U.
+            run.count == 26 && run.contains { $0.isLetter } && run.allSatisfy {
+                $0.isASCII && ($0.isNumber || ($0.isLetter && !"ILOUilou".contains($0)))
+            }
+        }
+        func isUUID(_ run: ArraySlice<Character>) -> Bool {
+            guard run.count == 36 else { return false }
+            for (offset, c) in run.enumerated() {
+                if [8, 13, 18, 23].contains(offset) { if c != "-" { return false } } else if !isHex(c) { return false }
+            }
+            return hasHexLetter(run)
+        }
+        // Maximal runs of ASCII letters, digits and hyphens; a UUID is one such run, and the
+        // other forms are a hyphen-free part of one.
+        var start = 0
+        while start < characters.count {
+            guard isASCIIAlphanumeric(characters[start]) || characters[start] == "-" else { start += 1; continue }
+            var end = start
+            while end < characters.count, isASCIIAlphanumeric(characters[end]) || characters[end] == "-" { end += 1 }
+            var masks: [Range<Int>] = []
+            if isUUID(characters[start..<end]) {
+                masks.append(start..<end)
+            } else {
+                var part = start
+                while part < end {
+                    var partEnd = part
+                    while partEnd < end, characters[partEnd] != "-" { partEnd += 1 }
+                    let run = characters[part..<partEnd]
+                    if isULID(run) || (run.count >= 16 && run.allSatisfy(isHex) && hasHexLetter(run)) {
+                        masks.append(part..<partEnd)
+                    }
+                    part = partEnd + 1
+                }
+            }
+            // Blanked with a character that neither is a digit nor joins two numbers.
+            for range in masks { for index in range { characters[index] = "#" } }
+            start = end
+        }
+        return String(characters)
     }
 
     /// NFKC, then every decimal digit of any script as its ASCII digit, and the spelled-out
@@ -37,6 +90,9 @@ public enum PersonalData {
             }
         }
         var result = String(out)
+        // The spelled-out and spaced at signs need a bracket or an @ to exist at all; most text
+        // (every reference) has neither, and skips the patterns.
+        guard result.contains(where: { "([{@".contains($0) }) else { return result }
         for (pattern, symbol) in [(#"\s*[(\[{]\s*at\s*[)\]}]\s*"#, "@"), (#"\s*[(\[{]\s*dot\s*[)\]}]\s*"#, "."),
                                   (#"\s*@\s*"#, "@")]
         {
@@ -122,8 +178,10 @@ public enum PersonalData {
         return nil
     }
 
-    /// How a mobile number is written in groups: 138 0013 8000, 138 00138000, +86 138 0013 8000.
-    static let mobileGroupings: [[Int]] = [[3, 4, 4], [3, 8], [2, 3, 4, 4], [2, 11], [2, 3, 8], [5, 4, 4]]
+    /// How a mobile number is written in groups: 138 0013 8000, 138 00138000, +86 138 0013 8000,
+    /// 0086 138 0013 8000.
+    static let mobileGroupings: [[Int]] = [[3, 4, 4], [3, 8], [2, 3, 4, 4], [2, 11], [2, 3, 8], [5, 4, 4],
+                                           [4, 3, 4, 4], [4, 11], [4, 3, 8], [7, 4, 4]]
 
     /// GB 11643-1999: 17 digits and a check character by ISO 7064 MOD 11-2 (X stands for 10).
     static func isResidentID(_ digits: [UInt8]) -> Bool {
@@ -134,11 +192,13 @@ public enum PersonalData {
         return Int(digits[17]) == check
     }
 
-    /// 11 digits starting with 1, alone or after the country code 86.
+    /// 11 digits starting with 1, alone or after the country code: 86 (from `+86`) or 0086 (the
+    /// international prefix dialled as digits).
     static func isMobileNumber(_ digits: [UInt8]) -> Bool {
         guard digits.allSatisfy({ $0 <= 9 }) else { return false }
         if digits.count == 11 { return digits[0] == 1 }
         if digits.count == 13 { return digits[0] == 8 && digits[1] == 6 && digits[2] == 1 }
+        if digits.count == 15 { return digits[0...4] == [0, 0, 8, 6, 1] }
         return false
     }
 

@@ -111,16 +111,18 @@ struct DecisionBody: Encodable {
         }
     }
 
-    /// A stored input value re-encoded as it was given (number, boolean or null).
+    /// A stored input value re-encoded in its own JSON type, as it was given: read with the
+    /// typed decoder, so that 0 and 1 stay numbers (Foundation's untyped parser would bridge them
+    /// to booleans).
     enum FeatureJSON: Encodable {
-        case value(Any?)
+        case value(FeatureInput?)
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             switch self {
-            case .value(let value as Bool): try container.encode(value)
-            case .value(let value as Int): try container.encode(value)
-            case .value(let value as Double): try container.encode(value)
-            case .value(let value as NSNumber): try container.encode(value.doubleValue)
+            case .value(.boolean(let value)?): try container.encode(value)
+            case .value(.integer(let value)?): try container.encode(value)
+            case .value(.number(let value)?): try container.encode(value)
+            case .value(.text(let value)?): try container.encode(value)
             default: try container.encodeNil()
             }
         }
@@ -152,9 +154,7 @@ struct DecisionBody: Encodable {
         try container.encode(decision.expiresAt.rfc3339, forKey: .expiresAt)
         guard explain else { return }
         try container.encode(decision.inputs == nil, forKey: .inputsErased)
-        let inputs = decision.inputs.flatMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let inputs = decision.inputs.flatMap { try? JSONDecoder().decode([String: FeatureInput].self, from: Data($0.utf8)) }
         try container.encode(decision.explanation.map {
             Row(characteristic: $0.characteristic, value: .value(inputs?[$0.characteristic]), bin: $0.bin,
                 points: $0.points, maxPoints: $0.maxPoints, source: $0.source)

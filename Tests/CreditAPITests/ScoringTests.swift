@@ -8,6 +8,32 @@ import Testing
 @Suite struct ScoringTests {
     static let features = #"{"features":{"months_on_platform":30,"orders_12m":20,"spend_12m":500000,"on_time_ratio_12m":0.98,"overdue_events_12m":0,"max_days_overdue_12m":0,"return_ratio_12m":0.05,"identity_verified":true}}"#
 
+    /// Every characteristic's value in the explanation is in its own JSON type: 0 and 1 stay
+    /// numbers, never false and true (Foundation's untyped parser bridged them); booleans stay
+    /// booleans. Read back with the typed decoder, which tells the two apart.
+    @Test(arguments: [0, 1])
+    func explanationValuesKeepTheirType(value: Int) async throws {
+        struct Decision: Decodable {
+            struct Row: Decodable { var characteristic: String; var value: FeatureInput }
+            var explanation: [Row]
+        }
+        let service = try TestService()
+        let (account, _) = try consentedAccount(service, "typed-\(value)")
+        let numbers = ["months_on_platform", "orders_12m", "spend_12m", "on_time_ratio_12m", "overdue_events_12m",
+                       "max_days_overdue_12m", "return_ratio_12m"]
+        let features = numbers.map { #""\#($0)":\#(value)"# }.joined(separator: ",")
+            + #","identity_verified":\#(value == 1)"#
+        let scored = try service.call("POST", "/v1/accounts/\(account)/scores", body: #"{"features":{\#(features)}}"#)
+        #expect(scored.status == 201, "\(scored.text)")
+        let id = try #require(scored.json["id"] as? String)
+        let read = try JSONDecoder().decode(Decision.self, from: Data(try service.call("GET", "/v1/decisions/\(id)", role: .operator).body))
+        for name in numbers {
+            #expect(read.explanation.first { $0.characteristic == name }?.value == .integer(value), "\(name) at \(value)")
+        }
+        #expect(read.explanation.first { $0.characteristic == "identity_verified" }?.value == .boolean(value == 1))
+        await service.stop()
+    }
+
     /// An account with an active credit_assessment consent; returns (account id, consent id).
     func consentedAccount(_ service: TestService, _ ref: String = "s-1") throws -> (String, String) {
         let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)

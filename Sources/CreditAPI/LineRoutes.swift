@@ -136,6 +136,15 @@ struct LineRoutes {
             case locale
             case limitIncreaseOptOut = "limit_increase_opt_out"
         }
+
+        /// Either field may be left out; one that is given must have a value of its type: `null`
+        /// is 422 naming the field, never read as "left out".
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            limitIncreaseOptOut = container.contains(.limitIncreaseOptOut)
+                ? try container.decode(Bool.self, forKey: .limitIncreaseOptOut) : nil
+            locale = container.contains(.locale) ? try container.decode(String.self, forKey: .locale) : nil
+        }
     }
 
     struct ReasonRequest: RequestFields {

@@ -273,6 +273,18 @@ import Testing
         await service.stop()
     }
 
+    /// A field that is given must have a value of its type: null is not "left out".
+    @Test(arguments: [("limit_increase_opt_out", "null"), ("locale", "null"), ("limit_increase_opt_out", "0"),
+                      ("limit_increase_opt_out", "\"yes\"")])
+    func preferencesRefuseNullsAndWrongTypes(field: String, value: String) async throws {
+        let service = try TestService()
+        let account = try ConsentTests().account(service, "prefs-\(field)-\(value.count)")
+        let reply = try service.call("PUT", "/v1/accounts/\(account)/preferences", body: #"{"\#(field)":\#(value)}"#)
+        #expect(reply.status == 422, "\(field): \(value) answered \(reply.status)")
+        #expect(reply.json["field"] as? String == field)
+        await service.stop()
+    }
+
     @Test func operatorsFreezeUnfreezeAndClose() async throws {
         let service = try TestService()
         let journey = try prepare(service, "j-o")

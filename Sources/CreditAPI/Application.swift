@@ -25,6 +25,8 @@ public final class Application: Sendable {
     let deliverer: WebhookDeliverer
     let metrics = ServiceMetrics()
     let rateLimiter: RateLimiter
+    /// Console sign-in attempts per client address (README "Console").
+    let signInLimiter = RateLimiter(rates: [:], burstSeconds: 1)
     public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
     private let sweepers = Mutex<[Task<Void, Never>]>([])
@@ -131,6 +133,7 @@ public final class Application: Sendable {
                                       at: now) == AnnounceExpiringConsents.batch {}
         _ = try await store.purgeIdempotencyKeys(
             olderThan: now.adding(seconds: -Int64(configuration.idempotencyRetentionHours) * 3600))
+        _ = try await store.purgeConsoleSessions(at: now)
     }
 
     /// Delinquency bucket changes since the last pass, each with its audit entry.

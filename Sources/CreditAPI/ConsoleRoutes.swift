@@ -12,6 +12,9 @@ struct ConsoleRoutes {
     let texts: ConsoleTexts
     let stylesheet: [UInt8]
 
+    /// Wrong keys from one client address: 10, then one every 6 seconds (README "Console").
+    static let failedSignInBurst = 10.0
+    static let failedSignInsPerSecond = 1.0 / 6
     static let sessionCookie = "creditline_session"
     static let signInCookie = "creditline_sign_in"
     static let languageCookie = "creditline_lang"
@@ -221,9 +224,29 @@ struct ConsoleRoutes {
                 return html(layout(visit, title: texts("refused", visit.locale), #"<p class="banner">CSRF</p>"#),
                             status: .forbidden)
             }
+            // Guessing keys is limited per client address: each wrong key from it takes a token,
+            // and once they are gone every attempt waits; a key that signs in takes a token from
+            // its own rate limit, as a request does.
+            let locale = Self.locale(request)
+            func tooMany(_ seconds: Int) -> Response {
+                let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
+                var response = html(layout(visit, title: texts("refused", locale), #"<p class="banner">429</p>"#),
+                                    status: .tooManyRequests)
+                response.headerFields[.retryAfter] = String(seconds)
+                return response
+            }
+            let address = "address:" + (request.remoteAddress ?? "unknown")
+            let limiter = application.signInLimiter
+            if let wait = limiter.wait(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst) {
+                return tooMany(wait)
+            }
             guard let key = try await store.authenticate(token: fields["key"] ?? ""),
                   ConsoleSessionRules.maySignIn(key.role)
-            else { return redirect("/console/sign-in?failed=1") }
+            else {
+                _ = limiter.take(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst)
+                return redirect("/console/sign-in?failed=1")
+            }
+            if let wait = application.rateLimiter.take(keyID: key.id, role: key.role) { return tooMany(wait) }
             let (token, _) = try await store.perform(
                 StartConsoleSession(key: key),
                 by: Actor(keyID: key.id, role: key.role.rawValue, requestID: context[RequestIDKey.self] ?? "console"))

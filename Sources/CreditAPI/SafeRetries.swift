@@ -29,9 +29,30 @@ final class RateLimiter: Sendable {
     /// nil when the request may go on; otherwise the seconds until a token is back.
     func take(keyID: String, role: Role) -> Int? {
         guard let rate = rates[role], rate > 0 else { return nil }
-        let capacity = max(1, rate * burstSeconds)
+        return take(bucket: keyID, rate: rate, capacity: max(1, rate * burstSeconds))
+    }
+
+    /// The seconds until `bucket` has a token again, without taking one; nil when it has one.
+    func wait(bucket keyID: String, rate: Double, capacity: Double) -> Int? {
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
+            guard let bucket = buckets[keyID] else { return nil }
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let tokens = min(capacity, bucket.tokens + seconds * rate)
+            return tokens >= 1 ? nil : max(1, Int(((1 - tokens) / rate).rounded(.up)))
+        }
+    }
+
+    /// A bucket of its own (`name`), `rate` tokens a second up to `capacity`.
+    func take(bucket keyID: String, rate: Double, capacity: Double) -> Int? {
+        let now = ContinuousClock.now
+        return buckets.withLock { buckets in
+            // Buckets of many clients (addresses) are dropped once full again: a full bucket and
+            // no bucket are the same.
+            if buckets.count > 10_000 {
+                buckets = buckets.filter { now - $0.value.updated < .seconds(Int64(capacity / rate) + 1) }
+            }
             var bucket = buckets[keyID] ?? Bucket(tokens: capacity, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -100,3 +100,21 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Sessions that can no longer be used (signed out, idle past 30 minutes, or older than 8
+    /// hours) are deleted by the sweep: their sign-in and sign-out stay in the audit log, and the
+    /// table holds only what a cookie could still open (README "Console").
+    public func purgeConsoleSessions(at now: Timestamp) async throws -> Int {
+        try await write { db in
+            try db.execute(
+                cached: """
+                    DELETE FROM console_sessions
+                    WHERE ended_at IS NOT NULL OR last_seen_at <= ? OR created_at <= ?
+                    """,
+                arguments: [now.adding(seconds: -ConsoleSessionRules.idleSeconds).rfc3339,
+                            now.adding(seconds: -ConsoleSessionRules.maxSeconds).rfc3339])
+            return db.changesCount
+        }
+    }
+}

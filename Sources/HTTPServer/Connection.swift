@@ -41,6 +41,8 @@ final class Connection: @unchecked Sendable {
     private var outputOffset = 0
     private var interest: UInt32 = EPOLLIN.rawValue
     private var peerClosed = false
+    /// Read once per connection, when its first request is handed on.
+    private lazy var peerAddress: String? = Socket.peerAddress(fd)
     private var draining = false
 
     private var head: RequestHead?
@@ -218,7 +220,8 @@ final class Connection: @unchecked Sendable {
         deadline = 0
         headClockRunning = false
         let core = loop.core
-        let request = Request(head: head.request, version: head.version, target: head.target)
+        var request = Request(head: head.request, version: head.version, target: head.target)
+        request.remoteAddress = peerAddress
         Task(executorPreference: loop) {
             let admission = await core.responder.admit(request, context: RequestContext(logger: core.logger))
             self.admitted(admission, head)
@@ -375,6 +378,7 @@ final class Connection: @unchecked Sendable {
         deadline = 0
         headClockRunning = false
         var request = Request(head: head.request, version: head.version, target: head.target, body: body)
+        request.remoteAddress = peerAddress
         request.spooled = spool
         handedSpool = spool
         spool = nil

@@ -11,6 +11,9 @@ public struct Request: Sendable {
     public var body: [UInt8]
     /// An admitted upload's body, spooled to disk as it arrived (`body` is then empty).
     public var spooled: SpooledBody?
+    /// The address the connection came from (`203.0.113.7`, `2001:db8::1`), for limits per
+    /// client; nil when it cannot be read. Behind a proxy it is the proxy's.
+    public var remoteAddress: String?
 
     public init(head: HTTPRequest, version: HTTPVersion = .http1_1, target: String, body: [UInt8] = []) {
         self.head = head

@@ -5,6 +5,36 @@ import CLinux
 
 /// Thin POSIX socket calls used by the listener.
 enum Socket {
+    /// The numeric address of a connected socket's peer, IPv4 or IPv6.
+    static func peerAddress(_ fd: Int32) -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let read = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard read == 0 else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let family = Int32(storage.ss_family)
+        let written: UnsafePointer<CChar>? = withUnsafePointer(to: &storage) { pointer in
+            switch family {
+            case AF_INET:
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    var raw = address.pointee.sin_addr
+                    return inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
+                }
+            case AF_INET6:
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var raw = address.pointee.sin6_addr
+                    return inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
+                }
+            default:
+                return nil
+            }
+        }
+        guard written != nil else { return nil }
+        return String(cString: text)
+    }
+
     /// Creates a non-blocking listening TCP socket. `SO_REUSEPORT` lets every event loop own a
     /// listener on the same port, and the kernel spreads new connections across them.
     static func listen(host: String, port: Int, backlog: Int32) throws -> (fd: Int32, port: Int) {

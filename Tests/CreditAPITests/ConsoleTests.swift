@@ -49,6 +49,36 @@ import Testing
         try service.call("POST", path, role: nil, body: "csrf=\(csrf ?? signed.csrf)&\(fields)", headers: ["Cookie": signed.cookie])
     }
 
+    /// Sign-ins cannot be flooded: a key signs in under its own rate limit (one session a
+    /// token), ten wrong keys from one address make that address wait (even with a good key),
+    /// and the sweep deletes sessions that can no longer be used.
+    @Test func signInsAreLimitedAndDeadSessionsPurged() async throws {
+        let clock = DemoClock()
+        let service = try TestService(clock: clock) { $0.rateLimitOperator = 1; $0.rateLimitBurstSeconds = 3 }
+        let key = try #require(service.keys[.operator])
+        func sessions() throws -> Int {
+            try service.store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM console_sessions") ?? -1 }
+        }
+        let statuses = try (0..<6).map { _ in try signIn(service, token: key).0.status }
+        #expect(statuses.filter { $0 == 303 }.count == 3, "\(statuses)")
+        #expect(statuses.filter { $0 == 429 }.count == 3, "\(statuses)")
+        #expect(try sessions() == 3)
+
+        let other = try TestService()
+        let wrong = try (0..<10).map { index in try signIn(other, token: "clk_nobody_\(index)").0.header("Location") }
+        #expect(wrong.allSatisfy { $0 == "/console/sign-in?failed=1" }, "\(wrong)")
+        let locked = try signIn(other, token: try #require(other.keys[.auditor])).0
+        #expect(locked.status == 429, "the eleventh attempt from one address was let through")
+        #expect(locked.header("Retry-After") != nil)
+        await other.stop()
+
+        // A day on, every session is past its eight hours; the sweep deletes them.
+        clock.advance(days: 1)
+        try await service.application.sweep(at: clock.now())
+        #expect(try sessions() == 0, "dead sessions stayed")
+        await service.stop()
+    }
+
     @Test func signInMakesAStrictSessionAndSignOutEndsIt() async throws {
         let service = try TestService()
         #expect(try get(service, "/console/reviews", nil).status == 303)  // no session: to the sign-in page

@@ -47,6 +47,13 @@ public struct AuditSigner: Sendable {
             return AuditSigner(rawKey: data)
         }
         let key = Curve25519.Signing.PrivateKey()
+        // Its folder is made as the database's is (on PostgreSQL the default data/ may not exist
+        // yet), for the owner only: it holds the signing key.
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
         guard OwnerOnlyFile.create(path, contents: Array(key.rawRepresentation)) else {
             throw StoreError.signingKeyUnwritable(path)
         }

@@ -37,7 +37,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .databaseMissing(let path):
             return "no database at \(path)"
         case .signingKeyUnwritable(let path):
-            return "cannot write the audit signing key at \(path)"
+            return "cannot write the audit signing key at \(path); give a writable path with audit_key (CREDITLINE_AUDIT_KEY)"
         case .unreadableRow(let table, let column, let id):
             return "row \(id) of \(table) has an unreadable \(column)"
         case .storageUnavailable(let fault):

@@ -207,4 +207,22 @@ struct FailingWrite: BusinessWrite {
         #expect(try store.verifyAudit(from: checkpoint)
                 == .broken(firstBrokenSeq: 8, reason: AuditChain.checkpointMismatch))
     }
+
+    /// The signing key's folder is made when it does not exist (on PostgreSQL the default
+    /// data/creditline.audit-key has no database file beside it), owner-only; a path that cannot
+    /// be written says which setting to give.
+    @Test func theSigningKeysFolderIsMadeForIt() throws {
+        let root = NSTemporaryDirectory() + "creditline-key-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/data/creditline.audit-key"
+        let signer = try AuditSigner.loadOrCreate(path: path, databasePath: "unused")
+        #expect(FileManager.default.fileExists(atPath: path))
+        let mode = try FileManager.default.attributesOfItem(atPath: root + "/data")[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+        #expect(try AuditSigner.loadOrCreate(path: path, databasePath: "unused").publicKey == signer.publicKey)
+        #expect(throws: StoreError.signingKeyUnwritable("/proc/creditline/key")) {
+            try AuditSigner.loadOrCreate(path: "/proc/creditline/key", databasePath: "unused")
+        }
+        #expect("\(StoreError.signingKeyUnwritable("/x"))".contains("audit_key"))
+    }
 }

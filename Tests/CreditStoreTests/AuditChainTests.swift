@@ -225,4 +225,23 @@ struct FailingWrite: BusinessWrite {
         }
         #expect("\(StoreError.signingKeyUnwritable("/x"))".contains("audit_key"))
     }
+
+    /// A database written by the code of 2026-12-06 (a demo journey: keys, accounts, consents, a
+    /// decision, an activation, a draw, a repayment, a freeze, a withdrawal, notices) still opens
+    /// under today's code, migrations and all, and its chain verifies to the same head: the bytes
+    /// of entries already written never change meaning (docs/audit-chain.md).
+    @Test(.sqliteFile) func aDatabaseWrittenByEarlierCodeStillVerifies() throws {
+        let folder = NSTemporaryDirectory() + "creditline-fixture-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/old.sqlite"
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot + "/Tests/CreditStoreTests/Fixtures/written-by-2026-12-06.sqlite-fixture", toPath: path)
+        var options = StoreOptions()
+        options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
+        let store = try Store.open(path: path, options: options, time: SystemTimeSource())
+        defer { try? store.close() }
+        #expect(try store.verifyAudit() == .intact(checked: 23, head: AuditHead(
+            seq: 23, hash: "328cdd369d2b6703d37056cc66bb9ac1baa0ec19b67a6f9f7a62203a34bcb786")))
+    }
 }

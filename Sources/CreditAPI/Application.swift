@@ -223,6 +223,6 @@ public final class Application: Sendable {
 /// The acting key, plus the request id, as the store's `Actor`.
 extension Actor {
     init(_ key: APIKey, _ context: RequestContext) {
-        self.init(keyID: key.id, role: key.role.rawValue, requestID: context[RequestIDKey.self] ?? "unknown")
+        self.init(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "unknown")
     }
 }

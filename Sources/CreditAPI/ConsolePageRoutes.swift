@@ -111,7 +111,7 @@ struct ConsolePageRoutes {
                 ResolveReview(reviewID: reviewID, approve: fields["approve"] == "true", creditLimit: limit, note: note,
                               approver: session.key.approver, terms: model.terms, policy: policy,
                               singleApproverLimit: singleApproverLimit),
-                by: Actor(keyID: session.key.id, role: session.key.role.rawValue,
+                by: Actor(keyID: session.key.id, role: .key(session.key.role),
                           requestID: context[RequestIDKey.self] ?? "console"))
             let done: String
             switch result {

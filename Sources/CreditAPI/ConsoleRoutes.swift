@@ -249,7 +249,7 @@ struct ConsoleRoutes {
             if let wait = application.rateLimiter.take(keyID: key.id, role: key.role) { return tooMany(wait) }
             let (token, _) = try await store.perform(
                 StartConsoleSession(key: key),
-                by: Actor(keyID: key.id, role: key.role.rawValue, requestID: context[RequestIDKey.self] ?? "console"))
+                by: Actor(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "console"))
             let landing = key.role == .operator ? "/console/reviews" : key.role == .risk ? "/console/models" : "/console/audit"
             return redirect(landing, headers: [(.setCookie, cookie(Self.sessionCookie, token)),
                                                (.setCookie, cookie(Self.signInCookie, "", maxAge: 0))])
@@ -258,7 +258,7 @@ struct ConsoleRoutes {
         router.post("/console/sign-out", handler: page([.operator, .auditor, .risk]) { _, context, visit, session in
             if let token = visit.token {
                 _ = try await store.perform(EndConsoleSession(token: token), by: Actor(
-                    keyID: session.key.id, role: session.key.role.rawValue, requestID: context[RequestIDKey.self] ?? "console"))
+                    keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
             }
             return redirect("/console/sign-in", headers: [(.setCookie, cookie(Self.sessionCookie, "", maxAge: 0))])
         })

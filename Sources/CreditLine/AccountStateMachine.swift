@@ -1,4 +1,20 @@
 /// What moves an account from one state to another (README "Accounts", the state table).
+/// Why a limit changed, when it was not an operator's or the customer's request: carried in the
+/// `limit.adjusted` entry's `cause`, read back by the notice rules.
+public enum LimitChangeCause: String, Sendable, CaseIterable {
+    /// A periodic review lowered the limit.
+    case periodicReview = "periodic_review"
+    /// The customer accepted an offer.
+    case limitOffer = "limit_offer"
+
+    public var json: JSONValue { .string(rawValue) }
+
+    /// The cause an entry's detail names, if it names one this enum knows.
+    public static func of(_ detail: [String: JSONValue]) -> LimitChangeCause? {
+        detail["cause"]?.stringValue.flatMap(LimitChangeCause.init(rawValue:))
+    }
+}
+
 public enum AccountTransitionCause: String, Sendable, CaseIterable {
     /// The customer's activation request, decided by the score's tier.
     case activation
@@ -16,6 +32,13 @@ public enum AccountTransitionCause: String, Sendable, CaseIterable {
     /// The customer withdrawing from the agreement within the cooling-off period (Consumer
     /// Credit Directive 2008/48/EC Art. 14).
     case coolingOffCancellation = "cooling_off_cancellation"
+
+    public var json: JSONValue { .string(rawValue) }
+
+    /// The cause an entry's detail names, if it names one this enum knows.
+    public static func of(_ detail: [String: JSONValue]) -> AccountTransitionCause? {
+        detail["cause"]?.stringValue.flatMap(AccountTransitionCause.init(rawValue:))
+    }
     /// Two operators writing off a line more than 90 days past due.
     case chargeOff = "charge_off"
 }

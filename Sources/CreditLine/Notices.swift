@@ -118,24 +118,24 @@ public enum NoticeRules {
             var values: [String: NoticeValue] = ["old_limit": amount("old_limit"), "new_limit": amount("new_limit")]
             var template = "limit_change_\(direction)"
             // A periodic review says why; an accepted offer was the customer's own choice.
-            switch detail["cause"]?.stringValue {
-            case AccountTransitionCause.periodicReview.rawValue?:
+            switch LimitChangeCause.of(detail) {
+            case .periodicReview?:
                 template += "_review"
                 values["reasons"] = reasons()
-            case "limit_offer"?:
+            case .limitOffer?:
                 template += "_offer"
-            default:
+            case nil:
                 break
             }
             return [NoticeDraft(kind: .limitChange, template: template, values: values, dueBy: dayLater)]
         case .accountFrozen, .accountUnfrozen:
             // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
-            let cause = detail["cause"]?.stringValue
-            guard cause != AccountTransitionCause.consentWithdrawal.rawValue else { return [] }
-            if action == .accountFrozen, cause == AccountTransitionCause.consentExpiry.rawValue {
+            let cause = AccountTransitionCause.of(detail)
+            guard cause != .consentWithdrawal else { return [] }
+            if action == .accountFrozen, cause == .consentExpiry {
                 return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_consent_expired", dueBy: dayLater)]
             }
-            if action == .accountFrozen, cause == AccountTransitionCause.periodicReview.rawValue {
+            if action == .accountFrozen, cause == .periodicReview {
                 return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_review", values: ["reasons": reasons()],
                                     dueBy: dayLater)]
             }

@@ -23,12 +23,27 @@ public struct AuditRecord: Sendable, Equatable {
 }
 
 /// Who is acting: the API key (never the key itself), its role, and the request.
+/// Who acts, as the audit entry's `role` records it: a key's role, or the service itself (its
+/// sweeps, reviews and command-line tools).
+public enum ActorRole: Sendable, Equatable {
+    case key(Role)
+    case system
+
+    /// The text the chain holds: the role's name, or `system`.
+    public var rawValue: String {
+        switch self {
+        case .key(let role): role.rawValue
+        case .system: "system"
+        }
+    }
+}
+
 public struct Actor: Sendable, Equatable {
     public var keyID: String
-    public var role: String
+    public var role: ActorRole
     public var requestID: String
 
-    public init(keyID: String, role: String, requestID: String) {
+    public init(keyID: String, role: ActorRole, requestID: String) {
         self.keyID = keyID
         self.role = role
         self.requestID = requestID
@@ -36,12 +51,12 @@ public struct Actor: Sendable, Equatable {
 
     /// The command-line tools act as themselves.
     public static func cli(_ command: String) -> Actor {
-        Actor(keyID: "cli", role: "system", requestID: command)
+        Actor(keyID: "cli", role: .system, requestID: command)
     }
 
     /// The service's own scheduled work (expiry sweeps, periodic reviews).
     public static func system(_ job: String) -> Actor {
-        Actor(keyID: "system", role: "system", requestID: job)
+        Actor(keyID: "system", role: .system, requestID: job)
     }
 }
 
@@ -150,7 +165,7 @@ public enum AuditChain {
         var head = try head(db)
         for record in records {
             let entry = AuditEntry(
-                seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role, action: record.action.rawValue,
+                seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue, action: record.action.rawValue,
                 accountID: record.accountID, subjectID: record.subjectID,
                 detail: JSONValue.object(record.detail).canonicalJSON, requestID: actor.requestID, prevHash: head.hash)
             try db.execute(

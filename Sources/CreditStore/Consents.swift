@@ -137,7 +137,7 @@ extension Store {
             account = try save(db, account, now: now)
             if newStatus == .frozen {
                 records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: [
-                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue), "cause": .string(cause.rawValue),
+                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue), "cause": cause.json,
                 ]))
             }
         }

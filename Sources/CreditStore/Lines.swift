@@ -177,7 +177,7 @@ public struct ResolveReview: BusinessWrite {
             ]))
             records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID, detail: [
                 "from": .string(from.rawValue), "tier": .string((opened.tier ?? .d).rawValue), "credit_limit": .int(limit),
-                "cause": "review_resolution", "review_id": .string(reviewID),
+                "cause": AccountTransitionCause.reviewResolution.json, "review_id": .string(reviewID),
             ]))
         case .activationDeclined(let to):
             var declined = try Existence.require(line, "account")
@@ -190,7 +190,7 @@ public struct ResolveReview: BusinessWrite {
             // The decision's reasons go with the decline: the customer's notice says why.
             let reasons = try Store.fetchDecision(db, id: review.review.decisionID)?.reasons.map { JSONValue.string($0.code) }
             records.append(AuditRecord(.accountDeclined, accountID: accountID, subjectID: accountID, detail: [
-                "from": .string(from.rawValue), "cause": "review_resolution", "review_id": .string(reviewID),
+                "from": .string(from.rawValue), "cause": AccountTransitionCause.reviewResolution.json, "review_id": .string(reviewID),
                 "reason_codes": .array(reasons ?? []),
             ]))
         }
@@ -409,7 +409,7 @@ public struct ApplyOperatorAction: BusinessWrite {
         }
         try Store.addNote(db, accountID: accountID, subjectID: accountID, kind: "operator_action", text: note, now: now)
         return (account, [AuditRecord(audited, accountID: accountID, subjectID: accountID, detail: [
-            "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": .string(action.cause.rawValue),
+            "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": action.cause.json,
             "reason_code": .string(reasonCode), "has_note": .bool(note != nil),
         ])])
     }

@@ -163,7 +163,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
             let request = LimitPolicy.Request(newLimit: limit, initiatedBy: .system, customerAccepted: false)
             let (_, _, record) = try Store.recordLimitChange(
                 db, account, request: request, direction: .decrease, reasonCode: "periodic_review", actor: "review:" + reviewID,
-                now: now, detail: common.merging(["cause": .string(AccountTransitionCause.periodicReview.rawValue)]) { $1 })
+                now: now, detail: common.merging(["cause": LimitChangeCause.periodicReview.json]) { $1 })
             records.append(record)
         case .freeze:
             let from = account.status
@@ -172,7 +172,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
             account = try Store.save(db, account, now: now)
             records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: common.merging([
                 "from": .string(from.rawValue), "to": "frozen",
-                "cause": .string(AccountTransitionCause.periodicReview.rawValue),
+                "cause": AccountTransitionCause.periodicReview.json,
             ]) { $1 }))
         case .offer(let limit):
             records.append(try Store.makeOffer(db, account: account, limit: limit, reviewID: reviewID,
@@ -312,7 +312,7 @@ public struct AcceptLimitOffer: BusinessWrite {
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
         let (adjustment, saved, record) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: "limit_offer", actor: actorKeyID, now: now,
-            detail: ["cause": "limit_offer", "offer_id": .string(offerID)])
+            detail: ["cause": LimitChangeCause.limitOffer.json, "offer_id": .string(offerID)])
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: offerID, confirmation, now: now)
         try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",
                        arguments: [now.rfc3339, offerID])

@@ -85,4 +85,4 @@ final class ManualTime: TimeSource, @unchecked Sendable {
     }
 }
 
-let testActor = Actor(keyID: "key-test", role: "service", requestID: "req-test")
+let testActor = Actor(keyID: "key-test", role: .key(.service), requestID: "req-test")

@@ -101,7 +101,7 @@ struct RateLimiting: Middleware {
                 next: @Sendable (Request, RequestContext) async -> Response) async throws -> Response
     {
         if let key = context[APIKeyContext.self], let retryAfter = limiter.take(keyID: key.id, role: key.role) {
-            throw Problem(status: .tooManyRequests, code: "rate-limited",
+            throw Problem(status: .tooManyRequests, code: .rateLimited,
                           detail: "Too many requests for this key; retry after \(retryAfter) s.",
                           headerFields: [.retryAfter: String(retryAfter)])
         }
@@ -130,12 +130,12 @@ extension DomainError: HTTPError {
 extension StoreError: HTTPError {
     public var problem: Problem {
         if case .overloaded = self {
-            return Problem(status: .serviceUnavailable, code: "overloaded",
+            return Problem(status: .serviceUnavailable, code: ProblemCode.overloaded,
                            detail: "Too many writes are waiting; nothing was changed. Retry shortly.",
                            headerFields: [.retryAfter: "1"])
         }
         guard case .storageUnavailable(let fault) = self else { return .internalError }
-        return Problem(status: .serviceUnavailable, code: "storage-unavailable",
+        return Problem(status: .serviceUnavailable, code: .storageUnavailable,
                        detail: "The database cannot take this request now (\(fault.rawValue)); nothing was changed. Retry later.",
                        headerFields: [.retryAfter: String(fault.retryAfterSeconds)])
     }

@@ -96,7 +96,7 @@ struct ConsolePageRoutes {
             let limit: Int?
             if let text = fields["credit_limit"], !text.isEmpty {
                 guard let value = Int(text), value >= 0 else {
-                    throw DomainError(.invalid, code: "invalid-amount", "credit_limit must be a whole number of fen.",
+                    throw DomainError(.invalid, code: .invalidAmount, "credit_limit must be a whole number of fen.",
                                       field: "credit_limit")
                 }
                 limit = value

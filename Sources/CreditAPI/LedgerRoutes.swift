@@ -244,7 +244,7 @@ struct LedgerRoutes {
     }
 
     /// An optional whole-number query parameter.
-    static func integer(_ query: [String: String], _ name: String, code: String) throws -> Int? {
+    static func integer(_ query: [String: String], _ name: String, code: ProblemCode) throws -> Int? {
         guard let text = query[name] else { return nil }
         guard let value = Int(text) else {
             throw DomainError(.invalid, code: code, "\(name) must be a whole number.", field: name)
@@ -266,10 +266,10 @@ struct LedgerRoutes {
 
         router.get("/v1/accounts/{id}/draw-quote", handler: application.authorized([.service]) { request, context, call in
             let query = request.queryParameters
-            guard let amount = try Self.integer(query, "amount", code: "invalid-amount") else {
-                throw DomainError(.invalid, code: "invalid-amount", "amount is required, in whole fen.", field: "amount")
+            guard let amount = try Self.integer(query, "amount", code: .invalidAmount) else {
+                throw DomainError(.invalid, code: .invalidAmount, "amount is required, in whole fen.", field: "amount")
             }
-            let months = try Self.integer(query, "plan_months", code: "invalid-plan")
+            let months = try Self.integer(query, "plan_months", code: .invalidPlan)
             guard let account = try await store.account(id: try context.parameter("id")) else {
                 throw DomainError.notFound("account")
             }
@@ -285,7 +285,7 @@ struct LedgerRoutes {
             if let plan = body.planMonths, plan != .null {
                 // A plan that is not a whole number matches none of the line's plans.
                 guard case .integer(let value) = plan else {
-                    throw DomainError(.invalid, code: "invalid-plan", "plan_months must be a whole number of months.",
+                    throw DomainError(.invalid, code: .invalidPlan, "plan_months must be a whole number of months.",
                                       field: "plan_months")
                 }
                 months = value

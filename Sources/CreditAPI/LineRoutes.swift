@@ -160,7 +160,7 @@ struct LineRoutes {
     static func amount(_ input: FeatureInput?, field: String) throws -> Int? {
         guard let input else { return nil }
         guard case .integer(let value) = input, value >= 0 else {
-            throw DomainError(.invalid, code: "invalid-amount", "\(field) must be a whole number of fen, 0 or more.",
+            throw DomainError(.invalid, code: .invalidAmount, "\(field) must be a whole number of fen, 0 or more.",
                               field: field)
         }
         return value
@@ -260,7 +260,7 @@ struct LineRoutes {
                     handler: application.authorized([.service, .operator]) { request, context, call in
             let body = try RequestBody.decode(AdjustmentRequest.self, from: request)
             guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
-                throw DomainError(.invalid, code: "invalid-amount", "new_limit is required.", field: "new_limit")
+                throw DomainError(.invalid, code: .invalidAmount, "new_limit is required.", field: "new_limit")
             }
             guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
                 throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")

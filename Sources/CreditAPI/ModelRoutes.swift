@@ -110,7 +110,7 @@ struct ModelRoutes {
             let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
             guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: from, to: to, scope: call.scope))
             else {
-                throw DomainError(.conflict, code: "no-development-distribution",
+                throw DomainError(.conflict, code: .noDevelopmentDistribution,
                                   "Scorecard \(card.version) carries no development distribution to compare with.")
             }
             (report.from, report.to) = (from.rfc3339, to.rfc3339)

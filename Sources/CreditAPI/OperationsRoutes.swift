@@ -1,3 +1,4 @@
+import CreditLine
 import Foundation
 import HTTPServer
 import HTTPTypes
@@ -31,7 +32,7 @@ struct OperationsRoutes {
         let openapi = FileManager.default.contents(atPath: application.configuration.openapi).map(Array.init)
         router.get("/openapi.json") { _, _ in
             guard let openapi else {
-                throw Problem(status: .notFound, code: "not-found", detail: "The OpenAPI description is not installed.")
+                throw Problem(status: .notFound, code: ProblemCode.notFound, detail: "The OpenAPI description is not installed.")
             }
             return .json(openapi)
         }

@@ -166,7 +166,7 @@ struct PortfolioRoutes {
             }
             let body = try RequestBody.decode(Offer.self, from: request)
             guard let offered = try LineRoutes.amount(body.offeredLimit, field: "offered_limit") else {
-                throw DomainError(.invalid, code: "invalid-amount", "offered_limit is required.", field: "offered_limit")
+                throw DomainError(.invalid, code: .invalidAmount, "offered_limit is required.", field: "offered_limit")
             }
             let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
             return try await call.perform(MakeLimitOffer(

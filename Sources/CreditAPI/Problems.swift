@@ -7,28 +7,28 @@ import HTTPTypes
 /// errors, become responses in the router's one catch.
 enum Problems {
     static let unauthorized = Problem(
-        status: .unauthorized, code: "unauthorized",
+        status: .unauthorized, code: .unauthorized,
         detail: "Send a valid API key as 'Authorization: Bearer <key>'.",
         headerFields: [.wwwAuthenticate: "Bearer realm=\"creditline\""])
 
     static func forbidden(_ role: Role, allowed: [Role]) -> Problem {
-        Problem(status: .forbidden, code: "forbidden",
+        Problem(status: .forbidden, code: .forbidden,
                 detail: "A \(role.rawValue) key may not do this; it needs \(allowed.map(\.rawValue).joined(separator: " or ")).")
     }
 
     /// An installation-wide act (a model review rules every tenant's decisions) by a key of one
     /// tenant (README "Periodic review").
     static func allTenantsRequired(_ role: Role) -> Problem {
-        Problem(status: .forbidden, code: "all-tenants-key-required",
+        Problem(status: .forbidden, code: .allTenantsKeyRequired,
                 detail: "This acts for every tenant; it needs a \(role.rawValue) key for all tenants (keys create --all-tenants).")
     }
 
     static func invalidJSON(_ detail: String) -> Problem {
-        Problem(status: .unprocessableContent, code: "invalid-json", detail: detail)
+        Problem(status: .unprocessableContent, code: .invalidJson, detail: detail)
     }
 
     static func invalidField(_ field: String, _ detail: String) -> Problem {
-        Problem(status: .unprocessableContent, code: "invalid-field", detail: detail, field: field)
+        Problem(status: .unprocessableContent, code: .invalidField, detail: detail, field: field)
     }
 }
 
@@ -289,5 +289,14 @@ extension ReasonCodes {
         let code = try require(code)
         if let note { try FreeText.check(note, field: "note", max: Self.noteMaxLength) }
         return (code, note)
+    }
+}
+
+extension Problem {
+    /// A problem with one of the API's codes: the closed list config/openapi.json states.
+    init(status: HTTPResponse.Status, code: ProblemCode, title: String? = nil, detail: String, field: String? = nil,
+         headerFields: HTTPFields = [:])
+    {
+        self.init(status: status, code: code.rawValue, title: title, detail: detail, field: field, headerFields: headerFields)
     }
 }

@@ -130,7 +130,7 @@ struct IdempotencyMiddleware: Middleware {
         // Taken before the stored answer is read: a request that finishes in between has stored
         // its answer by the time this one looks.
         guard inFlight.begin(record) else {
-            throw Problem(status: .conflict, code: "request-in-progress",
+            throw Problem(status: .conflict, code: .requestInProgress,
                           detail: "A request with this Idempotency-Key is still running; retry shortly.",
                           headerFields: [.retryAfter: "1"])
         }
@@ -144,7 +144,7 @@ struct IdempotencyMiddleware: Middleware {
             fields[.idempotentReplayed] = "true"
             return Response(status: HTTPResponse.Status(code: answer.status), headerFields: fields, body: answer.body)
         case .reused:
-            throw Problem(status: .unprocessableContent, code: "idempotency-key-reused",
+            throw Problem(status: .unprocessableContent, code: .idempotencyKeyReused,
                           detail: "This Idempotency-Key was used for a different request.", field: "Idempotency-Key")
         case nil:
             var context = context
@@ -170,7 +170,7 @@ enum Preconditions {
         }
         guard let version = Int(tag.dropFirst().dropLast()) else {
             // A well-formed tag we never issued can never match.
-            throw DomainError(.staleVersion, code: "version-mismatch", "If-Match names no version of this account.")
+            throw DomainError(.staleVersion, code: .versionMismatch, "If-Match names no version of this account.")
         }
         return AccountVersion(accountID: accountID, version: version)
     }

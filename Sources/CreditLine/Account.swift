@@ -19,7 +19,7 @@ extension AccountStatus {
     /// nothing more; `refusal` says which of those was asked.
     public static func requireOpen(_ status: AccountStatus?, _ refusal: String) throws(DomainError) -> AccountStatus {
         let status = try Existence.require(status, "account")
-        guard !status.isFinal else { throw DomainError(.conflict, code: "account-closed", refusal) }
+        guard !status.isFinal else { throw DomainError(.conflict, code: .accountClosed, refusal) }
         return status
     }
 }

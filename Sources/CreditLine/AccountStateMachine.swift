@@ -101,7 +101,7 @@ public enum AccountStateMachine {
                                   actor: TransitionActor) throws(DomainError) -> AccountStatus
     {
         guard isAllowed(from: from, to: to, cause: cause, actor: actor) else {
-            throw DomainError(.conflict, code: "invalid-transition",
+            throw DomainError(.conflict, code: .invalidTransition,
                               "An account cannot go from \(from.rawValue) to \(to.rawValue) by \(cause.rawValue).")
         }
         return to

@@ -60,23 +60,23 @@ public enum Activation {
     /// Every condition of activation (README "Activation, reviews and limits"), each refusal with its 409 code.
     public static func decide(_ facts: Facts, policy: LimitPolicy, now: Timestamp) throws(DomainError) -> Outcome {
         if let requested = facts.requestedLimit, requested < 0 {
-            throw DomainError(.invalid, code: "invalid-amount", "requested_limit must be 0 or more fen.",
+            throw DomainError(.invalid, code: .invalidAmount, "requested_limit must be 0 or more fen.",
                               field: "requested_limit")
         }
         guard let consent = facts.consent, consent.purpose == .creditLine, consent.isActive(at: now) else {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "Activation needs this account's active credit_line consent.")
         }
         guard facts.assessmentConsentActive else {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "Activation needs an active credit_assessment consent at the moment of activation.")
         }
         guard let decision = facts.decision else { throw DomainError.notFound("decision for this account") }
         guard !decision.isExpired(at: now) else {
-            throw DomainError(.conflict, code: "decision-expired", "The decision has expired; score the account again.")
+            throw DomainError(.conflict, code: .decisionExpired, "The decision has expired; score the account again.")
         }
         guard facts.termsVersion == facts.currentTermsVersion else {
-            throw DomainError(.conflict, code: "terms-mismatch",
+            throw DomainError(.conflict, code: .termsMismatch,
                               "The current terms are version \(facts.currentTermsVersion), not \(Echo.bounded(facts.termsVersion)).")
         }
         switch facts.accountStatus {
@@ -84,11 +84,11 @@ public enum Activation {
             break
         case .declined:
             if let declinedAt = facts.declinedAt, now < declinedAt.adding(days: policy.declineCoolOffDays) {
-                throw DomainError(.conflict, code: "cool-off",
+                throw DomainError(.conflict, code: .coolOff,
                                   "A declined account may ask again \(policy.declineCoolOffDays) days after the decline.")
             }
         default:
-            throw DomainError(.conflict, code: "invalid-transition",
+            throw DomainError(.conflict, code: .invalidTransition,
                               "An account in \(facts.accountStatus.rawValue) cannot be activated.")
         }
         switch decision.outcome {

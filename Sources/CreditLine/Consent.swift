@@ -85,12 +85,12 @@ public struct NoticeRegistry: Sendable, Equatable {
     public func check(purpose: ConsentPurpose, version: String, sha256: String) throws(DomainError) {
         guard let expected = notices[purpose]?[version] else {
             let known = (notices[purpose] ?? [:]).keys.sorted().joined(separator: ", ")
-            throw DomainError(.invalid, code: "unknown-notice",
+            throw DomainError(.invalid, code: .unknownNotice,
                               "notice_version must be a published \(purpose.rawValue) notice (\(known)).",
                               field: "notice_version")
         }
         guard expected == sha256 else {
-            throw DomainError(.invalid, code: "notice-mismatch",
+            throw DomainError(.invalid, code: .noticeMismatch,
                               "notice_sha256 is not the SHA-256 of notice \(version)'s text.", field: "notice_sha256")
         }
     }
@@ -142,7 +142,7 @@ public enum ConsentRules {
     {
         _ = try AccountStatus.requireOpen(accountStatus, "A closed account takes no new consent.")
         if let activeConsentID {
-            throw DomainError(.conflict, code: "consent-already-active",
+            throw DomainError(.conflict, code: .consentAlreadyActive,
                               "Consent \(activeConsentID) for \(grant.purpose.rawValue) is already in force; withdraw it first.")
         }
     }
@@ -158,7 +158,7 @@ public enum ConsentRules {
         }
         guard let methodValue = ConsentMethod(rawValue: method) else {
             let reason = refusedMethods[method] ?? "only explicit_opt_in or written_signature record an affirmative act"
-            throw DomainError(.invalid, code: "consent-not-explicit",
+            throw DomainError(.invalid, code: .consentNotExplicit,
                               "method '\(Echo.bounded(method))' is not explicit consent: \(reason) (PIPL Art. 14).", field: "method")
         }
         guard let channelValue = ConsentChannel(rawValue: channel) else {

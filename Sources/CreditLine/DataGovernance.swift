@@ -29,7 +29,7 @@ public struct ReasonCodes: Sendable, Equatable {
     /// The code, if it is on the list; else 422 naming the field, with the list.
     public func require(_ code: String, field: String = "reason_code") throws(DomainError) -> String {
         guard codes[code] != nil else {
-            throw DomainError(.invalid, code: "invalid-reason-code",
+            throw DomainError(.invalid, code: .invalidReasonCode,
                               "\(field) must be one of \(codes.keys.sorted().joined(separator: ", ")).", field: field)
         }
         return code
@@ -82,7 +82,7 @@ public struct CustomerConfirmation: Sendable, Equatable {
     /// A change the customer initiated needs their confirmation: 422 `confirmation-required`.
     public static func require(_ confirmation: CustomerConfirmation?, customerInitiated: Bool) throws(DomainError) {
         guard customerInitiated, confirmation == nil else { return }
-        throw DomainError(.invalid, code: "confirmation-required",
+        throw DomainError(.invalid, code: .confirmationRequired,
                           "A change the customer asked for needs customer_confirmation {channel, method: explicit_opt_in, notice_sha256}: what they saw and confirmed.",
                           field: "customer_confirmation")
     }

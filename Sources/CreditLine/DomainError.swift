@@ -13,12 +13,12 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var kind: Kind
-    public var code: String
+    public var code: ProblemCode
     public var message: String
     /// The request field at fault, if any.
     public var field: String?
 
-    public init(_ kind: Kind, code: String, _ message: String, field: String? = nil) {
+    public init(_ kind: Kind, code: ProblemCode, _ message: String, field: String? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
@@ -28,11 +28,11 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(code): \(message)" }
 
     public static func invalidField(_ field: String, _ message: String) -> DomainError {
-        DomainError(.invalid, code: "invalid-field", message, field: field)
+        DomainError(.invalid, code: .invalidField, message, field: field)
     }
 
     public static func notFound(_ what: String) -> DomainError {
-        DomainError(.notFound, code: "not-found", "No \(what) with that id.")
+        DomainError(.notFound, code: .notFound, "No \(what) with that id.")
     }
 }
 

@@ -155,12 +155,12 @@ public enum RepaymentAllocation {
     /// outstanding: 422 `invalid-amount` or `overpayment`.
     public static func allocate(_ amount: Int, to owed: [Owed]) throws(DomainError) -> [Applied] {
         guard amount >= 1 else {
-            throw DomainError(.invalid, code: "invalid-amount", "amount must be a whole number of fen, 1 or more.",
+            throw DomainError(.invalid, code: .invalidAmount, "amount must be a whole number of fen, 1 or more.",
                               field: "amount")
         }
         let outstanding = owed.reduce(0) { $0 + $1.fee + $1.principal }
         guard amount <= outstanding else {
-            throw DomainError(.invalid, code: "overpayment",
+            throw DomainError(.invalid, code: .overpayment,
                               "amount is more than everything outstanding (\(outstanding) fen).", field: "amount")
         }
         var left = amount
@@ -222,10 +222,10 @@ public struct DrawQuote: Sendable, Equatable {
                             maxAmount: Int) throws(DomainError) -> DrawQuote
     {
         guard let terms else {
-            throw DomainError(.conflict, code: "invalid-transition", "Only an opened line has terms to quote from.")
+            throw DomainError(.conflict, code: .invalidTransition, "Only an opened line has terms to quote from.")
         }
         guard (1...maxAmount).contains(amount) else {
-            throw DomainError(.invalid, code: "invalid-amount", "amount must be a whole number of fen, 1 to \(maxAmount).",
+            throw DomainError(.invalid, code: .invalidAmount, "amount must be a whole number of fen, 1 to \(maxAmount).",
                               field: "amount")
         }
         let plan = try DrawRules.plan(months: planMonths, of: terms.instalmentPlans)
@@ -266,23 +266,23 @@ public enum DrawRules {
     public static func check(_ facts: Facts) throws(DomainError) -> Terms.Plan? {
         try requireSelected(facts.customerSelected)
         guard facts.status == .active else {
-            throw DomainError(.conflict, code: "invalid-transition",
+            throw DomainError(.conflict, code: .invalidTransition,
                               "Only an active line takes draws; this one is \(facts.status.rawValue).")
         }
         guard facts.creditLineConsentActive else {
-            throw DomainError(.conflict, code: "consent-required", "A draw needs an active credit_line consent.")
+            throw DomainError(.conflict, code: .consentRequired, "A draw needs an active credit_line consent.")
         }
         guard facts.delinquency < .dpd31To60 else {
-            throw DomainError(.conflict, code: "line-delinquent",
+            throw DomainError(.conflict, code: .lineDelinquent,
                               "The line is \(facts.delinquency.rawValue): repay what is overdue before drawing again.")
         }
         guard facts.amount >= 1 else {
-            throw DomainError(.invalid, code: "invalid-amount", "amount must be a whole number of fen, 1 or more.",
+            throw DomainError(.invalid, code: .invalidAmount, "amount must be a whole number of fen, 1 or more.",
                               field: "amount")
         }
         let plan = try self.plan(months: facts.planMonths, of: facts.plans)
         guard facts.amount <= facts.availableCredit else {
-            throw DomainError(.invalid, code: "insufficient-credit",
+            throw DomainError(.invalid, code: .insufficientCredit,
                               "amount is more than the available credit (\(facts.availableCredit) fen).", field: "amount")
         }
         return plan
@@ -291,7 +291,7 @@ public enum DrawRules {
     /// The payment twin of `consent-not-explicit`: only the customer's own choice of this line is a draw.
     public static func requireSelected(_ selected: Bool) throws(DomainError) {
         guard selected else {
-            throw DomainError(.invalid, code: "draw-not-selected",
+            throw DomainError(.invalid, code: .drawNotSelected,
                               "customer_selected must be true: the customer chose to pay with this line.",
                               field: "customer_selected")
         }
@@ -302,7 +302,7 @@ public enum DrawRules {
         guard let months else { return nil }
         guard let found = plans.first(where: { $0.months == months }) else {
             let offered = plans.map { String($0.months) }.joined(separator: ", ")
-            throw DomainError(.invalid, code: "invalid-plan",
+            throw DomainError(.invalid, code: .invalidPlan,
                               "plan_months must be one of this line's plans (\(offered.isEmpty ? "none" : offered)).",
                               field: "plan_months")
         }
@@ -320,7 +320,7 @@ public enum CoolingOff {
     public static func check(activatedAt: Timestamp?, now: Timestamp, days: Int) throws(DomainError) {
         // A line with no recorded opening cannot show it is inside the window.
         guard let activatedAt, now < activatedAt.adding(days: days) else {
-            throw DomainError(.conflict, code: "cooling-off-over",
+            throw DomainError(.conflict, code: .coolingOffOver,
                               "The \(days)-day cooling-off period after activation has ended.")
         }
     }
@@ -358,7 +358,7 @@ public enum RepaymentRules {
         case .active, .frozen, .closed, .chargedOff:
             return
         case .prospect, .pendingReview, .declined:
-            throw DomainError(.conflict, code: "invalid-transition",
+            throw DomainError(.conflict, code: .invalidTransition,
                               "A \(status.rawValue) account has never had a line, so there is nothing to repay.")
         }
     }
@@ -406,7 +406,7 @@ public enum ChargeOff {
 
     public static func check(_ delinquency: Delinquency) throws(DomainError) {
         guard delinquency == .dpd90Plus else {
-            throw DomainError(.conflict, code: "not-charge-off-eligible",
+            throw DomainError(.conflict, code: .notChargeOffEligible,
                               "Only a line more than 90 days past due may be charged off; this one is \(delinquency.rawValue).")
         }
     }
@@ -422,11 +422,11 @@ public enum ChargeOff {
         try check(delinquency)
         guard let pending, pending.stands(for: episode, at: now) else { return .firstApproval }
         guard pending.approver != approver else {
-            throw DomainError(.conflict, code: "four-eyes-required",
+            throw DomainError(.conflict, code: .fourEyesRequired,
                               "A charge-off needs a second operator's approval; this person gave the first.")
         }
         guard pending.reasonCode == reasonCode else {
-            throw DomainError(.conflict, code: "four-eyes-required",
+            throw DomainError(.conflict, code: .fourEyesRequired,
                               "The second approval must be for the first approver's reason, \(pending.reasonCode.rawValue).")
         }
         return .chargedOff(to)

@@ -31,24 +31,24 @@ public enum TermsAcceptance {
     {
         let status = try Existence.require(facts.accountStatus, "account")
         guard status == .active || status == .frozen else {
-            throw DomainError(.conflict, code: "invalid-transition", "Only an open line has terms to change.")
+            throw DomainError(.conflict, code: .invalidTransition, "Only an open line has terms to change.")
         }
         let decision = try Existence.require(facts.decision, "decision for this account")
         guard !decision.isExpired(at: now) else {
-            throw DomainError(.conflict, code: "decision-expired", "The decision has expired; score the account again.")
+            throw DomainError(.conflict, code: .decisionExpired, "The decision has expired; score the account again.")
         }
         guard facts.requestedTermsVersion == terms.version else {
-            throw DomainError(.conflict, code: "terms-mismatch",
+            throw DomainError(.conflict, code: .termsMismatch,
                               "The current terms are version \(terms.version), not \(Echo.bounded(facts.requestedTermsVersion)).")
         }
         guard decision.outcome == .approve, let tierTerms = terms.tiers[decision.tier] else {
-            throw DomainError(.invalid, code: "risk-tier-too-low",
+            throw DomainError(.invalid, code: .riskTierTooLow,
                               "Terms follow an approving decision (tier A–C); this one is tier \(decision.tier.rawValue).",
                               field: "decision_id")
         }
         let noDearer = facts.currentTerms.map { tierTerms.isNoDearer(than: $0) } ?? false
         guard noDearer || facts.confirmed else {
-            throw DomainError(.invalid, code: "confirmation-required",
+            throw DomainError(.invalid, code: .confirmationRequired,
                               "Tier \(decision.tier.rawValue)'s terms cost more than the line's terms now (a higher fee, a plan gone or fewer interest-free days); the change needs customer_confirmation {channel, method: explicit_opt_in, notice_sha256}.",
                               field: "customer_confirmation")
         }
@@ -82,7 +82,7 @@ public enum OperatorAction: String, Sendable, CaseIterable {
     public func decide(from status: AccountStatus?, creditLineConsentActive: Bool) throws(DomainError) -> AccountStatus {
         let status = try Existence.require(status, "account")
         if self == .unfreeze, status == .frozen, !creditLineConsentActive {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "An account is unfrozen only with an active credit_line consent.")
         }
         return try AccountStateMachine.transition(from: status, to: target, cause: cause, actor: .operator)
@@ -95,7 +95,7 @@ public enum ScoringEligibility {
     public static func check(accountStatus: AccountStatus?, assessmentConsentActive: Bool) throws(DomainError) {
         _ = try AccountStatus.requireOpen(accountStatus, "A closed account is not scored.")
         guard assessmentConsentActive else {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "Scoring needs an active credit_assessment consent for this account.")
         }
     }
@@ -117,7 +117,7 @@ public struct AccountVersion: Sendable, Equatable {
     public func check(current: Int?) throws(DomainError) {
         let current = try Existence.require(current, "account")
         if let version, version != current {
-            throw DomainError(.staleVersion, code: "version-mismatch",
+            throw DomainError(.staleVersion, code: .versionMismatch,
                               "The account is at version \(current), not \(version); read it again.")
         }
     }

@@ -85,7 +85,7 @@ public enum ModelReviewGate {
     }
 
     /// The reason an approving decision goes to a person instead.
-    public static let overdueReason = "model-review-overdue"
+    public static let overdueReason = ProblemCode.modelReviewOverdue.rawValue
 
     /// The outcome to act on: an approval stands only under an approved review in force at
     /// `now`; otherwise a person decides (review). Reviews and declines are never changed: a
@@ -108,7 +108,7 @@ public enum ModelReviewGate {
     /// the champion has an approved review in force.
     public static func requireInForce(_ review: Review?, now: Timestamp) throws(DomainError) {
         guard isInForce(review, now: now) else {
-            throw DomainError(.conflict, code: overdueReason,
+            throw DomainError(.conflict, code: .modelReviewOverdue,
                               "The champion model has no approved review in force; a periodic review waits for one.")
         }
     }
@@ -244,10 +244,10 @@ public enum ModelReviewRules {
     /// `valid_until` must be after `now` and at most `maxValidityDays` ahead.
     public static func checkValidUntil(_ validUntil: Timestamp, now: Timestamp) throws(DomainError) {
         guard validUntil > now else {
-            throw DomainError(.invalid, code: "invalid-date", "valid_until must be in the future.", field: "valid_until")
+            throw DomainError(.invalid, code: .invalidDate, "valid_until must be in the future.", field: "valid_until")
         }
         guard validUntil <= now.adding(days: maxValidityDays) else {
-            throw DomainError(.invalid, code: "invalid-date",
+            throw DomainError(.invalid, code: .invalidDate,
                               "A review holds for at most \(maxValidityDays) days.", field: "valid_until")
         }
     }

@@ -305,7 +305,7 @@ public enum NoticeDelivery {
     {
         let createdAt = try Existence.require(createdAt, "notice")
         guard deliveredAt == nil else {
-            throw DomainError(.conflict, code: "notice-already-delivered", "This notice was already reported delivered.")
+            throw DomainError(.conflict, code: .noticeAlreadyDelivered, "This notice was already reported delivered.")
         }
         guard reported >= createdAt else {
             throw DomainError.invalidField("delivered_at", "delivered_at is before the notice was written.")

@@ -216,7 +216,7 @@ public enum PersonalData {
     /// Throws 422 `pii-not-allowed` naming the field when `text` carries an identifier.
     public static func refuse(in text: String, field: String) throws(DomainError) {
         if let kind = detect(text) {
-            throw DomainError(.invalid, code: "pii-not-allowed",
+            throw DomainError(.invalid, code: .piiNotAllowed,
                               "\(field) looks like \(kind.rawValue); send a pseudonymous reference, never personal data.",
                               field: field)
         }

@@ -213,13 +213,13 @@ public enum LimitOffers {
     {
         let status = try Existence.require(accountStatus, "account")
         guard status == .active || status == .frozen else {
-            throw DomainError(.conflict, code: "invalid-transition", "Only an opened line can be offered more; this one is \(status.rawValue).")
+            throw DomainError(.conflict, code: .invalidTransition, "Only an opened line can be offered more; this one is \(status.rawValue).")
         }
         guard offered > currentLimit else {
             throw DomainError.invalidField("offered_limit", "offered_limit must be above the line's limit, \(currentLimit) fen.")
         }
         guard offered <= maxLimit else {
-            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(maxLimit) fen.", field: "offered_limit")
+            throw DomainError(.invalid, code: .abovePolicyMax, "The policy maximum is \(maxLimit) fen.", field: "offered_limit")
         }
     }
 
@@ -229,9 +229,9 @@ public enum LimitOffers {
         switch status(stored: stored, expiresAt: expiresAt, now: now) {
         case .open: return
         case .expired:
-            throw DomainError(.conflict, code: "offer-expired", "The offer lapsed; a later review may make another.")
+            throw DomainError(.conflict, code: .offerExpired, "The offer lapsed; a later review may make another.")
         case .accepted, .superseded:
-            throw DomainError(.conflict, code: "offer-not-open", "The offer is \(stored.rawValue) and can no longer be accepted.")
+            throw DomainError(.conflict, code: .offerNotOpen, "The offer is \(stored.rawValue) and can no longer be accepted.")
         }
     }
 }

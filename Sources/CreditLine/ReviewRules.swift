@@ -5,7 +5,7 @@ public enum ReviewRules {
     public static func checkContest(decision: Decision?, openContestID: String?) throws(DomainError) -> Decision {
         let decision = try Existence.require(decision, "decision")
         if let openContestID {
-            throw DomainError(.conflict, code: "review-already-open",
+            throw DomainError(.conflict, code: .reviewAlreadyOpen,
                               "Review \(openContestID) of this decision is already open.")
         }
         return decision
@@ -49,9 +49,9 @@ public enum ReviewRules {
         let review = record.review
         switch review.status {
         case .cancelled:
-            throw DomainError(.conflict, code: "review-cancelled", "This review was cancelled and cannot be resolved.")
+            throw DomainError(.conflict, code: .reviewCancelled, "This review was cancelled and cannot be resolved.")
         case .resolved:
-            throw DomainError(.conflict, code: "review-resolved", "This review is already resolved.")
+            throw DomainError(.conflict, code: .reviewResolved, "This review is already resolved.")
         case .open:
             break
         }
@@ -59,7 +59,7 @@ public enum ReviewRules {
         let status = try Existence.require(accountStatus, "account")
         // A review whose credit_line consent was withdrawn is cancelled, never resolved.
         guard creditLineConsentActive else {
-            throw DomainError(.conflict, code: "review-cancelled", "The customer's credit_line consent is no longer active.")
+            throw DomainError(.conflict, code: .reviewCancelled, "The customer's credit_line consent is no longer active.")
         }
         guard resolution.approve else {
             return .activationDeclined(to: try AccountStateMachine.transition(
@@ -68,31 +68,31 @@ public enum ReviewRules {
         // Approving opens a line on an assessment of ability to pay: that needs the
         // credit_assessment consent in force now (declining needs nothing).
         guard assessmentConsentActive else {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "Approval needs the customer's credit_assessment consent in force.")
         }
         let limit = resolution.creditLimit ?? min(record.requestedLimit ?? singleApproverLimit, singleApproverLimit)
         guard limit >= 0 else {
-            throw DomainError(.invalid, code: "invalid-amount", "credit_limit must be 0 or more fen.", field: "credit_limit")
+            throw DomainError(.invalid, code: .invalidAmount, "credit_limit must be 0 or more fen.", field: "credit_limit")
         }
         if let requested = record.requestedLimit, limit > requested {
-            throw DomainError(.invalid, code: "above-requested-limit",
+            throw DomainError(.invalid, code: .aboveRequestedLimit,
                               "The customer asked for \(requested) fen; an approval may not grant more. Make the customer a limit offer (POST /v1/accounts/{id}/limit-offers) instead.",
                               field: "credit_limit")
         }
         guard limit <= policy.maxLimit else {
-            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(policy.maxLimit) fen.",
+            throw DomainError(.invalid, code: .abovePolicyMax, "The policy maximum is \(policy.maxLimit) fen.",
                               field: "credit_limit")
         }
         var secondApprover = false
         if limit > singleApproverLimit {
             guard let first = record.firstApprover else { return .firstApproval(limit: limit) }
             guard first != resolution.approver else {
-                throw DomainError(.conflict, code: "four-eyes-required",
+                throw DomainError(.conflict, code: .fourEyesRequired,
                                   "A limit above \(singleApproverLimit) fen needs a second operator's approval.")
             }
             guard record.firstApprovedLimit == limit else {
-                throw DomainError(.conflict, code: "four-eyes-required",
+                throw DomainError(.conflict, code: .fourEyesRequired,
                                   "The second approval must be for the first approver's limit, \(record.firstApprovedLimit ?? 0) fen.")
             }
             secondApprover = true

@@ -385,12 +385,12 @@ public struct Scorecard: Sendable {
         // The scorecard's own characteristics were checked against the deny list when it was
         // loaded (`ProhibitedFeatures.firstUsed`): only names outside it need the check.
         for name in features.keys.sorted() where !characteristicNames.contains(name) && denyList.isProhibited(name) {
-            throw DomainError(.invalid, code: "prohibited-feature",
+            throw DomainError(.invalid, code: .prohibitedFeature,
                               "'\(Echo.bounded(name))' is a prohibited characteristic and may not be used for credit decisions.",
                               field: "features.\(name)")
         }
         for name in features.keys.sorted() where !characteristicNames.contains(name) {
-            throw DomainError(.invalid, code: "unknown-feature",
+            throw DomainError(.invalid, code: .unknownFeature,
                               "'\(Echo.bounded(name))' is not a characteristic of scorecard \(version).",
                               field: "features.\(Echo.bounded(name))")
         }
@@ -406,7 +406,7 @@ public struct Scorecard: Sendable {
     {
         let name = characteristic.name
         func invalid(_ what: String) -> DomainError {
-            DomainError(.invalid, code: "invalid-feature", "'\(Echo.bounded(name))' \(what).",
+            DomainError(.invalid, code: .invalidFeature, "'\(Echo.bounded(name))' \(what).",
                         field: "features.\(Echo.bounded(name))")
         }
         guard let input = features[name] else { throw invalid("is required") }

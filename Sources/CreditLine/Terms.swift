@@ -152,63 +152,63 @@ public struct LimitPolicy: Sendable, Equatable {
     /// be told), or the first rule it breaks with that rule's code.
     public func evaluate(_ request: Request, state: State, now: Timestamp) throws(DomainError) -> Direction {
         guard request.newLimit >= 0 else {
-            throw DomainError(.invalid, code: "invalid-amount", "new_limit must be a whole number of fen, 0 or more.",
+            throw DomainError(.invalid, code: .invalidAmount, "new_limit must be a whole number of fen, 0 or more.",
                               field: "new_limit")
         }
         guard !state.status.isFinal else {
-            throw DomainError(.conflict, code: "invalid-transition", "A \(state.status.rawValue) account's limit cannot change.")
+            throw DomainError(.conflict, code: .invalidTransition, "A \(state.status.rawValue) account's limit cannot change.")
         }
         guard request.newLimit != state.currentLimit else {
-            throw DomainError(.invalid, code: "invalid-amount", "new_limit equals the current limit.", field: "new_limit")
+            throw DomainError(.invalid, code: .invalidAmount, "new_limit equals the current limit.", field: "new_limit")
         }
         if request.newLimit < state.currentLimit { return .decrease }
 
         // Increases.
         guard state.status == .active else {
-            throw DomainError(.conflict, code: "invalid-transition",
+            throw DomainError(.conflict, code: .invalidTransition,
                               "Only an active line can be increased; this one is \(state.status.rawValue).")
         }
         guard state.creditLineConsentActive else {
-            throw DomainError(.conflict, code: "consent-required", "An increase needs an active credit_line consent.")
+            throw DomainError(.conflict, code: .consentRequired, "An increase needs an active credit_line consent.")
         }
         guard state.assessmentConsentActive else {
-            throw DomainError(.conflict, code: "consent-required",
+            throw DomainError(.conflict, code: .consentRequired,
                               "An increase needs an active credit_assessment consent: it assesses ability to pay again.")
         }
         // UK CONC 6.7.7R: no increase (nor offer of one) after the customer said they want none.
         guard !state.optedOut else {
-            throw DomainError(.invalid, code: "increase-opted-out", "The customer has opted out of limit increases.",
+            throw DomainError(.invalid, code: .increaseOptedOut, "The customer has opted out of limit increases.",
                               field: "new_limit")
         }
         guard request.initiatedBy == .customer || request.customerAccepted else {
-            throw DomainError(.invalid, code: "acceptance-required",
+            throw DomainError(.invalid, code: .acceptanceRequired,
                               "An increase the customer did not ask for needs customer_accepted: true.",
                               field: "customer_accepted")
         }
         guard request.newLimit <= maxLimit else {
-            throw DomainError(.invalid, code: "above-policy-max", "The policy maximum is \(maxLimit) fen.", field: "new_limit")
+            throw DomainError(.invalid, code: .abovePolicyMax, "The policy maximum is \(maxLimit) fen.", field: "new_limit")
         }
         let ceiling = state.currentLimit + state.currentLimit * maxIncreasePercent / 100
         guard request.newLimit <= ceiling else {
-            throw DomainError(.invalid, code: "increase-too-large",
+            throw DomainError(.invalid, code: .increaseTooLarge,
                               "An increase may add at most \(maxIncreasePercent) % (up to \(ceiling) fen).", field: "new_limit")
         }
         if let last = state.lastIncreaseAt, now < last.adding(days: minDaysBetweenIncreases) {
-            throw DomainError(.invalid, code: "increase-too-soon",
+            throw DomainError(.invalid, code: .increaseTooSoon,
                               "The last increase was less than \(minDaysBetweenIncreases) days ago.", field: "new_limit")
         }
         // US Reg Z §1026.51 practice: an increase needs a current view of ability to pay.
         guard let decision = state.latestDecision, now < decision.scoredAt.adding(days: maxDecisionAgeDays) else {
-            throw DomainError(.invalid, code: "stale-decision",
+            throw DomainError(.invalid, code: .staleDecision,
                               "An increase needs a decision younger than \(maxDecisionAgeDays) days.", field: "new_limit")
         }
         guard decision.tier.approves else {
-            throw DomainError(.invalid, code: "risk-tier-too-low",
+            throw DomainError(.invalid, code: .riskTierTooLow,
                               "The latest decision is tier \(decision.tier.rawValue); increases need A, B or C.",
                               field: "new_limit")
         }
         guard state.latestDecisionModelReviewed else {
-            throw DomainError(.conflict, code: ModelReviewGate.overdueReason,
+            throw DomainError(.conflict, code: .modelReviewOverdue,
                               "The model behind the latest decision has no approved review in force; no increase until it has.")
         }
         return .increase

@@ -23,7 +23,7 @@ public enum WebhookRules {
         let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let allowed = allowedHosts.isEmpty ? loopbackHosts : Set(allowedHosts.map { $0.lowercased() })
         guard allowed.contains(name) else {
-            throw DomainError(.invalid, code: "webhook-host-not-allowed",
+            throw DomainError(.invalid, code: .webhookHostNotAllowed,
                               "\(allowedHosts.isEmpty ? "Only loopback hosts are allowed" : "The host is not in webhook_allowed_hosts").",
                               field: "url")
         }

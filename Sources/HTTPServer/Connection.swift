@@ -389,7 +389,7 @@ final class Connection: @unchecked Sendable {
             // the application, so a made-up method never becomes a metric label or a log field
             // (each new name would be a new series, kept forever). CONNECT lands here too: we are
             // an origin server, not a proxy (RFC 9110 §9.3.6).
-            var response = Problem(status: .notImplemented, code: "not-implemented",
+            var response = Problem(status: .notImplemented, code: .notImplemented,
                                    detail: "This method is not implemented.").response
             core.stampRequestID(&response)
             complete(response, for: head)
@@ -505,17 +505,17 @@ final class Connection: @unchecked Sendable {
         flush()
     }
 
-    private static func code(for status: HTTPResponse.Status) -> String {
+    private static func code(for status: HTTPResponse.Status) -> ServerProblemCode {
         switch status.code {
-        case 408: return "request-timeout"
-        case 413: return "content-too-large"
-        case 414: return "uri-too-long"
-        case 417: return "expectation-failed"
-        case 431: return "header-fields-too-large"
-        case 503: return "overloaded"
-        case 501: return "not-implemented"
-        case 505: return "http-version-not-supported"
-        default: return "malformed-request"
+        case 408: return .requestTimeout
+        case 413: return .contentTooLarge
+        case 414: return .uriTooLong
+        case 417: return .expectationFailed
+        case 431: return .headerFieldsTooLarge
+        case 503: return .overloaded
+        case 501: return .notImplemented
+        case 505: return .httpVersionNotSupported
+        default: return .malformedRequest
         }
     }
 

@@ -189,7 +189,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// keeps its descriptors for the connections it already serves.
     private func refuse(_ fd: Int32) {
         var bytes: [UInt8] = []
-        let problem = Problem(status: .serviceUnavailable, code: "too-many-connections",
+        let problem = Problem(status: .serviceUnavailable, code: .tooManyConnections,
                               detail: "The server is at its connection limit; retry shortly.",
                               headerFields: [.retryAfter: "1"])
         var response = problem.response

@@ -63,6 +63,6 @@ public struct Problem: HTTPError, Sendable, Equatable {
     public var problem: Problem { self }
 
     /// The answer for an error nothing above recognised: no internals leak to the client.
-    public static let internalError = Problem(status: .internalServerError, code: "internal-error",
+    public static let internalError = Problem(status: .internalServerError, code: .internalError,
                                               detail: "The server could not complete the request.")
 }

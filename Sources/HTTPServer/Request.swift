@@ -85,7 +85,7 @@ public struct RequestContext: Sendable {
     /// The decoded path parameter, or a 404 naming it when absent (a route bug, not user input).
     public func parameter(_ name: String) throws -> String {
         guard let value = parameters[name] else {
-            throw Problem(status: .notFound, code: "not-found", detail: "missing path parameter \(name)")
+            throw Problem(status: .notFound, code: .notFound, detail: "missing path parameter \(name)")
         }
         return value
     }

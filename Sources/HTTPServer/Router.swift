@@ -171,14 +171,14 @@ public struct Router: Sendable, HTTPResponder {
                 context.routePattern = node.routes.values.first?.pattern
                 endpoint = { _, _ in
                     // RFC 9110 §15.5.6: a 405 lists the supported methods in Allow.
-                    throw Problem(status: .methodNotAllowed, code: "method-not-allowed",
+                    throw Problem(status: .methodNotAllowed, code: .methodNotAllowed,
                                   detail: "\(request.method) is not allowed here; allowed: \(allow).",
                                   headerFields: [.allow: allow])
                 }
             }
         } else {
             endpoint = { _, _ in
-                throw Problem(status: .notFound, code: "not-found", detail: "No resource at this path.")
+                throw Problem(status: .notFound, code: .notFound, detail: "No resource at this path.")
             }
         }
         var chain: @Sendable (Request, RequestContext) async -> Response = { request, context in

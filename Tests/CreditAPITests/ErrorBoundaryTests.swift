@@ -35,9 +35,9 @@ import Testing
         (DomainError.Kind.invalid, 422), (.conflict, 409), (.notFound, 404), (.staleVersion, 412),
     ])
     func domainKindsMapToOneStatusEach(kind: DomainError.Kind, status: Int) {
-        let problem = DomainError(kind, code: "some-code", "detail", field: "f").problem
+        let problem = DomainError(kind, code: .invalidField, "detail", field: "f").problem
         #expect(problem.status.code == status)
-        #expect(problem.code == "some-code")
+        #expect(problem.code == "invalid-field")
         #expect(problem.field == "f")
     }
 }

@@ -1,5 +1,6 @@
 import CreditLine
 import Foundation
+import HTTPServer
 import Testing
 @testable import CreditAPI
 
@@ -82,5 +83,20 @@ import Testing
             let maximum = try #require(property(path, "post", name)?["maximum"] as? Int, "\(path) \(name)")
             #expect(maximum == policyMax, "\(path) \(name)")
         }
+    }
+
+    /// The Problem schema's `code` lists exactly the codes the service can answer: the domain's
+    /// and the API's (ProblemCode), of which the HTTP server's own (ServerProblemCode) are part.
+    @Test func problemCodesAreExactlyTheEnums() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/config/openapi.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let components = try #require(document["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: Any])
+        let problem = try #require(schemas["Problem"] as? [String: Any])
+        let properties = try #require(problem["properties"] as? [String: Any])
+        let code = try #require(properties["code"] as? [String: Any])
+        let listed = Set(try #require(code["enum"] as? [String]))
+        #expect(listed == Set(ProblemCode.allCases.map(\.rawValue)))
+        #expect(Set(ServerProblemCode.allCases.map(\.rawValue)).isSubset(of: listed))
     }
 }

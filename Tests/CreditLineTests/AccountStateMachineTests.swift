@@ -42,7 +42,7 @@ import Testing
             try AccountStateMachine.transition(from: .closed, to: .active, cause: .operatorUnfreeze, actor: .operator)
         } throws: { error in
             let error = error as? DomainError
-            return error?.kind == .conflict && error?.code == "invalid-transition"
+            return error?.kind == .conflict && error?.code == .invalidTransition
         }
     }
 

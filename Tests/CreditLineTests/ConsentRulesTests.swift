@@ -32,7 +32,7 @@ import Testing
             _ = try body()
             return nil
         } catch {
-            return (error.code, error.field)
+            return (error.code.rawValue, error.field)
         }
     }
 

@@ -24,7 +24,7 @@ import Testing
         let request = LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator, customerAccepted: accepted)
         switch Result(catching: { () throws(DomainError) in try policy.evaluate(request, state: state, now: Self.now) }) {
         case .success(let direction): return direction.rawValue
-        case .failure(let error): return error.code
+        case .failure(let error): return error.code.rawValue
         }
     }
 
@@ -101,7 +101,7 @@ import Testing
         switch Result(catching: { () throws(DomainError) in try Activation.decide(facts, policy: LimitPolicy(), now: Self.now) }) {
         case .success(.activated(let limit)): return "activated \(limit)"
         case .success(let outcome): return outcome.name
-        case .failure(let error): return error.code
+        case .failure(let error): return error.code.rawValue
         }
     }
 

@@ -79,7 +79,7 @@ import Testing
             _ = try CustomerRef.validate(value)
             Issue.record("\(value) was accepted")
         } catch {
-            #expect(error.code == "pii-not-allowed")
+            #expect(error.code == .piiNotAllowed)
             #expect(error.field == "customer_ref")
         }
     }

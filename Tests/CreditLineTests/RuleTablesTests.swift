@@ -6,7 +6,7 @@ func verdict<T>(_ rule: () throws(DomainError) -> T, _ describe: (T) -> String =
     do {
         return describe(try rule())
     } catch {
-        return error.field.map { "\(error.code) \($0)" } ?? error.code
+        return error.field.map { "\(error.code.rawValue) \($0)" } ?? error.code.rawValue
     }
 }
 

@@ -186,7 +186,7 @@ let goodFeatures: [String: FeatureInput] = [
             Issue.record("accepted")
             return
         }
-        #expect(error.code == refusal.code)
+        #expect(error.code.rawValue == refusal.code)
         #expect(error.field == refusal.field)
         #expect(error.kind == DomainError.Kind.invalid)
     }

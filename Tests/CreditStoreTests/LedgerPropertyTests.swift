@@ -77,7 +77,7 @@ import Testing
         #expect(account.availableCredit == max(0, facts["limit"]! - facts["balance"]!))
     }
 
-    func code(_ error: any Error) -> String? { (error as? DomainError)?.code }
+    func code(_ error: any Error) -> String? { (error as? DomainError)?.code.rawValue }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func randomHistoriesAddUp(seed: UInt64) async throws {

@@ -91,14 +91,23 @@ public enum NoticeRules {
                               settings: Settings) throws(MissingFact) -> [NoticeDraft]
     {
         let dayLater = now.adding(days: defaultDays)
-        func amount(_ key: String) -> NoticeValue { .amount(detail[key]?.intValue ?? 0) }
+        // An amount or a count the entry does not hold fails the notice (and the write that
+        // recorded the entry), never reads as 0 to the customer.
+        func days(_ key: String) throws(MissingFact) -> Int {
+            guard let value = detail[key]?.intValue else { throw MissingFact(action: action, key: key) }
+            return value
+        }
+        func amount(_ key: String) throws(MissingFact) -> NoticeValue {
+            guard let value = detail[key]?.intValue else { throw MissingFact(action: action, key: key) }
+            return .amount(value)
+        }
         func reasons() -> NoticeValue {
             .reasons(Array((detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue).prefix(4)))
         }
         switch action {
         case .accountActivated:
             return [NoticeDraft(kind: .activationConfirmation, values: [
-                "credit_limit": amount("credit_limit"), "cooling_off_days": .number(settings.coolingOffDays),
+                "credit_limit": try amount("credit_limit"), "cooling_off_days": .number(settings.coolingOffDays),
                 "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
             ], dueBy: dayLater)]
         case .accountDeclined:
@@ -115,7 +124,7 @@ public enum NoticeRules {
                                 dueBy: dayLater)]
         case .limitAdjusted:
             guard detail["notice_due"] == .bool(true), let direction = detail["direction"]?.stringValue else { return [] }
-            var values: [String: NoticeValue] = ["old_limit": amount("old_limit"), "new_limit": amount("new_limit")]
+            var values: [String: NoticeValue] = ["old_limit": try amount("old_limit"), "new_limit": try amount("new_limit")]
             var template = "limit_change_\(direction)"
             // A periodic review says why; an accepted offer was the customer's own choice.
             switch LimitChangeCause.of(detail) {
@@ -154,14 +163,14 @@ public enum NoticeRules {
                 throw MissingFact(action: action, key: "expires_at")
             }
             return [NoticeDraft(kind: .limitOffer, values: [
-                "current_limit": amount("current_limit"), "offered_limit": amount("offered_limit"),
+                "current_limit": try amount("current_limit"), "offered_limit": try amount("offered_limit"),
                 "expires_on": .date(CivilDate(expires)),
             ], dueBy: dayLater)]
         case .accountDelinquencyChanged:
             guard detail["notice_due"] == .bool(true) else { return [] }
             let dueBy = now.adding(days: preReportDays)
             return [NoticeDraft(kind: .preReportWarning, values: [
-                "days_past_due": .number(detail["days_past_due"]?.intValue ?? 0), "report_after": .date(CivilDate(dueBy)),
+                "days_past_due": .number(try days("days_past_due")), "report_after": .date(CivilDate(dueBy)),
             ], dueBy: dueBy)]
         default:
             return []

@@ -63,7 +63,13 @@ extension Store {
             var byKey: [(key: String, at: Timestamp)] = []
             for row in activations {
                 let account: String = row["account_id"]
-                guard let at = Timestamp(rfc3339: row["at"]) else { continue }
+                // An entry whose time does not read is a finding against checks 1 and 3, never
+                // skipped: the signed report passes nothing it could not read.
+                guard let at = Timestamp(rfc3339: row["at"] as String? ?? "") else {
+                    consentItems.append((account, false))
+                    decisionItems.append((account, false))
+                    continue
+                }
                 let consent = try (row["consent_id"] as String?).flatMap { id in try consents(account).first { $0.id == id } }
                 consentItems.append((account, ComplianceRules.activationConsent(consent.map(span), at: at)))
                 let decision = try (row["decision_id"] as String?).flatMap { try Self.fetchDecision(db, id: $0) }
@@ -84,7 +90,10 @@ extension Store {
             var decisionConsents: [(id: String, holds: Bool)] = []
             var tiers: [String: Int] = [:]
             for row in decisions {
-                guard let at = Timestamp(rfc3339: row["scored_at"]) else { continue }
+                guard let at = Timestamp(rfc3339: row["scored_at"] as String? ?? "") else {
+                    decisionConsents.append((row["id"], false))
+                    continue
+                }
                 decisionConsents.append((row["id"], ComplianceRules.decisionConsent(
                     try consents(row["account_id"]).map(span), at: at)))
                 tiers[row["tier"], default: 0] += 1
@@ -132,7 +141,7 @@ extension Store {
 
             // 6: approvals of the window above the single-approver limit.
             let approvals = try Row.fetchAll(db, sql: """
-                SELECT r.id, r.first_approver, r.resolved_by,
+                SELECT r.id, r.first_approver, r.resolved_by, \(json("r.resolution", "approve")) AS approve,
                        (SELECT CAST(\(json("e.detail", "credit_limit")) AS BIGINT) FROM audit_log e
                         WHERE e.action = 'review.resolved' AND e.subject_id = r.id
                           AND \(json("e.detail", "outcome")) = 'approved') AS credit_limit
@@ -140,7 +149,11 @@ extension Store {
                 WHERE r.kind = 'activation' AND r.status = 'resolved' AND r.resolved_at >= ? AND r.resolved_at < ?
                   AND \(inScope("r.account_id"))
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
-                guard let limit = row["credit_limit"] as Int? else { return nil }
+                // A declined review needs no second person; an approval whose entry holds no limit
+                // cannot be judged: a finding, not a pass.
+                guard let limit = row["credit_limit"] as Int? else {
+                    return (row["approve"] as String?) == "true" ? (row["id"], false) : nil
+                }
                 return (row["id"], ComplianceRules.fourEyes(limit: limit, singleApproverLimit: settings.singleApproverLimit,
                                                             firstApprover: row["first_approver"], resolvedBy: row["resolved_by"]))
             }
@@ -203,10 +216,9 @@ extension Store {
             let resolved = try Row.fetchAll(db, sql: """
                 SELECT created_at, resolved_at FROM reviews
                 WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ? AND \(inScope("account_id"))
-                """, arguments: window).compactMap { row -> Int64? in
-                guard let opened = Timestamp(rfc3339: row["created_at"]), let closed = Timestamp(rfc3339: row["resolved_at"])
-                else { return nil }
-                return (closed.milliseconds - opened.milliseconds) / 60_000
+                """, arguments: window).map { row -> Int64 in
+                let typed = TypedRow(row, table: "reviews")
+                return (try typed.timestamp("resolved_at").milliseconds - typed.timestamp("created_at").milliseconds) / 60_000
             }
             let opened = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM reviews WHERE created_at >= ? AND created_at < ? AND \(inScope("account_id"))",

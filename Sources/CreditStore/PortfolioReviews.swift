@@ -384,9 +384,18 @@ extension Store {
                    END AS settled_at
             FROM instalments i WHERE i.account_id = ? AND i.due_on > ? AND i.due_on < ?
             """, arguments: [accountID, today.adding(days: -365).description, today.description])
-        return rows.compactMap { row in
-            guard let due = CivilDate(row["due_on"] as String) else { return nil }
-            let settled = (row["settled_at"] as String?).flatMap(Timestamp.init(rfc3339:)).map(CivilDate.init)
+        return try rows.map { row in
+            // A date that does not read stops the review's row (it is reported as failed) rather
+            // than counting as an instalment never settled.
+            guard let due = CivilDate(row["due_on"] as String? ?? "") else {
+                throw StoreError.unreadableRow(table: "instalments", column: "due_on", id: accountID)
+            }
+            let settled = try (row["settled_at"] as String?).map { text in
+                guard let time = Timestamp(rfc3339: text) else {
+                    throw StoreError.unreadableRow(table: "repayments", column: "received_at", id: accountID)
+                }
+                return CivilDate(time)
+            }
             return LedgerBehaviour.Record(due: due, settledOn: settled)
         }
     }

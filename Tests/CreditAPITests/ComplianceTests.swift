@@ -63,8 +63,8 @@ import Testing
                      decision: a.decision, review: review)
     }
 
-    func report(_ world: World) throws -> (JSONValue, [String: (holds: Bool, ids: [String])]) {
-        let reply = try world.service.call("GET", "/v1/compliance/report", role: .auditor)
+    func report(_ world: World, query: String = "") throws -> (JSONValue, [String: (holds: Bool, ids: [String])]) {
+        let reply = try world.service.call("GET", "/v1/compliance/report\(query)", role: .auditor)
         #expect(reply.status == 200)
         let report = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body))
         var checks: [String: (holds: Bool, ids: [String])] = [:]
@@ -316,6 +316,32 @@ import Testing
         #expect(to >= Timestamp(milliseconds: world.clock.now().milliseconds - 60_000), "the command line used another clock")
         #expect(check(printed, "8c")?["ids"]?.arrayValue?.contains(.string(unfrozenID)) == true)
         await service.stop()
+    }
+
+    /// Rows the report cannot read are findings, never passes: an activation entry whose time does
+    /// not read fails checks 1 and 3 naming its account; a decision whose time does not read fails
+    /// check 2 naming it.
+    @Test func unreadableRowsFailTheirChecks() async throws {
+        let world = try Self.world()
+        let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
+        try await world.service.store.database.write { db in
+            try Self.plantEntry(db, action: "account.activated", account: world.bystander, at: "2026-12-06Tunreadable",
+                                detail: "{}")
+            try db.execute(sql: """
+                INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
+                                       model_version, inputs_sha256, scored_at, expires_at)
+                VALUES ('dec_unreadable', ?, 700, 'B', 'approve', 0, '[]', '[]', 'v1', 'h', ?, ?)
+                """, arguments: [world.bystander, now, now])
+            try db.execute(sql: "UPDATE decisions SET scored_at = '2026-12-06Tunreadable' WHERE id = 'dec_unreadable'")
+        }
+        // A value that does not read but sorts inside the window (it starts as a date does), in a
+        // window wide enough to hold it.
+        let (report, checks) = try report(world, query: "?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z")
+        #expect(report["holds"] == .bool(false))
+        #expect(checks["1"]?.ids.contains(world.bystander) == true, "\(checks["1"] ?? (true, []))")
+        #expect(checks["3"]?.ids.contains(world.bystander) == true)
+        #expect(checks["2"]?.ids.contains("dec_unreadable") == true, "\(checks["2"] ?? (true, []))")
+        await world.service.stop()
     }
 
     @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {

@@ -21,6 +21,20 @@ import Testing
 
     /// A limit offer's notice states when it lapses; an entry without that date writes no
     /// notice with a made-up one, and the write that recorded it fails.
+    /// An amount or a count a notice quotes and the entry lacks fails the notice: never 0.
+    @Test(arguments: [
+        (AuditAction.limitAdjusted, ["notice_due": JSONValue.bool(true), "direction": "decrease", "old_limit": .int(100)],
+         "new_limit"),
+        (.accountActivated, [:], "credit_limit"),
+        (.limitOfferCreated, ["offered_limit": .int(200), "expires_at": "2026-12-25T10:00:00.000Z"], "current_limit"),
+        (.accountDelinquencyChanged, ["notice_due": .bool(true)], "days_past_due"),
+    ] as [(AuditAction, [String: JSONValue], String)])
+    func aMissingAmountFailsTheNotice(action: AuditAction, detail: [String: JSONValue], key: String) {
+        #expect(throws: NoticeRules.MissingFact(action: action, key: key)) {
+            try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings)
+        }
+    }
+
     @Test func aLimitOfferWithoutItsExpiryIsRefused() throws {
         let detail: [String: JSONValue] = ["current_limit": .int(100), "offered_limit": .int(200)]
         #expect(throws: NoticeRules.MissingFact(action: .limitOfferCreated, key: "expires_at")) {
@@ -39,7 +53,8 @@ import Testing
         (.reviewResolved, ["kind": "contest", "outcome": "upheld"], ["review_outcome_upheld"]),
         (.reviewResolved, ["kind": "activation", "outcome": "approved", "credit_limit": .int(1)], ["review_outcome_approved"]),
         (.limitAdjusted, ["notice_due": .bool(false), "direction": "increase"], []),
-        (.limitAdjusted, ["notice_due": .bool(true), "direction": "decrease"], ["limit_change_decrease"]),
+        (.limitAdjusted, ["notice_due": .bool(true), "direction": "decrease", "old_limit": .int(200), "new_limit": .int(100)],
+         ["limit_change_decrease"]),
         (.accountFrozen, ["cause": "consent_withdrawal"], []),
         (.accountFrozen, ["cause": "operator_freeze"], ["line_frozen"]),
         (.accountUnfrozen, ["cause": "operator_unfreeze"], ["line_unfrozen"]),

@@ -139,7 +139,7 @@ public struct Migrations: Sendable {
             let pending = try pending(after: applied)
             for migration in pending {
                 do {
-                    try db.postgres!.runScript(migration.sql)
+                    try db.executeScript(migration.sql)
                 } catch let error as PostgresServerError {
                     throw StoreError.migrationFailed(file: migration.fileName, message: error.message)
                 }

@@ -32,63 +32,81 @@ public struct SQLArguments: ExpressibleByArrayLiteral, Sendable {
 /// One connection inside one transaction, on either engine: what every business write and read
 /// is given. Rows come back as GRDB's `Row` on both, so the typed reads (`TypedRow`) are shared.
 public final class SQLConnection {
-    public let dialect: SQLDialect
-    /// The SQLite connection, for what only SQLite has (pragmas, checkpoints, the verifier's
-    /// column-level loop); nil on PostgreSQL.
-    let sqlite: Database?
-    let postgres: PostgresSession?
-    private var postgresChanges = 0
-
-    init(_ db: Database) {
-        dialect = .sqlite
-        sqlite = db
-        postgres = nil
+    /// The connection of the engine in force: exactly one, never both or neither.
+    enum Engine {
+        case sqlite(Database)
+        case postgres(PostgresSession)
     }
 
-    init(_ session: PostgresSession) {
-        dialect = .postgres
-        sqlite = nil
-        postgres = session
+    let engine: Engine
+    private var postgresChanges = 0
+
+    init(_ db: Database) { engine = .sqlite(db) }
+
+    init(_ session: PostgresSession) { engine = .postgres(session) }
+
+    public var dialect: SQLDialect {
+        switch engine {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// The SQLite connection, for what only SQLite has (pragmas, checkpoints, the verifier's
+    /// column-level loop); nil on PostgreSQL.
+    var sqlite: Database? {
+        if case .sqlite(let db) = engine { db } else { nil }
     }
 
     /// Rows changed by the last statement.
     var changesCount: Int {
-        if let sqlite { return sqlite.changesCount }
-        return postgresChanges
+        switch engine {
+        case .sqlite(let db): db.changesCount
+        case .postgres: postgresChanges
+        }
     }
 
     /// Runs a statement the service runs again and again: compiled once per connection on SQLite
     /// (GRDB's statement cache), prepared by text on PostgreSQL.
     func execute(cached sql: String, arguments: SQLArguments = []) throws {
-        if let sqlite {
-            try sqlite.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
-        } else if let postgres {
-            postgresChanges = try postgres.run(sql, arguments.values).changes
+        switch engine {
+        case .sqlite(let db): try db.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+        case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
 
     /// Runs a statement once (migrations, start-up).
     func execute(sql: String, arguments: SQLArguments = []) throws {
-        if let sqlite {
-            try sqlite.execute(sql: sql, arguments: arguments.statementArguments)
-        } else if let postgres {
-            postgresChanges = try postgres.run(sql, arguments.values).changes
+        switch engine {
+        case .sqlite(let db): try db.execute(sql: sql, arguments: arguments.statementArguments)
+        case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
+        }
+    }
+
+    /// A migration file's statements, as one script.
+    func executeScript(_ sql: String) throws {
+        switch engine {
+        case .sqlite(let db): try db.execute(sql: sql)
+        case .postgres(let session): try session.runScript(sql)
         }
     }
 
     func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [Row] {
-        if let sqlite {
-            return try Row.fetchAll(Self.statement(sql, cached: cached, in: sqlite), arguments: arguments.statementArguments)
+        switch engine {
+        case .sqlite(let db):
+            try Row.fetchAll(Self.statement(sql, cached: cached, in: db), arguments: arguments.statementArguments)
+        case .postgres(let session):
+            try session.run(sql, arguments.values).rows
         }
-        return try postgres!.run(sql, arguments.values).rows
     }
 
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
-        if let sqlite {
-            return SQLCursor(try Row.fetchCursor(Self.statement(sql, cached: cached, in: sqlite),
-                                                 arguments: arguments.statementArguments))
+        switch engine {
+        case .sqlite(let db):
+            SQLCursor(try Row.fetchCursor(Self.statement(sql, cached: cached, in: db), arguments: arguments.statementArguments))
+        case .postgres(let session):
+            SQLCursor(try session.run(sql, arguments.values).rows)
         }
-        return SQLCursor(try postgres!.run(sql, arguments.values).rows)
     }
 
     /// SQLite: the statement the service runs again and again comes from GRDB's cache, compiled
@@ -99,21 +117,22 @@ public final class SQLConnection {
 
     /// Runs `body` in a savepoint: a failure undoes its changes alone and is rethrown.
     func inSavepoint(_ body: () throws -> Void) throws {
-        if let sqlite {
-            try sqlite.inSavepoint {
+        switch engine {
+        case .sqlite(let db):
+            try db.inSavepoint {
                 try body()
                 return .commit
             }
-            return
-        }
-        _ = try postgres!.run("SAVEPOINT job", [])
-        do {
-            try body()
-            _ = try postgres!.run("RELEASE SAVEPOINT job", [])
-        } catch {
-            // A broken connection cannot roll back; the batch's commit will fail instead.
-            _ = try? postgres!.run("ROLLBACK TO SAVEPOINT job", [])
-            throw error
+        case .postgres(let session):
+            _ = try session.run("SAVEPOINT job", [])
+            do {
+                try body()
+                _ = try session.run("RELEASE SAVEPOINT job", [])
+            } catch {
+                // A broken connection cannot roll back; the batch's commit will fail instead.
+                _ = try? session.run("ROLLBACK TO SAVEPOINT job", [])
+                throw error
+            }
         }
     }
 

@@ -166,7 +166,7 @@ struct ConsolePageRoutes {
             let l = visit.locale
             let failing = try await store.failingDeliveries(scope: session.key.scope, limit: 200)
             let rows = failing.map { delivery in
-                [HTML.escape(delivery.endpointID), HTML.escape(delivery.eventType), HTML.escape(delivery.status.rawValue),
+                [HTML.escape(delivery.endpointID), HTML.escape(delivery.eventType.rawValue), HTML.escape(delivery.status.rawValue),
                  String(delivery.attempts), HTML.escape(delivery.lastError ?? delivery.lastStatus.map(String.init) ?? "")]
             }
             let body = rows.isEmpty ? "<p class=\"muted\">\(t("empty", l))</p>"

@@ -58,7 +58,7 @@ struct EventRoutes {
             try container.encode(delivery.id, forKey: .id)
             try container.encode(delivery.eventID, forKey: .eventID)
             try container.encode(delivery.eventSeq, forKey: .eventSeq)
-            try container.encode(delivery.eventType, forKey: .eventType)
+            try container.encode(delivery.eventType.rawValue, forKey: .eventType)
             try container.encode(delivery.accountID, forKey: .accountID)
             try container.encode(delivery.status.rawValue, forKey: .status)
             try container.encode(delivery.attempts, forKey: .attempts)

@@ -21,7 +21,7 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var endpointID: String
     public var eventSeq: Int
     public var eventID: String
-    public var eventType: String
+    public var eventType: AuditAction
     public var accountID: String?
     public var status: Status
     public var attempts: Int
@@ -284,8 +284,9 @@ extension Store {
     }
 
     static func event(from row: Row) throws -> EventRecord {
-        EventRecord(seq: row["seq"], id: row["id"], type: row["type"], tenant: row["tenant"], accountID: row["account_id"],
-                    occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"), data: row["data"])
+        let typed = TypedRow(row, table: "events")
+        return EventRecord(seq: row["seq"], id: row["id"], type: try typed.value("type"), tenant: row["tenant"],
+                           accountID: row["account_id"], occurredAt: try typed.timestamp("occurred_at"), data: row["data"])
     }
 
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
@@ -318,7 +319,7 @@ extension Store {
         let typed = TypedRow(row, table: "webhook_deliveries")
         return WebhookDelivery(
             id: row["id"], endpointID: row["endpoint_id"], eventSeq: row["event_seq"], eventID: row["event_id"],
-            eventType: row["event_type"], accountID: row["account_id"], status: try typed.value("status"),
+            eventType: try typed.value("event_type"), accountID: row["account_id"], status: try typed.value("status"),
             attempts: row["attempts"], windowStart: try typed.timestamp("window_start"),
             nextAttemptAt: try typed.timestamp("next_attempt_at"),
             lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: row["last_status"],
@@ -359,7 +360,7 @@ extension Store {
                 ORDER BY fair.tenant_rank, fair.seq LIMIT ?2
                 """, arguments: [now.rfc3339, limit, perEndpoint]).map { row in
                 let event = EventRecord(
-                    seq: row["seq"], id: row["event_id"], type: row["type"], tenant: row["tenant"],
+                    seq: row["seq"], id: row["event_id"], type: try TypedRow(row, table: "events").value("type"), tenant: row["tenant"],
                     accountID: row["account_id"], occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"),
                     data: row["data"])
                 return DueDelivery(id: row["id"], endpointID: row["endpoint_id"], url: row["url"], secret: row["secret"],

@@ -40,7 +40,8 @@ public struct NoticeRecord: Sendable, Equatable {
 public struct EventRecord: Sendable, Equatable {
     public var seq: Int
     public var id: String
-    public var type: String
+    /// The entry's action: only those that are events (`AuditAction.isEvent`).
+    public var type: AuditAction
     public var tenant: String
     public var accountID: String?
     public var occurredAt: Timestamp
@@ -53,7 +54,7 @@ public struct EventRecord: Sendable, Equatable {
         func text(_ value: String?) -> String { value.map { JSONValue.string($0).canonicalJSON } ?? "null" }
         // Canonical order (keys sorted), with the stored data, already canonical, spliced in.
         return "{\"account_id\":\(text(accountID)),\"data\":\(data),\"id\":\(text(id)),"
-            + "\"occurred_at\":\(text(occurredAt.rfc3339)),\"seq\":\(seq),\"type\":\(text(type))}"
+            + "\"occurred_at\":\(text(occurredAt.rfc3339)),\"seq\":\(seq),\"type\":\(text(type.rawValue))}"
     }
 }
 

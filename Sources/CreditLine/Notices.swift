@@ -123,20 +123,11 @@ public enum NoticeRules {
             return [NoticeDraft(kind: .reviewOutcome, template: "review_outcome_\(outcome)", values: values,
                                 dueBy: dayLater)]
         case .limitAdjusted:
-            guard detail["notice_due"] == .bool(true), let direction = detail["direction"]?.stringValue else { return [] }
-            var values: [String: NoticeValue] = ["old_limit": try amount("old_limit"), "new_limit": try amount("new_limit")]
-            var template = "limit_change_\(direction)"
-            // A periodic review says why; an accepted offer was the customer's own choice.
-            switch LimitChangeCause.of(detail) {
-            case .periodicReview?:
-                template += "_review"
-                values["reasons"] = reasons()
-            case .limitOffer?:
-                template += "_offer"
-            case nil:
-                break
-            }
-            return [NoticeDraft(kind: .limitChange, template: template, values: values, dueBy: dayLater)]
+            // The typed event says what the customer is told (a periodic review says why; an
+            // accepted offer was the customer's own choice); an entry that owes no notice needs
+            // nothing read from it.
+            guard detail["notice_due"] == .bool(true) else { return [] }
+            return try LimitAdjusted(auditDetail: detail).notice(now: now).map { [$0] } ?? []
         case .accountFrozen, .accountUnfrozen:
             // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
             let cause = AccountTransitionCause.of(detail)

@@ -415,3 +415,10 @@ extension Store {
         }
     }
 }
+
+extension AuditRecord {
+    /// A limit change's entry, its detail derived from the typed event (README "Development").
+    public init(_ event: LimitAdjusted, accountID: String, adjustmentID: String) {
+        self.init(.limitAdjusted, accountID: accountID, subjectID: adjustmentID, detail: event.auditDetail)
+    }
+}

@@ -248,14 +248,13 @@ public struct AdjustLimit: BusinessWrite {
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
         try CustomerConfirmation.require(confirmation, customerInitiated: CustomerConfirmation.isRequired(
             initiatedBy: request.initiatedBy, customerAccepted: request.customerAccepted, direction: direction))
-        let (adjustment, saved, record) = try Store.recordLimitChange(
+        var (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: reasonCode, actor: actorKeyID, now: now,
-            detail: ["has_note": .bool(note != nil)])
+            cause: .request(hasNote: note != nil))
         try Store.addNote(db, accountID: accountID, subjectID: adjustment.id, kind: "limit_adjustment", text: note, now: now)
-        var entry = record
-        entry.detail.merge(try Store.recordConfirmation(db, accountID: accountID, subjectID: adjustment.id, confirmation,
-                                                        now: now)) { $1 }
-        return ((adjustment, saved), [entry])
+        event.confirmation = try Store.recordConfirmation(db, accountID: accountID, subjectID: adjustment.id, confirmation,
+                                                          now: now)
+        return ((adjustment, saved), [AuditRecord(event, accountID: accountID, adjustmentID: adjustment.id)])
     }
 }
 
@@ -279,9 +278,12 @@ extension Store {
 
     /// Records a limit change the rules allowed: its row, the account at the new limit, and the
     /// audit entry (`detail` adds to it: a cause, a review id, reason codes).
+    /// Records a limit change and returns what happened as its typed event, from which the caller
+    /// makes the audit entry (`AuditRecord(_:accountID:adjustmentID:)`) once it has added what
+    /// only it knows (a confirmation's evidence).
     static func recordLimitChange(_ db: SQLConnection, _ account: Account, request: LimitPolicy.Request,
                                   direction: LimitPolicy.Direction, reasonCode: String, actor: String, now: Timestamp,
-                                  detail: [String: JSONValue]) throws -> (LimitAdjustment, Account, AuditRecord)
+                                  cause: LimitAdjusted.Cause) throws -> (LimitAdjustment, Account, LimitAdjusted)
     {
         var account = account
         // Notice is due to the customer for any change they did not ask for.
@@ -300,13 +302,10 @@ extension Store {
         account.creditLimit = request.newLimit
         if direction == .increase { account.lastIncreaseAt = now }
         account = try save(db, account, now: now)
-        let record = AuditRecord(.limitAdjusted, accountID: account.id, subjectID: adjustment.id, detail: detail.merging([
-            "old_limit": .int(adjustment.oldLimit), "new_limit": .int(adjustment.newLimit),
-            "direction": .string(direction.rawValue), "initiated_by": .string(request.initiatedBy.rawValue),
-            "customer_accepted": .bool(request.customerAccepted), "notice_due": .bool(noticeDue),
-            "reason_code": .string(reasonCode),
-        ]) { $1 })
-        return (adjustment, account, record)
+        let event = LimitAdjusted(oldLimit: adjustment.oldLimit, newLimit: adjustment.newLimit, direction: direction,
+                                  initiatedBy: request.initiatedBy, customerAccepted: request.customerAccepted,
+                                  reasonCode: reasonCode, cause: cause)
+        return (adjustment, account, event)
     }
 }
 

@@ -161,10 +161,11 @@ public struct ApplyPortfolioRows: BusinessWrite {
             break
         case .lowerLimit(let limit):
             let request = LimitPolicy.Request(newLimit: limit, initiatedBy: .system, customerAccepted: false)
-            let (_, _, record) = try Store.recordLimitChange(
+            let (adjustment, _, event) = try Store.recordLimitChange(
                 db, account, request: request, direction: .decrease, reasonCode: "periodic_review", actor: "review:" + reviewID,
-                now: now, detail: common.merging(["cause": LimitChangeCause.periodicReview.json]) { $1 })
-            records.append(record)
+                now: now, cause: .periodicReview(reviewID: reviewID, decisionID: decision.id,
+                                                 reasonCodes: decision.reasons.map(\.code)))
+            records.append(AuditRecord(event, accountID: account.id, adjustmentID: adjustment.id))
         case .freeze:
             let from = account.status
             account.status = try AccountStateMachine.transition(from: from, to: .frozen, cause: .periodicReview,
@@ -310,9 +311,10 @@ public struct AcceptLimitOffer: BusinessWrite {
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let request = LimitPolicy.Request(newLimit: accepted.offeredLimit, initiatedBy: .system, customerAccepted: true)
         let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
-        let (adjustment, saved, record) = try Store.recordLimitChange(
+        let (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: "limit_offer", actor: actorKeyID, now: now,
-            detail: ["cause": LimitChangeCause.limitOffer.json, "offer_id": .string(offerID)])
+            cause: .limitOffer(offerID: offerID))
+        let record = AuditRecord(event, accountID: accountID, adjustmentID: adjustment.id)
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: offerID, confirmation, now: now)
         try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",
                        arguments: [now.rfc3339, offerID])

@@ -127,7 +127,7 @@ struct AccountRoutes {
         router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
             let body = try RequestBody.decode(CreateRequest.self, from: request)
             let customerRef = try CustomerRef.validate(body.customerRef)
-            let locale = try Self.locale(body.locale) ?? .zhCN
+            let locale = try Self.locale(body.locale) ?? .customerDefault
             // A service key always acts for one tenant (the database refuses one without).
             let tenant = call.scope.tenant ?? Tenant.defaultName
             return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant, locale: locale)) { account, created in

@@ -218,7 +218,7 @@ struct ConsolePageRoutes {
             let now = store.time.now()
             let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
                                                           settings: application.scoring.complianceSettings(application.configuration),
-                                                          scope: session.key.scope)
+                                                          scope: session.key.scope, now: now)
             let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
                 let holds = check["holds"] == .bool(true)
                 let anomaly = check["kind"]?.stringValue == "anomaly"

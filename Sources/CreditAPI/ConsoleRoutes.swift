@@ -190,7 +190,8 @@ struct ConsoleRoutes {
         })
 
         router.get("/console/language", handler: { request, _ in
-            let to = NoticeLocale(rawValue: request.queryParameters["to"] ?? "") ?? .zhCN
+            // A language the console does not have keeps the reader's own.
+            let to = request.queryParameters["to"].flatMap(NoticeLocale.init(rawValue:)) ?? Self.locale(request)
             // Only a console path of this site: never a redirect to elsewhere.
             let back = request.queryParameters["back"].flatMap {
                 $0.hasPrefix("/console/") && !$0.contains("//") && !$0.contains("\\") ? $0 : nil

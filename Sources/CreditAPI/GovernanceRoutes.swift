@@ -53,7 +53,7 @@ struct GovernanceRoutes {
             let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
             // A tenant's auditor reads its tenant's report; an auditor for all tenants the installation's.
             let report = try await store.complianceReport(from: from, to: to, settings: application.scoring.complianceSettings(application.configuration),
-                                                          scope: call.scope)
+                                                          scope: call.scope, now: call.now)
             return try ResponseBody.json(try application.signer.signReport(report))
         })
 

@@ -57,7 +57,7 @@ public struct Account: Sendable, Equatable {
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.
     public var recordedDelinquency: Delinquency = .current
     /// The language of the customer's notices.
-    public var locale: NoticeLocale = .zhCN
+    public var locale: NoticeLocale = .customerDefault
 
     public init(id: String, tenant: String = Tenant.defaultName, customerRef: String, status: AccountStatus = .prospect,
                 creditLimit: Int = 0,

@@ -20,6 +20,9 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
 public enum NoticeLocale: String, Sendable, CaseIterable, Codable {
     case zhCN = "zh-CN"
     case en
+
+    /// The language of a customer who named none when the account was made (README "Accounts").
+    public static let customerDefault = NoticeLocale.zhCN
 }
 
 /// A notice's state: delivered once the calling app reports it showed or sent it; overdue when

@@ -10,7 +10,7 @@ public struct CreateAccount: BusinessWrite {
     public var tenant: String
     public var locale: NoticeLocale
 
-    public init(customerRef: String, tenant: String = Tenant.defaultName, locale: NoticeLocale = .zhCN) {
+    public init(customerRef: String, tenant: String = Tenant.defaultName, locale: NoticeLocale = .customerDefault) {
         self.customerRef = customerRef
         self.tenant = tenant
         self.locale = locale

@@ -21,11 +21,11 @@ extension Store {
     /// The compliance report of `[from, to)` (README "Data governance"): each check of
     /// `ComplianceRules` over the window's rows and audit entries, the window's figures, and the
     /// audit head it was computed at, all read in one transaction. Signed by the caller. A tenant's
-    /// scope sees its own accounts' rows and entries only; the installation's sees all.
+    /// scope sees its own accounts' rows and entries only; the installation's sees all. `now` is
+    /// the caller's clock (the request's, or the service's as the command line reads it).
     public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings,
-                                 scope: TenantScope = .all, now: Timestamp? = nil) async throws -> JSONValue
+                                 scope: TenantScope = .all, now: Timestamp) async throws -> JSONValue
     {
-        let now = now ?? time.now()
         return try await read { db in
             var consentCache: [String: [Consent]] = [:]
             func consents(_ accountID: String) throws -> [Consent] {

@@ -46,8 +46,12 @@ extension Store {
             guard (row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
             let typed = TypedRow(row, table: "idempotency_keys")
             let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
-            let body: Data = row["response_body"] ?? Data()
-            return .replay(StoredAnswer(status: row["response_status"], headers: headers, body: Array(body)))
+            // A kept answer is replayed byte for byte or not at all: one that does not read fails
+            // the retry loudly rather than answering an empty body.
+            guard let status = row["response_status"] as Int?, let body = row["response_body"] as Data? else {
+                throw StoreError.unreadableRow(table: "idempotency_keys", column: "response_body", id: record.key)
+            }
+            return .replay(StoredAnswer(status: status, headers: headers, body: Array(body)))
         }
     }
 

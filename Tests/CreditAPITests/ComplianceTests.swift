@@ -355,7 +355,8 @@ import Testing
         }
         await #expect(throws: StoreError.unreadableRow(table: "notices", column: "due_by", id: "ntc_unreadable")) {
             try await world.service.store.complianceReport(from: now.adding(days: -30), to: world.clock.now(),
-                                                           settings: world.service.application.scoring.complianceSettings(world.service.configuration))
+                                                           settings: world.service.application.scoring.complianceSettings(world.service.configuration),
+                                                           now: world.clock.now())
         }
         await world.service.stop()
     }

@@ -15,6 +15,16 @@ final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
+
+        /// The tokens it holds at `now`, refilled at `rate` a second up to `capacity`.
+        func tokens(at now: ContinuousClock.Instant, rate: Double, capacity: Double) -> Double {
+            let elapsed = now - updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return min(capacity, tokens + seconds * rate)
+        }
+
+        /// Seconds until a bucket holding `tokens` has one.
+        static func wait(_ tokens: Double, rate: Double) -> Int { max(1, Int(((1 - tokens) / rate).rounded(.up))) }
     }
 
     private let rates: [Role: Double]
@@ -36,11 +46,8 @@ final class RateLimiter: Sendable {
     func wait(bucket keyID: String, rate: Double, capacity: Double) -> Int? {
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
-            guard let bucket = buckets[keyID] else { return nil }
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let tokens = min(capacity, bucket.tokens + seconds * rate)
-            return tokens >= 1 ? nil : max(1, Int(((1 - tokens) / rate).rounded(.up)))
+            guard let tokens = buckets[keyID]?.tokens(at: now, rate: rate, capacity: capacity), tokens < 1 else { return nil }
+            return Bucket.wait(tokens, rate: rate)
         }
     }
 
@@ -54,16 +61,14 @@ final class RateLimiter: Sendable {
                 buckets = buckets.filter { now - $0.value.updated < .seconds(Int64(capacity / rate) + 1) }
             }
             var bucket = buckets[keyID] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(capacity, bucket.tokens + seconds * rate)
+            bucket.tokens = bucket.tokens(at: now, rate: rate, capacity: capacity)
             bucket.updated = now
             defer { buckets[keyID] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+            return Bucket.wait(bucket.tokens, rate: rate)
         }
     }
 }

@@ -33,8 +33,8 @@ final class WebhookDeliverer: Sendable {
     private let retryBaseMs: Int
     private let timeoutMs: Int
     private let loop = Mutex<Task<Void, Never>?>(nil)
-    /// The client, made when the deliverer starts and shut down when it stops (most tests make
-    /// an application they never start).
+    /// The client, made at the first push and shut down when the deliverer stops: a service
+    /// with no endpoint never starts its event loops.
     private let client = Mutex<HTTPClient?>(nil)
     /// Deliveries in flight in this process.
     private let running = Mutex<Set<String>>([])
@@ -55,19 +55,26 @@ final class WebhookDeliverer: Sendable {
     }
 
     func start() {
-        let limit = TimeAmount.milliseconds(Int64(timeoutMs))
-        let made = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: HTTPClient.Configuration(
-                // A redirect's target was never checked against webhook_allowed_hosts.
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: limit, read: limit),
-                // Our own slots bound the pushes in flight; the pool must not queue behind them.
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency),
-                decompression: .disabled))
-        client.withLock { $0 = made }
-        let task = Task { [self] in await run(made) }
+        let task = Task { [self] in await run() }
         loop.withLock { $0 = task }
+    }
+
+    private func pushClient() -> HTTPClient {
+        client.withLock { client in
+            if let client { return client }
+            let limit = TimeAmount.milliseconds(Int64(timeoutMs))
+            let made = HTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: HTTPClient.Configuration(
+                    // A redirect's target was never checked against webhook_allowed_hosts.
+                    redirectConfiguration: .disallow,
+                    timeout: .init(connect: limit, read: limit),
+                    // Our own slots bound the pushes in flight; the pool must not queue behind them.
+                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency),
+                    decompression: .disabled))
+            client = made
+            return made
+        }
     }
 
     /// Stops taking deliveries and ends the pushes in flight (cancelled, they stay pending and are
@@ -88,7 +95,7 @@ final class WebhookDeliverer: Sendable {
         try? await made?.shutdown()
     }
 
-    private func run(_ client: HTTPClient) async {
+    private func run() async {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 var started = 0
@@ -99,6 +106,7 @@ final class WebhookDeliverer: Sendable {
                     for delivery in due where inFlight + started < concurrency && !Task.isCancelled {
                         guard await claim(delivery) else { continue }
                         started += 1
+                        let client = pushClient()
                         group.addTask { [self] in
                             await attempt(delivery, client: client)
                             running.withLock { _ = $0.remove(delivery.id) }
@@ -143,10 +151,10 @@ final class WebhookDeliverer: Sendable {
             outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
         case .timedOut:
             outcome = .failed(status: nil, error: "no answer within webhook_timeout_ms")
-        case .unreachable(let error):
+        case .unreachable(let kind):
             // Shutting down: the push stays pending and goes again after the restart.
             if Task.isCancelled { return }
-            outcome = .failed(status: nil, error: "no answer (\(type(of: error)))")
+            outcome = .failed(status: nil, error: "no answer (\(kind))")
         }
         do {
             try await store.perform(
@@ -158,12 +166,11 @@ final class WebhookDeliverer: Sendable {
         }
     }
 
-    enum PushResult: Equatable {
+    enum PushResult {
         case answered(Int)
         case timedOut
-        case unreachable(String)
-
-        static func unreachable(_ error: any Error) -> PushResult { .unreachable(String(describing: type(of: error))) }
+        /// The error's type, never its text (which may quote the receiver).
+        case unreachable(kind: String)
     }
 
     /// One push, ended at the timeout however far it got. The status decides; once it has come,
@@ -180,7 +187,7 @@ final class WebhookDeliverer: Sendable {
                     || error == .connectTimeout {
             return .timedOut
         } catch {
-            return .unreachable(error)
+            return .unreachable(kind: String(describing: type(of: error)))
         }
         await Self.read(response.body, atMost: Self.maxAnswerBytes, until: deadline, clock: clock)
         return .answered(Int(response.status.code))

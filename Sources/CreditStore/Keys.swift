@@ -38,6 +38,8 @@ public enum DemoKeys {
         (.auditor, "clk_demo-auditor_not-a-secret"),
         (.risk, "clk_demo-risk_not-a-secret"),
     ]
+    /// The demo keys' ids (a token's part before its secret).
+    static let ids = tokens.compactMap { KeyToken.parse($0.token)?.id }
 }
 
 public enum KeyToken {
@@ -159,7 +161,7 @@ extension Store {
     /// public demo keys (a new one, or a demo database), never one with a key of its own. Marks
     /// the database a demo database when it may; a reason when it may not.
     public func acceptForDemo() throws -> String? {
-        let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }
+        let ids = DemoKeys.ids
         return try database.write { db -> String? in
             let all = try String.fetchAll(db, cached: "SELECT id FROM api_keys")
             let own = all.filter { !ids.contains($0) }.count
@@ -183,7 +185,7 @@ extension Store {
 
     /// True if any demo key is active in this database (a production database must have none).
     public func hasActiveDemoKeys() throws -> Bool {
-        let ids = DemoKeys.tokens.compactMap { KeyToken.parse($0.token)?.id }
+        let ids = DemoKeys.ids
         return try database.read { db in
             try ids.contains { id in try Self.fetchKey(db, id: id).map { $0.revokedAt == nil } ?? false }
         }

@@ -77,33 +77,500 @@ public struct LimitAdjusted: Sendable, Equatable {
 
     /// The value an entry's detail records, read back: a member it needs and lacks fails loudly.
     public init(auditDetail detail: [String: JSONValue]) throws(NoticeRules.MissingFact) {
-        func int(_ key: String) throws(NoticeRules.MissingFact) -> Int {
-            guard let value = detail[key]?.intValue else { throw NoticeRules.MissingFact(action: .limitAdjusted, key: key) }
-            return value
-        }
-        func text(_ key: String) throws(NoticeRules.MissingFact) -> String {
-            guard let value = detail[key]?.stringValue else { throw NoticeRules.MissingFact(action: .limitAdjusted, key: key) }
-            return value
-        }
-        guard let direction = LimitPolicy.Direction(rawValue: try text("direction")) else {
-            throw NoticeRules.MissingFact(action: .limitAdjusted, key: "direction")
-        }
+        let read = DetailReader(action: .limitAdjusted, detail: detail)
         let cause: Cause
         switch LimitChangeCause.of(detail) {
         case .periodicReview?:
-            cause = .periodicReview(reviewID: detail["portfolio_review_id"]?.stringValue ?? "",
-                                    decisionID: detail["decision_id"]?.stringValue ?? "",
-                                    reasonCodes: (detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue))
+            cause = .periodicReview(reviewID: try read.text("portfolio_review_id"), decisionID: try read.text("decision_id"),
+                                    reasonCodes: try read.texts("reason_codes"))
         case .limitOffer?:
-            cause = .limitOffer(offerID: detail["offer_id"]?.stringValue ?? "")
+            cause = .limitOffer(offerID: try read.text("offer_id"))
         case nil:
-            cause = .request(hasNote: detail["has_note"] == .bool(true))
+            cause = .request(hasNote: try read.bool("has_note"))
         }
         // Entries written before initiated_by was recorded owed a notice exactly when notice_due.
-        let initiatedBy = detail["initiated_by"]?.stringValue.flatMap(LimitPolicy.Initiator.init(rawValue:))
-            ?? (detail["notice_due"] == .bool(true) ? .operator : .customer)
-        self.init(oldLimit: try int("old_limit"), newLimit: try int("new_limit"), direction: direction,
-                  initiatedBy: initiatedBy, customerAccepted: detail["customer_accepted"] == .bool(true),
-                  reasonCode: detail["reason_code"]?.stringValue ?? "", cause: cause)
+        let initiatedBy: LimitPolicy.Initiator = detail["initiated_by"] == nil
+            ? (try read.bool("notice_due") ? .operator : .customer) : try read.named("initiated_by")
+        self.init(oldLimit: try read.int("old_limit"), newLimit: try read.int("new_limit"), direction: try read.named("direction"),
+                  initiatedBy: initiatedBy, customerAccepted: try read.bool("customer_accepted"),
+                  reasonCode: try read.text("reason_code"), cause: cause,
+                  confirmation: detail.filter { $0.key.hasPrefix("confirmation_") })
+    }
+}
+
+/// An entry's detail read back into its typed event: a member the event needs and the detail
+/// lacks (or holds as the wrong kind of value) fails loudly, naming it.
+struct DetailReader {
+    let action: AuditAction
+    let detail: [String: JSONValue]
+
+    private func missing(_ key: String) -> NoticeRules.MissingFact { NoticeRules.MissingFact(action: action, key: key) }
+
+    func int(_ key: String) throws(NoticeRules.MissingFact) -> Int {
+        guard let value = detail[key]?.intValue else { throw missing(key) }
+        return value
+    }
+    func text(_ key: String) throws(NoticeRules.MissingFact) -> String {
+        guard let value = detail[key]?.stringValue else { throw missing(key) }
+        return value
+    }
+    /// A member only some entries hold: absent is nil, present but not text is an error.
+    func optionalText(_ key: String) throws(NoticeRules.MissingFact) -> String? {
+        guard let value = detail[key], value != .null else { return nil }
+        guard let text = value.stringValue else { throw missing(key) }
+        return text
+    }
+    func bool(_ key: String) throws(NoticeRules.MissingFact) -> Bool {
+        guard case .bool(let value)? = detail[key] else { throw missing(key) }
+        return value
+    }
+    func named<T: RawRepresentable>(_ key: String, as type: T.Type = T.self) throws(NoticeRules.MissingFact) -> T
+        where T.RawValue == String
+    {
+        guard let value = T(rawValue: try text(key)) else { throw missing(key) }
+        return value
+    }
+    func texts(_ key: String) throws(NoticeRules.MissingFact) -> [String] {
+        guard let values = detail[key]?.arrayValue else { throw missing(key) }
+        let texts = values.compactMap(\.stringValue)
+        guard texts.count == values.count else { throw missing(key) }
+        return texts
+    }
+    func timestamp(_ key: String) throws(NoticeRules.MissingFact) -> Timestamp {
+        guard let value = Timestamp(rfc3339: try text(key)) else { throw missing(key) }
+        return value
+    }
+}
+
+/// A customer-affecting change as the rules decided it. Each case's audit detail and notices are
+/// derived from its value, and an entry read back from the chain decodes to the same value, so
+/// the notice owed for an entry is the notice owed for the change (README "Development", typed
+/// seams).
+public enum DomainEvent: Sendable, Equatable {
+    case accountActivated(AccountActivated)
+    case accountDeclined(AccountDeclined)
+    case reviewResolved(ReviewResolved)
+    case limitAdjusted(LimitAdjusted)
+    case accountTransitioned(AccountTransitioned)
+    case termsAccepted(TermsAccepted)
+    case limitOfferCreated(LimitOfferCreated)
+    case delinquencyChanged(DelinquencyChange)
+    case consentEnded(ConsentEnded)
+
+    public var action: AuditAction {
+        switch self {
+        case .accountActivated: .accountActivated
+        case .accountDeclined: .accountDeclined
+        case .reviewResolved: .reviewResolved
+        case .limitAdjusted: .limitAdjusted
+        case .accountTransitioned(let event): event.action
+        case .termsAccepted: .termsAccepted
+        case .limitOfferCreated: .limitOfferCreated
+        case .delinquencyChanged: .accountDelinquencyChanged
+        case .consentEnded(let event): event.action
+        }
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        switch self {
+        case .accountActivated(let event): event.auditDetail
+        case .accountDeclined(let event): event.auditDetail
+        case .reviewResolved(let event): event.auditDetail
+        case .limitAdjusted(let event): event.auditDetail
+        case .accountTransitioned(let event): event.auditDetail
+        case .termsAccepted(let event): event.auditDetail
+        case .limitOfferCreated(let event): event.auditDetail
+        case .delinquencyChanged(let change): [
+            "from": .string(change.from.rawValue), "to": .string(change.to.rawValue),
+            "days_past_due": .int(change.daysPastDue), "notice_due": .bool(change.noticeDue),
+        ]
+        case .consentEnded(let event): event.auditDetail
+        }
+    }
+
+    /// What the customer must be told of it (README "Events and notices").
+    public func notices(now: Timestamp, settings: NoticeRules.Settings) -> [NoticeDraft] {
+        let dayLater = now.adding(days: NoticeRules.defaultDays)
+        switch self {
+        case .accountActivated(let event):
+            return [NoticeDraft(kind: .activationConfirmation, values: [
+                "credit_limit": .amount(event.creditLimit), "cooling_off_days": .number(settings.coolingOffDays),
+                "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
+            ], dueBy: dayLater)]
+        case .accountDeclined(let event):
+            return [NoticeDraft(kind: .adverseAction, values: [
+                "reasons": .reasons(Array(event.reasonCodes.prefix(4))),
+                "reapply_on": .date(CivilDate(now.adding(days: settings.declineCoolOffDays))),
+            ], dueBy: dayLater)]
+        case .reviewResolved(let event):
+            return event.notice(dueBy: dayLater).map { [$0] } ?? []
+        case .limitAdjusted(let event):
+            return event.notice(now: now).map { [$0] } ?? []
+        case .accountTransitioned(let event):
+            return event.notice(dueBy: dayLater).map { [$0] } ?? []
+        case .termsAccepted(let event):
+            // Every change of terms is told; a dearer one (which took the customer's
+            // confirmation) says so.
+            return [NoticeDraft(kind: .termsChange, template: event.noDearer == true ? "terms_change" : "terms_change_dearer",
+                                values: ["interest_free_days": .number(event.interestFreeDays)], dueBy: dayLater)]
+        case .limitOfferCreated(let event):
+            return [NoticeDraft(kind: .limitOffer, values: [
+                "current_limit": .amount(event.currentLimit), "offered_limit": .amount(event.offeredLimit),
+                "expires_on": .date(CivilDate(event.expiresAt)),
+            ], dueBy: dayLater)]
+        case .delinquencyChanged(let change):
+            guard change.noticeDue else { return [] }
+            let dueBy = now.adding(days: NoticeRules.preReportDays)
+            return [NoticeDraft(kind: .preReportWarning, values: [
+                "days_past_due": .number(change.daysPastDue), "report_after": .date(CivilDate(dueBy)),
+            ], dueBy: dueBy)]
+        case .consentEnded:
+            // The customer's own act, or a date they were told of ahead (`consentExpiring`).
+            return []
+        }
+    }
+
+    /// The event an entry of `action` records, read back from its detail; nil for an action that
+    /// has no typed event yet (README "Not built yet"). An entry that lacks a member its event
+    /// needs fails, naming it.
+    public static func decode(_ action: AuditAction, auditDetail detail: [String: JSONValue]) throws(NoticeRules.MissingFact)
+        -> DomainEvent?
+    {
+        let read = DetailReader(action: action, detail: detail)
+        switch action {
+        case .accountActivated: return .accountActivated(try AccountActivated(read))
+        case .accountDeclined: return .accountDeclined(try AccountDeclined(read))
+        case .reviewResolved: return .reviewResolved(try ReviewResolved(read))
+        case .limitAdjusted: return .limitAdjusted(try LimitAdjusted(auditDetail: detail))
+        case .accountFrozen, .accountUnfrozen, .accountClosed: return .accountTransitioned(try AccountTransitioned(read))
+        case .termsAccepted: return .termsAccepted(try TermsAccepted(read))
+        case .limitOfferCreated: return .limitOfferCreated(try LimitOfferCreated(read))
+        case .accountDelinquencyChanged:
+            let change = DelinquencyChange(from: try read.named("from"), to: try read.named("to"),
+                                           daysPastDue: try read.int("days_past_due"))
+            // The entry's own notice_due is what was decided when it was written.
+            guard try read.bool("notice_due") == change.noticeDue else { throw read.mismatch("notice_due") }
+            return .delinquencyChanged(change)
+        case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
+        default: return nil
+        }
+    }
+}
+
+extension DetailReader {
+    func mismatch(_ key: String) -> NoticeRules.MissingFact { NoticeRules.MissingFact(action: action, key: key) }
+}
+
+/// How an application was decided: at the customer's request, on the score of a decision under
+/// a consent and terms, or by an operator resolving its review.
+public enum ApplicationPath: Sendable, Equatable {
+    case request(decisionID: String, consentID: String, termsVersion: String)
+    case reviewResolution(reviewID: String)
+
+    var auditDetail: [String: JSONValue] {
+        switch self {
+        case .request(let decisionID, let consentID, let termsVersion):
+            ["decision_id": .string(decisionID), "consent_id": .string(consentID), "terms_version": .string(termsVersion)]
+        case .reviewResolution(let reviewID):
+            ["cause": AccountTransitionCause.reviewResolution.json, "review_id": .string(reviewID)]
+        }
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        self = AccountTransitionCause.of(read.detail) == .reviewResolution
+            ? .reviewResolution(reviewID: try read.text("review_id"))
+            : .request(decisionID: try read.text("decision_id"), consentID: try read.text("consent_id"),
+                       termsVersion: try read.text("terms_version"))
+    }
+}
+
+/// A line opened, at the tier whose terms it took.
+public struct AccountActivated: Sendable, Equatable {
+    public var from: AccountStatus
+    public var tier: Tier
+    public var creditLimit: Int
+    public var path: ApplicationPath
+
+    public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath) {
+        (self.from, self.tier, self.creditLimit, self.path) = (from, tier, creditLimit, path)
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        path.auditDetail.merging([
+            "from": .string(from.rawValue), "tier": .string(tier.rawValue), "credit_limit": .int(creditLimit),
+        ]) { $1 }
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        self.init(from: try read.named("from"), tier: try read.named("tier"), creditLimit: try read.int("credit_limit"),
+                  path: try ApplicationPath(read))
+    }
+}
+
+/// An application declined; the decision's reasons go with it, for the customer's notice.
+public struct AccountDeclined: Sendable, Equatable {
+    public var from: AccountStatus
+    public var reasonCodes: [String]
+    public var path: ApplicationPath
+    /// The score's tier, recorded for a decline at the customer's request; a decline by review
+    /// records none.
+    public var tier: Tier?
+
+    public init(from: AccountStatus, reasonCodes: [String], path: ApplicationPath, tier: Tier? = nil) {
+        (self.from, self.reasonCodes, self.path, self.tier) = (from, reasonCodes, path, tier)
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail = path.auditDetail.merging([
+            "from": .string(from.rawValue), "reason_codes": .array(reasonCodes.map(JSONValue.string)),
+        ]) { $1 }
+        if let tier { detail["tier"] = .string(tier.rawValue) }
+        return detail
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        self.init(from: try read.named("from"), reasonCodes: try read.texts("reason_codes"), path: try ApplicationPath(read),
+                  tier: read.detail["tier"] == nil ? nil : try read.named("tier", as: Tier.self))
+    }
+}
+
+/// An operator's decision on a review: a contest upheld or rejected, the first of two approvals,
+/// or an activation approved or declined.
+public enum ReviewResolved: Sendable, Equatable {
+    case contest(upheld: Bool, decisionID: String)
+    /// Four eyes: recorded, resolving nothing yet.
+    case firstApproval(creditLimit: Int)
+    case activationApproved(creditLimit: Int, secondApprover: Bool)
+    case activationDeclined
+
+    public var auditDetail: [String: JSONValue] {
+        switch self {
+        case .contest(let upheld, let decisionID):
+            ["kind": .string(Review.Kind.contest.rawValue), "outcome": .string(upheld ? "upheld" : "rejected"),
+             "decision_id": .string(decisionID)]
+        case .firstApproval(let limit):
+            ["kind": .string(Review.Kind.activation.rawValue), "stage": "first_approval", "credit_limit": .int(limit)]
+        case .activationApproved(let limit, let secondApprover):
+            ["kind": .string(Review.Kind.activation.rawValue), "outcome": "approved", "credit_limit": .int(limit),
+             "second_approver": .bool(secondApprover)]
+        case .activationDeclined:
+            ["kind": .string(Review.Kind.activation.rawValue), "outcome": "declined"]
+        }
+    }
+
+    func notice(dueBy: Timestamp) -> NoticeDraft? {
+        let outcome: String
+        var values: [String: NoticeValue] = [:]
+        switch self {
+        case .firstApproval: return nil
+        case .contest(let upheld, _): outcome = upheld ? "upheld" : "rejected"
+        case .activationApproved(let limit, _):
+            outcome = "approved"
+            values["credit_limit"] = .amount(limit)
+        case .activationDeclined: outcome = "declined"
+        }
+        return NoticeDraft(kind: .reviewOutcome, template: "review_outcome_\(outcome)", values: values, dueBy: dueBy)
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        switch (try read.named("kind", as: Review.Kind.self), try read.optionalText("stage"), try read.optionalText("outcome")) {
+        case (.contest, nil, "upheld"?), (.contest, nil, "rejected"?):
+            self = .contest(upheld: try read.text("outcome") == "upheld", decisionID: try read.text("decision_id"))
+        case (.activation, "first_approval"?, nil):
+            self = .firstApproval(creditLimit: try read.int("credit_limit"))
+        case (.activation, nil, "approved"?):
+            // Entries before four eyes did not say whether a second approver was needed.
+            let second = read.detail["second_approver"] == nil ? false : try read.bool("second_approver")
+            self = .activationApproved(creditLimit: try read.int("credit_limit"), secondApprover: second)
+        case (.activation, nil, "declined"?):
+            self = .activationDeclined
+        default:
+            throw read.mismatch(read.detail["stage"] == nil ? "outcome" : "stage")
+        }
+    }
+}
+
+/// A line frozen, unfrozen or closed, and why: an operator's action (with its reason code), a
+/// periodic review (with the decision's reasons), or the end of the line's consent.
+public struct AccountTransitioned: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        case operatorAction(reasonCode: String, hasNote: Bool)
+        case periodicReview(reviewID: String, decisionID: String, reasonCodes: [String])
+        /// The consent's withdrawal or lapse: nothing further is recorded beside the cause.
+        case consentEnd
+    }
+
+    public var action: AuditAction
+    public var from: AccountStatus
+    public var to: AccountStatus
+    public var cause: AccountTransitionCause
+    public var reason: Reason
+
+    public init(action: AuditAction, from: AccountStatus, to: AccountStatus, cause: AccountTransitionCause, reason: Reason) {
+        (self.action, self.from, self.to, self.cause, self.reason) = (action, from, to, cause, reason)
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail: [String: JSONValue] = ["from": .string(from.rawValue), "to": .string(to.rawValue), "cause": cause.json]
+        switch reason {
+        case .operatorAction(let reasonCode, let hasNote):
+            detail.merge(["reason_code": .string(reasonCode), "has_note": .bool(hasNote)]) { $1 }
+        case .periodicReview(let reviewID, let decisionID, let reasonCodes):
+            detail.merge(["portfolio_review_id": .string(reviewID), "decision_id": .string(decisionID),
+                          "reason_codes": .array(reasonCodes.map(JSONValue.string))]) { $1 }
+        case .consentEnd:
+            break
+        }
+        return detail
+    }
+
+    /// A withdrawal's freeze is the customer's own act; everything else they did not ask for
+    /// but a closure, which the console's closure does not announce (README "Not built yet").
+    func notice(dueBy: Timestamp) -> NoticeDraft? {
+        guard cause != .consentWithdrawal else { return nil }
+        switch (action, reason) {
+        case (.accountFrozen, .periodicReview(_, _, let reasonCodes)):
+            return NoticeDraft(kind: .lineFrozen, template: "line_frozen_review",
+                               values: ["reasons": .reasons(Array(reasonCodes.prefix(4)))], dueBy: dueBy)
+        case (.accountFrozen, _):
+            return NoticeDraft(kind: .lineFrozen, template: cause == .consentExpiry ? "line_frozen_consent_expired" : nil,
+                               dueBy: dueBy)
+        case (.accountUnfrozen, _):
+            return NoticeDraft(kind: .lineUnfrozen, dueBy: dueBy)
+        default:
+            return nil
+        }
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        let cause: AccountTransitionCause = try read.named("cause")
+        let reason: Reason
+        switch cause {
+        case .periodicReview:
+            reason = .periodicReview(reviewID: try read.text("portfolio_review_id"), decisionID: try read.text("decision_id"),
+                                     reasonCodes: try read.texts("reason_codes"))
+        case .consentWithdrawal, .consentExpiry:
+            reason = .consentEnd
+        default:
+            reason = .operatorAction(reasonCode: try read.text("reason_code"), hasNote: try read.bool("has_note"))
+        }
+        self.init(action: read.action, from: try read.named("from"), to: try read.named("to"), cause: cause, reason: reason)
+    }
+}
+
+/// An active line moved to the terms of a newer decision's tier, on the customer's acceptance.
+public struct TermsAccepted: Sendable, Equatable {
+    public var termsVersion: String
+    public var decisionID: String
+    public var tier: Tier
+    public var previousTier: Tier?
+    /// Nil only in entries written before the rule that dearer terms need a confirmation.
+    public var noDearer: Bool?
+    public var interestFreeDays: Int
+    /// The customer's confirmation as its audit detail records it, when one was given.
+    public var confirmation: [String: JSONValue]
+
+    public init(termsVersion: String, decisionID: String, tier: Tier, previousTier: Tier?, noDearer: Bool?,
+                interestFreeDays: Int, confirmation: [String: JSONValue] = [:])
+    {
+        (self.termsVersion, self.decisionID, self.tier, self.previousTier) = (termsVersion, decisionID, tier, previousTier)
+        (self.noDearer, self.interestFreeDays, self.confirmation) = (noDearer, interestFreeDays, confirmation)
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail: [String: JSONValue] = [
+            "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(tier.rawValue),
+            "previous_tier": previousTier.map { .string($0.rawValue) } ?? .null,
+            "interest_free_days": .int(interestFreeDays),
+        ]
+        if let noDearer { detail["no_dearer"] = .bool(noDearer) }
+        return detail.merging(confirmation) { $1 }
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        let previous = try read.optionalText("previous_tier")
+        self.init(termsVersion: try read.text("terms_version"), decisionID: try read.text("decision_id"),
+                  tier: try read.named("tier"), previousTier: try previous.map { (text) throws(NoticeRules.MissingFact) in
+                      guard let tier = Tier(rawValue: text) else { throw read.mismatch("previous_tier") }
+                      return tier
+                  },
+                  noDearer: read.detail["no_dearer"] == nil ? nil : try read.bool("no_dearer"),
+                  interestFreeDays: try read.int("interest_free_days"),
+                  confirmation: read.detail.filter { $0.key.hasPrefix("confirmation_") })
+    }
+}
+
+/// An offer of a higher limit, never applied until the customer takes it: made by a periodic
+/// review or by an operator (with a reason code).
+public struct LimitOfferCreated: Sendable, Equatable {
+    public var decisionID: String
+    public var currentLimit: Int
+    public var offeredLimit: Int
+    public var expiresAt: Timestamp
+    public var portfolioReviewID: String?
+    public var reasonCode: String?
+    /// An operator's offer says whether a note went beside its reason code (the note stays
+    /// outside the chain); a review's offer has no note.
+    public var hasNote: Bool?
+
+    public init(decisionID: String, currentLimit: Int, offeredLimit: Int, expiresAt: Timestamp,
+                portfolioReviewID: String?, reasonCode: String?, hasNote: Bool? = nil)
+    {
+        (self.decisionID, self.currentLimit, self.offeredLimit) = (decisionID, currentLimit, offeredLimit)
+        (self.expiresAt, self.portfolioReviewID, self.reasonCode, self.hasNote) = (expiresAt, portfolioReviewID, reasonCode, hasNote)
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail: [String: JSONValue] = [
+            "decision_id": .string(decisionID), "current_limit": .int(currentLimit), "offered_limit": .int(offeredLimit),
+            "expires_at": .string(expiresAt.rfc3339),
+        ]
+        if let portfolioReviewID { detail["portfolio_review_id"] = .string(portfolioReviewID) }
+        if let reasonCode { detail["reason_code"] = .string(reasonCode) }
+        if let hasNote { detail["has_note"] = .bool(hasNote) }
+        return detail
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        self.init(decisionID: try read.text("decision_id"), currentLimit: try read.int("current_limit"),
+                  offeredLimit: try read.int("offered_limit"), expiresAt: try read.timestamp("expires_at"),
+                  portfolioReviewID: try read.optionalText("portfolio_review_id"),
+                  reasonCode: try read.optionalText("reason_code"),
+                  hasNote: read.detail["has_note"] == nil ? nil : try read.bool("has_note"))
+    }
+}
+
+/// A consent withdrawn by the customer or lapsed at its date, with what its end did
+/// (`WithdrawalEffect`, by code: PIPL Art. 15, 47).
+public struct ConsentEnded: Sendable, Equatable {
+    public enum How: Sendable, Equatable {
+        case withdrawn(channel: ConsentChannel)
+        case expired
+    }
+
+    public var purpose: ConsentPurpose
+    public var how: How
+    public var effects: [String]
+
+    public init(purpose: ConsentPurpose, how: How, effects: [WithdrawalEffect]) {
+        (self.purpose, self.how, self.effects) = (purpose, how, effects.map(\.code))
+    }
+
+    public var action: AuditAction {
+        if case .withdrawn = how { return .consentWithdrawn }
+        return .consentExpired
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail: [String: JSONValue] = [
+            "purpose": .string(purpose.rawValue), "effects": .array(effects.map(JSONValue.string)),
+        ]
+        if case .withdrawn(let channel) = how { detail["channel"] = .string(channel.rawValue) }
+        return detail
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        (purpose, effects) = (try read.named("purpose"), try read.texts("effects"))
+        how = read.action == .consentWithdrawn ? .withdrawn(channel: try read.named("channel")) : .expired
     }
 }

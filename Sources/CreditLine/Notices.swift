@@ -90,85 +90,12 @@ public enum NoticeRules {
         public var description: String { "\(action.rawValue) entry without a readable \(key) for its notice" }
     }
 
+    /// The notices an entry makes due: its typed event's (`DomainEvent.notices`), read back from
+    /// the detail the entry records, so what the customer is told is what the chain says.
     public static func drafts(for action: AuditAction, detail: [String: JSONValue], now: Timestamp,
                               settings: Settings) throws(MissingFact) -> [NoticeDraft]
     {
-        let dayLater = now.adding(days: defaultDays)
-        // An amount or a count the entry does not hold fails the notice (and the write that
-        // recorded the entry), never reads as 0 to the customer.
-        func days(_ key: String) throws(MissingFact) -> Int {
-            guard let value = detail[key]?.intValue else { throw MissingFact(action: action, key: key) }
-            return value
-        }
-        func amount(_ key: String) throws(MissingFact) -> NoticeValue {
-            guard let value = detail[key]?.intValue else { throw MissingFact(action: action, key: key) }
-            return .amount(value)
-        }
-        func reasons() -> NoticeValue {
-            .reasons(Array((detail["reason_codes"]?.arrayValue ?? []).compactMap(\.stringValue).prefix(4)))
-        }
-        switch action {
-        case .accountActivated:
-            return [NoticeDraft(kind: .activationConfirmation, values: [
-                "credit_limit": try amount("credit_limit"), "cooling_off_days": .number(settings.coolingOffDays),
-                "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
-            ], dueBy: dayLater)]
-        case .accountDeclined:
-            return [NoticeDraft(kind: .adverseAction, values: [
-                "reasons": reasons(),
-                "reapply_on": .date(CivilDate(now.adding(days: settings.declineCoolOffDays))),
-            ], dueBy: dayLater)]
-        case .reviewResolved:
-            // A first approval resolves nothing yet.
-            guard detail["stage"] == nil, let outcome = detail["outcome"]?.stringValue else { return [] }
-            var values: [String: NoticeValue] = [:]
-            if let limit = detail["credit_limit"]?.intValue { values["credit_limit"] = .amount(limit) }
-            return [NoticeDraft(kind: .reviewOutcome, template: "review_outcome_\(outcome)", values: values,
-                                dueBy: dayLater)]
-        case .limitAdjusted:
-            // The typed event says what the customer is told (a periodic review says why; an
-            // accepted offer was the customer's own choice); an entry that owes no notice needs
-            // nothing read from it.
-            guard detail["notice_due"] == .bool(true) else { return [] }
-            return try LimitAdjusted(auditDetail: detail).notice(now: now).map { [$0] } ?? []
-        case .accountFrozen, .accountUnfrozen:
-            // A withdrawal's freeze is the customer's own act; everything else they did not ask for.
-            let cause = AccountTransitionCause.of(detail)
-            guard cause != .consentWithdrawal else { return [] }
-            if action == .accountFrozen, cause == .consentExpiry {
-                return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_consent_expired", dueBy: dayLater)]
-            }
-            if action == .accountFrozen, cause == .periodicReview {
-                return [NoticeDraft(kind: .lineFrozen, template: "line_frozen_review", values: ["reasons": reasons()],
-                                    dueBy: dayLater)]
-            }
-            return [NoticeDraft(kind: action == .accountFrozen ? .lineFrozen : .lineUnfrozen, dueBy: dayLater)]
-        case .termsAccepted:
-            // Every change of terms is told; a dearer one (which took the customer's confirmation)
-            // says so.
-            guard let days = detail["interest_free_days"]?.intValue else {
-                throw MissingFact(action: action, key: "interest_free_days")
-            }
-            let dearer = detail["no_dearer"] != .bool(true)
-            return [NoticeDraft(kind: .termsChange, template: dearer ? "terms_change_dearer" : "terms_change",
-                                values: ["interest_free_days": .number(days)], dueBy: dayLater)]
-        case .limitOfferCreated:
-            guard let expires = detail["expires_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else {
-                throw MissingFact(action: action, key: "expires_at")
-            }
-            return [NoticeDraft(kind: .limitOffer, values: [
-                "current_limit": try amount("current_limit"), "offered_limit": try amount("offered_limit"),
-                "expires_on": .date(CivilDate(expires)),
-            ], dueBy: dayLater)]
-        case .accountDelinquencyChanged:
-            guard detail["notice_due"] == .bool(true) else { return [] }
-            let dueBy = now.adding(days: preReportDays)
-            return [NoticeDraft(kind: .preReportWarning, values: [
-                "days_past_due": .number(try days("days_past_due")), "report_after": .date(CivilDate(dueBy)),
-            ], dueBy: dueBy)]
-        default:
-            return []
-        }
+        try DomainEvent.decode(action, auditDetail: detail)?.notices(now: now, settings: settings) ?? []
     }
 
     /// The notice that a consent will end, due before it does.

@@ -419,6 +419,11 @@ extension Store {
 extension AuditRecord {
     /// A limit change's entry, its detail derived from the typed event (README "Development").
     public init(_ event: LimitAdjusted, accountID: String, adjustmentID: String) {
-        self.init(.limitAdjusted, accountID: accountID, subjectID: adjustmentID, detail: event.auditDetail)
+        self.init(.limitAdjusted(event), accountID: accountID, subjectID: adjustmentID)
+    }
+
+    /// An entry whose action and detail are the typed event's (README "Development").
+    public init(_ event: DomainEvent, accountID: String, subjectID: String) {
+        self.init(event.action, accountID: accountID, subjectID: subjectID, detail: event.auditDetail)
     }
 }

@@ -134,8 +134,11 @@ extension Store {
                 FROM audit_log a
                 WHERE a.action = 'terms.accepted' AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
-                let detail = try StoredJSON.value([String: JSONValue].self, from: row["detail"] as String)
-                guard case .bool(let noDearer)? = detail["no_dearer"] else { return nil }
+                // An entry that does not read as its typed event is a finding, never skipped.
+                guard let detail = try? StoredJSON.value([String: JSONValue].self, from: row["detail"] as String),
+                      case .termsAccepted(let event)? = try? DomainEvent.decode(.termsAccepted, auditDetail: detail)
+                else { return (row["account_id"] as String, false) }
+                guard let noDearer = event.noDearer else { return nil }
                 return (row["account_id"] as String, ComplianceRules.termsChange(noDearer: noDearer, confirmed: row["confirmed"]))
             }
 

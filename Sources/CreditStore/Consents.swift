@@ -92,10 +92,9 @@ public struct WithdrawConsent: BusinessWrite {
         let (effects, ended, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentWithdrawal,
                                                                now: now)
         account = ended
-        records.append(AuditRecord(.consentWithdrawn, accountID: account.id, subjectID: consent.id, detail: [
-            "purpose": .string(consent.purpose.rawValue), "channel": .string(channel.rawValue),
-            "effects": .array(effects.map { .string($0.code) }),
-        ]))
+        records.append(AuditRecord(.consentEnded(ConsentEnded(purpose: consent.purpose, how: .withdrawn(channel: channel),
+                                                              effects: effects)),
+                                   accountID: account.id, subjectID: consent.id))
         return (WithdrawalOutcome(consent: consent, effects: effects, account: account), records + more)
     }
 }
@@ -136,9 +135,9 @@ extension Store {
             account.status = try AccountStateMachine.transition(from: from, to: newStatus, cause: cause, actor: actor)
             account = try save(db, account, now: now)
             if newStatus == .frozen {
-                records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: [
-                    "from": .string(from.rawValue), "to": .string(newStatus.rawValue), "cause": cause.json,
-                ]))
+                records.append(AuditRecord(.accountTransitioned(AccountTransitioned(
+                    action: .accountFrozen, from: from, to: newStatus, cause: cause, reason: .consentEnd)),
+                    accountID: account.id, subjectID: account.id))
             }
         }
         return (effects, account, records)
@@ -169,9 +168,8 @@ public struct ExpireConsents: BusinessWrite {
                   let account = try Store.fetchAccount(db, id: consent.accountID) else { continue }
             consent.storedStatus = .expired
             let (effects, _, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentExpiry, now: now)
-            records.append(AuditRecord(.consentExpired, accountID: row["account_id"], subjectID: id, detail: [
-                "purpose": .string(row["purpose"]), "effects": .array(effects.map { .string($0.code) }),
-            ]))
+            records.append(AuditRecord(.consentEnded(ConsentEnded(purpose: consent.purpose, how: .expired, effects: effects)),
+                                       accountID: consent.accountID, subjectID: id))
             records += more
         }
         return records

@@ -319,10 +319,7 @@ extension Store {
         if change.from == .dpd90Plus {
             try db.execute(cached: "DELETE FROM charge_off_approvals WHERE account_id = ?", arguments: [accountID])
         }
-        return AuditRecord(.accountDelinquencyChanged, accountID: accountID, subjectID: accountID, detail: [
-            "from": .string(change.from.rawValue), "to": .string(change.to.rawValue),
-            "days_past_due": .int(change.daysPastDue), "notice_due": .bool(change.noticeDue),
-        ])
+        return AuditRecord(.delinquencyChanged(change), accountID: accountID, subjectID: accountID)
     }
 }
 

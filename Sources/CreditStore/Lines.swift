@@ -66,8 +66,10 @@ public struct ActivateAccount: BusinessWrite {
             // The first activation dates the line; a reactivation keeps that date.
             if account.activatedAt == nil { account.activatedAt = now }
             account.terms = terms.tiers[decision.tier]
-            records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID,
-                                       detail: common.merging(["credit_limit": .int(limit)]) { $1 }))
+            records.append(AuditRecord(.accountActivated(AccountActivated(
+                from: from, tier: decision.tier, creditLimit: limit,
+                path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion))),
+                accountID: accountID, subjectID: accountID))
         case .pendingReview:
             account.creditLimit = 0
             let id = Identifier.make("rev")
@@ -89,9 +91,11 @@ public struct ActivateAccount: BusinessWrite {
         case .declined:
             account.creditLimit = 0
             account.declinedAt = now
-            records.append(AuditRecord(.accountDeclined, accountID: accountID, subjectID: accountID, detail: common.merging([
-                "reason_codes": .array(decision.reasons.map { .string($0.code) }),
-            ]) { $1 }))
+            records.append(AuditRecord(.accountDeclined(AccountDeclined(
+                from: from, reasonCodes: decision.reasons.map(\.code),
+                path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion),
+                tier: decision.tier)),
+                accountID: accountID, subjectID: accountID))
         }
         account = try Store.save(db, account, now: now)
         return (ActivationResult(outcome: outcome, account: account, reasons: decision.reasons, reviewID: reviewID,
@@ -151,16 +155,13 @@ public struct ResolveReview: BusinessWrite {
         var line = account
         switch verdict {
         case .contestResolved(let upheld):
-            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
-                "kind": "contest", "outcome": .string(upheld ? "upheld" : "rejected"),
-                "decision_id": .string(review.review.decisionID),
-            ]))
+            records.append(AuditRecord(.reviewResolved(.contest(upheld: upheld, decisionID: review.review.decisionID)),
+                                       accountID: accountID, subjectID: reviewID))
         case .firstApproval(let limit):
             try db.execute(cached: "UPDATE reviews SET first_approver = ?, first_approved_limit = ? WHERE id = ?",
                            arguments: [approver, limit, reviewID])
             return (.awaitingSecondApproval(try reread(db, review)), [AuditRecord(
-                .reviewResolved, accountID: accountID, subjectID: reviewID,
-                detail: ["kind": "activation", "stage": "first_approval", "credit_limit": .int(limit)])])
+                .reviewResolved(.firstApproval(creditLimit: limit)), accountID: accountID, subjectID: reviewID)])
         case .activationApproved(let limit, let to, let secondApprover):
             var opened = try Existence.require(line, "account")
             let from = opened.status
@@ -171,28 +172,23 @@ public struct ResolveReview: BusinessWrite {
             opened.termsVersion = terms.version
             if opened.activatedAt == nil { opened.activatedAt = now }
             line = opened
-            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID, detail: [
-                "kind": "activation", "outcome": "approved", "credit_limit": .int(limit),
-                "second_approver": .bool(secondApprover),
-            ]))
-            records.append(AuditRecord(.accountActivated, accountID: accountID, subjectID: accountID, detail: [
-                "from": .string(from.rawValue), "tier": .string((opened.tier ?? .d).rawValue), "credit_limit": .int(limit),
-                "cause": AccountTransitionCause.reviewResolution.json, "review_id": .string(reviewID),
-            ]))
+            records.append(AuditRecord(.reviewResolved(.activationApproved(creditLimit: limit, secondApprover: secondApprover)),
+                                       accountID: accountID, subjectID: reviewID))
+            records.append(AuditRecord(.accountActivated(AccountActivated(
+                from: from, tier: opened.tier ?? .d, creditLimit: limit, path: .reviewResolution(reviewID: reviewID))),
+                accountID: accountID, subjectID: accountID))
         case .activationDeclined(let to):
             var declined = try Existence.require(line, "account")
             let from = declined.status
             declined.status = to
             declined.declinedAt = now
             line = declined
-            records.append(AuditRecord(.reviewResolved, accountID: accountID, subjectID: reviewID,
-                                       detail: ["kind": "activation", "outcome": "declined"]))
+            records.append(AuditRecord(.reviewResolved(.activationDeclined), accountID: accountID, subjectID: reviewID))
             // The decision's reasons go with the decline: the customer's notice says why.
-            let reasons = try Store.fetchDecision(db, id: review.review.decisionID)?.reasons.map { JSONValue.string($0.code) }
-            records.append(AuditRecord(.accountDeclined, accountID: accountID, subjectID: accountID, detail: [
-                "from": .string(from.rawValue), "cause": AccountTransitionCause.reviewResolution.json, "review_id": .string(reviewID),
-                "reason_codes": .array(reasons ?? []),
-            ]))
+            let decision = try Existence.require(try Store.fetchDecision(db, id: review.review.decisionID), "decision")
+            records.append(AuditRecord(.accountDeclined(AccountDeclined(
+                from: from, reasonCodes: decision.reasons.map(\.code), path: .reviewResolution(reviewID: reviewID))),
+                accountID: accountID, subjectID: accountID))
         }
         let saved = try line.map { try Store.save(db, $0, now: now) }
         let resolution = try StoredJSON.text(["approve": approve ? "true" : "false", "note": note])
@@ -345,11 +341,9 @@ public struct AcceptTerms: BusinessWrite {
         account = try Store.save(db, account, now: now)
         // The confirmation names the decision whose terms were taken (compliance check 5).
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: decisionID, confirmation, now: now)
-        return (account, [AuditRecord(.termsAccepted, accountID: accountID, subjectID: accountID, detail: [
-            "terms_version": .string(termsVersion), "decision_id": .string(decisionID), "tier": .string(tier.rawValue),
-            "previous_tier": previousTier.map { .string($0.rawValue) } ?? .null, "no_dearer": .bool(noDearer),
-            "interest_free_days": .int(tierTerms.interestFreeDays),
-        ].merging(evidence) { $1 })])
+        return (account, [AuditRecord(.termsAccepted(TermsAccepted(
+            termsVersion: termsVersion, decisionID: decisionID, tier: tier, previousTier: previousTier, noDearer: noDearer,
+            interestFreeDays: tierTerms.interestFreeDays, confirmation: evidence)), accountID: accountID, subjectID: accountID)])
     }
 }
 
@@ -407,10 +401,9 @@ public struct ApplyOperatorAction: BusinessWrite {
         case .closure: audited = .accountClosed
         }
         try Store.addNote(db, accountID: accountID, subjectID: accountID, kind: "operator_action", text: note, now: now)
-        return (account, [AuditRecord(audited, accountID: accountID, subjectID: accountID, detail: [
-            "from": .string(from.rawValue), "to": .string(to.rawValue), "cause": action.cause.json,
-            "reason_code": .string(reasonCode), "has_note": .bool(note != nil),
-        ])])
+        return (account, [AuditRecord(.accountTransitioned(AccountTransitioned(
+            action: audited, from: from, to: to, cause: action.cause,
+            reason: .operatorAction(reasonCode: reasonCode, hasNote: note != nil))), accountID: accountID, subjectID: accountID)])
     }
 }
 

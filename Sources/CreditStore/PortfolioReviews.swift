@@ -152,10 +152,6 @@ public struct ApplyPortfolioRows: BusinessWrite {
             newTier: result.tier, newRecommendedLimit: result.recommendedLimit)
         let action = PortfolioPolicy.decide(facts, tierDLimit: settings.champion.tierDLimit, policy: settings.policy, now: now)
         summary.record(action, from: account.tier, to: result.tier)
-        let common: [String: JSONValue] = [
-            "portfolio_review_id": .string(reviewID), "decision_id": .string(decision.id),
-            "reason_codes": .array(decision.reasons.map { .string($0.code) }),
-        ]
         switch action {
         case .skipped, .none:
             break
@@ -171,10 +167,10 @@ public struct ApplyPortfolioRows: BusinessWrite {
             account.status = try AccountStateMachine.transition(from: from, to: .frozen, cause: .periodicReview,
                                                                 actor: .system)
             account = try Store.save(db, account, now: now)
-            records.append(AuditRecord(.accountFrozen, accountID: account.id, subjectID: account.id, detail: common.merging([
-                "from": .string(from.rawValue), "to": "frozen",
-                "cause": AccountTransitionCause.periodicReview.json,
-            ]) { $1 }))
+            records.append(AuditRecord(.accountTransitioned(AccountTransitioned(
+                action: .accountFrozen, from: from, to: .frozen, cause: .periodicReview,
+                reason: .periodicReview(reviewID: reviewID, decisionID: decision.id, reasonCodes: decision.reasons.map(\.code)))),
+                accountID: account.id, subjectID: account.id))
         case .offer(let limit):
             records.append(try Store.makeOffer(db, account: account, limit: limit, reviewID: reviewID,
                                                decisionID: decision.id, now: now).1)
@@ -278,11 +274,9 @@ public struct MakeLimitOffer: BusinessWrite {
         }
         let decisionID = try Existence.require(line.decisionID, "decision")
         let (id, made) = try Store.makeOffer(db, account: line, limit: offeredLimit, reviewID: nil, decisionID: decisionID,
-                                             reasonCode: reasonCode, madeBy: actorKeyID, now: now)
-        var record = made
-        record.detail["has_note"] = .bool(note != nil)
+                                             reasonCode: reasonCode, madeBy: actorKeyID, hasNote: note != nil, now: now)
         try Store.addNote(db, accountID: accountID, subjectID: id, kind: "operator_action", text: note, now: now)
-        return (try Existence.require(try Store.fetchOffer(db, id: id), "limit offer"), [record])
+        return (try Existence.require(try Store.fetchOffer(db, id: id), "limit offer"), [made])
     }
 }
 
@@ -350,7 +344,8 @@ extension Store {
     /// A new offer replaces any open one: the customer sees one offer, the latest. Made by a
     /// periodic review (`reviewID`) or by an operator (`madeBy`, with a reason code).
     static func makeOffer(_ db: SQLConnection, account: Account, limit: Int, reviewID: String?, decisionID: String,
-                          reasonCode: String? = nil, madeBy: String? = nil, now: Timestamp) throws -> (String, AuditRecord)
+                          reasonCode: String? = nil, madeBy: String? = nil, hasNote: Bool? = nil,
+                          now: Timestamp) throws -> (String, AuditRecord)
     {
         try db.execute(cached: "UPDATE limit_offers SET status = 'superseded' WHERE account_id = ? AND status = 'open'",
                        arguments: [account.id])
@@ -364,13 +359,9 @@ extension Store {
                 """,
             arguments: [id, account.id, reviewID, decisionID, account.creditLimit, limit, now.rfc3339, expires.rfc3339,
                         reasonCode, madeBy])
-        var detail: [String: JSONValue] = [
-            "decision_id": .string(decisionID), "current_limit": .int(account.creditLimit), "offered_limit": .int(limit),
-            "expires_at": .string(expires.rfc3339),
-        ]
-        if let reviewID { detail["portfolio_review_id"] = .string(reviewID) }
-        if let reasonCode { detail["reason_code"] = .string(reasonCode) }
-        return (id, AuditRecord(.limitOfferCreated, accountID: account.id, subjectID: id, detail: detail))
+        return (id, AuditRecord(.limitOfferCreated(LimitOfferCreated(
+            decisionID: decisionID, currentLimit: account.creditLimit, offeredLimit: limit, expiresAt: expires,
+            portfolioReviewID: reviewID, reasonCode: reasonCode, hasNote: hasNote)), accountID: account.id, subjectID: id))
     }
 
     /// The instalments due in the last year, each with the day it was settled (the last

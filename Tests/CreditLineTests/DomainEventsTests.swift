@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CreditLine
 
@@ -48,5 +49,68 @@ import Testing
         offer.cause = .limitOffer(offerID: "lof_1")
         offer.direction = .increase
         #expect(offer.notice(now: Fixtures.now)?.template == "limit_change_increase_offer")
+    }
+}
+
+/// The other typed events keep the bytes the store wrote before they existed: each detail below
+/// is the one the code before them built, member for member (the fixture database's entries are
+/// checked the same way in AuditChainTests).
+@Suite struct DomainEventBytesTests {
+    @Test(arguments: [
+        (DomainEvent.accountActivated(AccountActivated(from: .pendingReview, tier: .d, creditLimit: 300_000,
+                                                       path: .reviewResolution(reviewID: "rev_1"))),
+         #"{"cause":"review_resolution","credit_limit":300000,"from":"pending_review","review_id":"rev_1","tier":"D"}"#),
+        (.accountDeclined(AccountDeclined(from: .prospect, reasonCodes: ["R01", "R02"],
+                                          path: .request(decisionID: "dec_1", consentID: "con_1", termsVersion: "2026-11"),
+                                          tier: .e)),
+         #"{"consent_id":"con_1","decision_id":"dec_1","from":"prospect","reason_codes":["R01","R02"],"terms_version":"2026-11","tier":"E"}"#),
+        (.accountDeclined(AccountDeclined(from: .pendingReview, reasonCodes: [], path: .reviewResolution(reviewID: "rev_1"))),
+         #"{"cause":"review_resolution","from":"pending_review","reason_codes":[],"review_id":"rev_1"}"#),
+        (.reviewResolved(.contest(upheld: false, decisionID: "dec_1")),
+         #"{"decision_id":"dec_1","kind":"contest","outcome":"rejected"}"#),
+        (.reviewResolved(.firstApproval(creditLimit: 900_000)),
+         #"{"credit_limit":900000,"kind":"activation","stage":"first_approval"}"#),
+        (.reviewResolved(.activationApproved(creditLimit: 900_000, secondApprover: true)),
+         #"{"credit_limit":900000,"kind":"activation","outcome":"approved","second_approver":true}"#),
+        (.reviewResolved(.activationDeclined), #"{"kind":"activation","outcome":"declined"}"#),
+        (.accountTransitioned(AccountTransitioned(action: .accountFrozen, from: .active, to: .frozen, cause: .periodicReview,
+                                                  reason: .periodicReview(reviewID: "prv_1", decisionID: "dec_1",
+                                                                          reasonCodes: ["R05"]))),
+         #"{"cause":"periodic_review","decision_id":"dec_1","from":"active","portfolio_review_id":"prv_1","reason_codes":["R05"],"to":"frozen"}"#),
+        (.accountTransitioned(AccountTransitioned(action: .accountClosed, from: .frozen, to: .closed, cause: .operatorClosure,
+                                                  reason: .operatorAction(reasonCode: "customer_request", hasNote: false))),
+         #"{"cause":"operator_closure","from":"frozen","has_note":false,"reason_code":"customer_request","to":"closed"}"#),
+        (.termsAccepted(TermsAccepted(termsVersion: "2026-11", decisionID: "dec_2", tier: .b, previousTier: nil,
+                                      noDearer: false, interestFreeDays: 30,
+                                      confirmation: DomainEventsTests.confirmed)),
+         #"{"confirmation_channel":"app","confirmation_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","decision_id":"dec_2","interest_free_days":30,"no_dearer":false,"previous_tier":null,"terms_version":"2026-11","tier":"B"}"#),
+        (.limitOfferCreated(LimitOfferCreated(decisionID: "dec_1", currentLimit: 500_000, offeredLimit: 800_000,
+                                              expiresAt: Fixtures.now, portfolioReviewID: nil,
+                                              reasonCode: "good_standing", hasNote: true)),
+         #"{"current_limit":500000,"decision_id":"dec_1","expires_at":"\#(Fixtures.now.rfc3339)","has_note":true,"offered_limit":800000,"reason_code":"good_standing"}"#),
+        (.delinquencyChanged(DelinquencyChange(from: .dpd1To30, to: .dpd31To60, daysPastDue: 31)),
+         #"{"days_past_due":31,"from":"dpd_1_30","notice_due":true,"to":"dpd_31_60"}"#),
+        (.consentEnded(ConsentEnded(purpose: .creditAssessment, how: .expired,
+                                    effects: [.scoringStopped, .scoringInputsErased(decisions: 2)])),
+         #"{"effects":["scoring_stopped","scoring_inputs_erased"],"purpose":"credit_assessment"}"#),
+    ] as [(DomainEvent, String)])
+    func theDetailKeepsItsBytes(_ event: DomainEvent, _ bytes: String) throws {
+        #expect(JSONValue.object(event.auditDetail).canonicalJSON == bytes)
+        #expect(try DomainEvent.decode(event.action, auditDetail: event.auditDetail) == event)
+    }
+
+    /// A detail that names a cause, a kind or a status the enums do not know is not read as
+    /// some other event: it fails, naming the member.
+    @Test(arguments: [
+        (AuditAction.accountFrozen, #"{"cause":"gremlins","from":"active","to":"frozen"}"#, "cause"),
+        (.reviewResolved, #"{"kind":"activation","outcome":"maybe"}"#, "outcome"),
+        (.accountActivated, #"{"credit_limit":1,"from":"asleep","tier":"A","decision_id":"d","consent_id":"c","terms_version":"t"}"#, "from"),
+        (.consentWithdrawn, #"{"effects":[1],"purpose":"credit_line","channel":"app"}"#, "effects"),
+    ])
+    func anUnknownValueFailsNamingIt(_ action: AuditAction, _ detail: String, _ key: String) throws {
+        let parsed = try JSONDecoder().decode([String: JSONValue].self, from: Data(detail.utf8))
+        #expect(throws: NoticeRules.MissingFact(action: action, key: key)) {
+            try DomainEvent.decode(action, auditDetail: parsed)
+        }
     }
 }

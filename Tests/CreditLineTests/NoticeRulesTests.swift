@@ -19,62 +19,104 @@ import Testing
         return try NoticeTemplates(json: try! JSONSerialization.data(withJSONObject: file), reasonCodes: ["R01"])
     }
 
-    /// A limit offer's notice states when it lapses; an entry without that date writes no
-    /// notice with a made-up one, and the write that recorded it fails.
-    /// An amount or a count a notice quotes and the entry lacks fails the notice: never 0.
+    static let offer = DomainEvent.limitOfferCreated(LimitOfferCreated(
+        decisionID: "dec_1", currentLimit: 100, offeredLimit: 200, expiresAt: Fixtures.now.adding(days: 30),
+        portfolioReviewID: "prv_1", reasonCode: nil))
+    static let activated = DomainEvent.accountActivated(AccountActivated(
+        from: .prospect, tier: .a, creditLimit: 100,
+        path: .request(decisionID: "dec_1", consentID: "con_1", termsVersion: "2026-11")))
+    static let delinquent = DomainEvent.delinquencyChanged(DelinquencyChange(from: .dpd1To30, to: .dpd31To60, daysPastDue: 31))
+    static let lowered = DomainEvent.limitAdjusted(LimitAdjusted(
+        oldLimit: 200, newLimit: 100, direction: .decrease, initiatedBy: .operator, customerAccepted: false,
+        reasonCode: "risk_deterioration", cause: .request(hasNote: false)))
+
+    /// A fact a notice quotes (an amount, a count, a date) and the entry lacks fails the notice,
+    /// and the write that recorded the entry: never 0, never a made-up date.
     @Test(arguments: [
-        (AuditAction.limitAdjusted, ["notice_due": JSONValue.bool(true), "direction": "decrease", "old_limit": .int(100)],
-         "new_limit"),
-        (.accountActivated, [:], "credit_limit"),
-        (.limitOfferCreated, ["offered_limit": .int(200), "expires_at": "2026-12-25T10:00:00.000Z"], "current_limit"),
-        (.accountDelinquencyChanged, ["notice_due": .bool(true)], "days_past_due"),
-    ] as [(AuditAction, [String: JSONValue], String)])
-    func aMissingAmountFailsTheNotice(action: AuditAction, detail: [String: JSONValue], key: String) {
-        #expect(throws: NoticeRules.MissingFact(action: action, key: key)) {
-            try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings)
+        (lowered, "new_limit"), (activated, "credit_limit"), (offer, "current_limit"), (offer, "expires_at"),
+        (delinquent, "days_past_due"),
+    ] as [(DomainEvent, String)])
+    func aMissingFactFailsTheNotice(event: DomainEvent, key: String) throws {
+        var detail = event.auditDetail
+        #expect(detail.removeValue(forKey: key) != nil)
+        #expect(throws: NoticeRules.MissingFact(action: event.action, key: key)) {
+            try NoticeRules.drafts(for: event.action, detail: detail, now: Fixtures.now, settings: Self.settings)
+        }
+        detail[key] = .string("not a \(key)")
+        #expect(throws: NoticeRules.MissingFact(action: event.action, key: key)) {
+            try NoticeRules.drafts(for: event.action, detail: detail, now: Fixtures.now, settings: Self.settings)
         }
     }
 
-    @Test func aLimitOfferWithoutItsExpiryIsRefused() throws {
-        let detail: [String: JSONValue] = ["current_limit": .int(100), "offered_limit": .int(200)]
-        #expect(throws: NoticeRules.MissingFact(action: .limitOfferCreated, key: "expires_at")) {
-            try NoticeRules.drafts(for: .limitOfferCreated, detail: detail, now: Fixtures.now, settings: Self.settings)
-        }
-        var complete = detail
-        complete["expires_at"] = .string(Fixtures.now.adding(days: 30).rfc3339)
-        let drafts = try NoticeRules.drafts(for: .limitOfferCreated, detail: complete, now: Fixtures.now, settings: Self.settings)
+    @Test func anOffersNoticeSaysWhenItLapses() throws {
+        let drafts = try NoticeRules.drafts(for: .limitOfferCreated, detail: Self.offer.auditDetail, now: Fixtures.now,
+                                            settings: Self.settings)
         #expect(drafts.map(\.values["expires_on"]) == [.date(CivilDate(Fixtures.now.adding(days: 30)))])
     }
 
+    static let reasons = ["R01", "R02", "R03", "R04", "R05"]
+
     @Test(arguments: [
-        (AuditAction.accountActivated, ["credit_limit": JSONValue.int(100)], ["activation_confirmation"]),
-        (.accountDeclined, ["reason_codes": .array(["R01", "R02", "R03", "R04", "R05"].map(JSONValue.string))], ["adverse_action"]),
-        (.reviewResolved, ["kind": "activation", "stage": "first_approval", "credit_limit": .int(1)], []),
-        (.reviewResolved, ["kind": "contest", "outcome": "upheld"], ["review_outcome_upheld"]),
-        (.reviewResolved, ["kind": "activation", "outcome": "approved", "credit_limit": .int(1)], ["review_outcome_approved"]),
-        (.limitAdjusted, ["notice_due": .bool(false), "direction": "increase"], []),
-        (.limitAdjusted, ["notice_due": .bool(true), "direction": "decrease", "old_limit": .int(200), "new_limit": .int(100)],
-         ["limit_change_decrease"]),
-        (.accountFrozen, ["cause": "consent_withdrawal"], []),
-        (.accountFrozen, ["cause": "operator_freeze"], ["line_frozen"]),
-        (.accountUnfrozen, ["cause": "operator_unfreeze"], ["line_unfrozen"]),
-        (.accountDelinquencyChanged, ["notice_due": .bool(false), "days_past_due": .int(5)], []),
-        (.accountDelinquencyChanged, ["notice_due": .bool(true), "days_past_due": .int(31)], ["pre_report_warning"]),
-        (.drawCreated, ["amount": .int(1)], []),
-        (.consentGranted, [:], []),
-    ])
-    func whichChangesAreTold(_ action: AuditAction, _ detail: [String: JSONValue], _ expected: [String]) throws {
-        let drafts = try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings)
+        (activated, ["activation_confirmation"]),
+        (.accountDeclined(AccountDeclined(from: .prospect, reasonCodes: reasons,
+                                          path: .request(decisionID: "dec_1", consentID: "con_1", termsVersion: "2026-11"),
+                                          tier: .e)), ["adverse_action"]),
+        (.accountDeclined(AccountDeclined(from: .pendingReview, reasonCodes: reasons,
+                                          path: .reviewResolution(reviewID: "rev_1"))), ["adverse_action"]),
+        (.reviewResolved(.firstApproval(creditLimit: 1)), []),
+        (.reviewResolved(.contest(upheld: true, decisionID: "dec_1")), ["review_outcome_upheld"]),
+        (.reviewResolved(.contest(upheld: false, decisionID: "dec_1")), ["review_outcome_rejected"]),
+        (.reviewResolved(.activationApproved(creditLimit: 1, secondApprover: true)), ["review_outcome_approved"]),
+        (.reviewResolved(.activationDeclined), ["review_outcome_declined"]),
+        (.limitAdjusted(LimitAdjusted(oldLimit: 100, newLimit: 200, direction: .increase, initiatedBy: .customer,
+                                      customerAccepted: false, reasonCode: "customer_request",
+                                      cause: .request(hasNote: false))), []),
+        (lowered, ["limit_change_decrease"]),
+        (.accountTransitioned(AccountTransitioned(action: .accountFrozen, from: .active, to: .frozen,
+                                                  cause: .consentWithdrawal, reason: .consentEnd)), []),
+        (.accountTransitioned(AccountTransitioned(action: .accountFrozen, from: .active, to: .frozen,
+                                                  cause: .consentExpiry, reason: .consentEnd)), ["line_frozen_consent_expired"]),
+        (.accountTransitioned(AccountTransitioned(action: .accountFrozen, from: .active, to: .frozen, cause: .operatorFreeze,
+                                                  reason: .operatorAction(reasonCode: "card_lost", hasNote: true))),
+         ["line_frozen"]),
+        (.accountTransitioned(AccountTransitioned(action: .accountFrozen, from: .active, to: .frozen, cause: .periodicReview,
+                                                  reason: .periodicReview(reviewID: "prv_1", decisionID: "dec_1",
+                                                                          reasonCodes: reasons))),
+         ["line_frozen_review"]),
+        (.accountTransitioned(AccountTransitioned(action: .accountUnfrozen, from: .frozen, to: .active,
+                                                  cause: .operatorUnfreeze,
+                                                  reason: .operatorAction(reasonCode: "customer_request", hasNote: false))),
+         ["line_unfrozen"]),
+        (.termsAccepted(TermsAccepted(termsVersion: "2026-11", decisionID: "dec_1", tier: .b, previousTier: .a,
+                                      noDearer: false, interestFreeDays: 30)), ["terms_change_dearer"]),
+        (.termsAccepted(TermsAccepted(termsVersion: "2026-11", decisionID: "dec_1", tier: .a, previousTier: .b,
+                                      noDearer: true, interestFreeDays: 50)), ["terms_change"]),
+        (.delinquencyChanged(DelinquencyChange(from: .current, to: .dpd1To30, daysPastDue: 5)), []),
+        (delinquent, ["pre_report_warning"]),
+        (.consentEnded(ConsentEnded(purpose: .creditLine, how: .withdrawn(channel: .app), effects: [.accountFrozen])), []),
+    ] as [(DomainEvent, [String])])
+    func whichChangesAreTold(_ event: DomainEvent, _ expected: [String]) throws {
+        // The entry read back owes what the event owes.
+        #expect(try DomainEvent.decode(event.action, auditDetail: event.auditDetail) == event)
+        let drafts = try NoticeRules.drafts(for: event.action, detail: event.auditDetail, now: Fixtures.now,
+                                            settings: Self.settings)
+        #expect(drafts == event.notices(now: Fixtures.now, settings: Self.settings))
         #expect(drafts.map(\.template) == expected)
         for draft in drafts {
             let days = draft.kind == .preReportWarning ? 7 : 1
             #expect(draft.dueBy == Fixtures.now.adding(days: days))
             #expect(NoticeTemplates.placeholders[draft.template]?.isSuperset(of: draft.values.keys) == true,
                     "\(draft.template) is given a value its template may not show")
+            if case .reasons(let codes)? = draft.values["reasons"] {
+                #expect(codes == ["R01", "R02", "R03", "R04"])
+            }
         }
-        if action == .accountDeclined, case .reasons(let codes)? = drafts.first?.values["reasons"] {
-            #expect(codes == ["R01", "R02", "R03", "R04"])
-        }
+    }
+
+    @Test(arguments: [AuditAction.drawCreated, .consentGranted, .keyCreated])
+    func entriesWithoutATypedEventOweNothing(_ action: AuditAction) throws {
+        #expect(try NoticeRules.drafts(for: action, detail: ["amount": .int(1)], now: Fixtures.now, settings: Self.settings)
+            .isEmpty)
     }
 
     @Test func aConsentsEndIsDueBeforeIt() {

@@ -243,5 +243,20 @@ struct FailingWrite: BusinessWrite {
         defer { try? store.close() }
         #expect(try store.verifyAudit() == .intact(checked: 23, head: AuditHead(
             seq: 23, hash: "328cdd369d2b6703d37056cc66bb9ac1baa0ec19b67a6f9f7a62203a34bcb786")))
+        // Every entry of an action that has a typed event reads back as that event, and the event
+        // writes the entry's bytes again: the types are the same currency the old code wrote.
+        let rows = try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT action, detail FROM audit_log ORDER BY seq")
+        }
+        var typed: Set<AuditAction> = []
+        for row in rows {
+            let action = try #require(AuditAction(rawValue: row["action"]))
+            let stored: String = row["detail"]
+            let detail = try StoredJSON.value([String: JSONValue].self, from: stored)
+            guard let event = try DomainEvent.decode(action, auditDetail: detail) else { continue }
+            typed.insert(action)
+            #expect(JSONValue.object(event.auditDetail).canonicalJSON == stored)
+        }
+        #expect(typed == [.accountActivated, .accountFrozen, .accountUnfrozen, .consentWithdrawn])
     }
 }

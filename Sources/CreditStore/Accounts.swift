@@ -43,11 +43,11 @@ extension Store {
     }
 
     static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
-        try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
     }
 
     static func fetchAccount(_ db: SQLConnection, customerRef: String, tenant: String) throws -> Account? {
-        try Row.fetchOne(db, cached: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
                          arguments: [tenant, customerRef]).map(account(from:))
     }
 
@@ -73,23 +73,23 @@ extension Store {
         return try await readStatement { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
     }
 
-    static func account(from row: Row) throws -> Account {
+    static func account(from row: StoreRow) throws -> Account {
         let row = TypedRow(row, table: "accounts")
         var account = Account(
-            id: row["id"], tenant: row["tenant"], customerRef: row["customer_ref"], status: try row.value("status"),
-            creditLimit: row["credit_limit"], currency: row["currency"],
-            limitIncreaseOptOut: row["limit_increase_opt_out"], version: row["version"],
+            id: try row["id"], tenant: try row["tenant"], customerRef: try row["customer_ref"], status: try row.value("status"),
+            creditLimit: try row["credit_limit"], currency: try row["currency"],
+            limitIncreaseOptOut: try row["limit_increase_opt_out"], version: try row["version"],
             createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
-        account.termsVersion = row["terms_version"]
+        account.termsVersion = try row["terms_version"]
         account.terms = try row.optionalJSON("terms", as: Terms.TierTerms.self)
         account.tier = try row.optionalValue("tier")
-        account.consentID = row["consent_id"]
-        account.decisionID = row["decision_id"]
+        account.consentID = try row["consent_id"]
+        account.decisionID = try row["decision_id"]
         account.declinedAt = try row.optionalTimestamp("declined_at")
         account.lastIncreaseAt = try row.optionalTimestamp("last_increase_at")
         account.activatedAt = try row.optionalTimestamp("activated_at")
-        account.balance = row["balance"]
-        account.feesOutstanding = row["fees_outstanding"]
+        account.balance = try row["balance"]
+        account.feesOutstanding = try row["fees_outstanding"]
         account.oldestUnpaidDue = try row.optionalDate("oldest_unpaid_due")
         account.recordedDelinquency = try row.value("delinquency")
         account.locale = try row.value("locale")

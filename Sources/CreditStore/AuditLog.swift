@@ -104,18 +104,18 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 
     public var expectedHash: String { Self.chainHash(prevHash: prevHash, canonicalJSON: canonicalJSON) }
 
-    init(row: Row) {
-        seq = row["seq"]
-        at = row["at"]
-        actor = row["actor"]
-        role = row["role"]
-        action = row["action"]
-        accountID = row["account_id"]
-        subjectID = row["subject_id"]
-        detail = row["detail"]
-        requestID = row["request_id"]
-        prevHash = row["prev_hash"]
-        hash = row["hash"]
+    init(row: StoreRow) throws {
+        seq = try row["seq"]
+        at = try row["at"]
+        actor = try row["actor"]
+        role = try row["role"]
+        action = try row["action"]
+        accountID = try row["account_id"]
+        subjectID = try row["subject_id"]
+        detail = try row["detail"]
+        requestID = try row["request_id"]
+        prevHash = try row["prev_hash"]
+        hash = try row["hash"]
     }
 
     init(seq: Int, at: String, actor: String, role: String, action: String, accountID: String?, subjectID: String?,
@@ -153,8 +153,8 @@ public enum AuditChain {
     public static let genesisHash = String(repeating: "0", count: 64)
 
     static func head(_ db: SQLConnection) throws -> AuditHead {
-        if let row = try Row.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
-            return AuditHead(seq: row["seq"], hash: row["hash"])
+        if let row = try StoreRow.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
+            return AuditHead(seq: try row["seq"], hash: try row["hash"])
         }
         return AuditHead(seq: 0, hash: genesisHash)
     }
@@ -267,10 +267,10 @@ extension AuditChain {
         var previous = genesisHash
         var checked = 0
         while true {
-            let page = try Row.fetchAll(db, cached: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
+            let page = try StoreRow.fetchAll(db, cached: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
                                         arguments: [expectedSeq])
             for row in page {
-                let entry = AuditEntry(row: row)
+                let entry = try AuditEntry(row: row)
                 if entry.seq != expectedSeq {
                     return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
                 }

@@ -89,9 +89,9 @@ extension Store {
     {
         // Two constant statements, so that one account's entries are read through its index
         // (audit_log_account) and everything else in seq order; an absent filter is a NULL.
-        let rows: [Row]
+        let rows: [StoreRow]
         if let accountID {
-            rows = try Row.fetchAll(db, cached: """
+            rows = try StoreRow.fetchAll(db, cached: """
                 SELECT * FROM audit_log
                 WHERE account_id = ?1 AND seq > ?2
                   AND (CAST(?3 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
@@ -99,7 +99,7 @@ extension Store {
                 ORDER BY seq LIMIT ?5
                 """, arguments: [accountID, afterSeq, scope.tenant, action, limit])
         } else {
-            rows = try Row.fetchAll(db, cached: """
+            rows = try StoreRow.fetchAll(db, cached: """
                 SELECT * FROM audit_log
                 WHERE seq > ?1
                   AND (CAST(?2 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
@@ -107,7 +107,7 @@ extension Store {
                 ORDER BY seq LIMIT ?4
                 """, arguments: [afterSeq, scope.tenant, action, limit])
         }
-        return rows.map(AuditEntry.init(row:))
+        return try rows.map(AuditEntry.init(row:))
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
@@ -156,9 +156,9 @@ public struct AuditFile: Sendable {
             let db = SQLConnection(db)
             // The rows the verifier walks: the chain starts at 1.
             let cursor = try accountID.map {
-                try Row.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
+                try StoreRow.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
                                     arguments: [$0])
-            } ?? Row.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 ORDER BY seq")
+            } ?? StoreRow.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 ORDER BY seq")
             while let row = try cursor.next() { try line(AuditEntry(row: row)) }
         }
     }

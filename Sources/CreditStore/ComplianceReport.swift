@@ -48,7 +48,7 @@ extension Store {
             func json(_ column: String, _ key: String) -> String { db.jsonText(column, key) }
 
             // 1, 3 and 8: activations (by the service, or by a review's approval).
-            let activations = try Row.fetchAll(db, sql: """
+            let activations = try StoreRow.fetchAll(db, sql: """
                 SELECT a.at, a.actor, a.account_id,
                        coalesce(\(json("a.detail", "consent_id")), acc.consent_id) AS consent_id,
                        coalesce(\(json("a.detail", "decision_id")), r.decision_id) AS decision_id,
@@ -62,10 +62,10 @@ extension Store {
             var quick: [(id: String, holds: Bool)] = []
             var byKey: [(key: String, at: Timestamp)] = []
             for row in activations {
-                let account: String = row["account_id"]
+                let account: String = try row["account_id"]
                 // An entry whose time does not read is a finding against checks 1 and 3, never
                 // skipped: the signed report passes nothing it could not read.
-                guard let at = Timestamp(rfc3339: row["at"] as String? ?? "") else {
+                guard let at = Timestamp(rfc3339: try row["at"] as String? ?? "") else {
                     consentItems.append((account, false))
                     decisionItems.append((account, false))
                     continue
@@ -75,28 +75,28 @@ extension Store {
                 let decision = try (row["decision_id"] as String?).flatMap { try Self.fetchDecision(db, id: $0) }
                 decisionItems.append((account, ComplianceRules.activationDecision(
                     decisionOfAccount: decision?.accountID == account, decisionExpiresAt: decision?.expiresAt, at: at,
-                    termsVersion: row["terms_version"], currentTermsVersion: settings.currentTermsVersion)))
+                    termsVersion: try row["terms_version"], currentTermsVersion: settings.currentTermsVersion)))
                 if let granted = consent?.grantedAt {
                     quick.append((account, !ComplianceRules.isQuickActivation(at: at, consentGrantedAt: granted)))
                 }
-                byKey.append((row["actor"], at))
+                byKey.append((try row["actor"], at))
             }
 
             // 2: every decision of the window under a credit_assessment consent in force.
-            let decisions = try Row.fetchAll(db, sql: """
+            let decisions = try StoreRow.fetchAll(db, sql: """
                 SELECT id, account_id, scored_at, tier FROM decisions
                 WHERE scored_at >= ? AND scored_at < ? AND \(inScope("account_id")) ORDER BY scored_at
                 """, arguments: window)
             var decisionConsents: [(id: String, holds: Bool)] = []
             var tiers: [String: Int] = [:]
             for row in decisions {
-                guard let at = Timestamp(rfc3339: row["scored_at"] as String? ?? "") else {
-                    decisionConsents.append((row["id"], false))
+                guard let at = Timestamp(rfc3339: try row["scored_at"] as String? ?? "") else {
+                    decisionConsents.append((try row["id"], false))
                     continue
                 }
-                decisionConsents.append((row["id"], ComplianceRules.decisionConsent(
+                decisionConsents.append((try row["id"], ComplianceRules.decisionConsent(
                     try consents(row["account_id"]).map(span), at: at)))
-                tiers[row["tier"], default: 0] += 1
+                tiers[try row["tier"], default: 0] += 1
             }
 
             // 4: active lines now, each with its credit_line consent in force.
@@ -109,7 +109,7 @@ extension Store {
 
             // 5: increases of the window, each confirmed by the customer: for a taken offer the
             // confirmation names the offer (README "Periodic review"), which the increase's entry names.
-            let increases = try Row.fetchAll(db, sql: """
+            let increases = try StoreRow.fetchAll(db, sql: """
                 SELECT l.id, l.customer_accepted, l.initiated_by,
                        (EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id)
                         OR EXISTS (SELECT 1 FROM audit_log e JOIN customer_confirmations c
@@ -118,15 +118,15 @@ extension Store {
                 FROM limit_adjustments l
                 WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ? AND \(inScope("l.account_id"))
                 """, arguments: window).map { row in
-                (id: row["id"] as String, holds: ComplianceRules.increase(
-                    customerAccepted: row["customer_accepted"], customerInitiated: (row["initiated_by"] as String) == "customer",
-                    confirmed: row["confirmed"]))
+                (id: try row["id"] as String, holds: ComplianceRules.increase(
+                    customerAccepted: try row["customer_accepted"], customerInitiated: (try row["initiated_by"] as String) == "customer",
+                    confirmed: try row["confirmed"]))
             }
 
             // 5, too: changes of terms of the window; a dearer one needs the customer's confirmation,
             // which names the decision whose terms were taken. Entries made before the rule carry
             // no `no_dearer` and are not judged.
-            let termsChanges = try Row.fetchAll(db, sql: """
+            let termsChanges = try StoreRow.fetchAll(db, sql: """
                 SELECT a.account_id, a.detail,
                        EXISTS (SELECT 1 FROM customer_confirmations c
                                WHERE c.account_id = a.account_id AND c.subject_id = \(json("a.detail", "decision_id")))
@@ -137,13 +137,13 @@ extension Store {
                 // An entry that does not read as its typed event is a finding, never skipped.
                 guard let detail = try? StoredJSON.value([String: JSONValue].self, from: row["detail"] as String),
                       case .termsAccepted(let event)? = try? DomainEvent.decode(.termsAccepted, auditDetail: detail)
-                else { return (row["account_id"] as String, false) }
+                else { return (try row["account_id"] as String, false) }
                 guard let noDearer = event.noDearer else { return nil }
-                return (row["account_id"] as String, ComplianceRules.termsChange(noDearer: noDearer, confirmed: row["confirmed"]))
+                return (try row["account_id"] as String, ComplianceRules.termsChange(noDearer: noDearer, confirmed: try row["confirmed"]))
             }
 
             // 6: approvals of the window above the single-approver limit.
-            let approvals = try Row.fetchAll(db, sql: """
+            let approvals = try StoreRow.fetchAll(db, sql: """
                 SELECT r.id, r.first_approver, r.resolved_by, \(json("r.resolution", "approve")) AS approve,
                        (SELECT CAST(\(json("e.detail", "credit_limit")) AS BIGINT) FROM audit_log e
                         WHERE e.action = 'review.resolved' AND e.subject_id = r.id
@@ -154,11 +154,11 @@ extension Store {
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
                 // A declined review needs no second person; an approval whose entry holds no limit
                 // cannot be judged: a finding, not a pass.
-                guard let limit = row["credit_limit"] as Int? else {
-                    return (row["approve"] as String?) == "true" ? (row["id"], false) : nil
+                guard let limit = try row["credit_limit"] as Int? else {
+                    return (try row["approve"] as String?) == "true" ? (try row["id"], false) : nil
                 }
-                return (row["id"], ComplianceRules.fourEyes(limit: limit, singleApproverLimit: settings.singleApproverLimit,
-                                                            firstApprover: row["first_approver"], resolvedBy: row["resolved_by"]))
+                return (try row["id"], ComplianceRules.fourEyes(limit: limit, singleApproverLimit: settings.singleApproverLimit,
+                                                            firstApprover: try row["first_approver"], resolvedBy: try row["resolved_by"]))
             }
 
             // 7: every notice whose deadline fell in the window, or that was written in it, on time
@@ -167,12 +167,12 @@ extension Store {
             // the withdrawal's entry). 8c: delivery reports of the window that backdate.
             var lateNotices: [JSONValue] = []
             var backdated: [(id: String, holds: Bool)] = []
-            var timely = try Row.fetchAll(db, sql: """
+            var timely = try StoreRow.fetchAll(db, sql: """
                 SELECT id, due_by, delivered_at, received_at FROM notices
                 WHERE ((due_by >= ? AND due_by < ?) OR (created_at >= ? AND created_at < ?)) AND \(inScope("account_id"))
                 ORDER BY due_by, id
                 """, arguments: [from.rfc3339, to.rfc3339, from.rfc3339, to.rfc3339, tenant, tenant]).map { row in
-                let id: String = row["id"]
+                let id: String = try row["id"]
                 // The signed report judges every notice or fails: a time that does not read is not
                 // taken as "now".
                 func time(_ column: String) throws -> Timestamp? {
@@ -198,7 +198,7 @@ extension Store {
                 }
                 return (id: id, holds: onTime)
             }
-            timely += try Row.fetchAll(db, sql: """
+            timely += try StoreRow.fetchAll(db, sql: """
                 SELECT w.subject_id, w.account_id,
                        (\(db.position("'\"account_frozen\"'", in: "w.detail")) = 0 OR EXISTS (
                            SELECT 1 FROM audit_log f WHERE f.action = 'account.frozen' AND f.account_id = w.account_id
@@ -208,7 +208,7 @@ extension Store {
                              AND d.inputs IS NOT NULL)) AS erased
                 FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ? AND \(inScope("w.account_id"))
                 """, arguments: window).map { row in
-                (id: row["subject_id"] as String, holds: (row["frozen"] as Bool) && (row["erased"] as Bool))
+                (id: try row["subject_id"] as String, holds: try (row["frozen"] as Bool) && (row["erased"] as Bool))
             }
 
             // Figures of the window.
@@ -216,7 +216,7 @@ extension Store {
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ? AND \(inScope("account_id"))",
                                  arguments: [action] + window) ?? 0
             }
-            let resolved = try Row.fetchAll(db, sql: """
+            let resolved = try StoreRow.fetchAll(db, sql: """
                 SELECT created_at, resolved_at FROM reviews
                 WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ? AND \(inScope("account_id"))
                 """, arguments: window).map { row -> Int64 in

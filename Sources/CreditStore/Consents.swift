@@ -154,14 +154,14 @@ public struct ExpireConsents: BusinessWrite {
     }
 
     static func expire(_ db: SQLConnection, now: Timestamp, accountID: String?) throws -> [AuditRecord] {
-        let rows = try Row.fetchAll(db, cached: """
+        let rows = try StoreRow.fetchAll(db, cached: """
             SELECT id, account_id, purpose FROM consents
             WHERE status = 'active' AND expires_at <= ?1 AND (CAST(?2 AS TEXT) IS NULL OR account_id = ?2)
             ORDER BY expires_at, id
             """, arguments: [now.rfc3339, accountID])
         var records: [AuditRecord] = []
         for row in rows {
-            let id: String = row["id"]
+            let id: String = try row["id"]
             try db.execute(cached: "UPDATE consents SET status = 'expired' WHERE id = ?", arguments: [id])
             // A consent that lapses ends as a withdrawal does, in this same transaction.
             guard var consent = try Store.fetchConsent(db, id: id),
@@ -195,20 +195,20 @@ extension Store {
     }
 
     static func fetchConsent(_ db: SQLConnection, id: String) throws -> Consent? {
-        try Row.fetchOne(db, cached: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
     }
 
     static func fetchConsents(_ db: SQLConnection, accountID: String) throws -> [Consent] {
-        try Row.fetchAll(db, cached: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
+        try StoreRow.fetchAll(db, cached: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
                          arguments: [accountID]).map(consent(from:))
     }
 
-    static func consent(from row: Row) throws -> Consent {
+    static func consent(from row: StoreRow) throws -> Consent {
         let row = TypedRow(row, table: "consents")
         return Consent(
-            id: row["id"], accountID: row["account_id"], purpose: try row.value("purpose"),
-            noticeVersion: row["notice_version"], noticeSHA256: row["notice_sha256"], channel: try row.value("channel"),
-            method: try row.value("method"), evidence: row["evidence"], storedStatus: try row.value("status"),
+            id: try row["id"], accountID: try row["account_id"], purpose: try row.value("purpose"),
+            noticeVersion: try row["notice_version"], noticeSHA256: try row["notice_sha256"], channel: try row.value("channel"),
+            method: try row.value("method"), evidence: try row["evidence"], storedStatus: try row.value("status"),
             grantedAt: try row.timestamp("granted_at"), expiresAt: try row.timestamp("expires_at"),
             withdrawnAt: try row.optionalTimestamp("withdrawn_at"),
             withdrawalChannel: try row.optionalValue("withdrawal_channel"))

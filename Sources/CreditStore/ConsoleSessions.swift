@@ -62,13 +62,13 @@ extension Store {
         let now = time.now()
         let id = Hashing.sha256Hex(Data(token.utf8))
         let found = try await read { db -> (ConsoleSession, Timestamp)? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE id_sha256 = ?", arguments: [id]),
-                  let created = Timestamp(rfc3339: row["created_at"]), let seen = Timestamp(rfc3339: row["last_seen_at"]),
+            guard let row = try StoreRow.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE id_sha256 = ?", arguments: [id]),
+                  let created = Timestamp(rfc3339: try row["created_at"]), let seen = Timestamp(rfc3339: try row["last_seen_at"]),
                   ConsoleSessionRules.isLive(createdAt: created, lastSeenAt: seen,
-                                             endedAt: (row["ended_at"] as String?).flatMap(Timestamp.init(rfc3339:)), now: now),
+                                             endedAt: (try row["ended_at"] as String?).flatMap(Timestamp.init(rfc3339:)), now: now),
                   let key = try Self.fetchKey(db, id: row["key_id"]), key.revokedAt == nil
             else { return nil }
-            return (ConsoleSession(key: key, csrfToken: row["csrf_token"]), seen)
+            return (ConsoleSession(key: key, csrfToken: try row["csrf_token"]), seen)
         }
         guard let (session, seen) = found else { return nil }
         if now.milliseconds - seen.milliseconds > 60_000 {
@@ -82,7 +82,7 @@ extension Store {
     /// An account's decisions, newest first (the console's account page).
     public func decisions(accountID: String) async throws -> [Decision] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
                              arguments: [accountID]).map(Self.decision(from:))
         }
     }
@@ -91,7 +91,7 @@ extension Store {
     /// the endpoints a key sees.
     public func failingDeliveries(scope: TenantScope, limit: Int) async throws -> [WebhookDelivery] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try StoreRow.fetchAll(db, sql: """
                 SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq JOIN webhook_endpoints w ON w.id = d.endpoint_id
                 WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)) AND (CAST(?1 AS TEXT) IS NULL OR w.tenant = ?1)

@@ -65,21 +65,21 @@ public enum DataMigration {
                 // same day are settled in it); PostgreSQL numbers them again in that order.
                 try source.database.read { from in
                     let order = table == "instalments" ? " ORDER BY rowid" : ""
-                    let cursor = try Row.fetchCursor(from, sql: "SELECT \(list) FROM \"\(table)\"\(order)")
-                    var batch: [Row] = []
+                    let cursor = try StoreRow.fetchCursor(from, sql: "SELECT \(list) FROM \"\(table)\"\(order)")
+                    var batch: [StoreRow] = []
                     func flush() throws {
                         guard !batch.isEmpty else { return }
                         let placeholders = Array(repeating: "(" + Array(repeating: "?", count: columns.count)
                             .joined(separator: ", ") + ")", count: batch.count).joined(separator: ", ")
                         var values: [(any DatabaseValueConvertible)?] = []
                         values.reserveCapacity(batch.count * columns.count)
-                        for row in batch { for column in columns { values.append(row[column] as DatabaseValue) } }
+                        for row in batch { values += row.values.map { $0 } }
                         try into.execute(sql: "INSERT INTO \"\(table)\" (\(list)) VALUES \(placeholders)",
                                          arguments: SQLArguments(values))
                         batch.removeAll(keepingCapacity: true)
                     }
                     while let row = try cursor.next() {
-                        batch.append(row.copy())
+                        batch.append(row)
                         if batch.count == rowsPerInsert { try flush() }
                     }
                     try flush()

@@ -152,17 +152,17 @@ extension Store {
     }
 
     static func fetchDecision(_ db: SQLConnection, id: String) throws -> Decision? {
-        guard let row = try Row.fetchOne(db, cached: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try StoreRow.fetchOne(db, cached: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
         return try decision(from: row)
     }
 
-    static func decision(from row: Row) throws -> Decision {
+    static func decision(from row: StoreRow) throws -> Decision {
         let row = TypedRow(row, table: "decisions")
         return Decision(
-            id: row["id"], accountID: row["account_id"], score: row["score"], tier: try row.value("tier"),
-            outcome: try row.value("outcome"), recommendedLimit: row["recommended_limit"],
-            reasons: try row.json("reasons", as: [Scorecard.Reason].self), modelVersion: row["model_version"],
-            inputs: row["inputs"], inputsSHA256: row["inputs_sha256"],
+            id: try row["id"], accountID: try row["account_id"], score: try row["score"], tier: try row.value("tier"),
+            outcome: try row.value("outcome"), recommendedLimit: try row["recommended_limit"],
+            reasons: try row.json("reasons", as: [Scorecard.Reason].self), modelVersion: try row["model_version"],
+            inputs: try row["inputs"], inputsSHA256: try row["inputs_sha256"],
             explanation: try row.json("explanation", as: [Decision.ExplanationRow].self),
             scoredAt: try row.timestamp("scored_at"), expiresAt: try row.timestamp("expires_at"))
     }

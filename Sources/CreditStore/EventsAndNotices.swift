@@ -155,18 +155,18 @@ public struct RecordDeliveryAttempt: BusinessWrite {
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
-        let row = try Existence.require(try Row.fetchOne(
-            db, cached: "SELECT attempts, window_start, status, lease_owner FROM webhook_deliveries WHERE id = ?",
+        let row = try Existence.require(try StoreRow.fetchOne(
+db, cached: "SELECT attempts, window_start, status, lease_owner FROM webhook_deliveries WHERE id = ?",
             arguments: [deliveryID]),
             "delivery")
         // Deleted or already settled while the push was out: its result changes nothing.
-        guard row["status"] as String == "pending" else { return (.failed, []) }
+        guard try row["status"] as String == "pending" else { return (.failed, []) }
         // The claim lapsed and another instance holds the delivery now: that push is the one
         // recorded (this one reached the receiver too; receivers dedupe by Creditline-Event-Id).
-        if let owner, let holder = row["lease_owner"] as String?, holder != owner {
+        if let owner, let holder = try row["lease_owner"] as String?, holder != owner {
             return (.pending, [])
         }
-        let attempts = (row["attempts"] as Int) + 1
+        let attempts = (try row["attempts"] as Int) + 1
         switch outcome {
         case .delivered(let status):
             try db.execute(
@@ -249,8 +249,8 @@ public struct AnnounceExpiringConsents: BusinessWrite {
     public init(composer: NoticeComposer) { self.composer = composer }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
-        let rows = try Row.fetchAll(
-            db, cached: """
+        let rows = try StoreRow.fetchAll(
+db, cached: """
                 SELECT id, account_id, purpose, expires_at FROM consents
                 WHERE status = 'active' AND expiry_notice_id IS NULL AND expires_at > ? AND expires_at <= ?
                 LIMIT ?
@@ -275,7 +275,7 @@ extension Store {
         -> (events: [EventRecord], nextAfter: Int)
     {
         let events = try await read { db in
-            try Row.fetchAll(db, cached: """
+            try StoreRow.fetchAll(db, cached: """
                 SELECT * FROM events WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR tenant = ?2) AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)
                 ORDER BY seq LIMIT ?4
                 """, arguments: [after, scope.tenant, type, limit]).map(Self.event(from:))
@@ -283,10 +283,10 @@ extension Store {
         return (events, events.last?.seq ?? after)
     }
 
-    static func event(from row: Row) throws -> EventRecord {
+    static func event(from row: StoreRow) throws -> EventRecord {
         let typed = TypedRow(row, table: "events")
-        return EventRecord(seq: row["seq"], id: row["id"], type: try typed.value("type"), tenant: row["tenant"],
-                           accountID: row["account_id"], occurredAt: try typed.timestamp("occurred_at"), data: row["data"])
+        return EventRecord(seq: try row["seq"], id: try row["id"], type: try typed.value("type"), tenant: try row["tenant"],
+                           accountID: try row["account_id"], occurredAt: try typed.timestamp("occurred_at"), data: try row["data"])
     }
 
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
@@ -294,11 +294,11 @@ extension Store {
     }
 
     static func fetchEndpoint(_ db: SQLConnection, id: String) throws -> WebhookEndpoint? {
-        try Row.fetchOne(db, cached: "SELECT * FROM webhook_endpoints WHERE id = ?", arguments: [id]).map { row in
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM webhook_endpoints WHERE id = ?", arguments: [id]).map { row in
             let typed = TypedRow(row, table: "webhook_endpoints")
             return WebhookEndpoint(
-                id: row["id"], tenant: row["tenant"], url: row["url"],
-                eventTypes: try typed.json("event_types", as: [String].self), secret: row["secret"],
+                id: try row["id"], tenant: try row["tenant"], url: try row["url"],
+                eventTypes: try typed.json("event_types", as: [String].self), secret: try row["secret"],
                 createdAt: try typed.timestamp("created_at"), deletedAt: try typed.optionalTimestamp("deleted_at"))
         }
     }
@@ -306,7 +306,7 @@ extension Store {
     /// An endpoint's deliveries in event order.
     public func deliveries(endpointID: String, afterSeq: Int, limit: Int) async throws -> [WebhookDelivery] {
         try await read { db in
-            try Row.fetchAll(db, cached: """
+            try StoreRow.fetchAll(db, cached: """
                 SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq
                 WHERE d.endpoint_id = ? AND d.event_seq > ? ORDER BY d.event_seq LIMIT ?
@@ -315,15 +315,15 @@ extension Store {
     }
 
     /// A delivery row joined with its event's id and type.
-    static func delivery(from row: Row) throws -> WebhookDelivery {
+    static func delivery(from row: StoreRow) throws -> WebhookDelivery {
         let typed = TypedRow(row, table: "webhook_deliveries")
         return WebhookDelivery(
-            id: row["id"], endpointID: row["endpoint_id"], eventSeq: row["event_seq"], eventID: row["event_id"],
-            eventType: try typed.value("event_type"), accountID: row["account_id"], status: try typed.value("status"),
-            attempts: row["attempts"], windowStart: try typed.timestamp("window_start"),
+            id: try row["id"], endpointID: try row["endpoint_id"], eventSeq: try row["event_seq"], eventID: try row["event_id"],
+            eventType: try typed.value("event_type"), accountID: try row["account_id"], status: try typed.value("status"),
+            attempts: try row["attempts"], windowStart: try typed.timestamp("window_start"),
             nextAttemptAt: try typed.timestamp("next_attempt_at"),
-            lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: row["last_status"],
-            lastError: row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
+            lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: try row["last_status"],
+            lastError: try row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
     }
 
     /// Deliveries due now and not claimed, at most `limit`, and for each (endpoint, account) only the
@@ -335,7 +335,7 @@ extension Store {
     /// notices").
     public func dueDeliveries(at now: Timestamp, limit: Int, perEndpoint: Int) async throws -> [DueDelivery] {
         try await read { db in
-            try Row.fetchAll(db, cached: """
+            try StoreRow.fetchAll(db, cached: """
                 SELECT * FROM (
                     SELECT ranked.*, ROW_NUMBER() OVER (PARTITION BY ranked.tenant ORDER BY ranked.endpoint_rank, ranked.seq)
                                AS tenant_rank
@@ -360,11 +360,11 @@ extension Store {
                 ORDER BY fair.tenant_rank, fair.seq LIMIT ?2
                 """, arguments: [now.rfc3339, limit, perEndpoint]).map { row in
                 let event = EventRecord(
-                    seq: row["seq"], id: row["event_id"], type: try TypedRow(row, table: "events").value("type"), tenant: row["tenant"],
-                    accountID: row["account_id"], occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"),
-                    data: row["data"])
-                return DueDelivery(id: row["id"], endpointID: row["endpoint_id"], url: row["url"], secret: row["secret"],
-                                   body: event.json, eventID: event.id, attempts: row["attempts"],
+                    seq: try row["seq"], id: try row["event_id"], type: try TypedRow(row, table: "events").value("type"), tenant: try row["tenant"],
+                    accountID: try row["account_id"], occurredAt: try TypedRow(row, table: "events").timestamp("occurred_at"),
+                    data: try row["data"])
+                return DueDelivery(id: try row["id"], endpointID: try row["endpoint_id"], url: try row["url"], secret: try row["secret"],
+                                   body: event.json, eventID: event.id, attempts: try row["attempts"],
                                    windowStart: try TypedRow(row, table: "webhook_deliveries").timestamp("window_start"))
             }
         }
@@ -372,7 +372,7 @@ extension Store {
 
     public func notices(accountID: String) async throws -> [NoticeRecord] {
         try await read { db in
-            try Row.fetchAll(db, cached: "SELECT * FROM notices WHERE account_id = ? ORDER BY created_at, id",
+            try StoreRow.fetchAll(db, cached: "SELECT * FROM notices WHERE account_id = ? ORDER BY created_at, id",
                              arguments: [accountID]).map(Self.notice(from:))
         }
     }
@@ -380,7 +380,7 @@ extension Store {
     /// Notices in a state, oldest deadline first, of the scope's tenant; at most 1,000.
     public func notices(status: NoticeStatus, now: Timestamp, scope: TenantScope) async throws -> [NoticeRecord] {
         try await read { db in
-            try Row.fetchAll(db, cached: """
+            try StoreRow.fetchAll(db, cached: """
                 SELECT n.* FROM notices n JOIN accounts a ON a.id = n.account_id
                 WHERE (CAST(?1 AS TEXT) IS NULL OR a.tenant = ?1)
                   AND CASE ?2 WHEN 'delivered' THEN n.delivered_at IS NOT NULL
@@ -400,15 +400,15 @@ extension Store {
     }
 
     static func fetchNotice(_ db: SQLConnection, id: String) throws -> NoticeRecord? {
-        try Row.fetchOne(db, cached: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
     }
 
-    static func notice(from row: Row) throws -> NoticeRecord {
+    static func notice(from row: StoreRow) throws -> NoticeRecord {
         let typed = TypedRow(row, table: "notices")
         return NoticeRecord(
-            id: row["id"], accountID: row["account_id"], kind: try typed.value("kind"), locale: try typed.value("locale"),
-            text: row["text"], contentSHA256: row["content_sha256"], templateVersion: row["template_version"],
+            id: try row["id"], accountID: try row["account_id"], kind: try typed.value("kind"), locale: try typed.value("locale"),
+            text: try row["text"], contentSHA256: try row["content_sha256"], templateVersion: try row["template_version"],
             createdAt: try typed.timestamp("created_at"), dueBy: try typed.timestamp("due_by"),
-            deliveredAt: try typed.optionalTimestamp("delivered_at"), channel: row["channel"])
+            deliveredAt: try typed.optionalTimestamp("delivered_at"), channel: try row["channel"])
     }
 }

@@ -118,9 +118,9 @@ extension Store {
         try await read { db in
             guard try Self.fetchAccount(db, id: accountID) != nil else { return nil }
             func rows(_ sql: String) throws -> [[String: StoredValue]] {
-                try Row.fetchAll(db, sql: sql, arguments: [accountID]).map { row in
+                try StoreRow.fetchAll(db, sql: sql, arguments: [accountID]).map { row in
                     var values: [String: StoredValue] = [:]
-                    for (column, value) in row {
+                    for (column, value) in zip(row.columns, row.values) {
                         switch value.storage {
                         case .null: values[column] = .null
                         case .int64(let number): values[column] = .integer(number)

@@ -39,16 +39,16 @@ extension Store {
     /// still running is the process's knowledge, not the database's: after a crash nothing is.
     public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
         try await read { db in
-            guard let row = try Row.fetchOne(
-                db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
+            guard let row = try StoreRow.fetchOne(
+db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
                 arguments: [record.apiKeyID, record.key])
             else { return nil }
-            guard (row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
+            guard (try row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
             let typed = TypedRow(row, table: "idempotency_keys")
             let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
             // A kept answer is replayed byte for byte or not at all: one that does not read fails
             // the retry loudly rather than answering an empty body.
-            guard let status = row["response_status"] as Int?, let body = row["response_body"] as Data? else {
+            guard let status = try row["response_status"] as Int?, let body = try row["response_body"] as Data? else {
                 throw StoreError.unreadableRow(table: "idempotency_keys", column: "response_body", id: record.key)
             }
             return .replay(StoredAnswer(status: status, headers: headers, body: Array(body)))

@@ -133,7 +133,7 @@ extension Store {
 
     public func listKeys() throws -> [APIKey] {
         try database.read { db in
-            try Row.fetchAll(db, cached: "SELECT * FROM api_keys ORDER BY created_at, id")
+            try StoreRow.fetchAll(db, cached: "SELECT * FROM api_keys ORDER BY created_at, id")
                 .map(Self.key(from:))
         }
     }
@@ -196,11 +196,11 @@ extension Store {
         guard let (id, secret) = KeyToken.parse(token) else { return nil }
         let presented = KeyToken.hash(secret)
         return try await readStatement { db -> APIKey? in
-            guard let row = try Row.fetchOne(
-                db, cached: "SELECT * FROM api_keys WHERE id = ?",
+            guard let row = try StoreRow.fetchOne(
+db, cached: "SELECT * FROM api_keys WHERE id = ?",
                 arguments: [id])
             else { return nil }
-            let stored: Data = row["secret_hash"]
+            let stored: Data = try row["secret_hash"]
             guard KeyToken.constantTimeEqual(stored, presented) else { return nil }
             let key = try Self.key(from: row)
             return key.revokedAt == nil ? key : nil
@@ -208,13 +208,13 @@ extension Store {
     }
 
     static func fetchKey(_ db: SQLConnection, id: String) throws -> APIKey? {
-        try Row.fetchOne(db, cached: "SELECT * FROM api_keys WHERE id = ?",
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM api_keys WHERE id = ?",
                          arguments: [id]).map(key(from:))
     }
 
-    static func key(from row: Row) throws -> APIKey {
+    static func key(from row: StoreRow) throws -> APIKey {
         let row = TypedRow(row, table: "api_keys")
-        return APIKey(id: row["id"], name: row["name"], role: try row.value("role"), createdAt: row["created_at"],
-                      revokedAt: row["revoked_at"], tenant: row["tenant"], person: row["person"])
+        return APIKey(id: try row["id"], name: try row["name"], role: try row.value("role"), createdAt: try row["created_at"],
+                      revokedAt: try row["revoked_at"], tenant: try row["tenant"], person: try row["person"])
     }
 }

@@ -190,14 +190,14 @@ public struct ChargeOffLine: BusinessWrite {
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Result, [AuditRecord]) {
         let found = try Store.fetchAccount(db, id: accountID)
         let today = CivilDate(now)
-        let pending = try Row.fetchOne(
-            db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
+        let pending = try StoreRow.fetchOne(
+db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
             arguments: [accountID]
         ).map { row in
             let typed = TypedRow(row, table: "charge_off_approvals")
             return ChargeOff.FirstApproval(
-                approver: row["first_approver"], reasonCode: try typed.value("reason_code"),
-                approvedAt: try typed.timestamp("approved_at"), episode: (row["episode_due_on"] as String?).flatMap(CivilDate.init))
+                approver: try row["first_approver"], reasonCode: try typed.value("reason_code"),
+                approvedAt: try typed.timestamp("approved_at"), episode: (try row["episode_due_on"] as String?).flatMap(CivilDate.init))
         }
         let episode = found?.oldestUnpaidDue
         let verdict = try ChargeOff.decide(status: found?.status, delinquency: found?.delinquency(on: today) ?? .current,
@@ -242,8 +242,8 @@ public struct RecordDelinquency: BusinessWrite {
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let today = CivilDate(now)
         // Only lines that owe something, and of those only the ones past due or already behind.
-        let candidates = try Row.fetchCursor(
-            db, cached: """
+        let candidates = try StoreRow.fetchCursor(
+db, cached: """
                 SELECT id, oldest_unpaid_due, delinquency FROM accounts
                 WHERE oldest_unpaid_due IS NOT NULL AND (oldest_unpaid_due < ? OR delinquency <> 'current')
                 """, arguments: [today.description])
@@ -254,7 +254,7 @@ public struct RecordDelinquency: BusinessWrite {
             let days = Delinquency.daysPastDue(oldestUnpaidDue: try typed.optionalDate("oldest_unpaid_due"), today: today)
             guard let change = DelinquencyChange.between(recorded: try typed.value("delinquency"), daysPastDue: days)
             else { continue }
-            let id: String = row["id"]
+            let id: String = try row["id"]
             updates.append((id, change.to))
             records.append(try Store.record(db, change, accountID: id))
         }
@@ -270,8 +270,8 @@ public struct RecordDelinquency: BusinessWrite {
 extension Store {
     /// The instalments not yet settled, oldest due first (ties in the order they were drawn).
     static func openInstalments(_ db: SQLConnection, accountID: String) throws -> [InstalmentState] {
-        try Row.fetchAll(
-            db, cached: """
+        try StoreRow.fetchAll(
+db, cached: """
                 SELECT id, due_on, principal, fee, principal_paid, fee_paid, fee_waived FROM instalments
                 WHERE account_id = ? AND (principal_paid < principal OR fee_paid + fee_waived < fee)
                 ORDER BY due_on, rowid
@@ -279,10 +279,10 @@ extension Store {
         ).map(instalmentState(from:))
     }
 
-    static func instalmentState(from row: Row) throws -> InstalmentState {
-        InstalmentState(id: row["id"], due: try TypedRow(row, table: "instalments").date("due_on"),
-                        principal: row["principal"], fee: row["fee"], principalPaid: row["principal_paid"],
-                        feePaid: row["fee_paid"], feeWaived: row["fee_waived"])
+    static func instalmentState(from row: StoreRow) throws -> InstalmentState {
+        InstalmentState(id: try row["id"], due: try TypedRow(row, table: "instalments").date("due_on"),
+                        principal: try row["principal"], fee: try row["fee"], principalPaid: try row["principal_paid"],
+                        feePaid: try row["fee_paid"], feeWaived: try row["fee_waived"])
     }
 
     /// Writes what was paid or waived of the instalments named in `only`.
@@ -343,22 +343,22 @@ extension Store {
         let end = to.adding(days: 1).description + "T00:00:00.000Z"
         return try await read { db -> Statement? in
             guard let account = try Self.fetchAccount(db, id: accountID) else { return nil }
-            let draws = try Row.fetchAll(
-                db, cached: """
+            let draws = try StoreRow.fetchAll(
+db, cached: """
                     SELECT id, amount, plan_months, monthly_fee_bps, merchant_ref, drawn_at FROM draws
                     WHERE account_id = ? AND drawn_at >= ? AND drawn_at < ? ORDER BY drawn_at, id
                     """, arguments: [accountID, start, end]
             ).map { row in
-                let months: Int? = row["plan_months"]
+                let months: Int? = try row["plan_months"]
                 return DrawRecord(
-                    id: row["id"], accountID: accountID, amount: row["amount"],
-                    plan: months.map { Terms.Plan(months: $0, monthlyFeeBps: row["monthly_fee_bps"]) },
-                    merchantRef: row["merchant_ref"],
+                    id: try row["id"], accountID: accountID, amount: try row["amount"],
+                    plan: try months.map { Terms.Plan(months: $0, monthlyFeeBps: try row["monthly_fee_bps"]) },
+                    merchantRef: try row["merchant_ref"],
                     drawnAt: try TypedRow(row, table: "draws").timestamp("drawn_at"), instalments: [])
             }
             var repayments: [RepaymentRecord] = []
-            for row in try Row.fetchAll(
-                db, cached: """
+            for row in try StoreRow.fetchAll(
+db, cached: """
                     SELECT r.id, r.amount, r.received_at, a.instalment_id, a.fee, a.principal
                     FROM repayments r LEFT JOIN repayment_allocations a ON a.repayment_id = r.id
                     LEFT JOIN instalments i ON i.id = a.instalment_id
@@ -366,26 +366,26 @@ extension Store {
                     ORDER BY r.received_at, r.id, i.due_on, i.rowid
                     """, arguments: [accountID, start, end])
             {
-                let id: String = row["id"]
+                let id: String = try row["id"]
                 if repayments.last?.id != id {
                     repayments.append(RepaymentRecord(
-                        id: id, accountID: accountID, amount: row["amount"],
+                        id: id, accountID: accountID, amount: try row["amount"],
                         receivedAt: try TypedRow(row, table: "repayments").timestamp("received_at"), applied: []))
                 }
-                if let instalment: String = row["instalment_id"] {
+                if let instalment: String = try row["instalment_id"] {
                     repayments[repayments.count - 1].applied.append(
-                        RepaymentAllocation.Applied(instalmentID: instalment, fee: row["fee"], principal: row["principal"]))
+                        RepaymentAllocation.Applied(instalmentID: instalment, fee: try row["fee"], principal: try row["principal"]))
                 }
             }
-            let instalments = try Row.fetchAll(
-                db, cached: """
+            let instalments = try StoreRow.fetchAll(
+db, cached: """
                     SELECT * FROM instalments
                     WHERE account_id = ? AND ((due_on >= ? AND due_on <= ?)
                                               OR principal_paid < principal OR fee_paid + fee_waived < fee)
                     ORDER BY due_on, rowid
                     """, arguments: [accountID, from.description, to.description]
             ).map { row in
-                LedgerInstalment(drawID: row["draw_id"], number: row["number"], state: try Self.instalmentState(from: row))
+                LedgerInstalment(drawID: try row["draw_id"], number: try row["number"], state: try Self.instalmentState(from: row))
             }
             return Statement(account: account, from: from, to: to, draws: draws, repayments: repayments,
                              instalments: instalments)

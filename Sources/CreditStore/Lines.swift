@@ -257,8 +257,8 @@ public struct AdjustLimit: BusinessWrite {
 extension Store {
     /// What the limit rules look at, as the rows are now.
     static func limitState(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
-        let decision = try Row.fetchOne(
-            db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
+        let decision = try StoreRow.fetchOne(
+db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [account.id]
         ).map(Store.decision(from:))
         let latest = decision.map { (tier: $0.tier, scoredAt: $0.scoredAt) }
@@ -414,7 +414,7 @@ extension Store {
     {
         try await read { db in
             // One constant statement: an absent filter is a NULL that matches every row.
-            try Row.fetchAll(db, cached: """
+            try StoreRow.fetchAll(db, cached: """
                 SELECT * FROM reviews
                 WHERE (CAST(?1 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
                   AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
@@ -424,17 +424,17 @@ extension Store {
     }
 
     static func fetchReview(_ db: SQLConnection, id: String) throws -> ReviewRecord? {
-        try Row.fetchOne(db, cached: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }
 
-    static func review(from row: Row) throws -> ReviewRecord {
+    static func review(from row: StoreRow) throws -> ReviewRecord {
         let row = TypedRow(row, table: "reviews")
         return ReviewRecord(
             review: Review(
-                id: row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: row["account_id"],
-                decisionID: row["decision_id"], statement: row["statement"], createdAt: try row.timestamp("created_at")),
-            resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: row["resolution"],
-            firstApprover: row["first_approver"], firstApprovedLimit: row["first_approved_limit"], reason: row["reason"],
-            requestedLimit: row["requested_limit"])
+                id: try row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: try row["account_id"],
+                decisionID: try row["decision_id"], statement: try row["statement"], createdAt: try row.timestamp("created_at")),
+            resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: try row["resolution"],
+            firstApprover: try row["first_approver"], firstApprovedLimit: try row["first_approved_limit"], reason: try row["reason"],
+            requestedLimit: try row["requested_limit"])
     }
 }

@@ -72,6 +72,7 @@ public struct Migrations: Sendable {
         }
         let applied = try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
+                .map { StoreRow($0, columns: ["version", "name", "sha256"]) }
         }
         let pending = try pending(after: applied)
         for migration in pending {
@@ -106,11 +107,11 @@ public struct Migrations: Sendable {
     }
 
     /// Refuses an applied history that no longer matches the files; the rest is pending.
-    private func pending(after applied: [Row]) throws -> [Migration] {
+    private func pending(after applied: [StoreRow]) throws -> [Migration] {
         for row in applied {
-            let version: Int = row["version"]
-            let name: String = row["name"]
-            let recorded: String = row["sha256"]
+            let version: Int = try row["version"]
+            let name: String = try row["name"]
+            let recorded: String = try row["sha256"]
             guard let migration = migrations.first(where: { $0.version == version }) else {
                 throw StoreError.migrationFileMissing(version: version, name: name)
             }
@@ -135,7 +136,7 @@ public struct Migrations: Sendable {
                     applied_at TEXT NOT NULL
                 )
                 """)
-            let applied = try Row.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
+            let applied = try StoreRow.fetchAll(db, sql: "SELECT version, name, sha256 FROM schema_migrations ORDER BY version")
             let pending = try pending(after: applied)
             for migration in pending {
                 do {

@@ -76,7 +76,7 @@ extension Store {
     }
 
     static func fetchLatestModelReview(_ db: SQLConnection, modelVersion: String) throws -> ModelReview? {
-        try Row.fetchOne(db, cached: """
+        try StoreRow.fetchOne(db, cached: """
             SELECT * FROM model_reviews WHERE model_version = ? ORDER BY created_at DESC, id DESC LIMIT 1
             """, arguments: [modelVersion]).map(modelReview(from:))
     }
@@ -92,11 +92,11 @@ extension Store {
         }
     }
 
-    static func modelReview(from row: Row) throws -> ModelReview {
+    static func modelReview(from row: StoreRow) throws -> ModelReview {
         let row = TypedRow(row, table: "model_reviews")
         return ModelReview(
-            id: row["id"], version: row["version"], modelVersion: row["model_version"], outcome: try row.value("outcome"),
-            findings: row["findings"], validUntil: try row.timestamp("valid_until"), reviewedBy: row["reviewed_by"],
+            id: try row["id"], version: try row["version"], modelVersion: try row["model_version"], outcome: try row.value("outcome"),
+            findings: try row["findings"], validUntil: try row.timestamp("valid_until"), reviewedBy: try row["reviewed_by"],
             createdAt: try row.timestamp("created_at"))
     }
 
@@ -110,31 +110,31 @@ extension Store {
         try await read { db in
             var counts = StabilityCounts(scorecard: scorecard)
             let decoder = JSONDecoder()
-            let champion = try Row.fetchCursor(db, sql: """
+            let champion = try StoreRow.fetchCursor(db, sql: """
                 SELECT score, outcome, inputs, challenger_outcome FROM decisions
                 WHERE model_version = ? AND scored_at >= ? AND scored_at < ?
                   AND (CAST(? AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?))
                 """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339, scope.tenant, scope.tenant])
             while let row = try champion.next() {
-                let inputs: String? = row["inputs"]
-                counts.add(score: row["score"], outcome: try TypedRow(row, table: "decisions").value("outcome"),
+                let inputs: String? = try row["inputs"]
+                counts.add(score: try row["score"], outcome: try TypedRow(row, table: "decisions").value("outcome"),
                            inputs: inputs.flatMap { try? decoder.decode([String: FeatureInput].self, from: Data($0.utf8)) },
-                           other: (row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)),
+                           other: (try row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)),
                            asChallenger: false)
             }
-            let shadow = try Row.fetchCursor(db, sql: """
+            let shadow = try StoreRow.fetchCursor(db, sql: """
                 SELECT challenger_score, challenger_outcome, inputs, outcome FROM decisions
                 WHERE challenger_model_version = ? AND challenger_score IS NOT NULL AND scored_at >= ? AND scored_at < ?
                   AND (CAST(? AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?))
                 """, arguments: [scorecard.modelVersion, from.rfc3339, to.rfc3339, scope.tenant, scope.tenant])
             while let row = try shadow.next() {
-                let inputs: String? = row["inputs"]
-                guard let outcome = (row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)) else {
+                let inputs: String? = try row["inputs"]
+                guard let outcome = (try row["challenger_outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)) else {
                     continue
                 }
-                counts.add(score: row["challenger_score"], outcome: outcome,
+                counts.add(score: try row["challenger_score"], outcome: outcome,
                            inputs: inputs.flatMap { try? decoder.decode([String: FeatureInput].self, from: Data($0.utf8)) },
-                           other: (row["outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)), asChallenger: true)
+                           other: (try row["outcome"] as String?).flatMap(Decision.Outcome.init(rawValue:)), asChallenger: true)
             }
             return counts
         }

@@ -133,10 +133,10 @@ enum Outbox {
                 arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
                             JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
             if endpoints[tenant] == nil {
-                endpoints[tenant] = try Row.fetchAll(
-                    db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
+                endpoints[tenant] = try StoreRow.fetchAll(
+db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
                     arguments: [tenant]
-                ).map { row in (row["id"], try StoredJSON.value([String].self, from: row["event_types"] as String)) }
+                ).map { row in (try row["id"], try StoredJSON.value([String].self, from: row["event_types"] as String)) }
             }
             for endpoint in endpoints[tenant] ?? [] where endpoint.types.contains(record.action.rawValue) {
                 try db.execute(

@@ -49,7 +49,7 @@ public struct OpenPortfolioReview: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
         let scopeName = scope.tenant ?? "*"
-        let found = try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
+        let found = try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
                                      arguments: [scopeName, contentSHA256]).map(Store.portfolioReview(from:))
         if let found, found.status == .completed { return ((found, false), []) }
         // Anything left to apply is applied only under a reviewed champion.
@@ -94,7 +94,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
         var review = try Existence.require(
-            try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
+            try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
                 .map(Store.portfolioReview(from:)), "portfolio review")
         // Two uploads of the same file at once: the second finds the rows already done.
         guard review.status == .running, review.rowsDone == start else { return (review, []) }
@@ -368,7 +368,7 @@ extension Store {
     /// repayment that completed it), for the behaviour characteristics.
     static func behaviourRecords(_ db: SQLConnection, accountID: String, now: Timestamp) throws -> [LedgerBehaviour.Record] {
         let today = CivilDate(now)
-        let rows = try Row.fetchAll(db, cached: """
+        let rows = try StoreRow.fetchAll(db, cached: """
             SELECT i.due_on,
                    CASE WHEN i.principal_paid = i.principal AND i.fee_paid + i.fee_waived = i.fee THEN
                        coalesce((SELECT max(r.received_at) FROM repayment_allocations a
@@ -380,7 +380,7 @@ extension Store {
         return try rows.map { row in
             // A date that does not read stops the review's row (it is reported as failed) rather
             // than counting as an instalment never settled.
-            guard let due = CivilDate(row["due_on"] as String? ?? "") else {
+            guard let due = CivilDate(try row["due_on"] as String? ?? "") else {
                 throw StoreError.unreadableRow(table: "instalments", column: "due_on", id: accountID)
             }
             let settled = try (row["settled_at"] as String?).map { text in
@@ -394,39 +394,39 @@ extension Store {
     }
 
     static func fetchOffer(_ db: SQLConnection, id: String) throws -> LimitOffer? {
-        try Row.fetchOne(db, cached: "SELECT * FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT * FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
     }
 
-    static func offer(from row: Row) throws -> LimitOffer {
+    static func offer(from row: StoreRow) throws -> LimitOffer {
         let row = TypedRow(row, table: "limit_offers")
         return LimitOffer(
-            id: row["id"], accountID: row["account_id"], reviewID: row["review_id"], reasonCode: row["reason_code"],
-            decisionID: row["decision_id"],
-            currentLimit: row["current_limit"], offeredLimit: row["offered_limit"], storedStatus: try row.value("status"),
+            id: try row["id"], accountID: try row["account_id"], reviewID: try row["review_id"], reasonCode: try row["reason_code"],
+            decisionID: try row["decision_id"],
+            currentLimit: try row["current_limit"], offeredLimit: try row["offered_limit"], storedStatus: try row.value("status"),
             createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
             acceptedAt: try row.optionalTimestamp("accepted_at"))
     }
 
     public func limitOffers(accountID: String) async throws -> [LimitOffer] {
         try await read { db in
-            try Row.fetchAll(db, cached: "SELECT * FROM limit_offers WHERE account_id = ? ORDER BY created_at DESC, id DESC",
+            try StoreRow.fetchAll(db, cached: "SELECT * FROM limit_offers WHERE account_id = ? ORDER BY created_at DESC, id DESC",
                              arguments: [accountID]).map(Self.offer(from:))
         }
     }
 
     public func portfolioReview(id: String) async throws -> PortfolioReviewRecord? {
         try await read { db in
-            try Row.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [id])
+            try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [id])
                 .map(Self.portfolioReview(from:))
         }
     }
 
-    static func portfolioReview(from row: Row) throws -> PortfolioReviewRecord {
+    static func portfolioReview(from row: StoreRow) throws -> PortfolioReviewRecord {
         let row = TypedRow(row, table: "portfolio_reviews")
         return PortfolioReviewRecord(
-            id: row["id"], scope: row["scope"], status: try row.value("status"), rowsTotal: row["rows_total"],
-            rowsDone: row["rows_done"], summary: try row.json("summary", as: PortfolioSummary.self),
-            modelVersion: row["model_version"], createdAt: try row.timestamp("created_at"),
+            id: try row["id"], scope: try row["scope"], status: try row.value("status"), rowsTotal: try row["rows_total"],
+            rowsDone: try row["rows_done"], summary: try row.json("summary", as: PortfolioSummary.self),
+            modelVersion: try row["model_version"], createdAt: try row.timestamp("created_at"),
             completedAt: try row.optionalTimestamp("completed_at"))
     }
 }

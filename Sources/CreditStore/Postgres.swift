@@ -83,7 +83,7 @@ final class PostgresSession {
         self.logger = logger
     }
 
-    func run(_ sql: String, _ values: [DatabaseValue]) throws -> (rows: [Row], changes: Int) {
+    func run(_ sql: String, _ values: [DatabaseValue]) throws -> (rows: [StoreRow], changes: Int) {
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value.storage {
@@ -103,7 +103,13 @@ final class PostgresSession {
             error.statement = String(sql.prefix(120))
             throw error
         }
-        return (try result.rows.map(Self.row), result.metadata.rows ?? 0)
+        var columns: [String]?
+        let rows = try result.rows.map { row in
+            // The names once per result; every row shares them.
+            if columns == nil { columns = row.map(\.columnName) }
+            return StoreRow(columns: columns ?? [], values: try Self.values(row))
+        }
+        return (rows, result.metadata.rows ?? 0)
     }
 
     /// The longest one statement may take before its connection is given up.
@@ -142,16 +148,14 @@ final class PostgresSession {
         for statement in PostgresSQL.statements(sql) { _ = try run(statement, []) }
     }
 
-    /// A PostgreSQL row as GRDB's row: integers, booleans and integral numerics as integers
-    /// (SQLite's affinity, so the typed reads are the same on both engines), bytes as data,
-    /// everything else as text.
-    private static func row(_ row: PostgresRow) throws -> Row {
-        var values: [String: (any DatabaseValueConvertible)?] = [:]
+    /// A PostgreSQL row's values in column order, typed as SQLite types them: integers, booleans
+    /// and integral numerics as integers (SQLite's affinity, so the typed reads are the same on
+    /// both engines), bytes as data, everything else as text.
+    private static func values(_ row: PostgresRow) throws -> [DatabaseValue] {
+        var values: [DatabaseValue] = []
         for cell in row {
-            // A repeated name keeps its leftmost column, as GRDB's row does.
-            if values[cell.columnName] != nil { continue }
             guard cell.bytes != nil else {
-                values[cell.columnName] = DatabaseValue.null
+                values.append(.null)
                 continue
             }
             let value: DatabaseValue
@@ -171,9 +175,9 @@ final class PostgresSession {
                 value = Data(buffer.readableBytesView).databaseValue
             default: value = try cell.decode(String.self).databaseValue
             }
-            values[cell.columnName] = value
+            values.append(value)
         }
-        return Row(values)
+        return values
     }
 }
 

@@ -91,10 +91,10 @@ public final class SQLConnection {
         }
     }
 
-    func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [Row] {
+    func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [StoreRow] {
         switch engine {
         case .sqlite(let db):
-            try Row.fetchAll(Self.statement(sql, cached: cached, in: db), arguments: arguments.statementArguments)
+            try Self.rows(Self.statement(sql, cached: cached, in: db), arguments)
         case .postgres(let session):
             try session.run(sql, arguments.values).rows
         }
@@ -103,10 +103,17 @@ public final class SQLConnection {
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
         switch engine {
         case .sqlite(let db):
-            SQLCursor(try Row.fetchCursor(Self.statement(sql, cached: cached, in: db), arguments: arguments.statementArguments))
+            try SQLCursor(try Self.statement(sql, cached: cached, in: db), arguments)
         case .postgres(let session):
             SQLCursor(try session.run(sql, arguments.values).rows)
         }
+    }
+
+    private static func rows(_ statement: GRDB.Statement, _ arguments: SQLArguments) throws -> [StoreRow] {
+        let columns = statement.columnNames
+        return try Row.fetchCursor(statement, arguments: arguments.statementArguments).map {
+            StoreRow($0, columns: columns)
+        }.reduce(into: []) { $0.append($1) }
     }
 
     /// SQLite: the statement the service runs again and again comes from GRDB's cache, compiled
@@ -188,20 +195,23 @@ public final class SQLConnection {
 /// Rows read one at a time: SQLite steps its statement; PostgreSQL has them all already.
 final class SQLCursor {
     private let sqlite: RowCursor?
-    private var rows: IndexingIterator<[Row]>?
+    private let columns: [String]
+    private var rows: IndexingIterator<[StoreRow]>?
 
-    init(_ cursor: RowCursor) {
-        sqlite = cursor
+    init(_ statement: GRDB.Statement, _ arguments: SQLArguments) throws {
+        sqlite = try Row.fetchCursor(statement, arguments: arguments.statementArguments)
+        columns = statement.columnNames
         rows = nil
     }
 
-    init(_ rows: [Row]) {
+    init(_ rows: [StoreRow]) {
         sqlite = nil
+        columns = []
         self.rows = rows.makeIterator()
     }
 
-    func next() throws -> Row? {
-        if let sqlite { return try sqlite.next() }
+    func next() throws -> StoreRow? {
+        if let sqlite { return try sqlite.next().map { StoreRow($0, columns: columns) } }
         return rows?.next()
     }
 }
@@ -209,20 +219,20 @@ final class SQLCursor {
 // The read verbs the store uses, over either engine, in GRDB's spelling so that a query reads the
 // same whichever engine runs it.
 
-extension Row {
-    static func fetchOne(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> Row? {
+extension StoreRow {
+    static func fetchOne(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> StoreRow? {
         try db.rows(sql, arguments, cached: true).first
     }
 
-    static func fetchOne(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> Row? {
+    static func fetchOne(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> StoreRow? {
         try db.rows(sql, arguments, cached: false).first
     }
 
-    static func fetchAll(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> [Row] {
+    static func fetchAll(_ db: SQLConnection, cached sql: String, arguments: SQLArguments = []) throws -> [StoreRow] {
         try db.rows(sql, arguments, cached: true)
     }
 
-    static func fetchAll(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [Row] {
+    static func fetchAll(_ db: SQLConnection, sql: String, arguments: SQLArguments = []) throws -> [StoreRow] {
         try db.rows(sql, arguments, cached: false)
     }
 
@@ -254,8 +264,8 @@ extension DatabaseValueConvertible {
 
     /// The row's first column. NULL is nil unless `Self` is itself optional (then a nil member, as
     /// GRDB reads it); a value of another type is an error, not a guess.
-    private static func first(_ row: Row) throws -> Self? {
-        let value: DatabaseValue = row[0]
+    private static func first(_ row: StoreRow) throws -> Self? {
+        guard let value = row.values.first else { throw StoreError.unreadableRow(table: "query", column: "0", id: "?") }
         if let converted = Self.fromDatabaseValue(value) { return converted }
         if value.isNull { return nil }
         throw StoreError.unreadableRow(table: "query", column: "0", id: "?")

@@ -108,17 +108,18 @@ import Testing
         let answer = try service.call("GET", "/v1/decisions/\(journey.decision)").json
         #expect(answer.keys.allSatisfy { !$0.contains("challenger") })
         #expect((answer["model_version"] as? String)?.hasPrefix("v1+sha256:") == true)
-        let row = try service.store.database.read { db in
-            try Row.fetchOne(db, sql: """
+        let row = try #require(try service.store.database.read { db in
+            try StoreRow.fetchOne(db, sql: """
                 SELECT challenger_model_version, challenger_score, challenger_tier, challenger_outcome
                 FROM decisions WHERE id = ?
                 """, arguments: [journey.decision])
-        }
-        #expect((row?["challenger_model_version"] as String?)?.hasPrefix("v2+sha256:") == true)
+        })
+        let (version, score, tier, outcome): (String, Int, String, String) = (
+            try row["challenger_model_version"], try row["challenger_score"], try row["challenger_tier"],
+            try row["challenger_outcome"])
+        #expect(version.hasPrefix("v2+sha256:"))
         // v2 gives the same tier-A applicant 840 − 80 + 70 − 120 + 135 = 845 points.
-        #expect(row?["challenger_score"] as Int? == 845)
-        #expect(row?["challenger_tier"] as String? == "A")
-        #expect(row?["challenger_outcome"] as String? == "approve")
+        #expect(score == 845 && tier == "A" && outcome == "approve")
         await service.stop()
     }
 

@@ -25,7 +25,7 @@ struct FailingWrite: BusinessWrite {
     @Test func entriesLinkEachToThePrevious() async throws {
         let (store, _) = try await storeWithEntries(3)
         let entries = try store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
         }
         #expect(entries.map(\.seq) == [1, 2, 3])
         #expect(entries[0].prevHash == AuditChain.genesisHash)
@@ -191,8 +191,8 @@ struct FailingWrite: BusinessWrite {
             try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
             var previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = 4") ?? ""
             for seq in 5...12 {
-                let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq]))
-                var entry = AuditEntry(row: row)
+                let row = try #require(try StoreRow.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq]))
+                var entry = try AuditEntry(row: row)
                 if seq == 5 { entry.detail = #"{"status":"active"}"# }
                 entry.prevHash = previous
                 try db.execute(sql: "UPDATE audit_log SET detail = ?, prev_hash = ?, hash = ? WHERE seq = ?",

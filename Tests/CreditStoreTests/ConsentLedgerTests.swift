@@ -14,7 +14,7 @@ import Testing
 
     func entries(_ store: Store) async throws -> [AuditEntry] {
         try store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
+            try StoreRow.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq").map(AuditEntry.init(row:))
         }
     }
 
@@ -103,13 +103,12 @@ import Testing
                                               by: testActor)
         #expect(outcome.effects == [.scoringStopped, .scoringInputsErased(decisions: 2)])
         let rows = try store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT inputs, inputs_sha256, score FROM decisions ORDER BY id")
+            try StoreRow.fetchAll(db, sql: "SELECT inputs, inputs_sha256, score FROM decisions ORDER BY id")
         }
         #expect(rows.count == 2)
         for row in rows {
-            #expect((row["inputs"] as String?) == nil)
-            #expect((row["inputs_sha256"] as String) == "abc")
-            #expect((row["score"] as Int) == 700)
+            let (inputs, hash, score): (String?, String, Int) = (try row["inputs"], try row["inputs_sha256"], try row["score"])
+            #expect(inputs == nil && hash == "abc" && score == 700)
         }
     }
 

@@ -67,3 +67,29 @@ import Testing
         #expect(try await store.reviews(status: .open, kind: .contest).count == 1)
     }
 }
+
+/// The store's own row, on whichever engine the run uses: columns in the query's order (a
+/// PostgreSQL row once came through a dictionary and lost it), and a read that does not convert
+/// throws instead of trapping as GRDB's non-optional subscripts do.
+@Suite struct StoreRowTests {
+    @Test func columnsKeepTheirOrderAndBadReadsThrow() async throws {
+        let (store, _) = try temporaryStore()
+        defer { try? store.close() }
+        let row = try await store.read { db in
+            try #require(try StoreRow.fetchOne(db, sql: "SELECT 3 AS c, 'b' AS b, NULL AS a, 1 AS c, 'z' AS y, 7 AS x"))
+        }
+        #expect(row.columns == ["c", "b", "a", "c", "y", "x"])
+        let (fourth, sixth, c, a): (Int, Int, Int, String?) = (try row[position: 3], try row[position: 5], try row["c"], try row["a"])
+        #expect(fourth == 1 && sixth == 7)
+        // By name, the leftmost of a repeated name, as SQL names it; NULL is nil where nil may be.
+        #expect(c == 3 && a == nil)
+        #expect(throws: StoreError.unreadableRow(table: "query", column: "a", id: "?")) { try row["a"] as String }
+        #expect(throws: StoreError.unreadableRow(table: "query", column: "b", id: "?")) { try row["b"] as Int }
+        #expect(throws: StoreError.unreadableRow(table: "query", column: "w", id: "?")) { try row["w"] as Int? }
+        #expect(throws: StoreError.unreadableRow(table: "query", column: "6", id: "?")) { try row[position: 6] as Int? }
+        // A typed read names the table and the row.
+        #expect(throws: StoreError.unreadableRow(table: "accounts", column: "a", id: "?")) {
+            try TypedRow(row, table: "accounts")["a"] as Int
+        }
+    }
+}

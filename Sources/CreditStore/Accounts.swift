@@ -43,11 +43,12 @@ extension Store {
     }
 
     static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM accounts WHERE id = ?", arguments: [id]).map(account(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT \(accountColumns.list) FROM accounts WHERE id = ?", arguments: [id])
+            .map(account(from:))
     }
 
     static func fetchAccount(_ db: SQLConnection, customerRef: String, tenant: String) throws -> Account? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM accounts WHERE tenant = ? AND customer_ref = ?",
+        try StoreRow.fetchOne(db, cached: "SELECT \(accountColumns.list) FROM accounts WHERE tenant = ? AND customer_ref = ?",
                          arguments: [tenant, customerRef]).map(account(from:))
     }
 
@@ -74,27 +75,33 @@ extension Store {
     }
 
     static func account(from row: StoreRow) throws -> Account {
-        let row = TypedRow(row, table: "accounts")
+        var read = ColumnReader(row, table: "accounts")
         var account = Account(
-            id: try row["id"], tenant: try row["tenant"], customerRef: try row["customer_ref"], status: try row.value("status"),
-            creditLimit: try row["credit_limit"], currency: try row["currency"],
-            limitIncreaseOptOut: try row["limit_increase_opt_out"], version: try row["version"],
-            createdAt: try row.timestamp("created_at"), updatedAt: try row.timestamp("updated_at"))
-        account.termsVersion = try row["terms_version"]
-        account.terms = try row.optionalJSON("terms", as: Terms.TierTerms.self)
-        account.tier = try row.optionalValue("tier")
-        account.consentID = try row["consent_id"]
-        account.decisionID = try row["decision_id"]
-        account.declinedAt = try row.optionalTimestamp("declined_at")
-        account.lastIncreaseAt = try row.optionalTimestamp("last_increase_at")
-        account.activatedAt = try row.optionalTimestamp("activated_at")
-        account.balance = try row["balance"]
-        account.feesOutstanding = try row["fees_outstanding"]
-        account.oldestUnpaidDue = try row.optionalDate("oldest_unpaid_due")
-        account.recordedDelinquency = try row.value("delinquency")
-        account.locale = try row.value("locale")
+            id: try read("id"), tenant: try read("tenant"), customerRef: try read("customer_ref"), status: try read.value("status"),
+            creditLimit: try read("credit_limit"), currency: try read("currency"),
+            limitIncreaseOptOut: try read("limit_increase_opt_out"), version: try read("version"),
+            createdAt: try read.timestamp("created_at"), updatedAt: try read.timestamp("updated_at"))
+        account.termsVersion = try read("terms_version")
+        account.terms = try read.optionalJSON("terms", as: Terms.TierTerms.self)
+        account.tier = try read.optionalValue("tier")
+        account.consentID = try read("consent_id")
+        account.decisionID = try read("decision_id")
+        account.declinedAt = try read.optionalTimestamp("declined_at")
+        account.lastIncreaseAt = try read.optionalTimestamp("last_increase_at")
+        account.activatedAt = try read.optionalTimestamp("activated_at")
+        account.balance = try read("balance")
+        account.feesOutstanding = try read("fees_outstanding")
+        account.oldestUnpaidDue = try read.optionalDate("oldest_unpaid_due")
+        account.recordedDelinquency = try read.value("delinquency")
+        account.locale = try read.value("locale")
         return account
     }
+
+    static let accountColumns = TableColumns("accounts", """
+        id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version, created_at, updated_at,
+        terms_version, terms, tier, consent_id, decision_id, declined_at, last_increase_at, activated_at, balance,
+        fees_outstanding, oldest_unpaid_due, delinquency, locale
+        """)
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
     static func save(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> Account {

@@ -105,18 +105,23 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var expectedHash: String { Self.chainHash(prevHash: prevHash, canonicalJSON: canonicalJSON) }
 
     init(row: StoreRow) throws {
-        seq = try row["seq"]
-        at = try row["at"]
-        actor = try row["actor"]
-        role = try row["role"]
-        action = try row["action"]
-        accountID = try row["account_id"]
-        subjectID = try row["subject_id"]
-        detail = try row["detail"]
-        requestID = try row["request_id"]
-        prevHash = try row["prev_hash"]
-        hash = try row["hash"]
+        var read = ColumnReader(row, table: "audit_log")
+        seq = try read("seq")
+        at = try read("at")
+        actor = try read("actor")
+        role = try read("role")
+        action = try read("action")
+        accountID = try read("account_id")
+        subjectID = try read("subject_id")
+        detail = try read("detail")
+        requestID = try read("request_id")
+        prevHash = try read("prev_hash")
+        hash = try read("hash")
     }
+
+    static let columns = TableColumns("audit_log", """
+        seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
+        """)
 
     init(seq: Int, at: String, actor: String, role: String, action: String, accountID: String?, subjectID: String?,
          detail: String, requestID: String, prevHash: String)
@@ -267,7 +272,7 @@ extension AuditChain {
         var previous = genesisHash
         var checked = 0
         while true {
-            let page = try StoreRow.fetchAll(db, cached: "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
+            let page = try StoreRow.fetchAll(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
                                         arguments: [expectedSeq])
             for row in page {
                 let entry = try AuditEntry(row: row)

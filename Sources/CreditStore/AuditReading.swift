@@ -92,7 +92,7 @@ extension Store {
         let rows: [StoreRow]
         if let accountID {
             rows = try StoreRow.fetchAll(db, cached: """
-                SELECT * FROM audit_log
+                SELECT \(AuditEntry.columns.list) FROM audit_log
                 WHERE account_id = ?1 AND seq > ?2
                   AND (CAST(?3 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
                   AND (CAST(?4 AS TEXT) IS NULL OR action = ?4)
@@ -100,7 +100,7 @@ extension Store {
                 """, arguments: [accountID, afterSeq, scope.tenant, action, limit])
         } else {
             rows = try StoreRow.fetchAll(db, cached: """
-                SELECT * FROM audit_log
+                SELECT \(AuditEntry.columns.list) FROM audit_log
                 WHERE seq > ?1
                   AND (CAST(?2 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
                   AND (CAST(?3 AS TEXT) IS NULL OR action = ?3)
@@ -156,9 +156,9 @@ public struct AuditFile: Sendable {
             let db = SQLConnection(db)
             // The rows the verifier walks: the chain starts at 1.
             let cursor = try accountID.map {
-                try StoreRow.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
+                try StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
                                     arguments: [$0])
-            } ?? StoreRow.fetchCursor(db, cached: "SELECT * FROM audit_log WHERE seq >= 1 ORDER BY seq")
+            } ?? StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 ORDER BY seq")
             while let row = try cursor.next() { try line(AuditEntry(row: row)) }
         }
     }

@@ -195,22 +195,27 @@ extension Store {
     }
 
     static func fetchConsent(_ db: SQLConnection, id: String) throws -> Consent? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT \(Store.consentColumns.list) FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
     }
 
     static func fetchConsents(_ db: SQLConnection, accountID: String) throws -> [Consent] {
-        try StoreRow.fetchAll(db, cached: "SELECT * FROM consents WHERE account_id = ? ORDER BY granted_at, id",
+        try StoreRow.fetchAll(db, cached: "SELECT \(Store.consentColumns.list) FROM consents WHERE account_id = ? ORDER BY granted_at, id",
                          arguments: [accountID]).map(consent(from:))
     }
 
     static func consent(from row: StoreRow) throws -> Consent {
-        let row = TypedRow(row, table: "consents")
+        var read = ColumnReader(row, table: "consents")
         return Consent(
-            id: try row["id"], accountID: try row["account_id"], purpose: try row.value("purpose"),
-            noticeVersion: try row["notice_version"], noticeSHA256: try row["notice_sha256"], channel: try row.value("channel"),
-            method: try row.value("method"), evidence: try row["evidence"], storedStatus: try row.value("status"),
-            grantedAt: try row.timestamp("granted_at"), expiresAt: try row.timestamp("expires_at"),
-            withdrawnAt: try row.optionalTimestamp("withdrawn_at"),
-            withdrawalChannel: try row.optionalValue("withdrawal_channel"))
+            id: try read("id"), accountID: try read("account_id"), purpose: try read.value("purpose"),
+            noticeVersion: try read("notice_version"), noticeSHA256: try read("notice_sha256"), channel: try read.value("channel"),
+            method: try read.value("method"), evidence: try read("evidence"), storedStatus: try read.value("status"),
+            grantedAt: try read.timestamp("granted_at"), expiresAt: try read.timestamp("expires_at"),
+            withdrawnAt: try read.optionalTimestamp("withdrawn_at"),
+            withdrawalChannel: try read.optionalValue("withdrawal_channel"))
     }
+
+    static let consentColumns = TableColumns("consents", """
+        id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence, status, granted_at,
+        expires_at, withdrawn_at, withdrawal_channel
+        """)
 }

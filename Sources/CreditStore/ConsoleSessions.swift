@@ -82,7 +82,7 @@ extension Store {
     /// An account's decisions, newest first (the console's account page).
     public func decisions(accountID: String) async throws -> [Decision] {
         try await read { db in
-            try StoreRow.fetchAll(db, sql: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
+            try StoreRow.fetchAll(db, sql: "SELECT \(Store.decisionColumns.list) FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
                              arguments: [accountID]).map(Self.decision(from:))
         }
     }
@@ -92,7 +92,7 @@ extension Store {
     public func failingDeliveries(scope: TenantScope, limit: Int) async throws -> [WebhookDelivery] {
         try await read { db in
             try StoreRow.fetchAll(db, sql: """
-                SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
+                SELECT \(Store.deliveryColumns.list) FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq JOIN webhook_endpoints w ON w.id = d.endpoint_id
                 WHERE (d.status = 'failed' OR (d.status = 'pending' AND d.attempts > 0)) AND (CAST(?1 AS TEXT) IS NULL OR w.tenant = ?1)
                 ORDER BY d.event_seq DESC LIMIT ?2

@@ -152,18 +152,23 @@ extension Store {
     }
 
     static func fetchDecision(_ db: SQLConnection, id: String) throws -> Decision? {
-        guard let row = try StoreRow.fetchOne(db, cached: "SELECT * FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try StoreRow.fetchOne(db, cached: "SELECT \(Store.decisionColumns.list) FROM decisions WHERE id = ?", arguments: [id]) else { return nil }
         return try decision(from: row)
     }
 
     static func decision(from row: StoreRow) throws -> Decision {
-        let row = TypedRow(row, table: "decisions")
+        var read = ColumnReader(row, table: "decisions")
         return Decision(
-            id: try row["id"], accountID: try row["account_id"], score: try row["score"], tier: try row.value("tier"),
-            outcome: try row.value("outcome"), recommendedLimit: try row["recommended_limit"],
-            reasons: try row.json("reasons", as: [Scorecard.Reason].self), modelVersion: try row["model_version"],
-            inputs: try row["inputs"], inputsSHA256: try row["inputs_sha256"],
-            explanation: try row.json("explanation", as: [Decision.ExplanationRow].self),
-            scoredAt: try row.timestamp("scored_at"), expiresAt: try row.timestamp("expires_at"))
+            id: try read("id"), accountID: try read("account_id"), score: try read("score"), tier: try read.value("tier"),
+            outcome: try read.value("outcome"), recommendedLimit: try read("recommended_limit"),
+            reasons: try read.json("reasons", as: [Scorecard.Reason].self), modelVersion: try read("model_version"),
+            inputs: try read("inputs"), inputsSHA256: try read("inputs_sha256"),
+            explanation: try read.json("explanation", as: [Decision.ExplanationRow].self),
+            scoredAt: try read.timestamp("scored_at"), expiresAt: try read.timestamp("expires_at"))
     }
+
+    static let decisionColumns = TableColumns("decisions", """
+        id, account_id, score, tier, outcome, recommended_limit, reasons, model_version, inputs, inputs_sha256,
+        explanation, scored_at, expires_at
+        """)
 }

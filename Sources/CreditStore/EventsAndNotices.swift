@@ -156,7 +156,7 @@ public struct RecordDeliveryAttempt: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WebhookDelivery.Status, [AuditRecord]) {
         let row = try Existence.require(try StoreRow.fetchOne(
-db, cached: "SELECT attempts, window_start, status, lease_owner FROM webhook_deliveries WHERE id = ?",
+            db, cached: "SELECT attempts, window_start, status, lease_owner FROM webhook_deliveries WHERE id = ?",
             arguments: [deliveryID]),
             "delivery")
         // Deleted or already settled while the push was out: its result changes nothing.
@@ -250,7 +250,7 @@ public struct AnnounceExpiringConsents: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Int, [AuditRecord]) {
         let rows = try StoreRow.fetchAll(
-db, cached: """
+            db, cached: """
                 SELECT id, account_id, purpose, expires_at FROM consents
                 WHERE status = 'active' AND expiry_notice_id IS NULL AND expires_at > ? AND expires_at <= ?
                 LIMIT ?
@@ -276,7 +276,7 @@ extension Store {
     {
         let events = try await read { db in
             try StoreRow.fetchAll(db, cached: """
-                SELECT * FROM events WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR tenant = ?2) AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)
+                SELECT \(Store.eventColumns.list) FROM events WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR tenant = ?2) AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)
                 ORDER BY seq LIMIT ?4
                 """, arguments: [after, scope.tenant, type, limit]).map(Self.event(from:))
         }
@@ -284,10 +284,12 @@ extension Store {
     }
 
     static func event(from row: StoreRow) throws -> EventRecord {
-        let typed = TypedRow(row, table: "events")
-        return EventRecord(seq: try row["seq"], id: try row["id"], type: try typed.value("type"), tenant: try row["tenant"],
-                           accountID: try row["account_id"], occurredAt: try typed.timestamp("occurred_at"), data: try row["data"])
+        var read = ColumnReader(row, table: "events")
+        return EventRecord(seq: try read("seq"), id: try read("id"), type: try read.value("type"), tenant: try read("tenant"),
+                           accountID: try read("account_id"), occurredAt: try read.timestamp("occurred_at"), data: try read("data"))
     }
+
+    static let eventColumns = TableColumns("events", "seq, id, type, tenant, account_id, occurred_at, data")
 
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
         try await read { db in try Self.fetchEndpoint(db, id: id) }
@@ -307,24 +309,30 @@ extension Store {
     public func deliveries(endpointID: String, afterSeq: Int, limit: Int) async throws -> [WebhookDelivery] {
         try await read { db in
             try StoreRow.fetchAll(db, cached: """
-                SELECT d.*, e.id AS event_id, e.type AS event_type FROM webhook_deliveries d
+                SELECT \(Store.deliveryColumns.list) FROM webhook_deliveries d
                 JOIN events e ON e.seq = d.event_seq
                 WHERE d.endpoint_id = ? AND d.event_seq > ? ORDER BY d.event_seq LIMIT ?
                 """, arguments: [endpointID, afterSeq, limit]).map(Self.delivery(from:))
         }
     }
 
-    /// A delivery row joined with its event's id and type.
     static func delivery(from row: StoreRow) throws -> WebhookDelivery {
-        let typed = TypedRow(row, table: "webhook_deliveries")
+        var read = ColumnReader(row, table: "webhook_deliveries")
         return WebhookDelivery(
-            id: try row["id"], endpointID: try row["endpoint_id"], eventSeq: try row["event_seq"], eventID: try row["event_id"],
-            eventType: try typed.value("event_type"), accountID: try row["account_id"], status: try typed.value("status"),
-            attempts: try row["attempts"], windowStart: try typed.timestamp("window_start"),
-            nextAttemptAt: try typed.timestamp("next_attempt_at"),
-            lastAttemptAt: try typed.optionalTimestamp("last_attempt_at"), lastStatus: try row["last_status"],
-            lastError: try row["last_error"], deliveredAt: try typed.optionalTimestamp("delivered_at"))
+            id: try read("id"), endpointID: try read("endpoint_id"), eventSeq: try read("event_seq"), eventID: try read("event_id"),
+            eventType: try read.value("event_type"), accountID: try read("account_id"), status: try read.value("status"),
+            attempts: try read("attempts"), windowStart: try read.timestamp("window_start"),
+            nextAttemptAt: try read.timestamp("next_attempt_at"),
+            lastAttemptAt: try read.optionalTimestamp("last_attempt_at"), lastStatus: try read("last_status"),
+            lastError: try read("last_error"), deliveredAt: try read.optionalTimestamp("delivered_at"))
     }
+
+    /// A delivery row joined with its event's id and type (the query names the delivery `d` and
+    /// the event `e`).
+    static let deliveryColumns = TableColumns("webhook_deliveries", """
+        d.id, d.endpoint_id, d.event_seq, e.id AS event_id, e.type AS event_type, d.account_id, d.status, d.attempts,
+        d.window_start, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at
+        """)
 
     /// Deliveries due now and not claimed, at most `limit`, and for each (endpoint, account) only the
     /// oldest still pending: an account's events reach an endpoint in `seq` order. Of each endpoint
@@ -372,7 +380,7 @@ extension Store {
 
     public func notices(accountID: String) async throws -> [NoticeRecord] {
         try await read { db in
-            try StoreRow.fetchAll(db, cached: "SELECT * FROM notices WHERE account_id = ? ORDER BY created_at, id",
+            try StoreRow.fetchAll(db, cached: "SELECT \(Store.noticeColumns.list) FROM notices WHERE account_id = ? ORDER BY created_at, id",
                              arguments: [accountID]).map(Self.notice(from:))
         }
     }
@@ -381,7 +389,7 @@ extension Store {
     public func notices(status: NoticeStatus, now: Timestamp, scope: TenantScope) async throws -> [NoticeRecord] {
         try await read { db in
             try StoreRow.fetchAll(db, cached: """
-                SELECT n.* FROM notices n JOIN accounts a ON a.id = n.account_id
+                SELECT \(Store.noticeColumns.list(alias: "n")) FROM notices n JOIN accounts a ON a.id = n.account_id
                 WHERE (CAST(?1 AS TEXT) IS NULL OR a.tenant = ?1)
                   AND CASE ?2 WHEN 'delivered' THEN n.delivered_at IS NOT NULL
                               WHEN 'overdue' THEN n.delivered_at IS NULL AND n.due_by < ?3
@@ -400,15 +408,20 @@ extension Store {
     }
 
     static func fetchNotice(_ db: SQLConnection, id: String) throws -> NoticeRecord? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT \(Store.noticeColumns.list) FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
     }
 
     static func notice(from row: StoreRow) throws -> NoticeRecord {
-        let typed = TypedRow(row, table: "notices")
+        var read = ColumnReader(row, table: "notices")
         return NoticeRecord(
-            id: try row["id"], accountID: try row["account_id"], kind: try typed.value("kind"), locale: try typed.value("locale"),
-            text: try row["text"], contentSHA256: try row["content_sha256"], templateVersion: try row["template_version"],
-            createdAt: try typed.timestamp("created_at"), dueBy: try typed.timestamp("due_by"),
-            deliveredAt: try typed.optionalTimestamp("delivered_at"), channel: try row["channel"])
+            id: try read("id"), accountID: try read("account_id"), kind: try read.value("kind"), locale: try read.value("locale"),
+            text: try read("text"), contentSHA256: try read("content_sha256"), templateVersion: try read("template_version"),
+            createdAt: try read.timestamp("created_at"), dueBy: try read.timestamp("due_by"),
+            deliveredAt: try read.optionalTimestamp("delivered_at"), channel: try read("channel"))
     }
+
+    static let noticeColumns = TableColumns("notices", """
+        id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by, delivered_at,
+        channel
+        """)
 }

@@ -40,7 +40,7 @@ extension Store {
     public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
         try await read { db in
             guard let row = try StoreRow.fetchOne(
-db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
+                db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
                 arguments: [record.apiKeyID, record.key])
             else { return nil }
             guard (try row["request_sha256"] as String) == record.requestSHA256 else { return .reused }

@@ -133,7 +133,7 @@ extension Store {
 
     public func listKeys() throws -> [APIKey] {
         try database.read { db in
-            try StoreRow.fetchAll(db, cached: "SELECT * FROM api_keys ORDER BY created_at, id")
+            try StoreRow.fetchAll(db, cached: "SELECT \(Store.keyColumns.list) FROM api_keys ORDER BY created_at, id")
                 .map(Self.key(from:))
         }
     }
@@ -197,7 +197,7 @@ extension Store {
         let presented = KeyToken.hash(secret)
         return try await readStatement { db -> APIKey? in
             guard let row = try StoreRow.fetchOne(
-db, cached: "SELECT * FROM api_keys WHERE id = ?",
+                db, cached: "SELECT \(Store.keyColumns.list), secret_hash FROM api_keys WHERE id = ?",
                 arguments: [id])
             else { return nil }
             let stored: Data = try row["secret_hash"]
@@ -208,13 +208,15 @@ db, cached: "SELECT * FROM api_keys WHERE id = ?",
     }
 
     static func fetchKey(_ db: SQLConnection, id: String) throws -> APIKey? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM api_keys WHERE id = ?",
+        try StoreRow.fetchOne(db, cached: "SELECT \(Store.keyColumns.list) FROM api_keys WHERE id = ?",
                          arguments: [id]).map(key(from:))
     }
 
     static func key(from row: StoreRow) throws -> APIKey {
-        let row = TypedRow(row, table: "api_keys")
-        return APIKey(id: try row["id"], name: try row["name"], role: try row.value("role"), createdAt: try row["created_at"],
-                      revokedAt: try row["revoked_at"], tenant: try row["tenant"], person: try row["person"])
+        var read = ColumnReader(row, table: "api_keys")
+        return APIKey(id: try read("id"), name: try read("name"), role: try read.value("role"), createdAt: try read("created_at"),
+                      revokedAt: try read("revoked_at"), tenant: try read("tenant"), person: try read("person"))
     }
+
+    static let keyColumns = TableColumns("api_keys", "id, name, role, created_at, revoked_at, tenant, person")
 }

@@ -191,7 +191,7 @@ public struct ChargeOffLine: BusinessWrite {
         let found = try Store.fetchAccount(db, id: accountID)
         let today = CivilDate(now)
         let pending = try StoreRow.fetchOne(
-db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
+            db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
             arguments: [accountID]
         ).map { row in
             let typed = TypedRow(row, table: "charge_off_approvals")
@@ -243,7 +243,7 @@ public struct RecordDelinquency: BusinessWrite {
         let today = CivilDate(now)
         // Only lines that owe something, and of those only the ones past due or already behind.
         let candidates = try StoreRow.fetchCursor(
-db, cached: """
+            db, cached: """
                 SELECT id, oldest_unpaid_due, delinquency FROM accounts
                 WHERE oldest_unpaid_due IS NOT NULL AND (oldest_unpaid_due < ? OR delinquency <> 'current')
                 """, arguments: [today.description])
@@ -271,8 +271,8 @@ extension Store {
     /// The instalments not yet settled, oldest due first (ties in the order they were drawn).
     static func openInstalments(_ db: SQLConnection, accountID: String) throws -> [InstalmentState] {
         try StoreRow.fetchAll(
-db, cached: """
-                SELECT id, due_on, principal, fee, principal_paid, fee_paid, fee_waived FROM instalments
+            db, cached: """
+                SELECT \(Store.instalmentColumns.list) FROM instalments
                 WHERE account_id = ? AND (principal_paid < principal OR fee_paid + fee_waived < fee)
                 ORDER BY due_on, rowid
                 """, arguments: [accountID]
@@ -280,10 +280,13 @@ db, cached: """
     }
 
     static func instalmentState(from row: StoreRow) throws -> InstalmentState {
-        InstalmentState(id: try row["id"], due: try TypedRow(row, table: "instalments").date("due_on"),
-                        principal: try row["principal"], fee: try row["fee"], principalPaid: try row["principal_paid"],
-                        feePaid: try row["fee_paid"], feeWaived: try row["fee_waived"])
+        var read = ColumnReader(row, table: "instalments")
+        return InstalmentState(id: try read("id"), due: try read.date("due_on"), principal: try read("principal"),
+                               fee: try read("fee"), principalPaid: try read("principal_paid"), feePaid: try read("fee_paid"),
+                               feeWaived: try read("fee_waived"))
     }
+
+    static let instalmentColumns = TableColumns("instalments", "id, due_on, principal, fee, principal_paid, fee_paid, fee_waived")
 
     /// Writes what was paid or waived of the instalments named in `only`.
     static func update(_ db: SQLConnection, _ instalments: [InstalmentState], only ids: Set<String>) throws {
@@ -344,7 +347,7 @@ extension Store {
         return try await read { db -> Statement? in
             guard let account = try Self.fetchAccount(db, id: accountID) else { return nil }
             let draws = try StoreRow.fetchAll(
-db, cached: """
+                db, cached: """
                     SELECT id, amount, plan_months, monthly_fee_bps, merchant_ref, drawn_at FROM draws
                     WHERE account_id = ? AND drawn_at >= ? AND drawn_at < ? ORDER BY drawn_at, id
                     """, arguments: [accountID, start, end]
@@ -358,7 +361,7 @@ db, cached: """
             }
             var repayments: [RepaymentRecord] = []
             for row in try StoreRow.fetchAll(
-db, cached: """
+                db, cached: """
                     SELECT r.id, r.amount, r.received_at, a.instalment_id, a.fee, a.principal
                     FROM repayments r LEFT JOIN repayment_allocations a ON a.repayment_id = r.id
                     LEFT JOIN instalments i ON i.id = a.instalment_id
@@ -378,8 +381,8 @@ db, cached: """
                 }
             }
             let instalments = try StoreRow.fetchAll(
-db, cached: """
-                    SELECT * FROM instalments
+                db, cached: """
+                    SELECT \(Store.instalmentColumns.list), draw_id, number FROM instalments
                     WHERE account_id = ? AND ((due_on >= ? AND due_on <= ?)
                                               OR principal_paid < principal OR fee_paid + fee_waived < fee)
                     ORDER BY due_on, rowid

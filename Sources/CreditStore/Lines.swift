@@ -258,7 +258,7 @@ extension Store {
     /// What the limit rules look at, as the rows are now.
     static func limitState(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {
         let decision = try StoreRow.fetchOne(
-db, cached: "SELECT * FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
+            db, cached: "SELECT \(Store.decisionColumns.list) FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC LIMIT 1",
             arguments: [account.id]
         ).map(Store.decision(from:))
         let latest = decision.map { (tier: $0.tier, scoredAt: $0.scoredAt) }
@@ -415,7 +415,7 @@ extension Store {
         try await read { db in
             // One constant statement: an absent filter is a NULL that matches every row.
             try StoreRow.fetchAll(db, cached: """
-                SELECT * FROM reviews
+                SELECT \(Store.reviewColumns.list) FROM reviews
                 WHERE (CAST(?1 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
                   AND (CAST(?2 AS TEXT) IS NULL OR status = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
                 ORDER BY created_at, id
@@ -424,17 +424,22 @@ extension Store {
     }
 
     static func fetchReview(_ db: SQLConnection, id: String) throws -> ReviewRecord? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT \(Store.reviewColumns.list) FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }
 
     static func review(from row: StoreRow) throws -> ReviewRecord {
-        let row = TypedRow(row, table: "reviews")
+        var read = ColumnReader(row, table: "reviews")
         return ReviewRecord(
             review: Review(
-                id: try row["id"], kind: try row.value("kind"), status: try row.value("status"), accountID: try row["account_id"],
-                decisionID: try row["decision_id"], statement: try row["statement"], createdAt: try row.timestamp("created_at")),
-            resolvedAt: try row.optionalTimestamp("resolved_at"), resolution: try row["resolution"],
-            firstApprover: try row["first_approver"], firstApprovedLimit: try row["first_approved_limit"], reason: try row["reason"],
-            requestedLimit: try row["requested_limit"])
+                id: try read("id"), kind: try read.value("kind"), status: try read.value("status"), accountID: try read("account_id"),
+                decisionID: try read("decision_id"), statement: try read("statement"), createdAt: try read.timestamp("created_at")),
+            resolvedAt: try read.optionalTimestamp("resolved_at"), resolution: try read("resolution"),
+            firstApprover: try read("first_approver"), firstApprovedLimit: try read("first_approved_limit"), reason: try read("reason"),
+            requestedLimit: try read("requested_limit"))
     }
+
+    static let reviewColumns = TableColumns("reviews", """
+        id, kind, status, account_id, decision_id, statement, created_at, resolved_at, resolution, first_approver,
+        first_approved_limit, reason, requested_limit
+        """)
 }

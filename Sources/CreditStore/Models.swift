@@ -77,7 +77,7 @@ extension Store {
 
     static func fetchLatestModelReview(_ db: SQLConnection, modelVersion: String) throws -> ModelReview? {
         try StoreRow.fetchOne(db, cached: """
-            SELECT * FROM model_reviews WHERE model_version = ? ORDER BY created_at DESC, id DESC LIMIT 1
+            SELECT \(Store.modelReviewColumns.list) FROM model_reviews WHERE model_version = ? ORDER BY created_at DESC, id DESC LIMIT 1
             """, arguments: [modelVersion]).map(modelReview(from:))
     }
 
@@ -93,12 +93,16 @@ extension Store {
     }
 
     static func modelReview(from row: StoreRow) throws -> ModelReview {
-        let row = TypedRow(row, table: "model_reviews")
+        var read = ColumnReader(row, table: "model_reviews")
         return ModelReview(
-            id: try row["id"], version: try row["version"], modelVersion: try row["model_version"], outcome: try row.value("outcome"),
-            findings: try row["findings"], validUntil: try row.timestamp("valid_until"), reviewedBy: try row["reviewed_by"],
-            createdAt: try row.timestamp("created_at"))
+            id: try read("id"), version: try read("version"), modelVersion: try read("model_version"), outcome: try read.value("outcome"),
+            findings: try read("findings"), validUntil: try read.timestamp("valid_until"), reviewedBy: try read("reviewed_by"),
+            createdAt: try read.timestamp("created_at"))
     }
+
+    static let modelReviewColumns = TableColumns("model_reviews", """
+        id, version, model_version, outcome, findings, valid_until, reviewed_by, created_at
+        """)
 
     /// What the stability report counts, from the decisions scored in `[from, to)` by this
     /// scorecard, as champion or, in shadow, as challenger (README "Periodic review"); of a

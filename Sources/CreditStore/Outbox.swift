@@ -134,7 +134,7 @@ enum Outbox {
                             JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
             if endpoints[tenant] == nil {
                 endpoints[tenant] = try StoreRow.fetchAll(
-db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
+                    db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
                     arguments: [tenant]
                 ).map { row in (try row["id"], try StoredJSON.value([String].self, from: row["event_types"] as String)) }
             }

@@ -49,7 +49,7 @@ public struct OpenPortfolioReview: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((PortfolioReviewRecord, isNew: Bool), [AuditRecord]) {
         let scopeName = scope.tenant ?? "*"
-        let found = try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
+        let found = try StoreRow.fetchOne(db, cached: "SELECT \(Store.portfolioReviewColumns.list) FROM portfolio_reviews WHERE scope = ? AND content_sha256 = ?",
                                      arguments: [scopeName, contentSHA256]).map(Store.portfolioReview(from:))
         if let found, found.status == .completed { return ((found, false), []) }
         // Anything left to apply is applied only under a reviewed champion.
@@ -94,7 +94,7 @@ public struct ApplyPortfolioRows: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (PortfolioReviewRecord, [AuditRecord]) {
         var review = try Existence.require(
-            try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
+            try StoreRow.fetchOne(db, cached: "SELECT \(Store.portfolioReviewColumns.list) FROM portfolio_reviews WHERE id = ?", arguments: [reviewID])
                 .map(Store.portfolioReview(from:)), "portfolio review")
         // Two uploads of the same file at once: the second finds the rows already done.
         guard review.status == .running, review.rowsDone == start else { return (review, []) }
@@ -394,39 +394,48 @@ extension Store {
     }
 
     static func fetchOffer(_ db: SQLConnection, id: String) throws -> LimitOffer? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
+        try StoreRow.fetchOne(db, cached: "SELECT \(Store.offerColumns.list) FROM limit_offers WHERE id = ?", arguments: [id]).map(offer(from:))
     }
 
     static func offer(from row: StoreRow) throws -> LimitOffer {
-        let row = TypedRow(row, table: "limit_offers")
+        var read = ColumnReader(row, table: "limit_offers")
         return LimitOffer(
-            id: try row["id"], accountID: try row["account_id"], reviewID: try row["review_id"], reasonCode: try row["reason_code"],
-            decisionID: try row["decision_id"],
-            currentLimit: try row["current_limit"], offeredLimit: try row["offered_limit"], storedStatus: try row.value("status"),
-            createdAt: try row.timestamp("created_at"), expiresAt: try row.timestamp("expires_at"),
-            acceptedAt: try row.optionalTimestamp("accepted_at"))
+            id: try read("id"), accountID: try read("account_id"), reviewID: try read("review_id"), reasonCode: try read("reason_code"),
+            decisionID: try read("decision_id"),
+            currentLimit: try read("current_limit"), offeredLimit: try read("offered_limit"), storedStatus: try read.value("status"),
+            createdAt: try read.timestamp("created_at"), expiresAt: try read.timestamp("expires_at"),
+            acceptedAt: try read.optionalTimestamp("accepted_at"))
     }
+
+    static let offerColumns = TableColumns("limit_offers", """
+        id, account_id, review_id, reason_code, decision_id, current_limit, offered_limit, status, created_at,
+        expires_at, accepted_at
+        """)
 
     public func limitOffers(accountID: String) async throws -> [LimitOffer] {
         try await read { db in
-            try StoreRow.fetchAll(db, cached: "SELECT * FROM limit_offers WHERE account_id = ? ORDER BY created_at DESC, id DESC",
+            try StoreRow.fetchAll(db, cached: "SELECT \(Store.offerColumns.list) FROM limit_offers WHERE account_id = ? ORDER BY created_at DESC, id DESC",
                              arguments: [accountID]).map(Self.offer(from:))
         }
     }
 
     public func portfolioReview(id: String) async throws -> PortfolioReviewRecord? {
         try await read { db in
-            try StoreRow.fetchOne(db, cached: "SELECT * FROM portfolio_reviews WHERE id = ?", arguments: [id])
+            try StoreRow.fetchOne(db, cached: "SELECT \(Store.portfolioReviewColumns.list) FROM portfolio_reviews WHERE id = ?", arguments: [id])
                 .map(Self.portfolioReview(from:))
         }
     }
 
     static func portfolioReview(from row: StoreRow) throws -> PortfolioReviewRecord {
-        let row = TypedRow(row, table: "portfolio_reviews")
+        var read = ColumnReader(row, table: "portfolio_reviews")
         return PortfolioReviewRecord(
-            id: try row["id"], scope: try row["scope"], status: try row.value("status"), rowsTotal: try row["rows_total"],
-            rowsDone: try row["rows_done"], summary: try row.json("summary", as: PortfolioSummary.self),
-            modelVersion: try row["model_version"], createdAt: try row.timestamp("created_at"),
-            completedAt: try row.optionalTimestamp("completed_at"))
+            id: try read("id"), scope: try read("scope"), status: try read.value("status"), rowsTotal: try read("rows_total"),
+            rowsDone: try read("rows_done"), summary: try read.json("summary", as: PortfolioSummary.self),
+            modelVersion: try read("model_version"), createdAt: try read.timestamp("created_at"),
+            completedAt: try read.optionalTimestamp("completed_at"))
     }
+
+    static let portfolioReviewColumns = TableColumns("portfolio_reviews", """
+        id, scope, status, rows_total, rows_done, summary, model_version, created_at, completed_at
+        """)
 }

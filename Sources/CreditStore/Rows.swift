@@ -73,3 +73,109 @@ struct TypedRow {
         return try json(column, as: type)
     }
 }
+
+/// A table's columns in the order its decoder reads them: the query selects `list` (or
+/// `list(alias:)` in a join), and the decoder takes them by position, in the same order
+/// (README "Development", rows that fail loudly).
+struct TableColumns: Sendable {
+    let table: String
+    let names: [String]
+
+    init(_ table: String, _ names: String) {
+        self.table = table
+        self.names = names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    /// `a, b, c`: what a query on the table alone selects.
+    var list: String { names.joined(separator: ", ") }
+
+    /// `t.a, t.b, t.c`: what a query selects from the table under an alias.
+    func list(alias: String) -> String { names.map { alias + "." + $0 }.joined(separator: ", ") }
+}
+
+/// A table's decoder reading one row: each read takes the next column, by position, so no read
+/// looks a name up (a measured cost on the hot path, BENCHMARKS.md). The name each read gives is
+/// what the error names; debug builds (the tests) also check it is the column at that position,
+/// so a decoder and its `TableColumns` cannot drift apart unnoticed.
+struct ColumnReader {
+    private let row: StoreRow
+    let table: String
+    private var position = 0
+
+    init(_ row: StoreRow, table: String) {
+        self.row = row
+        self.table = table
+    }
+
+    /// The row's id for an error: its first column, which every decoded table selects first.
+    private var id: String {
+        row.values.first.flatMap { String.fromDatabaseValue($0) ?? Int64.fromDatabaseValue($0).map(String.init) } ?? "?"
+    }
+
+    private func unreadable(_ column: String) -> StoreError { .unreadableRow(table: table, column: column, id: id) }
+
+    private mutating func take(_ column: String) throws -> DatabaseValue {
+        guard position < row.values.count else { throw unreadable(column) }
+        #if DEBUG
+        guard row.columns[position] == column else {
+            throw StoreError.unreadableRow(table: table, column: "\(column) (position \(position) holds \(row.columns[position]))",
+                                           id: id)
+        }
+        #endif
+        defer { position += 1 }
+        return row.values[position]
+    }
+
+    /// The next column's value; `String?` and the like read NULL as nil.
+    mutating func callAsFunction<Value: DatabaseValueConvertible>(_ column: String) throws -> Value {
+        guard let value = Value.fromDatabaseValue(try take(column)) else { throw unreadable(column) }
+        return value
+    }
+
+    /// A closed set's value.
+    mutating func value<Value: RawRepresentable>(_ column: String) throws -> Value where Value.RawValue == String {
+        guard let value = Value(rawValue: try self(column) as String) else { throw unreadable(column) }
+        return value
+    }
+
+    mutating func optionalValue<Value: RawRepresentable>(_ column: String) throws -> Value? where Value.RawValue == String {
+        guard let text: String = try self(column) else { return nil }
+        guard let value = Value(rawValue: text) else { throw unreadable(column) }
+        return value
+    }
+
+    mutating func timestamp(_ column: String) throws -> Timestamp {
+        guard let time = Timestamp(rfc3339: try self(column)) else { throw unreadable(column) }
+        return time
+    }
+
+    mutating func optionalTimestamp(_ column: String) throws -> Timestamp? {
+        guard let text: String = try self(column) else { return nil }
+        guard let time = Timestamp(rfc3339: text) else { throw unreadable(column) }
+        return time
+    }
+
+    mutating func date(_ column: String) throws -> CivilDate {
+        guard let date = CivilDate(try self(column) as String) else { throw unreadable(column) }
+        return date
+    }
+
+    mutating func optionalDate(_ column: String) throws -> CivilDate? {
+        guard let text: String = try self(column) else { return nil }
+        guard let date = CivilDate(text) else { throw unreadable(column) }
+        return date
+    }
+
+    /// A JSON column the store itself wrote.
+    mutating func json<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value {
+        let text: String = try self(column)
+        guard let value = try? StoredJSON.value(Value.self, from: text) else { throw unreadable(column) }
+        return value
+    }
+
+    mutating func optionalJSON<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value? {
+        guard let text: String = try self(column) else { return nil }
+        guard let value = try? StoredJSON.value(Value.self, from: text) else { throw unreadable(column) }
+        return value
+    }
+}

@@ -53,13 +53,10 @@ struct Model: AsyncParsableCommand {
         @OptionGroup var options: StoreOptionGroup
 
         func run() async throws {
-            do {
-                let configuration = try options.load()
-                let scoring = try ScoringModel.load(configuration)
+            try await window.report(options) { _, scoring, store in
                 guard let card = version.map({ scoring.registry.scorecard(version: $0) }) ?? scoring.registry.champion else {
                     throw Failure("no scorecard has version \(version ?? "")")
                 }
-                let store = try options.openStore(configuration)
                 let (start, end) = try window.resolve(now: try serviceNow(store))
                 guard var report = StabilityReport(try await store.stabilityCounts(of: card, from: start, to: end)) else {
                     throw Failure("scorecard \(card.version) carries no development distribution")
@@ -67,11 +64,6 @@ struct Model: AsyncParsableCommand {
                 (report.from, report.to) = (start.rfc3339, end.rfc3339)
                 print("window \(start.rfc3339) to \(end.rfc3339)")
                 print(report.table)
-                try store.close()
-            } catch let error as DomainError {
-                throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
-            } catch {
-                throw fail(error)
             }
         }
     }
@@ -88,25 +80,15 @@ struct Compliance: AsyncParsableCommand {
         @OptionGroup var options: StoreOptionGroup
 
         func run() async throws {
-            do {
-                let configuration = try options.load()
-                let scoring = try ScoringModel.load(configuration)
-                let store = try options.openStore(configuration)
+            try await window.report(options) { configuration, scoring, store in
                 let now = try serviceNow(store)
                 let (start, end) = try window.resolve(now: now)
                 let report = try await store.complianceReport(from: start, to: end, settings: scoring.complianceSettings(configuration),
                                                               now: now)
                 let signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
                 print(try signer.signReport(report).canonicalJSON)
-                try store.close()
                 // Exit 1 when a check that is a rule (not an anomaly) does not hold.
                 if report["holds"] == .bool(false) { throw ExitCode(1) }
-            } catch let exit as ExitCode {
-                throw exit
-            } catch let error as DomainError {
-                throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
-            } catch {
-                throw fail(error)
             }
         }
     }
@@ -119,6 +101,32 @@ struct WindowOptions: ParsableArguments {
 
     func resolve(now: Timestamp) throws -> (Timestamp, Timestamp) {
         try ReportWindow.resolve(from: from, to: to, now: now)
+    }
+
+    /// Runs a report's command on the configured store, closed after: a window that does not
+    /// read names its option; an exit code the report chose passes through; anything else is
+    /// reported and exits 1.
+    func report(_ options: StoreOptionGroup,
+                _ body: (ServiceConfiguration, ScoringModel, Store) async throws -> Void) async throws
+    {
+        do {
+            let configuration = try options.load()
+            let scoring = try ScoringModel.load(configuration)
+            let store = try options.openStore(configuration)
+            do {
+                try await body(configuration, scoring, store)
+            } catch {
+                try? store.close()
+                throw error
+            }
+            try store.close()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as DomainError {
+            throw fail(Failure("--\(error.field ?? "from"): \(error.message)"))
+        } catch {
+            throw fail(error)
+        }
     }
 }
 

@@ -344,6 +344,27 @@ import Testing
         await world.service.stop()
     }
 
+    /// A change of terms whose entry does not read as its typed event (a tier the enum does not
+    /// know, a member missing) fails check 5 naming its account; an entry from before the rule
+    /// (no `no_dearer`) is not judged.
+    @Test func aTermsChangeThatDoesNotReadFailsCheckFive() async throws {
+        let world = try Self.world()
+        let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
+        try await world.service.store.database.write { db in
+            try Self.plantEntry(db, action: "terms.accepted", account: world.bystander, at: now, detail: """
+                {"decision_id":"dec_x","interest_free_days":30,"no_dearer":true,"previous_tier":null,"terms_version":"2026-11","tier":"Z"}
+                """)
+            try Self.plantEntry(db, action: "terms.accepted", account: world.reviewed, at: now, detail: """
+                {"decision_id":"dec_x","interest_free_days":30,"previous_tier":"A","terms_version":"2026-11","tier":"B"}
+                """)
+        }
+        let (report, checks) = try report(world)
+        #expect(report["holds"] == .bool(false))
+        #expect(checks["5"]?.holds == false)
+        #expect(checks["5"]?.ids == [world.bystander], "\(checks["5"] ?? (true, []))")
+        await world.service.stop()
+    }
+
     @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {
         let world = try Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000)

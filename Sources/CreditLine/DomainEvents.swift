@@ -156,6 +156,8 @@ public enum DomainEvent: Sendable, Equatable {
     case limitOfferCreated(LimitOfferCreated)
     case delinquencyChanged(DelinquencyChange)
     case consentEnded(ConsentEnded)
+    /// What else happens to an account, owing no notice (`AccountFact`).
+    case fact(AccountFact)
 
     public var action: AuditAction {
         switch self {
@@ -168,6 +170,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .limitOfferCreated: .limitOfferCreated
         case .delinquencyChanged: .accountDelinquencyChanged
         case .consentEnded(let event): event.action
+        case .fact(let fact): fact.action
         }
     }
 
@@ -185,6 +188,7 @@ public enum DomainEvent: Sendable, Equatable {
             "days_past_due": .int(change.daysPastDue), "notice_due": .bool(change.noticeDue),
         ]
         case .consentEnded(let event): event.auditDetail
+        case .fact(let fact): fact.auditDetail
         }
     }
 
@@ -224,14 +228,16 @@ public enum DomainEvent: Sendable, Equatable {
             return [NoticeDraft(kind: .preReportWarning, values: [
                 "days_past_due": .number(change.daysPastDue), "report_after": .date(CivilDate(dueBy)),
             ], dueBy: dueBy)]
-        case .consentEnded:
-            // The customer's own act, or a date they were told of ahead (`consentExpiring`).
+        case .consentEnded, .fact:
+            // The customer's own act, a date they were told of ahead (`consentExpiring`), or
+            // what the notices themselves record.
             return []
         }
     }
 
     /// The event an entry of `action` records, read back from its detail; nil for an action that
-    /// has no typed event yet (README "Not built yet"). An entry that lacks a member its event
+    /// records the service's own operation rather than an account's (keys, endpoints, console
+    /// sign-ins, sweeps, reviews of models and portfolios). An entry that lacks a member its event
     /// needs fails, naming it.
     public static func decode(_ action: AuditAction, auditDetail detail: [String: JSONValue]) throws(NoticeRules.MissingFact)
         -> DomainEvent?
@@ -252,7 +258,7 @@ public enum DomainEvent: Sendable, Equatable {
             guard try read.bool("notice_due") == change.noticeDue else { throw read.mismatch("notice_due") }
             return .delinquencyChanged(change)
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
-        default: return nil
+        default: return try AccountFact.decode(read).map(DomainEvent.fact)
         }
     }
 }

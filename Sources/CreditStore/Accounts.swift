@@ -32,8 +32,8 @@ public struct CreateAccount: BusinessWrite {
             arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
                         account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue])
         // The customer_ref stays out of the audit log: it is the link to a person.
-        return ((account, true), [AuditRecord(.accountCreated, accountID: account.id, subjectID: account.id,
-                                              detail: ["status": .string(account.status.rawValue)])])
+        return ((account, true), [AuditRecord(.fact(.accountCreated(status: account.status)), accountID: account.id,
+                                              subjectID: account.id)])
     }
 }
 

@@ -41,11 +41,9 @@ public struct GrantConsent: BusinessWrite {
                         grant.channel.rawValue, grant.method.rawValue, grant.evidence, now.rfc3339,
                         grant.expiresAt.rfc3339])
         // Evidence is free text and stays out of the immutable log.
-        records.append(AuditRecord(.consentGranted, accountID: accountID, subjectID: consent.id, detail: [
-            "purpose": .string(grant.purpose.rawValue), "notice_version": .string(grant.noticeVersion),
-            "notice_sha256": .string(grant.noticeSHA256), "channel": .string(grant.channel.rawValue),
-            "method": .string(grant.method.rawValue), "expires_at": .string(grant.expiresAt.rfc3339),
-        ]))
+        records.append(AuditRecord(.fact(.consentGranted(
+            purpose: grant.purpose, noticeVersion: grant.noticeVersion, noticeSHA256: grant.noticeSHA256,
+            channel: grant.channel, method: grant.method, expiresAt: grant.expiresAt)), accountID: accountID, subjectID: consent.id))
         return (consent, records)
     }
 }

@@ -92,14 +92,10 @@ public struct ScoredDecision: Sendable {
                         shadow?.result.outcome.rawValue, reviewID])
         // The record of the decision, never its inputs: the log cannot be erased, the inputs
         // must be when consent goes (PIPL Art. 47; README "Scoring").
-        var detail: [String: JSONValue] = [
-            "model_version": .string(modelVersion), "score": .int(decision.score), "tier": .string(decision.tier.rawValue),
-            "outcome": .string(decision.outcome.rawValue), "recommended_limit": .int(decision.recommendedLimit),
-            "reason_codes": .array(decision.reasons.map { .string($0.code) }),
-            "inputs_sha256": .string(decision.inputsSHA256),
-        ]
-        if let reviewID { detail["portfolio_review_id"] = .string(reviewID) }
-        return (decision, AuditRecord(.decisionScored, accountID: accountID, subjectID: decision.id, detail: detail))
+        return (decision, AuditRecord(.fact(.decisionScored(
+            modelVersion: modelVersion, score: decision.score, tier: decision.tier, outcome: decision.outcome,
+            recommendedLimit: decision.recommendedLimit, reasonCodes: decision.reasons.map(\.code),
+            inputsSHA256: decision.inputsSHA256, portfolioReviewID: reviewID)), accountID: accountID, subjectID: decision.id))
     }
 }
 
@@ -127,9 +123,9 @@ public struct RequestReview: BusinessWrite {
                 VALUES (?, 'contest', 'open', ?, ?, ?, ?)
                 """,
             arguments: [review.id, review.accountID, decisionID, statement, now.rfc3339])
-        return (review, [AuditRecord(.reviewRequested, accountID: decision.accountID, subjectID: review.id, detail: [
-            "kind": "contest", "decision_id": .string(decisionID), "has_statement": .bool(statement != nil),
-        ])])
+        return (review, [AuditRecord(.fact(.reviewRequested(kind: .contest, decisionID: decisionID,
+                                                            hasStatement: statement != nil)),
+                                     accountID: decision.accountID, subjectID: review.id)])
     }
 }
 

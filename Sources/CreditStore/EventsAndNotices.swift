@@ -232,11 +232,9 @@ public struct RecordNoticeDelivery: BusinessWrite {
                        arguments: [deliveredAt.rfc3339, channel, now.rfc3339, noticeID])
         notice.deliveredAt = deliveredAt
         notice.channel = channel
-        return (notice, [AuditRecord(.noticeDelivered, accountID: notice.accountID, subjectID: noticeID, detail: [
-            "kind": .string(notice.kind.rawValue), "template_version": .string(notice.templateVersion),
-            "content_sha256": .string(notice.contentSHA256), "channel": .string(channel),
-            "delivered_at": .string(deliveredAt.rfc3339),
-        ])])
+        return (notice, [AuditRecord(.fact(.noticeDelivered(
+            kind: notice.kind, templateVersion: notice.templateVersion, contentSHA256: notice.contentSHA256,
+            channel: channel, deliveredAt: deliveredAt)), accountID: notice.accountID, subjectID: noticeID)])
     }
 }
 

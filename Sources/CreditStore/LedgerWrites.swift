@@ -89,11 +89,9 @@ public struct MakeDraw: BusinessWrite {
         let (saved, changed) = try Store.settle(db, account, position: account.position.adding(schedule), today: today,
                                                 now: now)
         // merchant_ref stays out of the audit log: it can say what was bought.
-        let entry = AuditRecord(.drawCreated, accountID: accountID, subjectID: draw.id, detail: [
-            "amount": .int(amount), "plan_months": plan.map { .int($0.months) } ?? .null, "fees": .int(draw.totalFees),
-            "instalments": .int(schedule.count), "balance": .int(saved.balance),
-            "available_credit": .int(saved.availableCredit),
-        ])
+        let entry = AuditRecord(.fact(.drawCreated(
+            amount: amount, planMonths: plan?.months, fees: draw.totalFees, instalments: schedule.count,
+            balance: saved.balance, availableCredit: saved.availableCredit)), accountID: accountID, subjectID: draw.id)
         return ((draw, saved), [entry] + changed)
     }
 }
@@ -127,11 +125,10 @@ public struct MakeRepayment: BusinessWrite {
         try Store.update(db, open, only: Set(applied.map(\.instalmentID)))
         let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
                                                 now: now)
-        let entry = AuditRecord(.repaymentReceived, accountID: accountID, subjectID: repayment.id, detail: [
-            "amount": .int(amount), "principal": .int(applied.reduce(0) { $0 + $1.principal }),
-            "fees": .int(applied.reduce(0) { $0 + $1.fee }), "instalments": .int(applied.count),
-            "balance": .int(saved.balance), "fees_outstanding": .int(saved.feesOutstanding),
-        ])
+        let entry = AuditRecord(.fact(.repaymentReceived(
+            amount: amount, principal: applied.reduce(0) { $0 + $1.principal }, fees: applied.reduce(0) { $0 + $1.fee },
+            instalments: applied.count, balance: saved.balance, feesOutstanding: saved.feesOutstanding)),
+            accountID: accountID, subjectID: repayment.id)
         return ((repayment, saved), [entry] + changed)
     }
 }
@@ -163,10 +160,9 @@ public struct CancelLine: BusinessWrite {
         let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
                                                 now: now)
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: accountID, confirmation, now: now)
-        return (saved, [AuditRecord(.accountCancelled, accountID: accountID, subjectID: accountID, detail: [
-            "from": .string(from.rawValue), "to": .string(to.rawValue), "channel": .string(channel.rawValue),
-            "fees_waived": .int(waived), "balance": .int(saved.balance),
-        ].merging(evidence) { $1 })] + changed)
+        return (saved, [AuditRecord(.fact(.accountCancelled(
+            from: from, to: to, channel: channel, feesWaived: waived, balance: saved.balance, confirmation: evidence)),
+            accountID: accountID, subjectID: accountID)] + changed)
     }
 }
 
@@ -216,17 +212,15 @@ public struct ChargeOffLine: BusinessWrite {
                     """,
                 arguments: [accountID, reasonCode.rawValue, approver, now.rfc3339, episode?.description])
             return (.awaitingSecondApproval(account, reasonCode), [AuditRecord(
-                .chargeOffApproved, accountID: accountID, subjectID: accountID,
-                detail: ["reason_code": .string(reasonCode.rawValue), "days_past_due": .int(days)])])
+                .fact(.chargeOffApproved(reasonCode: reasonCode, daysPastDue: days)), accountID: accountID, subjectID: accountID)])
         case .chargedOff(let to):
             let from = account.status
             account.status = to
             try db.execute(cached: "DELETE FROM charge_off_approvals WHERE account_id = ?", arguments: [accountID])
             let (saved, changed) = try Store.settle(db, account, position: account.position, today: today, now: now)
-            return (.chargedOff(saved), [AuditRecord(.accountChargedOff, accountID: accountID, subjectID: accountID, detail: [
-                "from": .string(from.rawValue), "reason_code": .string(reasonCode.rawValue), "days_past_due": .int(days),
-                "balance": .int(saved.balance), "fees_outstanding": .int(saved.feesOutstanding),
-            ])] + changed)
+            return (.chargedOff(saved), [AuditRecord(.fact(.accountChargedOff(
+                from: from, reasonCode: reasonCode, daysPastDue: days, balance: saved.balance,
+                feesOutstanding: saved.feesOutstanding)), accountID: accountID, subjectID: accountID)] + changed)
         }
     }
 }

@@ -56,10 +56,6 @@ public struct ActivateAccount: BusinessWrite {
         var records: [AuditRecord] = []
         var reviewID: String?
         var reviewReason: String?
-        let common: [String: JSONValue] = [
-            "from": .string(from.rawValue), "tier": .string(decision.tier.rawValue), "decision_id": .string(decisionID),
-            "consent_id": .string(consentID), "terms_version": .string(termsVersion),
-        ]
         switch outcome {
         case .activated(let limit):
             account.creditLimit = limit
@@ -83,11 +79,11 @@ public struct ActivateAccount: BusinessWrite {
                     VALUES (?, 'activation', 'open', ?, ?, ?, ?, ?)
                     """,
                 arguments: [id, accountID, decisionID, now.rfc3339, reason, requestedLimit])
-            var detail = common.merging(["review_id": .string(id)]) { $1 }
-            if let reason { detail["review_reason"] = .string(reason) }
-            records.append(AuditRecord(.accountPendingReview, accountID: accountID, subjectID: accountID, detail: detail))
-            records.append(AuditRecord(.reviewRequested, accountID: accountID, subjectID: id,
-                                       detail: ["kind": "activation", "decision_id": .string(decisionID)]))
+            records.append(AuditRecord(.fact(.pendingReview(
+                from: from, tier: decision.tier, path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion),
+                reviewID: id, reviewReason: reason)), accountID: accountID, subjectID: accountID))
+            records.append(AuditRecord(.fact(.reviewRequested(kind: .activation, decisionID: decisionID, hasStatement: nil)),
+                                       accountID: accountID, subjectID: id))
         case .declined:
             account.creditLimit = 0
             account.declinedAt = now
@@ -367,9 +363,9 @@ public struct UpdatePreferences: BusinessWrite {
         account.locale = locale ?? account.locale
         guard account != before else { return (account, []) }
         account = try Store.save(db, account, now: now)
-        return (account, [AuditRecord(.preferencesUpdated, accountID: accountID, subjectID: accountID, detail: [
-            "limit_increase_opt_out": .bool(account.limitIncreaseOptOut), "locale": .string(account.locale.rawValue),
-        ])])
+        return (account, [AuditRecord(.fact(.preferencesUpdated(limitIncreaseOptOut: account.limitIncreaseOptOut,
+                                                                locale: account.locale)),
+                                      accountID: accountID, subjectID: accountID)])
     }
 }
 

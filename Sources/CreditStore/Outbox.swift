@@ -100,11 +100,9 @@ enum Outbox {
                 """,
             arguments: [notice.id, accountID, draft.kind.rawValue, notice.locale.rawValue, text, notice.contentSHA256,
                         notice.templateVersion, now.rfc3339, draft.dueBy.rfc3339])
-        return (notice, AuditRecord(.noticeCreated, accountID: accountID, subjectID: notice.id, detail: [
-            "kind": .string(draft.kind.rawValue), "locale": .string(notice.locale.rawValue),
-            "template_version": .string(notice.templateVersion), "content_sha256": .string(notice.contentSHA256),
-            "due_by": .string(draft.dueBy.rfc3339),
-        ]))
+        return (notice, AuditRecord(.fact(.noticeCreated(
+            kind: draft.kind, locale: notice.locale, templateVersion: notice.templateVersion,
+            contentSHA256: notice.contentSHA256, dueBy: draft.dueBy)), accountID: accountID, subjectID: notice.id))
     }
 
     /// An event for every customer-affecting entry, and a pending delivery for each endpoint of

@@ -314,9 +314,9 @@ public struct AcceptLimitOffer: BusinessWrite {
                        arguments: [now.rfc3339, offerID])
         accepted.storedStatus = .accepted
         accepted.acceptedAt = now
-        return ((accepted, saved), [record, AuditRecord(.limitOfferAccepted, accountID: accountID, subjectID: offerID, detail: [
-            "adjustment_id": .string(adjustment.id), "new_limit": .int(accepted.offeredLimit),
-        ].merging(evidence) { $1 })])
+        return ((accepted, saved), [record, AuditRecord(.fact(.limitOfferAccepted(
+            adjustmentID: adjustment.id, newLimit: accepted.offeredLimit, confirmation: evidence)),
+            accountID: accountID, subjectID: offerID)])
     }
 }
 

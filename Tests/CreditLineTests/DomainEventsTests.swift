@@ -90,6 +90,28 @@ import Testing
          #"{"current_limit":500000,"decision_id":"dec_1","expires_at":"\#(Fixtures.now.rfc3339)","has_note":true,"offered_limit":800000,"reason_code":"good_standing"}"#),
         (.delinquencyChanged(DelinquencyChange(from: .dpd1To30, to: .dpd31To60, daysPastDue: 31)),
          #"{"days_past_due":31,"from":"dpd_1_30","notice_due":true,"to":"dpd_31_60"}"#),
+        (.fact(.pendingReview(from: .prospect, tier: .a, path: .request(decisionID: "dec_1", consentID: "con_1",
+                                                                        termsVersion: "2026-11"),
+                              reviewID: "rev_1", reviewReason: "model_review_overdue")),
+         #"{"consent_id":"con_1","decision_id":"dec_1","from":"prospect","review_id":"rev_1","review_reason":"model_review_overdue","terms_version":"2026-11","tier":"A"}"#),
+        (.fact(.reviewRequested(kind: .contest, decisionID: "dec_1", hasStatement: true)),
+         #"{"decision_id":"dec_1","has_statement":true,"kind":"contest"}"#),
+        (.fact(.reviewRequested(kind: .activation, decisionID: "dec_1", hasStatement: nil)),
+         #"{"decision_id":"dec_1","kind":"activation"}"#),
+        (.fact(.accountCancelled(from: .active, to: .closed, channel: .app, feesWaived: 300, balance: 5000,
+                                 confirmation: DomainEventsTests.confirmed)),
+         #"{"balance":5000,"channel":"app","confirmation_channel":"app","confirmation_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","fees_waived":300,"from":"active","to":"closed"}"#),
+        (.fact(.chargeOffApproved(reasonCode: .prolongedNonPayment, daysPastDue: 120)),
+         #"{"days_past_due":120,"reason_code":"prolonged_non_payment"}"#),
+        (.fact(.accountChargedOff(from: .active, reasonCode: .prolongedNonPayment, daysPastDue: 120, balance: 5000,
+                                  feesOutstanding: 300)),
+         #"{"balance":5000,"days_past_due":120,"fees_outstanding":300,"from":"active","reason_code":"prolonged_non_payment"}"#),
+        (.fact(.noticeDelivered(kind: .limitChange, templateVersion: "2026-11", contentSHA256: "ab", channel: "sms",
+                                deliveredAt: Fixtures.now)),
+         #"{"channel":"sms","content_sha256":"ab","delivered_at":"\#(Fixtures.now.rfc3339)","kind":"limit_change","template_version":"2026-11"}"#),
+        (.fact(.limitOfferAccepted(adjustmentID: "adj_1", newLimit: 800_000, confirmation: DomainEventsTests.confirmed)),
+         #"{"adjustment_id":"adj_1","confirmation_channel":"app","confirmation_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","new_limit":800000}"#),
+        (.fact(.preferencesUpdated(limitIncreaseOptOut: true, locale: .en)), #"{"limit_increase_opt_out":true,"locale":"en"}"#),
         (.consentEnded(ConsentEnded(purpose: .creditAssessment, how: .expired,
                                     effects: [.scoringStopped, .scoringInputsErased(decisions: 2)])),
          #"{"effects":["scoring_stopped","scoring_inputs_erased"],"purpose":"credit_assessment"}"#),
@@ -97,6 +119,24 @@ import Testing
     func theDetailKeepsItsBytes(_ event: DomainEvent, _ bytes: String) throws {
         #expect(JSONValue.object(event.auditDetail).canonicalJSON == bytes)
         #expect(try DomainEvent.decode(event.action, auditDetail: event.auditDetail) == event)
+    }
+
+    /// Every action a calling backend is told of, and every other one about an account, is a
+    /// typed event: an empty detail fails naming a member instead of reading as nothing. Only
+    /// the service's own records (keys, endpoints, sign-ins, sweeps, model and portfolio reviews,
+    /// the demo clock) have none.
+    @Test func everyAccountsActionIsTyped() {
+        let operations: Set<AuditAction> = [.keyCreated, .keyRevoked, .demoClockAdvanced, .portfolioReviewCompleted,
+                                             .webhookEndpointCreated, .webhookEndpointDeleted, .modelReviewed,
+                                             .retentionSwept, .consoleSignedIn, .consoleSignedOut]
+        for action in AuditAction.allCases {
+            if operations.contains(action) {
+                #expect(!action.isEvent)
+                #expect((try? DomainEvent.decode(action, auditDetail: [:])) == .some(nil), "\(action)")
+            } else {
+                #expect(throws: NoticeRules.MissingFact.self, "\(action)") { try DomainEvent.decode(action, auditDetail: [:]) }
+            }
+        }
     }
 
     /// A detail that names a cause, a kind or a status the enums do not know is not read as

@@ -113,10 +113,18 @@ import Testing
         }
     }
 
-    @Test(arguments: [AuditAction.drawCreated, .consentGranted, .keyCreated])
-    func entriesWithoutATypedEventOweNothing(_ action: AuditAction) throws {
-        #expect(try NoticeRules.drafts(for: action, detail: ["amount": .int(1)], now: Fixtures.now, settings: Self.settings)
-            .isEmpty)
+    /// The customer asked for these, or was told another way; the service's own records are no
+    /// customer's.
+    @Test(arguments: [
+        (AuditAction.drawCreated, DomainEvent.fact(.drawCreated(amount: 1, planMonths: nil, fees: 0, instalments: 1, balance: 1,
+                                                                availableCredit: 0)).auditDetail),
+        (.consentGranted, DomainEvent.fact(.consentGranted(purpose: .creditLine, noticeVersion: "2026-11", noticeSHA256: "ab",
+                                                           channel: .app, method: .explicitOptIn,
+                                                           expiresAt: Fixtures.now)).auditDetail),
+        (.keyCreated, ["role": "service"]),
+    ] as [(AuditAction, [String: JSONValue])])
+    func factsOweNothing(_ action: AuditAction, _ detail: [String: JSONValue]) throws {
+        #expect(try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings).isEmpty)
     }
 
     @Test func aConsentsEndIsDueBeforeIt() {

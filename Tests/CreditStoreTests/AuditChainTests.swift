@@ -257,6 +257,8 @@ struct FailingWrite: BusinessWrite {
             typed.insert(action)
             #expect(JSONValue.object(event.auditDetail).canonicalJSON == stored)
         }
-        #expect(typed == [.accountActivated, .accountFrozen, .accountUnfrozen, .consentWithdrawn])
+        // All but the service's own records (keys, a model's review) are an account's events.
+        #expect(typed == [.accountCreated, .consentGranted, .decisionScored, .accountActivated, .noticeCreated, .drawCreated,
+                          .repaymentReceived, .accountFrozen, .accountUnfrozen, .consentWithdrawn])
     }
 }

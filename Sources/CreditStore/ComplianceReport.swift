@@ -118,8 +118,12 @@ extension Store {
                 FROM limit_adjustments l
                 WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ? AND \(inScope("l.account_id"))
                 """, arguments: window).map { row in
-                (id: try row["id"] as String, holds: ComplianceRules.increase(
-                    customerAccepted: try row["customer_accepted"], customerInitiated: (try row["initiated_by"] as String) == "customer",
+                // An initiator the code does not know is a finding, not "someone other than the customer".
+                guard let initiator = LimitPolicy.Initiator(rawValue: try row["initiated_by"]) else {
+                    return (id: try row["id"] as String, holds: false)
+                }
+                return (id: try row["id"] as String, holds: ComplianceRules.increase(
+                    customerAccepted: try row["customer_accepted"], customerInitiated: initiator == .customer,
                     confirmed: try row["confirmed"]))
             }
 
@@ -217,7 +221,7 @@ extension Store {
                                  arguments: [action] + window) ?? 0
             }
             let resolved = try StoreRow.fetchAll(db, sql: """
-                SELECT created_at, resolved_at FROM reviews
+                SELECT id, created_at, resolved_at FROM reviews
                 WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ? AND \(inScope("account_id"))
                 """, arguments: window).map { row -> Int64 in
                 let typed = TypedRow(row, table: "reviews")

@@ -36,6 +36,8 @@ import Testing
         ("consents", "channel", "'fax'"), ("consents", "expires_at", "'soon'"),
         ("decisions", "tier", "'Z'"), ("decisions", "outcome", "'maybe'"), ("decisions", "reasons", "'['"),
         ("reviews", "kind", "'appeal'"), ("reviews", "status", "'pending'"),
+        // The language a customer's notices are written in: never guessed.
+        ("accounts", "locale", "'fr'"),
     ])
     func unknownValuesThrowNamingTableColumnAndRow(table: String, column: String, value: String) async throws {
         let (store, accountID) = try await populated()
@@ -65,6 +67,50 @@ import Testing
         #expect(try await store.account(id: accountID)?.status == .prospect)
         #expect(Set(try await store.consents(accountID: accountID)?.map(\.purpose) ?? []) == Set(ConsentPurpose.allCases))
         #expect(try await store.reviews(status: .open, kind: .contest).count == 1)
+    }
+}
+
+/// What the compliance report reads and cannot: a finding against its check, or the whole
+/// report refused, never a pass (README "Development", rows that fail loudly).
+@Suite struct UnreadableReportRowTests {
+    @Test func anIncreaseByAnInitiatorNoOneKnowsIsAFinding() async throws {
+        let (store, accountID) = try await TypedRowTests().populated()
+        let now = store.time.now()
+        try await store.database.write { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            // Accepted and confirmed: it would hold if the initiator were anyone the code knows.
+            try db.execute(sql: """
+                INSERT INTO limit_adjustments (id, account_id, old_limit, new_limit, direction, reason_code, initiated_by,
+                                               customer_accepted, notice_due, actor, effective_at)
+                VALUES ('adj_martian', ?, 100, 200, 'increase', 'customer_request', 'martian', 1, 0, 'key:x', ?)
+                """, arguments: [accountID, now.rfc3339])
+            try db.execute(sql: """
+                INSERT INTO customer_confirmations (id, account_id, subject_id, channel, method, notice_sha256, confirmed_at)
+                VALUES ('cfm_1', ?, 'adj_martian', 'app', 'explicit_opt_in', ?, ?)
+                """, arguments: [accountID, TypedRowTests.hash, now.rfc3339])
+        }
+        let report = try await store.complianceReport(
+            from: now.adding(days: -1), to: now.adding(days: 1),
+            settings: ComplianceSettings(currentTermsVersion: "2026-11", singleApproverLimit: 500_000), now: now)
+        let five = report["checks"]?.arrayValue?.first { $0["number"] == "5" }
+        #expect(five?["holds"] == .bool(false))
+        #expect(five?["ids"] == .array(["adj_martian"]))
+    }
+
+    @Test func aReviewWhoseTimesDoNotReadRefusesTheReport() async throws {
+        let (store, _) = try await TypedRowTests().populated()
+        let now = store.time.now()
+        let id = try await store.database.write { db -> String in
+            let id = try #require(try String.fetchOne(db, sql: "SELECT id FROM reviews LIMIT 1"))
+            try db.execute(sql: "UPDATE reviews SET status = 'resolved', resolved_at = ? || 'x' WHERE id = ?",
+                           arguments: [now.rfc3339, id])
+            return id
+        }
+        await #expect(throws: StoreError.unreadableRow(table: "reviews", column: "resolved_at", id: id)) {
+            _ = try await store.complianceReport(
+                from: now.adding(days: -1), to: now.adding(days: 1),
+                settings: ComplianceSettings(currentTermsVersion: "2026-11", singleApproverLimit: 500_000), now: now)
+        }
     }
 }
 

@@ -55,7 +55,7 @@ extension Store {
                        \(json("a.detail", "terms_version")) AS terms_version
                 FROM audit_log a JOIN accounts acc ON acc.id = a.account_id
                 LEFT JOIN reviews r ON r.id = \(json("a.detail", "review_id"))
-                WHERE a.action = 'account.activated' AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
+                WHERE a.action = \(sqlText(AuditAction.accountActivated)) AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
                 """, arguments: window)
             var consentItems: [(id: String, holds: Bool)] = []
             var decisionItems: [(id: String, holds: Bool)] = []
@@ -114,7 +114,7 @@ extension Store {
                        (EXISTS (SELECT 1 FROM customer_confirmations c WHERE c.subject_id = l.id)
                         OR EXISTS (SELECT 1 FROM audit_log e JOIN customer_confirmations c
                                      ON c.subject_id = \(json("e.detail", "offer_id"))
-                                   WHERE e.action = 'limit.adjusted' AND e.subject_id = l.id)) AS confirmed
+                                   WHERE e.action = \(sqlText(AuditAction.limitAdjusted)) AND e.subject_id = l.id)) AS confirmed
                 FROM limit_adjustments l
                 WHERE l.direction = 'increase' AND l.effective_at >= ? AND l.effective_at < ? AND \(inScope("l.account_id"))
                 """, arguments: window).map { row in
@@ -136,7 +136,7 @@ extension Store {
                                WHERE c.account_id = a.account_id AND c.subject_id = \(json("a.detail", "decision_id")))
                            AS confirmed
                 FROM audit_log a
-                WHERE a.action = 'terms.accepted' AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
+                WHERE a.action = \(sqlText(AuditAction.termsAccepted)) AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
                 """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
                 // An entry that does not read as its typed event is a finding, never skipped.
                 guard let detail = try? StoredJSON.value([String: JSONValue].self, from: row["detail"] as String),
@@ -150,7 +150,7 @@ extension Store {
             let approvals = try StoreRow.fetchAll(db, sql: """
                 SELECT r.id, r.first_approver, r.resolved_by, \(json("r.resolution", "approve")) AS approve,
                        (SELECT CAST(\(json("e.detail", "credit_limit")) AS BIGINT) FROM audit_log e
-                        WHERE e.action = 'review.resolved' AND e.subject_id = r.id
+                        WHERE e.action = \(sqlText(AuditAction.reviewResolved)) AND e.subject_id = r.id
                           AND \(json("e.detail", "outcome")) = 'approved') AS credit_limit
                 FROM reviews r
                 WHERE r.kind = 'activation' AND r.status = 'resolved' AND r.resolved_at >= ? AND r.resolved_at < ?
@@ -205,20 +205,20 @@ extension Store {
             timely += try StoreRow.fetchAll(db, sql: """
                 SELECT w.subject_id, w.account_id,
                        (\(db.position("'\"account_frozen\"'", in: "w.detail")) = 0 OR EXISTS (
-                           SELECT 1 FROM audit_log f WHERE f.action = 'account.frozen' AND f.account_id = w.account_id
+                           SELECT 1 FROM audit_log f WHERE f.action = \(sqlText(AuditAction.accountFrozen)) AND f.account_id = w.account_id
                              AND f.at = w.at AND f.request_id = w.request_id)) AS frozen,
                        (\(db.position("'\"scoring_inputs_erased\"'", in: "w.detail")) = 0 OR NOT EXISTS (
                            SELECT 1 FROM decisions d WHERE d.account_id = w.account_id AND d.scored_at <= w.at
                              AND d.inputs IS NOT NULL)) AS erased
-                FROM audit_log w WHERE w.action = 'consent.withdrawn' AND w.at >= ? AND w.at < ? AND \(inScope("w.account_id"))
+                FROM audit_log w WHERE w.action = \(sqlText(AuditAction.consentWithdrawn)) AND w.at >= ? AND w.at < ? AND \(inScope("w.account_id"))
                 """, arguments: window).map { row in
                 (id: try row["subject_id"] as String, holds: try (row["frozen"] as Bool) && (row["erased"] as Bool))
             }
 
             // Figures of the window.
-            func count(_ action: String) throws -> Int {
+            func count(_ action: AuditAction) throws -> Int {
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ? AND \(inScope("account_id"))",
-                                 arguments: [action] + window) ?? 0
+                                 arguments: [action.rawValue] + window) ?? 0
             }
             let resolved = try StoreRow.fetchAll(db, sql: """
                 SELECT id, created_at, resolved_at FROM reviews
@@ -254,9 +254,9 @@ extension Store {
                       kind: "anomaly", items: backdated),
             ]
             let figures: JSONValue = [
-                "consents_granted": .int(try count("consent.granted")),
-                "consents_withdrawn": .int(try count("consent.withdrawn")),
-                "consents_expired": .int(try count("consent.expired")),
+                "consents_granted": .int(try count(.consentGranted)),
+                "consents_withdrawn": .int(try count(.consentWithdrawn)),
+                "consents_expired": .int(try count(.consentExpired)),
                 "decisions_by_tier": .object(tiers.mapValues { .int($0) }),
                 "activations": .int(activations.count),
                 "reviews_opened": .int(opened),

@@ -271,3 +271,10 @@ extension DatabaseValueConvertible {
         throw StoreError.unreadableRow(table: "query", column: "0", id: "?")
     }
 }
+
+/// A closed set's value as an SQL string literal in a query's text, so that an action or a
+/// status is named by its enum there too (README "Development", typed seams). Its raw values are
+/// the code's constants; a quote is doubled all the same.
+func sqlText<Value: RawRepresentable>(_ value: Value) -> String where Value.RawValue == String {
+    "'" + value.rawValue.replacingOccurrences(of: "'", with: "''") + "'"
+}

@@ -158,6 +158,8 @@ public enum DomainEvent: Sendable, Equatable {
     case consentEnded(ConsentEnded)
     /// What else happens to an account, owing no notice (`AccountFact`).
     case fact(AccountFact)
+    /// The service's own operation (`ServiceRecord`).
+    case service(ServiceRecord)
 
     public var action: AuditAction {
         switch self {
@@ -171,6 +173,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .delinquencyChanged: .accountDelinquencyChanged
         case .consentEnded(let event): event.action
         case .fact(let fact): fact.action
+        case .service(let record): record.action
         }
     }
 
@@ -189,6 +192,7 @@ public enum DomainEvent: Sendable, Equatable {
         ]
         case .consentEnded(let event): event.auditDetail
         case .fact(let fact): fact.auditDetail
+        case .service(let record): record.auditDetail
         }
     }
 
@@ -228,19 +232,17 @@ public enum DomainEvent: Sendable, Equatable {
             return [NoticeDraft(kind: .preReportWarning, values: [
                 "days_past_due": .number(change.daysPastDue), "report_after": .date(CivilDate(dueBy)),
             ], dueBy: dueBy)]
-        case .consentEnded, .fact:
+        case .consentEnded, .fact, .service:
             // The customer's own act, a date they were told of ahead (`consentExpiring`), or
             // what the notices themselves record.
             return []
         }
     }
 
-    /// The event an entry of `action` records, read back from its detail; nil for an action that
-    /// records the service's own operation rather than an account's (keys, endpoints, console
-    /// sign-ins, sweeps, reviews of models and portfolios). An entry that lacks a member its event
-    /// needs fails, naming it.
+    /// The event an entry of `action` records, read back from its detail. Every action has one;
+    /// an entry that lacks a member its event needs fails, naming it.
     public static func decode(_ action: AuditAction, auditDetail detail: [String: JSONValue]) throws(NoticeRules.MissingFact)
-        -> DomainEvent?
+        -> DomainEvent
     {
         let read = DetailReader(action: action, detail: detail)
         switch action {
@@ -258,7 +260,11 @@ public enum DomainEvent: Sendable, Equatable {
             guard try read.bool("notice_due") == change.noticeDue else { throw read.mismatch("notice_due") }
             return .delinquencyChanged(change)
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
-        default: return try AccountFact.decode(read).map(DomainEvent.fact)
+        default:
+            if let fact = try AccountFact.decode(read) { return .fact(fact) }
+            if let record = try ServiceRecord.decode(read) { return .service(record) }
+            // Only an action added to AuditAction without its event (a test names it).
+            throw read.mismatch("action")
         }
     }
 }

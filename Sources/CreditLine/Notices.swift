@@ -95,7 +95,7 @@ public enum NoticeRules {
     public static func drafts(for action: AuditAction, detail: [String: JSONValue], now: Timestamp,
                               settings: Settings) throws(MissingFact) -> [NoticeDraft]
     {
-        try DomainEvent.decode(action, auditDetail: detail)?.notices(now: now, settings: settings) ?? []
+        try DomainEvent.decode(action, auditDetail: detail).notices(now: now, settings: settings)
     }
 
     /// The notice that a consent will end, due before it does.

@@ -408,7 +408,7 @@ public struct AdvanceDemoClock: BusinessWrite {
     public init(days: Int) { self.days = days }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((), [AuditRecord]) {
-        ((), [AuditRecord(.demoClockAdvanced, detail: ["days": .int(days)])])
+        ((), [AuditRecord(.service(.demoClockAdvanced(days: days)))])
     }
 }
 
@@ -428,7 +428,7 @@ extension AuditRecord {
     }
 
     /// An entry whose action and detail are the typed event's (README "Development").
-    public init(_ event: DomainEvent, accountID: String, subjectID: String) {
+    public init(_ event: DomainEvent, accountID: String? = nil, subjectID: String? = nil) {
         self.init(event.action, accountID: accountID, subjectID: subjectID, detail: event.auditDetail)
     }
 }

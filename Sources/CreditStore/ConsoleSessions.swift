@@ -26,7 +26,7 @@ public struct StartConsoleSession: BusinessWrite {
                 """,
             arguments: [Hashing.sha256Hex(Data(token.utf8)), key.id, csrf, now.rfc3339, now.rfc3339])
         return ((token, ConsoleSession(key: key, csrfToken: csrf)),
-                [AuditRecord(.consoleSignedIn, detail: ["role": .string(key.role.rawValue)])])
+                [AuditRecord(.service(.consoleSignedIn(role: key.role)))])
     }
 }
 
@@ -40,7 +40,7 @@ public struct EndConsoleSession: BusinessWrite {
         try db.execute(cached: "UPDATE console_sessions SET ended_at = ? WHERE id_sha256 = ? AND ended_at IS NULL",
                        arguments: [now.rfc3339, Hashing.sha256Hex(Data(token.utf8))])
         guard db.changesCount > 0 else { return (false, []) }
-        return (true, [AuditRecord(.consoleSignedOut)])
+        return (true, [AuditRecord(.service(.consoleSignedOut))])
     }
 }
 
@@ -62,13 +62,19 @@ extension Store {
         let now = time.now()
         let id = Hashing.sha256Hex(Data(token.utf8))
         let found = try await read { db -> (ConsoleSession, Timestamp)? in
-            guard let row = try StoreRow.fetchOne(db, sql: "SELECT * FROM console_sessions WHERE id_sha256 = ?", arguments: [id]),
-                  let created = Timestamp(rfc3339: try row["created_at"]), let seen = Timestamp(rfc3339: try row["last_seen_at"]),
-                  ConsoleSessionRules.isLive(createdAt: created, lastSeenAt: seen,
-                                             endedAt: (try row["ended_at"] as String?).flatMap(Timestamp.init(rfc3339:)), now: now),
-                  let key = try Self.fetchKey(db, id: row["key_id"]), key.revokedAt == nil
+            guard let row = try StoreRow.fetchOne(
+                db, sql: "SELECT id_sha256, key_id, csrf_token, created_at, last_seen_at, ended_at FROM console_sessions WHERE id_sha256 = ?",
+                arguments: [id])
             else { return nil }
-            return (ConsoleSession(key: key, csrfToken: try row["csrf_token"]), seen)
+            // A session whose times do not read is refused loudly, not taken as live or as ended.
+            var read = ColumnReader(row, table: "console_sessions")
+            let (_, keyID, csrf): (String, String, String) = (try read("id_sha256"), try read("key_id"), try read("csrf_token"))
+            let (created, seen, ended) = (try read.timestamp("created_at"), try read.timestamp("last_seen_at"),
+                                          try read.optionalTimestamp("ended_at"))
+            guard ConsoleSessionRules.isLive(createdAt: created, lastSeenAt: seen, endedAt: ended, now: now),
+                  let key = try Self.fetchKey(db, id: keyID), key.revokedAt == nil
+            else { return nil }
+            return (ConsoleSession(key: key, csrfToken: csrf), seen)
         }
         guard let (session, seen) = found else { return nil }
         if now.milliseconds - seen.milliseconds > 60_000 {

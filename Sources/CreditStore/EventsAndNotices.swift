@@ -72,9 +72,9 @@ public struct CreateWebhookEndpoint: BusinessWrite {
             arguments: [endpoint.id, tenant, url, try StoredJSON.text(endpoint.eventTypes), endpoint.secret, now.rfc3339])
         // The host is on the allowed list (configuration); the rest of the URL is the caller's
         // text and stays out of the chain.
-        return (endpoint, [AuditRecord(.webhookEndpointCreated, subjectID: endpoint.id, detail: [
-            "tenant": .string(tenant), "host": .string(host), "event_types": .array(endpoint.eventTypes.map(JSONValue.string)),
-        ])])
+        return (endpoint, [AuditRecord(.service(.webhookEndpointCreated(tenant: tenant, host: host,
+                                                                         eventTypes: endpoint.eventTypes)),
+                                       subjectID: endpoint.id)])
     }
 }
 
@@ -91,7 +91,7 @@ public struct DeleteWebhookEndpoint: BusinessWrite {
         try db.execute(
             cached: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE endpoint_id = ? AND status = 'pending'",
             arguments: [id])
-        return (true, [AuditRecord(.webhookEndpointDeleted, subjectID: id, detail: ["tenant": .string(endpoint.tenant)])])
+        return (true, [AuditRecord(.service(.webhookEndpointDeleted(tenant: endpoint.tenant)), subjectID: id)])
     }
 }
 
@@ -294,14 +294,17 @@ extension Store {
     }
 
     static func fetchEndpoint(_ db: SQLConnection, id: String) throws -> WebhookEndpoint? {
-        try StoreRow.fetchOne(db, cached: "SELECT * FROM webhook_endpoints WHERE id = ?", arguments: [id]).map { row in
-            let typed = TypedRow(row, table: "webhook_endpoints")
-            return WebhookEndpoint(
-                id: try row["id"], tenant: try row["tenant"], url: try row["url"],
-                eventTypes: try typed.json("event_types", as: [String].self), secret: try row["secret"],
-                createdAt: try typed.timestamp("created_at"), deletedAt: try typed.optionalTimestamp("deleted_at"))
-        }
+        try StoreRow.fetchOne(db, cached: "SELECT \(endpointColumns.list) FROM webhook_endpoints WHERE id = ?", arguments: [id])
+            .map { row in
+                var read = ColumnReader(row, table: "webhook_endpoints")
+                return WebhookEndpoint(
+                    id: try read("id"), tenant: try read("tenant"), url: try read("url"),
+                    eventTypes: try read.json("event_types", as: [String].self), secret: try read("secret"),
+                    createdAt: try read.timestamp("created_at"), deletedAt: try read.optionalTimestamp("deleted_at"))
+            }
     }
+
+    static let endpointColumns = TableColumns("webhook_endpoints", "id, tenant, url, event_types, secret, created_at, deleted_at")
 
     /// An endpoint's deliveries in event order.
     public func deliveries(endpointID: String, afterSeq: Int, limit: Int) async throws -> [WebhookDelivery] {

@@ -93,10 +93,8 @@ public struct SweepRetention: BusinessWrite {
             WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM decisions WHERE inputs IS NOT NULL AND scored_at < ?2 LIMIT ?3)
             """, inputs)
         guard counts.values.contains(where: { $0 > 0 }) else { return (counts, []) }
-        return (counts, [AuditRecord(.retentionSwept, detail: counts.mapValues { .int($0) }.merging([
-            "free_text_retention_days": .int(policy.freeTextDays),
-            "scoring_input_retention_days": .int(policy.scoringInputDays),
-        ]) { $1 })])
+        return (counts, [AuditRecord(.service(.retentionSwept(erased: counts, freeTextDays: policy.freeTextDays,
+                                                               scoringInputDays: policy.scoringInputDays)))])
     }
 }
 

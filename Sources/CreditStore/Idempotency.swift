@@ -40,17 +40,20 @@ extension Store {
     public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
         try await read { db in
             guard let row = try StoreRow.fetchOne(
-                db, cached: "SELECT * FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'",
+                db, cached: """
+                    SELECT idempotency_key, request_sha256, response_status, response_headers, response_body FROM idempotency_keys
+                    WHERE api_key_id = ? AND idempotency_key = ? AND state = 'done'
+                    """,
                 arguments: [record.apiKeyID, record.key])
             else { return nil }
-            guard (try row["request_sha256"] as String) == record.requestSHA256 else { return .reused }
-            let typed = TypedRow(row, table: "idempotency_keys")
-            let headers = try typed.optionalJSON("response_headers", as: [String: String].self) ?? [:]
+            var read = ColumnReader(row, table: "idempotency_keys")
+            _ = try read("idempotency_key") as String
+            guard (try read("request_sha256") as String) == record.requestSHA256 else { return .reused }
             // A kept answer is replayed byte for byte or not at all: one that does not read fails
-            // the retry loudly rather than answering an empty body.
-            guard let status = try row["response_status"] as Int?, let body = try row["response_body"] as Data? else {
-                throw StoreError.unreadableRow(table: "idempotency_keys", column: "response_body", id: record.key)
-            }
+            // the retry loudly rather than answering an empty body. A done key always holds one.
+            let status: Int = try read("response_status")
+            let headers = try read.optionalJSON("response_headers", as: [String: String].self) ?? [:]
+            let body: Data = try read("response_body")
             return .replay(StoredAnswer(status: status, headers: headers, body: Array(body)))
         }
     }

@@ -95,10 +95,7 @@ struct CreateKey: BusinessWrite {
                          person: person)
         // The tenant is an operator's name for a lender; the person is not recorded here, only
         // whether one was named.
-        return (key, [AuditRecord(.keyCreated, subjectID: id, detail: [
-            "role": .string(role.rawValue), "tenant": tenant.map(JSONValue.string) ?? .null,
-            "person_named": .bool(person != nil),
-        ])])
+        return (key, [AuditRecord(.service(.keyCreated(role: role, tenant: tenant, personNamed: person != nil)), subjectID: id)])
     }
 }
 
@@ -110,7 +107,7 @@ struct RevokeKey: BusinessWrite {
         if key.revokedAt != nil { return (key, []) }
         try db.execute(cached: "UPDATE api_keys SET revoked_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
         key.revokedAt = now.rfc3339
-        return (key, [AuditRecord(.keyRevoked, subjectID: id, detail: ["role": .string(key.role.rawValue)])])
+        return (key, [AuditRecord(.service(.keyRevoked(role: key.role)), subjectID: id)])
     }
 }
 

@@ -187,13 +187,17 @@ public struct ChargeOffLine: BusinessWrite {
         let found = try Store.fetchAccount(db, id: accountID)
         let today = CivilDate(now)
         let pending = try StoreRow.fetchOne(
-            db, cached: "SELECT reason_code, first_approver, approved_at, episode_due_on FROM charge_off_approvals WHERE account_id = ?",
+            db, cached: """
+                SELECT account_id, first_approver, reason_code, approved_at, episode_due_on FROM charge_off_approvals
+                WHERE account_id = ?
+                """,
             arguments: [accountID]
         ).map { row in
-            let typed = TypedRow(row, table: "charge_off_approvals")
+            var read = ColumnReader(row, table: "charge_off_approvals")
+            _ = try read("account_id") as String
             return ChargeOff.FirstApproval(
-                approver: try row["first_approver"], reasonCode: try typed.value("reason_code"),
-                approvedAt: try typed.timestamp("approved_at"), episode: (try row["episode_due_on"] as String?).flatMap(CivilDate.init))
+                approver: try read("first_approver"), reasonCode: try read.value("reason_code"),
+                approvedAt: try read.timestamp("approved_at"), episode: try read.optionalDate("episode_due_on"))
         }
         let episode = found?.oldestUnpaidDue
         let verdict = try ChargeOff.decide(status: found?.status, delinquency: found?.delinquency(on: today) ?? .current,

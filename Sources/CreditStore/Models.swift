@@ -48,10 +48,9 @@ public struct RecordModelReview: BusinessWrite {
                 """,
             arguments: [review.id, version, modelVersion, outcome.rawValue, findings, validUntil.rfc3339, reviewer,
                         now.rfc3339])
-        return (review, [AuditRecord(.modelReviewed, subjectID: review.id, detail: [
-            "version": .string(version), "model_version": .string(modelVersion), "outcome": .string(outcome.rawValue),
-            "valid_until": .string(validUntil.rfc3339), "has_findings": .bool(findings != nil),
-        ])])
+        return (review, [AuditRecord(.service(.modelReviewed(
+            version: version, modelVersion: modelVersion, outcome: outcome, validUntil: validUntil,
+            hasFindings: findings != nil)), subjectID: review.id)])
     }
 }
 

@@ -106,11 +106,9 @@ public struct ApplyPortfolioRows: BusinessWrite {
         if review.rowsDone >= review.rowsTotal {
             review.status = .completed
             review.completedAt = now
-            records.append(AuditRecord(.portfolioReviewCompleted, subjectID: reviewID, detail: [
-                "rows": .int(review.rowsTotal), "model_version": .string(review.modelVersion),
-                "actions": .object(review.summary.actions.mapValues { .int($0) }),
-                "skipped": .object(review.summary.skipped.mapValues { .int($0) }),
-            ]))
+            records.append(AuditRecord(.service(.portfolioReviewCompleted(
+                rows: review.rowsTotal, modelVersion: review.modelVersion, actions: review.summary.actions,
+                skipped: review.summary.skipped)), subjectID: reviewID))
         }
         try db.execute(
             cached: "UPDATE portfolio_reviews SET rows_done = ?, summary = ?, status = ?, completed_at = ? WHERE id = ?",

@@ -121,21 +121,55 @@ import Testing
         #expect(try DomainEvent.decode(event.action, auditDetail: event.auditDetail) == event)
     }
 
-    /// Every action a calling backend is told of, and every other one about an account, is a
-    /// typed event: an empty detail fails naming a member instead of reading as nothing. Only
-    /// the service's own records (keys, endpoints, sign-ins, sweeps, model and portfolio reviews,
-    /// the demo clock) have none.
-    @Test func everyAccountsActionIsTyped() {
-        let operations: Set<AuditAction> = [.keyCreated, .keyRevoked, .demoClockAdvanced, .portfolioReviewCompleted,
-                                             .webhookEndpointCreated, .webhookEndpointDeleted, .modelReviewed,
-                                             .retentionSwept, .consoleSignedIn, .consoleSignedOut]
-        for action in AuditAction.allCases {
-            if operations.contains(action) {
-                #expect(!action.isEvent)
-                #expect((try? DomainEvent.decode(action, auditDetail: [:])) == .some(nil), "\(action)")
-            } else {
-                #expect(throws: NoticeRules.MissingFact.self, "\(action)") { try DomainEvent.decode(action, auditDetail: [:]) }
+    /// Every action is a typed event: an empty detail fails naming a member it needs, never reads
+    /// as something (a sign-out, which records nothing beside who, is the one with no member).
+    @Test func everyActionIsTyped() throws {
+        for action in AuditAction.allCases where action != .consoleSignedOut {
+            #expect(throws: NoticeRules.MissingFact.self, "\(action)") { try DomainEvent.decode(action, auditDetail: [:]) }
+        }
+        #expect(try DomainEvent.decode(.consoleSignedOut, auditDetail: [:]) == .service(.consoleSignedOut))
+        // The service's own records are none of a calling backend's business.
+        for action in AuditAction.allCases where !action.isEvent {
+            if case .service = try DomainEvent.decode(action, auditDetail: Self.sample(action)) {} else {
+                #expect(action == .accountCreated || action == .preferencesUpdated || action == .chargeOffApproved,
+                        "\(action) is neither an account's nor the service's")
             }
+        }
+    }
+
+    /// A detail each action's event reads, built from a value of it.
+    static func sample(_ action: AuditAction) -> [String: JSONValue] {
+        let records: [ServiceRecord] = [
+            .keyCreated(role: .risk, tenant: nil, personNamed: true), .keyRevoked(role: .service), .demoClockAdvanced(days: 3),
+            .portfolioReviewCompleted(rows: 2, modelVersion: "v1", actions: ["freeze": 1], skipped: ["invalid-features": 1]),
+            .webhookEndpointCreated(tenant: "default", host: "hooks.example", eventTypes: ["limit.adjusted"]),
+            .webhookEndpointDeleted(tenant: "default"),
+            .modelReviewed(version: "v1", modelVersion: "v1+sha256:ab", outcome: .approved, validUntil: Fixtures.now,
+                           hasFindings: false),
+            .retentionSwept(erased: ["notes": 2, "scoring_inputs": 0], freeTextDays: 365, scoringInputDays: 730),
+            .consoleSignedIn(role: .auditor), .consoleSignedOut,
+        ]
+        let facts: [AccountFact] = [
+            .accountCreated(status: .prospect), .preferencesUpdated(limitIncreaseOptOut: false, locale: .zhCN),
+            .chargeOffApproved(reasonCode: .fraud, daysPastDue: 95),
+        ]
+        return (records.map(DomainEvent.service) + facts.map(DomainEvent.fact)).first { $0.action == action }?.auditDetail ?? [:]
+    }
+
+    /// The service's records keep the bytes the store wrote before they were typed, and read back.
+    @Test func serviceRecordsKeepTheirBytes() throws {
+        let expected: [AuditAction: String] = [
+            .keyCreated: #"{"person_named":true,"role":"risk","tenant":null}"#,
+            .portfolioReviewCompleted: #"{"actions":{"freeze":1},"model_version":"v1","rows":2,"skipped":{"invalid-features":1}}"#,
+            .webhookEndpointCreated: #"{"event_types":["limit.adjusted"],"host":"hooks.example","tenant":"default"}"#,
+            .modelReviewed: #"{"has_findings":false,"model_version":"v1+sha256:ab","outcome":"approved","valid_until":"\#(Fixtures.now.rfc3339)","version":"v1"}"#,
+            .retentionSwept: #"{"free_text_retention_days":365,"notes":2,"scoring_input_retention_days":730,"scoring_inputs":0}"#,
+            .consoleSignedOut: "{}",
+        ]
+        for (action, bytes) in expected {
+            let detail = Self.sample(action)
+            #expect(JSONValue.object(detail).canonicalJSON == bytes, "\(action)")
+            #expect(try DomainEvent.decode(action, auditDetail: detail).auditDetail == detail)
         }
     }
 

@@ -121,7 +121,7 @@ import Testing
         (.consentGranted, DomainEvent.fact(.consentGranted(purpose: .creditLine, noticeVersion: "2026-11", noticeSHA256: "ab",
                                                            channel: .app, method: .explicitOptIn,
                                                            expiresAt: Fixtures.now)).auditDetail),
-        (.keyCreated, ["role": "service"]),
+        (.keyCreated, ["role": "service", "tenant": .null, "person_named": false]),
     ] as [(AuditAction, [String: JSONValue])])
     func factsOweNothing(_ action: AuditAction, _ detail: [String: JSONValue]) throws {
         #expect(try NoticeRules.drafts(for: action, detail: detail, now: Fixtures.now, settings: Self.settings).isEmpty)

@@ -52,7 +52,12 @@ public final class HostileReceiver: @unchecked Sendable {
                     && getsockname(listener, pointer, &length) == 0
             }
         }
-        guard bound else { throw RawClient.ClientError.connectFailed(errno) }
+        guard bound else {
+            // `port` is not set yet, so deinit will not run: the listener is closed here, once.
+            let code = errno
+            close(listener)
+            throw RawClient.ClientError.connectFailed(code)
+        }
         port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread { [self] in acceptLoop() }
     }

@@ -26,11 +26,11 @@ public final class RawClient {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            let code = errno
-            close(fd)
-            throw ClientError.connectFailed(code)
-        }
+        // Not closed here: every stored property is set, so a throw runs deinit, which closes it.
+        // Closing it here too closed it twice, and the second close could take a descriptor
+        // another thread had just been given the same number for (a child's pipe: posix_spawn
+        // then failed with EBADF in another test).
+        guard result == 0 else { throw ClientError.connectFailed(errno) }
     }
 
     deinit { close(fd) }

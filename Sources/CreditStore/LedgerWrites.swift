@@ -61,8 +61,12 @@ public struct MakeDraw: BusinessWrite {
             creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now),
             delinquency: account.delinquency(on: today), amount: amount, planMonths: planMonths,
             plans: account.terms?.instalmentPlans ?? [], availableCredit: account.availableCredit))
-        let schedule = Schedule.make(amount: amount, drawnOn: today, plan: plan,
-                                     interestFreeDays: account.terms?.interestFreeDays ?? 0)
+        // A line the rules let draw has the terms its activation gave it; one without them is a
+        // row that does not read, never a line with no interest-free days.
+        guard let terms = account.terms else {
+            throw StoreError.unreadableRow(table: "accounts", column: "terms", id: accountID)
+        }
+        let schedule = Schedule.make(amount: amount, drawnOn: today, plan: plan, interestFreeDays: terms.interestFreeDays)
         let drawID = Identifier.make("drw")
         let draw = DrawRecord(
             id: drawID, accountID: accountID, amount: amount, plan: plan, merchantRef: merchantRef, drawnAt: now,

@@ -84,7 +84,9 @@ let package = Package(
             dependencies: ["CreditAPI", "FuzzSupport"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         // Raw-socket HTTP client and polling helpers shared by the socket tests.
-        .target(name: "TestSupport", dependencies: ["CSpawn", "CZlib"], path: "Tests/TestSupport"),
+        // The one test-support target every suite shares: children, raw clients, hostile receivers,
+        // the test database and its traits.
+        .target(name: "TestSupport", dependencies: ["CSpawn", "CZlib", "CreditStore"], path: "Tests/TestSupport"),
         // glibc's posix_spawn extensions (chdir, closefrom) for the tests' ChildProcess.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         // The HTTP server alone, with the peers' endpoints, for scripts/bench.

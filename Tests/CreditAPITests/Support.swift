@@ -39,20 +39,6 @@ final class LogCapture: Sendable {
 }
 
 
-/// The PostgreSQL server the suite runs against when `CREDITLINE_TEST_DATABASE_URL` names one
-/// (`.ci/run` starts a throwaway cluster for it); nil runs everything on SQLite.
-enum TestDatabase {
-    static let postgres = testDatabaseURL.flatMap { PostgresLocation(url: $0) }
-}
-
-extension Trait where Self == ConditionTrait {
-    /// A test of SQLite's file itself (its pages, its locks, its mode bits, a copy of it for the
-    /// command line's `--db`): it has no PostgreSQL counterpart and runs on SQLite only.
-    static var sqliteFile: Self {
-        .enabled(if: TestDatabase.postgres == nil, "tests the SQLite file itself")
-    }
-}
-
 /// A running service on an ephemeral port with a fresh database and one key per role.
 final class TestService: Sendable {
     let application: Application

@@ -5,19 +5,6 @@ import Testing
 import GRDB
 @_exported import TestSupport
 
-/// The PostgreSQL server the store tests run against when `CREDITLINE_TEST_DATABASE_URL` names
-/// one (as the API tests do); nil keeps them on SQLite.
-enum TestDatabase {
-    static let postgres = testDatabaseURL.flatMap { PostgresLocation(url: $0) }
-}
-
-extension Trait where Self == ConditionTrait {
-    /// A test of SQLite's own file, pragmas or migrations folder: SQLite only.
-    static var sqliteFile: Self {
-        .enabled(if: TestDatabase.postgres == nil, "tests the SQLite file itself")
-    }
-}
-
 /// What lifts one of the audit log's guards, as someone with the owner's rights could: the
 /// tests of what the verifier finds after such a change.
 func liftingGuard(_ trigger: String, on store: Store) -> String {

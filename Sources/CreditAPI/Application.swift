@@ -47,7 +47,12 @@ public final class Application: Sendable {
         self.consoleStylesheet = Array(try read(configuration.console + "/style.css"))
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
         self.composer = try Self.noticeComposer(configuration, scoring)
-        store.composeNotices(with: composer)
+        // Opened by `storeOptions(_:)`: a store without the templates would refuse the writes
+        // that owe a notice, request after request; better to refuse to start.
+        guard store.writesNotices else {
+            throw ConfigurationError(field: "notices", source: "store",
+                                     reason: "the store was opened without notice templates (Application.storeOptions)")
+        }
         self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
         self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
         self.rateLimiter = RateLimiter(
@@ -56,8 +61,16 @@ public final class Application: Sendable {
             burstSeconds: configuration.rateLimitBurstSeconds)
     }
 
+    /// How the service opens its store: the configuration's settings and the customers' notice
+    /// templates, so that every write that owes a notice writes it (README "Events and notices").
+    public static func storeOptions(_ configuration: ServiceConfiguration) throws -> StoreOptions {
+        var options = configuration.storeOptions
+        options.notices = try noticeComposer(configuration, ScoringModel.load(configuration))
+        return options
+    }
+
     /// The customers' notices in every locale, checked against every reason code a model can
-    /// give; the command-line writes (`creditline review`) install the same one.
+    /// give.
     public static func noticeComposer(_ configuration: ServiceConfiguration, _ scoring: ScoringModel) throws
         -> NoticeComposer
     {

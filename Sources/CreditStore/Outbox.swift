@@ -4,8 +4,8 @@ import GRDB
 import Synchronization
 
 /// What the store needs to write notices in words: the templates of each locale and the policy
-/// values they quote. The service installs it at start (`Store.composeNotices`); a store without
-/// one (the command-line tools) writes events but no notices.
+/// values they quote. A store is opened with it (`StoreOptions.notices`); one opened without it
+/// refuses a write that owes a notice.
 public struct NoticeComposer: Sendable {
     public var templates: [NoticeLocale: NoticeTemplates]
     public var settings: NoticeRules.Settings
@@ -13,10 +13,6 @@ public struct NoticeComposer: Sendable {
     public init(templates: [NoticeLocale: NoticeTemplates], settings: NoticeRules.Settings) {
         (self.templates, self.settings) = (templates, settings)
     }
-}
-
-final class ComposerBox: Sendable {
-    let value = Mutex<NoticeComposer?>(nil)
 }
 
 /// A notice as stored.
@@ -66,11 +62,16 @@ enum Outbox {
     static func notices(for records: [AuditRecord], composer: NoticeComposer?, db: SQLConnection, now: Timestamp) throws
         -> [AuditRecord]
     {
-        guard let composer else { return [] }
         var created: [AuditRecord] = []
         for record in records {
             guard let accountID = record.accountID else { continue }
-            for draft in try NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: composer.settings) {
+            // Which notices are owed does not depend on the templates; writing them does, and a
+            // store without them refuses the write instead of skipping the notice.
+            let settings = composer?.settings ?? NoticeRules.Settings(coolingOffDays: 0, declineCoolOffDays: 0)
+            let drafts = try NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: settings)
+            guard !drafts.isEmpty else { continue }
+            guard let composer else { throw StoreError.noNoticeTemplates(record.action) }
+            for draft in drafts {
                 created.append(try insert(draft, accountID: accountID, composer: composer, db: db, now: now).1)
             }
         }

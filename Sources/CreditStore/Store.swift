@@ -21,6 +21,11 @@ public struct StoreOptions: Sendable {
     /// Business writes waiting for the writer at most; one more is refused at once (503) instead
     /// of queueing without bound. A batch of this size still commits in well under a second.
     public var writeQueueMax: Int = 4096
+    /// The templates the customers' notices are written in. Without them a write that owes a
+    /// notice is refused (`StoreError.noNoticeTemplates`), never committed without it: the
+    /// service always gives them; a tool or a test that writes nothing a customer is told of may
+    /// leave them out.
+    public var notices: NoticeComposer?
 
     public init() {}
 }
@@ -37,7 +42,8 @@ public struct Store: Sendable {
     public let path: String
     public let time: any TimeSource
     public let migrations: Migrations
-    let composer = ComposerBox()
+    /// What the customers' notices say (`StoreOptions.notices`), fixed when the store opens.
+    let composer: NoticeComposer?
 
     /// Opens (creating the file and its folder if needed) and applies pending migrations.
     public static func open(path: String, options: StoreOptions = StoreOptions(),
@@ -65,8 +71,7 @@ public struct Store: Sendable {
             case .normal: try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
         }
-        let store = Store(database: .sqlite(pool), path: path, time: time, migrations: migrations,
-                          writeQueueMax: options.writeQueueMax)
+        let store = Store(database: .sqlite(pool), path: path, time: time, migrations: migrations, options: options)
         try migrations.apply(to: pool)
         try checkDurability(of: pool, expected: options.synchronous)
         return store
@@ -74,21 +79,25 @@ public struct Store: Sendable {
 
     /// A migrated database in memory, gone when the store is: for tests of rules and reads whose
     /// outcome does not depend on a file (durability, crash and migration tests keep files).
-    init(database: StoreEngine, path: String, time: any TimeSource, migrations: Migrations, writeQueueMax: Int) {
+    init(database: StoreEngine, path: String, time: any TimeSource, migrations: Migrations, options: StoreOptions) {
         self.database = database
         self.path = path
         self.time = time
         self.migrations = migrations
+        self.composer = options.notices
         self.health = StorageHealth()
-        self.groupCommit = GroupCommit(writer: database, health: health, limit: writeQueueMax)
+        self.groupCommit = GroupCommit(writer: database, health: health, limit: options.writeQueueMax)
     }
 
-    public static func inMemory(migrationsDirectory: String, time: any TimeSource = SystemTimeSource()) throws -> Store {
+    public static func inMemory(migrationsDirectory: String, time: any TimeSource = SystemTimeSource(),
+                                notices: NoticeComposer? = nil) throws -> Store
+    {
         let migrations = try Migrations.load(directory: migrationsDirectory)
         let queue = try DatabaseQueue()
         try migrations.apply(to: queue)
-        return Store(database: .sqlite(queue), path: ":memory:", time: time, migrations: migrations,
-                     writeQueueMax: StoreOptions().writeQueueMax)
+        var options = StoreOptions()
+        options.notices = notices
+        return Store(database: .sqlite(queue), path: ":memory:", time: time, migrations: migrations, options: options)
     }
 
     /// Opens the database `url` names: `sqlite:PATH` (or a bare path) or `postgres://…`
@@ -114,7 +123,7 @@ public struct Store: Sendable {
         let engine = PostgresEngine(location: location)
         try migrations.apply(to: engine)
         let store = Store(database: .postgres(engine), path: location.description, time: time, migrations: migrations,
-                          writeQueueMax: options.writeQueueMax)
+                          options: options)
         try store.checkPostgresDurability()
         return store
     }
@@ -215,16 +224,14 @@ public struct Store: Sendable {
     public func perform<W: BusinessWrite>(_ write: W, by actor: Actor, at now: Timestamp,
                                           ifMatch: AccountVersion? = nil) async throws -> W.Output
     {
-        let composer = self.composer.value.withLock { $0 }
+        let composer = self.composer
         return try await groupCommit.submit { db in
             try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
         }
     }
 
-    /// Notices are written from now on, in these templates (README "Events and notices").
-    public func composeNotices(with composer: NoticeComposer) {
-        self.composer.value.withLock { $0 = composer }
-    }
+    /// Whether this store writes the notices its writes owe (README "Events and notices").
+    public var writesNotices: Bool { composer != nil }
 
     /// The same, and the caller's answer with it: `answer` turns the write's output into what the
     /// caller returns and, for a request with an Idempotency-Key, the answer to keep. The change,
@@ -234,7 +241,7 @@ public struct Store: Sendable {
         _ write: W, by actor: Actor, at now: Timestamp, ifMatch: AccountVersion? = nil,
         idempotency: IdempotencyRecord?, answer: @escaping @Sendable (W.Output) throws -> (Answer, StoredAnswer?)
     ) async throws -> Answer {
-        let composer = self.composer.value.withLock { $0 }
+        let composer = self.composer
         return try await groupCommit.submit { db in
             let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
             let (value, kept) = try answer(output)
@@ -254,7 +261,7 @@ public struct Store: Sendable {
     /// The same, blocking; for the command-line tools.
     public func performNow<W: BusinessWrite>(_ write: W, by actor: Actor) throws -> W.Output {
         let now = time.now()
-        let composer = self.composer.value.withLock { $0 }
+        let composer = self.composer
         return try database.write { db in try Self.run(write, by: actor, at: now, ifMatch: nil, composer: composer, db) }
     }
 
@@ -262,7 +269,7 @@ public struct Store: Sendable {
     /// command line (`seed --generate`), where one commit per write would be all fsync.
     public func performNow<W: BusinessWrite>(_ writes: [W], by actor: Actor) throws -> [W.Output] {
         let now = time.now()
-        let composer = self.composer.value.withLock { $0 }
+        let composer = self.composer
         return try database.write { db in
             try writes.map { try Self.run($0, by: actor, at: now, ifMatch: nil, composer: composer, db) }
         }

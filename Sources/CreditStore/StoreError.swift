@@ -1,3 +1,5 @@
+import CreditLine
+
 /// Failures of the store itself (not business rules): each names what an operator must fix.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case migrationsDirectoryMissing(String)
@@ -16,6 +18,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case storageUnavailable(StorageFault)
     /// More writes are waiting than `write_queue_max` allows: the client may retry shortly.
     case overloaded
+    /// A write owes the customer a notice, and this store was opened without notice templates:
+    /// the write fails rather than change something for a customer without telling them.
+    case noNoticeTemplates(AuditAction)
 
     public var description: String {
         switch self {
@@ -44,6 +49,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "storage unavailable: \(fault.rawValue)"
         case .overloaded:
             return "the write queue is full"
+        case .noNoticeTemplates(let action):
+            return "a \(action.rawValue) entry owes the customer a notice, and this store was opened without notice templates"
         }
     }
 }

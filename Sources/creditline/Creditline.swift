@@ -30,9 +30,14 @@ struct StoreOptionGroup: ParsableArguments {
         }
     }
 
-    func openStore(_ configuration: ServiceConfiguration, time: any TimeSource = SystemTimeSource()) throws -> Store {
+    /// The configured store; `writingNotices` for a command whose writes may owe a customer a
+    /// notice (serve, seed, review), which then loads the notice templates as the service does.
+    func openStore(_ configuration: ServiceConfiguration, time: any TimeSource = SystemTimeSource(),
+                   writingNotices: Bool = false) throws -> Store
+    {
         do {
-            return try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions, time: time)
+            let options = writingNotices ? try Application.storeOptions(configuration) : configuration.storeOptions
+            return try Store.open(url: configuration.effectiveDatabaseURL, options: options, time: time)
         } catch let error as StoreError {
             throw Failure("\(error)")
         } catch let error as DatabaseURL.Invalid {
@@ -115,7 +120,7 @@ struct Seed: ParsableCommand {
     func run() throws {
         do {
             let configuration = try options.load()
-            let store = try options.openStore(configuration)
+            let store = try options.openStore(configuration, writingNotices: true)
             if let generate {
                 let tenant = try Tenant.validate(tenant)
                 let created = try Seeds.generate(generate, tenant: tenant, into: store)

@@ -17,8 +17,7 @@ struct Review: AsyncParsableCommand {
             let configuration = try options.load()
             guard let data = FileManager.default.contents(atPath: input) else { throw Failure("cannot read \(input)") }
             let scoring = try ScoringModel.load(configuration)
-            let store = try options.openStore(configuration)
-            store.composeNotices(with: try Application.noticeComposer(configuration, scoring))
+            let store = try options.openStore(configuration, writingNotices: true)
             let started = ContinuousClock.now
             let (review, isNew) = try await PortfolioReviewRunner.run(
                 data, store: store, settings: PortfolioReviewRunner.settings(scoring, configuration), scope: .all,

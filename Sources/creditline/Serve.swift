@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
             // Under --demo the clock can be moved forward (POST /v1/demo/clock); it goes on from
             // the last time the audit log recorded, so a restart never takes it back.
             let clock = demo ? DemoClock() : nil
-            store = try options.openStore(configuration, time: clock ?? SystemTimeSource())
+            store = try options.openStore(configuration, time: clock ?? SystemTimeSource(), writingNotices: true)
             if let clock, let last = try store.lastAuditTime() { clock.catchUp(to: last) }
             if demo {
                 // The public keys go only into a new or a demo database (README "Try it").

@@ -84,7 +84,8 @@ final class TestService: Sendable {
         configure(&configuration)
         // The signing key beside where the SQLite file would be, as the tests read it.
         if postgresDatabase != nil, configuration.auditKey == nil { configuration.auditKey = configuration.db + ".audit-key" }
-        store = try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions, time: clock)
+        store = try Store.open(url: configuration.effectiveDatabaseURL, options: try Application.storeOptions(configuration),
+                               time: clock)
         databasePath = configuration.db
         commandLineEnvironment = configuration.databaseURL.map {
             ["CREDITLINE_DATABASE_URL": $0, "CREDITLINE_AUDIT_KEY": configuration.auditKey ?? ""]

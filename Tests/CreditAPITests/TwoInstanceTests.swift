@@ -18,7 +18,7 @@ struct TwoInstanceTests {
         init(of service: TestService) throws {
             var configuration = service.configuration
             configuration.port = 0
-            store = try Store.open(url: configuration.effectiveDatabaseURL, options: configuration.storeOptions,
+            store = try Store.open(url: configuration.effectiveDatabaseURL, options: try Application.storeOptions(configuration),
                                    time: service.store.time)
             var logger = Logger(label: "second")
             logger.logLevel = .critical

@@ -9,7 +9,10 @@ import Testing
     struct PlantEvent: BusinessWrite {
         var accountID: String
         func apply(_ db: SQLConnection, now: Timestamp) throws -> (Bool, [AuditRecord]) {
-            (true, [AuditRecord(.consentGranted, accountID: accountID, subjectID: Identifier.make("cns"), detail: [:])])
+            (true, [AuditRecord(.fact(.consentGranted(purpose: .creditLine, noticeVersion: "2026-11",
+                                                      noticeSHA256: String(repeating: "0f", count: 32), channel: .app,
+                                                      method: .explicitOptIn, expiresAt: now.adding(days: 30))),
+                                accountID: accountID, subjectID: Identifier.make("cns"))])
         }
     }
 

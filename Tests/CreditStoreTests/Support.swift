@@ -46,12 +46,14 @@ func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: Stor
         try PostgresEngine.createDatabase(named: name, at: server)
         var options = StoreOptions()
         options.migrationsDirectory = repositoryRoot + "/migrations"
+        options.notices = try testNoticeComposer()
         return (try Store.open(postgres: server.with(database: name), options: options, time: time), .postgresDatabase(name))
     }
     let folder = NSTemporaryDirectory() + "creditline-tests-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     var options = StoreOptions()
     options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
+    options.notices = try testNoticeComposer()
     options.synchronous = synchronous
     let path = folder + "/test.sqlite"
     return (try Store.open(path: path, options: options, time: time), .sqliteFile(path))

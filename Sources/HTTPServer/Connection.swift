@@ -31,32 +31,38 @@ final class Connection: @unchecked Sendable {
 
     let fd: Int32
     unowned let loop: EventLoop
-    private(set) var state = State.readingHead
+    var state = State.readingHead
     /// Monotonic nanoseconds at which the current state times out; 0 for none.
-    private(set) var deadline: UInt64 = 0
+    var deadline: UInt64 = 0
 
-    private var input: InputBuffer
+    var input: InputBuffer
     private var scannedForHeadEnd = 0
-    private var output: [UInt8] = []
-    private var outputOffset = 0
+    var output: [UInt8] = []
+    var outputOffset = 0
     private var interest: UInt32 = EPOLLIN.rawValue
-    private var peerClosed = false
+    var peerClosed = false
     /// Read once per connection, when its first request is handed on.
     private lazy var peerAddress: String? = Socket.peerAddress(fd)
-    private var draining = false
+    var draining = false
 
-    private var head: RequestHead?
-    private var body: [UInt8] = []
+    var head: RequestHead?
+    var body: [UInt8] = []
     private var bodyRemaining = 0
-    private var chunked: ChunkedDecoder?
+    var chunked: ChunkedDecoder?
     /// An admitted upload's file; the body goes there instead of into `body`.
-    private var spool: SpooledBody?
+    var spool: SpooledBody?
     /// The spool of the request being handled, finished when its answer is out.
     private var handedSpool: SpooledBody?
     /// Bytes of `body` counted against the server's budget of buffered bodies.
     private var bufferedBytes = 0
 
-    private static let lingerNanos: UInt64 = 2_000_000_000
+    static let lingerNanos: UInt64 = 2_000_000_000
+
+    /// Unsent bytes above which a streaming producer waits for the client.
+    static let streamHighWater = 256 * 1024
+    var drainWaiter: CheckedContinuation<Void, any Error>?
+    var streamKeepAlive = false
+    struct ConnectionGone: Error {}
 
     init(fd: Int32, loop: EventLoop) {
         self.fd = fd
@@ -67,7 +73,7 @@ final class Connection: @unchecked Sendable {
             maximumCapacity: configuration.maxRequestLineBytes + configuration.maxHeaderBytes + 64 * 1024)
     }
 
-    private var configuration: ServerConfiguration { loop.core.configuration }
+    var configuration: ServerConfiguration { loop.core.configuration }
 
     func startIdle(now: UInt64) {
         deadline = now + configuration.idleTimeout.nanoseconds
@@ -135,7 +141,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Advances the state machine over buffered bytes until it needs more or hands a request on.
-    private func process() {
+    func process() {
         while true {
             switch state {
             case .readingHead:
@@ -285,7 +291,7 @@ final class Connection: @unchecked Sendable {
     /// Called when a request is done (answered, failed or its connection closed): its body's
     /// bytes stop counting against the budgets then, not whenever the handler's copy of the
     /// request happens to be released.
-    private func releaseBody() {
+    func releaseBody() {
         handedSpool?.finish()
         handedSpool = nil
         guard bufferedBytes > 0 else { return }
@@ -435,169 +441,6 @@ final class Connection: @unchecked Sendable {
         flush()
     }
 
-    // MARK: - Streamed bodies
-
-    /// Unsent bytes above which a streaming producer waits for the client.
-    private static let streamHighWater = 256 * 1024
-    private var drainWaiter: CheckedContinuation<Void, any Error>?
-    private var streamKeepAlive = false
-
-    struct ConnectionGone: Error {}
-
-    /// Runs on the loop thread (the handler task's executor preference), like `complete`.
-    private func stream(_ response: Response, _ stream: BodyStream, for head: RequestHead) async {
-        guard state == .handling else { return }
-        releaseBody()
-        streamKeepAlive = head.keepAlive && !draining && !loop.core.isDraining && !(peerClosed && input.readableCount == 0)
-        let isHead = head.request.method == .head
-        ResponseEncoder.encode(response, keepAlive: streamKeepAlive, omitBody: true, chunked: true,
-                               date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
-        self.head = nil
-        state = .streaming
-        flush()
-        if !isHead {
-            do {
-                try await stream.produce(ChunkWriter(connection: self))
-            } catch {
-                // The status is sent already: a cut-off body (no last chunk) tells the client.
-                close()
-                return
-            }
-        }
-        guard state == .streaming else { return }
-        if !isHead { output.append(contentsOf: ResponseEncoder.lastChunk) }
-        state = streamKeepAlive ? .writingResponse : .writingFinal
-        flush()
-    }
-
-    fileprivate func writeChunk(_ bytes: [UInt8]) async throws {
-        guard state == .streaming else { throw ConnectionGone() }
-        guard !bytes.isEmpty else { return }
-        ResponseEncoder.appendChunk(bytes, to: &output)
-        flush()
-        while state == .streaming, output.count - outputOffset > Self.streamHighWater {
-            try await withCheckedThrowingContinuation { drainWaiter = $0 }
-        }
-        guard state == .streaming else { throw ConnectionGone() }
-    }
-
-    private func resumeDrainWaiter(throwing: Bool) {
-        guard let waiter = drainWaiter else { return }
-        drainWaiter = nil
-        if throwing { waiter.resume(throwing: ConnectionGone()) } else { waiter.resume() }
-    }
-
-    /// Answers a request we could not parse, then closes (RFC 9112 §6.3, §9.6: after a framing
-    /// error nothing more on this connection can be trusted).
-    private func fail(_ error: HTTPParseError) {
-        let problem = Problem(status: error.status, code: Self.code(for: error.status), detail: error.reason)
-        head = nil
-        body = []
-        chunked = nil
-        spool = nil
-        releaseBody()
-        var response = problem.response
-        if error.status == .serviceUnavailable { response.headerFields[.retryAfter] = "1" }
-        loop.core.stampRequestID(&response)
-        ResponseEncoder.encode(response, keepAlive: false, omitBody: false,
-                               date: loop.dateCache.current(), serverName: configuration.serverName, into: &output)
-        state = .writingFinal
-        flush()
-    }
-
-    private static func code(for status: HTTPResponse.Status) -> ServerProblemCode {
-        switch status.code {
-        case 408: return .requestTimeout
-        case 413: return .contentTooLarge
-        case 414: return .uriTooLong
-        case 417: return .expectationFailed
-        case 431: return .headerFieldsTooLarge
-        case 503: return .overloaded
-        case 501: return .notImplemented
-        case 505: return .httpVersionNotSupported
-        default: return .malformedRequest
-        }
-    }
-
-    // MARK: - Writing
-
-    private func flush() {
-        while outputOffset < output.count {
-            let written = output.withUnsafeBytes { bytes in
-                send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
-            }
-            if written > 0 {
-                outputOffset += written
-            } else if written < 0, errno == EINTR {
-                continue
-            } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                deadline = System.monotonicNanos() + configuration.writeTimeout.nanoseconds
-                updateInterest(writing: true)
-                return
-            } else {
-                close()
-                return
-            }
-        }
-        if output.capacity > 256 * 1024 {
-            output = []
-        } else {
-            output.removeAll(keepingCapacity: true)
-        }
-        outputOffset = 0
-        updateInterest(writing: false)
-        writeCompleted()
-    }
-
-    private func writeCompleted() {
-        switch state {
-        case .writingResponse:
-            state = .readingHead
-            if peerClosed {
-                // Answer what is already buffered; an incomplete request is never handed on.
-                process()
-                if state == .readingHead || state == .readingBody { close() }
-                return
-            }
-            updateInterest(reading: true)
-            deadline = System.monotonicNanos() + configuration.idleTimeout.nanoseconds
-            process()
-        case .writingFinal:
-            startLingering()
-        case .streaming:
-            deadline = 0  // everything sent; the producer may take its time
-            resumeDrainWaiter(throwing: false)
-        default:
-            // A 100 Continue went out; the body is still being read.
-            if state == .readingBody { deadline = System.monotonicNanos() + configuration.bodyReadTimeout.nanoseconds }
-        }
-    }
-
-    private func startLingering() {
-        if peerClosed {
-            close()
-            return
-        }
-        shutdown(fd, Int32(SHUT_WR))
-        state = .lingering
-        deadline = System.monotonicNanos() + Self.lingerNanos
-        input.clear()
-        updateInterest(reading: true)
-    }
-
-    private func discardInput() {
-        while true {
-            input.clear()
-            switch input.read(from: fd, scratch: loop.scratch) {
-            case .data: continue
-            case .wouldBlock: return
-            case .endOfFile, .error:
-                close()
-                return
-            }
-        }
-    }
-
     // MARK: - Timeouts, drain, close
 
     func deadlinePassed(now: UInt64) {
@@ -636,7 +479,7 @@ final class Connection: @unchecked Sendable {
         loop.forget(self)
     }
 
-    private func updateInterest(reading: Bool? = nil, writing: Bool? = nil) {
+    func updateInterest(reading: Bool? = nil, writing: Bool? = nil) {
         var wanted = interest
         if let reading {
             wanted = reading && !peerClosed ? wanted | EPOLLIN.rawValue : wanted & ~EPOLLIN.rawValue
@@ -648,133 +491,5 @@ final class Connection: @unchecked Sendable {
             interest = wanted
             loop.modify(fd, events: wanted)
         }
-    }
-}
-
-/// A growable byte buffer read straight from a socket, consumed from the front. While it holds
-/// nothing it borrows its loop's scratch buffer for the read; `settle()` copies any leftover into
-/// storage of its own before another connection can use the scratch.
-struct InputBuffer: ~Copyable {
-    enum ReadResult { case data, wouldBlock, endOfFile, error }
-
-    private var storage: UnsafeMutableRawPointer?
-    private var capacity: Int
-    private var borrowed = false
-    private let initialCapacity: Int
-    private let maximumCapacity: Int
-    private var start = 0
-    private var end = 0
-
-    init(initialCapacity: Int, maximumCapacity: Int) {
-        capacity = 0
-        self.initialCapacity = initialCapacity
-        self.maximumCapacity = maximumCapacity
-        storage = nil
-    }
-
-    deinit {
-        if !borrowed { storage?.deallocate() }
-    }
-
-    var readableCount: Int { end - start }
-    var isFull: Bool { start == 0 && end == capacity && capacity >= maximumCapacity }
-
-    mutating func read(from fd: Int32, scratch: UnsafeMutableRawBufferPointer) -> ReadResult {
-        if storage == nil {
-            storage = scratch.baseAddress
-            capacity = min(scratch.count, maximumCapacity)
-            borrowed = true
-            start = 0
-            end = 0
-        }
-        if end == capacity {
-            if start > 0, let storage {
-                storage.copyMemory(from: storage + start, byteCount: end - start)
-                end -= start
-                start = 0
-            } else if capacity < maximumCapacity {
-                let grown = min(maximumCapacity, max(initialCapacity, capacity * 2))
-                let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
-                if let storage {
-                    bigger.copyMemory(from: storage, byteCount: end)
-                    if !borrowed { storage.deallocate() }
-                }
-                storage = bigger
-                capacity = grown
-                borrowed = false
-            } else {
-                return .wouldBlock
-            }
-        }
-        guard let storage else { return .error }
-        while true {
-            let count = Glibc.read(fd, storage + end, capacity - end)
-            if count > 0 {
-                end += count
-                return .data
-            }
-            if count == 0 { return .endOfFile }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .error
-        }
-    }
-
-    /// Hands the scratch buffer back, keeping unparsed bytes in storage of its own.
-    mutating func settle() {
-        guard borrowed else { return }
-        borrowed = false
-        let remaining = end - start
-        guard remaining > 0, let scratch = storage else {
-            storage = nil
-            capacity = 0
-            start = 0
-            end = 0
-            return
-        }
-        let ownCapacity = max(initialCapacity, remaining)
-        let own = UnsafeMutableRawPointer.allocate(byteCount: ownCapacity, alignment: 16)
-        own.copyMemory(from: scratch + start, byteCount: remaining)
-        storage = own
-        capacity = ownCapacity
-        start = 0
-        end = remaining
-    }
-
-    /// Gives the memory back while the connection is idle.
-    mutating func releaseIfEmpty() {
-        guard start == end, let storage else { return }
-        if !borrowed { storage.deallocate() }
-        self.storage = nil
-        borrowed = false
-        capacity = 0
-        start = 0
-        end = 0
-    }
-
-    func withReadableBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try body(UnsafeRawBufferPointer(start: storage.map { $0 + start }, count: end - start))
-    }
-
-    mutating func consume(_ count: Int) {
-        start += count
-        if start == end {
-            start = 0
-            end = 0
-        }
-    }
-
-    mutating func clear() {
-        start = 0
-        end = 0
-    }
-}
-
-/// Hands a streaming producer's parts to its connection. `@unchecked Sendable`: it is used only
-/// from the handler task, which runs on the connection's loop thread.
-private struct ChunkWriter: BodyWriter, @unchecked Sendable {
-    let connection: Connection
-
-    func write(_ bytes: [UInt8]) async throws {
-        try await connection.writeChunk(bytes)
     }
 }

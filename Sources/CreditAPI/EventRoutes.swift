@@ -112,96 +112,107 @@ struct EventRoutes {
         }
     }
 
+    private var store: Store { application.store }
+    private var allowedHosts: [String] { application.configuration.webhookAllowedHosts }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let allowedHosts = application.configuration.webhookAllowedHosts
+        router.get("/v1/events", handler: application.authorized([.service], listEvents))
+        router.post("/v1/events/{id}/redelivery", handler: application.authorized([.operator], redeliverEvent))
+        router.post("/v1/webhook-endpoints", handler: application.authorized([.operator], createEndpoint))
+        router.get("/v1/webhook-endpoints/{id}", handler: application.authorized([.operator], readEndpoint))
+        router.delete("/v1/webhook-endpoints/{id}", handler: application.authorized([.operator], deleteEndpoint))
+        router.get("/v1/webhook-endpoints/{id}/deliveries", handler: application.authorized([.operator], listDeliveries))
+        router.get("/v1/accounts/{id}/notices", handler: application.authorized([.service, .operator], listAccountNotices))
+        router.get("/v1/notices", handler: application.authorized([.operator], listNotices))
+        router.post("/v1/notices/{id}/delivery", handler: application.authorized([.service], recordNoticeDelivery))
+    }
 
-        router.get("/v1/events", handler: application.authorized([.service]) { request, _, call in
-            let query = request.queryParameters
-            let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
-            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
-            if let type = query["type"], !(AuditAction(rawValue: type)?.isEvent ?? false) {
-                throw DomainError.invalidField("type", "type must be an event type, such as account.activated.")
-            }
-            let page = try await store.events(after: after, limit: limit, type: query["type"], scope: call.scope)
-            // The events are canonical JSON already: spliced in, not decoded and encoded again.
-            let items = page.events.map(\.json).joined(separator: ",")
-            return .json(Array("{\"items\":[\(items)],\"next_after\":\(page.nextAfter)}".utf8))
-        })
+    // MARK: - Endpoints
 
-        router.post("/v1/events/{id}/redelivery", handler: application.authorized([.operator]) { _, context, call in
-            try await call.perform(RedeliverEvent(eventID: try context.parameter("id"))) { count in
-                try ResponseBody.json(["redelivering": count], status: .accepted)
-            }
-        })
+    @Sendable func listEvents(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let query = request.queryParameters
+        let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
+        let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
+        if let type = query["type"], !(AuditAction(rawValue: type)?.isEvent ?? false) {
+            throw DomainError.invalidField("type", "type must be an event type, such as account.activated.")
+        }
+        let page = try await store.events(after: after, limit: limit, type: query["type"], scope: call.scope)
+        // The events are canonical JSON already: spliced in, not decoded and encoded again.
+        let items = page.events.map(\.json).joined(separator: ",")
+        return .json(Array("{\"items\":[\(items)],\"next_after\":\(page.nextAfter)}".utf8))
+    }
 
-        router.post("/v1/webhook-endpoints", handler: application.authorized([.operator]) { request, _, call in
-            let body = try RequestBody.decode(EndpointRequest.self, from: request)
-            let tenant: String
-            switch (call.scope.tenant, body.tenant) {
-            case (let own?, nil): tenant = own
-            case (let own?, let named?):
-                guard named == own else { throw DomainError.invalidField("tenant", "This key acts for tenant \(own) only.") }
-                tenant = own
-            case (nil, let named?): tenant = try Tenant.validate(named)
-            case (nil, nil): throw DomainError.invalidField("tenant", "tenant is required: an endpoint belongs to one tenant.")
-            }
-            let url = try WebhookRules.validate(url: body.url, allowedHosts: allowedHosts)
-            let types = try WebhookRules.eventTypes(body.eventTypes)
-            return try await call.perform(CreateWebhookEndpoint(tenant: tenant, url: url.absoluteString,
-                                                                host: url.host?.lowercased() ?? "", eventTypes: types)) { endpoint in
-                var response = try ResponseBody.json(EndpointBody(endpoint: endpoint, showSecret: true), status: .created)
-                response.headerFields[.location] = "/v1/webhook-endpoints/\(endpoint.id)"
-                return response
-            }
-        })
+    @Sendable func redeliverEvent(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        try await call.perform(RedeliverEvent(eventID: try context.parameter("id"))) { count in
+            try ResponseBody.json(["redelivering": count], status: .accepted)
+        }
+    }
 
-        router.get("/v1/webhook-endpoints/{id}", handler: application.authorized([.operator]) { _, context, _ in
-            guard let endpoint = try await store.webhookEndpoint(id: try context.parameter("id")), endpoint.deletedAt == nil
-            else { throw DomainError.notFound("webhook endpoint") }
-            return try ResponseBody.json(EndpointBody(endpoint: endpoint, showSecret: false))
-        })
+    @Sendable func createEndpoint(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(EndpointRequest.self, from: request)
+        let tenant: String
+        switch (call.scope.tenant, body.tenant) {
+        case (let own?, nil): tenant = own
+        case (let own?, let named?):
+            guard named == own else { throw DomainError.invalidField("tenant", "This key acts for tenant \(own) only.") }
+            tenant = own
+        case (nil, let named?): tenant = try Tenant.validate(named)
+        case (nil, nil): throw DomainError.invalidField("tenant", "tenant is required: an endpoint belongs to one tenant.")
+        }
+        let url = try WebhookRules.validate(url: body.url, allowedHosts: allowedHosts)
+        let types = try WebhookRules.eventTypes(body.eventTypes)
+        return try await call.perform(CreateWebhookEndpoint(tenant: tenant, url: url.absoluteString,
+                                                            host: url.host?.lowercased() ?? "", eventTypes: types)) { endpoint in
+            var response = try ResponseBody.json(EndpointBody(endpoint: endpoint, showSecret: true), status: .created)
+            response.headerFields[.location] = "/v1/webhook-endpoints/\(endpoint.id)"
+            return response
+        }
+    }
 
-        router.delete("/v1/webhook-endpoints/{id}", handler: application.authorized([.operator]) { _, context, call in
-            try await call.perform(DeleteWebhookEndpoint(id: try context.parameter("id"))) { _ in
-                Response(status: .noContent)
-            }
-        })
+    @Sendable func readEndpoint(_: Request, _ context: RequestContext, _: Call) async throws -> Response {
+        guard let endpoint = try await store.webhookEndpoint(id: try context.parameter("id")), endpoint.deletedAt == nil
+        else { throw DomainError.notFound("webhook endpoint") }
+        return try ResponseBody.json(EndpointBody(endpoint: endpoint, showSecret: false))
+    }
 
-        router.get("/v1/webhook-endpoints/{id}/deliveries", handler: application.authorized([.operator]) { request, context, _ in
-            let query = request.queryParameters
-            let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
-            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
-            let deliveries = try await store.deliveries(endpointID: try context.parameter("id"), afterSeq: after, limit: limit)
-            return try ResponseBody.json(Items(items: deliveries.map(DeliveryBody.init)))
-        })
+    @Sendable func deleteEndpoint(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        try await call.perform(DeleteWebhookEndpoint(id: try context.parameter("id"))) { _ in
+            Response(status: .noContent)
+        }
+    }
 
-        router.get("/v1/accounts/{id}/notices", handler: application.authorized([.service, .operator]) { _, context, call in
-            let notices = try await store.notices(accountID: try context.parameter("id"))
-            return try ResponseBody.json(Items(items: notices.map { NoticeBody(notice: $0, now: call.now) }))
-        })
+    @Sendable func listDeliveries(_ request: Request, _ context: RequestContext, _: Call) async throws -> Response {
+        let query = request.queryParameters
+        let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
+        let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
+        let deliveries = try await store.deliveries(endpointID: try context.parameter("id"), afterSeq: after, limit: limit)
+        return try ResponseBody.json(Items(items: deliveries.map(DeliveryBody.init)))
+    }
 
-        router.get("/v1/notices", handler: application.authorized([.operator]) { request, _, call in
-            let text = request.queryParameters["status"] ?? NoticeStatus.overdue.rawValue
-            guard let status = NoticeStatus(rawValue: text) else {
-                throw DomainError.invalidField("status", "status must be pending, delivered or overdue.")
-            }
-            let notices = try await store.notices(status: status, now: call.now, scope: call.scope)
-            return try ResponseBody.json(Items(items: notices.map { NoticeBody(notice: $0, now: call.now) }))
-        })
+    @Sendable func listAccountNotices(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let notices = try await store.notices(accountID: try context.parameter("id"))
+        return try ResponseBody.json(Items(items: notices.map { NoticeBody(notice: $0, now: call.now) }))
+    }
 
-        router.post("/v1/notices/{id}/delivery", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(DeliveryRequest.self, from: request)
-            guard NoticeDelivery.channels.contains(body.channel) else {
-                throw DomainError.invalidField("channel", "channel must be one of \(NoticeDelivery.channels.joined(separator: ", ")).")
-            }
-            guard let deliveredAt = Timestamp(rfc3339: body.deliveredAt) else {
-                throw DomainError.invalidField("delivered_at", "delivered_at must be an RFC 3339 time.")
-            }
-            return try await call.perform(
-                RecordNoticeDelivery(noticeID: try context.parameter("id"), channel: body.channel, deliveredAt: deliveredAt)
-            ) { notice in try ResponseBody.json(NoticeBody(notice: notice, now: call.now)) }
-        })
+    @Sendable func listNotices(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let text = request.queryParameters["status"] ?? NoticeStatus.overdue.rawValue
+        guard let status = NoticeStatus(rawValue: text) else {
+            throw DomainError.invalidField("status", "status must be pending, delivered or overdue.")
+        }
+        let notices = try await store.notices(status: status, now: call.now, scope: call.scope)
+        return try ResponseBody.json(Items(items: notices.map { NoticeBody(notice: $0, now: call.now) }))
+    }
+
+    @Sendable func recordNoticeDelivery(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(DeliveryRequest.self, from: request)
+        guard NoticeDelivery.channels.contains(body.channel) else {
+            throw DomainError.invalidField("channel", "channel must be one of \(NoticeDelivery.channels.joined(separator: ", ")).")
+        }
+        guard let deliveredAt = Timestamp(rfc3339: body.deliveredAt) else {
+            throw DomainError.invalidField("delivered_at", "delivered_at must be an RFC 3339 time.")
+        }
+        return try await call.perform(
+            RecordNoticeDelivery(noticeID: try context.parameter("id"), channel: body.channel, deliveredAt: deliveredAt)
+        ) { notice in try ResponseBody.json(NoticeBody(notice: notice, now: call.now)) }
     }
 }

@@ -258,115 +258,123 @@ struct LedgerRoutes {
         return date
     }
 
+    private var store: Store { application.store }
+    private var coolingOffDays: Int { application.configuration.coolingOffDays }
+    private var maxAmount: Int { application.configuration.limitPolicy.maxLimit }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let coolingOffDays = application.configuration.coolingOffDays
-        let maxAmount = application.configuration.limitPolicy.maxLimit
+        router.get("/v1/accounts/{id}/draw-quote", handler: application.authorized([.service], quoteDraw))
+        router.post("/v1/accounts/{id}/draws", handler: application.authorized([.service], createDraw))
+        router.post("/v1/accounts/{id}/repayments", handler: application.authorized([.service], recordRepayment))
+        router.get("/v1/accounts/{id}/statement", handler: application.authorized([.service, .operator], readStatement))
+        router.post("/v1/accounts/{id}/cancellation", handler: application.authorized([.service], cancelLine))
+        router.post("/v1/accounts/{id}/charge-off", handler: application.authorized([.operator], chargeOff))
+    }
 
-        router.get("/v1/accounts/{id}/draw-quote", handler: application.authorized([.service]) { request, context, call in
-            let query = request.queryParameters
-            guard let amount = try Self.integer(query, "amount", code: .invalidAmount) else {
-                throw DomainError(.invalid, code: .invalidAmount, "amount is required, in whole fen.", field: "amount")
-            }
-            let months = try Self.integer(query, "plan_months", code: .invalidPlan)
-            guard let account = try await store.account(id: try context.parameter("id")) else {
-                throw DomainError.notFound("account")
-            }
-            let quote = try DrawQuote.make(terms: account.terms, amount: amount, planMonths: months,
-                                           today: CivilDate(call.now), maxAmount: maxAmount)
-            return try ResponseBody.json(QuoteBody(quote: quote, availableCredit: account.availableCredit))
-        })
+    // MARK: - Endpoints
 
-        router.post("/v1/accounts/{id}/draws", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(DrawRequest.self, from: request)
-            let merchantRef = try body.merchantRef.map { try Reference.validate($0, field: "merchant_ref") }
-            var months: Int? = nil
-            if let plan = body.planMonths, plan != .null {
-                // A plan that is not a whole number matches none of the line's plans.
-                guard case .integer(let value) = plan else {
-                    throw DomainError(.invalid, code: .invalidPlan, "plan_months must be a whole number of months.",
-                                      field: "plan_months")
-                }
-                months = value
+    @Sendable func quoteDraw(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let query = request.queryParameters
+        guard let amount = try Self.integer(query, "amount", code: .invalidAmount) else {
+            throw DomainError(.invalid, code: .invalidAmount, "amount is required, in whole fen.", field: "amount")
+        }
+        let months = try Self.integer(query, "plan_months", code: .invalidPlan)
+        guard let account = try await store.account(id: try context.parameter("id")) else {
+            throw DomainError.notFound("account")
+        }
+        let quote = try DrawQuote.make(terms: account.terms, amount: amount, planMonths: months,
+                                       today: CivilDate(call.now), maxAmount: maxAmount)
+        return try ResponseBody.json(QuoteBody(quote: quote, availableCredit: account.availableCredit))
+    }
+
+    @Sendable func createDraw(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(DrawRequest.self, from: request)
+        let merchantRef = try body.merchantRef.map { try Reference.validate($0, field: "merchant_ref") }
+        var months: Int? = nil
+        if let plan = body.planMonths, plan != .null {
+            // A plan that is not a whole number matches none of the line's plans.
+            guard case .integer(let value) = plan else {
+                throw DomainError(.invalid, code: .invalidPlan, "plan_months must be a whole number of months.",
+                                  field: "plan_months")
             }
-            let accountID = try context.parameter("id")
-            let today = CivilDate(call.now)
-            return try await call.perform(
-                MakeDraw(accountID: accountID, amount: Self.fen(body.amount), planMonths: months, merchantRef: merchantRef,
-                         customerSelected: body.customerSelected == .boolean(true)),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
-            ) { draw, account in
-                var response = try ResponseBody.json(DrawBody(draw: draw, today: today, account: account), status: .created)
+            months = value
+        }
+        let accountID = try context.parameter("id")
+        let today = CivilDate(call.now)
+        return try await call.perform(
+            MakeDraw(accountID: accountID, amount: Self.fen(body.amount), planMonths: months, merchantRef: merchantRef,
+                     customerSelected: body.customerSelected == .boolean(true)),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+        ) { draw, account in
+            var response = try ResponseBody.json(DrawBody(draw: draw, today: today, account: account), status: .created)
+            response.headerFields[.eTag] = "\"\(account.version)\""
+            return response
+        }
+    }
+
+    @Sendable func recordRepayment(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(RepaymentRequest.self, from: request)
+        let accountID = try context.parameter("id")
+        let today = CivilDate(call.now)
+        return try await call.perform(
+            MakeRepayment(accountID: accountID, amount: Self.fen(body.amount)),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+        ) { repayment, account in
+            var response = try ResponseBody.json(RepaymentBody(repayment: repayment, today: today, account: account),
+                                                 status: .created)
+            response.headerFields[.eTag] = "\"\(account.version)\""
+            return response
+        }
+    }
+
+    @Sendable func readStatement(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let query = request.queryParameters
+        let to = try Self.date(query, "to") ?? CivilDate(call.now)
+        let from = try Self.date(query, "from") ?? to.adding(days: -30)
+        guard from <= to else { throw DomainError.invalidField("from", "from must not be after to.") }
+        guard from.days(until: to) < Self.maxStatementDays else {
+            throw DomainError.invalidField("from", "A statement covers at most \(Self.maxStatementDays) days.")
+        }
+        guard let statement = try await store.statement(accountID: try context.parameter("id"), from: from, to: to) else {
+            throw DomainError.notFound("account")
+        }
+        return try ResponseBody.json(StatementBody(statement: statement, now: call.now))
+    }
+
+    @Sendable func cancelLine(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(CancellationRequest.self, from: request)
+        guard let channel = ConsentChannel(rawValue: body.channel) else {
+            throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
+        }
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            CancelLine(accountID: accountID, channel: channel,
+                       confirmation: try ConfirmationRequest.parse(body.customerConfirmation),
+                       coolingOffDays: coolingOffDays),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID),
+            respond: { try AccountBody.response($0, asOf: call.now) })
+    }
+
+    @Sendable func chargeOff(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(ChargeOffRequest.self, from: request)
+        guard let reason = ChargeOff.ReasonCode(rawValue: body.reasonCode) else {
+            let codes = ChargeOff.ReasonCode.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DomainError.invalidField("reason_code", "reason_code must be one of \(codes).")
+        }
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            ChargeOffLine(accountID: accountID, reasonCode: reason, approver: call.key.approver),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+        ) { result in
+            switch result {
+            case .awaitingSecondApproval(let account, let code):
+                var response = try ResponseBody.json(AwaitingBody(accountID: account.id, reasonCode: code.rawValue),
+                                                     status: .accepted)
                 response.headerFields[.eTag] = "\"\(account.version)\""
                 return response
+            case .chargedOff(let account):
+                return try AccountBody.response(account, asOf: call.now)
             }
-        })
-
-        router.post("/v1/accounts/{id}/repayments", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(RepaymentRequest.self, from: request)
-            let accountID = try context.parameter("id")
-            let today = CivilDate(call.now)
-            return try await call.perform(
-                MakeRepayment(accountID: accountID, amount: Self.fen(body.amount)),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
-            ) { repayment, account in
-                var response = try ResponseBody.json(RepaymentBody(repayment: repayment, today: today, account: account),
-                                                     status: .created)
-                response.headerFields[.eTag] = "\"\(account.version)\""
-                return response
-            }
-        })
-
-        router.get("/v1/accounts/{id}/statement", handler: application.authorized([.service, .operator]) { request, context, call in
-            let query = request.queryParameters
-            let to = try Self.date(query, "to") ?? CivilDate(call.now)
-            let from = try Self.date(query, "from") ?? to.adding(days: -30)
-            guard from <= to else { throw DomainError.invalidField("from", "from must not be after to.") }
-            guard from.days(until: to) < Self.maxStatementDays else {
-                throw DomainError.invalidField("from", "A statement covers at most \(Self.maxStatementDays) days.")
-            }
-            guard let statement = try await store.statement(accountID: try context.parameter("id"), from: from, to: to) else {
-                throw DomainError.notFound("account")
-            }
-            return try ResponseBody.json(StatementBody(statement: statement, now: call.now))
-        })
-
-        router.post("/v1/accounts/{id}/cancellation", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(CancellationRequest.self, from: request)
-            guard let channel = ConsentChannel(rawValue: body.channel) else {
-                throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
-            }
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                CancelLine(accountID: accountID, channel: channel,
-                           confirmation: try ConfirmationRequest.parse(body.customerConfirmation),
-                           coolingOffDays: coolingOffDays),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID),
-                respond: { try AccountBody.response($0, asOf: call.now) })
-        })
-
-        router.post("/v1/accounts/{id}/charge-off", handler: application.authorized([.operator]) { request, context, call in
-            let body = try RequestBody.decode(ChargeOffRequest.self, from: request)
-            guard let reason = ChargeOff.ReasonCode(rawValue: body.reasonCode) else {
-                let codes = ChargeOff.ReasonCode.allCases.map(\.rawValue).joined(separator: ", ")
-                throw DomainError.invalidField("reason_code", "reason_code must be one of \(codes).")
-            }
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                ChargeOffLine(accountID: accountID, reasonCode: reason, approver: call.key.approver),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
-            ) { result in
-                switch result {
-                case .awaitingSecondApproval(let account, let code):
-                    var response = try ResponseBody.json(AwaitingBody(accountID: account.id, reasonCode: code.rawValue),
-                                                         status: .accepted)
-                    response.headerFields[.eTag] = "\"\(account.version)\""
-                    return response
-                case .chargedOff(let account):
-                    return try AccountBody.response(account, asOf: call.now)
-                }
-            }
-        })
+        }
     }
 }

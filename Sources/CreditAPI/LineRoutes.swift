@@ -166,141 +166,156 @@ struct LineRoutes {
         return value
     }
 
+    private var store: Store { application.store }
+    private var model: ScoringModel { application.scoring }
+    private var policy: LimitPolicy { application.configuration.limitPolicy }
+    /// Tier D's recommendation: the most one operator may grant alone (README "Activation").
+    private var singleApproverLimit: Int { model.scorecard.tierDLimit }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let model = application.scoring
-        let policy = application.configuration.limitPolicy
-        // Tier D's recommendation: the most one operator may grant alone (README "Activation").
-        let singleApproverLimit = model.scorecard.tierDLimit
-
-        router.get("/v1/terms", handler: application.authorized([.service, .operator]) { _, _, _ in
-            try ResponseBody.json(TermsBody(
-                version: model.terms.version,
-                tiers: Dictionary(uniqueKeysWithValues: model.terms.tiers.map { ($0.key.rawValue, $0.value) })))
-        })
-
-        router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(ActivationRequest.self, from: request)
-            let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                ActivateAccount(accountID: accountID, consentID: body.consentID,
-                                decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
-                                terms: model.terms, policy: policy),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
-            ) { result in
-                var response = try ResponseBody.json(ActivationBody(
-                    outcome: result.outcome.name, account: AccountBody(result.account, asOf: call.now),
-                    reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
-                    reviewID: result.reviewID, reviewReason: result.reviewReason))
-                response.headerFields[.eTag] = "\"\(result.account.version)\""
-                return response
-            }
-        })
-
-        router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service]) { request, context, call in
-            struct Acceptance: RequestFields {
-                var termsVersion: String
-                var decisionID: String
-                var customerConfirmation: ConfirmationRequest?
-                enum CodingKeys: String, CodingKey, CaseIterable {
-                    case termsVersion = "terms_version"
-                    case decisionID = "decision_id"
-                    case customerConfirmation = "customer_confirmation"
-                }
-            }
-            let body = try RequestBody.decode(Acceptance.self, from: request)
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                AcceptTerms(accountID: accountID, termsVersion: body.termsVersion, decisionID: body.decisionID,
-                            terms: model.terms, confirmation: try ConfirmationRequest.parse(body.customerConfirmation)),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
-        })
-
-        router.get("/v1/reviews", handler: application.authorized([.operator]) { request, _, call in
-            let query = request.queryParameters
-            var status: Review.Status? = .open
-            if let text = query["status"] {
-                guard let parsed = Review.Status(rawValue: text) else {
-                    throw DomainError.invalidField("status", "status must be open, resolved or cancelled.")
-                }
-                status = parsed
-            }
-            var kind: Review.Kind? = nil
-            if let text = query["kind"] {
-                guard let parsed = Review.Kind(rawValue: text) else {
-                    throw DomainError.invalidField("kind", "kind must be activation or contest.")
-                }
-                kind = parsed
-            }
-            let records = try await store.reviews(status: status, kind: kind, scope: call.scope)
-            return try ResponseBody.json(ReviewQueueBody(items: records.map { .init(record: $0) }))
-        })
-
-        router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator]) { request, context, call in
-            let body = try RequestBody.decode(ResolutionRequest.self, from: request)
-            let note = try FreeText.required(body.note, field: "note", max: 1000)
-            let limit = try Self.amount(body.creditLimit, field: "credit_limit")
-            return try await call.perform(
-                ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
-                              approver: call.key.approver, terms: model.terms, policy: policy,
-                              singleApproverLimit: singleApproverLimit)
-            ) { result in
-                switch result {
-                case .awaitingSecondApproval(let record):
-                    return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
-                case .resolved(let record, _):
-                    return try ResponseBody.json(ReviewQueueBody.Item(record: record))
-                }
-            }
-        })
-
+        router.get("/v1/terms", handler: application.authorized([.service, .operator], readTerms))
+        router.post("/v1/accounts/{id}/activation", handler: application.authorized([.service], activate))
+        router.post("/v1/accounts/{id}/terms-acceptance", handler: application.authorized([.service], acceptTerms))
+        router.get("/v1/reviews", handler: application.authorized([.operator], listReviews))
+        router.post("/v1/reviews/{id}/resolution", handler: application.authorized([.operator], resolveReview))
         router.post("/v1/accounts/{id}/limit-adjustments",
-                    handler: application.authorized([.service, .operator]) { request, context, call in
-            let body = try RequestBody.decode(AdjustmentRequest.self, from: request)
-            guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
-                throw DomainError(.invalid, code: .invalidAmount, "new_limit is required.", field: "new_limit")
-            }
-            guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
-                throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
-            }
-            let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
-            let confirmation = try ConfirmationRequest.parse(body.customerConfirmation)
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                AdjustLimit(accountID: accountID,
-                            request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
-                                                         customerAccepted: body.customerAccepted ?? false),
-                            reasonCode: reasonCode, note: note, confirmation: confirmation, policy: policy,
-                            actorKeyID: call.key.id),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
-            ) { adjustment, account in
-                var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
-                response.headerFields[.eTag] = "\"\(account.version)\""
-                return response
-            }
-        })
-
-        router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(PreferencesRequest.self, from: request)
-            // A preference not named (or null) keeps its value; naming none changes nothing.
-            let locale = try AccountRoutes.locale(body.locale)
-            let accountID = try context.parameter("id")
-            return try await call.perform(
-                UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale),
-                ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
-        })
-
+                    handler: application.authorized([.service, .operator], adjustLimit))
+        router.put("/v1/accounts/{id}/preferences", handler: application.authorized([.service], updatePreferences))
         for action in OperatorAction.allCases {
             router.post("/v1/accounts/{id}/\(action.rawValue)", handler: application.authorized([.operator]) { request, context, call in
-                let body = try RequestBody.decode(ReasonRequest.self, from: request)
-                let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
-                let accountID = try context.parameter("id")
-                return try await call.perform(
-                    ApplyOperatorAction(accountID: accountID, action: action, reasonCode: reasonCode, note: note),
-                    ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
+                try await apply(action, request, context, call)
             })
         }
+    }
+
+    // MARK: - Endpoints
+
+    /// An operator's freeze, unfreeze or closure, with a reason code from the closed list.
+    @Sendable func apply(_ action: OperatorAction, _ request: Request, _ context: RequestContext, _ call: Call) async throws
+        -> Response
+    {
+        let body = try RequestBody.decode(ReasonRequest.self, from: request)
+        let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            ApplyOperatorAction(accountID: accountID, action: action, reasonCode: reasonCode, note: note),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
+    }
+
+    @Sendable func readTerms(_: Request, _: RequestContext, _: Call) async throws -> Response {
+        try ResponseBody.json(TermsBody(
+            version: model.terms.version,
+            tiers: Dictionary(uniqueKeysWithValues: model.terms.tiers.map { ($0.key.rawValue, $0.value) })))
+    }
+
+    @Sendable func activate(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(ActivationRequest.self, from: request)
+        let requested = try Self.amount(body.requestedLimit, field: "requested_limit")
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            ActivateAccount(accountID: accountID, consentID: body.consentID,
+                            decisionID: body.decisionID, termsVersion: body.termsVersion, requestedLimit: requested,
+                            terms: model.terms, policy: policy),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+        ) { result in
+            var response = try ResponseBody.json(ActivationBody(
+                outcome: result.outcome.name, account: AccountBody(result.account, asOf: call.now),
+                reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
+                reviewID: result.reviewID, reviewReason: result.reviewReason))
+            response.headerFields[.eTag] = "\"\(result.account.version)\""
+            return response
+        }
+    }
+
+    @Sendable func acceptTerms(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        struct Acceptance: RequestFields {
+            var termsVersion: String
+            var decisionID: String
+            var customerConfirmation: ConfirmationRequest?
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case termsVersion = "terms_version"
+                case decisionID = "decision_id"
+                case customerConfirmation = "customer_confirmation"
+            }
+        }
+        let body = try RequestBody.decode(Acceptance.self, from: request)
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            AcceptTerms(accountID: accountID, termsVersion: body.termsVersion, decisionID: body.decisionID,
+                        terms: model.terms, confirmation: try ConfirmationRequest.parse(body.customerConfirmation)),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
+    }
+
+    @Sendable func listReviews(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let query = request.queryParameters
+        var status: Review.Status? = .open
+        if let text = query["status"] {
+            guard let parsed = Review.Status(rawValue: text) else {
+                throw DomainError.invalidField("status", "status must be open, resolved or cancelled.")
+            }
+            status = parsed
+        }
+        var kind: Review.Kind? = nil
+        if let text = query["kind"] {
+            guard let parsed = Review.Kind(rawValue: text) else {
+                throw DomainError.invalidField("kind", "kind must be activation or contest.")
+            }
+            kind = parsed
+        }
+        let records = try await store.reviews(status: status, kind: kind, scope: call.scope)
+        return try ResponseBody.json(ReviewQueueBody(items: records.map { .init(record: $0) }))
+    }
+
+    @Sendable func resolveReview(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(ResolutionRequest.self, from: request)
+        let note = try FreeText.required(body.note, field: "note", max: 1000)
+        let limit = try Self.amount(body.creditLimit, field: "credit_limit")
+        return try await call.perform(
+            ResolveReview(reviewID: try context.parameter("id"), approve: body.approve, creditLimit: limit, note: note,
+                          approver: call.key.approver, terms: model.terms, policy: policy,
+                          singleApproverLimit: singleApproverLimit)
+        ) { result in
+            switch result {
+            case .awaitingSecondApproval(let record):
+                return try ResponseBody.json(ReviewQueueBody.Item(record: record), status: .accepted)
+            case .resolved(let record, _):
+                return try ResponseBody.json(ReviewQueueBody.Item(record: record))
+            }
+        }
+    }
+
+    @Sendable func adjustLimit(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(AdjustmentRequest.self, from: request)
+        guard let newLimit = try Self.amount(body.newLimit, field: "new_limit") else {
+            throw DomainError(.invalid, code: .invalidAmount, "new_limit is required.", field: "new_limit")
+        }
+        guard let initiator = LimitPolicy.Initiator(rawValue: body.initiatedBy) else {
+            throw DomainError.invalidField("initiated_by", "initiated_by must be customer, system or operator.")
+        }
+        let (reasonCode, note) = try application.reasonCodes.parse(code: body.reasonCode, note: body.note)
+        let confirmation = try ConfirmationRequest.parse(body.customerConfirmation)
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            AdjustLimit(accountID: accountID,
+                        request: LimitPolicy.Request(newLimit: newLimit, initiatedBy: initiator,
+                                                     customerAccepted: body.customerAccepted ?? false),
+                        reasonCode: reasonCode, note: note, confirmation: confirmation, policy: policy,
+                        actorKeyID: call.key.id),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
+        ) { adjustment, account in
+            var response = try ResponseBody.json(AdjustmentBody(adjustment: adjustment), status: .created)
+            response.headerFields[.eTag] = "\"\(account.version)\""
+            return response
+        }
+    }
+
+    @Sendable func updatePreferences(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(PreferencesRequest.self, from: request)
+        // A preference not named (or null) keeps its value; naming none changes nothing.
+        let locale = try AccountRoutes.locale(body.locale)
+        let accountID = try context.parameter("id")
+        return try await call.perform(
+            UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale),
+            ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
     }
 }

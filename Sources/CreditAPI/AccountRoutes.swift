@@ -100,7 +100,7 @@ struct AccountBody: Encodable {
     }
 }
 
-struct AccountRoutes {
+struct AccountRoutes: RouteFamily {
     let application: Application
 
     struct CreateRequest: RequestFields {
@@ -121,26 +121,31 @@ struct AccountRoutes {
         return locale
     }
 
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        router.post("/v1/accounts", handler: application.authorized([.service]) { request, context, call in
-            let body = try RequestBody.decode(CreateRequest.self, from: request)
-            let customerRef = try CustomerRef.validate(body.customerRef)
-            let locale = try Self.locale(body.locale) ?? .customerDefault
-            // A service key always acts for one tenant (the database refuses one without).
-            let tenant = call.scope.tenant ?? Tenant.defaultName
-            return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant, locale: locale)) { account, created in
-                var response = try AccountBody.response(account, asOf: call.now, status: created ? .created : .ok)
-                response.headerFields[.location] = "/v1/accounts/\(account.id)"
-                return response
-            }
-        })
-        router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator]) { _, context, call in
-            guard let account = try await store.account(id: try context.parameter("id")) else {
-                throw DomainError.notFound("account")
-            }
-            return try AccountBody.response(account, asOf: call.now)
-        })
+        router.post("/v1/accounts", handler: application.authorized([.service], createAccount))
+        router.get("/v1/accounts/{id}", handler: application.authorized([.service, .operator], readAccount))
+    }
+
+    // MARK: - Endpoints
+
+    @Sendable func createAccount(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(CreateRequest.self, from: request)
+        let customerRef = try CustomerRef.validate(body.customerRef)
+        let locale = try Self.locale(body.locale) ?? .customerDefault
+        // A service key always acts for one tenant (the database refuses one without).
+        let tenant = call.scope.tenant ?? Tenant.defaultName
+        return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant, locale: locale)) { account, created in
+            var response = try AccountBody.response(account, asOf: call.now, status: created ? .created : .ok)
+            response.headerFields[.location] = "/v1/accounts/\(account.id)"
+            return response
+        }
+    }
+
+    @Sendable func readAccount(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        guard let account = try await store.account(id: try context.parameter("id")) else {
+            throw DomainError.notFound("account")
+        }
+        return try AccountBody.response(account, asOf: call.now)
     }
 }

@@ -239,3 +239,14 @@ extension Actor {
         self.init(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "unknown")
     }
 }
+
+/// A family of endpoints: its route table (`register`), one method per endpoint, and what they
+/// share of the application.
+protocol RouteFamily {
+    var application: Application { get }
+    func register(on router: inout Router)
+}
+
+extension RouteFamily {
+    var store: Store { application.store }
+}

@@ -5,7 +5,7 @@ import HTTPServer
 import HTTPTypes
 
 /// The auditor's view (README "Audit (for compliance officers)"): pages, checkpoints, verification, export.
-struct AuditRoutes {
+struct AuditRoutes: RouteFamily {
     let application: Application
 
     struct EntryBody: Encodable {
@@ -69,66 +69,71 @@ struct AuditRoutes {
         }
     }
 
+    private var signer: AuditSigner { application.signer }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let signer = application.signer
+        router.get("/v1/audit", handler: application.authorized([.auditor], readAudit))
+        router.get("/v1/audit/head", handler: application.authorized([.auditor], readAuditHead))
+        router.get("/v1/audit/public-key", handler: application.authorized([.auditor], readPublicKey))
+        router.get("/v1/audit/verify", handler: application.authorized([.auditor], verifyAudit))
+    }
 
-        router.get("/v1/audit", handler: application.authorized([.auditor]) { request, _, call in
-            let scope = call.scope
-            let query = request.queryParameters
-            let afterSeq = try QueryParameter.integer(query, "after_seq", default: 0, range: 0...Int.max)
-            let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
-            if let action = query["action"], AuditAction(rawValue: action) == nil {
-                throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
-            }
-            if request.headerFields[.accept]?.contains("application/x-ndjson") == true {
-                // NDJSON export of any length: a page of entries at a time, streamed, so memory
-                // holds one page and whatever the client has not read yet.
-                let accountID = query["account_id"]
-                let action = query["action"]
-                return .streaming(contentType: "application/x-ndjson") { writer in
-                    try await store.forEachAuditEntry(accountID: accountID, after: afterSeq, scope: scope) { page in
-                        var lines: [UInt8] = []
-                        for entry in page where action == nil || entry.action == action {
-                            lines.append(contentsOf: try AuditExport.line(entry))
-                        }
-                        try await writer.write(lines)
+    // MARK: - Endpoints
+
+    @Sendable func readAudit(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let scope = call.scope
+        let query = request.queryParameters
+        let afterSeq = try QueryParameter.integer(query, "after_seq", default: 0, range: 0...Int.max)
+        let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
+        if let action = query["action"], AuditAction(rawValue: action) == nil {
+            throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
+        }
+        if request.headerFields[.accept]?.contains("application/x-ndjson") == true {
+            // NDJSON export of any length: a page of entries at a time, streamed, so memory
+            // holds one page and whatever the client has not read yet.
+            let accountID = query["account_id"]
+            let action = query["action"]
+            return .streaming(contentType: "application/x-ndjson") { writer in
+                try await store.forEachAuditEntry(accountID: accountID, after: afterSeq, scope: scope) { page in
+                    var lines: [UInt8] = []
+                    for entry in page where action == nil || entry.action == action {
+                        lines.append(contentsOf: try AuditExport.line(entry))
                     }
+                    try await writer.write(lines)
                 }
             }
-            let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
-                                                 afterSeq: afterSeq, limit: limit, scope: scope)
-            return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfterSeq: page.nextAfterSeq))
-        })
+        }
+        let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
+                                             afterSeq: afterSeq, limit: limit, scope: scope)
+        return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfterSeq: page.nextAfterSeq))
+    }
 
-        router.get("/v1/audit/head", handler: application.authorized([.auditor]) { _, _, call in
-            let head = try await store.auditHead()
-            let signed = try signer.sign(seq: head.seq, hash: head.hash, at: call.now.rfc3339)
-            return try ResponseBody.json(HeadBody(seq: signed.seq, hash: signed.hash, at: signed.at, signature: signed.signature))
-        })
+    @Sendable func readAuditHead(_: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let head = try await store.auditHead()
+        let signed = try signer.sign(seq: head.seq, hash: head.hash, at: call.now.rfc3339)
+        return try ResponseBody.json(HeadBody(seq: signed.seq, hash: signed.hash, at: signed.at, signature: signed.signature))
+    }
 
-        router.get("/v1/audit/public-key", handler: application.authorized([.auditor]) { _, _, _ in
-            try ResponseBody.json(["algorithm": "Ed25519", "public_key": signer.publicKey.base64EncodedString()])
-        })
+    @Sendable func readPublicKey(_: Request, _: RequestContext, _: Call) async throws -> Response {
+        try ResponseBody.json(["algorithm": "Ed25519", "public_key": signer.publicKey.base64EncodedString()])
+    }
 
-        router.get("/v1/audit/verify", handler: application.authorized([.auditor]) { request, _, _ in
-            let query = request.queryParameters
-            var checkpoint: AuditHead? = nil
-            if query["from_seq"] != nil || query["from_hash"] != nil {
-                let seq = try QueryParameter.integer(query, "from_seq", default: 0, range: 0...Int.max)
-                guard let hash = query["from_hash"], hash.utf8.count == 64 else {
-                    throw DomainError.invalidField("from_hash", "from_hash must be the 64 hex digits of the checkpoint's hash.")
-                }
-                checkpoint = AuditHead(seq: seq, hash: hash.lowercased())
+    @Sendable func verifyAudit(_ request: Request, _: RequestContext, _: Call) async throws -> Response {
+        let query = request.queryParameters
+        var checkpoint: AuditHead? = nil
+        if query["from_seq"] != nil || query["from_hash"] != nil {
+            let seq = try QueryParameter.integer(query, "from_seq", default: 0, range: 0...Int.max)
+            guard let hash = query["from_hash"], hash.utf8.count == 64 else {
+                throw DomainError.invalidField("from_hash", "from_hash must be the 64 hex digits of the checkpoint's hash.")
             }
-            switch try await store.verifyAuditChain(from: checkpoint) {
-            case .intact(let checked, let head):
-                return try ResponseBody.json(VerifyBody(ok: true, checked: checked, head: head))
-            case .broken(let seq, let reason):
-                return try ResponseBody.json(VerifyBody(ok: false, firstBrokenSeq: seq, reason: reason))
-            }
-        })
+            checkpoint = AuditHead(seq: seq, hash: hash.lowercased())
+        }
+        switch try await store.verifyAuditChain(from: checkpoint) {
+        case .intact(let checked, let head):
+            return try ResponseBody.json(VerifyBody(ok: true, checked: checked, head: head))
+        case .broken(let seq, let reason):
+            return try ResponseBody.json(VerifyBody(ok: false, firstBrokenSeq: seq, reason: reason))
+        }
     }
 }
 

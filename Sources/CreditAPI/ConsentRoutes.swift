@@ -74,7 +74,7 @@ extension NoticeRegistry {
     }
 }
 
-struct ConsentRoutes {
+struct ConsentRoutes: RouteFamily {
     let application: Application
 
     struct GrantRequest: RequestFields {
@@ -119,59 +119,64 @@ struct ConsentRoutes {
         var items: [ConsentReceipt]
     }
 
+    private var maxDays: Int { application.configuration.consentMaxDays }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let maxDays = application.configuration.consentMaxDays
+        router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service], grantConsent))
+        router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator], listConsents))
+        router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator], readConsent))
+        router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service], withdrawConsent))
+    }
 
-        router.post("/v1/accounts/{id}/consents", handler: application.authorized([.service]) { request, context, call in
-            let accountID = try context.parameter("id")
-            let body = try RequestBody.decode(GrantRequest.self, from: request)
-            let grant = try ConsentRules.validate(
-                purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
-                channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
-                now: call.now, maxValidityDays: maxDays, notices: application.notices)
-            return try await call.perform(GrantConsent(accountID: accountID, grant: grant)) { consent in
-                var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
-                response.headerFields[.location] = "/v1/consents/\(consent.id)"
-                return response
-            }
-        })
+    // MARK: - Endpoints
 
-        router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator]) { _, context, call in
-            guard let consents = try await store.consents(accountID: try context.parameter("id")) else {
-                throw DomainError.notFound("account")
-            }
-            return try ResponseBody.json(ListBody(items: consents.map { ConsentReceipt(consent: $0, now: call.now) }))
-        })
+    @Sendable func grantConsent(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let accountID = try context.parameter("id")
+        let body = try RequestBody.decode(GrantRequest.self, from: request)
+        let grant = try ConsentRules.validate(
+            purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
+            channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
+            now: call.now, maxValidityDays: maxDays, notices: application.notices)
+        return try await call.perform(GrantConsent(accountID: accountID, grant: grant)) { consent in
+            var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)
+            response.headerFields[.location] = "/v1/consents/\(consent.id)"
+            return response
+        }
+    }
 
-        router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator]) { _, context, call in
-            guard let consent = try await store.consent(id: try context.parameter("id")) else {
-                throw DomainError.notFound("consent")
-            }
-            return try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now))
-        })
+    @Sendable func listConsents(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        guard let consents = try await store.consents(accountID: try context.parameter("id")) else {
+            throw DomainError.notFound("account")
+        }
+        return try ResponseBody.json(ListBody(items: consents.map { ConsentReceipt(consent: $0, now: call.now) }))
+    }
 
-        router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service]) { request, context, call in
-            let consentID = try context.parameter("id")
-            let body = try RequestBody.decode(WithdrawalRequest.self, from: request)
-            guard let channel = ConsentChannel(rawValue: body.channel) else {
-                throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
-            }
-            if let reason = body.reason {
-                try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
-            }
-            return try await call.perform(WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason)) { outcome in
-                let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
-                    if case .scoringInputsErased(let decisions) = effect {
-                        return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
-                    }
-                    return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
+    @Sendable func readConsent(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        guard let consent = try await store.consent(id: try context.parameter("id")) else {
+            throw DomainError.notFound("consent")
+        }
+        return try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now))
+    }
+
+    @Sendable func withdrawConsent(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let consentID = try context.parameter("id")
+        let body = try RequestBody.decode(WithdrawalRequest.self, from: request)
+        guard let channel = ConsentChannel(rawValue: body.channel) else {
+            throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
+        }
+        if let reason = body.reason {
+            try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
+        }
+        return try await call.perform(WithdrawConsent(consentID: consentID, channel: channel, reason: body.reason)) { outcome in
+            let effects = outcome.effects.map { effect -> WithdrawalBody.Effect in
+                if case .scoringInputsErased(let decisions) = effect {
+                    return WithdrawalBody.Effect(effect: effect.code, decisions: decisions)
                 }
-                return try ResponseBody.json(WithdrawalBody(
-                    consent: ConsentReceipt(consent: outcome.consent, now: call.now), effects: effects,
-                    accountStatus: outcome.account.status.rawValue))
+                return WithdrawalBody.Effect(effect: effect.code, decisions: nil)
             }
-        })
+            return try ResponseBody.json(WithdrawalBody(
+                consent: ConsentReceipt(consent: outcome.consent, now: call.now), effects: effects,
+                accountStatus: outcome.account.status.rawValue))
+        }
     }
 }

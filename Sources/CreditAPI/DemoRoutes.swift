@@ -31,7 +31,7 @@ public final class DemoClock: TimeSource, Sendable {
 
 /// `POST /v1/demo/clock`, registered only when the store runs on a `DemoClock`; anywhere else
 /// the route does not exist (404).
-struct DemoRoutes {
+struct DemoRoutes: RouteFamily {
     let application: Application
     let clock: DemoClock
 
@@ -51,21 +51,23 @@ struct DemoRoutes {
 
     static let maxDays = 3_650
 
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let clock = self.clock
-        router.post("/v1/demo/clock", handler: application.authorized([.operator]) { request, _, call in
-            let body = try RequestBody.decode(AdvanceRequest.self, from: request)
-            guard (1...Self.maxDays).contains(body.advanceDays) else {
-                throw Problems.invalidField("advance_days", "advance_days must be a whole number of days, 1 to \(Self.maxDays).")
-            }
-            let now = clock.advance(days: body.advanceDays)
-            // The jump is in the audit chain, at the new time; then the sweep records what the
-            // days made due at once instead of at its next pass.
-            try await store.perform(AdvanceDemoClock(days: body.advanceDays), by: call.actor, at: now)
-            try await application.sweep(at: now)
-            return try ResponseBody.json(AdvanceBody(now: now.rfc3339, advancedDays: body.advanceDays))
-        })
+        router.post("/v1/demo/clock", handler: application.authorized([.operator], advanceClock))
+    }
+
+    // MARK: - Endpoints
+
+    @Sendable func advanceClock(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let body = try RequestBody.decode(AdvanceRequest.self, from: request)
+        guard (1...Self.maxDays).contains(body.advanceDays) else {
+            throw Problems.invalidField("advance_days", "advance_days must be a whole number of days, 1 to \(Self.maxDays).")
+        }
+        let now = clock.advance(days: body.advanceDays)
+        // The jump is in the audit chain, at the new time; then the sweep records what the
+        // days made due at once instead of at its next pass.
+        try await store.perform(AdvanceDemoClock(days: body.advanceDays), by: call.actor, at: now)
+        try await application.sweep(at: now)
+        return try ResponseBody.json(AdvanceBody(now: now.rfc3339, advancedDays: body.advanceDays))
     }
 }

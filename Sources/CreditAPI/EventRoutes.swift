@@ -5,7 +5,7 @@ import HTTPServer
 import HTTPTypes
 
 /// The event feed, webhook endpoints and customer notices (README "Events and notices").
-struct EventRoutes {
+struct EventRoutes: RouteFamily {
     let application: Application
 
     struct EndpointRequest: RequestFields {
@@ -112,7 +112,6 @@ struct EventRoutes {
         }
     }
 
-    private var store: Store { application.store }
     private var allowedHosts: [String] { application.configuration.webhookAllowedHosts }
 
     func register(on router: inout Router) {

@@ -5,7 +5,7 @@ import HTTPServer
 import HTTPTypes
 
 /// The data-inventory register and the customer's copy of their data (README "Data governance").
-struct GovernanceRoutes {
+struct GovernanceRoutes: RouteFamily {
     let application: Application
 
     /// Columns that hold JSON text are shown as JSON, not as strings of it.
@@ -24,56 +24,60 @@ struct GovernanceRoutes {
         }
     }
 
+    private var inventory: DataInventory { application.inventory }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let inventory = application.inventory
+        router.get("/v1/data-inventory", handler: application.authorized([.auditor], readDataInventory))
+        router.get("/v1/compliance/report", handler: application.authorized([.auditor], readComplianceReport))
+        router.get("/v1/accounts/{id}/data-export", handler: application.authorized([.service], exportAccountData))
+    }
 
-        router.get("/v1/data-inventory", handler: application.authorized([.auditor]) { _, _, _ in
-            struct Body: Encodable {
-                var legalBases: [String: String]
-                var tables: [String: [String: DataInventory.Entry]]
-                var reasonCodesFromSeq: Int?
-                var reasonCodes: [String: String]
-                enum CodingKeys: String, CodingKey {
-                    case tables
-                    case legalBases = "legal_bases"
-                    case reasonCodesFromSeq = "reason_codes_from_seq"
-                    case reasonCodes = "reason_codes"
-                }
-            }
-            return try ResponseBody.json(Body(
-                legalBases: inventory.legalBases, tables: inventory.tables,
-                reasonCodesFromSeq: try await store.chainRuleStart("reason_codes"),
-                reasonCodes: application.reasonCodes.codes))
-        })
+    // MARK: - Endpoints
 
-        router.get("/v1/compliance/report", handler: application.authorized([.auditor]) { request, _, call in
-            let query = request.queryParameters
-            let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
-            // A tenant's auditor reads its tenant's report; an auditor for all tenants the installation's.
-            let report = try await store.complianceReport(from: from, to: to, settings: application.scoring.complianceSettings(application.configuration),
-                                                          scope: call.scope, now: call.now)
-            return try ResponseBody.json(try application.signer.signReport(report))
-        })
+    @Sendable func readDataInventory(_: Request, _: RequestContext, _: Call) async throws -> Response {
+        struct Body: Encodable {
+            var legalBases: [String: String]
+            var tables: [String: [String: DataInventory.Entry]]
+            var reasonCodesFromSeq: Int?
+            var reasonCodes: [String: String]
+            enum CodingKeys: String, CodingKey {
+                case tables
+                case legalBases = "legal_bases"
+                case reasonCodesFromSeq = "reason_codes_from_seq"
+                case reasonCodes = "reason_codes"
+            }
+        }
+        return try ResponseBody.json(Body(
+            legalBases: inventory.legalBases, tables: inventory.tables,
+            reasonCodesFromSeq: try await store.chainRuleStart("reason_codes"),
+            reasonCodes: application.reasonCodes.codes))
+    }
 
-        router.get("/v1/accounts/{id}/data-export", handler: application.authorized([.service]) { _, context, call in
-            let accountID = try context.parameter("id")
-            guard let export = try await store.dataExport(accountID: accountID) else {
-                throw DomainError.notFound("account")
-            }
-            var tables: [String: Any] = [:]
-            for (table, rows) in export {
-                tables[table] = rows.map { row in row.mapValues(Self.json) }
-            }
-            let document: [String: Any] = [
-                "account_id": accountID, "exported_at": call.now.rfc3339, "tables": tables,
-                "register": "GET /v1/data-inventory says what each column is, why it is held and until when",
-            ]
-            let body = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
-            var response = Response(status: .ok, body: [UInt8](body))
-            response.headerFields[.contentType] = "application/json"
-            return response
-        })
+    @Sendable func readComplianceReport(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
+        let query = request.queryParameters
+        let (from, to) = try ReportWindow.resolve(from: query["from"], to: query["to"], now: call.now)
+        // A tenant's auditor reads its tenant's report; an auditor for all tenants the installation's.
+        let report = try await store.complianceReport(from: from, to: to, settings: application.scoring.complianceSettings(application.configuration),
+                                                      scope: call.scope, now: call.now)
+        return try ResponseBody.json(try application.signer.signReport(report))
+    }
+
+    @Sendable func exportAccountData(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let accountID = try context.parameter("id")
+        guard let export = try await store.dataExport(accountID: accountID) else {
+            throw DomainError.notFound("account")
+        }
+        var tables: [String: Any] = [:]
+        for (table, rows) in export {
+            tables[table] = rows.map { row in row.mapValues(Self.json) }
+        }
+        let document: [String: Any] = [
+            "account_id": accountID, "exported_at": call.now.rfc3339, "tables": tables,
+            "register": "GET /v1/data-inventory says what each column is, why it is held and until when",
+        ]
+        let body = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        var response = Response(status: .ok, body: [UInt8](body))
+        response.headerFields[.contentType] = "application/json"
+        return response
     }
 }

@@ -6,7 +6,7 @@ import HTTPTypes
 
 /// The line in use: quotes, draws, repayments, statements, cancellation and charge-off (README
 /// "The line in use").
-struct LedgerRoutes {
+struct LedgerRoutes: RouteFamily {
     let application: Application
 
     struct DrawRequest: RequestFields {
@@ -258,7 +258,6 @@ struct LedgerRoutes {
         return date
     }
 
-    private var store: Store { application.store }
     private var coolingOffDays: Int { application.configuration.coolingOffDays }
     private var maxAmount: Int { application.configuration.limitPolicy.maxLimit }
 

@@ -6,7 +6,7 @@ import HTTPTypes
 
 /// Terms, activation, the review queue, limits, preferences and operator actions (README
 /// "Activation, reviews and limits").
-struct LineRoutes {
+struct LineRoutes: RouteFamily {
     let application: Application
 
     struct ActivationRequest: RequestFields {
@@ -166,7 +166,6 @@ struct LineRoutes {
         return value
     }
 
-    private var store: Store { application.store }
     private var model: ScoringModel { application.scoring }
     private var policy: LimitPolicy { application.configuration.limitPolicy }
     /// Tier D's recommendation: the most one operator may grant alone (README "Activation").

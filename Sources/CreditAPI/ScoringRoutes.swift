@@ -162,7 +162,7 @@ struct DecisionBody: Encodable {
     }
 }
 
-struct ScoringRoutes {
+struct ScoringRoutes: RouteFamily {
     let application: Application
 
     struct ScoreRequest: RequestFields {
@@ -175,47 +175,51 @@ struct ScoringRoutes {
         enum CodingKeys: String, CodingKey, CaseIterable { case statement }
     }
 
+    private var model: ScoringModel { application.scoring }
+
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let model = application.scoring
+        router.post("/v1/accounts/{id}/scores", handler: application.authorized([.service], scoreAccount))
+        router.get("/v1/decisions/{id}", handler: application.authorized([.service, .operator], readDecision))
+        router.post("/v1/decisions/{id}/review-requests", handler: application.authorized([.service], requestReview))
+    }
 
-        router.post("/v1/accounts/{id}/scores", handler: application.authorized([.service]) { request, context, call in
-            let accountID = try context.parameter("id")
-            // No processing at all without consent: the features are not even read before this.
-            try await store.checkScoringEligibility(accountID: accountID, at: call.now)
-            let body = try RequestBody.decode(ScoreRequest.self, from: request)
-            let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
-            let result = model.scorecard.score(values)
-                        return try await call.perform(
-                try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
-                                 validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(body.features))
-            ) { decision in
-                var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
-                response.headerFields[.location] = "/v1/decisions/\(decision.id)"
-                return response
-            }
-        })
+    // MARK: - Endpoints
 
-        router.get("/v1/decisions/{id}", handler: application.authorized([.service, .operator]) { _, context, _ in
-            guard let decision = try await store.decision(id: try context.parameter("id")) else {
-                throw DomainError.notFound("decision")
-            }
-            return try ResponseBody.json(DecisionBody(decision: decision, explain: true))
-        })
+    @Sendable func scoreAccount(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let accountID = try context.parameter("id")
+        // No processing at all without consent: the features are not even read before this.
+        try await store.checkScoringEligibility(accountID: accountID, at: call.now)
+        let body = try RequestBody.decode(ScoreRequest.self, from: request)
+        let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
+        let result = model.scorecard.score(values)
+                    return try await call.perform(
+            try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
+                             validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(body.features))
+        ) { decision in
+            var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
+            response.headerFields[.location] = "/v1/decisions/\(decision.id)"
+            return response
+        }
+    }
 
-        router.post("/v1/decisions/{id}/review-requests", handler: application.authorized([.service]) { request, context, call in
-            let decisionID = try context.parameter("id")
-            // An empty body is a request without a statement.
-            let body = request.body.isEmpty
-                ? ReviewRequest(statement: nil)
-                : try RequestBody.decode(ReviewRequest.self, from: request)
-            if let statement = body.statement {
-                try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
-            }
-            return try await call.perform(RequestReview(decisionID: decisionID, statement: body.statement)) { review in
-                try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
-            }
-        })
+    @Sendable func readDecision(_: Request, _ context: RequestContext, _: Call) async throws -> Response {
+        guard let decision = try await store.decision(id: try context.parameter("id")) else {
+            throw DomainError.notFound("decision")
+        }
+        return try ResponseBody.json(DecisionBody(decision: decision, explain: true))
+    }
+
+    @Sendable func requestReview(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
+        let decisionID = try context.parameter("id")
+        // An empty body is a request without a statement.
+        let body = request.body.isEmpty
+            ? ReviewRequest(statement: nil)
+            : try RequestBody.decode(ReviewRequest.self, from: request)
+        if let statement = body.statement {
+            try FreeText.check(statement, field: "statement", max: Review.maxStatementLength)
+        }
+        return try await call.perform(RequestReview(decisionID: decisionID, statement: body.statement)) { review in
+            try ResponseBody.json(LineRoutes.ReviewQueueBody.Item(record: ReviewRecord(review: review)), status: .created)
+        }
     }
 }

@@ -51,3 +51,74 @@ import Testing
         #expect(offenders.isEmpty, "citations of documents outside the repository: \(offenders)")
     }
 }
+
+/// The modules and what each may depend on (docs/architecture.md, "Modules"), read from the
+/// package graph itself (`swift package dump-package`), and every source file's imports checked
+/// against its target's declared dependencies: a module cannot lean on another by an import the
+/// graph does not show.
+@Suite struct ModuleGraphTests {
+    /// Our modules each of ours may depend on.
+    static let allowed: [String: Set<String>] = [
+        "CreditLine": [],
+        "HTTPServer": ["CLinux", "CZlib"],
+        "CreditStore": ["CreditLine"],
+        "CreditAPI": ["HTTPServer", "CreditLine", "CreditStore"],
+        "creditline": ["CreditAPI", "CreditStore", "CreditLine", "HTTPServer"],
+        "FuzzSupport": [],
+        "HTTPFuzz": ["HTTPServer", "FuzzSupport"],
+        "JSONFuzz": ["CreditAPI", "FuzzSupport"],
+        "HTTPServerPeer": ["HTTPServer"],
+        "CZlib": [], "CLinux": [],
+    ]
+    /// The domain and the HTTP server import nothing beyond the standard library, Foundation and
+    /// (for the server) its two C shims and the HTTP types and logging APIs.
+    static let outsideImports: [String: Set<String>] = [
+        "CreditLine": ["Foundation", "Synchronization", "Glibc", "Darwin"],
+        "HTTPServer": ["Foundation", "Glibc", "Darwin", "Synchronization", "CLinux", "CZlib", "HTTPTypes", "Logging", "Dispatch"],
+    ]
+
+    @Test func theGraphIsTheLayering() throws {
+        // A scratch folder of its own: the one in the repository is locked by the `swift test`
+        // running this, and a second SwiftPM would wait for it.
+        let scratch = NSTemporaryDirectory() + "creditline-graph-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let dump = try ChildProcess.run("/usr/bin/env", ["swift", "package", "--scratch-path", scratch, "dump-package"],
+                                        directory: repositoryRoot, deadline: .seconds(120))
+        #expect(dump.termination == .exited(0), "\(dump.stderr)")
+        let package = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+        let targets = try #require(package["targets"] as? [[String: Any]])
+        var declared: [String: Set<String>] = [:]
+        for target in targets {
+            let name = try #require(target["name"] as? String)
+            let dependencies = (target["dependencies"] as? [[String: Any]] ?? []).compactMap { dependency in
+                (dependency["byName"] as? [Any])?.first as? String
+            }
+            declared[name] = Set(dependencies)
+        }
+        let ours = Set(Self.allowed.keys)
+        for (name, allowed) in Self.allowed {
+            let dependencies = try #require(declared[name], "\(name) is not in the package")
+            #expect(dependencies.isSubset(of: allowed), "\(name) depends on \(dependencies.subtracting(allowed).sorted())")
+        }
+        // Each file imports only its target's declared dependencies among our modules.
+        for target in ours where FileManager.default.fileExists(atPath: repositoryRoot + "/Sources/" + target) {
+            for file in try ArchitectureTests.files(under: "Sources/" + target, endingIn: [".swift"]) {
+                let imports = file.text.split(separator: "\n").compactMap { line -> String? in
+                    let text = line.trimmingCharacters(in: .whitespaces)
+                    for prefix in ["import ", "@_exported import ", "@testable import "] where text.hasPrefix(prefix) {
+                        return String(text.dropFirst(prefix.count)).components(separatedBy: " ").first
+                    }
+                    return nil
+                }
+                for module in imports where ours.contains(module) {
+                    #expect(declared[target]?.contains(module) == true, "\(file.path) imports \(module), not a dependency of \(target)")
+                }
+                if let outside = Self.outsideImports[target] {
+                    for module in imports where !outside.contains(module) {
+                        Issue.record("\(file.path) imports \(module): \(target) imports only \(outside.sorted())")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -199,62 +199,8 @@ struct ConsoleRoutes {
             return redirect(back ?? "/console/reviews", headers: [(.setCookie, cookie(Self.languageCookie, to.rawValue, maxAge: 31_536_000))])
         })
 
-        router.get("/console/sign-in", handler: { request, _ in
-            let locale = Self.locale(request)
-            let nonce = KeyToken.newSecret()
-            let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
-            let failed = request.queryParameters["failed"] != nil
-            let body = (failed ? #"<p class="banner">\#(texts("bad_key", locale))</p>"# : "") + """
-                <section class="card"><p>\(texts("sign_in_help", locale))</p>
-                <form method="post" action="/console/sign-in" class="forms"><div>
-                <input type="hidden" name="csrf" value="\(nonce)">
-                <label for="key">\(texts("api_key", locale))</label>
-                <input type="password" id="key" name="key" autocomplete="off" required>
-                <p><button type="submit" id="sign-in">\(texts("sign_in", locale))</button></p></div></form></section>
-                """
-            return html(layout(visit, title: texts("sign_in", locale), body),
-                        headers: [(.setCookie, cookie(Self.signInCookie, nonce, maxAge: 600))])
-        })
-
-        router.post("/console/sign-in", handler: { request, context in
-            let fields = Self.form(request)
-            // The sign-in form's token is the one its page set in a cookie (double submit).
-            guard let expected = Self.cookies(request)[Self.signInCookie], !expected.isEmpty && KeyToken.constantTimeEqual(Data((fields["csrf"] ?? "").utf8), Data(expected.utf8))
-            else {
-                let visit = Visit(session: nil, token: nil, locale: Self.locale(request), path: String(request.path))
-                return html(layout(visit, title: texts("refused", visit.locale), #"<p class="banner">CSRF</p>"#),
-                            status: .forbidden)
-            }
-            // Guessing keys is limited per client address: each wrong key from it takes a token,
-            // and once they are gone every attempt waits; a key that signs in takes a token from
-            // its own rate limit, as a request does.
-            let locale = Self.locale(request)
-            func tooMany(_ seconds: Int) -> Response {
-                let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
-                var response = html(layout(visit, title: texts("refused", locale), #"<p class="banner">429</p>"#),
-                                    status: .tooManyRequests)
-                response.headerFields[.retryAfter] = String(seconds)
-                return response
-            }
-            let address = "address:" + (request.remoteAddress ?? "unknown")
-            let limiter = application.signInLimiter
-            if let wait = limiter.wait(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst) {
-                return tooMany(wait)
-            }
-            guard let key = try await store.authenticate(token: fields["key"] ?? ""),
-                  ConsoleSessionRules.maySignIn(key.role)
-            else {
-                _ = limiter.take(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst)
-                return redirect("/console/sign-in?failed=1")
-            }
-            if let wait = application.rateLimiter.take(keyID: key.id, role: key.role) { return tooMany(wait) }
-            let (token, _) = try await store.perform(
-                StartConsoleSession(key: key),
-                by: Actor(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "console"))
-            let landing = key.role == .operator ? "/console/reviews" : key.role == .risk ? "/console/models" : "/console/audit"
-            return redirect(landing, headers: [(.setCookie, cookie(Self.sessionCookie, token)),
-                                               (.setCookie, cookie(Self.signInCookie, "", maxAge: 0))])
-        })
+        router.get("/console/sign-in", handler: signInPage)
+        router.post("/console/sign-in", handler: signIn)
 
         router.post("/console/sign-out", handler: page([.operator, .auditor, .risk]) { _, context, visit, session in
             if let token = visit.token {
@@ -265,5 +211,64 @@ struct ConsoleRoutes {
         })
 
         ConsolePageRoutes(console: self).register(on: &router)
+    }
+
+    /// The sign-in page: a form whose token its own cookie carries (double submit).
+    @Sendable func signInPage(_ request: Request, _: RequestContext) async throws -> Response {
+        let locale = Self.locale(request)
+        let nonce = KeyToken.newSecret()
+        let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
+        let failed = request.queryParameters["failed"] != nil
+        let body = (failed ? #"<p class="banner">\#(texts("bad_key", locale))</p>"# : "") + """
+            <section class="card"><p>\(texts("sign_in_help", locale))</p>
+            <form method="post" action="/console/sign-in" class="forms"><div>
+            <input type="hidden" name="csrf" value="\(nonce)">
+            <label for="key">\(texts("api_key", locale))</label>
+            <input type="password" id="key" name="key" autocomplete="off" required>
+            <p><button type="submit" id="sign-in">\(texts("sign_in", locale))</button></p></div></form></section>
+            """
+        return html(layout(visit, title: texts("sign_in", locale), body),
+                    headers: [(.setCookie, cookie(Self.signInCookie, nonce, maxAge: 600))])
+    }
+
+    /// A sign-in: a key of a role that may use the console starts a session.
+    @Sendable func signIn(_ request: Request, _ context: RequestContext) async throws -> Response {
+        let fields = Self.form(request)
+        // The sign-in form's token is the one its page set in a cookie (double submit).
+        guard let expected = Self.cookies(request)[Self.signInCookie], !expected.isEmpty && KeyToken.constantTimeEqual(Data((fields["csrf"] ?? "").utf8), Data(expected.utf8))
+        else {
+            let visit = Visit(session: nil, token: nil, locale: Self.locale(request), path: String(request.path))
+            return html(layout(visit, title: texts("refused", visit.locale), #"<p class="banner">CSRF</p>"#),
+                        status: .forbidden)
+        }
+        // Guessing keys is limited per client address: each wrong key from it takes a token,
+        // and once they are gone every attempt waits; a key that signs in takes a token from
+        // its own rate limit, as a request does.
+        let locale = Self.locale(request)
+        func tooMany(_ seconds: Int) -> Response {
+            let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
+            var response = html(layout(visit, title: texts("refused", locale), #"<p class="banner">429</p>"#),
+                                status: .tooManyRequests)
+            response.headerFields[.retryAfter] = String(seconds)
+            return response
+        }
+        let address = "address:" + (request.remoteAddress ?? "unknown")
+        let limiter = application.signInLimiter
+        if let wait = limiter.wait(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst) {
+            return tooMany(wait)
+        }
+        guard let key = try await application.store.authenticate(token: fields["key"] ?? ""),
+              ConsoleSessionRules.maySignIn(key.role)
+        else {
+            _ = limiter.take(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst)
+            return redirect("/console/sign-in?failed=1")
+        }
+        if let wait = application.rateLimiter.take(keyID: key.id, role: key.role) { return tooMany(wait) }
+        let (token, _) = try await application.store.perform(
+            StartConsoleSession(key: key),
+            by: Actor(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "console"))
+        let landing = key.role == .operator ? "/console/reviews" : key.role == .risk ? "/console/models" : "/console/audit"
+        return redirect(landing, headers: [(.setCookie, cookie(Self.sessionCookie, token)),
+                                           (.setCookie, cookie(Self.signInCookie, "", maxAge: 0))])
     }
 }

@@ -50,15 +50,14 @@ struct ConsolePageRoutes {
     /// The review queue: oldest first, each with its decision explained and its four-eyes state.
     @Sendable func reviewsPage(_ request: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let l = visit.locale
-        let now = store.time.now()
+        let now = visit.now
         var sections = ""
         if let done = request.queryParameters["done"] {
             sections += #"<p class="banner info">\#(HTML.escape(done))</p>"#
         }
-        for record in try await store.reviews(status: .open, kind: nil, scope: session.key.scope) {
+        for queued in try await store.reviewQueue(scope: session.key.scope) {
+            let (record, decision, consents) = (queued.record, queued.decision, queued.consents)
             let review = record.review
-            let decision = try await store.decision(id: review.decisionID)
-            let consents = try await store.consents(accountID: review.accountID) ?? []
             var item = #"<section class="card review" id="\#(HTML.escape(review.id))">"#
             item += #"<h2>\#(HTML.escape(review.kind.rawValue)) · <a href="/console/accounts/\#(HTML.escape(review.accountID))">\#(HTML.escape(review.accountID))</a></h2>"#
             item += #"<p class="muted">\#(t("opened", l)) \#(review.createdAt.rfc3339) · \#(HTML.escape(review.id))"#
@@ -135,7 +134,7 @@ struct ConsolePageRoutes {
     /// An account: its state, consents, decisions, notices and its audit timeline.
     @Sendable func accountPage(_: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let l = visit.locale
-        let now = store.time.now()
+        let now = visit.now
         let id = try context.parameter("id")
         guard let account = try await store.account(id: id), session.key.scope.sees(account.tenant) else {
             throw DomainError.notFound("account")
@@ -163,7 +162,7 @@ struct ConsolePageRoutes {
 
     @Sendable func noticesPage(_: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let l = visit.locale
-        let overdue = try await store.notices(status: .overdue, now: store.time.now(), scope: session.key.scope)
+        let overdue = try await store.notices(status: .overdue, now: visit.now, scope: session.key.scope)
         let rows = overdue.map { notice in
             [#"<a href="/console/accounts/\#(HTML.escape(notice.accountID))">\#(HTML.escape(notice.accountID))</a>"#,
              HTML.escape(notice.kind.rawValue), notice.dueBy.rfc3339, HTML.escape(notice.text)]
@@ -187,7 +186,7 @@ struct ConsolePageRoutes {
 
     @Sendable func modelsPage(_: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let l = visit.locale
-        let now = store.time.now()
+        let now = visit.now
         var body = ""
         for card in [model.registry.champion] + (model.registry.challenger.map { [$0] } ?? []) {
             guard let report = StabilityReport(try await store.stabilityCounts(
@@ -208,7 +207,7 @@ struct ConsolePageRoutes {
         let l = visit.locale
         let head = try await store.auditHead()
         // A signed checkpoint of the head, to keep elsewhere (README "Audit").
-        let checkpoint = try application.signer.sign(seq: head.seq, hash: head.hash, at: store.time.now().rfc3339)
+        let checkpoint = try application.signer.sign(seq: head.seq, hash: head.hash, at: visit.now.rfc3339)
         var body = "<section class=\"card\"><p>\(t("head", l)): seq <strong>\(head.seq)</strong> · <code>\(HTML.escape(head.hash))</code></p>"
             + "<p>\(t("checkpoint", l)): <code>\(HTML.escape(checkpoint.at))</code> · <code>\(HTML.escape(checkpoint.signature))</code></p>"
             + "<p>\(t("public_key", l)): <code>\(application.signer.publicKey.base64EncodedString())</code></p>"
@@ -226,7 +225,7 @@ struct ConsolePageRoutes {
 
     @Sendable func compliancePage(_: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let l = visit.locale
-        let now = store.time.now()
+        let now = visit.now
         let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
                                                       settings: application.scoring.complianceSettings(application.configuration),
                                                       scope: session.key.scope, now: now)

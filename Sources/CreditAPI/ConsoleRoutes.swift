@@ -21,10 +21,19 @@ struct ConsoleRoutes {
 
     /// What a page knows about its reader.
     struct Visit: Sendable {
-        var session: ConsoleSession?
-        var token: String?
+        /// The request's time, read once (`RequestTime`): every read and check of the page uses it.
+        var now: Timestamp
         var locale: NoticeLocale
         var path: String
+        /// Who is signed in, once the session's token is found good.
+        var session: ConsoleSession?
+        var token: String?
+
+        /// A visit of `request`, before anyone is known to be signed in.
+        init(_ request: Request, _ context: RequestContext, _ application: Application, token: String? = nil) {
+            (session, self.token, locale) = (nil, token, ConsoleRoutes.locale(request))
+            (path, now) = (String(request.path), context[RequestTime.self] ?? application.store.time.now())
+        }
     }
 
     enum Page: String, CaseIterable {
@@ -142,8 +151,8 @@ struct ConsoleRoutes {
         let store = application.store
         return { request, context in
             let token = Self.cookies(request)[Self.sessionCookie]
-            var visit = Visit(session: nil, token: token, locale: Self.locale(request), path: String(request.path))
-            guard let token, let session = try await store.consoleSession(token: token) else {
+            var visit = Visit(request, context, application, token: token)
+            guard let token, let session = try await store.consoleSession(token: token, now: visit.now) else {
                 return redirect("/console/sign-in")
             }
             visit.session = session
@@ -214,10 +223,10 @@ struct ConsoleRoutes {
     }
 
     /// The sign-in page: a form whose token its own cookie carries (double submit).
-    @Sendable func signInPage(_ request: Request, _: RequestContext) async throws -> Response {
+    @Sendable func signInPage(_ request: Request, _ context: RequestContext) async throws -> Response {
         let locale = Self.locale(request)
         let nonce = KeyToken.newSecret()
-        let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
+        let visit = Visit(request, context, application)
         let failed = request.queryParameters["failed"] != nil
         let body = (failed ? #"<p class="banner">\#(texts("bad_key", locale))</p>"# : "") + """
             <section class="card"><p>\(texts("sign_in_help", locale))</p>
@@ -237,7 +246,7 @@ struct ConsoleRoutes {
         // The sign-in form's token is the one its page set in a cookie (double submit).
         guard let expected = Self.cookies(request)[Self.signInCookie], !expected.isEmpty && KeyToken.constantTimeEqual(Data((fields["csrf"] ?? "").utf8), Data(expected.utf8))
         else {
-            let visit = Visit(session: nil, token: nil, locale: Self.locale(request), path: String(request.path))
+            let visit = Visit(request, context, application)
             return html(layout(visit, title: texts("refused", visit.locale), #"<p class="banner">CSRF</p>"#),
                         status: .forbidden)
         }
@@ -246,7 +255,7 @@ struct ConsoleRoutes {
         // its own rate limit, as a request does.
         let locale = Self.locale(request)
         func tooMany(_ seconds: Int) -> Response {
-            let visit = Visit(session: nil, token: nil, locale: locale, path: String(request.path))
+            let visit = Visit(request, context, application)
             var response = html(layout(visit, title: texts("refused", locale), #"<p class="banner">429</p>"#),
                                 status: .tooManyRequests)
             response.headerFields[.retryAfter] = String(seconds)

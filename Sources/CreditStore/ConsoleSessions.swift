@@ -58,8 +58,7 @@ struct TouchConsoleSession: BusinessWrite {
 extension Store {
     /// The live session a cookie names, with its key (still active); its clock is moved on when
     /// it was last seen more than a minute ago, so a page view is not a write every time.
-    public func consoleSession(token: String) async throws -> ConsoleSession? {
-        let now = time.now()
+    public func consoleSession(token: String, now: Timestamp) async throws -> ConsoleSession? {
         let id = Hashing.sha256Hex(Data(token.utf8))
         let found = try await read { db -> (ConsoleSession, Timestamp)? in
             guard let row = try StoreRow.fetchOne(

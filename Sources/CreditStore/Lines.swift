@@ -419,6 +419,39 @@ extension Store {
         }
     }
 
+    /// An open review with what a reviewer sees beside it: its decision and its account's consents.
+    public struct QueuedReview: Sendable {
+        public var record: ReviewRecord
+        public var decision: Decision?
+        public var consents: [Consent]
+    }
+
+    /// The open reviews a scope sees, oldest first, each with its decision and its account's
+    /// consents: three statements in one read, not two more per review.
+    public func reviewQueue(scope: TenantScope) async throws -> [QueuedReview] {
+        try await read { db in
+            let open = """
+                status = 'open' AND (CAST(?1 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?1))
+                """
+            let records = try StoreRow.fetchAll(db, cached: """
+                SELECT \(Store.reviewColumns.list) FROM reviews WHERE \(open) ORDER BY created_at, id
+                """, arguments: [scope.tenant]).map(Self.review(from:))
+            let decisions = try StoreRow.fetchAll(db, cached: """
+                SELECT \(Store.decisionColumns.list) FROM decisions WHERE id IN (SELECT decision_id FROM reviews WHERE \(open))
+                """, arguments: [scope.tenant]).map(Self.decision(from:))
+            let consents = try StoreRow.fetchAll(db, cached: """
+                SELECT \(Store.consentColumns.list) FROM consents
+                WHERE account_id IN (SELECT account_id FROM reviews WHERE \(open)) ORDER BY granted_at, id
+                """, arguments: [scope.tenant]).map(Self.consent(from:))
+            let decisionByID = Dictionary(decisions.map { ($0.id, $0) }) { first, _ in first }
+            let consentsByAccount = Dictionary(grouping: consents, by: \.accountID)
+            return records.map {
+                QueuedReview(record: $0, decision: decisionByID[$0.review.decisionID],
+                             consents: consentsByAccount[$0.review.accountID] ?? [])
+            }
+        }
+    }
+
     static func fetchReview(_ db: SQLConnection, id: String) throws -> ReviewRecord? {
         try StoreRow.fetchOne(db, cached: "SELECT \(Store.reviewColumns.list) FROM reviews WHERE id = ?", arguments: [id]).map(review(from:))
     }

@@ -139,3 +139,33 @@ import Testing
         }
     }
 }
+
+/// The console's review queue reads each review's decision and consents in one read, and gives
+/// each review its own.
+@Suite struct ReviewQueueTests {
+    @Test func eachReviewGetsItsOwnDecisionAndConsents() async throws {
+        let (store, first) = try await TypedRowTests().populated()
+        // A second account with one consent, a decision and a contest of it.
+        let now = store.time.now()
+        let (account, _) = try await store.perform(CreateAccount(customerRef: "queue-2"), by: testActor)
+        _ = try await store.perform(GrantConsent(accountID: account.id, grant: ConsentRules.Grant(
+            purpose: .creditAssessment, noticeVersion: "2026-11", noticeSHA256: TypedRowTests.hash, channel: .web,
+            method: .explicitOptIn, evidence: nil, expiresAt: now.adding(days: 30))), by: testActor)
+        let card = try Scorecard(json: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/config/scorecards/v1.json")),
+                                 sha256: "00")
+        let decision = try await store.perform(
+            ScoreAccount(accountID: account.id, result: card.score([:]), modelVersion: card.modelVersion, validityDays: 30),
+            by: testActor)
+        _ = try await store.perform(RequestReview(decisionID: decision.id, statement: nil), by: testActor)
+
+        let queue = try await store.reviewQueue(scope: .all)
+        // Both were opened at the same instant of the test's clock: ordered by id then.
+        #expect(Set(queue.map(\.record.review.accountID)) == [first, account.id])
+        for item in queue {
+            #expect(item.decision?.id == item.record.review.decisionID)
+            #expect(!item.consents.isEmpty && item.consents.allSatisfy { $0.accountID == item.record.review.accountID })
+        }
+        #expect(queue.first { $0.record.review.accountID == account.id }?.consents.map(\.channel) == [.web])
+        #expect(try await store.reviewQueue(scope: .one("elsewhere")).isEmpty)
+    }
+}

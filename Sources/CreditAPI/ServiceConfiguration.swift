@@ -105,6 +105,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var webhookRetryBaseMs = 1000
     /// An endpoint that has not answered in this long has failed this attempt.
     public var webhookTimeoutMs = 10_000
+    /// What a delivery claim lasts beyond twice `webhookTimeoutMs`: the margin for recording the
+    /// outcome and for clock steps between instances (README "Events and notices").
+    public var webhookClaimMarginMs = 5_000
     /// How long before its arrival a notice's delivery report may date the delivery before the
     /// compliance report names it (check 8c, README "Data governance").
     public var noticeReportGraceHours = 24
@@ -264,6 +267,7 @@ extension ServiceConfiguration {
         integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
         integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
+        integer("webhook_claim_margin_ms", 100...600_000) { $0.webhookClaimMarginMs = $1 },
         integer("webhook_concurrency", 1...64) { $0.webhookConcurrency = $1 },
         integer("notice_report_grace_hours", 1...720) { $0.noticeReportGraceHours = $1 },
         integer("webhook_concurrency_per_endpoint", 1...64) { $0.webhookConcurrencyPerEndpoint = $1 },

@@ -32,6 +32,7 @@ final class WebhookDeliverer: Sendable {
     private let retryHours: Int
     private let retryBaseMs: Int
     private let timeoutMs: Int
+    private let claimMarginMs: Int
     private let loop = Mutex<Task<Void, Never>?>(nil)
     /// The client, made at the first push and shut down when the deliverer stops: a service
     /// with no endpoint never starts its event loops.
@@ -40,9 +41,10 @@ final class WebhookDeliverer: Sendable {
     private let running = Mutex<Set<String>>([])
     /// This instance's name on its claims: new at every start of the process.
     let owner = Identifier.make("instance")
-    /// How long a claim holds: the attempt's bound twice over and five seconds, so that neither a
-    /// slow record of the outcome nor a clock step hands a push in progress to another instance.
-    var leaseMilliseconds: Int { 2 * timeoutMs + 5000 }
+    /// How long a claim holds: the attempt's bound twice over and `webhook_claim_margin_ms` (5 s),
+    /// so that neither a slow record of the outcome nor a clock step hands a push in progress to
+    /// another instance.
+    var leaseMilliseconds: Int { 2 * timeoutMs + claimMarginMs }
 
     init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
         self.store = store
@@ -52,6 +54,7 @@ final class WebhookDeliverer: Sendable {
         retryHours = configuration.webhookRetryHours
         retryBaseMs = configuration.webhookRetryBaseMs
         timeoutMs = configuration.webhookTimeoutMs
+        claimMarginMs = configuration.webhookClaimMarginMs
     }
 
     func start() {

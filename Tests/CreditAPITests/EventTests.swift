@@ -264,10 +264,10 @@ final class WebhookReceiver: Sendable {
         func start() async throws -> ChildProcess {
             // Two pushes at a time against a receiver that takes 100 ms: the kill lands while
             // most of the 60 are still owed, however fast the machine. The killed instance's
-            // claims lapse after 2 × 1 s + 5 s; the restarted one (a new instance) takes them then.
+            // claims lapse after 2 × 1 s + 0.5 s; the restarted one (a new instance) takes them then.
             let process = try CommandLine_.serve(["--port", String(port), "--db", db], environment: [
                 "CREDITLINE_WEBHOOK_RETRY_BASE_MS": "20", "CREDITLINE_WEBHOOK_CONCURRENCY": "2",
-                "CREDITLINE_WEBHOOK_TIMEOUT_MS": "1000",
+                "CREDITLINE_WEBHOOK_TIMEOUT_MS": "1000", "CREDITLINE_WEBHOOK_CLAIM_MARGIN_MS": "500",
                 "CREDITLINE_LOG_LEVEL": "error",
             ])
             _ = await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 }

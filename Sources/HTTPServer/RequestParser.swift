@@ -44,14 +44,7 @@ public enum RequestParser {
         var cursor = lineEnd + 2
         let headerStart = cursor
         var fieldCount = 0
-        var hosts = 0
-        var host: String? = nil
-        var contentLength: Int? = nil
-        var transferEncoding: [String] = []
-        var sawTransferEncoding = false
-        var connectionClose = false
-        var connectionKeepAlive = false
-        var expectsContinue = false
+        var framingFields = FramingFields()
         while true {
             let remainingBudget = limits.maxHeaderBytes - (cursor - headerStart)
             guard let end = try findLineEnd(bytes, from: cursor, limit: max(0, remainingBudget)) else {
@@ -71,86 +64,21 @@ public enum RequestParser {
             }
             let (name, value) = try parseFieldLine(bytes, cursor, end)
             cursor = end + 2
-
-            switch name.canonicalName {
-            case "host":
-                hosts += 1
-                host = value
-            case "content-length":
-                // RFC 9112 §6.3: identical repeats ("42, 42" or two lines) may be read as one;
-                // anything else is unrecoverable framing.
-                for element in value.split(separator: ",", omittingEmptySubsequences: false) {
-                    let length = try parseContentLength(trimOWS(element))
-                    if let earlier = contentLength, earlier != length {
-                        throw .bad("differing Content-Length values")
-                    }
-                    contentLength = length
-                }
-            case "transfer-encoding":
-                sawTransferEncoding = true
-                for element in value.split(separator: ",", omittingEmptySubsequences: false) {
-                    let coding = trimOWS(element)
-                    let bare = coding.split(separator: ";", maxSplits: 1).first.map { trimOWS($0) } ?? ""
-                    guard !bare.isEmpty else { throw .bad("empty transfer coding") }
-                    transferEncoding.append(bare.lowercased())
-                }
-            case "connection":
-                for token in value.split(separator: ",") {
-                    let token = trimOWS(token)
-                    if equalsIgnoringCase(token, "close") { connectionClose = true }
-                    if equalsIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
-                }
-            case "expect":
-                // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others → 417.
-                if equalsIgnoringCase(value[...], "100-continue") {
-                    expectsContinue = true
-                } else {
-                    throw HTTPParseError(.expectationFailed, "unsupported expectation")
-                }
-            default:
-                break
-            }
+            try framingFields.note(name, value)
             fields.append(HTTPField(name: name, value: value))
         }
 
         let version = requestLine.version
-        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; a 1.0 one at most one.
-        if version == .http1_1, hosts != 1 {
-            throw .bad(hosts == 0 ? "missing Host header" : "more than one Host header")
-        }
-        if hosts > 1 { throw .bad("more than one Host header") }
-        if let host, !isValidHost(host) { throw .bad("invalid Host header") }
-
-        var framing = BodyFraming.none
-        if sawTransferEncoding {
-            // RFC 9112 §6.1: both framing headers may mean a smuggling attempt; reject and close.
-            if contentLength != nil { throw .bad("both Transfer-Encoding and Content-Length") }
-            // RFC 9112 §6.1: Transfer-Encoding in 1.0 is faulty framing.
-            if version == .http1_0 { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
-            // RFC 9112 §6.3: chunked must be the final coding of a request, and applied once.
-            if let index = transferEncoding.firstIndex(of: "chunked"), index != transferEncoding.count - 1 {
-                throw .bad("chunked is not the final transfer coding")
-            }
-            // RFC 9112 §6.1: a coding we do not understand → 501.
-            if transferEncoding.contains(where: { $0 != "chunked" }) {
-                throw HTTPParseError(.notImplemented, "unsupported transfer coding")
-            }
-            framing = .chunked
-        }
-        let (authority, path) = try resolveTarget(requestLine.target, method: requestLine.method, host: host)
+        let chunked = try framingFields.check(version: version)
+        let (authority, path) = try resolveTarget(requestLine.target, method: requestLine.method, host: framingFields.host)
         let maxBody = limits.maxBody(forTarget: path)
-        if !sawTransferEncoding, let contentLength {
-            if contentLength > maxBody {
-                throw HTTPParseError(.contentTooLarge, "body larger than \(maxBody) bytes")
-            }
-            framing = contentLength == 0 ? .none : .length(contentLength)
-        }
-
-        let keepAlive = version == .http1_1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        let framing = try framingFields.framing(chunked: chunked, maxBody: maxBody)
+        let keepAlive = version == .http1_1 ? !framingFields.connectionClose
+            : (framingFields.connectionKeepAlive && !framingFields.connectionClose)
         let request = HTTPRequest(method: requestLine.method, scheme: nil, authority: authority, path: path,
                                   headerFields: fields)
         let head = RequestHead(request: request, version: version, target: path, framing: framing,
-                               keepAlive: keepAlive, expectsContinue: expectsContinue && framing != .none,
+                               keepAlive: keepAlive, expectsContinue: framingFields.expectsContinue && framing != .none,
                                maxBodyBytes: maxBody)
         return (head, cursor)
     }
@@ -432,5 +360,99 @@ public enum RequestParser {
 
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
+
+/// What a request's header fields say about where it is going and how its body is framed, noted
+/// field by field as the head is parsed, and checked once it is whole.
+struct FramingFields {
+    var hosts = 0
+    var host: String? = nil
+    var contentLength: Int? = nil
+    var transferEncoding: [String] = []
+    var sawTransferEncoding = false
+    var connectionClose = false
+    var connectionKeepAlive = false
+    var expectsContinue = false
+
+    @inline(__always)
+    mutating func note(_ name: HTTPField.Name, _ value: String) throws(HTTPParseError) {
+        switch name.canonicalName {
+        case "host":
+            hosts += 1
+            host = value
+        case "content-length":
+            // RFC 9112 §6.3: identical repeats ("42, 42" or two lines) may be read as one;
+            // anything else is unrecoverable framing.
+            for element in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let length = try RequestParser.parseContentLength(RequestParser.trimOWS(element))
+                if let earlier = contentLength, earlier != length {
+                    throw .bad("differing Content-Length values")
+                }
+                contentLength = length
+            }
+        case "transfer-encoding":
+            sawTransferEncoding = true
+            for element in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let coding = RequestParser.trimOWS(element)
+                let bare = coding.split(separator: ";", maxSplits: 1).first.map { RequestParser.trimOWS($0) } ?? ""
+                guard !bare.isEmpty else { throw .bad("empty transfer coding") }
+                transferEncoding.append(bare.lowercased())
+            }
+        case "connection":
+            for token in value.split(separator: ",") {
+                let token = RequestParser.trimOWS(token)
+                if RequestParser.equalsIgnoringCase(token, "close") { connectionClose = true }
+                if RequestParser.equalsIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
+            }
+        case "expect":
+            // RFC 9110 §10.1.1: 100-continue is the only expectation defined; others → 417.
+            if RequestParser.equalsIgnoringCase(value[...], "100-continue") {
+                expectsContinue = true
+            } else {
+                throw HTTPParseError(.expectationFailed, "unsupported expectation")
+            }
+        default:
+            break
+        }
+    }
+
+    /// The Host and Transfer-Encoding rules, once every field is noted; whether the body is
+    /// chunked.
+    func check(version: HTTPVersion) throws(HTTPParseError) -> Bool {
+        // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; a 1.0 one at most one.
+        if version == .http1_1, hosts != 1 {
+            throw .bad(hosts == 0 ? "missing Host header" : "more than one Host header")
+        }
+        if hosts > 1 { throw .bad("more than one Host header") }
+        if let host, !RequestParser.isValidHost(host) { throw .bad("invalid Host header") }
+        if sawTransferEncoding {
+            // RFC 9112 §6.1: both framing headers may mean a smuggling attempt; reject and close.
+            if contentLength != nil { throw .bad("both Transfer-Encoding and Content-Length") }
+            // RFC 9112 §6.1: Transfer-Encoding in 1.0 is faulty framing.
+            if version == .http1_0 { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
+            // RFC 9112 §6.3: chunked must be the final coding of a request, and applied once.
+            if let index = transferEncoding.firstIndex(of: "chunked"), index != transferEncoding.count - 1 {
+                throw .bad("chunked is not the final transfer coding")
+            }
+            // RFC 9112 §6.1: a coding we do not understand → 501.
+            if transferEncoding.contains(where: { $0 != "chunked" }) {
+                throw HTTPParseError(.notImplemented, "unsupported transfer coding")
+            }
+            return true
+        }
+        return false
+    }
+
+    /// The body's framing: chunked, or the Content-Length's, within the target's `maxBody`.
+    func framing(chunked: Bool, maxBody: Int) throws(HTTPParseError) -> BodyFraming {
+        if chunked { return .chunked }
+        if let contentLength {
+            if contentLength > maxBody {
+                throw HTTPParseError(.contentTooLarge, "body larger than \(maxBody) bytes")
+            }
+            return contentLength == 0 ? .none : .length(contentLength)
+        }
+        return .none
     }
 }

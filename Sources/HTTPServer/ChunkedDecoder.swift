@@ -43,31 +43,7 @@ public struct ChunkedDecoder: Sendable {
             let byte = bytes[index]
             switch state {
             case .size(let value, let digits):
-                if let digit = hexValue(byte) {
-                    // The value saturates just above the cap, so it never overflows; the digit
-                    // count tells a size that does not fit in 64 bits (malformed) from one that
-                    // is merely too large.
-                    let significant = digits + (value == 0 && digit == 0 ? 0 : 1)
-                    state = .size(value: min(value << 4 | digit, maxBodyBytes + 1), digits: significant)
-                    sizeDigits += 1
-                    if sizeDigits > 64 { throw .bad("malformed chunk size") }
-                } else if sizeDigits == 0 {
-                    throw .bad("malformed chunk size")
-                } else if byte == UInt8(ascii: ";") || byte == 13 {
-                    // RFC 9112 §7.1: a chunk size that cannot be represented is malformed.
-                    if digits > 16 { throw .bad("chunk size overflows") }
-                    if value > maxBodyBytes || body.count + value > maxBodyBytes {
-                        throw HTTPParseError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
-                    }
-                    currentChunk = value
-                    sizeDigits = 0
-                    state = byte == 13 ? .sizeLF : .extensions
-                } else {
-                    // RFC 9112 §7.1.1 allows whitespace (BWS) before ";" but forbids sending it,
-                    // and parsers disagree on it; refusing it, or any other text after the size,
-                    // leaves no room to read the size two ways.
-                    throw .bad("malformed chunk size")
-                }
+                try sizeByte(byte, value: value, digits: digits, bodyCount: body.count)
                 index += 1
             case .extensions:
                 // chunk-ext is ignored (RFC 9112 §7.1.1) but may not hide line breaks or NULs.
@@ -94,34 +70,8 @@ public struct ChunkedDecoder: Sendable {
                 guard byte == 10 else { throw .bad("chunk data not followed by CRLF") }
                 state = .size(value: 0, digits: 0)
                 index += 1
-            case .trailerLineStart:
-                if byte == 13 {
-                    state = .trailerLF(emptyLine: true)
-                } else if isTokenByte(byte) {
-                    state = .trailerName
-                } else {
-                    // A trailer line must be a field line (RFC 9112 §7.1.2): a request line here,
-                    // read as a trailer, would swallow the next pipelined request.
-                    throw .bad("malformed trailer field")
-                }
-                try countTrailerByte()
-                index += 1
-            case .trailerName:
-                if byte == UInt8(ascii: ":") {
-                    state = .trailerLine
-                } else if !isTokenByte(byte) {
-                    throw .bad("malformed trailer field name")
-                }
-                try countTrailerByte()
-                index += 1
-            case .trailerLine:
-                // Trailer field values are read and dropped: nothing here depends on them.
-                if byte == 13 {
-                    state = .trailerLF(emptyLine: false)
-                } else if byte < 0x20 && byte != UInt8(ascii: "\t") || byte == 0x7F {
-                    throw .bad("malformed trailer field")
-                }
-                try countTrailerByte()
+            case .trailerLineStart, .trailerName, .trailerLine:
+                try trailerByte(byte)
                 index += 1
             case .trailerLF(let emptyLine):
                 guard byte == 10 else { throw .bad("bare CR in trailer section") }
@@ -136,6 +86,72 @@ public struct ChunkedDecoder: Sendable {
             }
         }
         return index
+    }
+
+    /// One byte of a chunk-size line's size: a hex digit, or what ends the size.
+    @inline(__always)
+    private mutating func sizeByte(_ byte: UInt8, value: Int, digits: Int, bodyCount: Int) throws(HTTPParseError) {
+        if let digit = hexValue(byte) {
+            // The value saturates just above the cap, so it never overflows; the digit
+            // count tells a size that does not fit in 64 bits (malformed) from one that
+            // is merely too large.
+            let significant = digits + (value == 0 && digit == 0 ? 0 : 1)
+            state = .size(value: min(value << 4 | digit, maxBodyBytes + 1), digits: significant)
+            sizeDigits += 1
+            if sizeDigits > 64 { throw .bad("malformed chunk size") }
+        } else if sizeDigits == 0 {
+            throw .bad("malformed chunk size")
+        } else if byte == UInt8(ascii: ";") || byte == 13 {
+            // RFC 9112 §7.1: a chunk size that cannot be represented is malformed.
+            if digits > 16 { throw .bad("chunk size overflows") }
+            if value > maxBodyBytes || bodyCount + value > maxBodyBytes {
+                throw HTTPParseError(.contentTooLarge, "body larger than \(maxBodyBytes) bytes")
+            }
+            currentChunk = value
+            sizeDigits = 0
+            state = byte == 13 ? .sizeLF : .extensions
+        } else {
+            // RFC 9112 §7.1.1 allows whitespace (BWS) before ";" but forbids sending it,
+            // and parsers disagree on it; refusing it, or any other text after the size,
+            // leaves no room to read the size two ways.
+            throw .bad("malformed chunk size")
+        }
+    }
+
+    /// One byte of a trailer field line, before its CR: a field name, then a value that is read
+    /// and dropped.
+    @inline(__always)
+    private mutating func trailerByte(_ byte: UInt8) throws(HTTPParseError) {
+        switch state {
+        case .trailerLineStart:
+            if byte == 13 {
+                state = .trailerLF(emptyLine: true)
+            } else if isTokenByte(byte) {
+                state = .trailerName
+            } else {
+                // A trailer line must be a field line (RFC 9112 §7.1.2): a request line here,
+                // read as a trailer, would swallow the next pipelined request.
+                throw .bad("malformed trailer field")
+            }
+            try countTrailerByte()
+        case .trailerName:
+            if byte == UInt8(ascii: ":") {
+                state = .trailerLine
+            } else if !isTokenByte(byte) {
+                throw .bad("malformed trailer field name")
+            }
+            try countTrailerByte()
+        case .trailerLine:
+            // Trailer field values are read and dropped: nothing here depends on them.
+            if byte == 13 {
+                state = .trailerLF(emptyLine: false)
+            } else if byte < 0x20 && byte != UInt8(ascii: "\t") || byte == 0x7F {
+                throw .bad("malformed trailer field")
+            }
+            try countTrailerByte()
+        default:
+            break
+        }
     }
 
     private mutating func countTrailerByte() throws(HTTPParseError) {

@@ -87,8 +87,8 @@ public struct Migrations: Sendable {
                     try db.inTransaction(.immediate) {
                         try db.execute(sql: migration.sql)
                         if let broken = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
-                            let table: String = broken["table"]
-                            let parent: String = broken["parent"]
+                            // Named in the message as SQLite gave them; never read by a trapping subscript.
+                            let (table, parent) = (broken["table"] as String? ?? "?", broken["parent"] as String? ?? "?")
                             throw StoreError.migrationFailed(
                                 file: migration.fileName, message: "a row of \(table) refers to a missing row of \(parent)")
                         }

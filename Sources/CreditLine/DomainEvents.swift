@@ -4,7 +4,8 @@ struct DetailReader {
     let action: AuditAction
     let detail: [String: JSONValue]
 
-    private func missing(_ key: String) -> NoticeRules.MissingFact { NoticeRules.MissingFact(action: action, key: key) }
+    /// The failure for a member that is absent, of the wrong kind, or not a value its enum knows.
+    func missing(_ key: String) -> NoticeRules.MissingFact { NoticeRules.MissingFact(action: action, key: key) }
 
     func int(_ key: String) throws(NoticeRules.MissingFact) -> Int {
         guard let value = detail[key]?.intValue else { throw missing(key) }
@@ -157,18 +158,15 @@ public enum DomainEvent: Sendable, Equatable {
             let change = DelinquencyChange(from: try read.named("from"), to: try read.named("to"),
                                            daysPastDue: try read.int("days_past_due"))
             // The entry's own notice_due is what was decided when it was written.
-            guard try read.bool("notice_due") == change.noticeDue else { throw read.mismatch("notice_due") }
+            guard try read.bool("notice_due") == change.noticeDue else { throw read.missing("notice_due") }
             return .delinquencyChanged(change)
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
         default:
             if let fact = try AccountFact.decode(read) { return .fact(fact) }
             if let record = try ServiceRecord.decode(read) { return .service(record) }
             // Only an action added to AuditAction without its event (a test names it).
-            throw read.mismatch("action")
+            throw read.missing("action")
         }
     }
 }
 
-extension DetailReader {
-    func mismatch(_ key: String) -> NoticeRules.MissingFact { NoticeRules.MissingFact(action: action, key: key) }
-}

@@ -430,15 +430,16 @@ public enum ReportWindow {
     public static let defaultDays = 30
 
     public static func resolve(from: String?, to: String?, now: Timestamp) throws(DomainError) -> (Timestamp, Timestamp) {
-        func parse(_ text: String?, _ name: String) throws(DomainError) -> Timestamp? {
-            guard let text else { return nil }
+        // A bound the caller leaves out takes its documented default; one given must read.
+        func parse(_ text: String?, _ name: String, absent: Timestamp) throws(DomainError) -> Timestamp {
+            guard let text else { return absent }
             guard let time = Timestamp(rfc3339: text) else {
                 throw DomainError.invalidField(name, "\(name) must be an RFC 3339 date-time.")
             }
             return time
         }
-        let end = try parse(to, "to") ?? now
-        let start = try parse(from, "from") ?? end.adding(days: -defaultDays)
+        let end = try parse(to, "to", absent: now)
+        let start = try parse(from, "from", absent: end.adding(days: -defaultDays))
         guard start < end else { throw DomainError.invalidField("from", "from must be before to.") }
         return (start, end)
     }

@@ -225,7 +225,7 @@ public enum ReviewResolved: Sendable, Equatable {
         case (.activation, nil, "declined"?):
             self = .activationDeclined
         default:
-            throw read.mismatch(read.detail["stage"] == nil ? "outcome" : "stage")
+            throw read.missing(read.detail["stage"] == nil ? "outcome" : "stage")
         }
     }
 }
@@ -331,7 +331,7 @@ public struct TermsAccepted: Sendable, Equatable {
         let previous = try read.optionalText("previous_tier")
         self.init(termsVersion: try read.text("terms_version"), decisionID: try read.text("decision_id"),
                   tier: try read.named("tier"), previousTier: try previous.map { (text) throws(NoticeRules.MissingFact) in
-                      guard let tier = Tier(rawValue: text) else { throw read.mismatch("previous_tier") }
+                      guard let tier = Tier(rawValue: text) else { throw read.missing("previous_tier") }
                       return tier
                   },
                   noDearer: read.detail["no_dearer"] == nil ? nil : try read.bool("no_dearer"),

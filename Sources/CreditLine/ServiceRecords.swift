@@ -70,13 +70,13 @@ public enum ServiceRecord: Sendable, Equatable {
         func counts(_ members: [String: JSONValue], key: String?) throws(NoticeRules.MissingFact) -> [String: Int] {
             var counts: [String: Int] = [:]
             for (name, value) in members {
-                guard let count = value.intValue else { throw read.mismatch(key ?? name) }
+                guard let count = value.intValue else { throw read.missing(key ?? name) }
                 counts[name] = count
             }
             return counts
         }
         func counts(_ key: String) throws(NoticeRules.MissingFact) -> [String: Int] {
-            guard case .object(let members)? = read.detail[key] else { throw read.mismatch(key) }
+            guard case .object(let members)? = read.detail[key] else { throw read.missing(key) }
             return try counts(members, key: key)
         }
         switch read.action {

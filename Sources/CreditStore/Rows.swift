@@ -2,9 +2,9 @@ import CreditLine
 import Foundation
 import GRDB
 
-/// Typed reads of a row that fail loudly: a value the code does not know throws
-/// `StoreError.unreadableRow` naming the table, the column and the row's id, and the request
-/// answers 500 instead of guessing.
+/// Typed reads of a row by column name, for the ad hoc queries (joins, sums) that have no table
+/// decoder: each read is `ColumnReader`'s, at the named column's position, so a value the code
+/// does not know throws `StoreError.unreadableRow` naming the table, the column and the row's id.
 struct TypedRow {
     let row: StoreRow
     let table: String
@@ -18,59 +18,35 @@ struct TypedRow {
 
     func unreadable(_ column: String) -> StoreError { .unreadableRow(table: table, column: column, id: id) }
 
+    /// A reader at `column`, and the column's name as the row gives it.
+    private func reader(_ column: String) throws -> (ColumnReader, String) {
+        guard let index = row.index(of: column) else { throw unreadable(column) }
+        return (ColumnReader(row, table: table, from: index, id: id), row.columns[index])
+    }
+
     /// A column's value; a NULL where the type holds none, or a value of another type, throws
     /// naming this table and row.
     subscript<Value: DatabaseValueConvertible>(_ column: String) -> Value {
         get throws {
-            do { return try row[column] } catch { throw unreadable(column) }
+            var (read, name) = try reader(column)
+            return try read(name)
         }
     }
 
     /// A closed set's value.
     func value<Value: RawRepresentable>(_ column: String) throws -> Value where Value.RawValue == String {
-        guard let text: String = try self[column], let value = Value(rawValue: text) else { throw unreadable(column) }
-        return value
-    }
-
-    func optionalValue<Value: RawRepresentable>(_ column: String) throws -> Value? where Value.RawValue == String {
-        guard let text: String = try self[column] else { return nil }
-        guard let value = Value(rawValue: text) else { throw unreadable(column) }
-        return value
+        var (read, name) = try reader(column)
+        return try read.value(name)
     }
 
     func timestamp(_ column: String) throws -> Timestamp {
-        guard let text: String = try self[column], let time = Timestamp(rfc3339: text) else { throw unreadable(column) }
-        return time
-    }
-
-    func optionalTimestamp(_ column: String) throws -> Timestamp? {
-        guard let text: String = try self[column] else { return nil }
-        guard let time = Timestamp(rfc3339: text) else { throw unreadable(column) }
-        return time
-    }
-
-    func date(_ column: String) throws -> CivilDate {
-        guard let text: String = try self[column], let date = CivilDate(text) else { throw unreadable(column) }
-        return date
+        var (read, name) = try reader(column)
+        return try read.timestamp(name)
     }
 
     func optionalDate(_ column: String) throws -> CivilDate? {
-        guard let text: String = try self[column] else { return nil }
-        guard let date = CivilDate(text) else { throw unreadable(column) }
-        return date
-    }
-
-    /// A JSON column the store itself wrote.
-    func json<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value {
-        guard let text: String = try self[column],
-            let value = try? StoredJSON.value(Value.self, from: text)
-        else { throw unreadable(column) }
-        return value
-    }
-
-    func optionalJSON<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value? {
-        guard (try self[column] as String?) != nil else { return nil }
-        return try json(column, as: type)
+        var (read, name) = try reader(column)
+        return try read.optionalDate(name)
     }
 }
 
@@ -100,16 +76,17 @@ struct TableColumns: Sendable {
 struct ColumnReader {
     private let row: StoreRow
     let table: String
-    private var position = 0
+    private var position: Int
+    /// The row's id for an error, when the caller knows it better than the first column does.
+    private let knownID: String?
 
-    init(_ row: StoreRow, table: String) {
-        self.row = row
-        self.table = table
+    init(_ row: StoreRow, table: String, from position: Int = 0, id: String? = nil) {
+        (self.row, self.table, self.position, knownID) = (row, table, position, id)
     }
 
     /// The row's id for an error: its first column, which every decoded table selects first.
     private var id: String {
-        row.values.first.flatMap { String.fromDatabaseValue($0) ?? Int64.fromDatabaseValue($0).map(String.init) } ?? "?"
+        knownID ?? row.values.first.flatMap { String.fromDatabaseValue($0) ?? Int64.fromDatabaseValue($0).map(String.init) } ?? "?"
     }
 
     private func unreadable(_ column: String) -> StoreError { .unreadableRow(table: table, column: column, id: id) }

@@ -222,7 +222,7 @@ public final class Application: Sendable {
             guard let key = context[APIKeyContext.self] else { throw Problems.unauthorized }
             guard roles.contains(key.role) else { throw Problems.forbidden(key.role, allowed: roles) }
             guard !allTenants || key.scope.tenant == nil else { throw Problems.allTenantsRequired(key.role) }
-            let call = Call(key: key, now: context[RequestTime.self] ?? store.time.now(), actor: Actor(key, context),
+            let call = Call(key: key, now: self.requestTime(context), actor: Actor(key, context),
                             store: store, idempotency: context[IdempotencyContext.self])
             if let subject = RouteSubject.of(context.routePattern) {
                 let id = try context.parameter("id")
@@ -237,6 +237,14 @@ public final class Application: Sendable {
 extension Actor {
     init(_ key: APIKey, _ context: RequestContext) {
         self.init(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "unknown")
+    }
+}
+
+extension Application {
+    /// The request's time as `Authentication` read it, once; the store's clock for a request the
+    /// middleware did not see.
+    func requestTime(_ context: RequestContext) -> Timestamp {
+        context[RequestTime.self] ?? store.time.now()
     }
 }
 

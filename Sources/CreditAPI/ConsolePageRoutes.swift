@@ -6,11 +6,10 @@ import HTTPTypes
 
 /// The console's pages (README "Console"). Each reads through the same store methods as the API
 /// and writes through the same business writes: no second rule set.
-struct ConsolePageRoutes {
+struct ConsolePageRoutes: RouteFamily {
     let console: ConsoleRoutes
 
-    private var application: Application { console.application }
-    private var store: Store { application.store }
+    var application: Application { console.application }
     private var t: ConsoleTexts { console.texts }
     private var model: ScoringModel { application.scoring }
     private var policy: LimitPolicy { application.configuration.limitPolicy }

@@ -7,7 +7,7 @@ import HTTPTypes
 /// The operators' and compliance officers' console (README "Console"): server-rendered pages
 /// under `/console` over the same store methods and rules as the API. A session cookie
 /// (`HttpOnly`, `SameSite=Strict`, `Path=/console`), a CSRF token in every form, no script.
-struct ConsoleRoutes {
+struct ConsoleRoutes: RouteFamily {
     let application: Application
     let texts: ConsoleTexts
     let stylesheet: [UInt8]
@@ -32,7 +32,7 @@ struct ConsoleRoutes {
         /// A visit of `request`, before anyone is known to be signed in.
         init(_ request: Request, _ context: RequestContext, _ application: Application, token: String? = nil) {
             (session, self.token, locale) = (nil, token, ConsoleRoutes.locale(request))
-            (path, now) = (String(request.path), context[RequestTime.self] ?? application.store.time.now())
+            (path, now) = (String(request.path), application.requestTime(context))
         }
     }
 
@@ -184,9 +184,6 @@ struct ConsoleRoutes {
     // MARK: - Routes
 
     func register(on router: inout Router) {
-        let application = self.application
-        let store = application.store
-        let texts = self.texts
         let stylesheet = self.stylesheet
 
         router.get("/console", handler: { _, _ in redirect("/console/reviews") })
@@ -266,14 +263,14 @@ struct ConsoleRoutes {
         if let wait = limiter.wait(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst) {
             return tooMany(wait)
         }
-        guard let key = try await application.store.authenticate(token: fields["key"] ?? ""),
+        guard let key = try await store.authenticate(token: fields["key"] ?? ""),
               ConsoleSessionRules.maySignIn(key.role)
         else {
             _ = limiter.take(bucket: address, rate: Self.failedSignInsPerSecond, capacity: Self.failedSignInBurst)
             return redirect("/console/sign-in?failed=1")
         }
         if let wait = application.rateLimiter.take(keyID: key.id, role: key.role) { return tooMany(wait) }
-        let (token, _) = try await application.store.perform(
+        let (token, _) = try await store.perform(
             StartConsoleSession(key: key),
             by: Actor(keyID: key.id, role: .key(key.role), requestID: context[RequestIDKey.self] ?? "console"))
         let landing = key.role == .operator ? "/console/reviews" : key.role == .risk ? "/console/models" : "/console/audit"

@@ -11,14 +11,26 @@ public struct AuditRecord: Sendable, Equatable {
     public var subjectID: String?
     /// Ids, codes, amounts, versions: never personal data or scoring inputs.
     public var detail: [String: JSONValue]
+    /// The typed event the detail was derived from, when the record was made from one: the
+    /// notices it owes are its own, not read back from the detail just written.
+    public let event: DomainEvent?
 
     public init(_ action: AuditAction, accountID: String? = nil, subjectID: String? = nil,
                 detail: [String: JSONValue] = [:])
     {
-        self.action = action
-        self.accountID = accountID
-        self.subjectID = subjectID
-        self.detail = detail
+        (self.action, self.accountID, self.subjectID, self.detail, event) = (action, accountID, subjectID, detail, nil)
+    }
+
+    /// An entry whose action and detail are the typed event's (README "Development").
+    public init(_ event: DomainEvent, accountID: String? = nil, subjectID: String? = nil) {
+        (action, self.accountID, self.subjectID, detail) = (event.action, accountID, subjectID, event.auditDetail)
+        self.event = event
+    }
+
+    /// The typed event the record holds: its own, or its detail read back.
+    func typedEvent() throws -> DomainEvent {
+        if let event { return event }
+        return try DomainEvent.decode(action, auditDetail: detail)
     }
 }
 
@@ -425,10 +437,5 @@ extension AuditRecord {
     /// A limit change's entry, its detail derived from the typed event (README "Development").
     public init(_ event: LimitAdjusted, accountID: String, adjustmentID: String) {
         self.init(.limitAdjusted(event), accountID: accountID, subjectID: adjustmentID)
-    }
-
-    /// An entry whose action and detail are the typed event's (README "Development").
-    public init(_ event: DomainEvent, accountID: String? = nil, subjectID: String? = nil) {
-        self.init(event.action, accountID: accountID, subjectID: subjectID, detail: event.auditDetail)
     }
 }

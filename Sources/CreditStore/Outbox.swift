@@ -68,7 +68,7 @@ enum Outbox {
             // Which notices are owed does not depend on the templates; writing them does, and a
             // store without them refuses the write instead of skipping the notice.
             let settings = composer?.settings ?? NoticeRules.Settings(coolingOffDays: 0, declineCoolOffDays: 0)
-            let drafts = try NoticeRules.drafts(for: record.action, detail: record.detail, now: now, settings: settings)
+            let drafts = try record.typedEvent().notices(now: now, settings: settings)
             guard !drafts.isEmpty else { continue }
             guard let composer else { throw StoreError.noNoticeTemplates(record.action) }
             for draft in drafts {

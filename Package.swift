@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             exclude: ["Fuzz"]),
     ]

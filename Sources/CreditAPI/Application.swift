@@ -7,7 +7,8 @@ import Logging
 import Synchronization
 
 /// The service: configuration, store, router and server, built the same way by `serve` and by
-/// the tests (which run it on port 0 and talk to it over real sockets).
+/// the tests (which call its router in-process, and run the server on port 0 for what only a
+/// socket shows).
 public final class Application: Sendable {
     public let configuration: ServiceConfiguration
     public let store: Store
@@ -86,12 +87,23 @@ public final class Application: Sendable {
 
     var server: HTTPServer? { serverBox.withLock { $0 } }
 
-    /// Binds and starts serving; returns when the port accepts connections.
+    /// Binds and starts serving, and starts the background work; returns when the port accepts
+    /// connections.
     public func start() throws {
+        try startServing()
+        startBackgroundWork()
+    }
+
+    /// Binds and starts serving; returns when the port accepts connections.
+    public func startServing() throws {
         let server = HTTPServer(configuration: configuration.serverConfiguration, responder: makeRouter(),
                                 logger: logger)
         try server.start()
         serverBox.withLock { $0 = server }
+    }
+
+    /// The sweeps and the webhook deliverer, which run whether or not anything is served.
+    public func startBackgroundWork() {
         startSweeps()
         deliverer.start()
     }
@@ -175,7 +187,9 @@ public final class Application: Sendable {
         await server?.waitUntilStopped()
     }
 
-    func makeRouter() -> Router {
+    /// Every route behind the middleware, as the server answers with it (the tests call it
+    /// in-process).
+    public func makeRouter() -> Router {
         var router = Router()
         router.add(middleware: RequestObserver(metrics: metrics))
         router.add(middleware: Authentication(store: store))

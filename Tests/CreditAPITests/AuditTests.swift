@@ -8,45 +8,46 @@ import Testing
 
 @Suite struct AuditTests {
     /// A full journey: account, consents, score, activation, increase, withdrawal.
-    func journey(_ service: TestService, _ ref: String) throws -> LineTests.Journey {
-        let journey = try LineTests().prepare(service, ref)
-        _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
-        _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments",
+    func journey(_ service: TestService, _ ref: String) async throws -> LineTests.Journey {
+        let journey = try await LineTests().prepare(service, ref)
+        _ = try await LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
+        _ = try await service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments",
                              body: #"{"new_limit":1200000,"reason_code":"customer_request","note":"asked in app","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
-        _ = try service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        _ = try await service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
         return journey
     }
 
     @Test func pagesAreOldestFirstWithACursor() async throws {
         let service = try TestService()
-        let journey = try journey(service, "audit-1")
-        let first = try service.call("GET", "/v1/audit?limit=5", role: .auditor)
+        let journey = try await journey(service, "audit-1")
+        let first = try await service.call("GET", "/v1/audit?limit=5", role: .auditor)
         #expect(first.status == 200)
         let items = try #require(first.json["items"] as? [[String: Any]])
         #expect(items.map { $0["seq"] as? Int } == [1, 2, 3, 4, 5])
         #expect(first.json["next_after_seq"] as? Int == 5)
         let total = try await service.store.auditLength()
-        let last = try service.call("GET", "/v1/audit?after_seq=\(total - 2)&limit=5", role: .auditor)
+        let last = try await service.call("GET", "/v1/audit?after_seq=\(total - 2)&limit=5", role: .auditor)
         #expect((last.json["items"] as? [[String: Any]])?.count == 2)
         #expect(last.json["next_after_seq"] is NSNull)
-        let mine = try service.call("GET", "/v1/audit?account_id=\(journey.account)&action=limit.adjusted", role: .auditor)
+        let mine = try await service.call("GET", "/v1/audit?account_id=\(journey.account)&action=limit.adjusted", role: .auditor)
         let adjusted = try #require(mine.json["items"] as? [[String: Any]])
         #expect(adjusted.count == 1)
         #expect((adjusted.first?["detail"] as? [String: Any])?["new_limit"] as? Int == 1_200_000)
-        #expect(try service.call("GET", "/v1/audit", role: .service).status == 403)
-        #expect(try service.call("GET", "/v1/audit?limit=1001", role: .auditor).json["field"] as? String == "limit")
-        #expect(try service.call("GET", "/v1/audit?action=made.up", role: .auditor).json["field"] as? String == "action")
+        #expect(try await service.call("GET", "/v1/audit", role: .service).status == 403)
+        #expect(try await service.call("GET", "/v1/audit?limit=1001", role: .auditor).json["field"] as? String == "limit")
+        #expect(try await service.call("GET", "/v1/audit?action=made.up", role: .auditor).json["field"] as? String == "action")
         await service.stop()
     }
 
     @Test func largePagesAreGzippedAndExportIsNDJSON() async throws {
         let service = try TestService()
-        _ = try journey(service, "audit-2")
-        let zipped = try service.call("GET", "/v1/audit?limit=1000", role: .auditor, headers: ["Accept-Encoding": "gzip"])
+        _ = try await journey(service, "audit-2")
+        // Compression is the HTTP server's: over a socket.
+        let zipped = try service.socketCall("GET", "/v1/audit?limit=1000", role: .auditor, headers: ["Accept-Encoding": "gzip"])
         #expect(zipped.header("Content-Encoding") == "gzip")
-        let plain = try service.call("GET", "/v1/audit?limit=1000", role: .auditor)
+        let plain = try await service.call("GET", "/v1/audit?limit=1000", role: .auditor)
         #expect(Gzip.decompress(zipped.body) == plain.body)
-        let ndjson = try service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"])
+        let ndjson = try await service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"])
         #expect(ndjson.header("Content-Type") == "application/x-ndjson")
         let lines = ndjson.text.split(separator: "\n")
         #expect(lines.count == (try await service.store.auditLength()))
@@ -56,10 +57,10 @@ import Testing
 
     @Test func headIsSignedAndAForgedSignatureFails() async throws {
         let service = try TestService()
-        _ = try journey(service, "audit-3")
-        let head = try service.call("GET", "/v1/audit/head", role: .auditor).json
+        _ = try await journey(service, "audit-3")
+        let head = try await service.call("GET", "/v1/audit/head", role: .auditor).json
         let publicKey = try #require(
-            try service.call("GET", "/v1/audit/public-key", role: .auditor).json["public_key"] as? String)
+            try await service.call("GET", "/v1/audit/public-key", role: .auditor).json["public_key"] as? String)
         let key = try #require(Data(base64Encoded: publicKey))
         let seq = try #require(head["seq"] as? Int)
         let hash = try #require(head["hash"] as? String)
@@ -78,15 +79,15 @@ import Testing
 
     @Test func verifyFromACheckpointThenAfterTampering() async throws {
         let service = try TestService()
-        _ = try journey(service, "audit-4")
-        let head = try service.call("GET", "/v1/audit/head", role: .auditor).json
+        _ = try await journey(service, "audit-4")
+        let head = try await service.call("GET", "/v1/audit/head", role: .auditor).json
         let seq = try #require(head["seq"] as? Int)
         let hash = try #require(head["hash"] as? String)
-        let whole = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        let whole = try await service.call("GET", "/v1/audit/verify", role: .auditor).json
         #expect(whole["ok"] as? Bool == true)
         #expect(whole["checked"] as? Int == seq)
-        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-checkpoint"}"#)
-        let extended = try service.call("GET", "/v1/audit/verify?from_seq=\(seq)&from_hash=\(hash)", role: .auditor).json
+        _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-checkpoint"}"#)
+        let extended = try await service.call("GET", "/v1/audit/verify?from_seq=\(seq)&from_hash=\(hash)", role: .auditor).json
         #expect(extended["ok"] as? Bool == true)
         // Every entry is recomputed, from 1: nothing before the checkpoint is taken on trust.
         #expect(extended["checked"] as? Int == seq + 1)
@@ -96,10 +97,10 @@ import Testing
                 : "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
             try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
         }
-        let broken = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        let broken = try await service.call("GET", "/v1/audit/verify", role: .auditor).json
         #expect(broken["ok"] as? Bool == false)
         #expect(broken["first_broken_seq"] as? Int == 3)
-        let rewritten = try service.call("GET", "/v1/audit/verify?from_seq=2&from_hash=\(String(repeating: "a", count: 64))",
+        let rewritten = try await service.call("GET", "/v1/audit/verify?from_seq=2&from_hash=\(String(repeating: "a", count: 64))",
                                          role: .auditor).json
         #expect(rewritten["ok"] as? Bool == false)
         #expect(rewritten["first_broken_seq"] as? Int == 2)
@@ -108,8 +109,8 @@ import Testing
 
     @Test func theLogOfAFullJourneyHoldsNoPersonalDataOrInputs() async throws {
         let service = try TestService()
-        _ = try journey(service, "shopper-audit-5")
-        let export = try service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"]).text
+        _ = try await journey(service, "shopper-audit-5")
+        let export = try await service.call("GET", "/v1/audit", role: .auditor, headers: ["Accept": "application/x-ndjson"]).text
         #expect(export.contains("account.activated"))
         #expect(export.contains("decision.scored"))
         // Timestamps (any entry's, or a date inside a detail such as valid_until) and hashes are the
@@ -125,7 +126,7 @@ import Testing
 
     @Test(.sqliteFile) func offlineVerifyAndExport() async throws {
         let service = try TestService()
-        _ = try journey(service, "audit-6")
+        _ = try await journey(service, "audit-6")
         let length = try await service.store.auditLength()
         // While the service runs: read-only, no lock taken.
         let intact = try CommandLine_.run(["audit", "verify", "--db", service.databasePath])
@@ -144,7 +145,7 @@ import Testing
 
     @Test(.sqliteFile) func offlineVerifyNamesTheFirstBrokenSeq() async throws {
         let service = try TestService()
-        _ = try journey(service, "audit-7")
+        _ = try await journey(service, "audit-7")
         await service.application.shutdown()
         let path = NSTemporaryDirectory() + "audit-broken-\(UUID().uuidString).sqlite"
         try FileManager.default.copyItem(atPath: service.databasePath, toPath: path)

@@ -5,7 +5,7 @@ import Testing
 @Suite struct AuthTests {
     @Test func missingKeyIs401ProblemWithChallenge() async throws {
         let service = try TestService()
-        let reply = try service.call("POST", "/v1/accounts", role: nil, body: #"{"customer_ref":"a"}"#)
+        let reply = try await service.call("POST", "/v1/accounts", role: nil, body: #"{"customer_ref":"a"}"#)
         #expect(reply.status == 401)
         #expect(reply.header("Content-Type") == "application/problem+json")
         #expect(reply.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
@@ -16,7 +16,7 @@ import Testing
     @Test(arguments: ["clk_nope_nope", "not-a-key", "Basic dXNlcjpwYXNz"])
     func invalidKeyIs401(token: String) async throws {
         let service = try TestService()
-        let reply = try service.call("GET", "/v1/accounts/acc_x", token: token)
+        let reply = try await service.call("GET", "/v1/accounts/acc_x", token: token)
         #expect(reply.status == 401)
         await service.stop()
     }
@@ -24,9 +24,9 @@ import Testing
     @Test func revokedKeyIs401() async throws {
         let service = try TestService()
         let issued = try service.store.createKey(role: .service, name: "to revoke")
-        #expect(try service.call("GET", "/v1/accounts/acc_x", token: issued.token).status == 404)
+        #expect(try await service.call("GET", "/v1/accounts/acc_x", token: issued.token).status == 404)
         _ = try service.store.revokeKey(id: issued.key.id)
-        #expect(try service.call("GET", "/v1/accounts/acc_x", token: issued.token).status == 401)
+        #expect(try await service.call("GET", "/v1/accounts/acc_x", token: issued.token).status == 401)
         await service.stop()
     }
 
@@ -38,10 +38,10 @@ import Testing
     ])
     func rolesAreEnforced(method: String, path: String, role: Role, status: Int) async throws {
         let service = try TestService()
-        let created = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"r-1"}"#)
+        let created = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"r-1"}"#)
         let id = try #require(created.json["id"] as? String)
         let body = method == "POST" ? #"{"customer_ref":"r-2"}"# : nil
-        let reply = try service.call(method, path.replacingOccurrences(of: "{id}", with: id), role: role, body: body)
+        let reply = try await service.call(method, path.replacingOccurrences(of: "{id}", with: id), role: role, body: body)
         #expect(reply.status == status)
         if status == 403 { #expect(reply.json["code"] as? String == "forbidden") }
         await service.stop()
@@ -50,9 +50,9 @@ import Testing
     @Test func refusedRequestsWriteNoAuditEntry() async throws {
         let service = try TestService()
         let before = try await service.store.auditLength()
-        _ = try service.call("POST", "/v1/accounts", role: .auditor, body: #"{"customer_ref":"x"}"#)
-        _ = try service.call("POST", "/v1/accounts", role: nil, body: #"{"customer_ref":"x"}"#)
-        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"bad ref"}"#)
+        _ = try await service.call("POST", "/v1/accounts", role: .auditor, body: #"{"customer_ref":"x"}"#)
+        _ = try await service.call("POST", "/v1/accounts", role: nil, body: #"{"customer_ref":"x"}"#)
+        _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"bad ref"}"#)
         #expect(try await service.store.auditLength() == before)
         await service.stop()
     }
@@ -61,8 +61,8 @@ import Testing
 @Suite struct OperationsTests {
     @Test func healthAndReadinessNeedNoKey() async throws {
         let service = try TestService()
-        #expect(try service.call("GET", "/healthz", role: nil).text == #"{"status":"ok"}"#)
-        let ready = try service.call("GET", "/readyz", role: nil)
+        #expect(try await service.call("GET", "/healthz", role: nil).text == #"{"status":"ok"}"#)
+        let ready = try await service.call("GET", "/readyz", role: nil)
         #expect(ready.status == 200)
         #expect(ready.json["status"] as? String == "ready")
         await service.stop()
@@ -70,13 +70,13 @@ import Testing
 
     @Test func requestIDIsEchoedOrMade() async throws {
         let service = try TestService()
-        let echoed = try service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "trace-123"])
+        let echoed = try await service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "trace-123"])
         #expect(echoed.header("X-Request-Id") == "trace-123")
-        let made = try service.call("GET", "/healthz", role: nil)
+        let made = try await service.call("GET", "/healthz", role: nil)
         #expect(made.header("X-Request-Id")?.hasPrefix("req_") == true)
-        let hostile = try service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "a\"b{}"])
+        let hostile = try await service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "a\"b{}"])
         #expect(hostile.header("X-Request-Id")?.hasPrefix("req_") == true)
-        let notFound = try service.call("GET", "/nowhere", role: nil)
+        let notFound = try await service.call("GET", "/nowhere", role: nil)
         #expect(notFound.status == 404)
         #expect(notFound.header("X-Request-Id") != nil)
         // Even an answer the HTTP layer makes on its own carries one.
@@ -90,10 +90,10 @@ import Testing
 
     @Test func metricsCountRequestsByRouteAndStatus() async throws {
         let service = try TestService()
-        _ = try service.call("GET", "/healthz", role: nil)
-        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"m-1"}"#)
-        _ = try service.call("GET", "/v1/accounts/acc_unknown")
-        let metrics = try service.call("GET", "/metrics", role: nil)
+        _ = try await service.call("GET", "/healthz", role: nil)
+        _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"m-1"}"#)
+        _ = try await service.call("GET", "/v1/accounts/acc_unknown")
+        let metrics = try await service.call("GET", "/metrics", role: nil)
         #expect(metrics.status == 200)
         #expect(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
         let text = metrics.text
@@ -139,7 +139,7 @@ import Testing
     ])
     func badBodiesAre422NamingTheField(body: String, code: String, field: String?) async throws {
         let service = try TestService()
-        let reply = try service.call("POST", "/v1/accounts", body: body)
+        let reply = try await service.call("POST", "/v1/accounts", body: body)
         #expect(reply.status == 422)
         #expect(reply.header("Content-Type") == "application/problem+json")
         #expect(reply.json["code"] as? String == code)
@@ -150,8 +150,8 @@ import Testing
 
     @Test func sameCustomerRefReturnsTheExistingAccount() async throws {
         let service = try TestService()
-        let first = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"twice"}"#)
-        let second = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"twice"}"#)
+        let first = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"twice"}"#)
+        let second = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"twice"}"#)
         #expect(first.status == 201)
         #expect(second.status == 200)
         #expect(first.json["id"] as? String == second.json["id"] as? String)

@@ -124,13 +124,13 @@ import Testing
         let routes = service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
             .filter { !$0.contains(" /console") }
         #expect(Set(routes) == Set(Self.allowed.keys), "the table and the router disagree")
-        let ids = try TenantTests().defaultTenantJourney(service)
+        let ids = try await TenantTests().defaultTenantJourney(service)
         // A notice (an activation confirmation), an event and a webhook endpoint of the default tenant.
-        let opened = try LineTests().prepare(service, "matrix-open")
-        _ = try LineTests().activate(service, opened)
-        let notices = try service.call("GET", "/v1/accounts/\(opened.account)/notices").json["items"] as? [[String: Any]]
-        let events = try service.call("GET", "/v1/events").json["items"] as? [[String: Any]]
-        let endpoint = try service.call("POST", "/v1/webhook-endpoints", role: .operator, body: """
+        let opened = try await LineTests().prepare(service, "matrix-open")
+        _ = try await LineTests().activate(service, opened)
+        let notices = try await service.call("GET", "/v1/accounts/\(opened.account)/notices").json["items"] as? [[String: Any]]
+        let events = try await service.call("GET", "/v1/events").json["items"] as? [[String: Any]]
+        let endpoint = try await service.call("POST", "/v1/webhook-endpoints", role: .operator, body: """
             {"url":"http://127.0.0.1:9/hook","event_types":["account.activated"],"tenant":"default"}
             """).json["id"] as? String
         let more: [Store.Subject: String] = [
@@ -164,7 +164,7 @@ import Testing
             var unauthenticated: [String?] = [nil, "not-a-key", "clk_nobody_nothing"]
             unauthenticated += Role.allCases.map { revoked[$0] }
             for token in unauthenticated {
-                let reply = try service.call(method, path, role: nil, token: token, body: body)
+                let reply = try await service.call(method, path, role: nil, token: token, body: body)
                 if public_ {
                     #expect(reply.status < 400 || route == "GET /readyz", "\(route) with \(token ?? "no key")")
                 } else {
@@ -173,13 +173,13 @@ import Testing
             }
             guard !public_ else { continue }
             for role in Role.allCases where !roles.contains(role) {
-                let reply = try service.call(method, path, role: role, body: body)
+                let reply = try await service.call(method, path, role: role, body: body)
                 #expect(reply.status == 403, "\(route) as \(role): \(reply.status)")
-                let foreign = try service.call(method, path, role: nil, token: other[role], body: body)
+                let foreign = try await service.call(method, path, role: nil, token: other[role], body: body)
                 #expect(foreign.status == 403, "\(route) as another tenant's \(role): \(foreign.status)")
             }
             for role in roles {
-                let foreign = try service.call(method, path, role: nil, token: other[role], body: body)
+                let foreign = try await service.call(method, path, role: nil, token: other[role], body: body)
                 if Self.installationWide.contains(route) {
                     #expect(foreign.status == 403 && foreign.json["code"] as? String == "all-tenants-key-required",
                             "\(route) as another tenant's \(role): \(foreign.status)")
@@ -192,7 +192,7 @@ import Testing
             }
         }
         // Of all those calls, only the other tenant's own account and endpoint creation wrote anything.
-        let written = try service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
+        let written = try await service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
         #expect(written.compactMap { $0["action"] as? String } == ["account.created", "webhook_endpoint.created"])
         await service.stop()

@@ -28,7 +28,7 @@ struct CommandLine_ {
         let port = 20_000 + Int.random(in: 0..<10_000)
         let process = try serve(["--port", String(port), "--db", db], environment: environment, output: output,
                                 wrapper: wrapper)
-        _ = await eventually { (try? run(["healthcheck", "--port", String(port)]).status) == 0 }
+        _ = await eventually { CommandLine_.isReady(port: port) }
         return (process, db, key, port)
     }
 
@@ -40,6 +40,14 @@ struct CommandLine_ {
         let command = wrapper + [executable, "serve", "--stop-when-stdin-closes"] + arguments
         return try ChildProcess.start(command[0], Array(command.dropFirst()), environment: environment,
                                       directory: repositoryRoot, output: output)
+    }
+
+    /// Whether a server on `port` answers /readyz with 200, as `healthcheck` asks, over a socket:
+    /// polling for a starting server by running the executable each time cost more than the start.
+    static func isReady(port: Int) -> Bool {
+        guard let client = try? RawClient(port: port, receiveTimeout: 1) else { return false }
+        client.send("GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        return client.read()?.status == 200
     }
 
     static func temporaryDatabase() throws -> String {
@@ -73,7 +81,7 @@ struct CommandLine_ {
         for _ in 0..<2 {  // made, then accepted again
             let port = 20_000 + Int.random(in: 0..<10_000)
             let process = try CommandLine_.serve(["--demo", "--port", String(port), "--db", demo])
-            #expect(await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+            #expect(await eventually(seconds: 20) { CommandLine_.isReady(port: port) })
             process.terminate()
             process.wait()
         }
@@ -82,7 +90,7 @@ struct CommandLine_ {
         #expect(normal.stderr.contains("is a demo database"), "\(normal.stderr)")
         let port = 20_000 + Int.random(in: 0..<10_000)
         let allowed = try CommandLine_.serve(["--allow-demo-keys", "--port", String(port), "--db", demo])
-        #expect(await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        #expect(await eventually(seconds: 20) { CommandLine_.isReady(port: port) })
         allowed.terminate()
         allowed.wait()
     }
@@ -288,7 +296,7 @@ struct CommandLine_ {
         }
         #expect(refused >= 100 - (300 - 192))
         for client in clients { client.hangUp() }
-        #expect(await eventually(seconds: 10) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        #expect(await eventually(seconds: 10) { CommandLine_.isReady(port: port) })
         let text = try String(contentsOfFile: logPath, encoding: .utf8)
         #expect(text.contains("max_connections lowered to fit the descriptor limit"))
     }
@@ -312,7 +320,7 @@ struct CommandLine_ {
         for client in clients { client.hangUp() }
         // Seconds, not milliseconds, of slack: each look starts a process, which a suite running
         // child servers beside this one can slow to a second or more.
-        #expect(await eventually(seconds: 10) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        #expect(await eventually(seconds: 10) { CommandLine_.isReady(port: port) })
         let text = try String(contentsOfFile: logPath, encoding: .utf8)
         #expect(text.utf8.count < 1_000_000)
         let reports = text.split(separator: "\n").filter { $0.contains("out of file descriptors") }.count

@@ -24,37 +24,37 @@ import Testing
 
     /// Everything the checks look at, done the lawful way, a day apart so that no activation is
     /// quick and no key busy.
-    static func world() throws -> World {
+    static func world() async throws -> World {
         let clock = DemoClock()
         let service = try TestService(clock: clock)
         let lines = LineTests()
-        func day() throws { _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#) }
-        let a = try lines.prepare(service, "world-a")
-        try day()
-        _ = try lines.activate(service, a)
-        #expect(try service.call("POST", "/v1/accounts/\(a.account)/limit-adjustments", body: """
+        func day() async throws { _ = try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#) }
+        let a = try await lines.prepare(service, "world-a")
+        try await day()
+        _ = try await lines.activate(service, a)
+        #expect(try await service.call("POST", "/v1/accounts/\(a.account)/limit-adjustments", body: """
             {"new_limit":2500000,"reason_code":"customer_request","initiated_by":"customer",\(GovernanceTests.confirmation)}
             """).status == 201)
-        let d = try lines.prepare(service, "world-d", features: LineTests.tierD)
-        try day()
-        let pending = try lines.activate(service, d)
+        let d = try await lines.prepare(service, "world-d", features: LineTests.tierD)
+        try await day()
+        let pending = try await lines.activate(service, d)
         let review = try #require(pending.json["review_id"] as? String)
         let second = try service.store.createKey(role: .operator, name: "second", tenant: nil, person: "second-person").token
         let approve = #"{"approve":true,"credit_limit":300000,"note":"checked"}"#
-        #expect(try service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: approve).status == 202)
-        #expect(try service.call("POST", "/v1/reviews/\(review)/resolution", role: nil, token: second, body: approve).status
+        #expect(try await service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: approve).status == 202)
+        #expect(try await service.call("POST", "/v1/reviews/\(review)/resolution", role: nil, token: second, body: approve).status
             == 200)
-        let w = try lines.prepare(service, "world-w")
-        try day()
-        _ = try lines.activate(service, w)
-        #expect(try service.call("POST", "/v1/consents/\(w.lineConsent)/withdrawal", body: #"{"channel":"app"}"#).status == 200)
-        let bystander = try ConsentTests().account(service, "world-none")
+        let w = try await lines.prepare(service, "world-w")
+        try await day()
+        _ = try await lines.activate(service, w)
+        #expect(try await service.call("POST", "/v1/consents/\(w.lineConsent)/withdrawal", body: #"{"channel":"app"}"#).status == 200)
+        let bystander = try await ConsentTests().account(service, "world-none")
         // Every notice reached its customer.
         for account in [a.account, d.account, w.account] {
-            for notice in try NoticeTests().notices(service, account) where notice["status"] as? String != "delivered" {
+            for notice in try await NoticeTests().notices(service, account) where notice["status"] as? String != "delivered" {
                 let id = try #require(notice["id"] as? String)
                 let at = try #require(notice["created_at"] as? String)
-                #expect(try service.call("POST", "/v1/notices/\(id)/delivery",
+                #expect(try await service.call("POST", "/v1/notices/\(id)/delivery",
                                          body: #"{"channel":"app","delivered_at":"\#(at)"}"#).status == 200)
             }
         }
@@ -63,8 +63,8 @@ import Testing
                      decision: a.decision, review: review)
     }
 
-    func report(_ world: World, query: String = "") throws -> (JSONValue, [String: (holds: Bool, ids: [String])]) {
-        let reply = try world.service.call("GET", "/v1/compliance/report\(query)", role: .auditor)
+    func report(_ world: World, query: String = "") async throws -> (JSONValue, [String: (holds: Bool, ids: [String])]) {
+        let reply = try await world.service.call("GET", "/v1/compliance/report\(query)", role: .auditor)
         #expect(reply.status == 200)
         let report = try JSONDecoder().decode(JSONValue.self, from: Data(reply.body))
         var checks: [String: (holds: Bool, ids: [String])] = [:]
@@ -89,8 +89,8 @@ import Testing
     }
 
     @Test func everyCheckHoldsOnALawfulDatabaseAndTheReportIsSigned() async throws {
-        let world = try Self.world()
-        let (report, checks) = try report(world)
+        let world = try await Self.world()
+        let (report, checks) = try await report(world)
         for number in ["1", "2", "3", "4", "5", "6", "7", "8a", "8b"] {
             #expect(checks[number]?.holds == true, "check \(number): \(checks[number]?.ids ?? [])")
         }
@@ -102,13 +102,13 @@ import Testing
         #expect(report["audit_head"]?["seq"]?.intValue == (try await world.service.store.auditLength()))
 
         // The signature is the checkpoint key's, over the report's canonical JSON.
-        let key = try #require(Data(base64Encoded: try world.service.call("GET", "/v1/audit/public-key", role: .auditor)
+        let key = try #require(Data(base64Encoded: try await world.service.call("GET", "/v1/audit/public-key", role: .auditor)
             .json["public_key"] as? String ?? ""))
         #expect(AuditSigner.isValidReport(report, publicKey: key))
         guard case .object(var members) = report else { Issue.record("not an object"); return }
         members["holds"] = .bool(false)
         #expect(!AuditSigner.isValidReport(.object(members), publicKey: key))
-        #expect(try world.service.call("GET", "/v1/compliance/report", role: .operator).status == 403)
+        #expect(try await world.service.call("GET", "/v1/compliance/report", role: .operator).status == 403)
 
         // The command line gives the same checks, signed with the same key.
         let cli = try CommandLine_.run(["compliance", "report", "--db", world.service.databasePath],
@@ -122,12 +122,12 @@ import Testing
     /// Each check, with one violation planted by raw SQL: found, and named by its id.
     @Test(arguments: ["1", "2", "3", "4", "5", "6", "7", "8a", "8b"])
     func aPlantedViolationIsFoundAndNamed(check: String) async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         // A second back: the report's window ends at its own now, which may be this very
         // millisecond, and a planted row must fall inside it.
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
         let queue = world.service.store.database
-        let planted = try await queue.write { db -> String in
+        let planted = try queue.write { db -> String in
             var planted = ""
             switch check {
             case "1":  // a line opened on the wrong consent (the assessment one)
@@ -187,7 +187,7 @@ import Testing
             }
             return planted
         }
-        let (report, checks) = try report(world)
+        let (report, checks) = try await report(world)
         #expect(checks[check]?.holds == false, "check \(check)")
         #expect(checks[check]?.ids.contains(planted) == true, "check \(check) names \(checks[check]?.ids ?? [])")
         // A rule broken makes the report fail; an anomaly does not.
@@ -202,24 +202,24 @@ import Testing
     /// tenant beta has nothing, so nothing of the world may show in beta's report, and a
     /// violation of the world (an anomaly naming its account) shows only to those who see it.
     @Test func aTenantsAuditorReadsItsTenantsReportOnly() async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         let service = world.service
         // An activation without a consent, a second back so that it falls inside the window.
         let at = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
-        try await service.store.database.write { db in
+        try service.store.database.write { db in
             try Self.plantEntry(db, action: "account.activated", account: world.bystander, at: at,
                                 detail: #"{"terms_version":"2026-11"}"#)
         }
         let beta = try service.store.createKey(role: .auditor, name: "beta audit", tenant: "beta").token
         let own = try service.store.createKey(role: .auditor, name: "default audit", tenant: "default").token
-        func report(_ token: String?) throws -> JSONValue {
-            let reply = try service.call("GET", "/v1/compliance/report", role: token == nil ? .auditor : nil, token: token)
+        func report(_ token: String?) async throws -> JSONValue {
+            let reply = try await service.call("GET", "/v1/compliance/report", role: token == nil ? .auditor : nil, token: token)
             #expect(reply.status == 200)
             return try JSONDecoder().decode(JSONValue.self, from: Data(reply.body))
         }
-        let all = try report(nil)
-        let mine = try report(own)
-        let betas = try report(beta)
+        let all = try await report(nil)
+        let mine = try await report(own)
+        let betas = try await report(beta)
         #expect(all["figures"]?["activations"] == .int(4))
         #expect(mine["figures"] == all["figures"], "the default tenant holds everything here")
         #expect(betas["tenant"] == .string("beta"))
@@ -238,12 +238,12 @@ import Testing
         #expect(betas["holds"] == .bool(true), "beta was judged on another tenant's activation")
         // The console's page is the same report, for the signed-in key's tenant.
         let console = ConsoleTests()
-        func page(_ token: String) throws -> String {
-            let (_, signed) = try console.signIn(service, token: token)
-            return try console.get(service, "/console/compliance", try #require(signed)).text
+        func page(_ token: String) async throws -> String {
+            let (_, signed) = try await console.signIn(service, token: token)
+            return try await console.get(service, "/console/compliance", try #require(signed)).text
         }
-        #expect(try page(try #require(service.keys[.auditor])).contains(#"class="bad""#))
-        #expect(try !page(beta).contains(#"class="bad""#), "the console judged beta on another tenant's activation")
+        #expect(try await page(try #require(service.keys[.auditor])).contains(#"class="bad""#))
+        #expect(try await !page(beta).contains(#"class="bad""#), "the console judged beta on another tenant's activation")
         await service.stop()
     }
 
@@ -252,35 +252,35 @@ import Testing
     /// dated days before it arrived is named (8c); and the command line's report follows the
     /// service's (demo) clock.
     @Test func lateNoticesStayLate() async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         let service = world.service
-        func advance(_ days: Int) throws {
-            _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":\#(days)}"#)
+        func advance(_ days: Int) async throws {
+            _ = try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":\#(days)}"#)
         }
-        func newest(_ kind: String) throws -> [String: Any] {
-            try #require(try NoticeTests().notices(service, world.opened).last { $0["kind"] as? String == kind })
+        func newest(_ kind: String) async throws -> [String: Any] {
+            try await #require(try NoticeTests().notices(service, world.opened).last { $0["kind"] as? String == kind })
         }
-        func report(_ query: String = "") throws -> JSONValue {
-            try JSONDecoder().decode(JSONValue.self, from: Data(try service.call(
+        func report(_ query: String = "") async throws -> JSONValue {
+            try JSONDecoder().decode(JSONValue.self, from: Data(try await service.call(
                 "GET", "/v1/compliance/report\(query)", role: .auditor).body))
         }
         func check(_ report: JSONValue, _ number: String) -> JSONValue? {
             report["checks"]?.arrayValue?.first { $0["number"] == .string(number) }
         }
-        let before = try report()
+        let before = try await report()
         #expect(check(before, "7")?["holds"] == .bool(true))
 
         // Frozen: a notice due in a day, reported delivered eleven days later.
-        #expect(try service.call("POST", "/v1/accounts/\(world.opened)/freeze", role: .operator,
+        #expect(try await service.call("POST", "/v1/accounts/\(world.opened)/freeze", role: .operator,
                                  body: #"{"reason_code":"other"}"#).status == 200)
-        let frozen = try newest("line_frozen")
+        let frozen = try await newest("line_frozen")
         let frozenID = try #require(frozen["id"] as? String)
         let written = try #require(frozen["created_at"] as? String)
-        try advance(11)
+        try await advance(11)
         let now = world.clock.now().rfc3339
-        #expect(try service.call("POST", "/v1/notices/\(frozenID)/delivery", body: #"{"channel":"app","delivered_at":"\#(now)"}"#)
+        #expect(try await service.call("POST", "/v1/notices/\(frozenID)/delivery", body: #"{"channel":"app","delivered_at":"\#(now)"}"#)
             .status == 200)
-        let late = try report()
+        let late = try await report()
         #expect(check(late, "7")?["holds"] == .bool(false), "a notice delivered ten days late counted as on time")
         #expect(check(late, "7")?["ids"]?.arrayValue?.contains(.string(frozenID)) == true)
         let listed = late["late_notices"]?.arrayValue?.first { $0["id"] == .string(frozenID) }
@@ -289,20 +289,20 @@ import Testing
 
         // Written an hour before the window, due inside it: still judged.
         let from = Timestamp(rfc3339: written)!.adding(seconds: 3600).rfc3339
-        let windowed = try report("?from=\(from)")
+        let windowed = try await report("?from=\(from)")
         #expect(check(windowed, "7")?["ids"]?.arrayValue?.contains(.string(frozenID)) == true,
                 "a notice due in the window escaped because it was written before it")
 
         // Unfrozen: its report, made three days on, dates the delivery to the notice's writing.
-        #expect(try service.call("POST", "/v1/accounts/\(world.opened)/unfreeze", role: .operator,
+        #expect(try await service.call("POST", "/v1/accounts/\(world.opened)/unfreeze", role: .operator,
                                  body: #"{"reason_code":"other"}"#).status == 200)
-        let unfrozen = try newest("line_unfrozen")
+        let unfrozen = try await newest("line_unfrozen")
         let unfrozenID = try #require(unfrozen["id"] as? String)
-        try advance(3)
-        #expect(try service.call("POST", "/v1/notices/\(unfrozenID)/delivery", body: """
+        try await advance(3)
+        #expect(try await service.call("POST", "/v1/notices/\(unfrozenID)/delivery", body: """
             {"channel":"app","delivered_at":"\(try #require(unfrozen["created_at"] as? String))"}
             """).status == 200)
-        let backdated = try report()
+        let backdated = try await report()
         #expect(check(backdated, "8c")?["ids"]?.arrayValue?.contains(.string(unfrozenID)) == true,
                 "\(check(backdated, "8c") ?? .null)")
         #expect(check(backdated, "8c")?["ids"]?.arrayValue?.contains(.string(frozenID)) == false, "a late report is not a backdated one")
@@ -322,9 +322,9 @@ import Testing
     /// not read fails checks 1 and 3 naming its account; a decision whose time does not read fails
     /// check 2 naming it.
     @Test func unreadableRowsFailTheirChecks() async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
-        try await world.service.store.database.write { db in
+        try world.service.store.database.write { db in
             try Self.plantEntry(db, action: "account.activated", account: world.bystander, at: "2026-12-06Tunreadable",
                                 detail: "{}")
             try db.execute(sql: """
@@ -336,7 +336,7 @@ import Testing
         }
         // A value that does not read but sorts inside the window (it starts as a date does), in a
         // window wide enough to hold it.
-        let (report, checks) = try report(world, query: "?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z")
+        let (report, checks) = try await report(world, query: "?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z")
         #expect(report["holds"] == .bool(false))
         #expect(checks["1"]?.ids.contains(world.bystander) == true, "\(checks["1"] ?? (true, []))")
         #expect(checks["3"]?.ids.contains(world.bystander) == true)
@@ -348,9 +348,9 @@ import Testing
     /// know, a member missing) fails check 5 naming its account; an entry from before the rule
     /// (no `no_dearer`) is not judged.
     @Test func aTermsChangeThatDoesNotReadFailsCheckFive() async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000).rfc3339
-        try await world.service.store.database.write { db in
+        try world.service.store.database.write { db in
             try Self.plantEntry(db, action: "terms.accepted", account: world.bystander, at: now, detail: """
                 {"decision_id":"dec_x","interest_free_days":30,"no_dearer":true,"previous_tier":null,"terms_version":"2026-11","tier":"Z"}
                 """)
@@ -358,7 +358,7 @@ import Testing
                 {"decision_id":"dec_x","interest_free_days":30,"previous_tier":"A","terms_version":"2026-11","tier":"B"}
                 """)
         }
-        let (report, checks) = try report(world)
+        let (report, checks) = try await report(world)
         #expect(report["holds"] == .bool(false))
         #expect(checks["5"]?.holds == false)
         #expect(checks["5"]?.ids == [world.bystander], "\(checks["5"] ?? (true, []))")
@@ -366,9 +366,9 @@ import Testing
     }
 
     @Test func aNoticeWhoseDueDateDoesNotReadFailsTheReport() async throws {
-        let world = try Self.world()
+        let world = try await Self.world()
         let now = Timestamp(milliseconds: world.clock.now().milliseconds - 1000)
-        try await world.service.store.database.write { db in
+        try world.service.store.database.write { db in
             try db.execute(sql: """
                 INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
                 VALUES ('ntc_unreadable', ?, 'limit_change', 'en', 'x', ?, 'v', ?, 'tomorrow')

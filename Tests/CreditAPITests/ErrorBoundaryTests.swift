@@ -12,14 +12,14 @@ import Testing
     @Test func anUnreadableRowIs500AndLogged() async throws {
         let logs = LogCapture()
         let service = try TestService(logs: logs)
-        let created = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"boundary-1"}"#)
+        let created = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"boundary-1"}"#)
         let id = try #require(created.json["id"] as? String)
         try service.store.database.write { db in
             try db.execute(sql: db.dialect == .sqlite ? "PRAGMA ignore_check_constraints = ON"
                 : "ALTER TABLE accounts DROP CONSTRAINT accounts_status_check")
             try db.execute(sql: "UPDATE accounts SET status = 'dormant' WHERE id = ?", arguments: [id])
         }
-        let reply = try service.call("GET", "/v1/accounts/\(id)")
+        let reply = try await service.call("GET", "/v1/accounts/\(id)")
         #expect(reply.status == 500)
         #expect(reply.header("Content-Type") == "application/problem+json")
         #expect(reply.json["code"] as? String == "internal-error")

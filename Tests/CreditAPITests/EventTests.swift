@@ -108,12 +108,12 @@ final class WebhookReceiver: Sendable {
 
     @Test func theFeedIsInOrderOfTheKeysTenantAndHoldsNoFreeText() async throws {
         let service = try TestService()
-        let journey = try LineTests().prepare(service, "feed-1")
-        #expect(try LineTests().activate(service, journey).status == 200)
-        let cut = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
+        let journey = try await LineTests().prepare(service, "feed-1")
+        #expect(try await LineTests().activate(service, journey).status == 200)
+        let cut = try await service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
                                    body: #"{"new_limit":500000,"reason_code":"risk_deterioration","note":"Zhang San asked","initiated_by":"operator"}"#)
         #expect(cut.status == 201)
-        let page = try service.call("GET", "/v1/events")
+        let page = try await service.call("GET", "/v1/events")
         #expect(page.status == 200, "\(page.text)")
         let items = try #require(page.json["items"] as? [[String: Any]])
         let types = items.compactMap { $0["type"] as? String }
@@ -127,13 +127,13 @@ final class WebhookReceiver: Sendable {
         #expect(adjusted["new_limit"] as? Int == 500_000)
         #expect(adjusted["reason"] == nil)
         // Paging and filtering.
-        let second = try service.call("GET", "/v1/events?after=\(seqs[1])&limit=2&type=notice.created")
+        let second = try await service.call("GET", "/v1/events?after=\(seqs[1])&limit=2&type=notice.created")
         #expect((second.json["items"] as? [[String: Any]])?.compactMap { $0["type"] as? String } == ["notice.created", "notice.created"])
-        #expect(try service.call("GET", "/v1/events?limit=1001").status == 422)
-        #expect(try service.call("GET", "/v1/events?type=account.created").status == 422)
+        #expect(try await service.call("GET", "/v1/events?limit=1001").status == 422)
+        #expect(try await service.call("GET", "/v1/events?type=account.created").status == 422)
         // Another tenant's key sees none of them.
         let other = try service.store.createKey(role: .service, name: "other", tenant: "other").token
-        let theirs = try service.call("GET", "/v1/events", role: nil, token: other)
+        let theirs = try await service.call("GET", "/v1/events", role: nil, token: other)
         #expect((theirs.json["items"] as? [[String: Any]])?.isEmpty == true)
         await service.stop()
     }
@@ -145,7 +145,7 @@ final class WebhookReceiver: Sendable {
     ])
     func endpointsOutsideTheAllowedHostsAreRefused(_ url: String, _ code: String) async throws {
         let service = try TestService()
-        let reply = try service.call("POST", "/v1/webhook-endpoints", role: .operator,
+        let reply = try await service.call("POST", "/v1/webhook-endpoints", role: .operator,
                                      body: #"{"url":"\#(url)","event_types":["account.activated"],"tenant":"default"}"#)
         #expect(reply.status == 422, "\(reply.text)")
         #expect(reply.json["code"] as? String == code)
@@ -155,25 +155,25 @@ final class WebhookReceiver: Sendable {
 
     @Test func theAllowedListReplacesLoopback() async throws {
         let service = try TestService { $0.webhookAllowedHosts = ["hooks.example.com"] }
-        func create(_ url: String) throws -> RawClient.Reply {
-            try service.call("POST", "/v1/webhook-endpoints", role: .operator,
+        func create(_ url: String) async throws -> RawClient.Reply {
+            try await service.call("POST", "/v1/webhook-endpoints", role: .operator,
                              body: #"{"url":"\#(url)","event_types":["account.activated"],"tenant":"default"}"#)
         }
-        #expect(try create("http://127.0.0.1/hook").json["code"] as? String == "webhook-host-not-allowed")
-        let made = try create("https://HOOKS.example.com/creditline")
+        #expect(try await create("http://127.0.0.1/hook").json["code"] as? String == "webhook-host-not-allowed")
+        let made = try await create("https://HOOKS.example.com/creditline")
         #expect(made.status == 201, "\(made.text)")
         #expect((made.json["secret"] as? String)?.hasPrefix("whsec_") == true)
         let id = try #require(made.json["id"] as? String)
         // The secret is shown once.
-        let read = try service.call("GET", "/v1/webhook-endpoints/\(id)", role: .operator)
+        let read = try await service.call("GET", "/v1/webhook-endpoints/\(id)", role: .operator)
         #expect(read.status == 200)
         #expect(read.json["secret"] == nil)
         #expect(!read.text.contains("whsec_"))
         // Not in the chain either.
         let chain = try await service.store.database.read { db in try String.fetchAll(db, sql: "SELECT detail FROM audit_log") }
         #expect(!chain.joined().contains("whsec_") && !chain.joined().contains("/creditline"))
-        #expect(try service.call("DELETE", "/v1/webhook-endpoints/\(id)", role: .operator).status == 204)
-        #expect(try service.call("GET", "/v1/webhook-endpoints/\(id)", role: .operator).status == 404)
+        #expect(try await service.call("DELETE", "/v1/webhook-endpoints/\(id)", role: .operator).status == 204)
+        #expect(try await service.call("GET", "/v1/webhook-endpoints/\(id)", role: .operator).status == 404)
         await service.stop()
     }
 
@@ -183,15 +183,15 @@ final class WebhookReceiver: Sendable {
         let receiver = try WebhookReceiver(failures: 1)
         let service = try TestService { $0.webhookRetryBaseMs = 10 }
         let types = ["consent.granted", "decision.scored", "account.activated", "notice.created", "limit.adjusted"]
-        let made = try service.call("POST", "/v1/webhook-endpoints", role: .operator, body: """
+        let made = try await service.call("POST", "/v1/webhook-endpoints", role: .operator, body: """
             {"url":"\(receiver.url)","event_types":\(String(describing: types).replacingOccurrences(of: "\\\"", with: "\"")),"tenant":"default"}
             """)
         #expect(made.status == 201, "\(made.text)")
         receiver.secret.withLock { $0 = made.json["secret"] as? String ?? "" }
         for index in 0..<3 {
-            let journey = try LineTests().prepare(service, "hooked-\(index)")
-            #expect(try LineTests().activate(service, journey).status == 200)
-            _ = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
+            let journey = try await LineTests().prepare(service, "hooked-\(index)")
+            #expect(try await LineTests().activate(service, journey).status == 200)
+            _ = try await service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator,
                                  body: #"{"new_limit":100000,"reason_code":"risk_deterioration","note":"risk","initiated_by":"operator"}"#)
         }
         let expected = try await service.store.database.read { db in
@@ -206,10 +206,10 @@ final class WebhookReceiver: Sendable {
             #expect(seqs == seqs.sorted(), "out of order for \(account): \(seqs)")
         }
         let endpoint = try #require(made.json["id"] as? String)
-        let deliveries = try service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries?limit=1000", role: .operator)
+        let deliveries = try await service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries?limit=1000", role: .operator)
         let items = try #require(deliveries.json["items"] as? [[String: Any]])
         #expect(items.count == expected.count)
-        #expect(await eventually { (try? service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries?limit=1000",
+        #expect(await eventually { (try? await service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries?limit=1000",
                                                        role: .operator).json["items"] as? [[String: Any]])?
                     .allSatisfy { $0["status"] as? String == "delivered" } == true })
         #expect(items.allSatisfy { ($0["attempts"] as? Int ?? 0) >= 1 })
@@ -223,27 +223,27 @@ final class WebhookReceiver: Sendable {
         let receiver = try WebhookReceiver(failures: 1_000_000)
         let clock = DemoClock()
         let service = try TestService(clock: clock) { $0.webhookRetryBaseMs = 10; $0.webhookRetryHours = 1 }
-        let made = try service.call("POST", "/v1/webhook-endpoints", role: .operator,
+        let made = try await service.call("POST", "/v1/webhook-endpoints", role: .operator,
                                     body: #"{"url":"\#(receiver.url)","event_types":["consent.granted"],"tenant":"default"}"#)
         receiver.secret.withLock { $0 = made.json["secret"] as? String ?? "" }
         let endpoint = try #require(made.json["id"] as? String)
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"never-1"}"#).json["id"] as? String)
-        #expect(try service.call("POST", "/v1/accounts/\(account)/consents",
+        let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"never-1"}"#).json["id"] as? String)
+        #expect(try await service.call("POST", "/v1/accounts/\(account)/consents",
                                  body: ConsentTests.grantBody(purpose: "credit_line")).status == 201)
-        func delivery() throws -> [String: Any]? {
-            (try service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries", role: .operator)
+        func delivery() async throws -> [String: Any]? {
+            (try await service.call("GET", "/v1/webhook-endpoints/\(endpoint)/deliveries", role: .operator)
                 .json["items"] as? [[String: Any]])?.first
         }
-        #expect(await eventually { (try? delivery())?["attempts"] as? Int ?? 0 >= 2 })
-        #expect(try delivery()?["status"] as? String == "pending")
-        _ = try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#)
-        #expect(await eventually { (try? delivery())?["status"] as? String == "failed" })
-        let event = try #require(try delivery()?["event_id"] as? String)
-        let again = try service.call("POST", "/v1/events/\(event)/redelivery", role: .operator)
+        #expect(await eventually { (try? await delivery())?["attempts"] as? Int ?? 0 >= 2 })
+        #expect(try await delivery()?["status"] as? String == "pending")
+        _ = try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":1}"#)
+        #expect(await eventually { (try? await delivery())?["status"] as? String == "failed" })
+        let event = try #require(try await delivery()?["event_id"] as? String)
+        let again = try await service.call("POST", "/v1/events/\(event)/redelivery", role: .operator)
         #expect(again.status == 202, "\(again.text)")
         #expect(again.json["redelivering"] as? Int == 1)
-        #expect(try delivery()?["status"] as? String == "pending")
-        #expect(try service.call("POST", "/v1/events/evt_none/redelivery", role: .operator).status == 404)
+        #expect(try await delivery()?["status"] as? String == "pending")
+        #expect(try await service.call("POST", "/v1/events/evt_none/redelivery", role: .operator).status == 404)
         await service.stop()
         await receiver.stop()
     }
@@ -270,7 +270,7 @@ final class WebhookReceiver: Sendable {
                 "CREDITLINE_WEBHOOK_TIMEOUT_MS": "1000", "CREDITLINE_WEBHOOK_CLAIM_MARGIN_MS": "500",
                 "CREDITLINE_LOG_LEVEL": "error",
             ])
-            _ = await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 }
+            _ = await eventually(seconds: 20) { CommandLine_.isReady(port: port) }
             return process
         }
         func call(_ path: String, token: String, body: String) throws -> RawClient.Reply {

@@ -8,8 +8,8 @@ import Testing
 /// Storage faults (README "Operations"): 503 `storage-unavailable` with `Retry-After` and nothing
 /// half-written, reads going on where they can, readiness saying why, recovery by itself.
 @Suite(.sqliteFile) struct FaultTests {
-    func create(_ service: TestService, _ ref: String) throws -> RawClient.Reply {
-        try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
+    func create(_ service: TestService, _ ref: String) async throws -> RawClient.Reply {
+        try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
     }
 
     func writer(_ service: TestService, _ sql: String) async throws {
@@ -20,13 +20,13 @@ import Testing
     /// written, and writes work again as soon as there is room, with no restart.
     @Test func aFullDiskIs503AndRecovers() async throws {
         let service = try TestService { $0.rateLimitService = 0 }
-        let kept = try #require(try create(service, "full-0").json["id"] as? String)
+        let kept = try #require(try await create(service, "full-0").json["id"] as? String)
         let pages = try await service.store.sqliteWriter!.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
         try await writer(service, "PRAGMA max_page_count = \(pages)")
         var refused: RawClient.Reply?
         var acknowledged: [String] = []
         for index in 1...500 {
-            let reply = try create(service, "full-\(index)")
+            let reply = try await create(service, "full-\(index)")
             if reply.status == 503 {
                 refused = reply
                 break
@@ -36,16 +36,16 @@ import Testing
         let reply = try #require(refused, "the page cap never filled")
         #expect(reply.json["code"] as? String == "storage-unavailable")
         #expect(reply.header("Retry-After") == "5")
-        let ready = try service.call("GET", "/readyz", role: nil)
+        let ready = try await service.call("GET", "/readyz", role: nil)
         #expect(ready.status == 503)
         #expect(ready.json["reason"] as? String == "disk-full")
         // Reads go on.
-        #expect(try service.call("GET", "/v1/accounts/\(kept)").status == 200)
-        #expect(try service.call("GET", "/healthz", role: nil).status == 200)
+        #expect(try await service.call("GET", "/v1/accounts/\(kept)").status == 200)
+        #expect(try await service.call("GET", "/healthz", role: nil).status == 200)
 
         try await writer(service, "PRAGMA max_page_count = 1073741823")
-        #expect(try service.call("GET", "/readyz", role: nil).status == 200)
-        #expect(try create(service, "full-after").status == 201)
+        #expect(try await service.call("GET", "/readyz", role: nil).status == 200)
+        #expect(try await create(service, "full-after").status == 201)
         // Every acknowledged create is there, each with its audit entry, and the chain holds.
         let stored = try await service.store.database.read { db in
             try String.fetchAll(db, sql: "SELECT customer_ref FROM accounts")
@@ -62,13 +62,13 @@ import Testing
     @Test func aReadOnlyDatabaseIs503AndRecovers() async throws {
         let service = try TestService()
         try await writer(service, "PRAGMA query_only = ON")
-        let refused = try create(service, "ro-1")
+        let refused = try await create(service, "ro-1")
         #expect(refused.status == 503)
         #expect(refused.json["code"] as? String == "storage-unavailable")
-        #expect(try service.call("GET", "/readyz", role: nil).json["reason"] as? String == "read-only")
+        #expect(try await service.call("GET", "/readyz", role: nil).json["reason"] as? String == "read-only")
         try await writer(service, "PRAGMA query_only = OFF")
-        #expect(try service.call("GET", "/readyz", role: nil).status == 200)
-        #expect(try create(service, "ro-2").status == 201)
+        #expect(try await service.call("GET", "/readyz", role: nil).status == 200)
+        #expect(try await create(service, "ro-2").status == 201)
         await service.stop()
     }
 
@@ -76,7 +76,7 @@ import Testing
     /// passes, reads unaffected (WAL), writes again once the lock is gone.
     @Test func aLockHeldElsewhereIs503AndRecovers() async throws {
         let service = try TestService { $0.busyTimeoutMs = 200 }
-        let kept = try #require(try create(service, "lock-0").json["id"] as? String)
+        let kept = try #require(try await create(service, "lock-0").json["id"] as? String)
         // The other process waits its turn for the lock (the service's start-up sweep may be
         // writing), and every wait here is bounded: a lock never taken fails the test, not the run.
         var configuration = Configuration()
@@ -100,14 +100,14 @@ import Testing
             Issue.record("the other connection never took the write lock")
             return
         }
-        let refused = try create(service, "lock-1")
+        let refused = try await create(service, "lock-1")
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "1")
-        #expect(try service.call("GET", "/v1/accounts/\(kept)").status == 200)
+        #expect(try await service.call("GET", "/v1/accounts/\(kept)").status == 200)
         release.signal()
         #expect(finished.wait(timeout: .now() + 10) == .success)
-        #expect(try create(service, "lock-2").status == 201)
-        #expect(try service.call("GET", "/readyz", role: nil).status == 200)
+        #expect(try await create(service, "lock-2").status == 201)
+        #expect(try await service.call("GET", "/readyz", role: nil).status == 200)
         await service.stop()
     }
 }

@@ -13,26 +13,26 @@ import Testing
 
     /// An account whose consents end `days` from now, scored at tier A; activated when asked.
     func shortConsents(_ service: TestService, _ ref: String, days: Int, activate: Bool = true,
-                       features: String = LineTests.tierA) throws -> LineTests.Journey
+                       features: String = LineTests.tierA) async throws -> LineTests.Journey
     {
         let until = service.store.time.now().adding(days: days).rfc3339
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
+        let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
             .json["id"] as? String)
-        func grant(_ purpose: String) throws -> String {
-            try #require(try service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(
+        func grant(_ purpose: String) async throws -> String {
+            try #require(try await service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(
                 purpose: purpose, extra: #","expires_at":"\#(until)""#)).json["id"] as? String)
         }
-        let assessment = try grant("credit_assessment")
-        let line = try grant("credit_line")
-        let decision = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: features)
+        let assessment = try await grant("credit_assessment")
+        let line = try await grant("credit_line")
+        let decision = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: features)
             .json["id"] as? String)
         let journey = LineTests.Journey(account: account, lineConsent: line, assessmentConsent: assessment, decision: decision)
-        if activate { _ = try LineTests().activate(service, journey) }
+        if activate { _ = try await LineTests().activate(service, journey) }
         return journey
     }
 
-    func entries(_ service: TestService, account: String) throws -> [[String: Any]] {
-        try service.call("GET", "/v1/audit?account_id=\(account)&limit=1000", role: .auditor).json["items"] as? [[String: Any]] ?? []
+    func entries(_ service: TestService, account: String) async throws -> [[String: Any]] {
+        try await service.call("GET", "/v1/audit?account_id=\(account)&limit=1000", role: .auditor).json["items"] as? [[String: Any]] ?? []
     }
 
     // MARK: - Expiry = withdrawal
@@ -40,32 +40,32 @@ import Testing
     @Test func aLapsedConsentHasExactlyTheEffectsOfItsWithdrawal() async throws {
         let clock = DemoClock()
         let service = try TestService(clock: clock)
-        let active = try shortConsents(service, "lapse-active", days: 2)
-        let pending = try shortConsents(service, "lapse-pending", days: 2, features: LineTests.tierD)
-        #expect(try service.call("GET", "/v1/accounts/\(pending.account)").json["status"] as? String == "pending_review")
-        #expect(try service.call("GET", "/v1/decisions/\(active.decision)").json["inputs_erased"] as? Bool == false)
+        let active = try await shortConsents(service, "lapse-active", days: 2)
+        let pending = try await shortConsents(service, "lapse-pending", days: 2, features: LineTests.tierD)
+        #expect(try await service.call("GET", "/v1/accounts/\(pending.account)").json["status"] as? String == "pending_review")
+        #expect(try await service.call("GET", "/v1/decisions/\(active.decision)").json["inputs_erased"] as? Bool == false)
 
         // Three days pass; the sweep records the lapse and applies its effects at once.
-        #expect(try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":3}"#).status == 200)
-        let line = try service.call("GET", "/v1/accounts/\(active.account)").json
+        #expect(try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":3}"#).status == 200)
+        let line = try await service.call("GET", "/v1/accounts/\(active.account)").json
         #expect(line["status"] as? String == "frozen")                                     // credit_line: frozen
-        #expect(try service.call("GET", "/v1/decisions/\(active.decision)").json["inputs_erased"] as? Bool == true)
-        #expect(try service.call("GET", "/v1/accounts/\(pending.account)").json["status"] as? String == "prospect")
-        let queue = try service.call("GET", "/v1/reviews?status=cancelled", role: .operator).json["items"] as? [[String: Any]]
+        #expect(try await service.call("GET", "/v1/decisions/\(active.decision)").json["inputs_erased"] as? Bool == true)
+        #expect(try await service.call("GET", "/v1/accounts/\(pending.account)").json["status"] as? String == "prospect")
+        let queue = try await service.call("GET", "/v1/reviews?status=cancelled", role: .operator).json["items"] as? [[String: Any]]
         #expect(queue?.contains { $0["account_id"] as? String == pending.account } == true)  // review cancelled
 
         // Each effect is in the chain with the lapse, and the customer is told in words.
-        let log = try entries(service, account: active.account)
+        let log = try await entries(service, account: active.account)
         let expired = log.filter { $0["action"] as? String == "consent.expired" }
         #expect(expired.count == 2)
         let effects = Set(expired.flatMap { ($0["detail"] as? [String: Any])?["effects"] as? [String] ?? [] })
         #expect(effects.isSuperset(of: ["account_frozen", "scoring_inputs_erased"]))
         let frozen = log.first { $0["action"] as? String == "account.frozen" }
         #expect((frozen?["detail"] as? [String: Any])?["cause"] as? String == "consent_expiry")
-        let notices = try NoticeTests().notices(service, active.account)
+        let notices = try await NoticeTests().notices(service, active.account)
         #expect(notices.contains { $0["kind"] as? String == "line_frozen" && ($0["text"] as? String)?.contains("授权已到期") == true })
         // A draw is refused on the frozen line.
-        let draw = try service.call("POST", "/v1/accounts/\(active.account)/draws", body: #"{"amount":100,"customer_selected":true}"#)
+        let draw = try await service.call("POST", "/v1/accounts/\(active.account)/draws", body: #"{"amount":100,"customer_selected":true}"#)
         #expect(draw.status == 409)
         await service.stop()
     }
@@ -74,16 +74,16 @@ import Testing
     /// withdrawal: the inputs go.
     @Test func withdrawingALapsedConsentErasesWhatItLeft() async throws {
         let service = try TestService()
-        let journey = try LineTests().prepare(service, "lapsed-before")
+        let journey = try await LineTests().prepare(service, "lapsed-before")
         // Planted: the consent marked expired without its effects, as the old sweep did.
         try service.store.database.write { db in
             try db.execute(sql: "UPDATE consents SET status = 'expired' WHERE id = ?",
                            arguments: [journey.assessmentConsent])
         }
-        #expect(try service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == false)
-        let withdrawn = try service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        #expect(try await service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == false)
+        let withdrawn = try await service.call("POST", "/v1/consents/\(journey.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
         #expect(withdrawn.status == 200)
-        #expect(try service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == true)
+        #expect(try await service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == true)
         await service.stop()
     }
 
@@ -91,28 +91,28 @@ import Testing
 
     @Test func reasonsAreCodesAndNotesStayOutsideTheChain() async throws {
         let service = try TestService()
-        let journey = try LineTests().prepare(service, "coded")
-        _ = try LineTests().activate(service, journey)
+        let journey = try await LineTests().prepare(service, "coded")
+        _ = try await LineTests().activate(service, journey)
         let freeze = "/v1/accounts/\(journey.account)/freeze"
-        let free = try service.call("POST", freeze, role: .operator, body: #"{"reason":"Zhang San phoned"}"#)
+        let free = try await service.call("POST", freeze, role: .operator, body: #"{"reason":"Zhang San phoned"}"#)
         #expect(free.status == 422 && free.json["field"] as? String == "reason")
-        let unknown = try service.call("POST", freeze, role: .operator, body: #"{"reason_code":"because"}"#)
+        let unknown = try await service.call("POST", freeze, role: .operator, body: #"{"reason_code":"because"}"#)
         #expect(unknown.status == 422 && unknown.json["code"] as? String == "invalid-reason-code")
         #expect(unknown.json["field"] as? String == "reason_code")
-        let phone = try service.call("POST", freeze, role: .operator, body: #"{"reason_code":"other","note":"call 13812345678"}"#)
+        let phone = try await service.call("POST", freeze, role: .operator, body: #"{"reason_code":"other","note":"call 13812345678"}"#)
         #expect(phone.status == 422 && phone.json["field"] as? String == "note")
-        let long = try service.call("POST", freeze, role: .operator,
+        let long = try await service.call("POST", freeze, role: .operator,
                                     body: #"{"reason_code":"other","note":"\#(String(repeating: "a", count: 501))"}"#)
         #expect(long.status == 422 && long.json["field"] as? String == "note")
         let note = "Zhang San phoned about the parcel"
-        #expect(try service.call("POST", freeze, role: .operator, body: #"{"reason_code":"card_lost","note":"\#(note)"}"#)
+        #expect(try await service.call("POST", freeze, role: .operator, body: #"{"reason_code":"card_lost","note":"\#(note)"}"#)
             .status == 200)
-        let adjust = try service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator, body: """
+        let adjust = try await service.call("POST", "/v1/accounts/\(journey.account)/limit-adjustments", role: .operator, body: """
             {"new_limit":100000,"reason_code":"risk_deterioration","note":"\(note)","initiated_by":"operator"}
             """)
         #expect(adjust.status == 201)
 
-        let frozen = try entries(service, account: journey.account).first { $0["action"] as? String == "account.frozen" }
+        let frozen = try await entries(service, account: journey.account).first { $0["action"] as? String == "account.frozen" }
         let detail = try #require(frozen?["detail"] as? [String: Any])
         #expect(detail["reason_code"] as? String == "card_lost" && detail["has_note"] as? Bool == true)
         #expect(detail["reason"] == nil)
@@ -122,7 +122,7 @@ import Testing
         }
         #expect(!chain.contains { $0.contains("Zhang San") })
         #expect(notes == [note, note])
-        let inventory = try service.call("GET", "/v1/data-inventory", role: .auditor).json
+        let inventory = try await service.call("GET", "/v1/data-inventory", role: .auditor).json
         let from = try #require(inventory["reason_codes_from_seq"] as? Int)
         #expect(from >= 1)
         #expect((inventory["reason_codes"] as? [String: String])?["card_lost"] != nil)
@@ -134,32 +134,32 @@ import Testing
     @Test func aCustomersChangeCarriesWhatTheyConfirmed() async throws {
         let service = try TestService()
         let lines = LineTests()
-        let journey = try lines.prepare(service, "confirmed")
-        _ = try lines.activate(service, journey, limit: #","requested_limit":1000000"#)
+        let journey = try await lines.prepare(service, "confirmed")
+        _ = try await lines.activate(service, journey, limit: #","requested_limit":1000000"#)
         let path = "/v1/accounts/\(journey.account)/limit-adjustments"
-        let claimed = try service.call("POST", path, body: """
+        let claimed = try await service.call("POST", path, body: """
             {"new_limit":1200000,"reason_code":"customer_request","initiated_by":"customer"}
             """)
         #expect(claimed.status == 422 && claimed.json["code"] as? String == "confirmation-required")
         #expect(claimed.json["field"] as? String == "customer_confirmation")
-        let badHash = try service.call("POST", path, body: """
+        let badHash = try await service.call("POST", path, body: """
             {"new_limit":1200000,"reason_code":"customer_request","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"xyz"}}
             """)
         #expect(badHash.status == 422 && badHash.json["field"] as? String == "customer_confirmation.notice_sha256")
-        let preTicked = try service.call("POST", path, body: """
+        let preTicked = try await service.call("POST", path, body: """
             {"new_limit":1200000,"reason_code":"customer_request","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"pre_ticked","notice_sha256":"\(String(repeating: "a", count: 64))"}}
             """)
         #expect(preTicked.status == 422 && preTicked.json["field"] as? String == "customer_confirmation.method")
-        let asked = try service.call("POST", path, body: """
+        let asked = try await service.call("POST", path, body: """
             {"new_limit":1200000,"reason_code":"customer_request","initiated_by":"customer",\(Self.confirmation)}
             """)
         #expect(asked.status == 201)
-        let adjusted = try entries(service, account: journey.account).first { $0["action"] as? String == "limit.adjusted" }
+        let adjusted = try await entries(service, account: journey.account).first { $0["action"] as? String == "limit.adjusted" }
         #expect((adjusted?["detail"] as? [String: Any])?["confirmation_sha256"] as? String
             == "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
-        let cancel = try service.call("POST", "/v1/accounts/\(journey.account)/cancellation", body: #"{"channel":"app"}"#)
+        let cancel = try await service.call("POST", "/v1/accounts/\(journey.account)/cancellation", body: #"{"channel":"app"}"#)
         #expect(cancel.status == 422 && cancel.json["code"] as? String == "confirmation-required")
-        #expect(try service.call("POST", "/v1/accounts/\(journey.account)/cancellation",
+        #expect(try await service.call("POST", "/v1/accounts/\(journey.account)/cancellation",
                                  body: #"{"channel":"app",\#(Self.confirmation)}"#).status == 200)
         let evidence = try service.store.database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_confirmations WHERE account_id = ?",
@@ -192,7 +192,7 @@ import Testing
                 #expect(entry.swept, "\(table).\(column)")
             }
         }
-        #expect(try service.call("GET", "/v1/data-inventory", role: .operator).status == 403)
+        #expect(try await service.call("GET", "/v1/data-inventory", role: .operator).status == 403)
         await service.stop()
     }
 
@@ -202,20 +202,20 @@ import Testing
         let clock = DemoClock()
         let service = try TestService(clock: clock) { $0.scoringInputRetentionDays = 30 }
         let lines = LineTests()
-        let journey = try lines.prepare(service, "retained")
-        _ = try lines.activate(service, journey)
-        #expect(try service.call("POST", "/v1/accounts/\(journey.account)/freeze", role: .operator,
+        let journey = try await lines.prepare(service, "retained")
+        _ = try await lines.activate(service, journey)
+        #expect(try await service.call("POST", "/v1/accounts/\(journey.account)/freeze", role: .operator,
                                  body: #"{"reason_code":"other","note":"looked odd"}"#).status == 200)
-        let contest = try service.call("POST", "/v1/decisions/\(journey.decision)/review-requests",
+        let contest = try await service.call("POST", "/v1/decisions/\(journey.decision)/review-requests",
                                        body: #"{"statement":"I repaid everything on time"}"#)
         let reviewID = try #require(contest.json["id"] as? String)
-        #expect(try service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
+        #expect(try await service.call("POST", "/v1/reviews/\(reviewID)/resolution", role: .operator,
                                  body: #"{"approve":false,"note":"checked the ledger"}"#).status == 200)
 
         // 31 days: the inputs go (the consent is still in force); the words stay.
-        #expect(try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":31}"#).status == 200)
-        #expect(try service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == true)
-        let consents = try service.call("GET", "/v1/accounts/\(journey.account)/consents").json["items"] as? [[String: Any]]
+        #expect(try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":31}"#).status == 200)
+        #expect(try await service.call("GET", "/v1/decisions/\(journey.decision)").json["inputs_erased"] as? Bool == true)
+        let consents = try await service.call("GET", "/v1/accounts/\(journey.account)/consents").json["items"] as? [[String: Any]]
         #expect(consents?.allSatisfy { $0["status"] as? String == "active" } == true)
         func stored() async throws -> (notes: [String?], statement: String?, resolution: String?) {
             try service.store.database.read { db in
@@ -227,13 +227,13 @@ import Testing
         #expect(try await stored().notes == ["looked odd"])
 
         // 180 days after they were written, the words go too.
-        #expect(try service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":150}"#).status == 200)
+        #expect(try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":150}"#).status == 200)
         let after = try await stored()
         #expect(after.notes == [nil])
         #expect(after.statement == nil)
         #expect(after.resolution?.contains("checked") == false)
         #expect(after.resolution?.contains("approve") == true)
-        let swept = try service.call("GET", "/v1/audit?action=retention.swept&limit=100", role: .auditor)
+        let swept = try await service.call("GET", "/v1/audit?action=retention.swept&limit=100", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
         let counts = swept.compactMap { $0["detail"] as? [String: Any] }
         #expect(counts.contains { ($0["scoring_inputs"] as? Int ?? 0) >= 1 })
@@ -246,10 +246,10 @@ import Testing
     @Test func theCustomerGetsEverythingHeldAboutThem() async throws {
         let service = try TestService()
         let lines = LineTests()
-        let journey = try lines.prepare(service, "export-me")
-        _ = try lines.activate(service, journey)
-        _ = try service.call("POST", "/v1/accounts/\(journey.account)/draws", body: #"{"amount":60000,"plan_months":3,"customer_selected":true}"#)
-        let reply = try service.call("GET", "/v1/accounts/\(journey.account)/data-export")
+        let journey = try await lines.prepare(service, "export-me")
+        _ = try await lines.activate(service, journey)
+        _ = try await service.call("POST", "/v1/accounts/\(journey.account)/draws", body: #"{"amount":60000,"plan_months":3,"customer_selected":true}"#)
+        let reply = try await service.call("GET", "/v1/accounts/\(journey.account)/data-export")
         #expect(reply.status == 200)
         let tables = try #require(reply.json["tables"] as? [String: [[String: Any]]])
         for table in ["accounts", "consents", "decisions", "draws", "instalments", "notices", "audit_log", "events"] {
@@ -260,8 +260,8 @@ import Testing
         #expect(decision["explanation"] is [Any])
         #expect((decision["inputs"] as? [String: Any])?["orders_12m"] as? Int == 20)
         #expect(tables["audit_log"]?.allSatisfy { $0["account_id"] as? String == journey.account } == true)
-        #expect(try service.call("GET", "/v1/accounts/acc_nobody/data-export").status == 404)
-        #expect(try service.call("GET", "/v1/accounts/\(journey.account)/data-export", role: .operator).status == 403)
+        #expect(try await service.call("GET", "/v1/accounts/acc_nobody/data-export").status == 404)
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)/data-export", role: .operator).status == 403)
         await service.stop()
     }
 }

@@ -24,7 +24,7 @@ import Testing
         client.send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
         // The connection is still in step: the next request is answered as itself.
         #expect(client.read()?.status == 200)
-        let metrics = try service.call("GET", "/metrics", role: nil).text
+        let metrics = try await service.call("GET", "/metrics", role: nil).text
         #expect(!metrics.contains("BREW"))
         #expect(!metrics.contains("PROPFIND"))
         #expect(!logs.all.contains { $0.contains("BREW") || $0.contains("PROPFIND") })
@@ -38,11 +38,11 @@ extension HostileClientTests {
     @Test func theAuditChainHoldsOnlyTheServersRequestID() async throws {
         let logs = LogCapture()
         let service = try TestService(logs: logs)
-        let reply = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"rid-1"}"#,
+        let reply = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"rid-1"}"#,
                                      headers: ["X-Request-Id": "Zhang.San-1990"])
         #expect(reply.status == 201)
         #expect(reply.header("X-Request-Id") == "Zhang.San-1990")
-        let audit = try service.call("GET", "/v1/audit?action=account.created", role: .auditor)
+        let audit = try await service.call("GET", "/v1/audit?action=account.created", role: .auditor)
         let items = try #require(audit.json["items"] as? [[String: Any]])
         #expect(items.count == 1)
         let stored = try #require(items.first?["request_id"] as? String)
@@ -57,10 +57,10 @@ extension HostileClientTests {
     /// combining accent (512 code points) is too long, a 422 naming the field, not a 500.
     @Test func combiningAccentsAreCountedAsTheDatabaseCountsThem() async throws {
         let service = try TestService()
-        let id = try ConsentTests().account(service, "accents-1")
+        let id = try await ConsentTests().account(service, "accents-1")
         let evidence = String(repeating: "e\u{301}", count: 200)
         #expect(evidence.count == 200)
-        let reply = try service.call("POST", "/v1/accounts/\(id)/consents",
+        let reply = try await service.call("POST", "/v1/accounts/\(id)/consents",
                                      body: ConsentTests.grantBody(extra: #","evidence":"\#(evidence)""#))
         #expect(reply.status == 422)
         #expect(reply.json["field"] as? String == "evidence")
@@ -71,10 +71,10 @@ extension HostileClientTests {
     @Test func hugeFieldNamesAreNotEchoed() async throws {
         let service = try TestService()
         let name = String(repeating: "n", count: 100_000)
-        let reply = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"echo-1","\#(name)":1}"#)
+        let reply = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"echo-1","\#(name)":1}"#)
         #expect(reply.status == 422)
         #expect(reply.body.count < 1_000)
-        let method = try service.call("POST", "/v1/accounts/acc_x/consents",
+        let method = try await service.call("POST", "/v1/accounts/acc_x/consents",
                                       body: ConsentTests.grantBody(method: String(repeating: "m", count: 50_000)))
         #expect(method.status == 422 || method.status == 404)
         #expect(method.body.count < 1_000)
@@ -88,22 +88,22 @@ extension HostileClientTests {
     @Test func assessmentConsentIsRecheckedAfterActivation() async throws {
         let service = try TestService()
         let lines = LineTests()
-        let active = try lines.prepare(service, "reassess-1")
-        #expect(try lines.activate(service, active).status == 200)
-        _ = try service.call("POST", "/v1/consents/\(active.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
-        let increase = try service.call("POST", "/v1/accounts/\(active.account)/limit-adjustments",
+        let active = try await lines.prepare(service, "reassess-1")
+        #expect(try await lines.activate(service, active).status == 200)
+        _ = try await service.call("POST", "/v1/consents/\(active.assessmentConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let increase = try await service.call("POST", "/v1/accounts/\(active.account)/limit-adjustments",
                                         body: #"{"new_limit":2500000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
         #expect(increase.status == 409)
         #expect(increase.json["code"] as? String == "consent-required")
 
-        let pending = try lines.prepare(service, "reassess-2", features: LineTests.tierD)
-        let review = try #require(try lines.activate(service, pending).json["review_id"] as? String)
-        let withdrawal = try service.call("POST", "/v1/consents/\(pending.assessmentConsent)/withdrawal",
+        let pending = try await lines.prepare(service, "reassess-2", features: LineTests.tierD)
+        let review = try #require(try await lines.activate(service, pending).json["review_id"] as? String)
+        let withdrawal = try await service.call("POST", "/v1/consents/\(pending.assessmentConsent)/withdrawal",
                                           body: #"{"channel":"app"}"#)
         let effects = (withdrawal.json["effects"] as? [[String: Any]])?.compactMap { $0["effect"] as? String }
         #expect(effects?.contains("review_cancelled") == true)
         #expect(withdrawal.json["account_status"] as? String == "prospect")
-        let approval = try service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator,
+        let approval = try await service.call("POST", "/v1/reviews/\(review)/resolution", role: .operator,
                                         body: #"{"approve":true,"note":"looks fine"}"#)
         #expect(approval.status == 409)
         #expect(approval.json["code"] as? String == "review-cancelled")
@@ -121,7 +121,7 @@ extension HostileClientTests {
     ])
     func bodiesAreReadOneWayOnly(body: String, field: String) async throws {
         let service = try TestService()
-        let reply = try service.call("POST", "/v1/accounts", body: body)
+        let reply = try await service.call("POST", "/v1/accounts", body: body)
         #expect(reply.status == 422)
         #expect(reply.json["code"] as? String == "invalid-field")
         #expect(reply.json["field"] as? String == field)
@@ -131,9 +131,9 @@ extension HostileClientTests {
 
     @Test func duplicateNamesInNestedObjectsAreRefused() async throws {
         let service = try TestService()
-        let account = try ConsentTests().account(service, "nested-dup")
-        _ = try service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
-        let reply = try service.call("POST", "/v1/accounts/\(account)/scores",
+        let account = try await ConsentTests().account(service, "nested-dup")
+        _ = try await service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
+        let reply = try await service.call("POST", "/v1/accounts/\(account)/scores",
                                      body: #"{"features":{"orders_12m":1,"orders_12m":900}}"#)
         #expect(reply.status == 422)
         #expect(reply.json["field"] as? String == "orders_12m")
@@ -151,7 +151,7 @@ extension HostileClientTests {
     @Test(.sqliteFile) func filesAreOwnerOnly() async throws {
         let keyPath = NSTemporaryDirectory() + "creditline-key-" + UUID().uuidString
         let service = try TestService { $0.auditKey = keyPath }
-        _ = try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"modes-1"}"#)
+        _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"modes-1"}"#)
         for path in [service.databasePath, service.databasePath + "-wal", service.databasePath + "-shm", keyPath] {
             #expect(Self.mode(path) == 0o600, "\(path)")
         }

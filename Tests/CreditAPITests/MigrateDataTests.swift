@@ -13,14 +13,14 @@ struct MigrateDataTests {
         // The source stays on SQLite whatever the suite runs on.
         let source = try TestService { $0.databaseURL = nil }
         let lines = LineInUseTests()
-        let id = try lines.openLine(source, "moving-1", limit: 100_000)
+        let id = try await lines.openLine(source, "moving-1", limit: 100_000)
         for amount in [3_000, 4_000] {
-            #expect(try lines.draw(source, id, #"{"amount":\#(amount),"customer_selected":true}"#).status == 201)
+            #expect(try await lines.draw(source, id, #"{"amount":\#(amount),"customer_selected":true}"#).status == 201)
         }
-        #expect(try lines.repay(source, id, 2_000).status == 201)
-        _ = try source.call("POST", "/v1/accounts", body: #"{"customer_ref":"moving-2"}"#)
-        let before = try source.call("GET", "/v1/accounts/\(id)").json
-        let statement = try source.call("GET", "/v1/accounts/\(id)/statement?from=2026-01-01&to=2027-12-31").body
+        #expect(try await lines.repay(source, id, 2_000).status == 201)
+        _ = try await source.call("POST", "/v1/accounts", body: #"{"customer_ref":"moving-2"}"#)
+        let before = try await source.call("GET", "/v1/accounts/\(id)").json
+        let statement = try await source.call("GET", "/v1/accounts/\(id)/statement?from=2026-01-01&to=2027-12-31").body
         await source.application.shutdown()
 
         let server = try #require(TestDatabase.postgres)
@@ -35,14 +35,14 @@ struct MigrateDataTests {
 
         // A service on the copy answers as the original did.
         let moved = try TestService { $0.databaseURL = target; $0.auditKey = source.databasePath + ".audit-key" }
-        let after = try moved.call("GET", "/v1/accounts/\(id)").json
+        let after = try await moved.call("GET", "/v1/accounts/\(id)").json
         #expect(after["balance"] as? Int == before["balance"] as? Int)
         #expect(after["version"] as? Int == before["version"] as? Int)
-        #expect(try moved.call("GET", "/v1/accounts/\(id)/statement?from=2026-01-01&to=2027-12-31").body == statement)
-        #expect(try moved.call("GET", "/v1/audit/verify", role: .auditor).json["ok"] as? Bool == true)
+        #expect(try await moved.call("GET", "/v1/accounts/\(id)/statement?from=2026-01-01&to=2027-12-31").body == statement)
+        #expect(try await moved.call("GET", "/v1/audit/verify", role: .auditor).json["ok"] as? Bool == true)
         // New writes continue the copied chain and the copied event numbering.
-        #expect(try lines.draw(moved, id, #"{"amount":1000,"customer_selected":true}"#).status == 201)
-        #expect(try moved.call("GET", "/v1/audit/verify", role: .auditor).json["ok"] as? Bool == true)
+        #expect(try await lines.draw(moved, id, #"{"amount":1000,"customer_selected":true}"#).status == 201)
+        #expect(try await moved.call("GET", "/v1/audit/verify", role: .auditor).json["ok"] as? Bool == true)
         await moved.application.shutdown()
 
         // Into a database that has rows: refused, nothing written.

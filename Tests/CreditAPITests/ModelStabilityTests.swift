@@ -45,8 +45,8 @@ import Testing
 
     @Test func psiCsiRatesAndAgreementFromStoredDecisions() async throws {
         let service = try TestService()
-        let (account, _) = try ScoringTests().consentedAccount(service, "stability-1")
-        let models = try service.call("GET", "/v1/models", role: .risk).json["models"] as? [[String: Any]] ?? []
+        let (account, _) = try await ScoringTests().consentedAccount(service, "stability-1")
+        let models = try await service.call("GET", "/v1/models", role: .risk).json["models"] as? [[String: Any]] ?? []
         let version = { (name: String) in models.first { $0["version"] as? String == name }?["model_version"] as? String }
         let champion = try #require(version("v1"))
         let challenger = try #require(version("v2"))
@@ -59,7 +59,7 @@ import Testing
         let csiMonths = Self.part(0.0001, 0.10) + Self.part(0.0001, 0.12) + Self.part(0.0001, 0.18)
             + Self.part(0.0001, 0.25) + Self.part(1.0, 0.35)
 
-        let reply = try service.call("GET", "/v1/models/v1/stability", role: .auditor)
+        let reply = try await service.call("GET", "/v1/models/v1/stability", role: .auditor)
         #expect(reply.status == 200)
         let report = reply.json
         #expect(report["decisions"] as? Int == 100)
@@ -83,18 +83,18 @@ import Testing
         #expect(agreement["rate"] as? Double == 0.85)
 
         // The challenger's own report reads the same decisions from its shadow columns.
-        let shadow = try service.call("GET", "/v1/models/v2/stability", role: .operator).json
+        let shadow = try await service.call("GET", "/v1/models/v2/stability", role: .operator).json
         #expect(shadow["decisions"] as? Int == 100)
         #expect((shadow["rates"] as? [String: Double])?["approve"] == 0.45)
 
         // A window that holds none of them, and a window the wrong way round.
-        let empty = try service.call("GET", "/v1/models/v1/stability?from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z",
+        let empty = try await service.call("GET", "/v1/models/v1/stability?from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z",
                                      role: .auditor).json
         #expect(empty["decisions"] as? Int == 0 && empty["status"] as? String == "no-data")
-        let backwards = try service.call("GET", "/v1/models/v1/stability?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        let backwards = try await service.call("GET", "/v1/models/v1/stability?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z",
                                          role: .auditor)
         #expect(backwards.status == 422 && backwards.json["field"] as? String == "from")
-        #expect(try service.call("GET", "/v1/models/v1/stability", role: .service).status == 403)
+        #expect(try await service.call("GET", "/v1/models/v1/stability", role: .service).status == 403)
 
         // The same report as a table from the command line.
         let table = try CommandLine_.run(["model", "report", "--db", service.databasePath], environment: service.commandLineEnvironment)
@@ -109,22 +109,22 @@ import Testing
     /// tenant's decisions only, over the API and in the console; a key for all tenants counts all.
     @Test func aTenantsKeyCountsItsTenantsDecisionsOnly() async throws {
         let service = try TestService()
-        let (account, _) = try ScoringTests().consentedAccount(service, "stability-tenant")
-        let models = try service.call("GET", "/v1/models", role: .risk).json["models"] as? [[String: Any]] ?? []
+        let (account, _) = try await ScoringTests().consentedAccount(service, "stability-tenant")
+        let models = try await service.call("GET", "/v1/models", role: .risk).json["models"] as? [[String: Any]] ?? []
         let version = { (name: String) in models.first { $0["version"] as? String == name }?["model_version"] as? String }
         try Self.plant(service, account: account, champion: try #require(version("v1")), challenger: try #require(version("v2")))
         let beta = try service.store.createKey(role: .auditor, name: "beta audit", tenant: "beta").token
         let own = try service.store.createKey(role: .auditor, name: "default audit", tenant: "default").token
-        func decisions(_ token: String?) throws -> Int? {
-            try service.call("GET", "/v1/models/v1/stability", role: token == nil ? .auditor : nil, token: token)
+        func decisions(_ token: String?) async throws -> Int? {
+            try await service.call("GET", "/v1/models/v1/stability", role: token == nil ? .auditor : nil, token: token)
                 .json["decisions"] as? Int
         }
-        #expect(try decisions(nil) == 100)
-        #expect(try decisions(own) == 100)
-        #expect(try decisions(beta) == 0, "a tenant's key counted another tenant's decisions")
+        #expect(try await decisions(nil) == 100)
+        #expect(try await decisions(own) == 100)
+        #expect(try await decisions(beta) == 0, "a tenant's key counted another tenant's decisions")
         let console = ConsoleTests()
-        let (_, signed) = try console.signIn(service, token: beta)
-        let page = try console.get(service, "/console/models", try #require(signed)).text
+        let (_, signed) = try await console.signIn(service, token: beta)
+        let page = try await console.get(service, "/console/models", try #require(signed)).text
         #expect(page.contains("· 0 "), "the console counted another tenant's decisions for beta")
         await service.stop()
     }
@@ -132,8 +132,8 @@ import Testing
     @Test func theCommandLineReviewIsTheRoutesReview() async throws {
         let service = try TestService()
         let lines = LineTests()
-        let journey = try lines.prepare(service, "cli-review")
-        #expect(try lines.activate(service, journey).json["outcome"] as? String == "activated")
+        let journey = try await lines.prepare(service, "cli-review")
+        #expect(try await lines.activate(service, journey).json["outcome"] as? String == "activated")
         let file = NSTemporaryDirectory() + "creditline-review-\(UUID().uuidString).ndjson"
         try Data((#"{"account_id":"\#(journey.account)","features":\#(PeriodicReviewTests.features(LineTests.tierE))}"#
             + "\n").utf8).write(to: URL(fileURLWithPath: file))
@@ -142,8 +142,8 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("completed: 1 of 1 rows"))
         #expect(first.stdout.contains(#""freeze":1"#))
-        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "frozen")
-        #expect(try NoticeTests().kinds(service, journey.account).contains("line_frozen"))
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "frozen")
+        #expect(try await NoticeTests().kinds(service, journey.account).contains("line_frozen"))
         let again = try CommandLine_.run(["review", "--db", service.databasePath, "--input", file], environment: service.commandLineEnvironment)
         #expect(again.stdout.hasPrefix("already reviewed:"))
         let broken = try CommandLine_.run(["review", "--db", service.databasePath, "--input", "/nonexistent"], environment: service.commandLineEnvironment)

@@ -9,7 +9,7 @@ import Testing
     /// described operation exists.
     @Test func everyRouteIsDescribedAndNothingElse() async throws {
         let service = try TestService()
-        let reply = try service.call("GET", "/openapi.json", role: nil)
+        let reply = try await service.call("GET", "/openapi.json", role: nil)
         #expect(reply.status == 200)
         #expect(reply.json["openapi"] as? String == "3.1.0")
         let paths = try #require(reply.json["paths"] as? [String: [String: Any]])

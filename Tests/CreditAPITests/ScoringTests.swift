@@ -18,15 +18,15 @@ import Testing
             var explanation: [Row]
         }
         let service = try TestService()
-        let (account, _) = try consentedAccount(service, "typed-\(value)")
+        let (account, _) = try await consentedAccount(service, "typed-\(value)")
         let numbers = ["months_on_platform", "orders_12m", "spend_12m", "on_time_ratio_12m", "overdue_events_12m",
                        "max_days_overdue_12m", "return_ratio_12m"]
         let features = numbers.map { #""\#($0)":\#(value)"# }.joined(separator: ",")
             + #","identity_verified":\#(value == 1)"#
-        let scored = try service.call("POST", "/v1/accounts/\(account)/scores", body: #"{"features":{\#(features)}}"#)
+        let scored = try await service.call("POST", "/v1/accounts/\(account)/scores", body: #"{"features":{\#(features)}}"#)
         #expect(scored.status == 201, "\(scored.text)")
         let id = try #require(scored.json["id"] as? String)
-        let read = try JSONDecoder().decode(Decision.self, from: Data(try service.call("GET", "/v1/decisions/\(id)", role: .operator).body))
+        let read = try JSONDecoder().decode(Decision.self, from: Data(try await service.call("GET", "/v1/decisions/\(id)", role: .operator).body))
         for name in numbers {
             #expect(read.explanation.first { $0.characteristic == name }?.value == .integer(value), "\(name) at \(value)")
         }
@@ -35,10 +35,10 @@ import Testing
     }
 
     /// An account with an active credit_assessment consent; returns (account id, consent id).
-    func consentedAccount(_ service: TestService, _ ref: String = "s-1") throws -> (String, String) {
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
+    func consentedAccount(_ service: TestService, _ ref: String = "s-1") async throws -> (String, String) {
+        let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"}"#)
             .json["id"] as? String)
-        let consent = try #require(try service.call(
+        let consent = try #require(try await service.call(
             "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
             .json["id"] as? String)
         return (account, consent)
@@ -52,16 +52,16 @@ import Testing
 
     @Test func scoringWithoutConsentCreatesNothing() async throws {
         let service = try TestService()
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"nc-1"}"#)
+        let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"nc-1"}"#)
             .json["id"] as? String)
         // A credit_line consent is not a credit_assessment consent.
-        _ = try service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line"))
+        _ = try await service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line"))
         let before = try await service.store.auditLength()
-        let reply = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
+        let reply = try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
         #expect(reply.status == 409)
         #expect(reply.json["code"] as? String == "consent-required")
         // Even invalid features are not looked at without consent.
-        let invalid = try service.call("POST", "/v1/accounts/\(account)/scores", body: #"{"features":{"religion":"x"}}"#)
+        let invalid = try await service.call("POST", "/v1/accounts/\(account)/scores", body: #"{"features":{"religion":"x"}}"#)
         #expect(invalid.json["code"] as? String == "consent-required")
         #expect(try await decisionCount(service) == 0)
         #expect(try await service.store.auditLength() == before)
@@ -70,8 +70,8 @@ import Testing
 
     @Test func decisionExplainsItself() async throws {
         let service = try TestService()
-        let (account, _) = try consentedAccount(service)
-        let reply = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
+        let (account, _) = try await consentedAccount(service)
+        let reply = try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
         #expect(reply.status == 201)
         let decision = reply.json
         let id = try #require(decision["id"] as? String)
@@ -92,7 +92,7 @@ import Testing
         #expect(Timestamp(rfc3339: decision["expires_at"] as? String ?? "") == scored.adding(days: 30))
         #expect(decision["explanation"] == nil)
 
-        let read = try service.call("GET", "/v1/decisions/\(id)", role: .operator)
+        let read = try await service.call("GET", "/v1/decisions/\(id)", role: .operator)
         #expect(read.status == 200)
         let rows = try #require(read.json["explanation"] as? [[String: Any]])
         #expect(rows.count == 8)
@@ -107,9 +107,9 @@ import Testing
 
     @Test func sameInputsGiveTheSameScoreAndHash() async throws {
         let service = try TestService()
-        let (account, _) = try consentedAccount(service)
-        let first = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).json
-        let second = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).json
+        let (account, _) = try await consentedAccount(service)
+        let first = try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).json
+        let second = try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).json
         #expect(first["score"] as? Int == second["score"] as? Int)
         #expect(first["inputs_sha256"] as? String == second["inputs_sha256"] as? String)
         #expect(first["id"] as? String != second["id"] as? String)
@@ -128,8 +128,8 @@ import Testing
     ])
     func badFeaturesAre422NamingTheField(body: String, code: String, field: String) async throws {
         let service = try TestService()
-        let (account, _) = try consentedAccount(service)
-        let reply = try service.call("POST", "/v1/accounts/\(account)/scores", body: body)
+        let (account, _) = try await consentedAccount(service)
+        let reply = try await service.call("POST", "/v1/accounts/\(account)/scores", body: body)
         #expect(reply.status == 422)
         #expect(reply.json["code"] as? String == code)
         #expect(reply.json["field"] as? String == field)
@@ -139,43 +139,43 @@ import Testing
 
     @Test func withdrawingConsentErasesInputsButNotTheDecision() async throws {
         let service = try TestService()
-        let (account, consent) = try consentedAccount(service)
-        let id = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
+        let (account, consent) = try await consentedAccount(service)
+        let id = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
             .json["id"] as? String)
-        let withdrawal = try service.call("POST", "/v1/consents/\(consent)/withdrawal", body: #"{"channel":"app"}"#)
+        let withdrawal = try await service.call("POST", "/v1/consents/\(consent)/withdrawal", body: #"{"channel":"app"}"#)
         #expect((withdrawal.json["effects"] as? [[String: Any]])?.last?["decisions"] as? Int == 1)
-        let read = try service.call("GET", "/v1/decisions/\(id)")
+        let read = try await service.call("GET", "/v1/decisions/\(id)")
         #expect(read.json["score"] as? Int == 840)
         #expect(read.json["inputs_erased"] as? Bool == true)
         let rows = try #require(read.json["explanation"] as? [[String: Any]])
         #expect(rows.allSatisfy { $0["value"] is NSNull })
         #expect(rows.allSatisfy { $0["points"] is Int })
-        #expect(try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).status == 409)
+        #expect(try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features).status == 409)
         await service.stop()
     }
 
     @Test func customerCanAskForAHumanReviewOncePerDecision() async throws {
         let service = try TestService()
-        let (account, _) = try consentedAccount(service)
-        let id = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
+        let (account, _) = try await consentedAccount(service)
+        let id = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
             .json["id"] as? String)
-        let review = try service.call("POST", "/v1/decisions/\(id)/review-requests",
+        let review = try await service.call("POST", "/v1/decisions/\(id)/review-requests",
                                       body: #"{"statement":"My late payment was a bank error."}"#)
         #expect(review.status == 201)
         #expect(review.json["kind"] as? String == "contest")
         #expect(review.json["status"] as? String == "open")
         #expect(review.json["decision_id"] as? String == id)
-        let again = try service.call("POST", "/v1/decisions/\(id)/review-requests", body: "")
+        let again = try await service.call("POST", "/v1/decisions/\(id)/review-requests", body: "")
         #expect(again.status == 409)
         #expect(again.json["code"] as? String == "review-already-open")
-        #expect(try service.call("POST", "/v1/decisions/dec_none/review-requests", body: "{}").status == 404)
+        #expect(try await service.call("POST", "/v1/decisions/dec_none/review-requests", body: "{}").status == 404)
         await service.stop()
     }
 
     @Test func theAuditLogRecordsTheDecisionNotItsInputs() async throws {
         let service = try TestService()
-        let (account, _) = try consentedAccount(service)
-        _ = try service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
+        let (account, _) = try await consentedAccount(service)
+        _ = try await service.call("POST", "/v1/accounts/\(account)/scores", body: Self.features)
         let detail = try service.store.database.read { db in
             try String.fetchOne(db, sql: "SELECT detail FROM audit_log WHERE action = 'decision.scored'")
         }

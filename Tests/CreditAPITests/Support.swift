@@ -2,6 +2,8 @@ import CreditAPI
 import CreditLine
 import CreditStore
 import Foundation
+import HTTPServer
+import HTTPTypes
 import Logging
 import Synchronization
 import Testing
@@ -39,9 +41,14 @@ final class LogCapture: Sendable {
 }
 
 
-/// A running service on an ephemeral port with a fresh database and one key per role.
+/// A running service with a fresh database and one key per role. `call` hands requests to its
+/// router in-process; its HTTP server starts on an ephemeral port the first time `port` is asked
+/// for, for what only a socket shows (framing, compression, connections, uploads).
 final class TestService: Sendable {
     let application: Application
+    /// The router the server would answer with, built once.
+    let router: Router
+    private let serving = Mutex<Bool>(false)
     /// What the service was started with (a second instance on the same database uses it too).
     let configuration: ServiceConfiguration
     let store: Store
@@ -82,6 +89,11 @@ final class TestService: Sendable {
         configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
         configure(&configuration)
+        if configuration.databaseURL == nil, configuration.migrationsDir == repositoryRoot + "/migrations",
+            !FileManager.default.fileExists(atPath: configuration.db)
+        {
+            try TestDatabase.placeMigratedSQLite(at: configuration.db)
+        }
         // The signing key beside where the SQLite file would be, as the tests read it.
         if postgresDatabase != nil, configuration.auditKey == nil { configuration.auditKey = configuration.db + ".audit-key" }
         store = try Store.open(url: configuration.effectiveDatabaseURL, options: try Application.storeOptions(configuration),
@@ -102,15 +114,69 @@ final class TestService: Sendable {
         if logs == nil { logger.logLevel = .critical }
         self.configuration = configuration
         application = try Application(configuration: configuration, store: store, logger: logger)
+        router = application.makeRouter()
         if modelReviewed { try store.ensureModelReviewed(application.scoring.scorecard, by: "test") }
-        try application.start()
+        application.startBackgroundWork()
     }
 
-    var port: Int { application.port }
+    /// The HTTP server's port, the server started on first use.
+    var port: Int {
+        serving.withLock { started in
+            guard !started else { return }
+            do {
+                try application.startServing()
+                started = true
+            } catch {
+                Issue.record(error, "the test service's HTTP server did not start")
+            }
+        }
+        return application.port
+    }
 
-    /// Sends one request on a new connection and reads the answer.
+    /// One request through the router in-process, as the server hands it over: every middleware,
+    /// the route and its handler run, and a streamed body is collected. What belongs to the HTTP
+    /// server (framing, size limits, compression, methods it does not implement, spooled uploads)
+    /// goes over a socket instead (`socketCall`).
     func call(_ method: String, _ path: String, role: Role? = .service, token: String? = nil, body: String? = nil,
-              headers: [String: String] = [:]) throws -> RawClient.Reply
+              headers: [String: String] = [:]) async throws -> RawClient.Reply
+    {
+        guard let method = HTTPRequest.Method(method), ServerConfiguration.implementedMethods.contains(method) else {
+            return try socketCall(method, path, role: role, token: token, body: body, headers: headers)
+        }
+        var fields: HTTPFields = [.init("Host")!: "test"]
+        if let token = token ?? role.flatMap({ keys[$0] }) { fields[.authorization] = "Bearer \(token)" }
+        for (name, value) in headers { fields.append(HTTPField(name: try #require(HTTPField.Name(name)), value: value)) }
+        if let body {
+            // Appended after the caller's, as the socket client sends them.
+            fields.append(HTTPField(name: .contentType, value: "application/json"))
+            fields[.contentLength] = String(body.utf8.count)
+        }
+        let head = HTTPRequest(method: method, scheme: nil, authority: "test", path: path, headerFields: fields)
+        var request = Request(head: head, target: path, body: Array((body ?? "").utf8))
+        request.remoteAddress = "127.0.0.1"
+        let context = RequestContext(logger: application.logger)
+        let response: Response
+        switch await router.admit(request, context: context) {
+        case .spool: return try socketCall(method.rawValue, path, role: role, token: token, body: body, headers: headers)
+        case .answer(let answer): response = answer
+        case .buffer: response = await router.respond(to: request, context: context)
+        }
+        var bytes = response.body
+        if let stream = response.stream {
+            let collected = CollectedBody()
+            try await stream.produce(collected)
+            bytes = collected.bytes
+        }
+        return RawClient.Reply(status: response.status.code,
+                               headers: response.headerFields.map { ($0.name.rawName, $0.value) },
+                               body: method == .head ? [] : bytes)
+    }
+
+    /// Sends one request on a new connection to the HTTP server and reads the answer, blocking:
+    /// a test of a limit that refills by the second sends its burst this way, since awaiting
+    /// in-process calls lets a loaded run spread them over seconds.
+    func socketCall(_ method: String, _ path: String, role: Role? = .service, token: String? = nil,
+                    body: String? = nil, headers: [String: String] = [:]) throws -> RawClient.Reply
     {
         let client = try RawClient(port: port)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: test\r\n"
@@ -134,4 +200,11 @@ final class TestService: Sendable {
         }
         try? FileManager.default.removeItem(atPath: folder)
     }
+}
+
+/// A streamed body, gathered whole.
+private final class CollectedBody: BodyWriter {
+    private let parts = Mutex<[UInt8]>([])
+    var bytes: [UInt8] { parts.withLock { $0 } }
+    func write(_ bytes: [UInt8]) async throws { parts.withLock { $0.append(contentsOf: bytes) } }
 }

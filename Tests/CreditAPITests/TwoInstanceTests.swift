@@ -45,7 +45,7 @@ struct TwoInstanceTests {
     }
 
     func chainIsWhole(_ service: TestService) async throws {
-        let verified = try service.call("GET", "/v1/audit/verify", role: .auditor).json
+        let verified = try await service.call("GET", "/v1/audit/verify", role: .auditor).json
         #expect(verified["ok"] as? Bool == true, "\(verified)")
         #expect(verified["checked"] as? Int == (try await service.store.auditLength()))
         // Numbered without a gap or a repeat: a fork would show as two entries with one prev_hash.
@@ -56,7 +56,7 @@ struct TwoInstanceTests {
     @Test func sixtyFourActivationsAcrossTwoInstancesOpenOneLine() async throws {
         let service = try TestService()
         let second = try SecondInstance(of: service)
-        let journey = try LineTests().prepare(service, "two-race-1")
+        let journey = try await LineTests().prepare(service, "two-race-1")
         let body = #"{"consent_id":"\#(journey.lineConsent)","decision_id":"\#(journey.decision)","terms_version":"2026-11"}"#
         let token = try #require(service.keys[.service])
         let requests = (0..<64).map { index in
@@ -80,7 +80,7 @@ struct TwoInstanceTests {
         // 50 ms an answer: a delivery stays pending long enough for both instances to see it.
         let receivers = try (0..<2).map { _ in try WebhookReceiver(failures: 0, delayMilliseconds: 50) }
         for receiver in receivers {
-            let made = try service.call("POST", "/v1/webhook-endpoints", role: .operator,
+            let made = try await service.call("POST", "/v1/webhook-endpoints", role: .operator,
                                         body: #"{"url":"\#(receiver.url)","event_types":["consent.granted"],"tenant":"default"}"#)
             #expect(made.status == 201, "\(made.text)")
             receiver.secret.withLock { $0 = made.json["secret"] as? String ?? "" }
@@ -113,8 +113,8 @@ struct TwoInstanceTests {
     @Test func thirtyTwoIncreasesAcrossTwoInstancesApplyOnce() async throws {
         let service = try TestService()
         let second = try SecondInstance(of: service)
-        let journey = try LineTests().prepare(service, "two-race-2")
-        _ = try LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
+        let journey = try await LineTests().prepare(service, "two-race-2")
+        _ = try await LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
         let token = try #require(service.keys[.service])
         let body = #"{"new_limit":1500000,"reason_code":"customer_request","initiated_by":"customer",\#(GovernanceTests.confirmation)}"#
         let replies = try split((service.port, second.application.port),
@@ -123,7 +123,7 @@ struct TwoInstanceTests {
         #expect(replies.filter { $0.status == 201 }.count == 1)
         #expect(replies.filter { $0.status == 422 }.count == 31)
         #expect(try count(service, "SELECT COUNT(*) FROM limit_adjustments") == 1)
-        #expect(try service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 1_500_000)
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 1_500_000)
         try await chainIsWhole(service)
         await second.stop()
         await service.stop()
@@ -132,7 +132,7 @@ struct TwoInstanceTests {
     @Test func sixtyFourDrawsAcrossTwoInstancesNeverOverdraw() async throws {
         let service = try TestService()
         let second = try SecondInstance(of: service)
-        let id = try LineInUseTests().openLine(service, "two-race-3", limit: 100_000)
+        let id = try await LineInUseTests().openLine(service, "two-race-3", limit: 100_000)
         let token = try #require(service.keys[.service])
         let body = #"{"amount":3000,"customer_selected":true}"#
         let replies = try split((service.port, second.application.port),
@@ -140,7 +140,7 @@ struct TwoInstanceTests {
         #expect(replies.filter { $0.status == 201 }.count == 33)
         #expect(replies.filter { $0.status == 422 && $0.json["code"] as? String == "insufficient-credit" }.count == 31)
         #expect(try count(service, "SELECT SUM(amount) FROM draws WHERE account_id = ?", [id]) == 99_000)
-        #expect(try service.call("GET", "/v1/accounts/\(id)").json["balance"] as? Int == 99_000)
+        #expect(try await service.call("GET", "/v1/accounts/\(id)").json["balance"] as? Int == 99_000)
         try await chainIsWhole(service)
         await second.stop()
         await service.stop()

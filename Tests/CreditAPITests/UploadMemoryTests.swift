@@ -48,7 +48,7 @@ import Testing
             "CREDITLINE_RATE_LIMIT_OPERATOR": "0", "CREDITLINE_LOG_LEVEL": "error",
         ])
         defer { server.terminate() }
-        #expect(await eventually(seconds: 20) { (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0 })
+        #expect(await eventually(seconds: 20) { CommandLine_.isReady(port: port) })
         let before = Self.residentMiB(server.pid)
 
         let held = try (0..<100).map { _ in try Self.holdUpload(port: port, key: withKey ? key : nil) }

@@ -24,9 +24,7 @@ import Testing
                 "CREDITLINE_RATE_LIMIT_SERVICE": "0", "CREDITLINE_RATE_LIMIT_OPERATOR": "0",
             ].merging(environment) { $1 })
             let port = port
-            #expect(await eventually(seconds: 20) {
-                (try? CommandLine_.run(["healthcheck", "--port", String(port)]).status) == 0
-            })
+            #expect(await eventually(seconds: 20) { CommandLine_.isReady(port: port) })
         }
 
         static func key(_ db: String, _ arguments: [String]) throws -> String {

@@ -25,45 +25,45 @@ final class CommitCounter: TransactionObserver, Sendable {
         let counter = CommitCounter()
         service.store.sqliteWriter!.add(transactionObserver: counter, extent: .observerLifetime)
         var serial = 0
-        func once(_ method: String, _ path: String, role: Role = .service, body: String) throws -> RawClient.Reply {
+        func once(_ method: String, _ path: String, role: Role = .service, body: String) async throws -> RawClient.Reply {
             serial += 1
             let before = counter.commits
             let headers = ["Idempotency-Key": "one-commit-\(serial)"]
-            let reply = try service.call(method, path, role: role, body: body, headers: headers)
+            let reply = try await service.call(method, path, role: role, body: body, headers: headers)
             #expect((200..<300).contains(reply.status), "\(method) \(path): \(reply.status) \(reply.text)")
             #expect(counter.commits - before == 1, "\(method) \(path) committed \(counter.commits - before) times")
             // The replay reads; it commits nothing.
             let replayed = counter.commits
-            let again = try service.call(method, path, role: role, body: body, headers: headers)
+            let again = try await service.call(method, path, role: role, body: body, headers: headers)
             #expect(again.header("Idempotent-Replayed") == "true")
             #expect(again.body == reply.body)
             #expect(counter.commits == replayed, "the replay of \(method) \(path) committed")
             return reply
         }
-        let account = try #require(try once("POST", "/v1/accounts", body: #"{"customer_ref":"one-commit"}"#)
+        let account = try #require(try await once("POST", "/v1/accounts", body: #"{"customer_ref":"one-commit"}"#)
             .json["id"] as? String)
-        let assessment = try #require(try once("POST", "/v1/accounts/\(account)/consents",
+        let assessment = try #require(try await once("POST", "/v1/accounts/\(account)/consents",
                                                body: ConsentTests.grantBody(purpose: "credit_assessment")).json["id"] as? String)
-        let line = try #require(try once("POST", "/v1/accounts/\(account)/consents",
+        let line = try #require(try await once("POST", "/v1/accounts/\(account)/consents",
                                          body: ConsentTests.grantBody(purpose: "credit_line")).json["id"] as? String)
-        let decision = try #require(try once("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierD)
+        let decision = try #require(try await once("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierD)
             .json["id"] as? String)
-        _ = try once("POST", "/v1/decisions/\(decision)/review-requests", body: #"{"statement":"please look"}"#)
-        let review = try #require(try once(
+        _ = try await once("POST", "/v1/decisions/\(decision)/review-requests", body: #"{"statement":"please look"}"#)
+        let review = try #require(try await once(
             "POST", "/v1/accounts/\(account)/activation",
             body: #"{"consent_id":"\#(line)","decision_id":"\#(decision)","terms_version":"2026-11"}"#).json["review_id"] as? String)
-        _ = try once("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: #"{"approve":true,"note":"fine"}"#)
-        _ = try once("PUT", "/v1/accounts/\(account)/preferences", body: #"{"limit_increase_opt_out":true}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/limit-adjustments",
+        _ = try await once("POST", "/v1/reviews/\(review)/resolution", role: .operator, body: #"{"approve":true,"note":"fine"}"#)
+        _ = try await once("PUT", "/v1/accounts/\(account)/preferences", body: #"{"limit_increase_opt_out":true}"#)
+        _ = try await once("POST", "/v1/accounts/\(account)/limit-adjustments",
                      body: #"{"new_limit":100000,"reason_code":"customer_request","note":"customer asked","initiated_by":"customer","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/freeze", role: .operator, body: #"{"reason_code":"other","note":"checking"}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/unfreeze", role: .operator, body: #"{"reason_code":"other","note":"checked"}"#)
-        let better = try #require(try service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA)
+        _ = try await once("POST", "/v1/accounts/\(account)/freeze", role: .operator, body: #"{"reason_code":"other","note":"checking"}"#)
+        _ = try await once("POST", "/v1/accounts/\(account)/unfreeze", role: .operator, body: #"{"reason_code":"other","note":"checked"}"#)
+        let better = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA)
             .json["id"] as? String)
-        _ = try once("POST", "/v1/accounts/\(account)/terms-acceptance",
+        _ = try await once("POST", "/v1/accounts/\(account)/terms-acceptance",
                      body: #"{"decision_id":"\#(better)","terms_version":"2026-11"}"#)
-        _ = try once("POST", "/v1/consents/\(assessment)/withdrawal", body: #"{"channel":"app"}"#)
-        _ = try once("POST", "/v1/accounts/\(account)/closure", role: .operator, body: #"{"reason_code":"other","note":"customer asked"}"#)
+        _ = try await once("POST", "/v1/consents/\(assessment)/withdrawal", body: #"{"channel":"app"}"#)
+        _ = try await once("POST", "/v1/accounts/\(account)/closure", role: .operator, body: #"{"reason_code":"other","note":"customer asked"}"#)
         await service.stop()
     }
 
@@ -73,15 +73,15 @@ final class CommitCounter: TransactionObserver, Sendable {
         try await Task.sleep(for: .milliseconds(100))
         let counter = CommitCounter()
         service.store.sqliteWriter!.add(transactionObserver: counter, extent: .observerLifetime)
-        let account = try #require(try service.call("POST", "/v1/accounts", body: #"{"customer_ref":"refused-1"}"#)
+        let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"refused-1"}"#)
             .json["id"] as? String)
         let before = counter.commits
-        let refused = try service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA,
+        let refused = try await service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA,
                                        headers: ["Idempotency-Key": "refused-key"])
         #expect(refused.status == 409)
         #expect(counter.commits == before)
-        _ = try service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
-        let retried = try service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA,
+        _ = try await service.call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
+        let retried = try await service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA,
                                        headers: ["Idempotency-Key": "refused-key"])
         #expect(retried.status == 201)
         await service.stop()
@@ -141,7 +141,8 @@ extension WritePathTests {
     @Test func aRefusalInABatchRollsBackAlone() async throws {
         let service = try TestService { $0.rateLimitService = 0 }
         let lines = LineTests()
-        let journeys = try (0..<24).map { try lines.prepare(service, "batch-refusal-\($0)") }
+        var journeys: [LineTests.Journey] = []
+        for index in 0..<24 { journeys.append(try await lines.prepare(service, "batch-refusal-\(index)")) }
         let token = service.keys[.service]!
         let clients = try journeys.map { _ in try RawClient(port: service.port) }
         for (index, (journey, client)) in zip(journeys, clients).enumerated() {

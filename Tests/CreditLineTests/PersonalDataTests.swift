@@ -90,14 +90,15 @@ import Testing
         #expect(((try? CustomerRef.validate(value)) != nil) == valid)
     }
 
-    /// 100,000 random identifiers as calling services make them, 50,000 canonical UUIDs of any
-    /// version and 50,000 ULIDs: none is taken for personal data.
+    /// 20,000 random identifiers as calling services make them, 10,000 canonical UUIDs of any
+    /// version and 10,000 ULIDs: none is taken for personal data. (A false match needs a
+    /// digit-only run the masking missed; none appeared in 100,000 either, at five times the cost.)
     @Test func randomUUIDsAndULIDsAreNeverRefused() {
         var random = SeededRandom(seed: 9562)
         let hex = Array("0123456789abcdef")
         let crockford = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
         var refused: [String] = []
-        for index in 0..<100_000 {
+        for index in 0..<20_000 {
             var id = ""
             if index % 2 == 0 {
                 for position in 0..<32 {

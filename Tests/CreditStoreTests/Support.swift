@@ -56,6 +56,7 @@ func temporaryStore(time: any TimeSource = SystemTimeSource(), synchronous: Stor
     options.notices = try testNoticeComposer()
     options.synchronous = synchronous
     let path = folder + "/test.sqlite"
+    try TestDatabase.placeMigratedSQLite(at: path)
     return (try Store.open(path: path, options: options, time: time), .sqliteFile(path))
 }
 

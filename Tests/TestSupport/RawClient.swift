@@ -68,6 +68,13 @@ public final class RawClient {
         public var status: Int
         public var headers: [(String, String)]
         public var body: [UInt8]
+
+        public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
         public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
@@ -158,9 +165,6 @@ public final class RawClient {
     }
 }
 
-
-/// Polls a condition that another thread makes true shortly (a counter updated just after a
-/// socket closes, say), for up to two seconds.
 /// The test process holds many sockets at once (clients and in-process servers): its soft
 /// descriptor limit is raised to the hard one, as `creditline serve` does at start.
 private let descriptorLimitRaised: Void = {
@@ -171,12 +175,14 @@ private let descriptorLimitRaised: Void = {
     }
 }()
 
-public func eventually(seconds: Int = 2, _ condition: () -> Bool) async -> Bool {
+/// Polls a condition that another thread makes true shortly (a counter updated just after a
+/// socket closes, say), for up to two seconds.
+public func eventually(seconds: Int = 2, _ condition: () async -> Bool) async -> Bool {
     for _ in 0..<(seconds * 100) {
-        if condition() { return true }
+        if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(10))
     }
-    return condition()
+    return await condition()
 }
 
 /// The repository's root (where migrations/, config/ and seeds/ are), found from this file.

@@ -19,3 +19,27 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: TestDatabase.postgres == nil, "tests the SQLite file itself")
     }
 }
+
+extension TestDatabase {
+    /// A SQLite file with every migration of the repository applied, made once per test process:
+    /// each test's store starts from a copy of it instead of running twenty migrations again (the
+    /// migrations themselves are tested from an empty file in MigrationTests). Opening the copy
+    /// still checks every applied migration against its file.
+    private static let migratedTemplate: Result<[UInt8], any Error> = Result {
+        let folder = NSTemporaryDirectory() + "creditline-template-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = StoreOptions()
+        options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
+        let store = try Store.open(path: folder + "/template.sqlite", options: options)
+        try store.checkpoint()
+        try store.close()
+        return Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/template.sqlite")))
+    }
+
+    /// Writes a migrated database at `path` (owner-only, as the store creates its files).
+    public static func placeMigratedSQLite(at path: String) throws {
+        let bytes = try migratedTemplate.get()
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+}

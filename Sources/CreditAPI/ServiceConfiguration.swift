@@ -108,6 +108,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// What a delivery claim lasts beyond twice `webhookTimeoutMs`: the margin for recording the
     /// outcome and for clock steps between instances (README "Events and notices").
     public var webhookClaimMarginMs = 5_000
+    /// How long the deliverer, with nothing it could start, waits before it looks for due
+    /// deliveries again: the most a new event or a due retry waits for its push to begin.
+    public var webhookPollMs = 200
     /// How long before its arrival a notice's delivery report may date the delivery before the
     /// compliance report names it (check 8c, README "Data governance").
     public var noticeReportGraceHours = 24
@@ -268,6 +271,7 @@ extension ServiceConfiguration {
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
         integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
         integer("webhook_claim_margin_ms", 100...600_000) { $0.webhookClaimMarginMs = $1 },
+        integer("webhook_poll_ms", 10...60_000) { $0.webhookPollMs = $1 },
         integer("webhook_concurrency", 1...64) { $0.webhookConcurrency = $1 },
         integer("notice_report_grace_hours", 1...720) { $0.noticeReportGraceHours = $1 },
         integer("webhook_concurrency_per_endpoint", 1...64) { $0.webhookConcurrencyPerEndpoint = $1 },

@@ -33,6 +33,7 @@ final class WebhookDeliverer: Sendable {
     private let retryBaseMs: Int
     private let timeoutMs: Int
     private let claimMarginMs: Int
+    private let pollMs: Int
     private let loop = Mutex<Task<Void, Never>?>(nil)
     /// The client, made at the first push and shut down when the deliverer stops: a service
     /// with no endpoint never starts its event loops.
@@ -55,6 +56,7 @@ final class WebhookDeliverer: Sendable {
         retryBaseMs = configuration.webhookRetryBaseMs
         timeoutMs = configuration.webhookTimeoutMs
         claimMarginMs = configuration.webhookClaimMarginMs
+        pollMs = configuration.webhookPollMs
     }
 
     func start() {
@@ -117,7 +119,7 @@ final class WebhookDeliverer: Sendable {
                     }
                 }
                 // A short idle wait: new deliveries are committed rows, found on the next look.
-                if started == 0 { try? await Task.sleep(for: .milliseconds(200)) }
+                if started == 0 { try? await Task.sleep(for: .milliseconds(pollMs)) }
             }
         }
     }

@@ -85,6 +85,8 @@ import Testing
         let malformed = try #require(client.read())
         #expect(malformed.status == 400)
         #expect(malformed.header("X-Request-Id")?.hasPrefix("srv_") == true)
+        // The server lingers on a connection it answered 400 until the client lets go.
+        client.hangUp()
         await service.stop()
     }
 
@@ -122,6 +124,7 @@ import Testing
         #expect(reply.status == 503)
         #expect(reply.json["status"] as? String == "draining")
         #expect(reply.header("Connection") == "close")
+        client.hangUp()
         await stopped
     }
 }

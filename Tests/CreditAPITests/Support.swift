@@ -88,6 +88,8 @@ final class TestService: Sendable {
         configuration.notices = repositoryRoot + "/config/notices"
         configuration.openapi = repositoryRoot + "/config/openapi.json"
         configuration.eventLoopThreads = 2
+        // New events and due retries are looked for every 20 ms rather than 200.
+        configuration.webhookPollMs = 20
         configure(&configuration)
         if configuration.databaseURL == nil, configuration.migrationsDir == repositoryRoot + "/migrations",
             !FileManager.default.fileExists(atPath: configuration.db)

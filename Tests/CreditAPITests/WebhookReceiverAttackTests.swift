@@ -21,7 +21,7 @@ import Testing
             port = 20_000 + Int.random(in: 0..<10_000)
             process = try CommandLine_.serve(["--port", String(port), "--db", db], environment: [
                 "CREDITLINE_WEBHOOK_TIMEOUT_MS": String(timeoutMs), "CREDITLINE_LOG_LEVEL": "error",
-                "CREDITLINE_RATE_LIMIT_SERVICE": "0", "CREDITLINE_RATE_LIMIT_OPERATOR": "0",
+                "CREDITLINE_RATE_LIMIT_SERVICE": "0", "CREDITLINE_RATE_LIMIT_OPERATOR": "0", "CREDITLINE_WEBHOOK_POLL_MS": "20",
             ].merging(environment) { $1 })
             let port = port
             #expect(await eventually(seconds: 20) { CommandLine_.isReady(port: port) })
@@ -71,7 +71,7 @@ import Testing
         }
     }
 
-    static let timeoutMs = 2000
+    static let timeoutMs = 1000
 
     /// A 1 GiB gzip bomb, 300 MiB of plain answer, and answers dripped a byte at a time (head or
     /// body): two pushes at once to each, and the service grows by under 64 MiB, reads no more

@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // zlib's deflateInit2 is a macro; the shim makes it callable (STYLE.md, CZlib).
@@ -52,21 +53,32 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The use cases beside request handling: the sweeps, the webhook deliverer and the
+        // periodic-review runner, run together as a swift-service-lifecycle ServiceGroup.
+        .target(
+            name: "CreditApp",
+            dependencies: [
+                "CreditLine", "CreditStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Webhook pushes: bounded answers and a whole-attempt deadline (README "Events and notices").
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .target(
             name: "CreditAPI",
             dependencies: [
-                "HTTPServer", "CreditLine", "CreditStore",
+                "HTTPServer", "CreditLine", "CreditStore", "CreditApp",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                // Webhook pushes: bounded answers and a whole-attempt deadline (README "Events and notices").
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]),
         .executableTarget(
             name: "creditline",
             dependencies: [
-                "CreditAPI", "CreditStore", "CreditLine", "HTTPServer",
+                "CreditAPI", "CreditApp", "CreditStore", "CreditLine", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -101,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "CreditAPITests",
             dependencies: [
-                "CreditAPI", "CreditStore", "CreditLine", "HTTPServer", "TestSupport",
+                "CreditAPI", "CreditApp", "CreditStore", "CreditLine", "HTTPServer", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

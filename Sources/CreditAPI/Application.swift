@@ -1,3 +1,4 @@
+import CreditApp
 import CreditLine
 import CreditStore
 import Foundation
@@ -24,16 +25,17 @@ public final class Application: Sendable {
     /// What notices say, per locale (README "Events and notices").
     public let composer: NoticeComposer
     let deliverer: WebhookDeliverer
+    let sweeps: Sweeps
+    /// The sweeps and the deliverer, run and stopped together.
+    private let background: BackgroundWork
     let metrics = ServiceMetrics()
     let rateLimiter: RateLimiter
     /// Console sign-in attempts per client address (README "Console").
     let signInLimiter = RateLimiter(rates: [:], burstSeconds: 1)
     public let signer: AuditSigner
     private let serverBox = Mutex<HTTPServer?>(nil)
-    private let sweepers = Mutex<[Task<Void, Never>]>([])
-    private let sweeps = Mutex<[Int]>([])
     /// Passes completed by the sweep that has done the fewest (each runs once at start-up).
-    public var sweepsCompleted: Int { sweeps.withLock { $0.min() ?? 0 } }
+    public var sweepsCompleted: Int { sweeps.completed }
 
     /// Loads the scoring model named by the configuration; a bad file throws, naming it.
     public init(configuration: ServiceConfiguration, store: Store, logger: Logger) throws {
@@ -54,7 +56,9 @@ public final class Application: Sendable {
             throw ConfigurationError(field: "notices", source: "store",
                                      reason: "the store was opened without notice templates (Application.storeOptions)")
         }
-        self.deliverer = WebhookDeliverer(store: store, configuration: configuration, logger: logger)
+        self.deliverer = WebhookDeliverer(store: store, settings: configuration.webhookSettings, logger: logger)
+        self.sweeps = Sweeps(store: store, settings: configuration.sweepSettings, composer: composer, logger: logger)
+        self.background = BackgroundWork([sweeps, deliverer], logger: logger)
         self.signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
         self.rateLimiter = RateLimiter(
             rates: [.service: configuration.rateLimitService, .operator: configuration.rateLimitOperator,
@@ -104,67 +108,12 @@ public final class Application: Sendable {
 
     /// The sweeps and the webhook deliverer, which run whether or not anything is served.
     public func startBackgroundWork() {
-        startSweeps()
-        deliverer.start()
-    }
-
-    /// The background sweeps, each on its own interval and each once at start-up: consents past
-    /// their date are recorded as expired (so the log shows when consent lapsed even if nobody
-    /// touched the account), and delinquency bucket changes are recorded as the days pass.
-    private func startSweeps() {
-        let jobs: [(name: String, seconds: Int, pass: @Sendable (Timestamp) async throws -> Void)] = [
-            ("consent expiry", configuration.consentExpirySweepSeconds, { [self] in try await sweepConsents(at: $0) }),
-            ("delinquency", configuration.delinquencySweepSeconds, { [self] in try await sweepDelinquency(at: $0) }),
-            ("retention", configuration.retentionSweepSeconds, { [self] in try await sweepRetention(at: $0) }),
-        ]
-        sweeps.withLock { $0 = Array(repeating: 0, count: jobs.count) }
-        let tasks = jobs.enumerated().map { index, job in
-            Task { [self] in
-                while !Task.isCancelled {
-                    do {
-                        try await job.pass(store.time.now())
-                    } catch {
-                        logger.error("\(job.name) sweep failed", metadata: ["error": "\(error)"])
-                    }
-                    sweeps.withLock { $0[index] += 1 }
-                    try? await Task.sleep(for: .seconds(job.seconds))
-                }
-            }
-        }
-        sweepers.withLock { $0 = tasks }
+        background.start()
     }
 
     /// Every sweep at `now`, at once (the demo clock's jump uses this).
     func sweep(at now: Timestamp) async throws {
-        try await sweepConsents(at: now)
-        try await sweepDelinquency(at: now)
-        try await sweepRetention(at: now)
-    }
-
-    /// Free text and scoring inputs past their retention are erased, a batch a pass until none
-    /// is left (README "Data governance").
-    private func sweepRetention(at now: Timestamp) async throws {
-        let sweep = SweepRetention(policy: configuration.retentionPolicy)
-        while try await store.perform(sweep, by: Actor.system("retention"), at: now).values.contains(where: { $0 >= sweep.batch }) {}
-    }
-
-    /// Consents past their date are recorded as expired, those ending within 30 days are
-    /// announced to the customer, and answers kept for Idempotency-Keys past their retention are
-    /// dropped.
-    private func sweepConsents(at now: Timestamp) async throws {
-        let expired = try await store.perform(ExpireConsents(), by: Actor.system("consent-expiry"), at: now)
-        if expired > 0 { logger.info("consents expired", metadata: ["count": .stringConvertible(expired)]) }
-        while try await store.perform(AnnounceExpiringConsents(composer: composer), by: Actor.system("consent-expiry"),
-                                      at: now) == AnnounceExpiringConsents.batch {}
-        _ = try await store.purgeIdempotencyKeys(
-            olderThan: now.adding(seconds: -Int64(configuration.idempotencyRetentionHours) * 3600))
-        _ = try await store.purgeConsoleSessions(at: now)
-    }
-
-    /// Delinquency bucket changes since the last pass, each with its audit entry.
-    private func sweepDelinquency(at now: Timestamp) async throws {
-        let changed = try await store.recordDelinquency(at: now)
-        if changed > 0 { logger.info("delinquency changed", metadata: ["accounts": .stringConvertible(changed)]) }
+        try await sweeps.all(at: now)
     }
 
     public var port: Int { server?.port ?? 0 }
@@ -173,8 +122,7 @@ public final class Application: Sendable {
     /// SIGTERM's path: stop accepting, drain (readiness is 503 from the first moment), then
     /// checkpoint the WAL so the database file alone is complete.
     public func shutdown() async {
-        sweepers.withLock { $0.forEach { $0.cancel() } }
-        await deliverer.stop()
+        await background.stop()
         await server?.shutdown()
         do {
             try store.checkpoint()

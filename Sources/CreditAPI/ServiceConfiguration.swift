@@ -1,3 +1,4 @@
+import CreditApp
 import CreditLine
 import CreditStore
 import Foundation
@@ -148,6 +149,20 @@ public struct ServiceConfiguration: Sendable, Equatable {
         server.maxSpooledBodyBytes = maxSpooledBodyBytes
         server.spoolDirectory = spoolDirectory.isEmpty ? NSTemporaryDirectory() : spoolDirectory
         return server
+    }
+
+    /// The deliverer's settings, from the `webhook_*` ones.
+    public var webhookSettings: WebhookSettings {
+        WebhookSettings(concurrency: webhookConcurrency, perEndpoint: webhookConcurrencyPerEndpoint,
+                        retryHours: webhookRetryHours, retryBaseMs: webhookRetryBaseMs, timeoutMs: webhookTimeoutMs,
+                        claimMarginMs: webhookClaimMarginMs, pollMs: webhookPollMs)
+    }
+
+    /// The sweeps' intervals and what they keep.
+    public var sweepSettings: SweepSettings {
+        SweepSettings(consentExpirySeconds: consentExpirySweepSeconds, delinquencySeconds: delinquencySweepSeconds,
+                      retentionSeconds: retentionSweepSeconds, retention: retentionPolicy,
+                      idempotencyRetentionHours: idempotencyRetentionHours)
     }
 
     public var retentionPolicy: RetentionPolicy {

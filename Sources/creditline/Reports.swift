@@ -1,5 +1,6 @@
 import ArgumentParser
 import CreditAPI
+import CreditApp
 import CreditLine
 import CreditStore
 import Foundation

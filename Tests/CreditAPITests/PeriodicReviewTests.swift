@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import CreditAPI
+import CreditApp
 @testable import CreditStore
 
 /// Periodic review and model governance over real sockets (README "Periodic review").

@@ -5,7 +5,26 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 import Synchronization
+
+/// How the deliverer pushes (README "Configuration", the `webhook_*` settings).
+public struct WebhookSettings: Sendable {
+    public var concurrency: Int
+    public var perEndpoint: Int
+    public var retryHours: Int
+    public var retryBaseMs: Int
+    public var timeoutMs: Int
+    public var claimMarginMs: Int
+    public var pollMs: Int
+
+    public init(concurrency: Int = 8, perEndpoint: Int = 2, retryHours: Int = 24, retryBaseMs: Int = 1000,
+                timeoutMs: Int = 10_000, claimMarginMs: Int = 5_000, pollMs: Int = 200)
+    {
+        (self.concurrency, self.perEndpoint, self.retryHours) = (concurrency, perEndpoint, retryHours)
+        (self.retryBaseMs, self.timeoutMs, self.claimMarginMs, self.pollMs) = (retryBaseMs, timeoutMs, claimMarginMs, pollMs)
+    }
+}
 
 /// Pushes events to webhook endpoints beside request handling (README "Events and notices"):
 /// deliveries come from the outbox table, at most `webhook_concurrency` in flight and at most
@@ -20,7 +39,9 @@ import Synchronization
 /// the whole attempt, from connecting to the answer's last byte read, ends at
 /// `webhook_timeout_ms`; of the answer's body at most `maxAnswerBytes` are read, never inflated
 /// (no compression is asked for, none is undone), and the connection is closed when more come.
-final class WebhookDeliverer: Sendable {
+/// A service of the process's `ServiceGroup` (`BackgroundWork`): it runs until the group shuts
+/// down gracefully, then releases its claims and closes its client.
+public final class WebhookDeliverer: Service {
     /// The most of an answer's body read; the status is what counts, the body is read only so
     /// that a small answer leaves its connection reusable.
     static let maxAnswerBytes = 64 * 1024
@@ -34,7 +55,6 @@ final class WebhookDeliverer: Sendable {
     private let timeoutMs: Int
     private let claimMarginMs: Int
     private let pollMs: Int
-    private let loop = Mutex<Task<Void, Never>?>(nil)
     /// The client, made at the first push and shut down when the deliverer stops: a service
     /// with no endpoint never starts its event loops.
     private let client = Mutex<HTTPClient?>(nil)
@@ -47,21 +67,30 @@ final class WebhookDeliverer: Sendable {
     /// another instance.
     var leaseMilliseconds: Int { 2 * timeoutMs + claimMarginMs }
 
-    init(store: Store, configuration: ServiceConfiguration, logger: Logger) {
+    public init(store: Store, settings: WebhookSettings, logger: Logger) {
         self.store = store
         self.logger = logger
-        concurrency = configuration.webhookConcurrency
-        perEndpoint = configuration.webhookConcurrencyPerEndpoint
-        retryHours = configuration.webhookRetryHours
-        retryBaseMs = configuration.webhookRetryBaseMs
-        timeoutMs = configuration.webhookTimeoutMs
-        claimMarginMs = configuration.webhookClaimMarginMs
-        pollMs = configuration.webhookPollMs
+        concurrency = settings.concurrency
+        perEndpoint = settings.perEndpoint
+        retryHours = settings.retryHours
+        retryBaseMs = settings.retryBaseMs
+        timeoutMs = settings.timeoutMs
+        claimMarginMs = settings.claimMarginMs
+        pollMs = settings.pollMs
     }
 
-    func start() {
-        let task = Task { [self] in await run() }
-        loop.withLock { $0 = task }
+    /// Pushes until the group shuts down, then stops taking deliveries and ends the pushes in
+    /// flight (cancelled, they stay pending and are sent again after the restart), releases this
+    /// instance's claims and closes the client's connections.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { [self] in await deliver() }
+        // What was cancelled mid-push is free at once for the next instance, or this one restarted.
+        _ = try? await store.perform(ReleaseDeliveryClaims(owner: owner), by: Actor.system("webhooks"), at: store.time.now())
+        let made = client.withLock { client -> HTTPClient? in
+            defer { client = nil }
+            return client
+        }
+        try? await made?.shutdown()
     }
 
     private func pushClient() -> HTTPClient {
@@ -82,25 +111,7 @@ final class WebhookDeliverer: Sendable {
         }
     }
 
-    /// Stops taking deliveries and ends the pushes in flight (cancelled, they stay pending and are
-    /// sent again after the restart), then closes the client's connections.
-    func stop() async {
-        let task = loop.withLock { task -> Task<Void, Never>? in
-            defer { task = nil }
-            return task
-        }
-        task?.cancel()
-        await task?.value
-        // What was cancelled mid-push is free at once for the next instance, or this one restarted.
-        _ = try? await store.perform(ReleaseDeliveryClaims(owner: owner), by: Actor.system("webhooks"), at: store.time.now())
-        let made = client.withLock { client -> HTTPClient? in
-            defer { client = nil }
-            return client
-        }
-        try? await made?.shutdown()
-    }
-
-    private func run() async {
+    private func deliver() async {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 var started = 0

@@ -228,18 +228,15 @@ struct ConsolePageRoutes: RouteFamily {
         let report = try await store.complianceReport(from: now.adding(days: -30), to: now,
                                                       settings: application.scoring.complianceSettings(application.configuration),
                                                       scope: session.key.scope, now: now)
-        let rows = (report["checks"]?.arrayValue ?? []).map { check -> [String] in
-            let holds = check["holds"] == .bool(true)
-            let anomaly = check["kind"]?.stringValue == "anomaly"
-            let number = check["number"]?.stringValue ?? ""
-            return [HTML.escape(number), t("check_" + number, l)
+        let rows = report.checks.map { check -> [String] in
+            let anomaly = check.kind == "anomaly"
+            return [HTML.escape(check.number), t("check_" + check.number, l)
                         + (anomaly ? " <span class=\"muted\">(\(t("anomaly", l)))</span>" : ""),
-                    "<strong class=\"\(holds ? "good" : "bad")\">\(holds ? t("holds", l) : t("fails", l))</strong>",
-                    (check["ids"]?.arrayValue ?? []).compactMap(\.stringValue).map(HTML.escape).joined(separator: " ")]
+                    "<strong class=\"\(check.holds ? "good" : "bad")\">\(check.holds ? t("holds", l) : t("fails", l))</strong>",
+                    check.ids.map(HTML.escape).joined(separator: " ")]
         }
-        let head = report["audit_head"]
-        let body = "<p class=\"muted\">\(HTML.escape(report["from"]?.stringValue ?? "")) – \(HTML.escape(report["to"]?.stringValue ?? ""))"
-            + " · \(t("head", l)) \(head?["seq"]?.intValue ?? 0)</p>"
+        let body = "<p class=\"muted\">\(HTML.escape(report.from.rfc3339)) – \(HTML.escape(report.to.rfc3339))"
+            + " · \(t("head", l)) \(report.auditHead.seq)</p>"
             + table([t("check", l), "", t("status", l), t("ids", l)], rows)
         return console.html(console.layout(visit, title: t("compliance", l), body))
     }

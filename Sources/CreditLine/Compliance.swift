@@ -128,3 +128,81 @@ public enum ComplianceRules {
         }
     }
 }
+
+/// A compliance report of one window `[from, to)` (README "Data governance"): what each check
+/// found, the window's figures, the notices that came late, and the audit head it was computed
+/// at. `json` is the report as it is signed and served.
+public struct ComplianceReport: Sendable, Equatable {
+    public struct AuditHead: Sendable, Equatable {
+        public var seq: Int
+        public var hash: String
+        public init(seq: Int, hash: String) { (self.seq, self.hash) = (seq, hash) }
+    }
+
+    public struct Figures: Sendable, Equatable {
+        public var consentsGranted = 0
+        public var consentsWithdrawn = 0
+        public var consentsExpired = 0
+        public var decisionsByTier: [String: Int] = [:]
+        public var activations = 0
+        public var reviewsOpened = 0
+        public var reviewsResolved = 0
+        /// nil when no review was resolved in the window.
+        public var reviewMinutesToResolutionMedian: Int?
+        public init() {}
+    }
+
+    /// A notice delivered after its deadline, or not yet delivered and past it.
+    public struct LateNotice: Sendable, Equatable {
+        public var id: String
+        public var dueBy: Timestamp
+        public var deliveredAt: Timestamp?
+        public init(id: String, dueBy: Timestamp, deliveredAt: Timestamp?) {
+            (self.id, self.dueBy, self.deliveredAt) = (id, dueBy, deliveredAt)
+        }
+    }
+
+    public var from: Timestamp
+    public var to: Timestamp
+    public var generatedAt: Timestamp
+    /// The tenant it was computed for; nil for the whole installation.
+    public var tenant: String?
+    public var auditHead: AuditHead
+    public var checks: [ComplianceRules.Check]
+    public var figures: Figures
+    public var lateNotices: [LateNotice]
+
+    public init(from: Timestamp, to: Timestamp, generatedAt: Timestamp, tenant: String?, auditHead: AuditHead,
+                checks: [ComplianceRules.Check], figures: Figures, lateNotices: [LateNotice])
+    {
+        (self.from, self.to, self.generatedAt, self.tenant) = (from, to, generatedAt, tenant)
+        (self.auditHead, self.checks, self.figures, self.lateNotices) = (auditHead, checks, figures, lateNotices)
+    }
+
+    /// Every check that is a rule holds (an anomaly is for looking at, not a failure).
+    public var holds: Bool { checks.allSatisfy { $0.holds || $0.kind == "anomaly" } }
+
+    public var json: JSONValue {
+        .object([
+            "from": .string(from.rfc3339), "to": .string(to.rfc3339), "generated_at": .string(generatedAt.rfc3339),
+            "tenant": tenant.map(JSONValue.string) ?? .null,
+            "audit_head": ["seq": .int(auditHead.seq), "hash": .string(auditHead.hash)],
+            "holds": .bool(holds),
+            "checks": .array(checks.map(\.json)),
+            "figures": [
+                "consents_granted": .int(figures.consentsGranted),
+                "consents_withdrawn": .int(figures.consentsWithdrawn),
+                "consents_expired": .int(figures.consentsExpired),
+                "decisions_by_tier": .object(figures.decisionsByTier.mapValues { .int($0) }),
+                "activations": .int(figures.activations),
+                "reviews_opened": .int(figures.reviewsOpened),
+                "reviews_resolved": .int(figures.reviewsResolved),
+                "review_minutes_to_resolution_median": figures.reviewMinutesToResolutionMedian.map { .int($0) } ?? .null,
+            ],
+            "late_notices": .array(lateNotices.map { notice in
+                ["id": .string(notice.id), "due_by": .string(notice.dueBy.rfc3339),
+                 "delivered_at": notice.deliveredAt.map { .string($0.rfc3339) } ?? .null]
+            }),
+        ])
+    }
+}

@@ -24,7 +24,7 @@ extension Store {
     /// scope sees its own accounts' rows and entries only; the installation's sees all. `now` is
     /// the caller's clock (the request's, or the service's as the command line reads it).
     public func complianceReport(from: Timestamp, to: Timestamp, settings: ComplianceSettings,
-                                 scope: TenantScope = .all, now: Timestamp) async throws -> JSONValue
+                                 scope: TenantScope = .all, now: Timestamp) async throws -> ComplianceReport
     {
         try await read { db in
             try ComplianceReading(db, from: from, to: to, settings: settings, tenant: scope.tenant, now: now).report()
@@ -70,21 +70,15 @@ final class ComplianceReading {
 
     func json(_ column: String, _ key: String) -> String { db.jsonText(column, key) }
 
-    func report() throws -> JSONValue {
+    func report() throws -> ComplianceReport {
         let activations = try activationChecks()
         let (decisionConsents, tiers) = try decisionChecks()
         let notices = try noticeChecks()
         let checks = try checkList(activations: activations, decisionConsents: decisionConsents, notices: notices)
         let head = try AuditChain.head(db)
-        return .object([
-            "from": .string(from.rfc3339), "to": .string(to.rfc3339), "generated_at": .string(now.rfc3339),
-            "tenant": tenant.map(JSONValue.string) ?? .null,
-            "audit_head": ["seq": .int(head.seq), "hash": .string(head.hash)],
-            "holds": .bool(checks.allSatisfy { $0.holds || $0.kind == "anomaly" }),
-            "checks": .array(checks.map(\.json)),
-            "figures": try figures(activations: activations.count, tiers: tiers),
-            "late_notices": .array(notices.late),
-        ])
+        return ComplianceReport(from: from, to: to, generatedAt: now, tenant: tenant,
+                                auditHead: .init(seq: head.seq, hash: head.hash), checks: checks,
+                                figures: try figures(activations: activations.count, tiers: tiers), lateNotices: notices.late)
     }
 
     struct Activations {
@@ -229,8 +223,8 @@ final class ComplianceReading {
     /// 7: every notice whose deadline fell in the window, or that was written in it, on time (a
     /// notice delivered after its deadline stays late, with both times listed); 8c: delivery
     /// reports of the window that backdate.
-    func noticeChecks() throws -> (timely: Items, late: [JSONValue], backdated: Items) {
-        var lateNotices: [JSONValue] = []
+    func noticeChecks() throws -> (timely: Items, late: [ComplianceReport.LateNotice], backdated: Items) {
+        var lateNotices: [ComplianceReport.LateNotice] = []
         var backdated: [(id: String, holds: Bool)] = []
         let timely = try StoreRow.fetchAll(db, sql: """
             SELECT id, due_by, delivered_at, received_at FROM notices
@@ -254,8 +248,7 @@ final class ComplianceReading {
             let delivered = try time("delivered_at")
             let onTime = ComplianceRules.noticeOnTime(dueBy: dueBy, deliveredAt: delivered, now: now)
             if !onTime, lateNotices.count < ComplianceRules.Check.maxIDs {
-                lateNotices.append(["id": .string(id), "due_by": .string(dueBy.rfc3339),
-                                    "delivered_at": delivered.map { .string($0.rfc3339) } ?? .null])
+                lateNotices.append(.init(id: id, dueBy: dueBy, deliveredAt: delivered))
             }
             if let delivered, let received = try time("received_at"), from <= received, received < to {
                 backdated.append((id, !ComplianceRules.isBackdatedReport(
@@ -300,7 +293,8 @@ final class ComplianceReading {
     ]
 
     func checkList(activations: Activations, decisionConsents: Items,
-                   notices: (timely: Items, late: [JSONValue], backdated: Items)) throws -> [ComplianceRules.Check]
+                   notices: (timely: Items, late: [ComplianceReport.LateNotice], backdated: Items)) throws
+        -> [ComplianceRules.Check]
     {
         let items: [String: Items] = [
             "1": activations.consentItems, "2": decisionConsents, "3": activations.decisionItems,
@@ -312,7 +306,7 @@ final class ComplianceReading {
     }
 
     /// The window's figures.
-    func figures(activations: Int, tiers: [String: Int]) throws -> JSONValue {
+    func figures(activations: Int, tiers: [String: Int]) throws -> ComplianceReport.Figures {
         func count(_ action: AuditAction) throws -> Int {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE action = ? AND at >= ? AND at < ? AND \(inScope("account_id"))",
                              arguments: [action.rawValue] + window) ?? 0
@@ -327,23 +321,24 @@ final class ComplianceReading {
         let opened = try Int.fetchOne(
             db, sql: "SELECT count(*) FROM reviews WHERE created_at >= ? AND created_at < ? AND \(inScope("account_id"))",
             arguments: window) ?? 0
-        return [
-            "consents_granted": .int(try count(.consentGranted)),
-            "consents_withdrawn": .int(try count(.consentWithdrawn)),
-            "consents_expired": .int(try count(.consentExpired)),
-            "decisions_by_tier": .object(tiers.mapValues { .int($0) }),
-            "activations": .int(activations),
-            "reviews_opened": .int(opened),
-            "reviews_resolved": .int(resolved.count),
-            "review_minutes_to_resolution_median": resolved.isEmpty ? .null : .int(Int(resolved.sorted()[resolved.count / 2])),
-        ]
+        var figures = ComplianceReport.Figures()
+        figures.consentsGranted = try count(.consentGranted)
+        figures.consentsWithdrawn = try count(.consentWithdrawn)
+        figures.consentsExpired = try count(.consentExpired)
+        figures.decisionsByTier = tiers
+        figures.activations = activations
+        figures.reviewsOpened = opened
+        figures.reviewsResolved = resolved.count
+        figures.reviewMinutesToResolutionMedian = resolved.isEmpty ? nil : Int(resolved.sorted()[resolved.count / 2])
+        return figures
     }
 }
 
 extension AuditSigner {
     /// Signs a compliance report: Ed25519 over its canonical JSON (docs/audit-chain.md's rule),
     /// with the checkpoint key, so it can be checked later against the chain's head it names.
-    public func signReport(_ report: JSONValue) throws -> JSONValue {
+    public func signReport(_ typed: ComplianceReport) throws -> JSONValue {
+        let report = typed.json
         guard case .object(var members) = report else { return report }
         let signature = try key.signature(for: Data(report.canonicalJSON.utf8))
         members["signature"] = [

@@ -88,7 +88,7 @@ struct Compliance: AsyncParsableCommand {
                 let signer = try AuditSigner.loadOrCreate(path: configuration.auditKeyPath, databasePath: store.path)
                 print(try signer.signReport(report).canonicalJSON)
                 // Exit 1 when a check that is a rule (not an anomaly) does not hold.
-                if report["holds"] == .bool(false) { throw ExitCode(1) }
+                if !report.holds { throw ExitCode(1) }
             }
         }
     }

@@ -92,9 +92,9 @@ import Testing
         let report = try await store.complianceReport(
             from: now.adding(days: -1), to: now.adding(days: 1),
             settings: ComplianceSettings(currentTermsVersion: "2026-11", singleApproverLimit: 500_000), now: now)
-        let five = report["checks"]?.arrayValue?.first { $0["number"] == "5" }
-        #expect(five?["holds"] == .bool(false))
-        #expect(five?["ids"] == .array(["adj_martian"]))
+        let five = report.checks.first { $0.number == "5" }
+        #expect(five?.holds == false)
+        #expect(five?.ids == ["adj_martian"])
     }
 
     @Test func aReviewWhoseTimesDoNotReadRefusesTheReport() async throws {

@@ -140,13 +140,10 @@ public struct ComplianceReport: Sendable, Equatable {
     }
 
     public struct Figures: Sendable, Equatable {
-        public var consentsGranted = 0
-        public var consentsWithdrawn = 0
-        public var consentsExpired = 0
+        public var consentsGranted = 0, consentsWithdrawn = 0, consentsExpired = 0
         public var decisionsByTier: [String: Int] = [:]
         public var activations = 0
-        public var reviewsOpened = 0
-        public var reviewsResolved = 0
+        public var reviewsOpened = 0, reviewsResolved = 0
         /// nil when no review was resolved in the window.
         public var reviewMinutesToResolutionMedian: Int?
         public init() {}
@@ -154,9 +151,7 @@ public struct ComplianceReport: Sendable, Equatable {
 
     /// A notice delivered after its deadline, or not yet delivered and past it.
     public struct LateNotice: Sendable, Equatable {
-        public var id: String
-        public var dueBy: Timestamp
-        public var deliveredAt: Timestamp?
+        public var id: String, dueBy: Timestamp, deliveredAt: Timestamp?
         public init(id: String, dueBy: Timestamp, deliveredAt: Timestamp?) {
             (self.id, self.dueBy, self.deliveredAt) = (id, dueBy, deliveredAt)
         }

@@ -83,12 +83,32 @@ extension Store {
     }
 }
 
+/// Everything the console shows of one account, read in one transaction: its state, consents,
+/// decisions (newest first), notices and the first 1,000 entries of its audit timeline.
+public struct AccountDossier: Sendable {
+    public var account: Account
+    public var consents: [Consent]
+    public var decisions: [Decision]
+    public var notices: [NoticeRecord]
+    public var timeline: [AuditEntry]
+}
+
 extension Store {
-    /// An account's decisions, newest first (the console's account page).
-    public func decisions(accountID: String) async throws -> [Decision] {
+    /// An account's decisions, newest first.
+    static func fetchDecisions(_ db: SQLConnection, accountID: String) throws -> [Decision] {
+        try StoreRow.fetchAll(db, sql: "SELECT \(Store.decisionColumns.list) FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
+                              arguments: [accountID]).map(Self.decision(from:))
+    }
+
+    /// The account page's reads, one transaction instead of five; nil when the account does not
+    /// exist or `scope` does not see it.
+    public func accountDossier(id: String, scope: TenantScope) async throws -> AccountDossier? {
         try await read { db in
-            try StoreRow.fetchAll(db, sql: "SELECT \(Store.decisionColumns.list) FROM decisions WHERE account_id = ? ORDER BY scored_at DESC, id DESC",
-                             arguments: [accountID]).map(Self.decision(from:))
+            guard let account = try Self.fetchAccount(db, id: id), scope.sees(account.tenant) else { return nil }
+            return AccountDossier(
+                account: account, consents: try Self.fetchConsents(db, accountID: id),
+                decisions: try Self.fetchDecisions(db, accountID: id), notices: try Self.fetchNotices(db, accountID: id),
+                timeline: try Self.auditEntries(db, accountID: id, action: nil, afterSeq: 0, limit: 1000, scope: scope))
         }
     }
 

@@ -380,10 +380,12 @@ extension Store {
     }
 
     public func notices(accountID: String) async throws -> [NoticeRecord] {
-        try await read { db in
-            try StoreRow.fetchAll(db, cached: "SELECT \(Store.noticeColumns.list) FROM notices WHERE account_id = ? ORDER BY created_at, id",
-                             arguments: [accountID]).map(Self.notice(from:))
-        }
+        try await read { db in try Self.fetchNotices(db, accountID: accountID) }
+    }
+
+    static func fetchNotices(_ db: SQLConnection, accountID: String) throws -> [NoticeRecord] {
+        try StoreRow.fetchAll(db, cached: "SELECT \(Store.noticeColumns.list) FROM notices WHERE account_id = ? ORDER BY created_at, id",
+                              arguments: [accountID]).map(Self.notice(from:))
     }
 
     /// Notices in a state, oldest deadline first, of the scope's tenant; at most 1,000.

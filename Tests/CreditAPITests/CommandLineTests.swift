@@ -42,10 +42,11 @@ struct CommandLine_ {
                                       directory: repositoryRoot, output: output)
     }
 
-    /// Whether a server on `port` answers /readyz with 200, as `healthcheck` asks, over a socket:
+    /// Whether a server on `port` answers /readyz with 200, as `healthcheck` asks (waiting up to
+    /// its 3 s: a server taking back a backlog of connections answers late), over a socket:
     /// polling for a starting server by running the executable each time cost more than the start.
     static func isReady(port: Int) -> Bool {
-        guard let client = try? RawClient(port: port, receiveTimeout: 1) else { return false }
+        guard let client = try? RawClient(port: port, receiveTimeout: 3) else { return false }
         client.send("GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         return client.read()?.status == 200
     }

@@ -75,9 +75,11 @@ import Testing
 
         let other = try TestService()
         var wrong: [String?] = []
-        for index in 0..<10 { wrong.append(try await signIn(other, token: "clk_nobody_\(index)").0.header("Location")) }
+        for index in 0..<10 {
+            wrong.append(try await signIn(other, token: "clk_nobody_\(index)", overSocket: true).0.header("Location"))
+        }
         #expect(wrong.allSatisfy { $0 == "/console/sign-in?failed=1" }, "\(wrong)")
-        let locked = try await signIn(other, token: try #require(other.keys[.auditor])).0
+        let locked = try await signIn(other, token: try #require(other.keys[.auditor]), overSocket: true).0
         #expect(locked.status == 429, "the eleventh attempt from one address was let through")
         #expect(locked.header("Retry-After") != nil)
         await other.stop()

@@ -26,7 +26,7 @@ struct AccountBody: Encodable {
     struct TermsBody: Encodable {
         var version: String
         var interestFreeDays: Int
-        var instalmentPlans: [Terms.Plan]
+        var instalmentPlans: [PlanBody]
         enum CodingKeys: String, CodingKey {
             case version
             case interestFreeDays = "interest_free_days"
@@ -68,7 +68,7 @@ struct AccountBody: Encodable {
         delinquency = account.delinquency(on: today).rawValue
         terms = account.terms.map {
             TermsBody(version: account.termsVersion ?? "", interestFreeDays: $0.interestFreeDays,
-                      instalmentPlans: $0.instalmentPlans)
+                      instalmentPlans: $0.instalmentPlans.map(PlanBody.init))
         }
     }
 

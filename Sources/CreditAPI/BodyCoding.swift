@@ -300,3 +300,21 @@ extension Problem {
         self.init(status: status, code: code.rawValue, title: title, detail: detail, field: field, headerFields: headerFields)
     }
 }
+
+/// An instalment plan as every answer shows it: its monthly fee and, beside it, its annual rate
+/// (`apr_bps`, README "The line in use").
+struct PlanBody: Encodable {
+    var plan: Terms.Plan
+    init(_ plan: Terms.Plan) { self.plan = plan }
+    enum CodingKeys: String, CodingKey {
+        case months
+        case monthlyFeeBps = "monthly_fee_bps"
+        case aprBps = "apr_bps"
+    }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(plan.months, forKey: .months)
+        try container.encode(plan.monthlyFeeBps, forKey: .monthlyFeeBps)
+        try container.encode(plan.aprBps, forKey: .aprBps)
+    }
+}

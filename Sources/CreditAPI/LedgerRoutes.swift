@@ -95,6 +95,7 @@ struct LedgerRoutes: RouteFamily {
             case amount, instalments
             case planMonths = "plan_months"
             case monthlyFeeBps = "monthly_fee_bps"
+            case aprBps = "apr_bps"
             case totalFees = "total_fees"
             case totalCost = "total_cost"
             case availableCredit = "available_credit"
@@ -104,6 +105,7 @@ struct LedgerRoutes: RouteFamily {
             try container.encode(quote.amount, forKey: .amount)
             try container.encode(quote.plan?.months, forKey: .planMonths)
             try container.encode(quote.plan?.monthlyFeeBps ?? 0, forKey: .monthlyFeeBps)
+            try container.encode(quote.plan?.aprBps ?? 0, forKey: .aprBps)
             try container.encode(quote.instalments.map(InstalmentBody.init), forKey: .instalments)
             try container.encode(quote.totalFees, forKey: .totalFees)
             try container.encode(quote.totalCost, forKey: .totalCost)
@@ -121,6 +123,7 @@ struct LedgerRoutes: RouteFamily {
             case accountID = "account_id"
             case planMonths = "plan_months"
             case monthlyFeeBps = "monthly_fee_bps"
+            case aprBps = "apr_bps"
             case merchantRef = "merchant_ref"
             case drawnAt = "drawn_at"
             case totalFees = "total_fees"
@@ -134,6 +137,7 @@ struct LedgerRoutes: RouteFamily {
             try container.encode(draw.amount, forKey: .amount)
             try container.encode(draw.plan?.months, forKey: .planMonths)
             try container.encode(draw.plan?.monthlyFeeBps ?? 0, forKey: .monthlyFeeBps)
+            try container.encode(draw.plan?.aprBps ?? 0, forKey: .aprBps)
             try container.encode(draw.merchantRef, forKey: .merchantRef)
             try container.encode(draw.drawnAt.rfc3339, forKey: .drawnAt)
             guard let account else { return }

@@ -37,7 +37,20 @@ struct LineRoutes: RouteFamily {
 
     struct TermsBody: Encodable {
         var version: String
-        var tiers: [String: Terms.TierTerms]
+        var tiers: [String: TierTermsBody]
+    }
+
+    struct TierTermsBody: Encodable {
+        var terms: Terms.TierTerms
+        enum CodingKeys: String, CodingKey {
+            case interestFreeDays = "interest_free_days"
+            case instalmentPlans = "instalment_plans"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(terms.interestFreeDays, forKey: .interestFreeDays)
+            try container.encode(terms.instalmentPlans.map(PlanBody.init), forKey: .instalmentPlans)
+        }
     }
 
     struct ResolutionRequest: RequestFields {
@@ -204,7 +217,7 @@ struct LineRoutes: RouteFamily {
     @Sendable func readTerms(_: Request, _: RequestContext, _: Call) async throws -> Response {
         try ResponseBody.json(TermsBody(
             version: model.terms.version,
-            tiers: Dictionary(uniqueKeysWithValues: model.terms.tiers.map { ($0.key.rawValue, $0.value) })))
+            tiers: Dictionary(uniqueKeysWithValues: model.terms.tiers.map { ($0.key.rawValue, TierTermsBody(terms: $0.value)) })))
     }
 
     @Sendable func activate(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {

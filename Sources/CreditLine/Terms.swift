@@ -8,6 +8,9 @@ public struct Terms: Sendable, Equatable {
 
         public init(months: Int, monthlyFeeBps: Int) { (self.months, self.monthlyFeeBps) = (months, monthlyFeeBps) }
 
+        /// The plan's annual rate, shown beside its monthly fee wherever the fee is (`AnnualRate`).
+        public var aprBps: Int { AnnualRate.nominalBps(monthlyFeeBps: monthlyFeeBps, months: months) }
+
         enum CodingKeys: String, CodingKey {
             case months
             case monthlyFeeBps = "monthly_fee_bps"

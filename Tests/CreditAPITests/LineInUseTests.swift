@@ -52,6 +52,9 @@ import Testing
         let quote = try await service.call("GET", "/v1/accounts/\(id)/draw-quote?amount=60000&plan_months=6")
         #expect(quote.status == 200, "\(quote.text)")
         #expect(quote.json["total_fees"] as? Int == 6 * 270)
+        // 45 bps a month over 6 months: 5.4 % flat, 9.20 % a year (README "The line in use").
+        #expect(quote.json["monthly_fee_bps"] as? Int == 45)
+        #expect(quote.json["apr_bps"] as? Int == 920)
         #expect(quote.json["total_cost"] as? Int == 60_000 + 6 * 270)
         #expect((quote.json["instalments"] as? [[String: Any]])?.count == 6)
         #expect(try await service.call("GET", "/v1/accounts/\(id)").json["balance"] as? Int == 0)  // a quote writes nothing
@@ -66,6 +69,7 @@ import Testing
         })
         #expect(drawn.json["balance"] as? Int == 60_000)
         #expect(drawn.json["available_credit"] as? Int == 940_000)
+        #expect(drawn.json["apr_bps"] as? Int == 920)
 
         let part = try await repay(service, id, 5_000)
         #expect(part.status == 201, "\(part.text)")

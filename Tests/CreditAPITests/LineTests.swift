@@ -50,6 +50,11 @@ import Testing
         let tiers = try #require(reply.json["tiers"] as? [String: [String: Any]])
         #expect(tiers["A"]?["interest_free_days"] as? Int == 30)
         #expect((tiers["C"]?["instalment_plans"] as? [[String: Any]])?.count == 2)
+        // Every plan's annual rate beside its monthly fee: tier B's 12 months at 60 bps is 13.03 %.
+        let b = try #require(tiers["B"]?["instalment_plans"] as? [[String: Any]])
+        #expect(b.first { $0["months"] as? Int == 12 }?["apr_bps"] as? Int == 1303)
+        let a = try #require(tiers["A"]?["instalment_plans"] as? [[String: Any]])
+        #expect(a.first { $0["months"] as? Int == 3 }?["apr_bps"] as? Int == 0)
         await service.stop()
     }
 

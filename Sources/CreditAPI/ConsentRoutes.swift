@@ -55,22 +55,36 @@ struct ConsentReceipt: Encodable {
 }
 
 extension NoticeRegistry {
-    /// The published notices, `<directory>/<purpose>/<version>.txt`, by their text's SHA-256. A
-    /// purpose without any stops start-up: nobody could consent to it.
+    /// The published notices, with their texts' SHA-256; a purpose without any stops start-up
+    /// (nobody could consent to it). `<purpose>/<version>.<locale>.txt` for each language a
+    /// version was published in, and
+    /// `<purpose>/<version>.txt` for a version published in English alone before there were
+    /// two (2026-11). Published texts never change: a consent's hash names the words.
     static func load(directory: String) throws -> NoticeRegistry {
-        var notices: [ConsentPurpose: [String: String]] = [:]
+        var texts: [NoticeRegistry.Text] = []
         for purpose in ConsentPurpose.allCases {
             let folder = directory + "/" + purpose.rawValue
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             for file in files.sorted() where file.hasSuffix(".txt") {
-                guard let text = FileManager.default.contents(atPath: folder + "/" + file) else {
-                    throw ScorecardError("cannot read \(folder)/\(file)")
+                let parts = file.dropLast(4).split(separator: ".", maxSplits: 1).map(String.init)
+                guard let version = parts.first,
+                      let locale = parts.count == 2 ? NoticeLocale(rawValue: parts[1]) : .en
+                else {
+                    throw ScorecardError("\(folder)/\(file): a notice is <version>.<zh-CN|en>.txt")
                 }
-                notices[purpose, default: [:]][String(file.dropLast(4))] = Hashing.sha256Hex(text)
+                guard let bytes = FileManager.default.contents(atPath: folder + "/" + file),
+                      let text = String(data: bytes, encoding: .utf8)
+                else {
+                    throw ScorecardError("cannot read \(folder)/\(file) as UTF-8")
+                }
+                texts.append(.init(purpose: purpose, version: version, locale: locale, text: text,
+                                   sha256: Hashing.sha256Hex(bytes)))
             }
-            guard notices[purpose] != nil else { throw ScorecardError("\(folder): no notice for \(purpose.rawValue)") }
+            guard texts.contains(where: { $0.purpose == purpose }) else {
+                throw ScorecardError("\(folder): no notice for \(purpose.rawValue)")
+            }
         }
-        return NoticeRegistry(notices)
+        return NoticeRegistry(texts)
     }
 }
 
@@ -81,6 +95,7 @@ struct ConsentRoutes: RouteFamily {
         var purpose: String
         var noticeVersion: String
         var noticeSHA256: String
+        var noticeLocale: String?
         var channel: String
         var method: String
         var evidence: String?
@@ -89,6 +104,7 @@ struct ConsentRoutes: RouteFamily {
             case purpose, channel, method, evidence
             case noticeVersion = "notice_version"
             case noticeSHA256 = "notice_sha256"
+            case noticeLocale = "notice_locale"
             case expiresAt = "expires_at"
         }
     }
@@ -119,6 +135,19 @@ struct ConsentRoutes: RouteFamily {
         var items: [ConsentReceipt]
     }
 
+    struct NoticeBody: Encodable {
+        var notice: NoticeRegistry.Text
+        enum CodingKeys: String, CodingKey { case purpose, version, locale, text, sha256 }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(notice.purpose.rawValue, forKey: .purpose)
+            try container.encode(notice.version, forKey: .version)
+            try container.encode(notice.locale.rawValue, forKey: .locale)
+            try container.encode(notice.text, forKey: .text)
+            try container.encode(notice.sha256, forKey: .sha256)
+        }
+    }
+
     private var maxDays: Int { application.configuration.consentMaxDays }
 
     func register(on router: inout Router) {
@@ -126,16 +155,38 @@ struct ConsentRoutes: RouteFamily {
         router.get("/v1/accounts/{id}/consents", handler: application.authorized([.service, .operator], listConsents))
         router.get("/v1/consents/{id}", handler: application.authorized([.service, .operator], readConsent))
         router.post("/v1/consents/{id}/withdrawal", handler: application.authorized([.service], withdrawConsent))
+        router.get("/v1/consent-notices", handler: application.authorized([.service], readNotice))
     }
 
     // MARK: - Endpoints
+
+    /// The current text of a purpose's notice in a language, Chinese unless asked otherwise: what
+    /// the calling app shows the customer, and whose hash the grant then names.
+    @Sendable func readNotice(_ request: Request, _: RequestContext, _: Call) async throws -> Response {
+        let query = request.queryParameters
+        guard let purpose = query["purpose"].flatMap(ConsentPurpose.init(rawValue:)) else {
+            throw DomainError.invalidField("purpose", "purpose must be credit_assessment or credit_line.")
+        }
+        var locale = NoticeLocale.customerDefault
+        if let asked = query["locale"] {
+            guard let known = NoticeLocale(rawValue: asked) else {
+                throw DomainError.invalidField("locale", "locale must be zh-CN or en.")
+            }
+            locale = known
+        }
+        let notices = application.notices
+        guard let version = notices.currentVersion(of: purpose), let text = notices.texts[purpose]?[version]?[locale] else {
+            throw DomainError.notFound("notice")
+        }
+        return try ResponseBody.json(NoticeBody(notice: text))
+    }
 
     @Sendable func grantConsent(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let accountID = try context.parameter("id")
         let body = try RequestBody.decode(GrantRequest.self, from: request)
         let grant = try ConsentRules.validate(
             purpose: body.purpose, noticeVersion: body.noticeVersion, noticeSHA256: body.noticeSHA256,
-            channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
+            noticeLocale: body.noticeLocale, channel: body.channel, method: body.method, evidence: body.evidence, expiresAt: body.expiresAt,
             now: call.now, maxValidityDays: maxDays, notices: application.notices)
         return try await call.perform(GrantConsent(accountID: accountID, grant: grant)) { consent in
             var response = try ResponseBody.json(ConsentReceipt(consent: consent, now: call.now), status: .created)

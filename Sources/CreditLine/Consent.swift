@@ -69,29 +69,67 @@ public struct Consent: Sendable, Equatable {
     public func isActive(at now: Timestamp) -> Bool { status(at: now) == .active }
 }
 
-/// The notices a customer can be shown, per purpose: version → SHA-256 of the exact text. A
-/// consent names one of them, so the version stored (and audited forever) is from a closed set,
+/// The notices a customer can be shown, per purpose: each version's texts, one per language they
+/// were published in, with the SHA-256 of each. A consent names one of them, so the version
+/// stored (and audited forever) is from a closed set,
 /// and the hash proves which words the customer agreed to (GDPR Art. 7(1): the controller must
 /// be able to demonstrate consent).
 public struct NoticeRegistry: Sendable, Equatable {
-    public let notices: [ConsentPurpose: [String: String]]
+    /// One published text of a consent notice.
+    public struct Text: Sendable, Equatable {
+        public var purpose: ConsentPurpose
+        public var version: String
+        public var locale: NoticeLocale
+        public var text: String
+        /// Lower-case hex SHA-256 of the text's bytes.
+        public var sha256: String
 
-    public init(_ notices: [ConsentPurpose: [String: String]]) {
-        self.notices = notices
+        public init(purpose: ConsentPurpose, version: String, locale: NoticeLocale, text: String, sha256: String) {
+            (self.purpose, self.version, self.locale, self.text, self.sha256) = (purpose, version, locale, text, sha256)
+        }
     }
 
-    /// 422 `unknown-notice` for a version not published for this purpose, `notice-mismatch` for a
-    /// hash that is not that notice's text.
-    public func check(purpose: ConsentPurpose, version: String, sha256: String) throws(DomainError) {
-        guard let expected = notices[purpose]?[version] else {
-            let known = (notices[purpose] ?? [:]).keys.sorted().joined(separator: ", ")
+    /// purpose → version → locale → text.
+    public let texts: [ConsentPurpose: [String: [NoticeLocale: Text]]]
+
+    public init(_ texts: [Text]) {
+        var byPurpose: [ConsentPurpose: [String: [NoticeLocale: Text]]] = [:]
+        for text in texts { byPurpose[text.purpose, default: [:]][text.version, default: [:]][text.locale] = text }
+        self.texts = byPurpose
+    }
+
+    /// The newest version of a purpose's notice (versions are dates, `2026-12`, so they sort).
+    public func currentVersion(of purpose: ConsentPurpose) -> String? {
+        texts[purpose]?.keys.max()
+    }
+
+    /// The language a grant's notice is taken in when the grant names none: Chinese where the
+    /// version has it, else the version's only text (2026-11's notices are English alone).
+    public func defaultLocale(of purpose: ConsentPurpose, version: String) -> NoticeLocale? {
+        guard let locales = texts[purpose]?[version] else { return nil }
+        return locales[.customerDefault] != nil ? .customerDefault : locales.keys.sorted { $0.rawValue < $1.rawValue }.first
+    }
+
+    /// 422 `unknown-notice` for a version not published for this purpose, or a language it was
+    /// not published in (naming `notice_locale`); `notice-mismatch` for a hash that is not that
+    /// text's.
+    public func check(purpose: ConsentPurpose, version: String, locale: NoticeLocale?, sha256: String) throws(DomainError) {
+        guard let locales = texts[purpose]?[version], let chosen = locale ?? defaultLocale(of: purpose, version: version) else {
+            let known = (texts[purpose] ?? [:]).keys.sorted().joined(separator: ", ")
             throw DomainError(.invalid, code: .unknownNotice,
                               "notice_version must be a published \(purpose.rawValue) notice (\(known)).",
                               field: "notice_version")
         }
-        guard expected == sha256 else {
+        guard let text = locales[chosen] else {
+            let known = locales.keys.map(\.rawValue).sorted().joined(separator: ", ")
+            throw DomainError(.invalid, code: .unknownNotice,
+                              "notice \(version) of \(purpose.rawValue) was published in \(known), not \(chosen.rawValue).",
+                              field: "notice_locale")
+        }
+        guard text.sha256 == sha256 else {
             throw DomainError(.invalid, code: .noticeMismatch,
-                              "notice_sha256 is not the SHA-256 of notice \(version)'s text.", field: "notice_sha256")
+                              "notice_sha256 is not the SHA-256 of notice \(version)'s \(chosen.rawValue) text.",
+                              field: "notice_sha256")
         }
     }
 }
@@ -149,8 +187,8 @@ public enum ConsentRules {
 
     /// Validates a grant request. Each refusal names its field; a method that is not an
     /// affirmative act is 422 `consent-not-explicit` (PIPL Art. 14: voluntary, explicit, informed).
-    public static func validate(purpose: String, noticeVersion: String, noticeSHA256: String, channel: String,
-                                method: String, evidence: String?, expiresAt: String?, now: Timestamp,
+    public static func validate(purpose: String, noticeVersion: String, noticeSHA256: String, noticeLocale: String? = nil,
+                                channel: String, method: String, evidence: String?, expiresAt: String?, now: Timestamp,
                                 maxValidityDays: Int, notices: NoticeRegistry) throws(DomainError) -> Grant
     {
         guard let purposeValue = ConsentPurpose(rawValue: purpose) else {
@@ -174,7 +212,14 @@ public enum ConsentRules {
         guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
             throw .invalidField("notice_sha256", "notice_sha256 must be the 64 hex digits of the notice text's SHA-256.")
         }
-        try notices.check(purpose: purposeValue, version: version, sha256: hash)
+        var locale: NoticeLocale?
+        if let noticeLocale {
+            guard let known = NoticeLocale(rawValue: noticeLocale) else {
+                throw .invalidField("notice_locale", "notice_locale must be zh-CN or en.")
+            }
+            locale = known
+        }
+        try notices.check(purpose: purposeValue, version: version, locale: locale, sha256: hash)
         if let evidence { try FreeText.check(evidence, field: "evidence", max: maxEvidenceLength) }
         let latest = now.adding(days: maxValidityDays)
         var expiry = now.adding(days: min(defaultValidityDays, maxValidityDays))

@@ -49,6 +49,7 @@ import Testing
         "GET /v1/reviews": [.operator],
         "POST /v1/reviews/{id}/resolution": [.operator],
         "GET /v1/terms": [.service, .operator],
+        "GET /v1/consent-notices": [.service],
         "GET /v1/audit": [.auditor],
         "GET /v1/audit/head": [.auditor],
         "GET /v1/audit/public-key": [.auditor],

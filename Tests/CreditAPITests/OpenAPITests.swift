@@ -61,7 +61,8 @@ import Testing
         var published = Set<String>()
         for purpose in ["credit_assessment", "credit_line"] {
             let files = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/config/notices/\(purpose)")
-            published.formUnion(files.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) })
+            // <version>.txt (2026-11, English alone) and <version>.<locale>.txt: the version is the first part.
+            published.formUnion(files.filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4).split(separator: ".")[0]) })
         }
         #expect(notices == published)
         #expect(!text.isEmpty)

@@ -14,7 +14,33 @@ import Testing
                                   maxValidityDays: 365, notices: Self.notices)
     }
 
-    static let notices = NoticeRegistry([.creditAssessment: ["2026-11": hash], .creditLine: ["2026-11": hash]])
+    static let chinese = String(repeating: "c1", count: 32)
+    static let english = String(repeating: "e2", count: 32)
+    /// 2026-11 in English alone, as published; 2026-12 in both languages.
+    static let notices = NoticeRegistry([ConsentPurpose.creditAssessment, .creditLine].flatMap { purpose in
+        [NoticeRegistry.Text(purpose: purpose, version: "2026-11", locale: .en, text: "…", sha256: hash),
+         NoticeRegistry.Text(purpose: purpose, version: "2026-12", locale: .zhCN, text: "…", sha256: chinese),
+         NoticeRegistry.Text(purpose: purpose, version: "2026-12", locale: .en, text: "…", sha256: english)]
+    })
+
+    /// The hash is checked against the named language's text; a grant naming none takes Chinese
+    /// where the version has it and 2026-11's only text, English, where it does not.
+    @Test(arguments: [
+        ("2026-11", nil, hash, nil), ("2026-11", "en", hash, nil),
+        ("2026-11", "zh-CN", hash, "unknown-notice:notice_locale"),
+        ("2026-12", nil, chinese, nil), ("2026-12", "zh-CN", chinese, nil), ("2026-12", "en", english, nil),
+        ("2026-12", nil, english, "notice-mismatch:notice_sha256"), ("2026-12", "en", chinese, "notice-mismatch:notice_sha256"),
+        ("2026-12", "fr", chinese, "invalid-field:notice_locale"),
+    ] as [(String, String?, String, String?)])
+    func theNoticeIsCheckedInItsLanguage(version: String, locale: String?, hash: String, refusal: String?) {
+        let refused = self.refusal { () throws(DomainError) in
+            try ConsentRules.validate(purpose: "credit_line", noticeVersion: version, noticeSHA256: hash, noticeLocale: locale,
+                                      channel: "app", method: "explicit_opt_in", evidence: nil, expiresAt: nil, now: Self.now,
+                                      maxValidityDays: 365, notices: Self.notices)
+        }
+        #expect(refused.map { "\($0.0):\($0.1 ?? "")" } == refusal)
+        #expect(Self.notices.currentVersion(of: .creditLine) == "2026-12")
+    }
 
     /// A grant names a published notice of its purpose, and that notice's hash.
     @Test(arguments: [

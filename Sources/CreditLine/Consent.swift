@@ -77,12 +77,9 @@ public struct Consent: Sendable, Equatable {
 public struct NoticeRegistry: Sendable, Equatable {
     /// One published text of a consent notice.
     public struct Text: Sendable, Equatable {
-        public var purpose: ConsentPurpose
-        public var version: String
-        public var locale: NoticeLocale
-        public var text: String
-        /// Lower-case hex SHA-256 of the text's bytes.
-        public var sha256: String
+        public var purpose: ConsentPurpose, version: String, locale: NoticeLocale
+        /// The words, and the lower-case hex SHA-256 of their bytes.
+        public var text: String, sha256: String
 
         public init(purpose: ConsentPurpose, version: String, locale: NoticeLocale, text: String, sha256: String) {
             (self.purpose, self.version, self.locale, self.text, self.sha256) = (purpose, version, locale, text, sha256)

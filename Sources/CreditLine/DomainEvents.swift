@@ -103,7 +103,8 @@ public enum DomainEvent: Sendable, Equatable {
         switch self {
         case .accountActivated(let event):
             return [NoticeDraft(kind: .activationConfirmation, values: [
-                "credit_limit": .amount(event.creditLimit), "cooling_off_days": .number(settings.coolingOffDays),
+                "credit_limit": .amount(event.creditLimit), "plans": .plans(event.plans),
+                "cooling_off_days": .number(settings.coolingOffDays),
                 "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
             ], dueBy: dayLater)]
         case .accountDeclined(let event):

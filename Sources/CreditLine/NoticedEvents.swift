@@ -130,9 +130,12 @@ public struct AccountActivated: Sendable, Equatable {
     public var tier: Tier
     public var creditLimit: Int
     public var path: ApplicationPath
+    /// The line's instalment plans, for the customer's confirmation (each with its annual rate).
+    /// Not in the audit detail, which names the terms' version; an entry read back has none.
+    public var plans: [Terms.Plan]
 
-    public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath) {
-        (self.from, self.tier, self.creditLimit, self.path) = (from, tier, creditLimit, path)
+    public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath, plans: [Terms.Plan] = []) {
+        (self.from, self.tier, self.creditLimit, self.path, self.plans) = (from, tier, creditLimit, path, plans)
     }
 
     public var auditDetail: [String: JSONValue] {

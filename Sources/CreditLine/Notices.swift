@@ -44,6 +44,8 @@ public enum NoticeValue: Sendable, Equatable {
     case number(Int)
     /// Reason codes, shown as their descriptions in the locale, one a line.
     case reasons([String])
+    /// Instalment plans, one a line: each with its monthly fee and its annual rate beside it.
+    case plans([Terms.Plan])
 }
 
 /// A notice decided but not yet written in words: which template, with which values, due when.
@@ -123,7 +125,7 @@ public struct NoticeTemplates: Sendable, Equatable {
 
     /// Every template a draft can name, with the values it may show.
     public static let placeholders: [String: Set<String>] = [
-        "activation_confirmation": ["credit_limit", "cooling_off_days", "cancel_by"],
+        "activation_confirmation": ["credit_limit", "plans", "cooling_off_days", "cancel_by"],
         "adverse_action": ["reasons", "reapply_on"],
         "review_outcome_approved": ["credit_limit"],
         "review_outcome_declined": [],
@@ -208,7 +210,19 @@ public struct NoticeTemplates: Sendable, Equatable {
             return String(number)
         case .reasons(let codes):
             return codes.map { "- " + (reasons[$0] ?? $0) }.joined(separator: "\n")
+        case .plans(let plans):
+            guard !plans.isEmpty else { return locale == .zhCN ? "- 无分期" : "- no instalment plans" }
+            return plans.map { plan in
+                let (fee, apr) = (Self.percent(plan.monthlyFeeBps), Self.percent(plan.aprBps))
+                return locale == .zhCN ? "- \(plan.months) 期:月费率 \(fee),年化利率 \(apr)"
+                    : "- \(plan.months) months: \(fee) a month, \(apr) a year"
+            }.joined(separator: "\n")
         }
+    }
+
+    /// Basis points as a percentage with two decimals: 920 → "9.20%".
+    static func percent(_ bps: Int) -> String {
+        String(bps / 100) + "." + String(repeating: "0", count: bps % 100 < 10 ? 1 : 0) + String(bps % 100) + "%"
     }
 
     static func grouped(_ value: Int) -> String {

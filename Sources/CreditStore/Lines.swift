@@ -64,7 +64,8 @@ public struct ActivateAccount: BusinessWrite {
             account.terms = terms.tiers[decision.tier]
             records.append(AuditRecord(.accountActivated(AccountActivated(
                 from: from, tier: decision.tier, creditLimit: limit,
-                path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion))),
+                path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion),
+                plans: account.terms?.instalmentPlans ?? [])),
                 accountID: accountID, subjectID: accountID))
         case .pendingReview:
             account.creditLimit = 0
@@ -171,7 +172,8 @@ public struct ResolveReview: BusinessWrite {
             records.append(AuditRecord(.reviewResolved(.activationApproved(creditLimit: limit, secondApprover: secondApprover)),
                                        accountID: accountID, subjectID: reviewID))
             records.append(AuditRecord(.accountActivated(AccountActivated(
-                from: from, tier: opened.tier ?? .d, creditLimit: limit, path: .reviewResolution(reviewID: reviewID))),
+                from: from, tier: opened.tier ?? .d, creditLimit: limit, path: .reviewResolution(reviewID: reviewID),
+                plans: opened.terms?.instalmentPlans ?? [])),
                 accountID: accountID, subjectID: accountID))
         case .activationDeclined(let to):
             var declined = try Existence.require(line, "account")

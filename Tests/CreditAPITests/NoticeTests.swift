@@ -35,9 +35,12 @@ import Testing
         #expect(confirmation["kind"] as? String == "activation_confirmation")
         #expect(confirmation["locale"] as? String == locale)
         #expect(confirmation["status"] as? String == "pending")
-        #expect(confirmation["template_version"] as? String == "2026-11")
+        #expect(confirmation["template_version"] as? String == "2026-12")
         let text = try #require(confirmation["text"] as? String)
         #expect(text.contains(locale == "en" ? "CNY 10,000.00" : "10,000.00 元"), "\(text)")
+        // Every plan's price with its annual rate beside it: tier A's 6 months at 45 bps is 9.20 % a year.
+        #expect(text.contains(locale == "en" ? "- 6 months: 0.45% a month, 9.20% a year" : "- 6 期:月费率 0.45%,年化利率 9.20%"),
+                "\(text)")
         #expect(!text.contains("{"), "a placeholder left unfilled: \(text)")
         let created = try #require(Timestamp(rfc3339: confirmation["created_at"] as? String ?? ""))
         #expect(confirmation["due_by"] as? String == created.adding(days: 1).rfc3339)

@@ -99,6 +99,14 @@ struct AccountPage {
             [t("status"), t("limit"), t("balance"), t("delinquency")],
             [[HTML.escape(account.status.rawValue), HTML.yuan(account.creditLimit), HTML.yuan(account.balance),
               HTML.escape(account.delinquency(on: CivilDate(view.now)).rawValue)]]) + "</section>"
+        if let terms = account.terms {
+            // Every plan's price with its annual rate beside it (README "The line in use").
+            body += "<h2>\(t("terms")) \(HTML.escape(account.termsVersion ?? ""))</h2>"
+                + "<p>\(t("interest_free_days")): \(terms.interestFreeDays)</p>"
+                + view.table([t("plan_months"), t("monthly_fee"), t("annual_rate")], terms.instalmentPlans.map {
+                    [String($0.months), AnnualRate.percent($0.monthlyFeeBps), AnnualRate.percent($0.aprBps)]
+                })
+        }
         body += "<h2>\(t("consents"))</h2><section class=\"card\">" + view.consentList(dossier.consents) + "</section>"
         body += "<h2>\(t("decisions"))</h2>" + view.table([t("decision"), t("score"), t("tier"), t("reasons")],
             dossier.decisions.map { [HTML.escape($0.id), String($0.score), $0.tier.rawValue,

@@ -12,6 +12,11 @@ public enum AnnualRate {
         return Int((annual + 0.5).rounded(.down))
     }
 
+    /// Basis points as a percentage with two decimals, as a customer reads it: 920 → "9.20%".
+    public static func percent(_ bps: Int) -> String {
+        String(bps / 100) + "." + String(repeating: "0", count: bps % 100 < 10 ? 1 : 0) + String(bps % 100) + "%"
+    }
+
     /// The monthly rate r at which Σₖ₌₁ⁿ (1/n + fee) ÷ (1 + r)ᵏ = 1, per unit borrowed.
     static func monthlyRate(monthlyFeeBps: Int, months: Int) -> Double {
         guard monthlyFeeBps > 0, months > 0 else { return 0 }

@@ -213,17 +213,13 @@ public struct NoticeTemplates: Sendable, Equatable {
         case .plans(let plans):
             guard !plans.isEmpty else { return locale == .zhCN ? "- 无分期" : "- no instalment plans" }
             return plans.map { plan in
-                let (fee, apr) = (Self.percent(plan.monthlyFeeBps), Self.percent(plan.aprBps))
+                let (fee, apr) = (AnnualRate.percent(plan.monthlyFeeBps), AnnualRate.percent(plan.aprBps))
                 return locale == .zhCN ? "- \(plan.months) 期:月费率 \(fee),年化利率 \(apr)"
                     : "- \(plan.months) months: \(fee) a month, \(apr) a year"
             }.joined(separator: "\n")
         }
     }
 
-    /// Basis points as a percentage with two decimals: 920 → "9.20%".
-    static func percent(_ bps: Int) -> String {
-        String(bps / 100) + "." + String(repeating: "0", count: bps % 100 < 10 ? 1 : 0) + String(bps % 100) + "%"
-    }
 
     static func grouped(_ value: Int) -> String {
         let digits = Array(String(value))

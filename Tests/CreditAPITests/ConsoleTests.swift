@@ -168,6 +168,8 @@ import Testing
         // The account page shows the line and its timeline.
         let account = try await get(service, "/console/accounts/\(journey.account)", two).text
         #expect(account.contains("account.activated"))
+        // Its terms: tier D's one plan, 3 months at 0.90 % a month, and its annual rate, 16.13 %.
+        #expect(account.contains("<td>3</td><td>0.90%</td><td>16.13%</td>"), "\(account)")
         await service.stop()
     }
 

@@ -35,4 +35,9 @@ import Testing
         }
         #expect(AnnualRate.nominalBps(monthlyFeeBps: 0, months: 12) == 0)
     }
+
+    @Test(arguments: [(0, "0.00%"), (5, "0.05%"), (45, "0.45%"), (920, "9.20%"), (1200, "12.00%"), (1303, "13.03%")])
+    func percentagesHaveTwoDecimals(bps: Int, shown: String) {
+        #expect(AnnualRate.percent(bps) == shown)
+    }
 }

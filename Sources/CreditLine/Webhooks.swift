@@ -11,23 +11,34 @@ public enum WebhookRules {
     /// The URL, or 422 naming `url`: http or https, no user or password in it, and a host on the
     /// allowed list (compared exactly, lower-cased).
     public static func validate(url text: String, allowedHosts: [String]) throws(DomainError) -> URL {
-        guard text.utf8.count <= maxURLLength, let components = URLComponents(string: text),
-            let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            let host = components.host, !host.isEmpty, let url = components.url
-        else {
-            throw DomainError.invalidField("url", "url must be an absolute http or https URL of at most \(maxURLLength) bytes.")
-        }
-        guard components.user == nil, components.password == nil else {
-            throw DomainError.invalidField("url", "url must not carry a user name or password; the signature authenticates.")
-        }
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let allowed = allowedHosts.isEmpty ? loopbackHosts : Set(allowedHosts.map { $0.lowercased() })
-        guard allowed.contains(name) else {
+        let (url, host) = try outgoingURL(text, field: "url", why: "the signature authenticates")
+        guard isAllowed(host: host, allowedHosts) else {
             throw DomainError(.invalid, code: .webhookHostNotAllowed,
                               "\(allowedHosts.isEmpty ? "Only loopback hosts are allowed" : "The host is not in webhook_allowed_hosts").",
                               field: "url")
         }
         return url
+    }
+
+    /// An absolute http or https URL of at most `maxURLLength` bytes without a user or password,
+    /// and its host lower-cased; 422 naming `field` otherwise. Shared by webhook endpoints and the
+    /// customer pages' return URLs, the two places a caller names where the service sends someone.
+    static func outgoingURL(_ text: String, field: String, why: String) throws(DomainError) -> (URL, host: String) {
+        guard text.utf8.count <= maxURLLength, let components = URLComponents(string: text),
+            let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = components.host, !host.isEmpty, let url = components.url
+        else {
+            throw DomainError.invalidField(field, "\(field) must be an absolute http or https URL of at most \(maxURLLength) bytes.")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw DomainError.invalidField(field, "\(field) must not carry a user name or password; \(why).")
+        }
+        return (url, host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+    }
+
+    /// On the list, or on this machine when the list is empty.
+    static func isAllowed(host: String, _ allowedHosts: [String]) -> Bool {
+        (allowedHosts.isEmpty ? loopbackHosts : Set(allowedHosts.map { $0.lowercased() })).contains(host)
     }
 
     /// The event types an endpoint subscribes to: at least one, each an event's type.

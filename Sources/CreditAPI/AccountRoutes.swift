@@ -15,24 +15,12 @@ struct AccountBody: Encodable {
     var version: Int
     var createdAt: String
     var updatedAt: String
-    var terms: TermsBody?
+    var terms: TierTermsBody?
     var balance: Int
     var feesOutstanding: Int
     var availableCredit: Int
     var daysPastDue: Int
     var delinquency: String
-
-    /// The accepted terms on an activated account: `{version, interest_free_days, instalment_plans}`.
-    struct TermsBody: Encodable {
-        var version: String
-        var interestFreeDays: Int
-        var instalmentPlans: [PlanBody]
-        enum CodingKeys: String, CodingKey {
-            case version
-            case interestFreeDays = "interest_free_days"
-            case instalmentPlans = "instalment_plans"
-        }
-    }
 
     enum CodingKeys: String, CodingKey {
         case id, status, currency, version, terms, locale
@@ -66,10 +54,8 @@ struct AccountBody: Encodable {
         let today = CivilDate(now)
         daysPastDue = account.daysPastDue(on: today)
         delinquency = account.delinquency(on: today).rawValue
-        terms = account.terms.map {
-            TermsBody(version: account.termsVersion ?? "", interestFreeDays: $0.interestFreeDays,
-                      instalmentPlans: $0.instalmentPlans.map(PlanBody.init))
-        }
+        // The accepted terms on an activated account, with the version accepted.
+        terms = account.terms.map { TierTermsBody(terms: $0, version: account.termsVersion ?? "") }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -112,14 +98,6 @@ struct AccountRoutes: RouteFamily {
         }
     }
 
-    /// `zh-CN` or `en`, the languages notices are written in.
-    static func locale(_ text: String?) throws -> NoticeLocale? {
-        guard let text else { return nil }
-        guard let locale = NoticeLocale(rawValue: text) else {
-            throw DomainError.invalidField("locale", "locale must be zh-CN or en.")
-        }
-        return locale
-    }
 
 
     func register(on router: inout Router) {
@@ -132,7 +110,7 @@ struct AccountRoutes: RouteFamily {
     @Sendable func createAccount(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let body = try RequestBody.decode(CreateRequest.self, from: request)
         let customerRef = try CustomerRef.validate(body.customerRef)
-        let locale = try Self.locale(body.locale) ?? .customerDefault
+        let locale = try NoticeLocale.parse(body.locale, field: "locale") ?? .customerDefault
         // A service key always acts for one tenant (the database refuses one without).
         let tenant = call.scope.tenant ?? Tenant.defaultName
         return try await call.perform(CreateAccount(customerRef: customerRef, tenant: tenant, locale: locale)) { account, created in

@@ -304,17 +304,31 @@ extension Problem {
 /// An instalment plan as every answer shows it: its monthly fee and, beside it, its annual rate
 /// (`apr_bps`, README "The line in use").
 struct PlanBody: Encodable {
-    var plan: Terms.Plan
-    init(_ plan: Terms.Plan) { self.plan = plan }
+    var months: Int
+    var monthlyFeeBps: Int
+    var aprBps: Int
+    init(_ plan: Terms.Plan) { (months, monthlyFeeBps, aprBps) = (plan.months, plan.monthlyFeeBps, plan.aprBps) }
     enum CodingKeys: String, CodingKey {
         case months
         case monthlyFeeBps = "monthly_fee_bps"
         case aprBps = "apr_bps"
     }
+}
+
+/// A tier's terms as answers show them, `{version?, interest_free_days, instalment_plans}`: the
+/// version where they were accepted (an account's), none within the current terms' tiers.
+struct TierTermsBody: Encodable {
+    var terms: Terms.TierTerms
+    var version: String? = nil
+    enum CodingKeys: String, CodingKey {
+        case version
+        case interestFreeDays = "interest_free_days"
+        case instalmentPlans = "instalment_plans"
+    }
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(plan.months, forKey: .months)
-        try container.encode(plan.monthlyFeeBps, forKey: .monthlyFeeBps)
-        try container.encode(plan.aprBps, forKey: .aprBps)
+        try container.encodeIfPresent(version, forKey: .version)
+        try container.encode(terms.interestFreeDays, forKey: .interestFreeDays)
+        try container.encode(terms.instalmentPlans.map(PlanBody.init), forKey: .instalmentPlans)
     }
 }

@@ -167,13 +167,7 @@ struct ConsentRoutes: RouteFamily {
         guard let purpose = query["purpose"].flatMap(ConsentPurpose.init(rawValue:)) else {
             throw DomainError.invalidField("purpose", "purpose must be credit_assessment or credit_line.")
         }
-        var locale = NoticeLocale.customerDefault
-        if let asked = query["locale"] {
-            guard let known = NoticeLocale(rawValue: asked) else {
-                throw DomainError.invalidField("locale", "locale must be zh-CN or en.")
-            }
-            locale = known
-        }
+        let locale = try NoticeLocale.parse(query["locale"], field: "locale") ?? .customerDefault
         let notices = application.notices
         guard let version = notices.currentVersion(of: purpose), let text = notices.texts[purpose]?[version]?[locale] else {
             throw DomainError.notFound("notice")

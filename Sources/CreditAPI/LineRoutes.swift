@@ -40,19 +40,6 @@ struct LineRoutes: RouteFamily {
         var tiers: [String: TierTermsBody]
     }
 
-    struct TierTermsBody: Encodable {
-        var terms: Terms.TierTerms
-        enum CodingKeys: String, CodingKey {
-            case interestFreeDays = "interest_free_days"
-            case instalmentPlans = "instalment_plans"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(terms.interestFreeDays, forKey: .interestFreeDays)
-            try container.encode(terms.instalmentPlans.map(PlanBody.init), forKey: .instalmentPlans)
-        }
-    }
-
     struct ResolutionRequest: RequestFields {
         var approve: Bool
         var creditLimit: FeatureInput?
@@ -324,7 +311,7 @@ struct LineRoutes: RouteFamily {
     @Sendable func updatePreferences(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let body = try RequestBody.decode(PreferencesRequest.self, from: request)
         // A preference not named (or null) keeps its value; naming none changes nothing.
-        let locale = try AccountRoutes.locale(body.locale)
+        let locale = try NoticeLocale.parse(body.locale, field: "locale")
         let accountID = try context.parameter("id")
         return try await call.perform(
             UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale),

@@ -209,13 +209,7 @@ public enum ConsentRules {
         guard hash.utf8.count == 64, hash.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else {
             throw .invalidField("notice_sha256", "notice_sha256 must be the 64 hex digits of the notice text's SHA-256.")
         }
-        var locale: NoticeLocale?
-        if let noticeLocale {
-            guard let known = NoticeLocale(rawValue: noticeLocale) else {
-                throw .invalidField("notice_locale", "notice_locale must be zh-CN or en.")
-            }
-            locale = known
-        }
+        let locale = try NoticeLocale.parse(noticeLocale, field: "notice_locale")
         try notices.check(purpose: purposeValue, version: version, locale: locale, sha256: hash)
         if let evidence { try FreeText.check(evidence, field: "evidence", max: maxEvidenceLength) }
         let latest = now.adding(days: maxValidityDays)

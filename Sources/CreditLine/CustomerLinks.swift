@@ -68,11 +68,7 @@ public enum CustomerLinkRules {
         }
         try requireOnly(offerID, field: "offer_id", for: purposeValue == .offer, purpose: purpose)
         try requireOnly(decisionID, field: "decision_id", for: purposeValue == .activation, purpose: purpose)
-        var localeValue: NoticeLocale?
-        if let locale {
-            guard let known = NoticeLocale(rawValue: locale) else { throw .invalidField("locale", "locale must be zh-CN or en.") }
-            localeValue = known
-        }
+        let localeValue = try NoticeLocale.parse(locale, field: "locale")
         let url = try returnURLChecked(returnURL, hosts: returnHosts)
         return CustomerLinkRequest(purpose: purposeValue, consentPurpose: consent, offerID: offerID, decisionID: decisionID,
                                    returnURL: url, locale: localeValue)

@@ -23,6 +23,13 @@ public enum NoticeLocale: String, Sendable, CaseIterable, Codable {
 
     /// The language of a customer who named none when the account was made (README "Accounts").
     public static let customerDefault = NoticeLocale.zhCN
+
+    /// `text` as a language: nil when absent, 422 naming `field` when it is neither.
+    public static func parse(_ text: String?, field: String) throws(DomainError) -> NoticeLocale? {
+        guard let text else { return nil }
+        guard let locale = NoticeLocale(rawValue: text) else { throw .invalidField(field, "\(field) must be zh-CN or en.") }
+        return locale
+    }
 }
 
 /// A notice's state: delivered once the calling app reports it showed or sent it; overdue when

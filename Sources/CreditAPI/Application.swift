@@ -20,6 +20,9 @@ public final class Application: Sendable {
     public let inventory: DataInventory
     let consoleTexts: ConsoleTexts
     let consoleStylesheet: [UInt8]
+    /// The customer's own pages' words and stylesheet (README "The customer's own pages").
+    let customerTexts: ConsoleTexts
+    let customerStylesheet: [UInt8]
     /// The consent notices a grant may name (README "Consent").
     public let notices: NoticeRegistry
     /// What notices say, per locale (README "Events and notices").
@@ -48,6 +51,8 @@ public final class Application: Sendable {
         self.inventory = try DataInventory(json: read(configuration.dataInventory))
         self.consoleTexts = try ConsoleTexts.load(directory: configuration.console)
         self.consoleStylesheet = Array(try read(configuration.console + "/style.css"))
+        self.customerTexts = try ConsoleTexts.load(directory: configuration.customerPages)
+        self.customerStylesheet = Array(try read(configuration.customerPages + "/style.css"))
         self.notices = try NoticeRegistry.load(directory: configuration.notices)
         self.composer = try Self.noticeComposer(configuration, scoring)
         // Opened by `storeOptions(_:)`: a store without the templates would refuse the writes
@@ -155,6 +160,7 @@ public final class Application: Sendable {
         LedgerRoutes(application: self).register(on: &router)
         EventRoutes(application: self).register(on: &router)
         AuditRoutes(application: self).register(on: &router)
+        CustomerPageRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router
     }

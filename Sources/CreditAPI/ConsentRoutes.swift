@@ -22,9 +22,18 @@ struct ConsentReceipt: Encodable {
         case noticeVersion = "notice_version"
         case noticeSHA256 = "notice_sha256"
         case grantedAt = "granted_at"
+        case declinedAt = "declined_at"
         case expiresAt = "expires_at"
         case withdrawnAt = "withdrawn_at"
         case withdrawalChannel = "withdrawal_channel"
+    }
+
+    /// A page's first-party evidence (README "The customer's own pages"), in place of a caller's
+    /// text: the act's moment is `agreed_at`, or `declined_at` for a refusal.
+    static func evidence(_ consent: Consent, _ page: PageEvidence) -> [String: String] {
+        ["link_id": page.linkID, "notice_sha256": consent.noticeSHA256, "locale": page.locale.rawValue,
+         "page_sha256": page.pageSHA256, "shown_at": page.shownAt.rfc3339,
+         consent.storedStatus == .declined ? "declined_at" : "agreed_at": consent.grantedAt.rfc3339]
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -38,12 +47,24 @@ struct ConsentReceipt: Encodable {
         try container.encode(consent.channel.rawValue, forKey: .channel)
         try container.encode(consent.method.rawValue, forKey: .method)
         // Absent values are written as null: a receipt shows every field it has.
-        try container.encode(consent.evidence, forKey: .evidence)
+        if let page = consent.pageEvidence {
+            try container.encode(Self.evidence(consent, page), forKey: .evidence)
+        } else {
+            try container.encode(consent.evidence, forKey: .evidence)
+        }
         try container.encode(consent.status(at: now).rawValue, forKey: .status)
-        try container.encode(consent.grantedAt.rfc3339, forKey: .grantedAt)
-        try container.encode(consent.expiresAt.rfc3339, forKey: .expiresAt)
+        // A refusal was never granted and never expires: its one moment is when it was declined.
+        let declined = consent.storedStatus == .declined
+        try container.encode(declined ? nil : consent.grantedAt.rfc3339, forKey: .grantedAt)
+        try container.encode(declined ? consent.grantedAt.rfc3339 : nil, forKey: .declinedAt)
+        try container.encode(declined ? nil : consent.expiresAt.rfc3339, forKey: .expiresAt)
         try container.encode(consent.withdrawnAt?.rfc3339, forKey: .withdrawnAt)
         try container.encode(consent.withdrawalChannel?.rawValue, forKey: .withdrawalChannel)
+        guard !declined else {
+            try container.encode([Event(event: "declined", at: consent.grantedAt.rfc3339, channel: consent.channel.rawValue)],
+                                 forKey: .events)
+            return
+        }
         var events = [Event(event: "granted", at: consent.grantedAt.rfc3339, channel: consent.channel.rawValue)]
         if let withdrawnAt = consent.withdrawnAt {
             events.append(Event(event: "withdrawn", at: withdrawnAt.rfc3339, channel: consent.withdrawalChannel?.rawValue))
@@ -206,9 +227,7 @@ struct ConsentRoutes: RouteFamily {
     @Sendable func withdrawConsent(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let consentID = try context.parameter("id")
         let body = try RequestBody.decode(WithdrawalRequest.self, from: request)
-        guard let channel = ConsentChannel(rawValue: body.channel) else {
-            throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
-        }
+        let channel = try ConsentChannel.parse(body.channel)
         if let reason = body.reason {
             try FreeText.check(reason, field: "reason", max: ConsentRules.maxEvidenceLength)
         }

@@ -7,6 +7,19 @@ import HTTPTypes
 /// HTML for the console (README "Console"): every value from the database goes through
 /// `escape`, and no page carries a script.
 enum HTML {
+    /// Every page's answer, the console's and the customer's: HTML under a policy that allows
+    /// nothing but this origin's own files (no inline script can run), no frames, forms only to
+    /// here; never cached; no Referer sent on (a customer page's address holds its token).
+    static func response(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response(status: status, body: Array(text.utf8))
+        response.headerFields[.contentType] = "text/html; charset=utf-8"
+        response.headerFields[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        response.headerFields[.xContentTypeOptions] = "nosniff"
+        response.headerFields[.cacheControl] = "no-store"
+        response.headerFields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return response
+    }
+
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -66,7 +79,8 @@ enum HTML {
     }
 }
 
-/// The words of the console in the reader's language: `config/console/<locale>.json`.
+/// Words in the reader's language, `<directory>/<locale>.json`: the console's (`config/console`) and
+/// the customer's own pages' (`config/customer`).
 struct ConsoleTexts: Sendable {
     let byLocale: [NoticeLocale: [String: String]]
 
@@ -76,16 +90,19 @@ struct ConsoleTexts: Sendable {
             let file = directory + "/\(locale.rawValue).json"
             let data = try ConfigFile.read(file)
             guard let words = try? JSONDecoder().decode([String: String].self, from: data) else {
-                throw ScorecardError("console: \(file) is not {word: text}")
+                throw ScorecardError("\(file) is not {word: text}")
             }
             byLocale[locale] = words
         }
         let keys = byLocale.values.map { Set($0.keys) }
-        guard Set(keys).count == 1 else { throw ScorecardError("console: the locales' files name different words") }
+        guard Set(keys).count == 1 else { throw ScorecardError("\(directory): the locales' files name different words") }
         return ConsoleTexts(byLocale: byLocale)
     }
 
     func callAsFunction(_ key: String, _ locale: NoticeLocale) -> String {
-        HTML.escape(byLocale[locale]?[key] ?? key)
+        HTML.escape(raw(key, locale))
     }
+
+    /// The words unescaped, for a value put into other words (which escape it then).
+    func raw(_ key: String, _ locale: NoticeLocale) -> String { byLocale[locale]?[key] ?? key }
 }

@@ -83,15 +83,9 @@ struct ConsoleRoutes: RouteFamily {
         return .zhCN
     }
 
-    /// Every console answer: HTML with a policy that allows nothing but this origin's own files
-    /// (no inline script can run), kept out of caches and frames.
+    /// Every console answer (`HTML.response`), with the cookies a page sets.
     func html(_ body: String, status: HTTPResponse.Status = .ok, headers: [(HTTPField.Name, String)] = []) -> Response {
-        var response = Response(status: status, body: Array(body.utf8))
-        response.headerFields[.contentType] = "text/html; charset=utf-8"
-        response.headerFields[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
-        response.headerFields[.xContentTypeOptions] = "nosniff"
-        response.headerFields[.cacheControl] = "no-store"
-        response.headerFields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        var response = HTML.response(body, status: status)
         for (name, value) in headers { response.headerFields.append(HTTPField(name: name, value: value)) }
         return response
     }

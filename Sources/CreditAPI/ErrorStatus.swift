@@ -12,6 +12,7 @@ extension DomainError: HTTPError {
         case .conflict: status = .conflict
         case .notFound: status = .notFound
         case .staleVersion: status = .preconditionFailed
+        case .gone: status = .gone
         }
         return Problem(status: status, code: code, detail: message, field: field)
     }

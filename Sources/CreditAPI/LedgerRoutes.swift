@@ -346,9 +346,7 @@ struct LedgerRoutes: RouteFamily {
 
     @Sendable func cancelLine(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let body = try RequestBody.decode(CancellationRequest.self, from: request)
-        guard let channel = ConsentChannel(rawValue: body.channel) else {
-            throw DomainError.invalidField("channel", "channel must be app, web, phone or branch.")
-        }
+        let channel = try ConsentChannel.parse(body.channel)
         let accountID = try context.parameter("id")
         return try await call.perform(
             CancelLine(accountID: accountID, channel: channel,

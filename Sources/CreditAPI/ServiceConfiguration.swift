@@ -96,10 +96,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var retentionSweepSeconds = 3600
     /// The console's words (`<locale>.json`) and stylesheet (README "Console").
     public var console = "config/console"
+    /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
+    public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
     public var consoleSecureCookies = false
     /// Hosts webhook endpoints may name; empty: loopback only (README "Events and notices").
     public var webhookAllowedHosts: [String] = []
+    /// Where customers reach the service's own pages (README "The customer's own pages"), e.g.
+    /// `https://credit.example.com`; links are made on it. Unset: `http://127.0.0.1:PORT`, and
+    /// then links are refused unless the service listens on loopback.
+    public var publicBaseURL: String? = nil
+    /// Hosts a customer link's `return_url` may name; empty: loopback only, as for webhooks.
+    public var customerReturnHosts: [String] = []
     /// How long a failed push is retried before its delivery is marked failed.
     public var webhookRetryHours = 24
     /// The first retry's wait; each later one doubles it, up to an hour.
@@ -280,8 +288,11 @@ extension ServiceConfiguration {
         integer("scoring_input_retention_days", 1...3650) { $0.scoringInputRetentionDays = $1 },
         integer("retention_sweep_seconds", 1...86_400) { $0.retentionSweepSeconds = $1 },
         string("console") { $0.console = $1 },
+        string("customer_pages") { $0.customerPages = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
+        baseURL("public_base_url") { $0.publicBaseURL = $1 },
+        hosts("customer_return_hosts") { $0.customerReturnHosts = $1 },
         integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },
         integer("webhook_timeout_ms", 100...60_000) { $0.webhookTimeoutMs = $1 },
@@ -314,6 +325,24 @@ extension ServiceConfiguration {
                 throw Field.Problem(reason: "'\(bad)' is not a host name")
             }
             set(&config, names.map { $0.lowercased() })
+        }
+    }
+
+    /// An origin customers can reach: http or https, a host, no credentials, query or fragment;
+    /// kept without a trailing slash. Empty: none.
+    private static func baseURL(_ name: String, _ set: @escaping @Sendable (inout ServiceConfiguration, String?) -> Void)
+        -> Field
+    {
+        Field(name: name) { (config, raw) throws(Field.Problem) in
+            var text = try Self.text(raw)
+            if text.isEmpty { return set(&config, nil) }
+            guard let url = URLComponents(string: text), url.scheme == "https" || url.scheme == "http",
+                  url.host?.isEmpty == false, url.user == nil, url.password == nil, url.query == nil, url.fragment == nil
+            else {
+                throw Field.Problem(reason: "must be an http(s) URL with a host and no credentials, query or fragment")
+            }
+            while text.hasSuffix("/") { text.removeLast() }
+            set(&config, text)
         }
     }
 

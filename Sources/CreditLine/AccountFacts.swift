@@ -29,6 +29,14 @@ public enum AccountFact: Sendable, Equatable {
                          deliveredAt: Timestamp)
     case limitOfferAccepted(adjustmentID: String, newLimit: Int, confirmation: [String: JSONValue])
     case preferencesUpdated(limitIncreaseOptOut: Bool, locale: NoticeLocale)
+    /// The customer said no on their own page: a record that grants nothing.
+    case consentDeclined(purpose: ConsentPurpose, noticeVersion: String, noticeSHA256: String)
+    /// A link to the customer's own pages handed to a calling service (the link is the entry's
+    /// subject; its token is never stored).
+    case customerLinkIssued(purpose: CustomerLinkPurpose, consentPurpose: ConsentPurpose?, expiresAt: Timestamp)
+    /// A link's first action: what it did, on which page, to which record.
+    case customerLinkUsed(purpose: CustomerLinkPurpose, outcome: String, recordID: String, locale: NoticeLocale,
+                          pageSHA256: String)
 
     public var action: AuditAction {
         switch self {
@@ -46,6 +54,9 @@ public enum AccountFact: Sendable, Equatable {
         case .noticeDelivered: .noticeDelivered
         case .limitOfferAccepted: .limitOfferAccepted
         case .preferencesUpdated: .preferencesUpdated
+        case .consentDeclined: .consentDeclined
+        case .customerLinkIssued: .customerLinkIssued
+        case .customerLinkUsed: .customerLinkUsed
         }
     }
 
@@ -101,6 +112,16 @@ public enum AccountFact: Sendable, Equatable {
             return ["adjustment_id": .string(adjustmentID), "new_limit": .int(newLimit)].merging(confirmation) { $1 }
         case .preferencesUpdated(let limitIncreaseOptOut, let locale):
             return ["limit_increase_opt_out": .bool(limitIncreaseOptOut), "locale": .string(locale.rawValue)]
+        case .consentDeclined(let purpose, let noticeVersion, let noticeSHA256):
+            return ["purpose": .string(purpose.rawValue), "notice_version": .string(noticeVersion),
+                    "notice_sha256": .string(noticeSHA256), "channel": .string(ConsentChannel.hosted.rawValue)]
+        case .customerLinkIssued(let purpose, let consentPurpose, let expiresAt):
+            var detail: [String: JSONValue] = ["purpose": .string(purpose.rawValue), "expires_at": .string(expiresAt.rfc3339)]
+            if let consentPurpose { detail["consent_purpose"] = .string(consentPurpose.rawValue) }
+            return detail
+        case .customerLinkUsed(let purpose, let outcome, let recordID, let locale, let pageSHA256):
+            return ["purpose": .string(purpose.rawValue), "outcome": .string(outcome), "record_id": .string(recordID),
+                    "locale": .string(locale.rawValue), "page_sha256": .string(pageSHA256)]
         }
     }
 
@@ -167,6 +188,19 @@ public enum AccountFact: Sendable, Equatable {
         case .preferencesUpdated:
             return .preferencesUpdated(limitIncreaseOptOut: try read.bool("limit_increase_opt_out"),
                                        locale: try read.named("locale"))
+        case .consentDeclined:
+            return .consentDeclined(purpose: try read.named("purpose"), noticeVersion: try read.text("notice_version"),
+                                    noticeSHA256: try read.text("notice_sha256"))
+        case .customerLinkIssued:
+            return .customerLinkIssued(purpose: try read.named("purpose"),
+                                       consentPurpose: try optional("consent_purpose") { () throws(NoticeRules.MissingFact) in
+                                           try read.named("consent_purpose")
+                                       },
+                                       expiresAt: try read.timestamp("expires_at"))
+        case .customerLinkUsed:
+            return .customerLinkUsed(purpose: try read.named("purpose"), outcome: try read.text("outcome"),
+                                     recordID: try read.text("record_id"), locale: try read.named("locale"),
+                                     pageSHA256: try read.text("page_sha256"))
         default:
             return nil
         }

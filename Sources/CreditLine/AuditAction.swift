@@ -41,6 +41,11 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// A person signing in to the console and out of it (the key's id is the entry's actor).
     case consoleSignedIn = "console.signed_in"
     case consoleSignedOut = "console.signed_out"
+    /// The customer's own pages (README "The customer's own pages"): a consent refused there, a
+    /// link handed out, a link's one action.
+    case consentDeclined = "consent.declined"
+    case customerLinkIssued = "customer_link.issued"
+    case customerLinkUsed = "customer_link.used"
 }
 
 extension AuditAction {
@@ -52,11 +57,11 @@ extension AuditAction {
             .limitAdjusted, .accountFrozen, .accountUnfrozen, .accountClosed, .consentGranted, .consentWithdrawn,
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
             .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
-            .limitOfferCreated, .limitOfferAccepted:
+            .limitOfferCreated, .limitOfferAccepted, .consentDeclined:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,
-            .modelReviewed, .retentionSwept, .consoleSignedIn, .consoleSignedOut:
+            .modelReviewed, .retentionSwept, .consoleSignedIn, .consoleSignedOut, .customerLinkIssued, .customerLinkUsed:
             return false
         }
     }

@@ -7,6 +7,19 @@ public enum ConsentPurpose: String, Sendable, Codable, CaseIterable {
 
 public enum ConsentChannel: String, Sendable, Codable, CaseIterable {
     case app, web, phone, branch
+    /// The customer's own page (README "The customer's own pages"): set by the pages alone, with
+    /// the evidence they record; a caller that names it is refused.
+    case hosted
+
+    /// A channel a caller names: any but `hosted`, 422 naming `field` otherwise.
+    public static func parse(_ text: String, field: String = "channel") throws(DomainError) -> ConsentChannel {
+        guard let channel = ConsentChannel(rawValue: text), channel != .hosted else {
+            let why = text == ConsentChannel.hosted.rawValue
+                ? " (hosted is recorded only by the customer's own pages, with their evidence)" : ""
+            throw .invalidField(field, "\(field) must be app, web, phone or branch\(why).")
+        }
+        return channel
+    }
 }
 
 /// How the customer gave consent. Only affirmative acts count.
@@ -17,6 +30,22 @@ public enum ConsentMethod: String, Sendable, Codable, CaseIterable {
 
 public enum ConsentStatus: String, Sendable, Codable {
     case active, withdrawn, expired
+    /// The customer said no on their own page: recorded, granting nothing.
+    case declined
+}
+
+/// What a customer's own page records of the act (README "The customer's own pages"): the link
+/// it came through, the language and the SHA-256 of the page as shown, and when it was shown.
+/// First-party evidence, in place of a caller's free text.
+public struct PageEvidence: Sendable, Equatable {
+    public var linkID: String
+    public var locale: NoticeLocale
+    public var pageSHA256: String
+    public var shownAt: Timestamp
+
+    public init(linkID: String, locale: NoticeLocale, pageSHA256: String, shownAt: Timestamp) {
+        (self.linkID, self.locale, self.pageSHA256, self.shownAt) = (linkID, locale, pageSHA256, shownAt)
+    }
 }
 
 /// A consent record: the evidence that a customer agreed to one purpose, under one notice, by
@@ -37,12 +66,15 @@ public struct Consent: Sendable, Equatable {
     public var expiresAt: Timestamp
     public var withdrawnAt: Timestamp?
     public var withdrawalChannel: ConsentChannel?
+    /// A consent given (or declined) on the customer's own page: what the page recorded.
+    public var pageEvidence: PageEvidence?
 
     public init(id: String, accountID: String, purpose: ConsentPurpose, noticeVersion: String, noticeSHA256: String,
                 channel: ConsentChannel, method: ConsentMethod, evidence: String?, storedStatus: ConsentStatus,
                 grantedAt: Timestamp, expiresAt: Timestamp, withdrawnAt: Timestamp? = nil,
-                withdrawalChannel: ConsentChannel? = nil)
+                withdrawalChannel: ConsentChannel? = nil, pageEvidence: PageEvidence? = nil)
     {
+        self.pageEvidence = pageEvidence
         self.id = id
         self.accountID = accountID
         self.purpose = purpose
@@ -61,7 +93,7 @@ public struct Consent: Sendable, Equatable {
     /// A consent past its expiry reads as expired, and counts as absent, whether or not the
     /// expiry has been recorded yet.
     public func status(at now: Timestamp) -> ConsentStatus {
-        if storedStatus == .withdrawn { return .withdrawn }
+        if storedStatus == .withdrawn || storedStatus == .declined { return storedStatus }
         if storedStatus == .expired || now >= expiresAt { return .expired }
         return .active
     }
@@ -196,9 +228,7 @@ public enum ConsentRules {
             throw DomainError(.invalid, code: .consentNotExplicit,
                               "method '\(Echo.bounded(method))' is not explicit consent: \(reason) (PIPL Art. 14).", field: "method")
         }
-        guard let channelValue = ConsentChannel(rawValue: channel) else {
-            throw .invalidField("channel", "channel must be app, web, phone or branch.")
-        }
+        let channelValue = try ConsentChannel.parse(channel)
         let version = noticeVersion
         guard !version.isEmpty, version.count <= maxNoticeVersionLength,
             version.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })

@@ -15,6 +15,46 @@ public struct CustomerLinkRequest: Sendable, Equatable {
     public var decisionID: String?
     public var returnURL: URL
     public var locale: NoticeLocale?
+
+    public init(purpose: CustomerLinkPurpose, consentPurpose: ConsentPurpose?, offerID: String?, decisionID: String?,
+                returnURL: URL, locale: NoticeLocale?)
+    {
+        (self.purpose, self.consentPurpose, self.offerID, self.decisionID) = (purpose, consentPurpose, offerID, decisionID)
+        (self.returnURL, self.locale) = (returnURL, locale)
+    }
+}
+
+/// A link as stored: the request it was made for, its life, and its one action once taken.
+public struct CustomerLink: Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var request: CustomerLinkRequest
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp
+    /// The last time its page was shown before its action.
+    public var shownAt: Timestamp?
+    public var usedAt: Timestamp?
+    public var outcome: String?
+
+    public init(id: String, accountID: String, request: CustomerLinkRequest, createdAt: Timestamp, expiresAt: Timestamp,
+                shownAt: Timestamp? = nil, usedAt: Timestamp? = nil, outcome: String? = nil)
+    {
+        (self.id, self.accountID, self.request, self.createdAt, self.expiresAt) = (id, accountID, request, createdAt, expiresAt)
+        (self.shownAt, self.usedAt, self.outcome) = (shownAt, usedAt, outcome)
+    }
+
+    public func state(at now: Timestamp) -> CustomerLinkRules.State {
+        CustomerLinkRules.state(expiresAt: expiresAt, usedAt: usedAt, now: now)
+    }
+
+    /// 410 for a link that can no longer act: `link-used` or `link-expired`.
+    public func requireUsable(at now: Timestamp) throws(DomainError) {
+        switch state(at: now) {
+        case .usable: return
+        case .used: throw DomainError(.gone, code: .linkUsed, "This link has been used; ask for a new one.")
+        case .expired: throw DomainError(.gone, code: .linkExpired, "This link has expired; ask for a new one.")
+        }
+    }
 }
 
 /// The rules of customer links: who may ask for which, where the customer may be sent back, and
@@ -35,6 +75,18 @@ public enum CustomerLinkRules {
         case used
         /// 410 `link-expired`.
         case expired
+    }
+
+    /// A consent link within `recentDeclineDays` of the customer declining that purpose on a page
+    /// is 409 `recently-declined`; other links are not held back by a refusal.
+    public static func checkIssue(_ request: CustomerLinkRequest, lastDeclinedAt: Timestamp?, now: Timestamp)
+        throws(DomainError)
+    {
+        guard request.purpose == .consent, let lastDeclinedAt,
+              now < lastDeclinedAt.adding(days: recentDeclineDays) else { return }
+        let purpose = request.consentPurpose?.rawValue ?? "this purpose"
+        throw DomainError(.conflict, code: .recentlyDeclined,
+                          "The customer declined \(purpose) on \(lastDeclinedAt.rfc3339); no new consent link for it before \(lastDeclinedAt.adding(days: recentDeclineDays).rfc3339): asking again until they give in is not consent.")
     }
 
     /// Opening a link does not use it (message previewers fetch links); its first action does.

@@ -42,11 +42,18 @@ public struct ReasonCodes: Sendable, Equatable {
 public struct CustomerConfirmation: Sendable, Equatable {
     public var channel: ConsentChannel
     public var noticeSHA256: String
+    /// Given on the customer's own page: the link (channel `hosted`; `noticeSHA256` is the page's).
+    public var linkID: String?
 
     public static let method = "explicit_opt_in"
 
     public init(channel: ConsentChannel, noticeSHA256: String) {
-        (self.channel, self.noticeSHA256) = (channel, noticeSHA256)
+        (self.channel, self.noticeSHA256, linkID) = (channel, noticeSHA256, nil)
+    }
+
+    /// What a customer's own page confirms: the page as shown, through its link.
+    public init(page: PageEvidence) {
+        (channel, noticeSHA256, linkID) = (.hosted, page.pageSHA256, page.linkID)
     }
 
     /// Checks the fields as sent: `channel` one of the consent channels, `method`
@@ -54,9 +61,7 @@ public struct CustomerConfirmation: Sendable, Equatable {
     public static func parse(channel: String, method: String, noticeSHA256: String) throws(DomainError)
         -> CustomerConfirmation
     {
-        guard let parsed = ConsentChannel(rawValue: channel) else {
-            throw .invalidField("customer_confirmation.channel", "customer_confirmation.channel must be app, web, phone or branch.")
-        }
+        let parsed = try ConsentChannel.parse(channel, field: "customer_confirmation.channel")
         guard method == Self.method else {
             throw .invalidField("customer_confirmation.method",
                                 "customer_confirmation.method must be explicit_opt_in: the customer's own act.")

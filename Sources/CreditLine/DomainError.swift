@@ -10,6 +10,8 @@ public struct DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         case notFound
         /// The caller acted on a version of the thing that is no longer current (412 at the API).
         case staleVersion
+        /// The thing named existed and is no longer usable: a customer link used or expired (410).
+        case gone
     }
 
     public var kind: Kind

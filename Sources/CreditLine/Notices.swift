@@ -209,10 +209,9 @@ public struct NoticeTemplates: Sendable, Equatable {
     func format(_ value: NoticeValue) -> String {
         switch value {
         case .amount(let fen):
-            let yuan = Self.grouped(fen / 100) + "." + zeroPadded(fen % 100, 2)
-            return locale == .zhCN ? "\(yuan) 元" : "CNY \(yuan)"
+            return Self.amount(fen, locale: locale)
         case .date(let date):
-            return locale == .zhCN ? "\(date.year)年\(date.month)月\(date.day)日" : date.description
+            return Self.date(date, locale: locale)
         case .number(let number):
             return String(number)
         case .reasons(let codes):
@@ -227,6 +226,17 @@ public struct NoticeTemplates: Sendable, Equatable {
         }
     }
 
+
+    /// Whole fen as the customer reads them: `1,000.00 元`, `CNY 1,000.00`.
+    public static func amount(_ fen: Int, locale: NoticeLocale) -> String {
+        let yuan = (fen < 0 ? "-" : "") + grouped(abs(fen) / 100) + "." + zeroPadded(abs(fen) % 100, 2)
+        return locale == .zhCN ? "\(yuan) 元" : "CNY \(yuan)"
+    }
+
+    /// `2026年12月6日`, `2026-12-06`.
+    public static func date(_ date: CivilDate, locale: NoticeLocale) -> String {
+        locale == .zhCN ? "\(date.year)年\(date.month)月\(date.day)日" : date.description
+    }
 
     static func grouped(_ value: Int) -> String {
         let digits = Array(String(value))

@@ -40,12 +40,16 @@ public struct AuditRecord: Sendable, Equatable {
 public enum ActorRole: Sendable, Equatable {
     case key(Role)
     case system
+    /// The customer on their own page (README "The customer's own pages"): the actor is the
+    /// link's id, never its token.
+    case customer
 
-    /// The text the chain holds: the role's name, or `system`.
+    /// The text the chain holds: the role's name, `system` or `customer`.
     public var rawValue: String {
         switch self {
         case .key(let role): role.rawValue
         case .system: "system"
+        case .customer: "customer"
         }
     }
 }

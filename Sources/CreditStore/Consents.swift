@@ -13,37 +13,47 @@ public struct WithdrawalOutcome: Sendable, Equatable {
 public struct GrantConsent: BusinessWrite {
     public var accountID: String
     public var grant: ConsentRules.Grant
+    /// Given on the customer's own page: what the page recorded (channel `hosted`).
+    public var page: PageEvidence?
 
-    public init(accountID: String, grant: ConsentRules.Grant) {
+    public init(accountID: String, grant: ConsentRules.Grant, page: PageEvidence? = nil) {
         self.accountID = accountID
         self.grant = grant
+        self.page = page
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Consent, [AuditRecord]) {
-        let account = try Store.fetchAccount(db, id: accountID)
-        var records: [AuditRecord] = []
-        if account != nil { records = try ExpireConsents.expire(db, now: now, accountID: accountID) }
-        let active = try Store.fetchConsents(db, accountID: accountID).first {
-            $0.purpose == grant.purpose && $0.storedStatus == .active
-        }
-        try ConsentRules.checkGrant(grant, accountStatus: account?.status, activeConsentID: active?.id)
-        let consent = Consent(
-            id: Identifier.make("con"), accountID: accountID, purpose: grant.purpose, noticeVersion: grant.noticeVersion,
-            noticeSHA256: grant.noticeSHA256, channel: grant.channel, method: grant.method, evidence: grant.evidence,
-            storedStatus: .active, grantedAt: now, expiresAt: grant.expiresAt)
-        try db.execute(
-            cached: """
-                INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence,
-                                      status, granted_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
-                """,
-            arguments: [consent.id, accountID, grant.purpose.rawValue, grant.noticeVersion, grant.noticeSHA256,
-                        grant.channel.rawValue, grant.method.rawValue, grant.evidence, now.rfc3339,
-                        grant.expiresAt.rfc3339])
+        var records = try Store.prepareAnswer(db, accountID: accountID, grant, now: now)
+        let consent = try Store.insertConsent(db, accountID: accountID, grant, status: .active, page: page, now: now)
         // Evidence is free text and stays out of the immutable log.
         records.append(AuditRecord(.fact(.consentGranted(
             purpose: grant.purpose, noticeVersion: grant.noticeVersion, noticeSHA256: grant.noticeSHA256,
             channel: grant.channel, method: grant.method, expiresAt: grant.expiresAt)), accountID: accountID, subjectID: consent.id))
+        return (consent, records)
+    }
+}
+
+/// The customer's "no, thank you" on their own page: a consent record with status `declined`
+/// that grants nothing, so the refusal is proven as an agreement would be, and a consent link
+/// for the purpose is held back for 30 days (`CustomerLinkRules.recentDeclineDays`).
+public struct DeclineConsent: BusinessWrite {
+    public var accountID: String
+    public var grant: ConsentRules.Grant
+    public var page: PageEvidence
+
+    public init(accountID: String, grant: ConsentRules.Grant, page: PageEvidence) {
+        (self.accountID, self.grant, self.page) = (accountID, grant, page)
+    }
+
+    public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Consent, [AuditRecord]) {
+        // A refusal beside a consent in force would leave two answers to one question.
+        var records = try Store.prepareAnswer(db, accountID: accountID, grant, now: now)
+        var declined = grant
+        declined.expiresAt = now
+        let consent = try Store.insertConsent(db, accountID: accountID, declined, status: .declined, page: page, now: now)
+        records.append(AuditRecord(.fact(.consentDeclined(
+            purpose: grant.purpose, noticeVersion: grant.noticeVersion, noticeSHA256: grant.noticeSHA256)),
+            accountID: accountID, subjectID: consent.id))
         return (consent, records)
     }
 }
@@ -54,11 +64,11 @@ public struct WithdrawConsent: BusinessWrite {
     public var consentID: String
     public var channel: ConsentChannel
     public var reason: String?
+    /// Withdrawn on the customer's own page: what they were shown, recorded as for a cancellation.
+    public var confirmation: CustomerConfirmation?
 
-    public init(consentID: String, channel: ConsentChannel, reason: String?) {
-        self.consentID = consentID
-        self.channel = channel
-        self.reason = reason
+    public init(consentID: String, channel: ConsentChannel, reason: String?, confirmation: CustomerConfirmation? = nil) {
+        (self.consentID, self.channel, self.reason, self.confirmation) = (consentID, channel, reason, confirmation)
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (WithdrawalOutcome, [AuditRecord]) {
@@ -87,6 +97,7 @@ public struct WithdrawConsent: BusinessWrite {
         consent.storedStatus = .withdrawn
         consent.withdrawnAt = now
         consent.withdrawalChannel = channel
+        _ = try Store.recordConfirmation(db, accountID: consent.accountID, subjectID: consent.id, confirmation, now: now)
         let (effects, ended, more) = try Store.applyConsentEnd(db, consent, account: account, cause: .consentWithdrawal,
                                                                now: now)
         account = ended
@@ -192,6 +203,50 @@ extension Store {
         try fetchConsents(db, accountID: accountID).contains { $0.purpose == purpose && $0.isActive(at: now) }
     }
 
+    /// Before a customer's answer (a grant or a refusal) is recorded: the account's lapsed consents
+    /// expired, then the rules asked (an open account, no consent of the purpose in force).
+    static func prepareAnswer(_ db: SQLConnection, accountID: String, _ grant: ConsentRules.Grant, now: Timestamp) throws
+        -> [AuditRecord]
+    {
+        let account = try fetchAccount(db, id: accountID)
+        var records: [AuditRecord] = []
+        if account != nil { records = try ExpireConsents.expire(db, now: now, accountID: accountID) }
+        let active = try fetchConsents(db, accountID: accountID).first {
+            $0.purpose == grant.purpose && $0.storedStatus == .active
+        }
+        try ConsentRules.checkGrant(grant, accountStatus: account?.status, activeConsentID: active?.id)
+        return records
+    }
+
+    /// A consent row as granted or declined; a page's evidence in its own columns.
+    static func insertConsent(_ db: SQLConnection, accountID: String, _ grant: ConsentRules.Grant, status: ConsentStatus,
+                              page: PageEvidence?, now: Timestamp) throws -> Consent
+    {
+        let channel = page == nil ? grant.channel : .hosted
+        let consent = Consent(
+            id: Identifier.make("con"), accountID: accountID, purpose: grant.purpose, noticeVersion: grant.noticeVersion,
+            noticeSHA256: grant.noticeSHA256, channel: channel, method: grant.method, evidence: grant.evidence,
+            storedStatus: status, grantedAt: now, expiresAt: grant.expiresAt, pageEvidence: page)
+        try db.execute(
+            cached: """
+                INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence,
+                                      status, granted_at, expires_at, link_id, notice_locale, page_sha256, shown_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [consent.id, accountID, grant.purpose.rawValue, grant.noticeVersion, grant.noticeSHA256,
+                        channel.rawValue, grant.method.rawValue, grant.evidence, status.rawValue, now.rfc3339,
+                        grant.expiresAt.rfc3339, page?.linkID, page?.locale.rawValue, page?.pageSHA256,
+                        page?.shownAt.rfc3339])
+        return consent
+    }
+
+    /// When the customer last declined `purpose` on a page, if ever.
+    static func lastDeclined(_ db: SQLConnection, accountID: String, purpose: ConsentPurpose) throws -> Timestamp? {
+        try String.fetchOne(
+            db, cached: "SELECT MAX(granted_at) FROM consents WHERE account_id = ? AND purpose = ? AND status = 'declined'",
+            arguments: [accountID, purpose.rawValue]).flatMap(Timestamp.init(rfc3339:))
+    }
+
     static func fetchConsent(_ db: SQLConnection, id: String) throws -> Consent? {
         try StoreRow.fetchOne(db, cached: "SELECT \(Store.consentColumns.list) FROM consents WHERE id = ?", arguments: [id]).map(consent(from:))
     }
@@ -203,17 +258,25 @@ extension Store {
 
     static func consent(from row: StoreRow) throws -> Consent {
         var read = ColumnReader(row, table: "consents")
-        return Consent(
+        var consent = Consent(
             id: try read("id"), accountID: try read("account_id"), purpose: try read.value("purpose"),
             noticeVersion: try read("notice_version"), noticeSHA256: try read("notice_sha256"), channel: try read.value("channel"),
             method: try read.value("method"), evidence: try read("evidence"), storedStatus: try read.value("status"),
             grantedAt: try read.timestamp("granted_at"), expiresAt: try read.timestamp("expires_at"),
             withdrawnAt: try read.optionalTimestamp("withdrawn_at"),
             withdrawalChannel: try read.optionalValue("withdrawal_channel"))
+        let (linkID, locale): (String?, NoticeLocale?) = (try read("link_id"), try read.optionalValue("notice_locale"))
+        let (pageSHA256, shownAt): (String?, Timestamp?) = (try read("page_sha256"), try read.optionalTimestamp("shown_at"))
+        // A hosted row with part of its evidence missing reads without it (its receipt's evidence
+        // is null), and the compliance report names it.
+        if let linkID, let locale, let pageSHA256, let shownAt {
+            consent.pageEvidence = PageEvidence(linkID: linkID, locale: locale, pageSHA256: pageSHA256, shownAt: shownAt)
+        }
+        return consent
     }
 
     static let consentColumns = TableColumns("consents", """
         id, account_id, purpose, notice_version, notice_sha256, channel, method, evidence, status, granted_at,
-        expires_at, withdrawn_at, withdrawal_channel
+        expires_at, withdrawn_at, withdrawal_channel, link_id, notice_locale, page_sha256, shown_at
         """)
 }

@@ -22,13 +22,16 @@ extension Store {
         guard let confirmation else { return [:] }
         try db.execute(
             cached: """
-                INSERT INTO customer_confirmations (id, account_id, subject_id, channel, method, notice_sha256, confirmed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO customer_confirmations (id, account_id, subject_id, channel, method, notice_sha256, confirmed_at,
+                                                    link_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [Identifier.make("cnf"), accountID, subjectID, confirmation.channel.rawValue,
-                        CustomerConfirmation.method, confirmation.noticeSHA256, now.rfc3339])
-        return ["confirmation_sha256": .string(confirmation.noticeSHA256),
-                "confirmation_channel": .string(confirmation.channel.rawValue)]
+                        CustomerConfirmation.method, confirmation.noticeSHA256, now.rfc3339, confirmation.linkID])
+        var detail: [String: JSONValue] = ["confirmation_sha256": .string(confirmation.noticeSHA256),
+                                           "confirmation_channel": .string(confirmation.channel.rawValue)]
+        if let linkID = confirmation.linkID { detail["confirmation_link_id"] = .string(linkID) }
+        return detail
     }
 
     /// The first `seq` a rule of the chain holds from (`reason_codes`: no free text in entries).

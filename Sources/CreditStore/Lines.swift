@@ -22,10 +22,13 @@ public struct ActivateAccount: BusinessWrite {
     public var requestedLimit: Int?
     public var terms: Terms
     public var policy: LimitPolicy
+    /// Asked for on the customer's own page: the page they were shown (README "The customer's own pages").
+    public var confirmation: CustomerConfirmation?
 
     public init(accountID: String, consentID: String, decisionID: String, termsVersion: String, requestedLimit: Int?,
-                terms: Terms, policy: LimitPolicy)
+                terms: Terms, policy: LimitPolicy, confirmation: CustomerConfirmation? = nil)
     {
+        self.confirmation = confirmation
         self.accountID = accountID
         self.consentID = consentID
         self.decisionID = decisionID
@@ -95,6 +98,7 @@ public struct ActivateAccount: BusinessWrite {
                 accountID: accountID, subjectID: accountID))
         }
         account = try Store.save(db, account, now: now)
+        _ = try Store.recordConfirmation(db, accountID: accountID, subjectID: decisionID, confirmation, now: now)
         return (ActivationResult(outcome: outcome, account: account, reasons: decision.reasons, reviewID: reviewID,
                                  reviewReason: reviewReason), records)
     }

@@ -65,6 +65,7 @@ import Testing
         "GET /v1/data-inventory": [.auditor],
         "GET /v1/compliance/report": [.auditor],
         "GET /v1/accounts/{id}/data-export": [.service],
+        "POST /v1/accounts/{id}/customer-links": [.service],
     ]
 
     /// A harmless body per route, so that a refusal is about the credential, never the input.
@@ -97,6 +98,8 @@ import Testing
         case "POST /v1/models/{version}/reviews":
             return #"{"outcome":"rejected","valid_until":"2099-01-01T00:00:00Z"}"#
         case "POST /v1/portfolio-reviews": return #"[]"#
+        case "POST /v1/accounts/{id}/customer-links":
+            return #"{"purpose":"withdrawal","consent_purpose":"credit_line","return_url":"http://127.0.0.1:9/back"}"#
         default: return nil
         }
     }
@@ -121,9 +124,10 @@ import Testing
 
     @Test func everyRouteEveryCredential() async throws {
         let service = try TestService { $0.rateLimitService = 0; $0.rateLimitOperator = 0; $0.rateLimitAuditor = 0; $0.rateLimitRisk = 0 }
-        // The console's pages sign in with a session, not a key: ConsoleTests covers them.
+        // The console's pages sign in with a session, not a key: ConsoleTests covers them. The
+        // customer's own pages take the link's token in their address: CustomerPageTests.
         let routes = service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
-            .filter { !$0.contains(" /console") }
+            .filter { !$0.contains(" /console") && !$0.contains(" /c/") }
         #expect(Set(routes) == Set(Self.allowed.keys), "the table and the router disagree")
         let ids = try await TenantTests().defaultTenantJourney(service)
         // A notice (an activation confirmation), an event and a webhook endpoint of the default tenant.

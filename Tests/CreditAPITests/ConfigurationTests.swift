@@ -117,6 +117,20 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_WEBHOOK_ALLOWED_HOSTS": "a/b"], flags: [:])
         }
+        // public_base_url: an http(s) origin (a trailing slash dropped), empty for none;
+        // customer_return_hosts a list as webhook_allowed_hosts is.
+        let pages = try ServiceConfiguration.load(file: nil, environment: [
+            "CREDITLINE_PUBLIC_BASE_URL": "https://credit.example.com/", "CREDITLINE_CUSTOMER_RETURN_HOSTS": "App.Example",
+        ], flags: [:])
+        #expect(pages.publicBaseURL == "https://credit.example.com" && pages.customerReturnHosts == ["app.example"])
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_PUBLIC_BASE_URL": ""], flags: [:])
+            .publicBaseURL == nil)
+        for bad in ["ftp://credit.example.com", "https://user:pw@credit.example.com", "https://credit.example.com/?a=1",
+                    "credit.example.com", "https://"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_PUBLIC_BASE_URL": bad], flags: [:])
+            }
+        }
         // database_url: empty is unset (the SQLite file `db`); a URL of another scheme is refused.
         let postgres = try ServiceConfiguration.load(
             file: nil, environment: ["CREDITLINE_DATABASE_URL": "postgres://creditline@db-a:5433,db-b/lines"], flags: [:])
@@ -136,7 +150,8 @@ import Testing
         #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_SPOOL_DIR": ""], flags: [:])
             .serverConfiguration.spoolDirectory == NSTemporaryDirectory())
         for name in ServiceConfiguration.fieldNames
-        where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir"].contains(name) {
+        where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir", "public_base_url", "customer_return_hosts"]
+            .contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])
             }

@@ -23,15 +23,16 @@ import Testing
             }
         }
         #expect(demoOnly == ["POST /v1/demo/clock"])
-        // The console's pages are HTML for people, not the API (README "Console").
+        // The console's pages and the customer's own are HTML for people, not the API (README
+        // "Console", "The customer's own pages").
         let routed = Set(service.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
-            .filter { !$0.contains(" /console") })
+            .filter { !$0.contains(" /console") && !$0.contains(" /c/") })
         #expect(routed.subtracting(described).sorted() == [])
         #expect(described.subtracting(demoOnly).subtracting(routed).sorted() == [])
         // Under the demo clock, the demo routes exist too, and nothing else is added.
         let demo = try TestService(clock: DemoClock())
         let demoRouted = Set(demo.application.makeRouter().routes.map { "\($0.method) \($0.pattern)" }
-            .filter { !$0.contains(" /console") })
+            .filter { !$0.contains(" /console") && !$0.contains(" /c/") })
         #expect(demoRouted == described)
         await demo.stop()
         await service.stop()

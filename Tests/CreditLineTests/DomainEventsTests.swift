@@ -112,6 +112,14 @@ import Testing
         (.fact(.limitOfferAccepted(adjustmentID: "adj_1", newLimit: 800_000, confirmation: DomainEventsTests.confirmed)),
          #"{"adjustment_id":"adj_1","confirmation_channel":"app","confirmation_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","new_limit":800000}"#),
         (.fact(.preferencesUpdated(limitIncreaseOptOut: true, locale: .en)), #"{"limit_increase_opt_out":true,"locale":"en"}"#),
+        (.fact(.consentDeclined(purpose: .creditLine, noticeVersion: "2026-12", noticeSHA256: "ab")),
+         #"{"channel":"hosted","notice_sha256":"ab","notice_version":"2026-12","purpose":"credit_line"}"#),
+        (.fact(.customerLinkIssued(purpose: .withdrawal, consentPurpose: .creditAssessment, expiresAt: Fixtures.now)),
+         #"{"consent_purpose":"credit_assessment","expires_at":"\#(Fixtures.now.rfc3339)","purpose":"withdrawal"}"#),
+        (.fact(.customerLinkIssued(purpose: .offer, consentPurpose: nil, expiresAt: Fixtures.now)),
+         #"{"expires_at":"\#(Fixtures.now.rfc3339)","purpose":"offer"}"#),
+        (.fact(.customerLinkUsed(purpose: .consent, outcome: "declined", recordID: "con_1", locale: .zhCN, pageSHA256: "ab")),
+         #"{"locale":"zh-CN","outcome":"declined","page_sha256":"ab","purpose":"consent","record_id":"con_1"}"#),
         (.consentEnded(ConsentEnded(purpose: .creditAssessment, how: .expired,
                                     effects: [.scoringStopped, .scoringInputsErased(decisions: 2)])),
          #"{"effects":["scoring_stopped","scoring_inputs_erased"],"purpose":"credit_assessment"}"#),
@@ -131,8 +139,8 @@ import Testing
         // The service's own records are none of a calling backend's business.
         for action in AuditAction.allCases where !action.isEvent {
             if case .service = try DomainEvent.decode(action, auditDetail: Self.sample(action)) {} else {
-                #expect(action == .accountCreated || action == .preferencesUpdated || action == .chargeOffApproved,
-                        "\(action) is neither an account's nor the service's")
+                #expect([.accountCreated, .preferencesUpdated, .chargeOffApproved, .customerLinkIssued, .customerLinkUsed]
+                            .contains(action), "\(action) is neither an account's nor the service's")
             }
         }
     }
@@ -152,6 +160,8 @@ import Testing
         let facts: [AccountFact] = [
             .accountCreated(status: .prospect), .preferencesUpdated(limitIncreaseOptOut: false, locale: .zhCN),
             .chargeOffApproved(reasonCode: .fraud, daysPastDue: 95),
+            .customerLinkIssued(purpose: .consent, consentPurpose: .creditLine, expiresAt: Fixtures.now),
+            .customerLinkUsed(purpose: .offer, outcome: "accepted", recordID: "off_1", locale: .en, pageSHA256: "ab"),
         ]
         return (records.map(DomainEvent.service) + facts.map(DomainEvent.fact)).first { $0.action == action }?.auditDetail ?? [:]
     }

@@ -104,9 +104,10 @@ struct CustomerPageRoutes: RouteFamily {
         return html(CustomerPage.layout(title: words("refused", locale), body, locale: locale, words: words), status: status)
     }
 
-    /// The page's language: the switch's (`?locale=`, or the form's), else the link's, else Chinese.
-    private static func locale(_ text: String?, link: CustomerLink?) -> NoticeLocale {
-        text.flatMap(NoticeLocale.init(rawValue:)) ?? link?.request.locale ?? .customerDefault
+    /// The page's language: the switch's (`?locale=`, or the form's), else the link's, else the
+    /// account's own (its notices'), else Chinese.
+    private static func locale(_ text: String?, _ facts: CustomerPageFacts?) -> NoticeLocale {
+        text.flatMap(NoticeLocale.init(rawValue:)) ?? facts?.link.request.locale ?? facts?.account.locale ?? .customerDefault
     }
 
     /// The link's page. Opening it does not use it (message previewers fetch links); the time it
@@ -115,10 +116,10 @@ struct CustomerPageRoutes: RouteFamily {
         let now = application.requestTime(context)
         let token = try context.parameter("token")
         guard let facts = try await store.customerPage(token: token) else {
-            return message("not_found", locale: Self.locale(request.queryParameters["locale"], link: nil), status: .notFound)
+            return message("not_found", locale: Self.locale(request.queryParameters["locale"], nil), status: .notFound)
         }
         let link = facts.link
-        let locale = Self.locale(request.queryParameters["locale"], link: link)
+        let locale = Self.locale(request.queryParameters["locale"], facts)
         if let gone = gone(link, locale: locale, now: now) { return gone }
         let page = CustomerPage.make(self.context(facts, locale: locale, now: now))
         if page.form != .none {
@@ -146,10 +147,10 @@ struct CustomerPageRoutes: RouteFamily {
         let token = try context.parameter("token")
         let fields = ConsoleRoutes.form(request)
         guard let facts = try await store.customerPage(token: token) else {
-            return message("not_found", locale: Self.locale(fields["locale"], link: nil), status: .notFound)
+            return message("not_found", locale: Self.locale(fields["locale"], nil), status: .notFound)
         }
         let link = facts.link
-        let locale = Self.locale(fields["locale"], link: link)
+        let locale = Self.locale(fields["locale"], facts)
         if let gone = gone(link, locale: locale, now: now) { return gone }
         let pageContext = self.context(facts, locale: locale, now: now)
         let page = CustomerPage.make(pageContext)

@@ -79,6 +79,40 @@ public enum ComplianceRules {
         receivedAt.milliseconds - deliveredAt.milliseconds > Int64(graceHours) * 3_600_000
     }
 
+    /// What a hosted consent's row and its link say of the act (README "The customer's own pages").
+    public struct PageEvidenceFacts: Sendable, Equatable {
+        public var consentID: String
+        /// The consent's own columns: its act's time (`granted_at`), and the evidence the page wrote.
+        public var actedAt: Timestamp
+        public var linkID: String?, locale: String?, pageSHA256: String?, shownAt: Timestamp?
+        /// The link's row as it stands: when it was used, what it recorded, on which page.
+        public var linkUsedAt: Timestamp?, linkSubjectID: String?, linkPageSHA256: String?
+
+        public init(consentID: String, actedAt: Timestamp, linkID: String?, locale: String?, pageSHA256: String?,
+                    shownAt: Timestamp?, linkUsedAt: Timestamp?, linkSubjectID: String?, linkPageSHA256: String?)
+        {
+            (self.consentID, self.actedAt, self.linkID, self.locale) = (consentID, actedAt, linkID, locale)
+            (self.pageSHA256, self.shownAt) = (pageSHA256, shownAt)
+            (self.linkUsedAt, self.linkSubjectID, self.linkPageSHA256) = (linkUsedAt, linkSubjectID, linkPageSHA256)
+        }
+    }
+
+    /// 9. A consent recorded by a page carries complete first-party evidence: its link, the
+    /// language, the page's hash and when it was shown (before the act); and the link agrees:
+    /// used at that moment, for this consent, on the same page.
+    public static func pageEvidence(_ facts: PageEvidenceFacts) -> Bool {
+        guard facts.linkID != nil, let locale = facts.locale, NoticeLocale(rawValue: locale) != nil,
+              let page = facts.pageSHA256, page.utf8.count == 64, let shown = facts.shownAt, shown <= facts.actedAt
+        else { return false }
+        return facts.linkUsedAt == facts.actedAt && facts.linkSubjectID == facts.consentID && facts.linkPageSHA256 == page
+    }
+
+    /// The share of the window's consents with first-party evidence, in whole percent (rounded
+    /// half up); nil when the window recorded none.
+    public static func percent(_ part: Int, of whole: Int) -> Int? {
+        whole > 0 ? (part * 200 + whole) / (2 * whole) : nil
+    }
+
     /// 8a. Anomaly: a line opened within 10 seconds of its consent (too fast for a person to read).
     public static let quickActivationSeconds: Int64 = 10
 
@@ -141,6 +175,9 @@ public struct ComplianceReport: Sendable, Equatable {
 
     public struct Figures: Sendable, Equatable {
         public var consentsGranted = 0, consentsWithdrawn = 0, consentsExpired = 0
+        /// Consents recorded in the window (granted or declined), and those a page recorded with
+        /// its first-party evidence (check 9).
+        public var consentsRecorded = 0, consentsWithPageEvidence = 0
         public var decisionsByTier: [String: Int] = [:]
         public var activations = 0
         public var reviewsOpened = 0, reviewsResolved = 0
@@ -188,6 +225,10 @@ public struct ComplianceReport: Sendable, Equatable {
                 "consents_granted": .int(figures.consentsGranted),
                 "consents_withdrawn": .int(figures.consentsWithdrawn),
                 "consents_expired": .int(figures.consentsExpired),
+                "consents_recorded": .int(figures.consentsRecorded),
+                "consents_with_page_evidence": .int(figures.consentsWithPageEvidence),
+                "page_evidence_percent": ComplianceRules.percent(figures.consentsWithPageEvidence, of: figures.consentsRecorded)
+                    .map(JSONValue.int) ?? .null,
                 "decisions_by_tier": .object(figures.decisionsByTier.mapValues { .int($0) }),
                 "activations": .int(figures.activations),
                 "reviews_opened": .int(figures.reviewsOpened),

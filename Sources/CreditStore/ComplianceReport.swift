@@ -46,6 +46,8 @@ final class ComplianceReading {
     let now: Timestamp
     let window: SQLArguments
     private var consentCache: [String: [Consent]] = [:]
+    /// Check 9's items and the window's consents, read once for the check and the figures.
+    private var pageEvidence: (items: Items, recorded: Int)?
 
     init(_ db: SQLConnection, from: Timestamp, to: Timestamp, settings: ComplianceSettings, tenant: String?, now: Timestamp) {
         (self.db, self.from, self.to, self.settings, self.tenant, self.now) = (db, from, to, settings, tenant, now)
@@ -290,6 +292,7 @@ final class ComplianceReading {
         ("8a", "activations within 10 s of their consent", "anomaly"),
         ("8b", "one key activating more than 1 % of the window's lines in one minute", "anomaly"),
         ("8c", "delivery reports dating the delivery more than notice_report_grace_hours before they arrived", "anomaly"),
+        ("9", "every consent given or declined on the customer's own page carries complete first-party evidence", "violation"),
     ]
 
     func checkList(activations: Activations, decisionConsents: Items,
@@ -299,10 +302,37 @@ final class ComplianceReading {
         let items: [String: Items] = [
             "1": activations.consentItems, "2": decisionConsents, "3": activations.decisionItems,
             "4": try activeLineChecks(), "5": try increaseChecks() + termsChecks(), "6": try approvalChecks(),
-            "7": notices.timely + (try withdrawalChecks()), "8a": activations.quick,
+            "7": notices.timely + (try withdrawalChecks()), "9": try pageEvidenceChecks().items, "8a": activations.quick,
             "8b": ComplianceRules.keyMinutes(activations.byKey), "8c": notices.backdated,
         ]
         return Self.checks.map { .init(number: $0.number, name: $0.name, kind: $0.kind, items: items[$0.number] ?? []) }
+    }
+
+    /// 9: the window's consents recorded by a page, each with its evidence and its link; and how
+    /// many consents the window recorded in all.
+    func pageEvidenceChecks() throws -> (items: Items, recorded: Int) {
+        if let pageEvidence { return pageEvidence }
+        let rows = try StoreRow.fetchAll(db, sql: """
+            SELECT c.id, c.granted_at, c.link_id, c.notice_locale, c.page_sha256, c.shown_at,
+                   l.used_at, l.subject_id, l.page_sha256 AS link_page_sha256
+            FROM consents c LEFT JOIN customer_links l ON l.id = c.link_id
+            WHERE c.channel = 'hosted' AND c.granted_at >= ? AND c.granted_at < ? AND \(inScope("c.account_id")) ORDER BY c.id
+            """, arguments: window)
+        let items: Items = try rows.map { row in
+            let id: String = try row["id"]
+            // A time that does not read is a finding, never a pass.
+            func time(_ column: String) throws -> Timestamp? { (try row[column] as String?).flatMap(Timestamp.init(rfc3339:)) }
+            guard let acted = try time("granted_at") else { return (id, false) }
+            return (id, ComplianceRules.pageEvidence(.init(
+                consentID: id, actedAt: acted, linkID: try row["link_id"], locale: try row["notice_locale"],
+                pageSHA256: try row["page_sha256"], shownAt: try time("shown_at"), linkUsedAt: try time("used_at"),
+                linkSubjectID: try row["subject_id"], linkPageSHA256: try row["link_page_sha256"])))
+        }
+        let recorded = try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM consents WHERE granted_at >= ? AND granted_at < ? AND \(inScope("account_id"))",
+            arguments: window) ?? 0
+        pageEvidence = (items, recorded)
+        return (items, recorded)
     }
 
     /// The window's figures.
@@ -325,6 +355,9 @@ final class ComplianceReading {
         figures.consentsGranted = try count(.consentGranted)
         figures.consentsWithdrawn = try count(.consentWithdrawn)
         figures.consentsExpired = try count(.consentExpired)
+        let pages = try pageEvidenceChecks()
+        figures.consentsRecorded = pages.recorded
+        figures.consentsWithPageEvidence = pages.items.filter(\.holds).count
         figures.decisionsByTier = tiers
         figures.activations = activations
         figures.reviewsOpened = opened

@@ -15,7 +15,11 @@ public struct IssueCustomerLink: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (CustomerLink, [AuditRecord]) {
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
-        _ = try AccountStatus.requireOpen(account.status, "A closed account has no pages to act on.")
+        // A withdrawal is always possible (PIPL Art. 15), a closed line's consents too; nothing
+        // else is left to do on a closed account.
+        if request.purpose != .withdrawal {
+            _ = try AccountStatus.requireOpen(account.status, "A closed account has no pages to act on but a withdrawal.")
+        }
         // What the page will act on is the account's own: another account's decision or offer is
         // as absent as one that does not exist.
         if let decisionID = request.decisionID {

@@ -197,4 +197,146 @@ final class SteppedTime: TimeSource, Sendable {
         #expect(made.header("Cache-Control") == "no-store")
         await public_.stop()
     }
+
+    /// Shows the link's page and takes its one action.
+    func act(_ service: TestService, _ account: String, _ fields: String) async throws -> (page: RawClient.Reply, result: RawClient.Reply) {
+        let (path, _, _) = try await link(service, account, fields)
+        let page = try await service.call("GET", path, role: nil)
+        #expect(page.status == 200, "\(page.text)")
+        return (page, try await post(service, path, page: page.text, "action=confirm"))
+    }
+
+    @Test func theActivationPageShowsTheTermsAndOpensTheLineOnlyOnItsButton() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "page-act")
+        let (path, _, linkID) = try await link(service, journey.account, #""purpose":"activation","decision_id":"\#(journey.decision)""#)
+        let page = try await service.call("GET", path, role: nil)
+        // The limit, the interest-free days, each plan's monthly fee and annual rate, a worked
+        // example, the cooling-off right and how to withdraw, in Chinese.
+        let tier = try #require(service.application.scoring.terms.tiers[.a])
+        #expect(page.text.contains("20,000.00 元") && page.text.contains("\(tier.interestFreeDays) 天"))
+        for plan in tier.instalmentPlans {
+            #expect(page.text.contains("\(plan.months) 期:每月手续费率 \(AnnualRate.percent(plan.monthlyFeeBps)),年化利率 \(AnnualRate.percent(plan.aprBps))"))
+        }
+        let longest = try #require(tier.instalmentPlans.max { $0.months < $1.months })
+        let fee = Schedule.fee(amount: 100_000, bps: longest.monthlyFeeBps)
+        #expect(page.text.contains("借 1,000.00 元,分 \(longest.months) 期还:每月手续费 \(NoticeTemplates.amount(fee, locale: .zhCN))"))
+        #expect(page.text.contains("14 天内") && page.text.contains("撤回"))
+        // Opening the page opened nothing.
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
+        let opened = try await post(service, path, page: page.text, "action=confirm")
+        #expect(opened.status == 200 && opened.text.contains("你的额度已开通:20,000.00 元"), "\(opened.text)")
+        let account = try await service.call("GET", "/v1/accounts/\(journey.account)").json
+        #expect(account["status"] as? String == "active" && account["credit_limit"] as? Int == 2_000_000)
+        // The confirmation names the page it was given on.
+        let confirmation = try service.store.database.read { db in
+            try String.fetchOne(db, sql: "SELECT channel || ' ' || link_id FROM customer_confirmations WHERE subject_id = ?",
+                                arguments: [journey.decision])
+        }
+        #expect(confirmation == "hosted \(linkID)")
+        let activated = try await service.call("GET", "/v1/audit?limit=100", role: .auditor).text
+        #expect(activated.contains(#""confirmation_link_id""#) == false, "account.activated keeps its bytes; the link is in customer_link.used")
+        await service.stop()
+    }
+
+    @Test func withoutBothConsentsTheActivationPageHasNoButton() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "page-act-2")
+        _ = try await service.call("POST", "/v1/consents/\(journey.lineConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let (path, _, _) = try await link(service, journey.account, #""purpose":"activation","decision_id":"\#(journey.decision)""#)
+        let page = try await service.call("GET", path, role: nil)
+        #expect(page.status == 200 && page.text.contains("你还没有同意") && !page.text.contains("<form"))
+        let forced = try await service.call("POST", path, role: nil, body: "action=confirm&page=x")
+        #expect(forced.status == 409)
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
+        await service.stop()
+    }
+
+    @Test func withdrawingCancellingAndTakingAnOfferLandInTheAPIsState() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "page-lifecycle", locale: "en")
+        #expect(try await LineTests().activate(service, journey).status == 200)
+
+        // A higher limit, offered by an operator and taken by the customer on their page.
+        #expect(try await service.call("POST", "/v1/accounts/\(journey.account)/scores", body: LineTests.tierA).status == 201)
+        let offer = try await service.call("POST", "/v1/accounts/\(journey.account)/limit-offers", role: .operator,
+                                           body: #"{"offered_limit":2500000,"reason_code":"customer_request"}"#)
+        let offerID = try #require(offer.json["id"] as? String, "\(offer.text)")
+        let taken = try await act(service, journey.account, #""purpose":"offer","offer_id":"\#(offerID)","locale":"en""#)
+        #expect(taken.page.text.contains("from CNY 20,000.00 to CNY 25,000.00"))
+        #expect(taken.result.status == 200 && taken.result.text.contains("Your new limit is in force: CNY 25,000.00"), "\(taken.result.text)")
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["credit_limit"] as? Int == 2_500_000)
+
+        // Cancellation within the cooling-off period: its consequences stated, then the line closed.
+        let cancelled = try await act(service, journey.account, #""purpose":"cancellation""#)
+        #expect(cancelled.page.text.contains("every fee not yet paid is waived"), "the link's language: en")
+        #expect(cancelled.result.status == 200 && cancelled.result.text.contains("Your line is cancelled."))
+        #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "closed")
+
+        // Withdrawal: the assessment consent, its effects stated before the button.
+        let withdrawn = try await act(service, journey.account, #""purpose":"withdrawal","consent_purpose":"credit_assessment","locale":"zh-CN""#)
+        #expect(withdrawn.page.text.contains("停止对你进行信用评估"))
+        #expect(withdrawn.result.status == 200 && withdrawn.result.text.contains("你的同意已撤回"))
+        let consent = try await service.call("GET", "/v1/consents/\(journey.assessmentConsent)").json
+        #expect(consent["status"] as? String == "withdrawn" && consent["withdrawal_channel"] as? String == "hosted")
+        // Nothing left to withdraw: the page says so and has no button.
+        let (path, _, _) = try await link(service, journey.account, #""purpose":"withdrawal","consent_purpose":"credit_assessment""#)
+        let nothing = try await service.call("GET", path, role: nil)
+        #expect(nothing.text.contains("there is nothing to withdraw") && !nothing.text.contains("<form"), "in the account's language")
+        #expect(try await service.call("GET", "/v1/audit/verify", role: .auditor).json["ok"] as? Bool == true)
+        await service.stop()
+    }
+
+    @Test func aRefusedActionLeavesTheLinkUsable() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "page-refused")
+        // An account already open: its activation page has nothing to do.
+        #expect(try await LineTests().activate(service, journey).status == 200)
+        let (path, _, _) = try await link(service, journey.account, #""purpose":"consent","consent_purpose":"credit_line""#)
+        let page = try await service.call("GET", path, role: nil)
+        #expect(page.text.contains("你已经同意过") && !page.text.contains("<form"))
+        // Withdrawn elsewhere meanwhile, the page shown again changes: the old form is refused.
+        let withdrawal = try await link(service, journey.account, #""purpose":"withdrawal","consent_purpose":"credit_line""#)
+        let shown = try await service.call("GET", withdrawal.path, role: nil)
+        _ = try await service.call("POST", "/v1/consents/\(journey.lineConsent)/withdrawal", body: #"{"channel":"app"}"#)
+        let late = try await post(service, withdrawal.path, page: shown.text, "action=confirm")
+        #expect(late.status == 409 && late.text.contains("无需撤回"))
+        await service.stop()
+    }
+
+    @Test func theComplianceReportChecksEveryPagesEvidence() async throws {
+        let service = try TestService()
+        let account = try await ConsentTests().account(service, "page-report")
+        // One consent given on a page, one declined there, one recorded by the API.
+        for (purpose, action) in [("credit_assessment", "action=agree&agree=yes"), ("credit_line", "action=decline")] {
+            let (path, _, _) = try await link(service, account, #""purpose":"consent","consent_purpose":"\#(purpose)""#)
+            let page = try await service.call("GET", path, role: nil)
+            #expect(try await post(service, path, page: page.text, action).status == 200)
+        }
+        let other = try await ConsentTests().account(service, "page-report-2")
+        #expect(try await service.call("POST", "/v1/accounts/\(other)/consents", body: ConsentTests.grantBody()).status == 201)
+        var report = try await service.call("GET", "/v1/compliance/report", role: .auditor).json
+        var nine = try #require((report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "9" })
+        #expect(nine["holds"] as? Bool == true && nine["checked"] as? Int == 2)
+        let figures = try #require(report["figures"] as? [String: Any])
+        #expect(figures["consents_recorded"] as? Int == 3 && figures["consents_with_page_evidence"] as? Int == 2)
+        #expect(figures["page_evidence_percent"] as? Int == 67)
+
+        // A hosted row written around the pages (its link never used, no page hash) is named.
+        let (_, _, unused) = try await link(service, other, #""purpose":"consent","consent_purpose":"credit_assessment""#)
+        try service.store.database.write { db in
+            try db.execute(sql: """
+                INSERT INTO consents (id, account_id, purpose, notice_version, notice_sha256, channel, method, status,
+                                      granted_at, expires_at, link_id, notice_locale)
+                SELECT 'con_planted', account_id, 'credit_assessment', notice_version, notice_sha256, 'hosted',
+                       'explicit_opt_in', 'active', granted_at, expires_at, ?, 'zh-CN'
+                FROM consents WHERE account_id = ?
+                """, arguments: [unused, other])
+        }
+        report = try await service.call("GET", "/v1/compliance/report", role: .auditor).json
+        nine = try #require((report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "9" })
+        #expect(nine["holds"] as? Bool == false && nine["ids"] as? [String] == ["con_planted"])
+        #expect(report["holds"] as? Bool == false)
+        await service.stop()
+    }
 }

@@ -393,3 +393,44 @@ enum TermsAcceptanceCases {
                                                   graceHours: 24) == expected)
     }
 }
+
+/// Check 9 of the compliance report (README "The customer's own pages"): a consent recorded by a
+/// page carries its whole evidence, and its link agrees.
+@Suite struct PageEvidenceTable {
+    static let acted = Fixtures.now
+    static let page = String(repeating: "a", count: 64)
+    static let complete = ComplianceRules.PageEvidenceFacts(
+        consentID: "con_1", actedAt: acted, linkID: "lnk_1", locale: "zh-CN", pageSHA256: page,
+        shownAt: acted.adding(seconds: -40), linkUsedAt: acted, linkSubjectID: "con_1", linkPageSHA256: page)
+
+    static func with(_ change: (inout ComplianceRules.PageEvidenceFacts) -> Void) -> ComplianceRules.PageEvidenceFacts {
+        var facts = complete
+        change(&facts)
+        return facts
+    }
+
+    @Test(arguments: [
+        ("complete", complete, true),
+        ("shown the moment it was acted on", with { $0.shownAt = acted }, true),
+        ("no link", with { $0.linkID = nil }, false),
+        ("no language", with { $0.locale = nil }, false),
+        ("a language never published", with { $0.locale = "fr" }, false),
+        ("no page hash", with { $0.pageSHA256 = nil }, false),
+        ("a page hash that is not one", with { $0.pageSHA256 = "ab"; $0.linkPageSHA256 = "ab" }, false),
+        ("never shown", with { $0.shownAt = nil }, false),
+        ("shown after the act", with { $0.shownAt = acted.adding(seconds: 1) }, false),
+        ("the link never used", with { $0.linkUsedAt = nil }, false),
+        ("the link used at another moment", with { $0.linkUsedAt = acted.adding(seconds: -1) }, false),
+        ("the link used for another record", with { $0.linkSubjectID = "con_2" }, false),
+        ("the link on another page", with { $0.linkPageSHA256 = String(repeating: "b", count: 64) }, false),
+    ] as [(String, ComplianceRules.PageEvidenceFacts, Bool)])
+    func checkNine(_ label: String, _ facts: ComplianceRules.PageEvidenceFacts, _ holds: Bool) {
+        #expect(ComplianceRules.pageEvidence(facts) == holds, "\(label)")
+    }
+
+    @Test(arguments: [(0, 0, nil), (0, 3, 0), (2, 3, 67), (1, 3, 33), (1, 2, 50), (1, 200, 1), (1, 201, 0), (3, 3, 100)]
+          as [(Int, Int, Int?)])
+    func share(_ part: Int, _ whole: Int, _ percent: Int?) {
+        #expect(ComplianceRules.percent(part, of: whole) == percent, "\(part) of \(whole)")
+    }
+}

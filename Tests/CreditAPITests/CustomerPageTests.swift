@@ -216,16 +216,16 @@ final class SteppedTime: TimeSource, Sendable {
         let tier = try #require(service.application.scoring.terms.tiers[.a])
         #expect(page.text.contains("20,000.00 元") && page.text.contains("\(tier.interestFreeDays) 天"))
         for plan in tier.instalmentPlans {
-            #expect(page.text.contains("\(plan.months) 期:每月手续费率 \(AnnualRate.percent(plan.monthlyFeeBps)),年化利率 \(AnnualRate.percent(plan.aprBps))"))
+            #expect(page.text.contains("\(plan.months) 期：每月手续费率 \(AnnualRate.percent(plan.monthlyFeeBps))，年化利率 \(AnnualRate.percent(plan.aprBps))"))
         }
         let longest = try #require(tier.instalmentPlans.max { $0.months < $1.months })
         let fee = Schedule.fee(amount: 100_000, bps: longest.monthlyFeeBps)
-        #expect(page.text.contains("借 1,000.00 元,分 \(longest.months) 期还:每月手续费 \(NoticeTemplates.amount(fee, locale: .zhCN))"))
+        #expect(page.text.contains("借 1,000.00 元，分 \(longest.months) 期还：每月手续费 \(NoticeTemplates.amount(fee, locale: .zhCN))"))
         #expect(page.text.contains("14 天内") && page.text.contains("撤回"))
         // Opening the page opened nothing.
         #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
         let opened = try await post(service, path, page: page.text, "action=confirm")
-        #expect(opened.status == 200 && opened.text.contains("你的额度已开通:20,000.00 元"), "\(opened.text)")
+        #expect(opened.status == 200 && opened.text.contains("你的额度已开通：20,000.00 元"), "\(opened.text)")
         let account = try await service.call("GET", "/v1/accounts/\(journey.account)").json
         #expect(account["status"] as? String == "active" && account["credit_limit"] as? Int == 2_000_000)
         // The confirmation names the page it was given on.

@@ -161,6 +161,7 @@ public final class Application: Sendable {
         EventRoutes(application: self).register(on: &router)
         AuditRoutes(application: self).register(on: &router)
         CustomerPageRoutes(application: self).register(on: &router)
+        AffordabilityRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router
     }

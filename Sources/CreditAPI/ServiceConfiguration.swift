@@ -96,6 +96,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var retentionSweepSeconds = 3600
     /// The console's words (`<locale>.json`) and stylesheet (README "Console").
     public var console = "config/console"
+    /// Ability to repay (README "Ability to repay"): the most of a monthly income that obligations
+    /// and a full line's repayment may take, in basis points.
+    public var maxDebtServiceRatioBps = 5_000
+    /// One person's internet consumer credit, in fen (Interim Measures Art. 31: 200,000 yuan).
+    public var regulatoryLimitCap = 20_000_000
+    /// The most a line opens with before an affordability assessment, in fen.
+    public var starterLimit = 50_000
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -184,6 +191,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         policy.minDaysBetweenIncreases = limitIncreaseMinDays
         policy.maxDecisionAgeDays = limitDecisionMaxAgeDays
         policy.declineCoolOffDays = declineCoolOffDays
+        policy.affordability.maxDebtServiceRatioBps = maxDebtServiceRatioBps
+        policy.affordability.regulatoryLimitCap = regulatoryLimitCap
+        policy.affordability.starterLimit = starterLimit
         return policy
     }
 
@@ -289,6 +299,9 @@ extension ServiceConfiguration {
         integer("retention_sweep_seconds", 1...86_400) { $0.retentionSweepSeconds = $1 },
         string("console") { $0.console = $1 },
         string("customer_pages") { $0.customerPages = $1 },
+        integer("max_debt_service_ratio_bps", 1...10_000) { $0.maxDebtServiceRatioBps = $1 },
+        integer("regulatory_limit_cap", 0...1_000_000_000_000) { $0.regulatoryLimitCap = $1 },
+        integer("starter_limit", 0...1_000_000_000_000) { $0.starterLimit = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },

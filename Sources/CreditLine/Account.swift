@@ -57,6 +57,8 @@ public struct Account: Sendable, Equatable {
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.
     public var recordedDelinquency: Delinquency = .current
     /// The language of the customer's notices.
+    /// Why the line has its limit, as last set (README "Ability to repay"); nil before any.
+    public var limitBasis: LimitBasis? = nil
     public var locale: NoticeLocale = .customerDefault
 
     public init(id: String, tenant: String = Tenant.defaultName, customerRef: String, status: AccountStatus = .prospect,

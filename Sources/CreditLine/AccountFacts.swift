@@ -34,6 +34,10 @@ public enum AccountFact: Sendable, Equatable {
     /// A link to the customer's own pages handed to a calling service (the link is the entry's
     /// subject; its token is never stored).
     case customerLinkIssued(purpose: CustomerLinkPurpose, consentPurpose: ConsentPurpose?, expiresAt: Timestamp)
+    /// An affordability assessment recorded (README "Ability to repay"): its source and term,
+    /// never the amounts, which are erasable.
+    case affordabilityAssessed(source: AffordabilityAssessment.Source, validUntil: Timestamp, hasEvidenceRef: Bool,
+                               confirmation: [String: JSONValue])
     /// A link's first action: what it did, on which page, to which record.
     case customerLinkUsed(purpose: CustomerLinkPurpose, outcome: String, recordID: String, locale: NoticeLocale,
                           pageSHA256: String)
@@ -57,6 +61,7 @@ public enum AccountFact: Sendable, Equatable {
         case .consentDeclined: .consentDeclined
         case .customerLinkIssued: .customerLinkIssued
         case .customerLinkUsed: .customerLinkUsed
+        case .affordabilityAssessed: .affordabilityAssessed
         }
     }
 
@@ -122,6 +127,9 @@ public enum AccountFact: Sendable, Equatable {
         case .customerLinkUsed(let purpose, let outcome, let recordID, let locale, let pageSHA256):
             return ["purpose": .string(purpose.rawValue), "outcome": .string(outcome), "record_id": .string(recordID),
                     "locale": .string(locale.rawValue), "page_sha256": .string(pageSHA256)]
+        case .affordabilityAssessed(let source, let validUntil, let hasEvidenceRef, let confirmation):
+            return ["source": .string(source.rawValue), "valid_until": .string(validUntil.rfc3339),
+                    "has_evidence_ref": .bool(hasEvidenceRef)].merging(confirmation) { $1 }
         }
     }
 
@@ -197,6 +205,9 @@ public enum AccountFact: Sendable, Equatable {
                                            try read.named("consent_purpose")
                                        },
                                        expiresAt: try read.timestamp("expires_at"))
+        case .affordabilityAssessed:
+            return .affordabilityAssessed(source: try read.named("source"), validUntil: try read.timestamp("valid_until"),
+                                          hasEvidenceRef: try read.bool("has_evidence_ref"), confirmation: confirmation)
         case .customerLinkUsed:
             return .customerLinkUsed(purpose: try read.named("purpose"), outcome: try read.text("outcome"),
                                      recordID: try read.text("record_id"), locale: try read.named("locale"),

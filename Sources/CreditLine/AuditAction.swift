@@ -46,6 +46,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case consentDeclined = "consent.declined"
     case customerLinkIssued = "customer_link.issued"
     case customerLinkUsed = "customer_link.used"
+    /// The customer's income and obligations recorded (README "Ability to repay"; never the amounts).
+    case affordabilityAssessed = "affordability.assessed"
 }
 
 extension AuditAction {
@@ -61,7 +63,8 @@ extension AuditAction {
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,
-            .modelReviewed, .retentionSwept, .consoleSignedIn, .consoleSignedOut, .customerLinkIssued, .customerLinkUsed:
+            .modelReviewed, .retentionSwept, .consoleSignedIn, .consoleSignedOut, .customerLinkIssued, .customerLinkUsed,
+            .affordabilityAssessed:
             return false
         }
     }

@@ -120,6 +120,8 @@ public struct DataInventory: Sendable {
         case freeText = "free_text"
         case secretHash = "secret_hash"
         case operational
+        /// Income and debts (README "Ability to repay"): sensitive personal information (PIPL Art. 28).
+        case financial
     }
 
     public struct Entry: Sendable, Codable, Equatable {

@@ -12,6 +12,9 @@ public struct LimitPolicy: Sendable, Equatable {
     public var maxDecisionAgeDays = 30
     /// A declined account may ask again only after this many days.
     public var declineCoolOffDays = 30
+    /// Ability to repay: the debt-service ratio, the regulatory cap, the starter limit (README
+    /// "Ability to repay").
+    public var affordability = Affordability.Settings()
 
     public init() {}
 

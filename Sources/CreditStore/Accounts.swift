@@ -94,13 +94,14 @@ extension Store {
         account.oldestUnpaidDue = try read.optionalDate("oldest_unpaid_due")
         account.recordedDelinquency = try read.value("delinquency")
         account.locale = try read.value("locale")
+        account.limitBasis = try read.optionalJSON("limit_basis", as: LimitBasis.self)
         return account
     }
 
     static let accountColumns = TableColumns("accounts", """
         id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version, created_at, updated_at,
         terms_version, terms, tier, consent_id, decision_id, declined_at, last_increase_at, activated_at, balance,
-        fees_outstanding, oldest_unpaid_due, delinquency, locale
+        fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis
         """)
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
@@ -109,19 +110,20 @@ extension Store {
         saved.version += 1
         saved.updatedAt = now
         let terms = try saved.terms.map(StoredJSON.text)
+        let basis = try saved.limitBasis.map(StoredJSON.text)
         try db.execute(
             cached: """
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
                     last_increase_at = ?, activated_at = ?, balance = ?, fees_outstanding = ?, oldest_unpaid_due = ?,
-                    delinquency = ?, locale = ?
+                    delinquency = ?, locale = ?, limit_basis = ?
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
                         saved.termsVersion, terms, saved.tier?.rawValue, saved.consentID, saved.decisionID,
                         saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.activatedAt?.rfc3339,
                         saved.balance, saved.feesOutstanding, saved.oldestUnpaidDue?.description,
-                        saved.recordedDelinquency.rawValue, saved.locale.rawValue, saved.id])
+                        saved.recordedDelinquency.rawValue, saved.locale.rawValue, basis, saved.id])
         return saved
     }
 }

@@ -130,6 +130,8 @@ extension Store {
         if effects.contains(where: \.erasesScoringInputs) {
             try db.execute(cached: "UPDATE decisions SET inputs = NULL WHERE account_id = ? AND inputs IS NOT NULL",
                            arguments: [account.id])
+            // The income and obligations were given for the same assessment, and go with it.
+            _ = try eraseAffordability(db, accountID: account.id, now: now)
         }
         if effects.contains(.reviewCancelled) {
             // Without the credit_line consent there is nothing left for the reviewer to decide.

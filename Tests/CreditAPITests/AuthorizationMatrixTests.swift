@@ -66,6 +66,8 @@ import Testing
         "GET /v1/compliance/report": [.auditor],
         "GET /v1/accounts/{id}/data-export": [.service],
         "POST /v1/accounts/{id}/customer-links": [.service],
+        "POST /v1/accounts/{id}/affordability": [.service],
+        "GET /v1/accounts/{id}/affordability": [.service, .operator],
     ]
 
     /// A harmless body per route, so that a refusal is about the credential, never the input.
@@ -98,6 +100,8 @@ import Testing
         case "POST /v1/models/{version}/reviews":
             return #"{"outcome":"rejected","valid_until":"2099-01-01T00:00:00Z"}"#
         case "POST /v1/portfolio-reviews": return #"[]"#
+        case "POST /v1/accounts/{id}/affordability":
+            return #"{"monthly_income":100000,"monthly_obligations":0,"source":"self_declared","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         case "POST /v1/accounts/{id}/customer-links":
             return #"{"purpose":"withdrawal","consent_purpose":"credit_line","return_url":"http://127.0.0.1:9/back"}"#
         default: return nil

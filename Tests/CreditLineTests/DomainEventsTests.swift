@@ -118,6 +118,9 @@ import Testing
          #"{"consent_purpose":"credit_assessment","expires_at":"\#(Fixtures.now.rfc3339)","purpose":"withdrawal"}"#),
         (.fact(.customerLinkIssued(purpose: .offer, consentPurpose: nil, expiresAt: Fixtures.now)),
          #"{"expires_at":"\#(Fixtures.now.rfc3339)","purpose":"offer"}"#),
+        (.fact(.affordabilityAssessed(source: .selfDeclared, validUntil: Fixtures.now, hasEvidenceRef: false,
+                                      confirmation: DomainEventsTests.confirmed)),
+         #"{"confirmation_channel":"app","confirmation_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb","has_evidence_ref":false,"source":"self_declared","valid_until":"\#(Fixtures.now.rfc3339)"}"#),
         (.fact(.customerLinkUsed(purpose: .consent, outcome: "declined", recordID: "con_1", locale: .zhCN, pageSHA256: "ab")),
          #"{"locale":"zh-CN","outcome":"declined","page_sha256":"ab","purpose":"consent","record_id":"con_1"}"#),
         (.consentEnded(ConsentEnded(purpose: .creditAssessment, how: .expired,
@@ -139,7 +142,8 @@ import Testing
         // The service's own records are none of a calling backend's business.
         for action in AuditAction.allCases where !action.isEvent {
             if case .service = try DomainEvent.decode(action, auditDetail: Self.sample(action)) {} else {
-                #expect([.accountCreated, .preferencesUpdated, .chargeOffApproved, .customerLinkIssued, .customerLinkUsed]
+                #expect([.accountCreated, .preferencesUpdated, .chargeOffApproved, .customerLinkIssued, .customerLinkUsed,
+                          .affordabilityAssessed]
                             .contains(action), "\(action) is neither an account's nor the service's")
             }
         }
@@ -162,6 +166,7 @@ import Testing
             .chargeOffApproved(reasonCode: .fraud, daysPastDue: 95),
             .customerLinkIssued(purpose: .consent, consentPurpose: .creditLine, expiresAt: Fixtures.now),
             .customerLinkUsed(purpose: .offer, outcome: "accepted", recordID: "off_1", locale: .en, pageSHA256: "ab"),
+            .affordabilityAssessed(source: .verified, validUntil: Fixtures.now, hasEvidenceRef: true, confirmation: [:]),
         ]
         return (records.map(DomainEvent.service) + facts.map(DomainEvent.fact)).first { $0.action == action }?.auditDetail ?? [:]
     }

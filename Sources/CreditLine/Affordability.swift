@@ -1,0 +1,209 @@
+/// Ability to repay (README "Ability to repay"): what the customer earns and already owes, and
+/// the largest limit whose full use they could repay. China's Interim Measures on Internet Loans
+/// of Commercial Banks (2020) Art. 20 and 31; EU Directive 2023/2225 Art. 18; UK CONC 5.2A;
+/// US Reg Z §1026.51.
+public struct AffordabilityAssessment: Sendable, Equatable {
+    public enum Source: String, Sendable, CaseIterable, Codable {
+        /// The customer's own word.
+        case selfDeclared = "self_declared"
+        /// Checked against a document or a third party (`evidence_ref` names it).
+        case verified
+    }
+
+    public var id: String
+    public var accountID: String
+    /// Fen a month; nil once erased (the `credit_assessment` consent withdrawn: README "Consent").
+    public var monthlyIncome: Int?
+    public var monthlyObligations: Int?
+    public var source: Source
+    public var evidenceRef: String?
+    public var assessedAt: Timestamp
+    public var validUntil: Timestamp
+
+    public init(id: String, accountID: String, monthlyIncome: Int?, monthlyObligations: Int?, source: Source,
+                evidenceRef: String?, assessedAt: Timestamp, validUntil: Timestamp)
+    {
+        (self.id, self.accountID, self.monthlyIncome, self.monthlyObligations) = (id, accountID, monthlyIncome, monthlyObligations)
+        (self.source, self.evidenceRef, self.assessedAt, self.validUntil) = (source, evidenceRef, assessedAt, validUntil)
+    }
+
+    /// In force: not past its 12 months, and not erased.
+    public func isCurrent(at now: Timestamp) -> Bool {
+        now < validUntil && monthlyIncome != nil && monthlyObligations != nil
+    }
+}
+
+/// Why a line has the limit it has: the least of its bounds, and which one binds.
+public struct LimitBasis: Sendable, Equatable, Codable {
+    public enum Binding: String, Sendable, CaseIterable, Codable {
+        case tierRecommendation = "tier-recommendation"
+        case requestedLimit = "requested-limit"
+        case affordabilityCap = "affordability-cap"
+        case regulatoryCap = "regulatory-cap"
+        /// No current assessment: the starter limit binds.
+        case assessmentMissing = "assessment-missing"
+    }
+
+    public var limit: Int
+    public var binding: Binding
+    public var tierRecommendation: Int
+    public var requestedLimit: Int?
+    /// nil without a current assessment.
+    public var affordableLimit: Int?
+    public var regulatoryCap: Int
+    public var starterLimit: Int
+
+    enum CodingKeys: String, CodingKey {
+        case limit, binding
+        case tierRecommendation = "tier_recommendation"
+        case requestedLimit = "requested_limit"
+        case affordableLimit = "affordable_limit"
+        case regulatoryCap = "regulatory_cap"
+        case starterLimit = "starter_limit"
+    }
+
+    public init(limit: Int, binding: Binding, tierRecommendation: Int, requestedLimit: Int?, affordableLimit: Int?,
+                regulatoryCap: Int, starterLimit: Int)
+    {
+        (self.limit, self.binding, self.tierRecommendation, self.requestedLimit) = (limit, binding, tierRecommendation, requestedLimit)
+        (self.affordableLimit, self.regulatoryCap, self.starterLimit) = (affordableLimit, regulatoryCap, starterLimit)
+    }
+
+    /// The bound the limit may not exceed whatever else is asked: the affordable limit, or the
+    /// starter limit without an assessment, and the regulatory cap.
+    public var cap: Int { min(affordableLimit ?? starterLimit, regulatoryCap) }
+
+    /// As the audit entry and the answers carry it.
+    public var auditDetail: [String: JSONValue] {
+        ["limit": .int(limit), "binding": .string(binding.rawValue), "tier_recommendation": .int(tierRecommendation),
+         "requested_limit": requestedLimit.map(JSONValue.int) ?? .null,
+         "affordable_limit": affordableLimit.map(JSONValue.int) ?? .null, "regulatory_cap": .int(regulatoryCap),
+         "starter_limit": .int(starterLimit)]
+    }
+}
+
+public enum Affordability {
+    /// An assessment is valid this many days (12 months).
+    public static let validityDays = 365
+
+    public struct Settings: Sendable, Equatable {
+        /// The most of the monthly income that obligations and the line's repayment together may
+        /// take, in basis points (5,000: half).
+        public var maxDebtServiceRatioBps = 5_000
+        /// One person's internet consumer credit (Interim Measures Art. 31: 200,000 yuan).
+        public var regulatoryLimitCap = 20_000_000
+        /// The most a line may open with before the customer's income and obligations are known.
+        public var starterLimit = 50_000
+
+        public init() {}
+    }
+
+    /// The monthly repayment of a whole limit drawn on `plan`: the principal in equal parts
+    /// (rounded up to the fen) plus the plan's monthly fee on the original principal; without a
+    /// plan, the whole amount at once.
+    public static func monthlyRepayment(of limit: Int, on plan: Terms.Plan?) -> Int {
+        guard let plan, plan.months > 0 else { return limit }
+        return (limit + plan.months - 1) / plan.months + Schedule.fee(amount: limit, bps: plan.monthlyFeeBps)
+    }
+
+    /// What the customer can put towards the line each month: the ratio's share of the income,
+    /// less what they already owe; never below zero.
+    public static func allowance(monthlyIncome: Int, monthlyObligations: Int, settings: Settings) -> Int {
+        let share = monthlyIncome / 10_000 * settings.maxDebtServiceRatioBps
+            + monthlyIncome % 10_000 * settings.maxDebtServiceRatioBps / 10_000
+        return max(0, share - monthlyObligations)
+    }
+
+    /// The line's longest plan: its full use is repaid over the most months, so it is the one a
+    /// customer could best afford; the rule asks whether even that fits.
+    public static func longestPlan(_ plans: [Terms.Plan]) -> Terms.Plan? {
+        plans.max { $0.months < $1.months }
+    }
+
+    /// Affordable limits are searched up to this (11 billion yuan): beyond any cap, so that the
+    /// affordable limit reported is the customer's own and a cap that binds is named as the cap.
+    public static let searchCeiling = 1 << 40
+
+    /// The largest limit whose full use on `plan` keeps (obligations + repayment) / income within
+    /// the ratio. The repayment grows with the limit, so the answer is found by halving, bounded
+    /// by `ceiling`.
+    public static func affordableLimit(monthlyIncome: Int, monthlyObligations: Int, plan: Terms.Plan?,
+                                       settings: Settings, ceiling: Int = searchCeiling) -> Int
+    {
+        let allowance = allowance(monthlyIncome: monthlyIncome, monthlyObligations: monthlyObligations, settings: settings)
+        var (low, high) = (0, max(0, ceiling))
+        guard monthlyRepayment(of: high, on: plan) > allowance else { return high }
+        // Invariant: repayment(low) <= allowance < repayment(high).
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if monthlyRepayment(of: middle, on: plan) <= allowance { low = middle } else { high = middle }
+        }
+        return low
+    }
+
+    /// A line's limit: the least of the tier's recommendation, the customer's requested limit,
+    /// the affordable limit (or, with no current assessment, the starter limit) and the
+    /// regulatory cap (the lower of `regulatory_limit_cap` and `limit_max`). On a tie the
+    /// customer's protections are named first: affordability (or the missing assessment), then the
+    /// regulatory cap, then the request, then the tier.
+    public static func limit(tierRecommendation: Int, requestedLimit: Int?, assessment: AffordabilityAssessment?,
+                             plans: [Terms.Plan], settings: Settings, policyMax: Int, now: Timestamp) -> LimitBasis
+    {
+        let cap = min(settings.regulatoryLimitCap, policyMax)
+        let current = assessment.flatMap { $0.isCurrent(at: now) ? $0 : nil }
+        let affordable = current.map {
+            affordableLimit(monthlyIncome: $0.monthlyIncome ?? 0, monthlyObligations: $0.monthlyObligations ?? 0,
+                            plan: longestPlan(plans), settings: settings)
+        }
+        let bounds: [(LimitBasis.Binding, Int?)] = [
+            (affordable == nil ? .assessmentMissing : .affordabilityCap, affordable ?? settings.starterLimit),
+            (.regulatoryCap, cap), (.requestedLimit, requestedLimit), (.tierRecommendation, tierRecommendation),
+        ]
+        var chosen = (binding: LimitBasis.Binding.tierRecommendation, value: tierRecommendation)
+        for (binding, value) in bounds.reversed() {
+            if let value, value <= chosen.value { chosen = (binding, max(0, value)) }
+        }
+        return LimitBasis(limit: chosen.value, binding: chosen.binding, tierRecommendation: tierRecommendation,
+                          requestedLimit: requestedLimit, affordableLimit: affordable, regulatoryCap: cap,
+                          starterLimit: settings.starterLimit)
+    }
+
+    /// An assessment is recorded for an open account under a `credit_assessment` consent in force:
+    /// income and obligations are collected for that purpose and no other.
+    public static func checkRecord(accountStatus: AccountStatus?, assessmentConsentActive: Bool) throws(DomainError) {
+        _ = try AccountStatus.requireOpen(accountStatus, "A closed account takes no new assessment.")
+        guard assessmentConsentActive else {
+            throw DomainError(.conflict, code: .consentRequired,
+                              "An affordability assessment needs an active credit_assessment consent.")
+        }
+    }
+
+    /// A request to record an assessment, checked: amounts whole fen, 0 or more, income above
+    /// zero; the source one of the two; `evidence_ref` a reference (1–64 visible ASCII), never a
+    /// document.
+    public static func validate(monthlyIncome: Int, monthlyObligations: Int, source: String, evidenceRef: String?)
+        throws(DomainError) -> (AffordabilityAssessment.Source, String?)
+    {
+        guard monthlyIncome > 0 else {
+            throw DomainError(.invalid, code: .invalidAmount, "monthly_income must be a whole number of fen above 0.",
+                              field: "monthly_income")
+        }
+        guard monthlyObligations >= 0 else {
+            throw DomainError(.invalid, code: .invalidAmount, "monthly_obligations must be a whole number of fen, 0 or more.",
+                              field: "monthly_obligations")
+        }
+        guard let parsed = AffordabilityAssessment.Source(rawValue: source) else {
+            throw .invalidField("source", "source must be self_declared or verified.")
+        }
+        if parsed == .verified, evidenceRef == nil {
+            throw .invalidField("evidence_ref", "A verified assessment names what it was checked against in evidence_ref.")
+        }
+        if let evidenceRef {
+            guard (1...64).contains(evidenceRef.utf8.count), evidenceRef.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else {
+                throw .invalidField("evidence_ref", "evidence_ref must be 1–64 visible ASCII characters: a reference, not a document.")
+            }
+        }
+        return (parsed, evidenceRef)
+    }
+}

@@ -1,0 +1,73 @@
+import CreditLine
+import Foundation
+@testable import CreditStore
+import GRDB
+import Testing
+@testable import CreditAPI
+
+/// Ability to repay through the API (README "Ability to repay"): the assessment resource, its
+/// consent and confirmation, its erasure, and where it shows.
+@Suite struct AffordabilityAPITests {
+    static func body(income: Int = 1_000_000, obligations: Int = 200_000, source: String = "self_declared",
+                     extra: String = "") -> String
+    {
+        #"{"monthly_income":\#(income),"monthly_obligations":\#(obligations),"source":"\#(source)"\#(extra),\#(GovernanceTests.confirmation)}"#
+    }
+
+    /// Records an assessment for `account`; the journeys that open lines above the starter limit do.
+    static func assess(_ service: TestService, _ account: String, income: Int = 5_000_000, obligations: Int = 0) async throws {
+        let reply = try await service.call("POST", "/v1/accounts/\(account)/affordability",
+                                           body: body(income: income, obligations: obligations))
+        #expect(reply.status == 201, "\(reply.text)")
+    }
+
+    @Test func anAssessmentIsRecordedReadAndErasedWithItsConsent() async throws {
+        let service = try TestService()
+        let account = try await ConsentTests().account(service, "aff-1")
+        let path = "/v1/accounts/\(account)/affordability"
+        // No credit_assessment consent: nothing to assess under.
+        let early = try await service.call("POST", path, body: Self.body())
+        #expect(early.status == 409 && early.json["code"] as? String == "consent-required")
+        #expect(try await service.call("GET", path).status == 404)
+        let consent = try #require(try await service.call("POST", "/v1/accounts/\(account)/consents",
+                                                          body: ConsentTests.grantBody(purpose: "credit_assessment")).json["id"] as? String)
+        // The customer's own data: their confirmation is required.
+        let unconfirmed = try await service.call("POST", path, body: #"{"monthly_income":100,"monthly_obligations":0,"source":"self_declared"}"#)
+        #expect(unconfirmed.status == 422 && unconfirmed.json["code"] as? String == "confirmation-required")
+
+        let made = try await service.call("POST", path, body: Self.body(source: "verified", extra: #","evidence_ref":"payslip-2026-11""#))
+        #expect(made.status == 201, "\(made.text)")
+        #expect(made.json["monthly_income"] as? Int == 1_000_000 && made.json["monthly_obligations"] as? Int == 200_000)
+        #expect(made.json["current"] as? Bool == true && made.json["source"] as? String == "verified")
+        let read = try await service.call("GET", path, role: .operator).json
+        #expect(read["id"] as? String == made.json["id"] as? String && read["valid_until"] is String)
+        // The chain says an assessment was made, never what was earned.
+        let audit = try await service.call("GET", "/v1/audit?limit=100", role: .auditor).text
+        #expect(audit.contains("affordability.assessed") && !audit.contains("1000000") && !audit.contains("payslip"))
+        // The subject-access export holds it.
+        let export = try await service.call("GET", "/v1/accounts/\(account)/data-export").text
+        #expect(export.contains("affordability_assessments") && export.contains("payslip-2026-11"))
+
+        // Withdrawing the assessment consent erases the amounts; the row stays as the record.
+        _ = try await service.call("POST", "/v1/consents/\(consent)/withdrawal", body: #"{"channel":"app"}"#)
+        let erased = try await service.call("GET", path).json
+        #expect(erased["monthly_income"] is NSNull && erased["monthly_obligations"] is NSNull && erased["current"] as? Bool == false)
+        await service.stop()
+    }
+
+    @Test(arguments: [
+        (#"{"monthly_income":0,"monthly_obligations":0,"source":"self_declared",\#(GovernanceTests.confirmation)}"#, "monthly_income"),
+        (#"{"monthly_income":1.5,"monthly_obligations":0,"source":"self_declared",\#(GovernanceTests.confirmation)}"#, "monthly_income"),
+        (#"{"monthly_income":100,"monthly_obligations":-1,"source":"self_declared",\#(GovernanceTests.confirmation)}"#, "monthly_obligations"),
+        (#"{"monthly_income":100,"monthly_obligations":0,"source":"guess",\#(GovernanceTests.confirmation)}"#, "source"),
+        (#"{"monthly_income":100,"monthly_obligations":0,"source":"verified",\#(GovernanceTests.confirmation)}"#, "evidence_ref"),
+        (#"{"monthly_income":100,"monthly_obligations":0,"source":"self_declared","salary":1,\#(GovernanceTests.confirmation)}"#, "salary"),
+    ])
+    func aBadAssessmentNamesItsField(_ body: String, _ field: String) async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "aff-bad")
+        let reply = try await service.call("POST", "/v1/accounts/\(journey.account)/affordability", body: body)
+        #expect(reply.status == 422 && reply.json["field"] as? String == field, "\(reply.text)")
+        await service.stop()
+    }
+}

@@ -21,9 +21,12 @@ struct AccountBody: Encodable {
     var availableCredit: Int
     var daysPastDue: Int
     var delinquency: String
+    /// Why the line has its limit (README "Ability to repay"); null before one was set by the rule.
+    var limitBasis: LimitBasis?
 
     enum CodingKeys: String, CodingKey {
         case id, status, currency, version, terms, locale
+        case limitBasis = "limit_basis"
         case customerRef = "customer_ref"
         case creditLimit = "credit_limit"
         case limitIncreaseOptOut = "limit_increase_opt_out"
@@ -56,6 +59,7 @@ struct AccountBody: Encodable {
         delinquency = account.delinquency(on: today).rawValue
         // The accepted terms on an activated account, with the version accepted.
         terms = account.terms.map { TierTermsBody(terms: $0, version: account.termsVersion ?? "") }
+        limitBasis = account.limitBasis
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -76,6 +80,7 @@ struct AccountBody: Encodable {
         try container.encode(availableCredit, forKey: .availableCredit)
         try container.encode(daysPastDue, forKey: .daysPastDue)
         try container.encode(delinquency, forKey: .delinquency)
+        try container.encode(limitBasis, forKey: .limitBasis)
     }
 
     /// The account with its version as a strong ETag (RFC 9110 §8.8.3).

@@ -91,11 +91,22 @@ struct CustomerPage {
         guard let decision = c.facts.decision, decision.outcome != .decline, let tier = c.terms.tiers[decision.tier] else {
             return CustomerPage(title: title, main: paragraph(c.t("no_offer")), form: .none)
         }
-        let limit = min(decision.recommendedLimit, c.policy.maxLimit)
+        // The limit the line would open with, by the same rule as the activation (README "Ability to repay").
+        let basis = Affordability.limit(tierRecommendation: decision.recommendedLimit, requestedLimit: nil,
+                                        assessment: c.facts.affordability, plans: tier.instalmentPlans,
+                                        settings: c.policy.affordability, policyMax: c.policy.maxLimit, now: c.now)
+        let limit = basis.limit
         var main = paragraph(c.t("activation_intro"))
         main += "<section><dl>"
         main += "<dt>\(c.t("limit"))</dt><dd>\(decision.outcome == .review ? c.t("limit_review", ["limit": c.money(limit)]) : HTML.escape(c.money(limit)))</dd>"
         main += "<dt>\(c.t("interest_free_days"))</dt><dd>\(c.t("days", ["n": String(tier.interestFreeDays)]))</dd>"
+        // What using all of it would cost a month, beside what the customer said they earn.
+        let repayment = Affordability.monthlyRepayment(of: limit, on: Affordability.longestPlan(tier.instalmentPlans))
+        if let income = c.facts.affordability.flatMap({ $0.isCurrent(at: c.now) ? $0.monthlyIncome : nil }) {
+            main += "<dt>\(c.t("full_use"))</dt><dd>\(c.t("full_use_income", ["repayment": c.money(repayment), "income": c.money(income)]))</dd>"
+        } else {
+            main += "<dt>\(c.t("full_use"))</dt><dd>\(c.t("full_use_starter", ["repayment": c.money(repayment)]))</dd>"
+        }
         main += "</dl><h2>\(c.t("plans"))</h2>"
         if tier.instalmentPlans.isEmpty {
             main += paragraph(c.t("no_plans"))

@@ -40,11 +40,17 @@ public enum Activation {
         public var requestedLimit: Int?
         /// The latest review of the model that made the decision (README "Periodic review").
         public var modelReview: ModelReviewGate.Review?
+        /// The account's latest affordability assessment, current or not (README "Ability to repay").
+        public var affordability: AffordabilityAssessment?
+        /// The plans of the tier the line would open on: the longest weighs the affordable limit.
+        public var plans: [Terms.Plan]
 
         public init(accountStatus: AccountStatus, declinedAt: Timestamp?, consent: Consent?,
                     assessmentConsentActive: Bool, decision: Decision?, termsVersion: String,
-                    currentTermsVersion: String, requestedLimit: Int?, modelReview: ModelReviewGate.Review?)
+                    currentTermsVersion: String, requestedLimit: Int?, modelReview: ModelReviewGate.Review?,
+                    affordability: AffordabilityAssessment? = nil, plans: [Terms.Plan] = [])
         {
+            (self.affordability, self.plans) = (affordability, plans)
             self.modelReview = modelReview
             self.accountStatus = accountStatus
             self.declinedAt = declinedAt
@@ -55,6 +61,15 @@ public enum Activation {
             self.currentTermsVersion = currentTermsVersion
             self.requestedLimit = requestedLimit
         }
+    }
+
+    /// The limit a line opens with and why (README "Ability to repay"): the least of the tier's
+    /// recommendation, the request, what the customer can afford (or the starter limit without a
+    /// current assessment) and the regulatory cap.
+    public static func limitBasis(_ facts: Facts, decision: Decision, policy: LimitPolicy, now: Timestamp) -> LimitBasis {
+        Affordability.limit(tierRecommendation: decision.recommendedLimit, requestedLimit: facts.requestedLimit,
+                            assessment: facts.affordability, plans: facts.plans, settings: policy.affordability,
+                            policyMax: policy.maxLimit, now: now)
     }
 
     /// Every condition of activation (README "Activation, reviews and limits"), each refusal with its 409 code.
@@ -97,8 +112,7 @@ public enum Activation {
             if ModelReviewGate.outcome(.approve, latestReview: facts.modelReview, now: now).outcome == .review {
                 return .pendingReview
             }
-            let limit = min(decision.recommendedLimit, facts.requestedLimit ?? decision.recommendedLimit, policy.maxLimit)
-            return .activated(limit: limit)
+            return .activated(limit: limitBasis(facts, decision: decision, policy: policy, now: now).limit)
         case .review:
             return .pendingReview
         case .decline:

@@ -62,6 +62,18 @@ public struct LimitBasis: Sendable, Equatable, Codable {
         case starterLimit = "starter_limit"
     }
 
+    /// Every member, null where there is no figure: an answer shows all it weighed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(limit, forKey: .limit)
+        try container.encode(binding, forKey: .binding)
+        try container.encode(tierRecommendation, forKey: .tierRecommendation)
+        try container.encode(requestedLimit, forKey: .requestedLimit)
+        try container.encode(affordableLimit, forKey: .affordableLimit)
+        try container.encode(regulatoryCap, forKey: .regulatoryCap)
+        try container.encode(starterLimit, forKey: .starterLimit)
+    }
+
     public init(limit: Int, binding: Binding, tierRecommendation: Int, requestedLimit: Int?, affordableLimit: Int?,
                 regulatoryCap: Int, starterLimit: Int)
     {
@@ -79,6 +91,23 @@ public struct LimitBasis: Sendable, Equatable, Codable {
          "requested_limit": requestedLimit.map(JSONValue.int) ?? .null,
          "affordable_limit": affordableLimit.map(JSONValue.int) ?? .null, "regulatory_cap": .int(regulatoryCap),
          "starter_limit": .int(starterLimit)]
+    }
+}
+
+extension LimitBasis {
+    /// The basis an entry's detail holds under `key`, read back; nil when the entry has none
+    /// (written before the rule existed). A basis that is there but does not read fails.
+    init?(_ read: DetailReader, key: String) throws(NoticeRules.MissingFact) {
+        guard let value = read.detail[key], value != .null else { return nil }
+        guard case .object(let members) = value else { throw read.missing(key) }
+        let inner = DetailReader(action: read.action, detail: members)
+        func optional(_ name: String) throws(NoticeRules.MissingFact) -> Int? {
+            members[name] == nil || members[name] == .null ? nil : try inner.int(name)
+        }
+        self.init(limit: try inner.int("limit"), binding: try inner.named("binding"),
+                  tierRecommendation: try inner.int("tier_recommendation"), requestedLimit: try optional("requested_limit"),
+                  affordableLimit: try optional("affordable_limit"), regulatoryCap: try inner.int("regulatory_cap"),
+                  starterLimit: try inner.int("starter_limit"))
     }
 }
 

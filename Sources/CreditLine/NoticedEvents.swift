@@ -133,20 +133,27 @@ public struct AccountActivated: Sendable, Equatable {
     /// The line's instalment plans, for the customer's confirmation (each with its annual rate).
     /// Not in the audit detail, which names the terms' version; an entry read back has none.
     public var plans: [Terms.Plan]
+    /// Why the limit is what it is (README "Ability to repay"); entries from before it have none.
+    public var limitBasis: LimitBasis?
 
-    public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath, plans: [Terms.Plan] = []) {
+    public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath, plans: [Terms.Plan] = [],
+                limitBasis: LimitBasis? = nil)
+    {
         (self.from, self.tier, self.creditLimit, self.path, self.plans) = (from, tier, creditLimit, path, plans)
+        self.limitBasis = limitBasis
     }
 
     public var auditDetail: [String: JSONValue] {
-        path.auditDetail.merging([
+        var detail = path.auditDetail.merging([
             "from": .string(from.rawValue), "tier": .string(tier.rawValue), "credit_limit": .int(creditLimit),
         ]) { $1 }
+        if let limitBasis { detail["limit_basis"] = .object(limitBasis.auditDetail) }
+        return detail
     }
 
     init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
         self.init(from: try read.named("from"), tier: try read.named("tier"), creditLimit: try read.int("credit_limit"),
-                  path: try ApplicationPath(read))
+                  path: try ApplicationPath(read), limitBasis: try LimitBasis(read, key: "limit_basis"))
     }
 }
 

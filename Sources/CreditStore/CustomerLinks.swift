@@ -106,6 +106,8 @@ public struct CustomerPageFacts: Sendable {
     public var consents: [Consent]
     public var decision: Decision?
     public var offer: LimitOffer?
+    /// The latest affordability assessment, for the activation page's limit and repayment.
+    public var affordability: AffordabilityAssessment?
 }
 
 extension Store {
@@ -121,7 +123,8 @@ extension Store {
             return CustomerPageFacts(
                 link: link, account: account, consents: try Self.fetchConsents(db, accountID: account.id),
                 decision: try link.request.decisionID.flatMap { try Self.fetchDecision(db, id: $0) },
-                offer: try link.request.offerID.flatMap { try Self.fetchOffer(db, id: $0) })
+                offer: try link.request.offerID.flatMap { try Self.fetchOffer(db, id: $0) },
+                affordability: try Self.latestAffordability(db, accountID: account.id))
         }
     }
 

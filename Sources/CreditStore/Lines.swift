@@ -46,7 +46,9 @@ public struct ActivateAccount: BusinessWrite {
             accountStatus: account.status, declinedAt: account.declinedAt, consent: consent,
             assessmentConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now),
             decision: named, termsVersion: termsVersion, currentTermsVersion: terms.version, requestedLimit: requestedLimit,
-            modelReview: try named.flatMap { try Store.latestModelReview(db, modelVersion: $0.modelVersion) })
+            modelReview: try named.flatMap { try Store.latestModelReview(db, modelVersion: $0.modelVersion) },
+            affordability: try Store.latestAffordability(db, accountID: accountID),
+            plans: named.flatMap { terms.tiers[$0.tier]?.instalmentPlans } ?? [])
         let outcome = try Activation.decide(facts, policy: policy, now: now)
         let decision = try Existence.require(named, "decision")
         let from = account.status
@@ -65,10 +67,12 @@ public struct ActivateAccount: BusinessWrite {
             // The first activation dates the line; a reactivation keeps that date.
             if account.activatedAt == nil { account.activatedAt = now }
             account.terms = terms.tiers[decision.tier]
+            let basis = Activation.limitBasis(facts, decision: decision, policy: policy, now: now)
+            account.limitBasis = basis
             records.append(AuditRecord(.accountActivated(AccountActivated(
                 from: from, tier: decision.tier, creditLimit: limit,
                 path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion),
-                plans: account.terms?.instalmentPlans ?? [])),
+                plans: account.terms?.instalmentPlans ?? [], limitBasis: basis)),
                 accountID: accountID, subjectID: accountID))
         case .pendingReview:
             account.creditLimit = 0

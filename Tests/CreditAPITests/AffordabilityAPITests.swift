@@ -70,4 +70,40 @@ import Testing
         #expect(reply.status == 422 && reply.json["field"] as? String == field, "\(reply.text)")
         await service.stop()
     }
+
+    /// The journey the issue names: a low income asking for 1,000,000 fen gets what it can repay,
+    /// with the binding bound and every figure in the answer and on the account.
+    @Test func aLowIncomeGetsTheAffordableLimitExplained() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "aff-low", assessed: false)
+        try await Self.assess(service, journey.account, income: 200_000, obligations: 40_000)
+        let activated = try await LineTests().activate(service, journey, limit: #","requested_limit":1000000"#)
+        #expect(activated.status == 200, "\(activated.text)")
+        let account = try #require(activated.json["account"] as? [String: Any])
+        let basis = try #require(account["limit_basis"] as? [String: Any])
+        #expect(basis["binding"] as? String == "affordability-cap" && basis["requested_limit"] as? Int == 1_000_000)
+        #expect(basis["tier_recommendation"] as? Int == 2_000_000 && basis["regulatory_cap"] as? Int == 5_000_000)
+        #expect(basis["starter_limit"] as? Int == 50_000)
+        let affordable = try #require(basis["affordable_limit"] as? Int)
+        // 60,000 fen a month to spare, on tier A's longest plan (12 months at 0.5 %).
+        #expect(account["credit_limit"] as? Int == affordable && (679_000...680_000).contains(affordable))
+        let read = try await service.call("GET", "/v1/accounts/\(journey.account)").json
+        #expect((read["limit_basis"] as? [String: Any])?["binding"] as? String == "affordability-cap")
+        // The chain holds the basis with the activation: figures, never the income.
+        let audit = try await service.call("GET", "/v1/audit?limit=100", role: .auditor).text
+        #expect(audit.contains(#""binding":"affordability-cap""#))
+        #expect(audit.range(of: #"[^0-9](200000|40000)[^0-9]"#, options: .regularExpression) == nil, "the income is in the chain")
+        await service.stop()
+    }
+
+    @Test func withoutAnAssessmentALineOpensAtTheStarterLimit() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "aff-none", assessed: false)
+        let activated = try await LineTests().activate(service, journey)
+        let account = try #require(activated.json["account"] as? [String: Any])
+        #expect(account["credit_limit"] as? Int == 50_000)
+        let basis = try #require(account["limit_basis"] as? [String: Any])
+        #expect(basis["binding"] as? String == "assessment-missing" && basis["affordable_limit"] is NSNull)
+        await service.stop()
+    }
 }

@@ -222,6 +222,9 @@ final class SteppedTime: TimeSource, Sendable {
         let fee = Schedule.fee(amount: 100_000, bps: longest.monthlyFeeBps)
         #expect(page.text.contains("借 1,000.00 元，分 \(longest.months) 期还：每月手续费 \(NoticeTemplates.amount(fee, locale: .zhCN))"))
         #expect(page.text.contains("14 天内") && page.text.contains("撤回"))
+        // What using all of it would cost a month, beside the income the customer declared.
+        let repayment = Affordability.monthlyRepayment(of: 2_000_000, on: longest)
+        #expect(page.text.contains("每月最多还 \(NoticeTemplates.amount(repayment, locale: .zhCN))，你申报的月收入为 50,000.00 元"))
         // Opening the page opened nothing.
         #expect(try await service.call("GET", "/v1/accounts/\(journey.account)").json["status"] as? String == "prospect")
         let opened = try await post(service, path, page: page.text, "action=confirm")

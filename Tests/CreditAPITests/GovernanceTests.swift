@@ -165,7 +165,7 @@ import Testing
             try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_confirmations WHERE account_id = ?",
                              arguments: [journey.account])
         }
-        #expect(evidence == 2)
+        #expect(evidence == 3, "the affordability assessment's, the increase's and the cancellation's")
         await service.stop()
     }
 

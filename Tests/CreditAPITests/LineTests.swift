@@ -18,8 +18,11 @@ import Testing
         var decision: String
     }
 
-    /// An account with both consents and a decision from `features`.
-    func prepare(_ service: TestService, _ ref: String, features: String = tierA, locale: String? = nil) async throws -> Journey {
+    /// An account with both consents, an affordability assessment that holds no limit back (unless
+    /// `assessed` is false: the starter limit then binds) and a decision from `features`.
+    func prepare(_ service: TestService, _ ref: String, features: String = tierA, locale: String? = nil,
+                 assessed: Bool = true) async throws -> Journey
+    {
         let language = locale.map { #","locale":"\#($0)""# } ?? ""
         let account = try #require(try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"\#(ref)"\#(language)}"#)
             .json["id"] as? String)
@@ -29,6 +32,7 @@ import Testing
         let line = try #require(try await service.call(
             "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line"))
             .json["id"] as? String)
+        if assessed { try await AffordabilityAPITests.assess(service, account) }
         let decision = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: features)
             .json["id"] as? String)
         return Journey(account: account, lineConsent: line, assessmentConsent: assessment, decision: decision)

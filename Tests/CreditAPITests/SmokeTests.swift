@@ -30,6 +30,8 @@ import Testing
                                      body: ConsentTests.grantBody(purpose: "credit_assessment")))
         let line = try id(call("POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line")))
         #expect(try call("GET", "/v1/consents/\(assessment)").status == 200)
+        #expect(try call("POST", "/v1/accounts/\(account)/affordability", body: AffordabilityAPITests.body()).status == 201)
+        #expect(try call("GET", "/v1/accounts/\(account)/affordability").status == 200)
         let decision = try id(call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA))
         #expect(try call("GET", "/v1/decisions/\(decision)").status == 200)
         #expect(try call("GET", "/v1/terms").json["version"] as? String == "2026-11")

@@ -91,13 +91,21 @@ import Testing
     func decide(status: AccountStatus = .prospect, declinedDaysAgo: Int? = nil, consent: Consent? = consent(),
                 assessment: Bool = true, decision: Decision? = decision(outcome: "approve", recommended: 1_000_000),
                 terms: String = "2026-11", requested: Int? = nil,
-                modelReview: ModelReviewGate.Review? = ModelReviewGate.Review(approved: true, validUntil: now.adding(days: 90)))
+                modelReview: ModelReviewGate.Review? = ModelReviewGate.Review(approved: true, validUntil: now.adding(days: 90)),
+                income: Int? = 10_000_000, obligations: Int = 0)
         -> String
     {
+        // By default an income that holds nothing back, so the tier and the request decide.
+        let affordability = income.map {
+            AffordabilityAssessment(id: "aff_1", accountID: "acc_1", monthlyIncome: $0, monthlyObligations: obligations,
+                                    source: .selfDeclared, evidenceRef: nil, assessedAt: Self.now.adding(days: -1),
+                                    validUntil: Self.now.adding(days: 364))
+        }
         let facts = Activation.Facts(
             accountStatus: status, declinedAt: declinedDaysAgo.map { Self.now.adding(days: -$0) }, consent: consent,
             assessmentConsentActive: assessment, decision: decision, termsVersion: terms, currentTermsVersion: "2026-11",
-            requestedLimit: requested, modelReview: modelReview)
+            requestedLimit: requested, modelReview: modelReview, affordability: affordability,
+            plans: [Terms.Plan(months: 12, monthlyFeeBps: 50)])
         switch Result(catching: { () throws(DomainError) in try Activation.decide(facts, policy: LimitPolicy(), now: Self.now) }) {
         case .success(.activated(let limit)): return "activated \(limit)"
         case .success(let outcome): return outcome.name
@@ -157,6 +165,16 @@ import Testing
         #expect(decide(requested: 9_000_000) == "activated 1000000")
         #expect(decide(requested: -1) == "invalid-amount")
         #expect(decide(decision: Self.decision(outcome: "approve", recommended: 8_000_000)) == "activated 5000000")
+    }
+
+    /// Ability to repay at activation (README "Ability to repay"): without an assessment the
+    /// starter limit binds; a low income binds by what it can repay.
+    @Test func activationWeighsTheAbilityToRepay() {
+        #expect(decide(income: nil) == "activated 50000")
+        #expect(decide(requested: 20_000, income: nil) == "activated 20000")
+        // 200,000 fen a month, 50,000 owed: 50,000 to spare; 12 months at 0.5 %: 566,040 at most.
+        #expect(decide(income: 200_000, obligations: 50_000) == "activated 566040")
+        #expect(decide(income: 200_000, obligations: 100_000) == "activated 0")
     }
 }
 

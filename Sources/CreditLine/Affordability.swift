@@ -197,6 +197,47 @@ public enum Affordability {
                           starterLimit: settings.starterLimit)
     }
 
+    /// The most a line may be set to by what the customer can repay: the affordable limit under a
+    /// current assessment; nil without one.
+    public static func affordableCap(_ assessment: AffordabilityAssessment?, plans: [Terms.Plan], settings: Settings,
+                                     now: Timestamp) -> Int?
+    {
+        guard let assessment, assessment.isCurrent(at: now), let income = assessment.monthlyIncome,
+              let obligations = assessment.monthlyObligations else { return nil }
+        return affordableLimit(monthlyIncome: income, monthlyObligations: obligations, plan: longestPlan(plans),
+                               settings: settings)
+    }
+
+    /// A limit a person or an offer sets (a review's approval, an increase, an offer): within the
+    /// regulatory cap (422 `regulatory-cap`), and within what the customer can repay (422
+    /// `affordability-cap`). Without a current assessment only up to the starter limit, and an
+    /// increase not at all (409 `assessment-missing`). Each refusal names `field`. Returns the
+    /// affordable limit it was weighed against, nil without an assessment.
+    @discardableResult
+    public static func requireWithin(_ limit: Int, assessment: AffordabilityAssessment?, plans: [Terms.Plan],
+                                     settings: Settings, now: Timestamp, field: String, increase: Bool) throws(DomainError)
+        -> Int?
+    {
+        guard limit <= settings.regulatoryLimitCap else {
+            throw DomainError(.invalid, code: .regulatoryCap,
+                              "\(field) is above the regulatory cap of \(settings.regulatoryLimitCap) fen for one person's consumer credit.",
+                              field: field)
+        }
+        guard let affordable = affordableCap(assessment, plans: plans, settings: settings, now: now) else {
+            guard increase || limit > settings.starterLimit else { return nil }
+            throw DomainError(.conflict, code: .assessmentMissing, increase
+                ? "An increase needs a current affordability assessment (POST /v1/accounts/{id}/affordability, at most 12 months old)."
+                : "Without a current affordability assessment a line may have at most the starter limit, \(settings.starterLimit) fen.",
+                              field: field)
+        }
+        guard limit <= affordable else {
+            throw DomainError(.invalid, code: .affordabilityCap,
+                              "\(field) is above what the customer can repay: at most \(affordable) fen on the line's longest plan, by their income and obligations.",
+                              field: field)
+        }
+        return affordable
+    }
+
     /// An assessment is recorded for an open account under a `credit_assessment` consent in force:
     /// income and obligations are collected for that purpose and no other.
     public static func checkRecord(accountStatus: AccountStatus?, assessmentConsentActive: Bool) throws(DomainError) {

@@ -44,12 +44,17 @@ public struct LimitPolicy: Sendable, Equatable {
         /// Whether the model that made the latest decision has an approved review in force: a
         /// lapsed model approves no increase by itself either (README "Periodic review").
         public var latestDecisionModelReviewed: Bool
+        /// The latest affordability assessment, and the plans of the line's terms: an increase is
+        /// weighed against what the customer can repay (README "Ability to repay").
+        public var affordability: AffordabilityAssessment?
+        public var plans: [Terms.Plan]
 
         public init(status: AccountStatus, currentLimit: Int, optedOut: Bool, creditLineConsentActive: Bool,
                     assessmentConsentActive: Bool,
                     lastIncreaseAt: Timestamp?, latestDecision: (tier: Tier, scoredAt: Timestamp)?,
-                    latestDecisionModelReviewed: Bool)
+                    latestDecisionModelReviewed: Bool, affordability: AffordabilityAssessment? = nil, plans: [Terms.Plan] = [])
         {
+            (self.affordability, self.plans) = (affordability, plans)
             self.latestDecisionModelReviewed = latestDecisionModelReviewed
             self.status = status
             self.currentLimit = currentLimit
@@ -67,6 +72,7 @@ public struct LimitPolicy: Sendable, Equatable {
                 && lhs.latestDecision?.tier == rhs.latestDecision?.tier
                 && lhs.latestDecision?.scoredAt == rhs.latestDecision?.scoredAt
                 && lhs.latestDecisionModelReviewed == rhs.latestDecisionModelReviewed
+                && lhs.affordability == rhs.affordability && lhs.plans == rhs.plans
         }
     }
 
@@ -135,6 +141,9 @@ public struct LimitPolicy: Sendable, Equatable {
             throw DomainError(.conflict, code: .modelReviewOverdue,
                               "The model behind the latest decision has no approved review in force; no increase until it has.")
         }
+        // What the customer can repay, by a current assessment of their income and obligations.
+        try Affordability.requireWithin(request.newLimit, assessment: state.affordability, plans: state.plans,
+                                        settings: affordability, now: now, field: "new_limit", increase: true)
         return .increase
     }
 }

@@ -140,11 +140,16 @@ public enum PortfolioPolicy {
         /// The review's new score.
         public var newTier: Tier
         public var newRecommendedLimit: Int
+        /// The latest affordability assessment and the line's plans: an offer is never more than
+        /// the customer can repay, and none is made without a current assessment.
+        public var affordability: AffordabilityAssessment?
+        public var plans: [Terms.Plan]
 
         public init(status: AccountStatus, creditLineConsentActive: Bool, assessmentConsentActive: Bool, optedOut: Bool,
                     currentLimit: Int, currentTier: Tier?, lastIncreaseAt: Timestamp?, newTier: Tier,
-                    newRecommendedLimit: Int)
+                    newRecommendedLimit: Int, affordability: AffordabilityAssessment? = nil, plans: [Terms.Plan] = [])
         {
+            (self.affordability, self.plans) = (affordability, plans)
             self.status = status
             self.creditLineConsentActive = creditLineConsentActive
             self.assessmentConsentActive = assessmentConsentActive
@@ -180,14 +185,18 @@ public enum PortfolioPolicy {
             // increase rule but the customer's acceptance, which the offer asks for.
             guard let current = facts.currentTier, facts.newTier < current, !facts.optedOut else { return .none }
             let step = facts.currentLimit + facts.currentLimit * policy.maxIncreasePercent / 100
-            let candidate = min(facts.newRecommendedLimit, step, policy.maxLimit)
+            guard let affordable = Affordability.affordableCap(facts.affordability, plans: facts.plans,
+                                                               settings: policy.affordability, now: now) else { return .none }
+            let candidate = min(facts.newRecommendedLimit, step, policy.maxLimit, affordable,
+                                policy.affordability.regulatoryLimitCap)
             guard candidate > facts.currentLimit else { return .none }
             // The review runs only under a reviewed champion (`ModelReviewGate.requireInForce`).
             let state = LimitPolicy.State(
                 status: facts.status, currentLimit: facts.currentLimit, optedOut: facts.optedOut,
                 creditLineConsentActive: facts.creditLineConsentActive,
                 assessmentConsentActive: facts.assessmentConsentActive, lastIncreaseAt: facts.lastIncreaseAt,
-                latestDecision: (tier: facts.newTier, scoredAt: now), latestDecisionModelReviewed: true)
+                latestDecision: (tier: facts.newTier, scoredAt: now), latestDecisionModelReviewed: true,
+                affordability: facts.affordability, plans: facts.plans)
             let request = LimitPolicy.Request(newLimit: candidate, initiatedBy: .system, customerAccepted: true)
             guard (try? policy.evaluate(request, state: state, now: now)) == .increase else { return .none }
             return .offer(limit: candidate)

@@ -42,8 +42,12 @@ public enum ReviewRules {
     /// the customer may take. Without a request, tier D's recommendation is the ceiling.
     /// `accountStatus` is nil for a contest, which changes no account; the two consent flags say
     /// whether the account's `credit_line` and `credit_assessment` consents are in force now.
+    /// The approved limit goes through the rule of ability to repay (README "Ability to repay"):
+    /// by default the least of the request, tier D's recommendation and what the customer can
+    /// afford (or the starter limit without an assessment); a limit named above that is refused.
     public static func resolve(_ record: ReviewRecord, accountStatus: AccountStatus?, creditLineConsentActive: Bool,
-                               assessmentConsentActive: Bool, _ resolution: Resolution, singleApproverLimit: Int, policy: LimitPolicy)
+                               assessmentConsentActive: Bool, _ resolution: Resolution, singleApproverLimit: Int, policy: LimitPolicy,
+                               affordability: AffordabilityAssessment?, plans: [Terms.Plan], now: Timestamp)
         throws(DomainError) -> Verdict
     {
         let review = record.review
@@ -71,7 +75,9 @@ public enum ReviewRules {
             throw DomainError(.conflict, code: .consentRequired,
                               "Approval needs the customer's credit_assessment consent in force.")
         }
-        let limit = resolution.creditLimit ?? min(record.requestedLimit ?? singleApproverLimit, singleApproverLimit)
+        let cap = Affordability.affordableCap(affordability, plans: plans, settings: policy.affordability, now: now)
+            ?? policy.affordability.starterLimit
+        let limit = resolution.creditLimit ?? min(record.requestedLimit ?? singleApproverLimit, singleApproverLimit, cap)
         guard limit >= 0 else {
             throw DomainError(.invalid, code: .invalidAmount, "credit_limit must be 0 or more fen.", field: "credit_limit")
         }
@@ -84,6 +90,8 @@ public enum ReviewRules {
             throw DomainError(.invalid, code: .abovePolicyMax, "The policy maximum is \(policy.maxLimit) fen.",
                               field: "credit_limit")
         }
+        try Affordability.requireWithin(limit, assessment: affordability, plans: plans, settings: policy.affordability,
+                                        now: now, field: "credit_limit", increase: false)
         var secondApprover = false
         if limit > singleApproverLimit {
             guard let first = record.firstApprover else { return .firstApproval(limit: limit) }

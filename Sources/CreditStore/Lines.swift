@@ -150,11 +150,13 @@ public struct ResolveReview: BusinessWrite {
         let assessment = try account.map {
             try Store.hasActiveConsent(db, accountID: $0.id, purpose: .creditAssessment, now: now)
         } ?? false
+        let affordability = try account.flatMap { try Store.latestAffordability(db, accountID: $0.id) }
+        let plans = (terms.tiers[account?.tier ?? .d] ?? terms.tiers[.d])?.instalmentPlans ?? []
         let verdict = try ReviewRules.resolve(
             review, accountStatus: account?.status, creditLineConsentActive: consent?.isActive(at: now) ?? false,
             assessmentConsentActive: assessment,
             ReviewRules.Resolution(approve: approve, creditLimit: creditLimit, approver: approver),
-            singleApproverLimit: singleApproverLimit, policy: policy)
+            singleApproverLimit: singleApproverLimit, policy: policy, affordability: affordability, plans: plans, now: now)
         let accountID = review.review.accountID
         var records: [AuditRecord] = []
         var line = account
@@ -176,12 +178,18 @@ public struct ResolveReview: BusinessWrite {
             opened.terms = terms.tiers[opened.tier ?? .d] ?? terms.tiers[.d]
             opened.termsVersion = terms.version
             if opened.activatedAt == nil { opened.activatedAt = now }
+            // The limit the person approved stands where the tier's recommendation would, weighed
+            // as an activation's is (README "Ability to repay").
+            let basis = Affordability.limit(tierRecommendation: limit, requestedLimit: review.requestedLimit,
+                                            assessment: affordability, plans: plans, settings: policy.affordability,
+                                            policyMax: policy.maxLimit, now: now)
+            opened.limitBasis = basis
             line = opened
             records.append(AuditRecord(.reviewResolved(.activationApproved(creditLimit: limit, secondApprover: secondApprover)),
                                        accountID: accountID, subjectID: reviewID))
             records.append(AuditRecord(.accountActivated(AccountActivated(
                 from: from, tier: opened.tier ?? .d, creditLimit: limit, path: .reviewResolution(reviewID: reviewID),
-                plans: opened.terms?.instalmentPlans ?? [])),
+                plans: opened.terms?.instalmentPlans ?? [], limitBasis: basis)),
                 accountID: accountID, subjectID: accountID))
         case .activationDeclined(let to):
             var declined = try Existence.require(line, "account")
@@ -275,7 +283,8 @@ extension Store {
             status: account.status, currentLimit: account.creditLimit, optedOut: account.limitIncreaseOptOut,
             creditLineConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditLine, now: now),
             assessmentConsentActive: try hasActiveConsent(db, accountID: account.id, purpose: .creditAssessment, now: now),
-            lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest, latestDecisionModelReviewed: reviewed)
+            lastIncreaseAt: account.lastIncreaseAt, latestDecision: latest, latestDecisionModelReviewed: reviewed,
+            affordability: try latestAffordability(db, accountID: account.id), plans: account.terms?.instalmentPlans ?? [])
     }
 
     /// Records a limit change the rules allowed: its row, the account at the new limit, and the

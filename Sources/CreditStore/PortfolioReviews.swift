@@ -147,7 +147,9 @@ public struct ApplyPortfolioRows: BusinessWrite {
             creditLineConsentActive: consents.contains { $0.purpose == .creditLine && $0.isActive(at: now) },
             assessmentConsentActive: assessment, optedOut: account.limitIncreaseOptOut,
             currentLimit: account.creditLimit, currentTier: account.tier, lastIncreaseAt: account.lastIncreaseAt,
-            newTier: result.tier, newRecommendedLimit: result.recommendedLimit)
+            newTier: result.tier, newRecommendedLimit: result.recommendedLimit,
+            affordability: try Store.latestAffordability(db, accountID: account.id),
+            plans: account.terms?.instalmentPlans ?? [])
         let action = PortfolioPolicy.decide(facts, tierDLimit: settings.champion.tierDLimit, policy: settings.policy, now: now)
         summary.record(action, from: account.tier, to: result.tier)
         switch action {

@@ -106,4 +106,40 @@ import Testing
         #expect(basis["binding"] as? String == "assessment-missing" && basis["affordable_limit"] is NSNull)
         await service.stop()
     }
+
+    /// The issue's second journey: an assessment a year old blocks an increase until renewed; and
+    /// an increase above what the customer can repay is refused naming new_limit.
+    @Test func anAssessmentAYearOldBlocksAnIncreaseUntilRenewed() async throws {
+        let clock = DemoClock()
+        let service = try TestService(clock: clock) { $0.consentMaxDays = 800 }
+        let account = try await ConsentTests().account(service, "aff-year")
+        let until = clock.now().adding(days: 790).rfc3339
+        var consents: [String: String] = [:]
+        for purpose in ["credit_assessment", "credit_line"] {
+            consents[purpose] = try #require(try await service.call("POST", "/v1/accounts/\(account)/consents",
+                body: ConsentTests.grantBody(purpose: purpose, extra: #","expires_at":"\#(until)""#)).json["id"] as? String)
+        }
+        try await Self.assess(service, account)
+        let decision = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA).json["id"] as? String)
+        let journey = LineTests.Journey(account: account, lineConsent: consents["credit_line"]!,
+                                        assessmentConsent: consents["credit_assessment"]!, decision: decision)
+        #expect(try await LineTests().activate(service, journey).json["account"].flatMap { ($0 as? [String: Any])?["credit_limit"] as? Int } == 2_000_000)
+        let increase = #"{"new_limit":2500000,"reason_code":"customer_request","initiated_by":"customer",\#(GovernanceTests.confirmation)}"#
+        _ = try await service.call("POST", "/v1/demo/clock", role: .operator, body: #"{"advance_days":366}"#)
+        // The model's own yearly review is renewed too: the test is about the customer's assessment.
+        try service.store.ensureModelReviewed(service.application.scoring.scorecard, by: "test")
+        #expect(try await service.call("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierA).status == 201)
+        let stale = try await service.call("POST", "/v1/accounts/\(account)/limit-adjustments", body: increase)
+        #expect(stale.status == 409 && stale.json["code"] as? String == "assessment-missing", "\(stale.text)")
+        #expect(try await service.call("GET", "/v1/accounts/\(account)/affordability").json["current"] as? Bool == false)
+        // Renewed with a modest income: more than it can repay is refused, what it can is applied.
+        try await Self.assess(service, account, income: 400_000, obligations: 0)
+        let tooMuch = try await service.call("POST", "/v1/accounts/\(account)/limit-adjustments", body: increase)
+        #expect(tooMuch.status == 422 && tooMuch.json["code"] as? String == "affordability-cap"
+                && tooMuch.json["field"] as? String == "new_limit", "\(tooMuch.text)")
+        try await Self.assess(service, account, income: 1_000_000, obligations: 0)
+        let renewed = try await service.call("POST", "/v1/accounts/\(account)/limit-adjustments", body: increase)
+        #expect(renewed.status == 201, "\(renewed.text)")
+        await service.stop()
+    }
 }

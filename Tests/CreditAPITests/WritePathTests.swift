@@ -46,6 +46,7 @@ final class CommitCounter: TransactionObserver, Sendable {
                                                body: ConsentTests.grantBody(purpose: "credit_assessment")).json["id"] as? String)
         let line = try #require(try await once("POST", "/v1/accounts/\(account)/consents",
                                          body: ConsentTests.grantBody(purpose: "credit_line")).json["id"] as? String)
+        _ = try await once("POST", "/v1/accounts/\(account)/affordability", body: AffordabilityAPITests.body(income: 5_000_000))
         let decision = try #require(try await once("POST", "/v1/accounts/\(account)/scores", body: LineTests.tierD)
             .json["id"] as? String)
         _ = try await once("POST", "/v1/decisions/\(decision)/review-requests", body: #"{"statement":"please look"}"#)

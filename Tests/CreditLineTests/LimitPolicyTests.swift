@@ -8,14 +8,17 @@ import Testing
 
     func state(status: AccountStatus = .active, limit: Int = 1_000_000, optedOut: Bool = false, consent: Bool = true,
                assessment: Bool = true,
-               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b, reviewed: Bool = true)
+               lastIncreaseDaysAgo: Int? = nil, decisionDaysAgo: Int? = 1, tier: Tier = .b, reviewed: Bool = true,
+               income: Int? = 10_000_000, assessedDaysAgo: Int = 1)
         -> LimitPolicy.State
     {
         LimitPolicy.State(
             status: status, currentLimit: limit, optedOut: optedOut, creditLineConsentActive: consent,
             assessmentConsentActive: assessment,
             lastIncreaseAt: lastIncreaseDaysAgo.map { Self.now.adding(days: -$0) },
-            latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) }, latestDecisionModelReviewed: reviewed)
+            latestDecision: decisionDaysAgo.map { (tier, Self.now.adding(days: -$0)) }, latestDecisionModelReviewed: reviewed,
+            affordability: income.map { AffordabilityTests.assessment(income: $0, obligations: 0, at: Self.now.adding(days: -assessedDaysAgo)) },
+            plans: [Terms.Plan(months: 12, monthlyFeeBps: 50)])
     }
 
     func verdict(_ newLimit: Int, by initiator: LimitPolicy.Initiator = .customer, accepted: Bool = false,
@@ -52,6 +55,26 @@ import Testing
         #expect(verdict(1_200_000, state(assessment: false)) == "consent-required")
         #expect(verdict(1_200_000, state(status: .frozen)) == "invalid-transition")
         #expect(verdict(1_200_000, state(status: .prospect, limit: 0)) == "invalid-transition")
+    }
+
+    /// An increase needs a current assessment and stays within what the customer can repay
+    /// (README "Ability to repay"); a decrease needs neither.
+    @Test func increasesWeighTheAbilityToRepay() {
+        #expect(verdict(1_200_000, state(income: nil)) == "assessment-missing")
+        #expect(verdict(1_200_000, state(assessedDaysAgo: 365)) == "assessment-missing")  // a year old
+        #expect(verdict(1_200_000, state(assessedDaysAgo: 364)) == "increase")
+        // 300,000 fen a month: 150,000 to spare, 1,698,120 on 12 months at 0.5 %.
+        #expect(verdict(1_500_000, state(income: 300_000)) == "increase")
+        #expect(verdict(1_200_000, state(income: 200_000)) == "affordability-cap")
+        #expect(verdict(900_000, state(income: nil)) == "decrease")
+        var capped = policy
+        capped.affordability.regulatoryLimitCap = 1_100_000
+        let request = LimitPolicy.Request(newLimit: 1_200_000, initiatedBy: .customer, customerAccepted: false)
+        #expect(throws: DomainError(.invalid, code: .regulatoryCap,
+                                    "new_limit is above the regulatory cap of 1100000 fen for one person's consumer credit.",
+                                    field: "new_limit")) {
+            try capped.evaluate(request, state: state(), now: Self.now)
+        }
     }
 
     @Test func decreasesNeedNoneOfThat() {

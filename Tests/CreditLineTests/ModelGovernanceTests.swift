@@ -76,11 +76,13 @@ import Testing
 @Suite struct PortfolioPolicyTests {
     static func facts(status: AccountStatus = .active, line: Bool = true, assessment: Bool = true, optedOut: Bool = false,
                       limit: Int = 500_000, tier: Tier? = .c, lastIncrease: Timestamp? = nil, newTier: Tier,
-                      recommended: Int = 2_000_000) -> PortfolioPolicy.Facts
+                      recommended: Int = 2_000_000, income: Int? = 10_000_000) -> PortfolioPolicy.Facts
     {
         PortfolioPolicy.Facts(status: status, creditLineConsentActive: line, assessmentConsentActive: assessment,
                               optedOut: optedOut, currentLimit: limit, currentTier: tier, lastIncreaseAt: lastIncrease,
-                              newTier: newTier, newRecommendedLimit: recommended)
+                              newTier: newTier, newRecommendedLimit: recommended,
+                              affordability: income.map { AffordabilityTests.assessment(income: $0, obligations: 0, at: Fixtures.now.adding(days: -1)) },
+                              plans: [Terms.Plan(months: 12, monthlyFeeBps: 50)])
     }
 
     @Test(arguments: [
@@ -100,6 +102,12 @@ import Testing
         ("no credit_line consent: no offer", facts(line: false, tier: .c, newTier: .a), .none),
         ("an increase 30 days ago: no offer", facts(tier: .c, lastIncrease: Fixtures.now.adding(days: -30), newTier: .a), .none),
         ("at the policy maximum: nothing", facts(limit: 5_000_000, tier: .c, newTier: .a, recommended: 9_000_000), .none),
+        // Ability to repay (README "Ability to repay"): no offer without a current assessment, and
+        // none above what the customer can repay (100,000 fen a month: 50,000 to spare, 566,040).
+        ("no assessment: no offer", facts(limit: 500_000, tier: .c, newTier: .a, income: nil), .none),
+        ("an offer of at most the affordable limit", facts(limit: 500_000, tier: .c, newTier: .a, income: 100_000),
+         .offer(limit: 566_040)),
+        ("nothing affordable above the limit: no offer", facts(limit: 600_000, tier: .c, newTier: .a, income: 100_000), .none),
     ])
     func actions(_ name: String, _ facts: PortfolioPolicy.Facts, _ expected: PortfolioPolicy.Action) {
         #expect(PortfolioPolicy.decide(facts, tierDLimit: 200_000, policy: LimitPolicy(), now: Fixtures.now) == expected, "\(name)")

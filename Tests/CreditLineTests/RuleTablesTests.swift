@@ -36,7 +36,7 @@ enum ReviewResolutionCases {
 
     static func resolve(kind: Review.Kind = .activation, status: Review.Status = .open, account: AccountStatus? = .pendingReview,
                  consent: Bool = true, assessment: Bool = true, first: String? = nil, firstLimit: Int? = nil, approve: Bool = true,
-                 limit: Int? = nil, by approver: String = "ana", requested: Int? = nil) -> String
+                 limit: Int? = nil, by approver: String = "ana", requested: Int? = nil, income: Int? = 10_000_000) -> String
     {
         let record = ReviewRecord(review: Fixtures.review(kind: kind, status: status), firstApprover: first,
                                   firstApprovedLimit: firstLimit, requestedLimit: requested)
@@ -44,7 +44,9 @@ enum ReviewResolutionCases {
             try ReviewRules.resolve(record, accountStatus: kind == .contest ? nil : account,
                                     creditLineConsentActive: consent, assessmentConsentActive: assessment,
                                     ReviewRules.Resolution(approve: approve, creditLimit: limit, approver: approver),
-                                    singleApproverLimit: single, policy: LimitPolicy())
+                                    singleApproverLimit: single, policy: LimitPolicy(),
+                                    affordability: income.map { AffordabilityTests.assessment(income: $0, obligations: 0) },
+                                    plans: [Terms.Plan(months: 12, monthlyFeeBps: 50)], now: Fixtures.now)
         }) { verdict in
             switch verdict {
             case .contestResolved(let upheld): return upheld ? "upheld" : "rejected"
@@ -98,6 +100,13 @@ enum ReviewResolutionCases {
         ("asked 0: declining is the way", resolve(requested: 0), "active 0"),
         ("asked 0: any line is more", resolve(limit: 1, requested: 0), "above-requested-limit credit_limit"),
         ("asked 50,000: declining needs nothing", resolve(approve: false, requested: 50_000), "declined"),
+        // Ability to repay (README "Ability to repay"): without an assessment the starter limit is
+        // the default and the most; a low income caps what a person may approve.
+        ("no assessment: the starter limit by default", resolve(income: nil), "active 50000"),
+        ("no assessment: the starter limit", resolve(limit: 50_000, income: nil), "active 50000"),
+        ("no assessment: above the starter limit", resolve(limit: 50_001, income: nil), "assessment-missing credit_limit"),
+        ("a low income: the default is what it can repay", resolve(income: 30_000), "active 169812"),
+        ("a low income: above what it can repay", resolve(limit: 169_813, income: 30_000), "affordability-cap credit_limit"),
     ]
 }
 

@@ -28,11 +28,20 @@ struct LineRoutes: RouteFamily {
         var reasons: [Scorecard.Reason]
         var reviewID: String?
         var reviewReason: String?
+        /// Why the limit is what it is, in the customer's language (README "Ability to repay"):
+        /// the binding bound's code and its words; the figures are the account's `limit_basis`.
+        var limitReason: LimitReason?
         enum CodingKeys: String, CodingKey {
             case outcome, account, reasons
             case reviewID = "review_id"
             case reviewReason = "review_reason"
+            case limitReason = "limit_reason"
         }
+    }
+
+    struct LimitReason: Encodable {
+        var code: String
+        var text: String
     }
 
     struct TermsBody: Encodable {
@@ -168,6 +177,7 @@ struct LineRoutes: RouteFamily {
 
     private var model: ScoringModel { application.scoring }
     private var policy: LimitPolicy { application.configuration.limitPolicy }
+    private var composer: NoticeComposer { application.composer }
     /// Tier D's recommendation: the most one operator may grant alone (README "Activation").
     private var singleApproverLimit: Int { model.scorecard.tierDLimit }
 
@@ -220,7 +230,11 @@ struct LineRoutes: RouteFamily {
             var response = try ResponseBody.json(ActivationBody(
                 outcome: result.outcome.name, account: AccountBody(result.account, asOf: call.now),
                 reasons: result.outcome == .declined || result.outcome == .pendingReview ? result.reasons : [],
-                reviewID: result.reviewID, reviewReason: result.reviewReason))
+                reviewID: result.reviewID, reviewReason: result.reviewReason,
+                limitReason: result.account.limitBasis.map { basis in
+                    let code = basis.binding.rawValue
+                    return LimitReason(code: code, text: composer.templates[result.account.locale]?.reasons[code] ?? code)
+                }))
             response.headerFields[.eTag] = "\"\(result.account.version)\""
             return response
         }

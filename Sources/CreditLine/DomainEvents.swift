@@ -102,11 +102,21 @@ public enum DomainEvent: Sendable, Equatable {
         let dayLater = now.adding(days: NoticeRules.defaultDays)
         switch self {
         case .accountActivated(let event):
-            return [NoticeDraft(kind: .activationConfirmation, values: [
+            var values: [String: NoticeValue] = [
                 "credit_limit": .amount(event.creditLimit), "plans": .plans(event.plans),
                 "cooling_off_days": .number(settings.coolingOffDays),
                 "cancel_by": .date(CivilDate(now.adding(days: settings.coolingOffDays - 1))),
-            ], dueBy: dayLater)]
+            ]
+            // Ability to repay (README "Ability to repay"): why the limit is what it is, and what
+            // using all of it costs a month beside the income the customer declared.
+            if let basis = event.limitBasis { values["limit_reason"] = .reasons([basis.binding.rawValue]) }
+            if let repayment = event.fullUseRepayment { values["full_use_repayment"] = .amount(repayment) }
+            if let income = event.declaredIncome { values["declared_income"] = .amount(income) }
+            // Without a basis (a line opened before the rule, its entry read back) the confirmation
+            // says what it always said.
+            let template = event.limitBasis == nil || event.fullUseRepayment == nil ? nil
+                : event.declaredIncome == nil ? "activation_confirmation_starter" : "activation_confirmation_assessed"
+            return [NoticeDraft(kind: .activationConfirmation, template: template, values: values, dueBy: dayLater)]
         case .accountDeclined(let event):
             return [NoticeDraft(kind: .adverseAction, values: [
                 "reasons": .reasons(Array(event.reasonCodes.prefix(4))),

@@ -133,6 +133,12 @@ public struct NoticeTemplates: Sendable, Equatable {
     /// Every template a draft can name, with the values it may show.
     public static let placeholders: [String: Set<String>] = [
         "activation_confirmation": ["credit_limit", "plans", "cooling_off_days", "cancel_by"],
+        // Ability to repay (README "Ability to repay"): the repayment of the whole limit beside the
+        // declared income, and why the limit is what it is; at the starter limit, no income yet.
+        "activation_confirmation_assessed": ["credit_limit", "plans", "cooling_off_days", "cancel_by", "limit_reason",
+                                             "full_use_repayment", "declared_income"],
+        "activation_confirmation_starter": ["credit_limit", "plans", "cooling_off_days", "cancel_by", "limit_reason",
+                                            "full_use_repayment"],
         "adverse_action": ["reasons", "reapply_on"],
         "review_outcome_approved": ["credit_limit"],
         "review_outcome_declined": [],

@@ -72,7 +72,8 @@ public struct ActivateAccount: BusinessWrite {
             records.append(AuditRecord(.accountActivated(AccountActivated(
                 from: from, tier: decision.tier, creditLimit: limit,
                 path: .request(decisionID: decisionID, consentID: consentID, termsVersion: termsVersion),
-                plans: account.terms?.instalmentPlans ?? [], limitBasis: basis)),
+                plans: account.terms?.instalmentPlans ?? [], limitBasis: basis,
+                declaredIncome: facts.affordability.flatMap { $0.isCurrent(at: now) ? $0.monthlyIncome : nil })),
                 accountID: accountID, subjectID: accountID))
         case .pendingReview:
             account.creditLimit = 0
@@ -189,7 +190,8 @@ public struct ResolveReview: BusinessWrite {
                                        accountID: accountID, subjectID: reviewID))
             records.append(AuditRecord(.accountActivated(AccountActivated(
                 from: from, tier: opened.tier ?? .d, creditLimit: limit, path: .reviewResolution(reviewID: reviewID),
-                plans: opened.terms?.instalmentPlans ?? [], limitBasis: basis)),
+                plans: opened.terms?.instalmentPlans ?? [], limitBasis: basis,
+                declaredIncome: affordability.flatMap { $0.isCurrent(at: now) ? $0.monthlyIncome : nil })),
                 accountID: accountID, subjectID: accountID))
         case .activationDeclined(let to):
             var declined = try Existence.require(line, "account")

@@ -87,6 +87,11 @@ import Testing
         let affordable = try #require(basis["affordable_limit"] as? Int)
         // 60,000 fen a month to spare, on tier A's longest plan (12 months at 0.5 %).
         #expect(account["credit_limit"] as? Int == affordable && (679_000...680_000).contains(affordable))
+        // The binding bound's code and words, in the customer's language.
+        let reason = try #require(activated.json["limit_reason"] as? [String: Any])
+        #expect(reason["code"] as? String == "affordability-cap" && (reason["text"] as? String)?.contains("按时还款") == true)
+        let told = try #require(try await NoticeTests().notices(service, journey.account).first?["text"] as? String)
+        #expect(told.contains("您申报的月收入为 2,000.00 元") && told.contains("以您能按时还款为限"), "\(told)")
         let read = try await service.call("GET", "/v1/accounts/\(journey.account)").json
         #expect((read["limit_basis"] as? [String: Any])?["binding"] as? String == "affordability-cap")
         // The chain holds the basis with the activation: figures, never the income.
@@ -104,6 +109,8 @@ import Testing
         #expect(account["credit_limit"] as? Int == 50_000)
         let basis = try #require(account["limit_basis"] as? [String: Any])
         #expect(basis["binding"] as? String == "assessment-missing" && basis["affordable_limit"] is NSNull)
+        let told = try #require(try await NoticeTests().notices(service, journey.account).first?["text"] as? String)
+        #expect(told.contains("先开通较低的起始额度") && !told.contains("月收入"), "\(told)")
         await service.stop()
     }
 

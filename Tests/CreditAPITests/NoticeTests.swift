@@ -35,13 +35,16 @@ import Testing
         #expect(confirmation["kind"] as? String == "activation_confirmation")
         #expect(confirmation["locale"] as? String == locale)
         #expect(confirmation["status"] as? String == "pending")
-        #expect(confirmation["template_version"] as? String == "2026-12")
+        #expect(confirmation["template_version"] as? String == "2026-12-07")
         let text = try #require(confirmation["text"] as? String)
         #expect(text.contains(locale == "en" ? "CNY 10,000.00" : "10,000.00 元"), "\(text)")
         // Every plan's price with its annual rate beside it: tier A's 6 months at 45 bps is 9.20 % a year.
         #expect(text.contains(locale == "en" ? "- 6 months: 0.45% a month, 9.20% a year" : "- 6 期:月费率 0.45%,年化利率 9.20%"),
                 "\(text)")
         #expect(!text.contains("{"), "a placeholder left unfilled: \(text)")
+        // Ability to repay: the repayment of the whole limit beside the income declared, and why.
+        #expect(text.contains(locale == "en" ? "you told us you earn CNY 50,000.00 a month" : "您申报的月收入为 50,000.00 元"), "\(text)")
+        #expect(text.contains(locale == "en" ? "- the amount you asked for" : "- 按您自己申请的金额"), "\(text)")
         let created = try #require(Timestamp(rfc3339: confirmation["created_at"] as? String ?? ""))
         #expect(confirmation["due_by"] as? String == created.adding(days: 1).rfc3339)
 

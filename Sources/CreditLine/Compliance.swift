@@ -107,6 +107,15 @@ public enum ComplianceRules {
         return facts.linkUsedAt == facts.actedAt && facts.linkSubjectID == facts.consentID && facts.linkPageSHA256 == page
     }
 
+    /// 10. A limit set (a line opened, or an increase) within what the customer could repay at that
+    /// moment: no more than its affordable limit, and no more than the starter limit without a
+    /// current assessment. nil: the entry predates the rule (no basis recorded) and is not judged.
+    public static func limitWithinCap(limit: Int, affordableLimit: Int?, starterLimit: Int?) -> Bool? {
+        if let affordableLimit { return limit <= affordableLimit }
+        guard let starterLimit else { return nil }
+        return limit <= starterLimit
+    }
+
     /// The share of the window's consents with first-party evidence, in whole percent (rounded
     /// half up); nil when the window recorded none.
     public static func percent(_ part: Int, of whole: Int) -> Int? {

@@ -27,10 +27,15 @@ public struct LimitAdjusted: Sendable, Equatable {
     /// The customer's confirmation as its audit detail records it (the hash of what they saw),
     /// when one was given.
     public var confirmation: [String: JSONValue]
+    /// For an increase, the affordable limit it was weighed against (README "Ability to repay"):
+    /// the compliance report judges the change by it. Increases before the rule have none.
+    public var affordableLimit: Int?
 
     public init(oldLimit: Int, newLimit: Int, direction: LimitPolicy.Direction, initiatedBy: LimitPolicy.Initiator,
-                customerAccepted: Bool, reasonCode: String, cause: Cause, confirmation: [String: JSONValue] = [:])
+                customerAccepted: Bool, reasonCode: String, cause: Cause, confirmation: [String: JSONValue] = [:],
+                affordableLimit: Int? = nil)
     {
+        self.affordableLimit = affordableLimit
         (self.oldLimit, self.newLimit, self.direction, self.initiatedBy) = (oldLimit, newLimit, direction, initiatedBy)
         (self.customerAccepted, self.reasonCode, self.cause, self.confirmation) = (customerAccepted, reasonCode, cause, confirmation)
     }
@@ -57,6 +62,7 @@ public struct LimitAdjusted: Sendable, Equatable {
             "notice_due": .bool(noticeDue), "reason_code": .string(reasonCode),
         ]) { $1 }
         detail.merge(confirmation) { $1 }
+        if let affordableLimit { detail["affordable_limit"] = .int(affordableLimit) }
         return detail
     }
 
@@ -97,7 +103,8 @@ public struct LimitAdjusted: Sendable, Equatable {
         self.init(oldLimit: try read.int("old_limit"), newLimit: try read.int("new_limit"), direction: try read.named("direction"),
                   initiatedBy: initiatedBy, customerAccepted: try read.bool("customer_accepted"),
                   reasonCode: try read.text("reason_code"), cause: cause,
-                  confirmation: detail.filter { $0.key.hasPrefix("confirmation_") })
+                  confirmation: detail.filter { $0.key.hasPrefix("confirmation_") },
+                  affordableLimit: detail["affordable_limit"] == nil ? nil : try read.int("affordable_limit"))
     }
 }
 

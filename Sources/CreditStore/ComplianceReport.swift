@@ -201,6 +201,43 @@ final class ComplianceReading {
         }
     }
 
+    /// 10: every line opened and every increase in the window, within what the customer could
+    /// repay then (README "Ability to repay"), by the figures its entry recorded; entries from
+    /// before the rule record none and are not judged.
+    func affordabilityChecks() throws -> Items {
+        try StoreRow.fetchAll(db, sql: """
+            SELECT a.account_id, a.action, a.detail FROM audit_log a
+            WHERE a.action IN (\(sqlText(AuditAction.accountActivated)), \(sqlText(AuditAction.limitAdjusted)))
+              AND a.at >= ? AND a.at < ? AND \(inScope("a.account_id")) ORDER BY a.seq
+            """, arguments: window).compactMap { row -> (id: String, holds: Bool)? in
+            let account: String = try row["account_id"]
+            guard let detail = try? StoredJSON.value([String: JSONValue].self, from: row["detail"] as String) else {
+                return (account, false)
+            }
+            // Judged by the figures the rule recorded; an entry without them predates it. One that
+            // holds them but does not read as its typed event is a finding, never skipped.
+            guard detail["limit_basis"] != nil || detail["affordable_limit"] != nil else { return nil }
+            guard let action = AuditAction(rawValue: try row["action"]),
+                  let event = try? DomainEvent.decode(action, auditDetail: detail)
+            else { return (account, false) }
+            switch event {
+            case .accountActivated(let opened):
+                guard let basis = opened.limitBasis,
+                      let within = ComplianceRules.limitWithinCap(limit: opened.creditLimit, affordableLimit: basis.affordableLimit,
+                                                                  starterLimit: basis.starterLimit)
+                else { return nil }
+                return (account, within && opened.creditLimit <= basis.regulatoryCap)
+            case .limitAdjusted(let change) where change.direction == .increase:
+                guard let within = ComplianceRules.limitWithinCap(limit: change.newLimit, affordableLimit: change.affordableLimit,
+                                                                  starterLimit: nil)
+                else { return nil }
+                return (account, within)
+            default:
+                return nil
+            }
+        }
+    }
+
     /// 6: approvals of the window above the single-approver limit.
     func approvalChecks() throws -> Items {
         try StoreRow.fetchAll(db, sql: """
@@ -293,6 +330,8 @@ final class ComplianceReading {
         ("8b", "one key activating more than 1 % of the window's lines in one minute", "anomaly"),
         ("8c", "delivery reports dating the delivery more than notice_report_grace_hours before they arrived", "anomaly"),
         ("9", "every consent given or declined on the customer's own page carries complete first-party evidence", "violation"),
+        ("10", "every line opened and every increase within what the customer could repay then, and above the starter limit only with a current assessment",
+         "violation"),
     ]
 
     func checkList(activations: Activations, decisionConsents: Items,
@@ -304,6 +343,7 @@ final class ComplianceReading {
             "4": try activeLineChecks(), "5": try increaseChecks() + termsChecks(), "6": try approvalChecks(),
             "7": notices.timely + (try withdrawalChecks()), "9": try pageEvidenceChecks().items, "8a": activations.quick,
             "8b": ComplianceRules.keyMinutes(activations.byKey), "8c": notices.backdated,
+            "10": try affordabilityChecks(),
         ]
         return Self.checks.map { .init(number: $0.number, name: $0.name, kind: $0.kind, items: items[$0.number] ?? []) }
     }

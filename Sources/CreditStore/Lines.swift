@@ -257,16 +257,26 @@ public struct AdjustLimit: BusinessWrite {
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((LimitAdjustment, Account), [AuditRecord]) {
         try CustomerConfirmation.require(confirmation, customerInitiated: request.initiatedBy == .customer)
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
-        let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
+        let state = try Store.limitState(db, account, now: now)
+        let direction = try policy.evaluate(request, state: state, now: now)
         try CustomerConfirmation.require(confirmation, customerInitiated: CustomerConfirmation.isRequired(
             initiatedBy: request.initiatedBy, customerAccepted: request.customerAccepted, direction: direction))
         var (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: reasonCode, actor: actorKeyID, now: now,
             cause: .request(hasNote: note != nil))
+        event.affordableLimit = state.affordableCap(direction, policy: policy, now: now)
         try Store.addNote(db, accountID: accountID, subjectID: adjustment.id, kind: "limit_adjustment", text: note, now: now)
         event.confirmation = try Store.recordConfirmation(db, accountID: accountID, subjectID: adjustment.id, confirmation,
                                                           now: now)
         return ((adjustment, saved), [AuditRecord(event, accountID: accountID, adjustmentID: adjustment.id)])
+    }
+}
+
+extension LimitPolicy.State {
+    /// For an increase, the affordable limit it was weighed against, recorded in its entry.
+    func affordableCap(_ direction: LimitPolicy.Direction, policy: LimitPolicy, now: Timestamp) -> Int? {
+        guard direction == .increase else { return nil }
+        return Affordability.affordableCap(affordability, plans: plans, settings: policy.affordability, now: now)
     }
 }
 

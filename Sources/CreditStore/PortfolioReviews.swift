@@ -304,10 +304,12 @@ public struct AcceptLimitOffer: BusinessWrite {
         var accepted = try Existence.require(offer, "limit offer")
         let account = try Existence.require(try Store.fetchAccount(db, id: accountID), "account")
         let request = LimitPolicy.Request(newLimit: accepted.offeredLimit, initiatedBy: .system, customerAccepted: true)
-        let direction = try policy.evaluate(request, state: try Store.limitState(db, account, now: now), now: now)
-        let (adjustment, saved, event) = try Store.recordLimitChange(
+        let state = try Store.limitState(db, account, now: now)
+        let direction = try policy.evaluate(request, state: state, now: now)
+        var (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: "limit_offer", actor: actorKeyID, now: now,
             cause: .limitOffer(offerID: offerID))
+        event.affordableLimit = state.affordableCap(direction, policy: policy, now: now)
         let record = AuditRecord(event, accountID: accountID, adjustmentID: adjustment.id)
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: offerID, confirmation, now: now)
         try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",

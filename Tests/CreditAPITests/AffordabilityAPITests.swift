@@ -149,4 +149,33 @@ import Testing
         #expect(renewed.status == 201, "\(renewed.text)")
         await service.stop()
     }
+
+    /// Check 10: every line opened and every increase within what the customer could repay then;
+    /// a planted activation and a planted increase above their affordable limit are named.
+    @Test func theComplianceReportChecksEveryLimitAgainstItsCap() async throws {
+        let service = try TestService()
+        let rich = try await LineTests().prepare(service, "aff-report-1")
+        #expect(try await LineTests().activate(service, rich).status == 200)
+        let starter = try await LineTests().prepare(service, "aff-report-2", assessed: false)
+        #expect(try await LineTests().activate(service, starter).status == 200)
+        func checkTen() async throws -> [String: Any] {
+            let report = try await service.call("GET", "/v1/compliance/report", role: .auditor).json
+            return try #require((report["checks"] as? [[String: Any]])?.first { $0["number"] as? String == "10" })
+        }
+        let lawful = try await checkTen()
+        #expect(lawful["holds"] as? Bool == true && lawful["checked"] as? Int == 2, "\(lawful)")
+        let now = service.store.time.now().rfc3339
+        try service.store.database.write { db in
+            try ComplianceTests.plantEntry(db, action: "account.activated", account: rich.account, at: now, detail: """
+                {"consent_id":"\(rich.lineConsent)","credit_limit":900000,"decision_id":"\(rich.decision)","from":"prospect","limit_basis":{"affordable_limit":600000,"binding":"affordability-cap","limit":900000,"regulatory_cap":5000000,"requested_limit":null,"starter_limit":50000,"tier_recommendation":2000000},"terms_version":"2026-11","tier":"A"}
+                """)
+            try ComplianceTests.plantEntry(db, action: "limit.adjusted", account: starter.account, at: now, detail: """
+                {"affordable_limit":70000,"customer_accepted":false,"direction":"increase","has_note":false,"initiated_by":"customer","new_limit":75000,"notice_due":false,"old_limit":50000,"reason_code":"customer_request"}
+                """)
+        }
+        let broken = try await checkTen()
+        #expect(broken["holds"] as? Bool == false && (broken["ids"] as? [String]).map(Set.init) == [rich.account, starter.account],
+                "\(broken)")
+        await service.stop()
+    }
 }

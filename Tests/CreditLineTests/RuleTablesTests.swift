@@ -443,3 +443,19 @@ enum TermsAcceptanceCases {
         #expect(ComplianceRules.percent(part, of: whole) == percent, "\(part) of \(whole)")
     }
 }
+
+/// Check 10 of the compliance report (README "Ability to repay"): a limit within what the
+/// customer could repay when it was set.
+@Suite struct LimitWithinCapTable {
+    @Test(arguments: [
+        (500_000, Optional(500_000), Optional(50_000), Optional(true)),
+        (500_001, Optional(500_000), Optional(50_000), Optional(false)),
+        (50_000, nil, Optional(50_000), Optional(true)),  // the starter limit, no assessment
+        (50_001, nil, Optional(50_000), Optional(false)),  // above it without one
+        (900_000, Optional(1_000_000), nil, Optional(true)),  // an increase: no starter limit applies
+        (900_000, nil, nil, nil),  // recorded before the rule: not judged
+    ] as [(Int, Int?, Int?, Bool?)])
+    func checkTen(_ limit: Int, _ affordable: Int?, _ starter: Int?, _ holds: Bool?) {
+        #expect(ComplianceRules.limitWithinCap(limit: limit, affordableLimit: affordable, starterLimit: starter) == holds)
+    }
+}

@@ -51,7 +51,7 @@ enum RouteSubject {
     static let prefixes: [(prefix: String, subject: Store.Subject)] = [
         ("/v1/accounts/{id}", .account), ("/v1/consents/{id}", .consent), ("/v1/decisions/{id}", .decision),
         ("/v1/reviews/{id}", .review), ("/v1/notices/{id}", .notice), ("/v1/events/{id}", .event),
-        ("/v1/webhook-endpoints/{id}", .webhookEndpoint),
+        ("/v1/webhook-endpoints/{id}", .webhookEndpoint), ("/v1/hardship-requests/{id}", .hardshipRequest),
     ]
 
     static func of(_ pattern: String?) -> Store.Subject? {

@@ -27,6 +27,8 @@ struct ConsolePageRoutes: RouteFamily {
     func register(on router: inout Router) {
         router.get("/console/reviews", handler: console.page(ConsoleRoutes.Page.reviews.roles, reviewsPage))
         router.post("/console/reviews/{id}/resolution", handler: console.page(ConsoleRoutes.Page.reviews.roles, resolveReview))
+        router.post("/console/hardship-requests/{id}/resolution",
+                    handler: console.page(ConsoleRoutes.Page.reviews.roles, resolveHardship))
         router.get("/console/accounts/{id}", handler: console.page([.operator, .auditor], accountPage))
         router.get("/console/notices", handler: console.page(ConsoleRoutes.Page.notices.roles, noticesPage))
         router.get("/console/webhooks", handler: console.page(ConsoleRoutes.Page.webhooks.roles, webhooksPage))
@@ -39,6 +41,7 @@ struct ConsolePageRoutes: RouteFamily {
 
     @Sendable func reviewsPage(_ request: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let page = ReviewQueuePage(queue: try await store.reviewQueue(scope: session.key.scope),
+                                   hardship: try await store.pendingHardshipRequests(scope: session.key.scope),
                                    done: request.queryParameters["done"], csrfField: console.csrf(session))
         return render(visit, title: t("reviews", visit.locale), page.html(view(visit)))
     }
@@ -72,6 +75,23 @@ struct ConsolePageRoutes: RouteFamily {
         case .awaitingSecondApproval: done = t("awaiting", visit.locale)
         case .resolved: done = t("resolved", visit.locale) + " " + reviewID
         }
+        return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+
+    /// A hardship decision, through the same write as the API (README "Hardship plans").
+    @Sendable func resolveHardship(_ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
+        let fields = ConsoleRoutes.form(request)
+        let note = fields["note"].flatMap { $0.isEmpty ? nil : $0 }
+        let (reasonCode, checked) = try application.reasonCodes.parse(code: fields["reason_code"] ?? "", note: note)
+        let id = try context.parameter("id")
+        guard try await store.tenant(of: .hardshipRequest, id: id).map(session.key.scope.sees) == true else {
+            throw DomainError.notFound("hardship request")
+        }
+        let decided = try await store.perform(
+            ResolveHardship(requestID: id, approve: fields["approve"] == "true", reasonCode: reasonCode, note: checked,
+                            resolvedBy: session.key.id),
+            by: Actor(keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
+        let done = t(decided.status == .approved ? "hardship_approved" : "hardship_declined", visit.locale) + " " + id
         return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 

@@ -40,6 +40,8 @@ struct ConsoleView {
 /// The review queue: oldest first, each with its decision explained and its four-eyes state.
 struct ReviewQueuePage {
     var queue: [Store.QueuedReview]
+    /// Hardship requests waiting for a decision (README "Hardship plans").
+    var hardship: [HardshipRequest] = []
     /// What the last resolution did, as the redirect after it said.
     var done: String?
     /// The session's CSRF field, for the forms.
@@ -48,7 +50,30 @@ struct ReviewQueuePage {
     func html(_ view: ConsoleView) -> String {
         var sections = done.map { #"<p class="banner info">\#(HTML.escape($0))</p>"# } ?? ""
         for queued in queue { sections += item(queued, view) }
+        for request in hardship { sections += hardshipItem(request, view) }
         return sections.isEmpty ? "<p class=\"muted\">\(view.t("empty"))</p>" : sections
+    }
+
+    /// A hardship request: what the customer asked for, and the decision with a reason code.
+    private func hardshipItem(_ request: HardshipRequest, _ view: ConsoleView) -> String {
+        let t = view.t
+        let action = "/console/hardship-requests/\(HTML.escape(request.id))/resolution"
+        func form(_ approve: Bool, codes: [String], button: String) -> String {
+            let options = codes.map { #"<option value="\#($0)">\#(HTML.escape($0))</option>"# }.joined()
+            return #"<form method="post" action="\#(action)">\#(csrfField)<input type="hidden" name="approve" value="\#(approve)">"#
+                + #"<label>\#(t("reason_code"))<select name="reason_code">\#(options)</select></label>"#
+                + #"<label>\#(t("note"))<input type="text" name="note" maxlength="500"></label>"# + button + "</form>"
+        }
+        let kind = t("hardship_" + request.kind.rawValue)
+        var html = #"<section class="card hardship" id="\#(HTML.escape(request.id))">"#
+        html += #"<h2>\#(t("hardship")) · <a href="/console/accounts/\#(HTML.escape(request.accountID))">\#(HTML.escape(request.accountID))</a></h2>"#
+        html += "<p>\(kind) · \(request.months) \(t("months"))</p>"
+        html += #"<p class="muted">\#(t("opened")) \#(request.requestedAt.rfc3339) · \#(HTML.escape(request.id))</p><div class="forms">"#
+        let approve = #"<button type="submit" class="approve">\#(t("approve"))</button>"#
+        let decline = #"<button type="submit" class="danger decline">\#(t("decline"))</button>"#
+        html += form(true, codes: ["hardship_income_loss", "hardship_expenses", "other"], button: approve)
+        html += form(false, codes: ["hardship_not_needed", "other"], button: decline)
+        return html + "</div></section>"
     }
 
     private func item(_ queued: Store.QueuedReview, _ view: ConsoleView) -> String {

@@ -56,6 +56,9 @@ public struct Account: Sendable, Equatable {
     public var oldestUnpaidDue: CivilDate? = nil
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.
     public var recordedDelinquency: Delinquency = .current
+    /// While a hardship plan is in force: the delinquency when it was approved, which the line's
+    /// is never worse than (README "Hardship plans").
+    public var delinquencyCap: Delinquency? = nil
     /// The language of the customer's notices.
     /// Why the line has its limit, as last set (README "Ability to repay"); nil before any.
     public var limitBasis: LimitBasis? = nil
@@ -87,7 +90,9 @@ extension Account {
         Delinquency.daysPastDue(oldestUnpaidDue: oldestUnpaidDue, today: today)
     }
 
-    public func delinquency(on today: CivilDate) -> Delinquency { Delinquency(daysPastDue: daysPastDue(on: today)) }
+    public func delinquency(on today: CivilDate) -> Delinquency {
+        HardshipRules.delinquency(live: Delinquency(daysPastDue: daysPastDue(on: today)), atApproval: delinquencyCap)
+    }
 
     /// What the line owes, as its instalments add up.
     public var position: LedgerPosition {

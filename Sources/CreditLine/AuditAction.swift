@@ -48,6 +48,10 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case customerLinkUsed = "customer_link.used"
     /// The customer's income and obligations recorded (README "Ability to repay"; never the amounts).
     case affordabilityAssessed = "affordability.assessed"
+    /// A hardship plan asked for, decided, ended (README "Hardship plans").
+    case hardshipRequested = "hardship.requested"
+    case hardshipResolved = "hardship.resolved"
+    case hardshipEnded = "hardship.ended"
 }
 
 extension AuditAction {
@@ -59,7 +63,7 @@ extension AuditAction {
             .limitAdjusted, .accountFrozen, .accountUnfrozen, .accountClosed, .consentGranted, .consentWithdrawn,
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
             .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
-            .limitOfferCreated, .limitOfferAccepted, .consentDeclined:
+            .limitOfferCreated, .limitOfferAccepted, .consentDeclined, .hardshipRequested, .hardshipResolved, .hardshipEnded:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,

@@ -37,8 +37,9 @@ public struct DelinquencyChange: Sendable, Equatable {
     public var noticeDue: Bool { from < .dpd31To60 && to >= .dpd31To60 }
 
     /// The change from the recorded bucket to the one `daysPastDue` gives, or nil when it is the same.
-    public static func between(recorded: Delinquency, daysPastDue: Int) -> DelinquencyChange? {
-        let live = Delinquency(daysPastDue: daysPastDue)
+    /// `cap`: a hardship plan in force keeps the bucket no worse than when it was approved.
+    public static func between(recorded: Delinquency, daysPastDue: Int, cap: Delinquency? = nil) -> DelinquencyChange? {
+        let live = HardshipRules.delinquency(live: Delinquency(daysPastDue: daysPastDue), atApproval: cap)
         return live == recorded ? nil : DelinquencyChange(from: recorded, to: live, daysPastDue: daysPastDue)
     }
 }

@@ -57,6 +57,7 @@ public enum DomainEvent: Sendable, Equatable {
     case limitOfferCreated(LimitOfferCreated)
     case delinquencyChanged(DelinquencyChange)
     case consentEnded(ConsentEnded)
+    case hardship(HardshipEvent)
     /// What else happens to an account, owing no notice (`AccountFact`).
     case fact(AccountFact)
     /// The service's own operation (`ServiceRecord`).
@@ -73,6 +74,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .limitOfferCreated: .limitOfferCreated
         case .delinquencyChanged: .accountDelinquencyChanged
         case .consentEnded(let event): event.action
+        case .hardship(let event): event.action
         case .fact(let fact): fact.action
         case .service(let record): record.action
         }
@@ -92,6 +94,7 @@ public enum DomainEvent: Sendable, Equatable {
             "days_past_due": .int(change.daysPastDue), "notice_due": .bool(change.noticeDue),
         ]
         case .consentEnded(let event): event.auditDetail
+        case .hardship(let event): event.auditDetail
         case .fact(let fact): fact.auditDetail
         case .service(let record): record.auditDetail
         }
@@ -144,6 +147,8 @@ public enum DomainEvent: Sendable, Equatable {
             return [NoticeDraft(kind: .preReportWarning, values: [
                 "days_past_due": .number(change.daysPastDue), "report_after": .date(CivilDate(dueBy)),
             ], dueBy: dueBy)]
+        case .hardship(let event):
+            return [event.notice(dueBy: dayLater)]
         case .consentEnded, .fact, .service:
             // The customer's own act, a date they were told of ahead (`consentExpiring`), or
             // what the notices themselves record.
@@ -172,6 +177,7 @@ public enum DomainEvent: Sendable, Equatable {
             guard try read.bool("notice_due") == change.noticeDue else { throw read.missing("notice_due") }
             return .delinquencyChanged(change)
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
+        case .hardshipRequested, .hardshipResolved, .hardshipEnded: return .hardship(try HardshipEvent(read))
         default:
             if let fact = try AccountFact.decode(read) { return .fact(fact) }
             if let record = try ServiceRecord.decode(read) { return .service(record) }

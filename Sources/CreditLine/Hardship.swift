@@ -154,3 +154,67 @@ public enum HardshipRules {
         return min(live, atApproval)
     }
 }
+
+/// A step of a hardship plan as the chain records it and the customer is told of it: an event,
+/// an audit entry and a notice each (README "Hardship plans").
+public struct HardshipEvent: Sendable, Equatable {
+    public enum Step: Sendable, Equatable {
+        case requested
+        case approved
+        case declined(reasonCode: String)
+        /// `broken` or `completed`.
+        case ended(reason: String)
+    }
+
+    public var requestID: String
+    public var kind: HardshipKind
+    public var months: Int
+    public var step: Step
+
+    public init(requestID: String, kind: HardshipKind, months: Int, step: Step) {
+        (self.requestID, self.kind, self.months, self.step) = (requestID, kind, months, step)
+    }
+
+    public var action: AuditAction {
+        switch step {
+        case .requested: .hardshipRequested
+        case .approved, .declined: .hardshipResolved
+        case .ended: .hardshipEnded
+        }
+    }
+
+    public var auditDetail: [String: JSONValue] {
+        var detail: [String: JSONValue] = ["request_id": .string(requestID), "kind": .string(kind.rawValue),
+                                           "months": .int(months)]
+        switch step {
+        case .requested: break
+        case .approved: detail["outcome"] = .string("approved")
+        case .declined(let reasonCode): detail.merge(["outcome": .string("declined"), "reason_code": .string(reasonCode)]) { $1 }
+        case .ended(let reason): detail["reason"] = .string(reason)
+        }
+        return detail
+    }
+
+    init(_ read: DetailReader) throws(NoticeRules.MissingFact) {
+        let step: Step
+        switch read.action {
+        case .hardshipRequested: step = .requested
+        case .hardshipEnded: step = .ended(reason: try read.text("reason"))
+        default:
+            step = try read.text("outcome") == "approved" ? .approved : .declined(reasonCode: try read.text("reason_code"))
+        }
+        self.init(requestID: try read.text("request_id"), kind: try read.named("kind"), months: try read.int("months"), step: step)
+    }
+
+    /// The customer is told of every step, in their language: what was asked, agreed or ended.
+    public func notice(dueBy: Timestamp) -> NoticeDraft {
+        let template: String
+        switch step {
+        case .requested: template = "hardship_plan_requested"
+        case .approved: template = "hardship_plan_approved_\(kind.rawValue)"
+        case .declined: template = "hardship_plan_declined"
+        case .ended(let reason): template = "hardship_plan_ended_\(reason)"
+        }
+        return NoticeDraft(kind: .hardshipPlan, template: template, values: ["months": .number(months)], dueBy: dueBy)
+    }
+}

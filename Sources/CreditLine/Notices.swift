@@ -14,6 +14,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case limitOffer = "limit_offer"
     /// The line took another tier's terms, on the customer's acceptance.
     case termsChange = "terms_change"
+    /// A hardship plan's every step (README "Hardship plans").
+    case hardshipPlan = "hardship_plan"
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -158,6 +160,12 @@ public struct NoticeTemplates: Sendable, Equatable {
         "consent_expiring_credit_assessment": ["expires_on"],
         "consent_expiring_credit_line": ["expires_on"],
         "pre_report_warning": ["days_past_due", "report_after"],
+        "hardship_plan_requested": ["months"],
+        "hardship_plan_approved_payment_holiday": ["months"],
+        "hardship_plan_approved_restructure": ["months"],
+        "hardship_plan_declined": ["months"],
+        "hardship_plan_ended_broken": ["months"],
+        "hardship_plan_ended_completed": ["months"],
     ]
 
     /// Parses and checks a file: every template present, no placeholder a template cannot be

@@ -56,6 +56,7 @@ extension Store {
     public enum Subject: String, Sendable {
         case account, consent, decision, review, notice, event
         case webhookEndpoint = "webhook endpoint"
+        case hardshipRequest = "hardship request"
     }
 
     /// The tenant of the account a subject belongs to; nil when there is no such subject.
@@ -68,6 +69,7 @@ extension Store {
         case .review: sql = "SELECT a.tenant FROM reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = ?"
         case .notice: sql = "SELECT a.tenant FROM notices n JOIN accounts a ON a.id = n.account_id WHERE n.id = ?"
         case .event: sql = "SELECT tenant FROM events WHERE id = ?"
+        case .hardshipRequest: sql = "SELECT a.tenant FROM hardship_requests h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?"
         // A deleted endpoint is gone for every caller.
         case .webhookEndpoint: sql = "SELECT tenant FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL"
         }
@@ -95,13 +97,14 @@ extension Store {
         account.recordedDelinquency = try read.value("delinquency")
         account.locale = try read.value("locale")
         account.limitBasis = try read.optionalJSON("limit_basis", as: LimitBasis.self)
+        account.delinquencyCap = try read.optionalValue("delinquency_cap")
         return account
     }
 
     static let accountColumns = TableColumns("accounts", """
         id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version, created_at, updated_at,
         terms_version, terms, tier, consent_id, decision_id, declined_at, last_increase_at, activated_at, balance,
-        fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis
+        fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis, delinquency_cap
         """)
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
@@ -116,14 +119,14 @@ extension Store {
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
                     last_increase_at = ?, activated_at = ?, balance = ?, fees_outstanding = ?, oldest_unpaid_due = ?,
-                    delinquency = ?, locale = ?, limit_basis = ?
+                    delinquency = ?, locale = ?, limit_basis = ?, delinquency_cap = ?
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
                         saved.termsVersion, terms, saved.tier?.rawValue, saved.consentID, saved.decisionID,
                         saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.activatedAt?.rfc3339,
                         saved.balance, saved.feesOutstanding, saved.oldestUnpaidDue?.description,
-                        saved.recordedDelinquency.rawValue, saved.locale.rawValue, basis, saved.id])
+                        saved.recordedDelinquency.rawValue, saved.locale.rawValue, basis, saved.delinquencyCap?.rawValue, saved.id])
         return saved
     }
 }

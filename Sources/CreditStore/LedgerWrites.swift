@@ -246,7 +246,7 @@ public struct RecordDelinquency: BusinessWrite {
         // Only lines that owe something, and of those only the ones past due or already behind.
         let candidates = try StoreRow.fetchCursor(
             db, cached: """
-                SELECT id, oldest_unpaid_due, delinquency FROM accounts
+                SELECT id, oldest_unpaid_due, delinquency, delinquency_cap FROM accounts
                 WHERE oldest_unpaid_due IS NOT NULL AND (oldest_unpaid_due < ? OR delinquency <> 'current')
                 """, arguments: [today.description])
         var records: [AuditRecord] = []
@@ -254,7 +254,8 @@ public struct RecordDelinquency: BusinessWrite {
         while updates.count < batch, let row = try candidates.next() {
             let typed = TypedRow(row, table: "accounts")
             let days = Delinquency.daysPastDue(oldestUnpaidDue: try typed.optionalDate("oldest_unpaid_due"), today: today)
-            guard let change = DelinquencyChange.between(recorded: try typed.value("delinquency"), daysPastDue: days)
+            guard let change = DelinquencyChange.between(recorded: try typed.value("delinquency"), daysPastDue: days,
+                                                         cap: try typed.optionalValue("delinquency_cap"))
             else { continue }
             let id: String = try row["id"]
             updates.append((id, change.to))
@@ -310,7 +311,7 @@ extension Store {
         account.oldestUnpaidDue = position.oldestUnpaidDue
         var records: [AuditRecord] = []
         if let change = DelinquencyChange.between(recorded: account.recordedDelinquency,
-                                                  daysPastDue: account.daysPastDue(on: today))
+                                                  daysPastDue: account.daysPastDue(on: today), cap: account.delinquencyCap)
         {
             account.recordedDelinquency = change.to
             records.append(try record(db, change, accountID: account.id))
@@ -401,6 +402,8 @@ extension Store {
     /// - Returns: the lines whose bucket changed.
     @discardableResult
     public func recordDelinquency(at now: Timestamp, batch: Int = 500) async throws -> Int {
+        // Plans broken or complete end first: the line's delinquency is its own again.
+        _ = try await perform(ReviewHardshipPlans(), by: Actor.system("delinquency-sweep"), at: now)
         var total = 0
         while true {
             let changed = try await perform(RecordDelinquency(batch: batch), by: Actor.system("delinquency-sweep"), at: now)

@@ -39,6 +39,11 @@ struct TypedRow {
         return try read.value(name)
     }
 
+    func optionalValue<Value: RawRepresentable>(_ column: String) throws -> Value? where Value.RawValue == String {
+        var (read, name) = try reader(column)
+        return try read.optionalValue(name)
+    }
+
     func timestamp(_ column: String) throws -> Timestamp {
         var (read, name) = try reader(column)
         return try read.timestamp(name)

@@ -164,7 +164,8 @@ import Testing
         }
         let lawful = try await checkTen()
         #expect(lawful["holds"] as? Bool == true && lawful["checked"] as? Int == 2, "\(lawful)")
-        let now = service.store.time.now().rfc3339
+        // A second back: the report's window ends at its own request's time, which may be this very millisecond.
+        let now = service.store.time.now().adding(seconds: -1).rfc3339
         try service.store.database.write { db in
             try ComplianceTests.plantEntry(db, action: "account.activated", account: rich.account, at: now, detail: """
                 {"consent_id":"\(rich.lineConsent)","credit_limit":900000,"decision_id":"\(rich.decision)","from":"prospect","limit_basis":{"affordable_limit":600000,"binding":"affordability-cap","limit":900000,"regulatory_cap":5000000,"requested_limit":null,"starter_limit":50000,"tier_recommendation":2000000},"terms_version":"2026-11","tier":"A"}

@@ -68,6 +68,10 @@ import Testing
         "POST /v1/accounts/{id}/customer-links": [.service],
         "POST /v1/accounts/{id}/affordability": [.service],
         "GET /v1/accounts/{id}/affordability": [.service, .operator],
+        "POST /v1/accounts/{id}/hardship-requests": [.service],
+        "GET /v1/hardship-requests": [.operator],
+        "GET /v1/hardship-requests/{id}": [.service, .operator],
+        "POST /v1/hardship-requests/{id}/resolution": [.operator],
     ]
 
     /// A harmless body per route, so that a refusal is about the credential, never the input.
@@ -100,6 +104,9 @@ import Testing
         case "POST /v1/models/{version}/reviews":
             return #"{"outcome":"rejected","valid_until":"2099-01-01T00:00:00Z"}"#
         case "POST /v1/portfolio-reviews": return #"[]"#
+        case "POST /v1/accounts/{id}/hardship-requests":
+            return #"{"kind":"payment_holiday","months":1,"customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
+        case "POST /v1/hardship-requests/{id}/resolution": return #"{"approve":false,"reason_code":"hardship_not_needed"}"#
         case "POST /v1/accounts/{id}/affordability":
             return #"{"monthly_income":100000,"monthly_obligations":0,"source":"self_declared","customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         case "POST /v1/accounts/{id}/customer-links":

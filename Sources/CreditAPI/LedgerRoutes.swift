@@ -286,7 +286,8 @@ struct LedgerRoutes: RouteFamily {
             throw DomainError.notFound("account")
         }
         let quote = try DrawQuote.make(terms: account.terms, amount: amount, planMonths: months,
-                                       today: CivilDate(call.now), maxAmount: maxAmount)
+                                       today: CivilDate(call.now), maxAmount: maxAmount,
+                                       aprCapBps: application.configuration.aprCapBps)
         return try ResponseBody.json(QuoteBody(quote: quote, availableCredit: account.availableCredit))
     }
 
@@ -306,6 +307,7 @@ struct LedgerRoutes: RouteFamily {
         let today = CivilDate(call.now)
         return try await call.perform(
             MakeDraw(accountID: accountID, amount: Self.fen(body.amount), planMonths: months, merchantRef: merchantRef,
+                     aprCapBps: application.configuration.aprCapBps,
                      customerSelected: body.customerSelected == .boolean(true)),
             ifMatch: try Preconditions.ifMatch(request, accountID: accountID)
         ) { draw, account in

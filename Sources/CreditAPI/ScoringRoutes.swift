@@ -78,6 +78,8 @@ public struct ScoringModel: Sendable {
         let terms: Terms
         do {
             terms = try Terms(json: read(configuration.terms))
+            // No line may cost more than the cap: terms above it are refused at start-up.
+            try CostCap.check(terms, capBps: configuration.aprCapBps)
         } catch {
             throw ScorecardError("\(configuration.terms): \(error)")
         }

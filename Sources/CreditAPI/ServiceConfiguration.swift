@@ -103,6 +103,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var regulatoryLimitCap = 20_000_000
     /// The most a line opens with before an affordability assessment, in fen.
     public var starterLimit = 50_000
+    /// The cap on what a line may cost (README "The cost cap"): no plan's annual rate above it, in
+    /// basis points; terms above it stop start-up.
+    public var aprCapBps = CostCap.defaultBps
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -302,6 +305,7 @@ extension ServiceConfiguration {
         integer("max_debt_service_ratio_bps", 1...10_000) { $0.maxDebtServiceRatioBps = $1 },
         integer("regulatory_limit_cap", 0...1_000_000_000_000) { $0.regulatoryLimitCap = $1 },
         integer("starter_limit", 0...1_000_000_000_000) { $0.starterLimit = $1 },
+        integer("apr_cap_bps", 0...100_000) { $0.aprCapBps = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },

@@ -40,3 +40,33 @@ public enum AnnualRate {
         return (low + high) / 2
     }
 }
+
+/// A cap on what a line may cost (README "The cost cap"): no plan's annual rate, by the method of
+/// `AnnualRate`, above `apr_cap_bps`. The service charges no late fee, and a restructure costs no
+/// more than the line's cheapest plan, so a plan's rate is the most any instalment carries.
+public enum CostCap {
+    /// 24 % a year: the rate above which Chinese courts do not support lending interest (the
+    /// Supreme People's Court's provisions on private lending, 2020 revision) and lenders are told
+    /// to stay under.
+    public static let defaultBps = 2_400
+
+    public static func allows(_ plan: Terms.Plan, capBps: Int) -> Bool { plan.aprBps <= capBps }
+
+    /// Terms with every plan within the cap; the first that is not is named.
+    public static func check(_ terms: Terms, capBps: Int) throws(ScorecardError) {
+        for (tier, tierTerms) in terms.tiers.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            for plan in tierTerms.instalmentPlans where !allows(plan, capBps: capBps) {
+                throw ScorecardError("terms \(terms.version): tier \(tier.rawValue)'s \(plan.months)-month plan costs \(AnnualRate.percent(plan.aprBps)) a year, above apr_cap_bps (\(AnnualRate.percent(capBps)))")
+            }
+        }
+    }
+
+    /// A draw's or quote's plan within the cap: a line's accepted terms from before a lower cap
+    /// are not charged above it (422 `above-apr-cap` naming `plan_months`).
+    public static func require(_ plan: Terms.Plan?, capBps: Int) throws(DomainError) {
+        guard let plan, !allows(plan, capBps: capBps) else { return }
+        throw DomainError(.invalid, code: .aboveAPRCap,
+                          "The \(plan.months)-month plan costs \(AnnualRate.percent(plan.aprBps)) a year, above the cap of \(AnnualRate.percent(capBps)); choose another plan.",
+                          field: "plan_months")
+    }
+}

@@ -114,9 +114,10 @@ public enum HardshipRules {
 
     /// The monthly fee of a restructure over `months`: the highest (up to the cheapest plan's own
     /// fee) whose annual rate over those months stays at or under the cheapest plan's annual rate.
-    public static func restructureFeeBps(months: Int, cheapest: Terms.Plan?) -> Int {
+    /// Never above the cost cap either (README "The cost cap").
+    public static func restructureFeeBps(months: Int, cheapest: Terms.Plan?, aprCapBps: Int = CostCap.defaultBps) -> Int {
         guard let cheapest, cheapest.monthlyFeeBps > 0 else { return 0 }
-        let ceiling = cheapest.aprBps
+        let ceiling = min(cheapest.aprBps, aprCapBps)
         var fee = cheapest.monthlyFeeBps
         while fee > 0 && AnnualRate.nominalBps(monthlyFeeBps: fee, months: months) > ceiling { fee -= 1 }
         return fee

@@ -190,7 +190,7 @@ public struct DrawQuote: Sendable, Equatable {
     /// are checked as a draw checks them.
     /// `maxAmount` is the largest line there can be: no draw is ever larger.
     public static func make(terms: Terms.TierTerms?, amount: Int, planMonths: Int?, today: CivilDate,
-                            maxAmount: Int) throws(DomainError) -> DrawQuote
+                            maxAmount: Int, aprCapBps: Int = CostCap.defaultBps) throws(DomainError) -> DrawQuote
     {
         guard let terms else {
             throw DomainError(.conflict, code: .invalidTransition, "Only an opened line has terms to quote from.")
@@ -200,6 +200,7 @@ public struct DrawQuote: Sendable, Equatable {
                               field: "amount")
         }
         let plan = try DrawRules.plan(months: planMonths, of: terms.instalmentPlans)
+        try CostCap.require(plan, capBps: aprCapBps)
         return DrawQuote(amount: amount, plan: plan, instalments: Schedule.make(
             amount: amount, drawnOn: today, plan: plan, interestFreeDays: terms.interestFreeDays))
     }
@@ -216,10 +217,14 @@ public enum DrawRules {
         public var planMonths: Int?
         public var plans: [Terms.Plan]
         public var availableCredit: Int
+        /// The cost cap (README "The cost cap"): no plan above it is charged.
+        public var aprCapBps: Int
 
         public init(customerSelected: Bool, status: AccountStatus, creditLineConsentActive: Bool,
-                    delinquency: Delinquency, amount: Int, planMonths: Int?, plans: [Terms.Plan], availableCredit: Int)
+                    delinquency: Delinquency, amount: Int, planMonths: Int?, plans: [Terms.Plan], availableCredit: Int,
+                    aprCapBps: Int = CostCap.defaultBps)
         {
+            self.aprCapBps = aprCapBps
             self.customerSelected = customerSelected
             self.status = status
             self.creditLineConsentActive = creditLineConsentActive
@@ -252,6 +257,7 @@ public enum DrawRules {
                               field: "amount")
         }
         let plan = try self.plan(months: facts.planMonths, of: facts.plans)
+        try CostCap.require(plan, capBps: facts.aprCapBps)
         guard facts.amount <= facts.availableCredit else {
             throw DomainError(.invalid, code: .insufficientCredit,
                               "amount is more than the available credit (\(facts.availableCredit) fen).", field: "amount")

@@ -4,6 +4,7 @@
 /// `not-found`). config/openapi.json's Problem schema lists exactly these (a test checks), so a
 /// caller can switch on them.
 public enum ProblemCode: String, CaseIterable, Sendable, Equatable, CustomStringConvertible {
+    case aboveAPRCap = "above-apr-cap"
     case abovePolicyMax = "above-policy-max"
     case aboveRequestedLimit = "above-requested-limit"
     case acceptanceRequired = "acceptance-required"

@@ -41,8 +41,13 @@ public struct MakeDraw: BusinessWrite {
     public var planMonths: Int?
     public var merchantRef: String?
     public var customerSelected: Bool
+    /// The cost cap (README "The cost cap").
+    public var aprCapBps: Int
 
-    public init(accountID: String, amount: Int, planMonths: Int?, merchantRef: String?, customerSelected: Bool) {
+    public init(accountID: String, amount: Int, planMonths: Int?, merchantRef: String?, aprCapBps: Int = CostCap.defaultBps,
+                customerSelected: Bool)
+    {
+        self.aprCapBps = aprCapBps
         self.accountID = accountID
         self.amount = amount
         self.planMonths = planMonths
@@ -60,7 +65,7 @@ public struct MakeDraw: BusinessWrite {
             customerSelected: customerSelected, status: account.status,
             creditLineConsentActive: try Store.hasActiveConsent(db, accountID: accountID, purpose: .creditLine, now: now),
             delinquency: account.delinquency(on: today), amount: amount, planMonths: planMonths,
-            plans: account.terms?.instalmentPlans ?? [], availableCredit: account.availableCredit))
+            plans: account.terms?.instalmentPlans ?? [], availableCredit: account.availableCredit, aprCapBps: aprCapBps))
         // A line the rules let draw has the terms its activation gave it; one without them is a
         // row that does not read, never a line with no interest-free days.
         guard let terms = account.terms else {

@@ -166,4 +166,22 @@ import Testing
         #expect(forged.status == 403)
         await service.stop()
     }
+
+    /// The cost cap (README "The cost cap"): terms above it stop start-up; a line's accepted plan
+    /// above it (terms from before a lower cap) is never charged, in a quote or a draw.
+    @Test func theCostCapHoldsAtStartAndAtEveryCharge() async throws {
+        #expect(throws: (any Error).self) { _ = try TestService { $0.aprCapBps = 1_000 } }  // tier A's 12 months: 10.90 %
+        let service = try TestService()
+        let journey = try await behind(service, "cost-cap", days: 0)
+        try service.store.database.write { db in
+            try db.execute(sql: #"UPDATE accounts SET terms = '{"interest_free_days":30,"instalment_plans":[{"months":12,"monthly_fee_bps":300}]}' WHERE id = ?"#,
+                           arguments: [journey.account])
+        }
+        let quote = try await service.call("GET", "/v1/accounts/\(journey.account)/draw-quote?amount=1000&plan_months=12")
+        #expect(quote.status == 422 && quote.json["code"] as? String == "above-apr-cap" && quote.json["field"] as? String == "plan_months")
+        let draw = try await service.call("POST", "/v1/accounts/\(journey.account)/draws",
+                                          body: #"{"amount":1000,"plan_months":12,"customer_selected":true}"#)
+        #expect(draw.status == 422 && draw.json["code"] as? String == "above-apr-cap", "\(draw.text)")
+        await service.stop()
+    }
 }

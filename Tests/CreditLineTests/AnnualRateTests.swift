@@ -41,3 +41,40 @@ import Testing
         #expect(AnnualRate.percent(bps) == shown)
     }
 }
+
+/// The cost cap (README "The cost cap"): terms above it are refused, a plan above it is never charged.
+@Suite struct CostCapTests {
+    static func terms(_ plans: [Terms.Plan]) -> Terms {
+        Terms(version: "t", tiers: [.a: Terms.TierTerms(interestFreeDays: 30, instalmentPlans: plans)])
+    }
+
+    @Test(arguments: [
+        // monthly fee bps, months, allowed under 24 %
+        (0, 3, true), (50, 12, true), (100, 12, true), (200, 12, false), (120, 6, false),
+    ])
+    func plansAgainstTheCap(_ fee: Int, _ months: Int, _ allowed: Bool) {
+        let plan = Terms.Plan(months: months, monthlyFeeBps: fee)
+        #expect(CostCap.allows(plan, capBps: CostCap.defaultBps) == allowed, "\(plan.aprBps)")
+        #expect(((try? CostCap.check(Self.terms([plan]), capBps: CostCap.defaultBps)) != nil) == allowed)
+        #expect(((try? CostCap.require(plan, capBps: CostCap.defaultBps)) != nil) == allowed)
+    }
+
+    @Test func theFirstPlanAboveTheCapIsNamed() {
+        #expect(throws: ScorecardError.self) {
+            try CostCap.check(Self.terms([Terms.Plan(months: 3, monthlyFeeBps: 0), Terms.Plan(months: 12, monthlyFeeBps: 200)]),
+                              capBps: 2_400)
+        }
+        do {
+            try CostCap.check(Self.terms([Terms.Plan(months: 12, monthlyFeeBps: 200)]), capBps: 2_400)
+        } catch {
+            #expect(error.description.contains("12-month plan") && error.description.contains("apr_cap_bps"))
+        }
+        #expect(throws: Never.self) { try CostCap.require(nil, capBps: 0) }
+    }
+
+    @Test func aRestructureNeverCostsMoreThanTheCap() {
+        let cheapest = Terms.Plan(months: 3, monthlyFeeBps: 50)
+        let fee = HardshipRules.restructureFeeBps(months: 3, cheapest: cheapest, aprCapBps: 500)
+        #expect(AnnualRate.nominalBps(monthlyFeeBps: fee, months: 3) <= 500 && fee < 50)
+    }
+}

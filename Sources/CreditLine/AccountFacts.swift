@@ -196,18 +196,24 @@ public enum AccountFact: Sendable, Equatable {
         case .preferencesUpdated:
             return .preferencesUpdated(limitIncreaseOptOut: try read.bool("limit_increase_opt_out"),
                                        locale: try read.named("locale"))
+        case .affordabilityAssessed:
+            return .affordabilityAssessed(source: try read.named("source"), validUntil: try read.timestamp("valid_until"),
+                                          hasEvidenceRef: try read.bool("has_evidence_ref"), confirmation: confirmation)
+        default:
+            return try decodeCustomerPages(read)
+        }
+    }
+
+    /// The facts of the customer's own pages (README "The customer's own pages").
+    static func decodeCustomerPages(_ read: DetailReader) throws(NoticeRules.MissingFact) -> AccountFact? {
+        switch read.action {
         case .consentDeclined:
             return .consentDeclined(purpose: try read.named("purpose"), noticeVersion: try read.text("notice_version"),
                                     noticeSHA256: try read.text("notice_sha256"))
         case .customerLinkIssued:
-            return .customerLinkIssued(purpose: try read.named("purpose"),
-                                       consentPurpose: try optional("consent_purpose") { () throws(NoticeRules.MissingFact) in
-                                           try read.named("consent_purpose")
-                                       },
+            let consentPurpose: ConsentPurpose? = read.detail["consent_purpose"] == nil ? nil : try read.named("consent_purpose")
+            return .customerLinkIssued(purpose: try read.named("purpose"), consentPurpose: consentPurpose,
                                        expiresAt: try read.timestamp("expires_at"))
-        case .affordabilityAssessed:
-            return .affordabilityAssessed(source: try read.named("source"), validUntil: try read.timestamp("valid_until"),
-                                          hasEvidenceRef: try read.bool("has_evidence_ref"), confirmation: confirmation)
         case .customerLinkUsed:
             return .customerLinkUsed(purpose: try read.named("purpose"), outcome: try read.text("outcome"),
                                      recordID: try read.text("record_id"), locale: try read.named("locale"),

@@ -214,9 +214,8 @@ final class ComplianceReading {
             guard let detail = try? StoredJSON.value([String: JSONValue].self, from: row["detail"] as String) else {
                 return (account, false)
             }
-            // Judged by the figures the rule recorded; an entry without them predates it. One that
-            // holds them but does not read as its typed event is a finding, never skipped.
-            guard detail["limit_basis"] != nil || detail["affordable_limit"] != nil else { return nil }
+            // An entry that does not read as its typed event is a finding, never skipped; one
+            // without the figures the rule records predates it and is not judged.
             guard let action = AuditAction(rawValue: try row["action"]),
                   let event = try? DomainEvent.decode(action, auditDetail: detail)
             else { return (account, false) }

@@ -177,12 +177,12 @@ import Testing
                                                    arguments: [world.withdrawn]) ?? ""
                 // Otherwise lawful: its own consent in force, its own decision.
                 try Self.plantEntry(db, action: "account.activated", account: world.withdrawn, at: second,
-                                    detail: #"{"consent_id":"\#(consent)","decision_id":"\#(decision)"}"#)
+                                    detail: #"{"consent_id":"\#(consent)","credit_limit":100000,"decision_id":"\#(decision)","from":"prospect","terms_version":"2026-11","tier":"A"}"#)
             default:  // one key opening two lines in one minute
                 planted = "key:busy@" + String(now.prefix(16))
                 for _ in 0..<2 {
                     try Self.plantEntry(db, action: "account.activated", account: world.opened, at: now, actor: "key:busy",
-                                        detail: #"{"consent_id":"\#(world.lineConsent)","decision_id":"\#(world.decision)"}"#)
+                                        detail: #"{"consent_id":"\#(world.lineConsent)","credit_limit":100000,"decision_id":"\#(world.decision)","from":"prospect","terms_version":"2026-11","tier":"A"}"#)
                 }
             }
             return planted

@@ -44,8 +44,9 @@ struct AffordabilityRoutes: RouteFamily {
 
     @Sendable func record(_ request: Request, _ context: RequestContext, _ call: Call) async throws -> Response {
         let body = try RequestBody.decode(AssessmentRequest.self, from: request)
-        let income = try Self.amount(body.monthlyIncome, field: "monthly_income")
-        let obligations = try Self.amount(body.monthlyObligations, field: "monthly_obligations")
+        // Whole fen, 0 or more, read as every amount is; the rule says which may not be 0.
+        let income = try LineRoutes.amount(body.monthlyIncome, field: "monthly_income") ?? 0
+        let obligations = try LineRoutes.amount(body.monthlyObligations, field: "monthly_obligations") ?? 0
         let (source, evidenceRef) = try Affordability.validate(monthlyIncome: income, monthlyObligations: obligations,
                                                                source: body.source, evidenceRef: body.evidenceRef)
         let write = RecordAffordability(
@@ -62,13 +63,5 @@ struct AffordabilityRoutes: RouteFamily {
         guard found else { throw DomainError.notFound("account") }
         guard let assessment else { throw DomainError.notFound("affordability assessment") }
         return try ResponseBody.json(Self.body(assessment, now: call.now))
-    }
-
-    /// A whole number of fen; the rule says which may be 0.
-    static func amount(_ input: FeatureInput, field: String) throws -> Int {
-        guard case .integer(let value) = input else {
-            throw DomainError(.invalid, code: .invalidAmount, "\(field) must be a whole number of fen.", field: field)
-        }
-        return value
     }
 }

@@ -121,11 +121,12 @@ struct CustomerPageRoutes: RouteFamily {
         let link = facts.link
         let locale = Self.locale(request.queryParameters["locale"], facts)
         if let gone = gone(link, locale: locale, now: now) { return gone }
-        let page = CustomerPage.make(self.context(facts, locale: locale, now: now))
+        let pageContext = self.context(facts, locale: locale, now: now)
+        let page = CustomerPage.make(pageContext)
         if page.form != .none {
             _ = try await store.perform(ShowCustomerLink(linkID: link.id), by: actor(link, context), at: now)
         }
-        return html(page.document(self.context(facts, locale: locale, now: now)))
+        return html(page.document(pageContext))
     }
 
     private func gone(_ link: CustomerLink, locale: NoticeLocale, now: Timestamp) -> Response? {

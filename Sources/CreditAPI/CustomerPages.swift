@@ -120,7 +120,7 @@ struct CustomerPage {
         // limit when it is less, on the longest plan (the dearest in total).
         let amount = min(100_000, limit)
         main += "<h2>\(c.t("example_heading"))</h2>"
-        if let plan = tier.instalmentPlans.max(by: { $0.months < $1.months }) {
+        if let plan = Affordability.longestPlan(tier.instalmentPlans) {
             let monthly = Schedule.fee(amount: amount, bps: plan.monthlyFeeBps)
             main += paragraph(c.t("example_plan", ["amount": c.money(amount), "months": String(plan.months),
                                                    "monthly": c.money(monthly), "total": c.money(monthly * plan.months),

@@ -78,6 +78,13 @@ public struct LimitPolicy: Sendable, Equatable {
 
     public enum Direction: String, Sendable { case increase, decrease }
 
+    /// For an increase, the affordable limit it was weighed against, recorded in its entry
+    /// (README "Ability to repay"); nil for a decrease or without a current assessment.
+    public func affordableCap(_ direction: Direction, state: State, now: Timestamp) -> Int? {
+        guard direction == .increase else { return nil }
+        return Affordability.affordableCap(state.affordability, plans: state.plans, settings: affordability, now: now)
+    }
+
     /// The verdict on a limit change: allowed (with its direction and whether the customer must
     /// be told), or the first rule it breaks with that rule's code.
     public func evaluate(_ request: Request, state: State, now: Timestamp) throws(DomainError) -> Direction {

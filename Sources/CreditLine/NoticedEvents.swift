@@ -143,10 +143,14 @@ public struct AccountActivated: Sendable, Equatable {
     /// Why the limit is what it is (README "Ability to repay"); entries from before it have none.
     public var limitBasis: LimitBasis?
     /// For the customer's confirmation, not the audit detail (the income is erasable): the
-    /// monthly repayment of the whole limit, and the monthly income they declared (nil without a
-    /// current assessment).
-    public var fullUseRepayment: Int?
+    /// monthly income they declared (nil without a current assessment).
     public var declaredIncome: Int?
+
+    /// The monthly repayment of the whole limit on the longest plan, for the confirmation. The
+    /// plans are the live event's (an entry read back has none, and says no more than before).
+    public var fullUseRepayment: Int? {
+        plans.isEmpty ? nil : Affordability.monthlyRepayment(of: creditLimit, on: Affordability.longestPlan(plans))
+    }
 
     public init(from: AccountStatus, tier: Tier, creditLimit: Int, path: ApplicationPath, plans: [Terms.Plan] = [],
                 limitBasis: LimitBasis? = nil, declaredIncome: Int? = nil)
@@ -154,9 +158,6 @@ public struct AccountActivated: Sendable, Equatable {
         (self.from, self.tier, self.creditLimit, self.path, self.plans) = (from, tier, creditLimit, path, plans)
         self.limitBasis = limitBasis
         self.declaredIncome = declaredIncome
-        // The plans are the live event's (an entry read back has none, and says no more than before).
-        fullUseRepayment = plans.isEmpty ? nil
-            : Affordability.monthlyRepayment(of: creditLimit, on: Affordability.longestPlan(plans))
     }
 
     public var auditDetail: [String: JSONValue] {

@@ -2,14 +2,6 @@ import CreditLine
 import Foundation
 import GRDB
 
-extension LimitPolicy.State {
-    /// For an increase, the affordable limit it was weighed against, recorded in its entry.
-    func affordableCap(_ direction: LimitPolicy.Direction, policy: LimitPolicy, now: Timestamp) -> Int? {
-        guard direction == .increase else { return nil }
-        return Affordability.affordableCap(affordability, plans: plans, settings: policy.affordability, now: now)
-    }
-}
-
 extension Store {
     /// What the limit rules look at, as the rows are now.
     static func limitState(_ db: SQLConnection, _ account: Account, now: Timestamp) throws -> LimitPolicy.State {

@@ -264,7 +264,7 @@ public struct AdjustLimit: BusinessWrite {
         var (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: reasonCode, actor: actorKeyID, now: now,
             cause: .request(hasNote: note != nil))
-        event.affordableLimit = state.affordableCap(direction, policy: policy, now: now)
+        event.affordableLimit = policy.affordableCap(direction, state: state, now: now)
         try Store.addNote(db, accountID: accountID, subjectID: adjustment.id, kind: "limit_adjustment", text: note, now: now)
         event.confirmation = try Store.recordConfirmation(db, accountID: accountID, subjectID: adjustment.id, confirmation,
                                                           now: now)

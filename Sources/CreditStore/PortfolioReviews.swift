@@ -309,7 +309,7 @@ public struct AcceptLimitOffer: BusinessWrite {
         var (adjustment, saved, event) = try Store.recordLimitChange(
             db, account, request: request, direction: direction, reasonCode: "limit_offer", actor: actorKeyID, now: now,
             cause: .limitOffer(offerID: offerID))
-        event.affordableLimit = state.affordableCap(direction, policy: policy, now: now)
+        event.affordableLimit = policy.affordableCap(direction, state: state, now: now)
         let record = AuditRecord(event, accountID: accountID, adjustmentID: adjustment.id)
         let evidence = try Store.recordConfirmation(db, accountID: accountID, subjectID: offerID, confirmation, now: now)
         try db.execute(cached: "UPDATE limit_offers SET status = 'accepted', accepted_at = ? WHERE id = ?",

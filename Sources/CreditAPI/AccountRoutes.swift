@@ -18,6 +18,8 @@ struct AccountBody: Encodable {
     var terms: TierTermsBody?
     var balance: Int
     var feesOutstanding: Int
+    /// Refunds the customer is owed back (README "Refunds and the credit balance").
+    var creditBalance: Int
     var availableCredit: Int
     var daysPastDue: Int
     var delinquency: String
@@ -34,6 +36,7 @@ struct AccountBody: Encodable {
         case updatedAt = "updated_at"
         case balance, delinquency
         case feesOutstanding = "fees_outstanding"
+        case creditBalance = "credit_balance"
         case availableCredit = "available_credit"
         case daysPastDue = "days_past_due"
     }
@@ -53,6 +56,7 @@ struct AccountBody: Encodable {
         updatedAt = account.updatedAt.rfc3339
         balance = account.balance
         feesOutstanding = account.feesOutstanding
+        creditBalance = account.creditBalance
         availableCredit = account.availableCredit
         let today = CivilDate(now)
         daysPastDue = account.daysPastDue(on: today)
@@ -77,6 +81,7 @@ struct AccountBody: Encodable {
         try container.encode(terms, forKey: .terms)
         try container.encode(balance, forKey: .balance)
         try container.encode(feesOutstanding, forKey: .feesOutstanding)
+        try container.encode(creditBalance, forKey: .creditBalance)
         try container.encode(availableCredit, forKey: .availableCredit)
         try container.encode(daysPastDue, forKey: .daysPastDue)
         try container.encode(delinquency, forKey: .delinquency)

@@ -165,7 +165,7 @@ struct LedgerRoutes: RouteFamily {
         var today: CivilDate
         var account: Account?
         enum CodingKeys: String, CodingKey {
-            case id, amount, applied, balance, delinquency
+            case id, amount, applied, balance, delinquency, source
             case accountID = "account_id"
             case receivedAt = "received_at"
             case feesOutstanding = "fees_outstanding"
@@ -178,6 +178,7 @@ struct LedgerRoutes: RouteFamily {
             try container.encode(repayment.accountID, forKey: .accountID)
             try container.encode(repayment.amount, forKey: .amount)
             try container.encode(repayment.receivedAt.rfc3339, forKey: .receivedAt)
+            try container.encode(repayment.source.rawValue, forKey: .source)
             try container.encode(repayment.applied.map {
                 AppliedBody(instalmentID: $0.instalmentID, fee: $0.fee, principal: $0.principal)
             }, forKey: .applied)
@@ -194,8 +195,9 @@ struct LedgerRoutes: RouteFamily {
         var statement: Statement
         var now: Timestamp
         enum CodingKeys: String, CodingKey {
-            case from, to, draws, repayments, instalments, balance, delinquency, status, currency
+            case from, to, draws, repayments, refunds, instalments, balance, delinquency, status, currency
             case accountID = "account_id"
+            case creditBalance = "credit_balance"
             case asOf = "as_of"
             case creditLimit = "credit_limit"
             case feesOutstanding = "fees_outstanding"
@@ -215,9 +217,11 @@ struct LedgerRoutes: RouteFamily {
             try container.encode(account.creditLimit, forKey: .creditLimit)
             try container.encode(account.balance, forKey: .balance)
             try container.encode(account.feesOutstanding, forKey: .feesOutstanding)
+            try container.encode(account.creditBalance, forKey: .creditBalance)
             try container.encode(account.availableCredit, forKey: .availableCredit)
             try container.encode(account.daysPastDue(on: today), forKey: .daysPastDue)
             try container.encode(account.delinquency(on: today).rawValue, forKey: .delinquency)
+            try container.encode(statement.refunds.map { RefundRoutes.body($0) }, forKey: .refunds)
             try container.encode(statement.draws.map { DrawBody(draw: $0, today: today, account: nil) }, forKey: .draws)
             try container.encode(statement.repayments.map { RepaymentBody(repayment: $0, today: today, account: nil) },
                                  forKey: .repayments)

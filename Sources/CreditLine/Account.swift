@@ -52,6 +52,9 @@ public struct Account: Sendable, Equatable {
     /// Outstanding principal and fees, kept equal to the instalments' sums by every ledger write.
     public var balance: Int = 0
     public var feesOutstanding: Int = 0
+    /// Money the customer is owed back from refunds (README "Refunds and the credit balance"):
+    /// positive only while nothing is owed, since it pays whatever comes due.
+    public var creditBalance: Int = 0
     /// The due date of the oldest instalment not fully paid; nil when nothing is owed.
     public var oldestUnpaidDue: CivilDate? = nil
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.

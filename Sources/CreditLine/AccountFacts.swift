@@ -17,6 +17,9 @@ public enum AccountFact: Sendable, Equatable {
                         reasonCodes: [String], inputsSHA256: String, portfolioReviewID: String?)
     case drawCreated(amount: Int, planMonths: Int?, fees: Int, instalments: Int, balance: Int, availableCredit: Int)
     case repaymentReceived(amount: Int, principal: Int, fees: Int, instalments: Int, balance: Int, feesOutstanding: Int)
+    /// The account's credit balance paying instalments as they are drawn (README "Refunds and the
+    /// credit balance"); a refund's own entry says what its balance paid.
+    case creditBalanceApplied(amount: Int, instalments: Int, balance: Int, feesOutstanding: Int, creditBalance: Int)
     /// The customer's withdrawal within the cooling-off period, with their confirmation's evidence.
     case accountCancelled(from: AccountStatus, to: AccountStatus, channel: ConsentChannel, feesWaived: Int, balance: Int,
                           confirmation: [String: JSONValue])
@@ -51,6 +54,7 @@ public enum AccountFact: Sendable, Equatable {
         case .decisionScored: .decisionScored
         case .drawCreated: .drawCreated
         case .repaymentReceived: .repaymentReceived
+        case .creditBalanceApplied: .creditBalanceApplied
         case .accountCancelled: .accountCancelled
         case .chargeOffApproved: .chargeOffApproved
         case .accountChargedOff: .accountChargedOff
@@ -97,6 +101,9 @@ public enum AccountFact: Sendable, Equatable {
         case .repaymentReceived(let amount, let principal, let fees, let instalments, let balance, let feesOutstanding):
             return ["amount": .int(amount), "principal": .int(principal), "fees": .int(fees),
                     "instalments": .int(instalments), "balance": .int(balance), "fees_outstanding": .int(feesOutstanding)]
+        case .creditBalanceApplied(let amount, let instalments, let balance, let feesOutstanding, let creditBalance):
+            return ["amount": .int(amount), "instalments": .int(instalments), "balance": .int(balance),
+                    "fees_outstanding": .int(feesOutstanding), "credit_balance": .int(creditBalance)]
         case .accountCancelled(let from, let to, let channel, let feesWaived, let balance, let confirmation):
             return ["from": .string(from.rawValue), "to": .string(to.rawValue), "channel": .string(channel.rawValue),
                     "fees_waived": .int(feesWaived), "balance": .int(balance)].merging(confirmation) { $1 }
@@ -172,6 +179,10 @@ public enum AccountFact: Sendable, Equatable {
             return .repaymentReceived(amount: try read.int("amount"), principal: try read.int("principal"),
                                       fees: try read.int("fees"), instalments: try read.int("instalments"),
                                       balance: try read.int("balance"), feesOutstanding: try read.int("fees_outstanding"))
+        case .creditBalanceApplied:
+            return .creditBalanceApplied(amount: try read.int("amount"), instalments: try read.int("instalments"),
+                                         balance: try read.int("balance"), feesOutstanding: try read.int("fees_outstanding"),
+                                         creditBalance: try read.int("credit_balance"))
         case .accountCancelled:
             return .accountCancelled(from: try read.named("from"), to: try read.named("to"), channel: try read.named("channel"),
                                      feesWaived: try read.int("fees_waived"), balance: try read.int("balance"),

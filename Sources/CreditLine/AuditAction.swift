@@ -52,6 +52,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case hardshipRequested = "hardship.requested"
     case hardshipResolved = "hardship.resolved"
     case hardshipEnded = "hardship.ended"
+    /// A returned purchase refunded onto its draw (README "Refunds and the credit balance").
+    case drawRefunded = "draw.refunded"
+    case creditBalanceApplied = "credit_balance.applied"
 }
 
 extension AuditAction {
@@ -63,7 +66,8 @@ extension AuditAction {
             .limitAdjusted, .accountFrozen, .accountUnfrozen, .accountClosed, .consentGranted, .consentWithdrawn,
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
             .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
-            .limitOfferCreated, .limitOfferAccepted, .consentDeclined, .hardshipRequested, .hardshipResolved, .hardshipEnded:
+            .limitOfferCreated, .limitOfferAccepted, .consentDeclined, .hardshipRequested, .hardshipResolved, .hardshipEnded,
+            .drawRefunded, .creditBalanceApplied:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,

@@ -58,6 +58,7 @@ public enum DomainEvent: Sendable, Equatable {
     case delinquencyChanged(DelinquencyChange)
     case consentEnded(ConsentEnded)
     case hardship(HardshipEvent)
+    case drawRefunded(DrawRefunded)
     /// What else happens to an account, owing no notice (`AccountFact`).
     case fact(AccountFact)
     /// The service's own operation (`ServiceRecord`).
@@ -75,6 +76,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .delinquencyChanged: .accountDelinquencyChanged
         case .consentEnded(let event): event.action
         case .hardship(let event): event.action
+        case .drawRefunded: .drawRefunded
         case .fact(let fact): fact.action
         case .service(let record): record.action
         }
@@ -95,6 +97,7 @@ public enum DomainEvent: Sendable, Equatable {
         ]
         case .consentEnded(let event): event.auditDetail
         case .hardship(let event): event.auditDetail
+        case .drawRefunded(let event): event.auditDetail
         case .fact(let fact): fact.auditDetail
         case .service(let record): record.auditDetail
         }
@@ -149,6 +152,8 @@ public enum DomainEvent: Sendable, Equatable {
             ], dueBy: dueBy)]
         case .hardship(let event):
             return [event.notice(dueBy: dayLater)]
+        case .drawRefunded(let event):
+            return [event.notice(dueBy: dayLater)]
         case .consentEnded, .fact, .service:
             // The customer's own act, a date they were told of ahead (`consentExpiring`), or
             // what the notices themselves record.
@@ -178,6 +183,7 @@ public enum DomainEvent: Sendable, Equatable {
             return .delinquencyChanged(change)
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
         case .hardshipRequested, .hardshipResolved, .hardshipEnded: return .hardship(try HardshipEvent(read))
+        case .drawRefunded: return .drawRefunded(try DrawRefunded(read))
         default:
             if let fact = try AccountFact.decode(read) { return .fact(fact) }
             if let record = try ServiceRecord.decode(read) { return .service(record) }

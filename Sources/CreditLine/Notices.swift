@@ -16,6 +16,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case termsChange = "terms_change"
     /// A hardship plan's every step (README "Hardship plans").
     case hardshipPlan = "hardship_plan"
+    /// A returned purchase refunded (README "Refunds and the credit balance").
+    case refund
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -166,6 +168,8 @@ public struct NoticeTemplates: Sendable, Equatable {
         "hardship_plan_declined": ["months"],
         "hardship_plan_ended_broken": ["months"],
         "hardship_plan_ended_completed": ["months"],
+        "refund": ["amount", "owed", "credit_balance"],
+        "refund_credit_balance": ["amount", "owed", "credit_balance"],
     ]
 
     /// Parses and checks a file: every template present, no placeholder a template cannot be

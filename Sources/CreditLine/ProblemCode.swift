@@ -20,6 +20,7 @@ public enum ProblemCode: String, CaseIterable, Sendable, Equatable, CustomString
     case coolingOffOver = "cooling-off-over"
     case decisionExpired = "decision-expired"
     case drawNotSelected = "draw-not-selected"
+    case duplicateRefund = "duplicate-refund"
     case forbidden = "forbidden"
     case hardshipPending = "hardship-pending"
     case hardshipTooSoon = "hardship-too-soon"

@@ -142,6 +142,9 @@ extension Store {
             export["repayment_allocations"] = try rows("""
                 SELECT a.* FROM repayment_allocations a JOIN repayments r ON r.id = a.repayment_id WHERE r.account_id = ?
                 """)
+            export["refund_allocations"] = try rows("""
+                SELECT a.* FROM refund_allocations a JOIN refunds r ON r.id = a.refund_id WHERE r.account_id = ?
+                """)
             return export
         }
     }

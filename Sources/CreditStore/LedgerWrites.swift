@@ -30,6 +30,8 @@ public struct RepaymentRecord: Sendable, Equatable {
     public var amount: Int
     public var receivedAt: Timestamp
     public var applied: [RepaymentAllocation.Applied]
+    /// The customer's money, or their credit balance paying (README "Refunds and the credit balance").
+    public var source: RepaymentSource = .payment
 }
 
 /// A draw the customer chose to pay with, checked by `DrawRules.check` against the rows inside
@@ -73,7 +75,7 @@ public struct MakeDraw: BusinessWrite {
         }
         let schedule = Schedule.make(amount: amount, drawnOn: today, plan: plan, interestFreeDays: terms.interestFreeDays)
         let drawID = Identifier.make("drw")
-        let draw = DrawRecord(
+        var draw = DrawRecord(
             id: drawID, accountID: accountID, amount: amount, plan: plan, merchantRef: merchantRef, drawnAt: now,
             instalments: schedule.map {
                 LedgerInstalment(drawID: drawID, number: $0.number, state: InstalmentState(
@@ -95,13 +97,22 @@ public struct MakeDraw: BusinessWrite {
                 arguments: [state.id, draw.id, accountID, instalment.number, state.due.description, state.principal,
                             state.fee])
         }
-        let (saved, changed) = try Store.settle(db, account, position: account.position.adding(schedule), today: today,
-                                                now: now)
-        // merchant_ref stays out of the audit log: it can say what was bought.
+        // merchant_ref stays out of the audit log: it can say what was bought. The draw's entry
+        // says what it drew; a credit balance then pays what it brought due, at once, in an
+        // entry of its own (README "Refunds and the credit balance").
+        let drawn = account.position.adding(schedule)
         let entry = AuditRecord(.fact(.drawCreated(
             amount: amount, planMonths: plan?.months, fees: draw.totalFees, instalments: schedule.count,
-            balance: saved.balance, availableCredit: saved.availableCredit)), accountID: accountID, subjectID: draw.id)
-        return ((draw, saved), [entry] + changed)
+            balance: drawn.balance, availableCredit: DrawRules.availableCredit(limit: account.creditLimit, balance: drawn.balance))),
+            accountID: accountID, subjectID: draw.id)
+        var line = account
+        var position = drawn
+        var credit: [AuditRecord] = []
+        if line.creditBalance > 0 {
+            (position, credit) = try Store.payFromCreditBalance(db, &line, draw: &draw, now: now)
+        }
+        let (saved, changed) = try Store.settle(db, line, position: position, today: today, now: now)
+        return ((draw, saved), [entry] + credit + changed)
     }
 }
 
@@ -124,13 +135,8 @@ public struct MakeRepayment: BusinessWrite {
         LedgerPosition.apply(applied, to: &open)
         let repayment = RepaymentRecord(id: Identifier.make("rep"), accountID: accountID, amount: amount,
                                         receivedAt: now, applied: applied)
-        try db.execute(cached: "INSERT INTO repayments (id, account_id, amount, received_at) VALUES (?, ?, ?, ?)",
-                       arguments: [repayment.id, accountID, amount, now.rfc3339])
-        for part in applied {
-            try db.execute(
-                cached: "INSERT INTO repayment_allocations (repayment_id, instalment_id, fee, principal) VALUES (?, ?, ?, ?)",
-                arguments: [repayment.id, part.instalmentID, part.fee, part.principal])
-        }
+        try Store.recordRepayment(db, id: repayment.id, accountID: accountID, amount: amount, source: .payment,
+                                  applied: applied, now: now)
         try Store.update(db, open, only: Set(applied.map(\.instalmentID)))
         let (saved, changed) = try Store.settle(db, account, position: LedgerPosition(open), today: CivilDate(now),
                                                 now: now)
@@ -342,6 +348,8 @@ public struct Statement: Sendable, Equatable {
     /// Draws and repayments made in the period.
     public var draws: [DrawRecord]
     public var repayments: [RepaymentRecord]
+    /// Refunds of returned purchases received in the period.
+    public var refunds: [RefundRecord]
     /// Every instalment due in the period or still owed, oldest due first.
     public var instalments: [LedgerInstalment]
 }
@@ -370,7 +378,7 @@ extension Store {
             var repayments: [RepaymentRecord] = []
             for row in try StoreRow.fetchAll(
                 db, cached: """
-                    SELECT r.id, r.amount, r.received_at, a.instalment_id, a.fee, a.principal
+                    SELECT r.id, r.amount, r.received_at, r.source, a.instalment_id, a.fee, a.principal
                     FROM repayments r LEFT JOIN repayment_allocations a ON a.repayment_id = r.id
                     LEFT JOIN instalments i ON i.id = a.instalment_id
                     WHERE r.account_id = ? AND r.received_at >= ? AND r.received_at < ?
@@ -379,9 +387,10 @@ extension Store {
             {
                 let id: String = try row["id"]
                 if repayments.last?.id != id {
+                    let typed = TypedRow(row, table: "repayments")
                     repayments.append(RepaymentRecord(
                         id: id, accountID: accountID, amount: try row["amount"],
-                        receivedAt: try TypedRow(row, table: "repayments").timestamp("received_at"), applied: []))
+                        receivedAt: try typed.timestamp("received_at"), applied: [], source: try typed.value("source")))
                 }
                 if let instalment: String = try row["instalment_id"] {
                     repayments[repayments.count - 1].applied.append(
@@ -399,7 +408,7 @@ extension Store {
                 LedgerInstalment(drawID: try row["draw_id"], number: try row["number"], state: try Self.instalmentState(from: row))
             }
             return Statement(account: account, from: from, to: to, draws: draws, repayments: repayments,
-                             instalments: instalments)
+                             refunds: try Self.refunds(db, accountID: accountID, from: start, to: end), instalments: instalments)
         }
     }
 

@@ -69,6 +69,7 @@ import Testing
         "POST /v1/accounts/{id}/affordability": [.service],
         "GET /v1/accounts/{id}/affordability": [.service, .operator],
         "POST /v1/accounts/{id}/hardship-requests": [.service],
+        "POST /v1/accounts/{id}/draws/{draw_id}/refunds": [.service],
         "GET /v1/hardship-requests": [.operator],
         "GET /v1/hardship-requests/{id}": [.service, .operator],
         "POST /v1/hardship-requests/{id}/resolution": [.operator],
@@ -96,6 +97,7 @@ import Testing
         case "POST /v1/accounts/{id}/limit-offers": return #"{"offered_limit":100000,"reason_code":"customer_request"}"#
         case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
         case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
+        case "POST /v1/accounts/{id}/draws/{draw_id}/refunds": return #"{"amount":100,"merchant_ref":"matrix"}"#
         case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#
         case "POST /v1/notices/{id}/delivery": return #"{"channel":"app","delivered_at":"2026-01-01T00:00:00Z"}"#
         case "POST /v1/webhook-endpoints": return #"{"url":"http://127.0.0.1:9/hook","event_types":["account.activated"]}"#
@@ -130,7 +132,7 @@ import Testing
         // The model routes name a version, an offer has its own id: real-looking values, so that
         // the credential, not the path, decides the answer.
         return pattern.replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{version}", with: "v1")
-            .replacingOccurrences(of: "{offer_id}", with: "lof_missing")
+            .replacingOccurrences(of: "{offer_id}", with: "lof_missing").replacingOccurrences(of: "{draw_id}", with: "drw_missing")
     }
 
     @Test func everyRouteEveryCredential() async throws {

@@ -4,7 +4,7 @@ import GRDB
 import Testing
 @testable import CreditStore
 
-/// Random sequences of draws, repayments, limit cuts and days passing, run through the store's
+/// Random sequences of draws, repayments, refunds, limit cuts and days passing, run through the store's
 /// writes on a real SQLite file; after every step the money adds up (README "The line in use").
 @Suite struct LedgerPropertyTests {
     static let terms = #"{"interest_free_days":30,"instalment_plans":[{"months":3,"monthly_fee_bps":50},{"months":6,"monthly_fee_bps":55}]}"#
@@ -37,6 +37,14 @@ import Testing
                 "limit": try int("SELECT credit_limit FROM accounts WHERE id = ?"),
                 "drawn": try int("SELECT coalesce(sum(amount), 0) FROM draws WHERE account_id = ?"),
                 "repaid": try int("SELECT coalesce(sum(amount), 0) FROM repayments WHERE account_id = ?"),
+                "paidIn": try int("SELECT coalesce(sum(amount), 0) FROM repayments WHERE account_id = ? AND source = 'payment'"),
+                "refunded": try int("SELECT coalesce(sum(amount), 0) FROM refunds WHERE account_id = ?"),
+                "credit": try int("SELECT credit_balance FROM accounts WHERE id = ?"),
+                "charged": try int("SELECT coalesce(sum(fee - fee_waived), 0) FROM instalments WHERE account_id = ?"),
+                "refundedPrincipal": try int("""
+                    SELECT coalesce(sum(a.principal), 0) FROM refund_allocations a
+                    JOIN refunds r ON r.id = a.refund_id WHERE r.account_id = ?
+                    """),
                 "allocatedPrincipal": try int("""
                     SELECT coalesce(sum(a.principal), 0) FROM repayment_allocations a
                     JOIN repayments r ON r.id = a.repayment_id WHERE r.account_id = ?
@@ -51,12 +59,15 @@ import Testing
                 "misallocated": try int("""
                     SELECT count(*) FROM instalments i WHERE i.account_id = ? AND (
                         i.principal_paid <> (SELECT coalesce(sum(principal), 0) FROM repayment_allocations WHERE instalment_id = i.id)
-                        OR i.fee_paid <> (SELECT coalesce(sum(fee), 0) FROM repayment_allocations WHERE instalment_id = i.id))
+                        OR i.fee_paid <> (SELECT coalesce(sum(fee), 0) FROM repayment_allocations WHERE instalment_id = i.id)
+                                         - (SELECT coalesce(sum(fee_credited), 0) FROM refund_allocations WHERE instalment_id = i.id))
                     """),
-                // Draws whose schedule does not add up to the amount drawn.
+                // Draws whose schedule and refunds do not add up to the amount drawn.
                 "unsplit": try int("""
                     SELECT count(*) FROM draws d WHERE d.account_id = ?
                       AND d.amount <> (SELECT sum(principal) FROM instalments WHERE draw_id = d.id)
+                                      + (SELECT coalesce(sum(a.principal), 0) FROM refund_allocations a
+                                         JOIN instalments i ON i.id = a.instalment_id WHERE i.draw_id = d.id)
                     """),
                 "oldestDueMatches": try int("""
                     SELECT (SELECT oldest_unpaid_due FROM accounts WHERE id = ?1) IS NOT DISTINCT FROM
@@ -65,7 +76,13 @@ import Testing
                     """),
             ]
         }
-        #expect(facts["balance"] == facts["drawn"]! - facts["allocatedPrincipal"]!, "\(context): \(facts)")
+        #expect(facts["balance"] == facts["drawn"]! - facts["allocatedPrincipal"]! - facts["refundedPrincipal"]!,
+                "\(context): \(facts)")
+        // Nothing made or lost (README "Refunds and the credit balance"): drawn and charged, less
+        // paid in and refunded, is what is owed less what the customer is owed back.
+        #expect(facts["drawn"]! + facts["charged"]! - facts["paidIn"]! - facts["refunded"]!
+                    == facts["balance"]! + facts["fees"]! - facts["credit"]!, "\(context): \(facts)")
+        #expect(facts["credit"] == 0 || facts["balance"]! + facts["fees"]! == 0, "\(context): \(facts)")
         #expect(facts["balance"] == facts["owedPrincipal"], "\(context): \(facts)")
         #expect(facts["fees"] == facts["owedFees"], "\(context): \(facts)")
         #expect(facts["repaid"] == facts["allocated"], "\(context): nothing lost or created \(facts)")
@@ -120,6 +137,25 @@ import Testing
                     #expect(code(error) == "overpayment" && amount > owed, "\(context): \(error)")
                     outcomes["overpayment", default: 0] += 1
                 }
+            case 7 where Bool.random(using: &random):
+                // A returned purchase, sometimes under a reference already used.
+                let draws = try await store.database.read { db in
+                    try StoreRow.fetchAll(db, sql: "SELECT id, amount FROM draws WHERE account_id = ?", arguments: [id])
+                        .map { row -> (String, Int) in (try row["id"], try row["amount"]) }
+                }
+                guard let (drawID, drawAmount) = draws.randomElement(using: &random) else { continue }
+                let amount = Int.random(in: 1...drawAmount, using: &random)
+                let ref = "ret-\(Int.random(in: 0..<8, using: &random))"
+                do {
+                    let (refund, after) = try await store.perform(
+                        MakeRefund(accountID: id, drawID: drawID, amount: amount, merchantRef: ref), by: testActor, at: time.now())
+                    #expect(refund.outcome.principalReduced + refund.outcome.principalToCredit == amount, "\(context)")
+                    #expect(after.availableCredit <= after.creditLimit, "\(context)")
+                    outcomes["refunded", default: 0] += 1
+                } catch {
+                    #expect(code(error) == "duplicate-refund", "\(context): \(error)")
+                    outcomes["duplicate-refund", default: 0] += 1
+                }
             case 7:
                 // A limit cut, sometimes below the balance: nothing is recalled.
                 guard before.creditLimit > 1 else { continue }
@@ -139,6 +175,7 @@ import Testing
         }
         // The sequences reached every branch they claim to test.
         #expect(outcomes["drawn", default: 0] > 0 && outcomes["repaid", default: 0] > 0, "\(outcomes)")
+        #expect(outcomes["refunded", default: 0] > 0, "\(outcomes)")
         #expect(try store.verifyAudit() == .intact(checked: try await store.auditLength(), head: try await store.auditHead()))
         try store.close()
     }

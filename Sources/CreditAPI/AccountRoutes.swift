@@ -25,10 +25,15 @@ struct AccountBody: Encodable {
     var delinquency: String
     /// Why the line has its limit (README "Ability to repay"); null before one was set by the rule.
     var limitBasis: LimitBasis?
+    /// Reminders' hours and channels (README "Payment reminders").
+    var timeZone: String
+    var reminderChannels: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, status, currency, version, terms, locale
         case limitBasis = "limit_basis"
+        case timeZone = "time_zone"
+        case reminderChannels = "reminder_channels"
         case customerRef = "customer_ref"
         case creditLimit = "credit_limit"
         case limitIncreaseOptOut = "limit_increase_opt_out"
@@ -64,6 +69,8 @@ struct AccountBody: Encodable {
         // The accepted terms on an activated account, with the version accepted.
         terms = account.terms.map { TierTermsBody(terms: $0, version: account.termsVersion ?? "") }
         limitBasis = account.limitBasis
+        timeZone = account.timeZone
+        reminderChannels = account.reminderChannels
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -86,6 +93,8 @@ struct AccountBody: Encodable {
         try container.encode(daysPastDue, forKey: .daysPastDue)
         try container.encode(delinquency, forKey: .delinquency)
         try container.encode(limitBasis, forKey: .limitBasis)
+        try container.encode(timeZone, forKey: .timeZone)
+        try container.encode(reminderChannels, forKey: .reminderChannels)
     }
 
     /// The account with its version as a strong ETag (RFC 9110 §8.8.3).

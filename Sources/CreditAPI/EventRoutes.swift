@@ -74,7 +74,7 @@ struct EventRoutes: RouteFamily {
         var notice: NoticeRecord
         var now: Timestamp
         enum CodingKeys: String, CodingKey {
-            case id, kind, locale, text, status, channel
+            case id, kind, locale, text, status, channel, channels
             case accountID = "account_id"
             case contentSHA256 = "content_sha256"
             case templateVersion = "template_version"
@@ -96,6 +96,7 @@ struct EventRoutes: RouteFamily {
             try container.encode(notice.status(at: now).rawValue, forKey: .status)
             try container.encode(notice.deliveredAt?.rfc3339, forKey: .deliveredAt)
             try container.encode(notice.channel, forKey: .channel)
+            try container.encode(notice.channels, forKey: .channels)
         }
     }
 

@@ -141,9 +141,13 @@ struct LineRoutes: RouteFamily {
     struct PreferencesRequest: RequestFields {
         var limitIncreaseOptOut: Bool?
         var locale: String?
+        var timeZone: String?
+        var reminderChannels: [String]?
         enum CodingKeys: String, CodingKey, CaseIterable {
             case locale
             case limitIncreaseOptOut = "limit_increase_opt_out"
+            case timeZone = "time_zone"
+            case reminderChannels = "reminder_channels"
         }
 
         /// Either field may be left out; one that is given must have a value of its type: `null`
@@ -153,6 +157,9 @@ struct LineRoutes: RouteFamily {
             limitIncreaseOptOut = container.contains(.limitIncreaseOptOut)
                 ? try container.decode(Bool.self, forKey: .limitIncreaseOptOut) : nil
             locale = container.contains(.locale) ? try container.decode(String.self, forKey: .locale) : nil
+            timeZone = container.contains(.timeZone) ? try container.decode(String.self, forKey: .timeZone) : nil
+            reminderChannels = container.contains(.reminderChannels)
+                ? try container.decode([String].self, forKey: .reminderChannels) : nil
         }
     }
 
@@ -326,9 +333,12 @@ struct LineRoutes: RouteFamily {
         let body = try RequestBody.decode(PreferencesRequest.self, from: request)
         // A preference not named (or null) keeps its value; naming none changes nothing.
         let locale = try NoticeLocale.parse(body.locale, field: "locale")
+        if let zone = body.timeZone { _ = try ReminderRules.timeZone(zone) }
+        let channels = try body.reminderChannels.map { try ReminderRules.channels($0) }
         let accountID = try context.parameter("id")
         return try await call.perform(
-            UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale),
+            UpdatePreferences(accountID: accountID, limitIncreaseOptOut: body.limitIncreaseOptOut, locale: locale,
+                              timeZone: body.timeZone, reminderChannels: channels),
             ifMatch: try Preconditions.ifMatch(request, accountID: accountID), respond: { try AccountBody.response($0, asOf: call.now) })
     }
 }

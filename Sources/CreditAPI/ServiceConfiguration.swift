@@ -106,6 +106,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The cap on what a line may cost (README "The cost cap"): no plan's annual rate above it, in
     /// basis points; terms above it stop start-up.
     public var aprCapBps = CostCap.defaultBps
+    /// Payment reminders per account in any 7 days, at most (README "Payment reminders").
+    public var remindersPerSevenDays = ReminderRules.defaultPerSevenDays
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -180,7 +182,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var sweepSettings: SweepSettings {
         SweepSettings(consentExpirySeconds: consentExpirySweepSeconds, delinquencySeconds: delinquencySweepSeconds,
                       retentionSeconds: retentionSweepSeconds, retention: retentionPolicy,
-                      idempotencyRetentionHours: idempotencyRetentionHours)
+                      idempotencyRetentionHours: idempotencyRetentionHours, remindersPerSevenDays: remindersPerSevenDays)
     }
 
     public var retentionPolicy: RetentionPolicy {
@@ -306,6 +308,7 @@ extension ServiceConfiguration {
         integer("regulatory_limit_cap", 0...1_000_000_000_000) { $0.regulatoryLimitCap = $1 },
         integer("starter_limit", 0...1_000_000_000_000) { $0.starterLimit = $1 },
         integer("apr_cap_bps", 0...100_000) { $0.aprCapBps = $1 },
+        integer("reminders_per_7_days", 0...7) { $0.remindersPerSevenDays = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },

@@ -11,13 +11,17 @@ public struct SweepSettings: Sendable {
     public var retentionSeconds: Int
     public var retention: RetentionPolicy
     public var idempotencyRetentionHours: Int
+    /// The weekly cap on payment reminders per account (README "Payment reminders").
+    public var remindersPerSevenDays: Int
 
     public init(consentExpirySeconds: Int = 60, delinquencySeconds: Int = 60, retentionSeconds: Int = 3600,
-                retention: RetentionPolicy, idempotencyRetentionHours: Int = 24)
+                retention: RetentionPolicy, idempotencyRetentionHours: Int = 24,
+                remindersPerSevenDays: Int = ReminderRules.defaultPerSevenDays)
     {
         (self.consentExpirySeconds, self.delinquencySeconds, self.retentionSeconds) =
             (consentExpirySeconds, delinquencySeconds, retentionSeconds)
         (self.retention, self.idempotencyRetentionHours) = (retention, idempotencyRetentionHours)
+        self.remindersPerSevenDays = remindersPerSevenDays
     }
 }
 
@@ -95,9 +99,12 @@ public final class Sweeps: Service {
         _ = try await store.purgeConsoleSessions(at: now)
     }
 
-    /// Delinquency bucket changes since the last pass, each with its audit entry.
+    /// Delinquency bucket changes since the last pass, each with its audit entry; then the
+    /// payment reminders the new days past due owe.
     private func delinquency(at now: Timestamp) async throws {
         let changed = try await store.recordDelinquency(at: now)
         if changed > 0 { logger.info("delinquency changed", metadata: ["accounts": .stringConvertible(changed)]) }
+        let reminded = try await store.sendPaymentReminders(at: now, composer: composer, perSevenDays: settings.remindersPerSevenDays)
+        if reminded > 0 { logger.info("payment reminders", metadata: ["accounts": .stringConvertible(reminded)]) }
     }
 }

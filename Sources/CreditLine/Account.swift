@@ -55,6 +55,10 @@ public struct Account: Sendable, Equatable {
     /// Money the customer is owed back from refunds (README "Refunds and the credit balance"):
     /// positive only while nothing is owed, since it pays whatever comes due.
     public var creditBalance: Int = 0
+    /// Where the customer lives, for the hours reminders are written in (README "Payment reminders").
+    public var timeZone: String = ReminderRules.defaultTimeZone
+    /// The channels the customer allows reminders on; nil: not restricted.
+    public var reminderChannels: [String]? = nil
     /// The due date of the oldest instalment not fully paid; nil when nothing is owed.
     public var oldestUnpaidDue: CivilDate? = nil
     /// The bucket last recorded in the audit log; the live bucket is `delinquency(on:)`.

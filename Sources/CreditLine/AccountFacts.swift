@@ -31,7 +31,7 @@ public enum AccountFact: Sendable, Equatable {
     case noticeDelivered(kind: NoticeKind, templateVersion: String, contentSHA256: String, channel: String,
                          deliveredAt: Timestamp)
     case limitOfferAccepted(adjustmentID: String, newLimit: Int, confirmation: [String: JSONValue])
-    case preferencesUpdated(limitIncreaseOptOut: Bool, locale: NoticeLocale)
+    case preferencesUpdated(limitIncreaseOptOut: Bool, locale: NoticeLocale, reminderChannels: [String]? = nil)
     /// The customer said no on their own page: a record that grants nothing.
     case consentDeclined(purpose: ConsentPurpose, noticeVersion: String, noticeSHA256: String)
     /// A link to the customer's own pages handed to a calling service (the link is the entry's
@@ -122,8 +122,10 @@ public enum AccountFact: Sendable, Equatable {
                     "delivered_at": .string(deliveredAt.rfc3339)]
         case .limitOfferAccepted(let adjustmentID, let newLimit, let confirmation):
             return ["adjustment_id": .string(adjustmentID), "new_limit": .int(newLimit)].merging(confirmation) { $1 }
-        case .preferencesUpdated(let limitIncreaseOptOut, let locale):
-            return ["limit_increase_opt_out": .bool(limitIncreaseOptOut), "locale": .string(locale.rawValue)]
+        case .preferencesUpdated(let limitIncreaseOptOut, let locale, let reminderChannels):
+            var detail: [String: JSONValue] = ["limit_increase_opt_out": .bool(limitIncreaseOptOut), "locale": .string(locale.rawValue)]
+            if let reminderChannels { detail["reminder_channels"] = .array(reminderChannels.map(JSONValue.string)) }
+            return detail
         case .consentDeclined(let purpose, let noticeVersion, let noticeSHA256):
             return ["purpose": .string(purpose.rawValue), "notice_version": .string(noticeVersion),
                     "notice_sha256": .string(noticeSHA256), "channel": .string(ConsentChannel.hosted.rawValue)]
@@ -206,7 +208,8 @@ public enum AccountFact: Sendable, Equatable {
                                        confirmation: confirmation)
         case .preferencesUpdated:
             return .preferencesUpdated(limitIncreaseOptOut: try read.bool("limit_increase_opt_out"),
-                                       locale: try read.named("locale"))
+                                       locale: try read.named("locale"),
+                                       reminderChannels: read.detail["reminder_channels"] == nil ? nil : try read.texts("reminder_channels"))
         case .affordabilityAssessed:
             return .affordabilityAssessed(source: try read.named("source"), validUntil: try read.timestamp("valid_until"),
                                           hasEvidenceRef: try read.bool("has_evidence_ref"), confirmation: confirmation)

@@ -18,6 +18,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case hardshipPlan = "hardship_plan"
     /// A returned purchase refunded (README "Refunds and the credit balance").
     case refund
+    /// An instalment past due, on the reminders' schedule (README "Payment reminders").
+    case paymentReminder = "payment_reminder"
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -170,6 +172,7 @@ public struct NoticeTemplates: Sendable, Equatable {
         "hardship_plan_ended_completed": ["months"],
         "refund": ["amount", "owed", "credit_balance"],
         "refund_credit_balance": ["amount", "owed", "credit_balance"],
+        "payment_reminder": ["days_past_due", "overdue"],
     ]
 
     /// Parses and checks a file: every template present, no placeholder a template cannot be
@@ -275,12 +278,17 @@ public enum NoticeDelivery {
 
     /// The notice must exist and not yet be delivered (409 `notice-already-delivered`: the first
     /// report stands); the reported moment must lie between the notice's writing and now.
+    /// `allowed`: the channels a reminder may go by (the customer's choice when it was written);
+    /// nil for any.
     public static func check(createdAt: Timestamp?, deliveredAt: Timestamp?, reported: Timestamp,
-                             now: Timestamp) throws(DomainError)
+                             now: Timestamp, channel: String? = nil, allowed: [String]? = nil) throws(DomainError)
     {
         let createdAt = try Existence.require(createdAt, "notice")
         guard deliveredAt == nil else {
             throw DomainError(.conflict, code: .noticeAlreadyDelivered, "This notice was already reported delivered.")
+        }
+        if let allowed, let channel, !allowed.contains(channel) {
+            throw DomainError.invalidField("channel", "The customer allows this notice only by \(allowed.joined(separator: ", ")).")
         }
         guard reported >= createdAt else {
             throw DomainError.invalidField("delivered_at", "delivered_at is before the notice was written.")

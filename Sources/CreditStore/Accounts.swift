@@ -99,13 +99,16 @@ extension Store {
         account.limitBasis = try read.optionalJSON("limit_basis", as: LimitBasis.self)
         account.delinquencyCap = try read.optionalValue("delinquency_cap")
         account.creditBalance = try read("credit_balance")
+        account.timeZone = try read("time_zone")
+        account.reminderChannels = try read.optionalJSON("reminder_channels", as: [String].self)
         return account
     }
 
     static let accountColumns = TableColumns("accounts", """
         id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version, created_at, updated_at,
         terms_version, terms, tier, consent_id, decision_id, declined_at, last_increase_at, activated_at, balance,
-        fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis, delinquency_cap, credit_balance
+        fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis, delinquency_cap, credit_balance,
+        time_zone, reminder_channels
         """)
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.
@@ -120,7 +123,8 @@ extension Store {
                 UPDATE accounts SET status = ?, credit_limit = ?, limit_increase_opt_out = ?, version = ?, updated_at = ?,
                     terms_version = ?, terms = ?, tier = ?, consent_id = ?, decision_id = ?, declined_at = ?,
                     last_increase_at = ?, activated_at = ?, balance = ?, fees_outstanding = ?, oldest_unpaid_due = ?,
-                    delinquency = ?, locale = ?, limit_basis = ?, delinquency_cap = ?, credit_balance = ?
+                    delinquency = ?, locale = ?, limit_basis = ?, delinquency_cap = ?, credit_balance = ?,
+                    time_zone = ?, reminder_channels = ?
                 WHERE id = ?
                 """,
             arguments: [saved.status.rawValue, saved.creditLimit, saved.limitIncreaseOptOut, saved.version, now.rfc3339,
@@ -128,7 +132,7 @@ extension Store {
                         saved.declinedAt?.rfc3339, saved.lastIncreaseAt?.rfc3339, saved.activatedAt?.rfc3339,
                         saved.balance, saved.feesOutstanding, saved.oldestUnpaidDue?.description,
                         saved.recordedDelinquency.rawValue, saved.locale.rawValue, basis, saved.delinquencyCap?.rawValue,
-                        saved.creditBalance, saved.id])
+                        saved.creditBalance, saved.timeZone, try saved.reminderChannels.map(StoredJSON.text), saved.id])
         return saved
     }
 }

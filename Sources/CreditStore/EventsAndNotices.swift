@@ -225,7 +225,8 @@ public struct RecordNoticeDelivery: BusinessWrite {
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (NoticeRecord, [AuditRecord]) {
         let found = try Store.fetchNotice(db, id: noticeID)
-        try NoticeDelivery.check(createdAt: found?.createdAt, deliveredAt: found?.deliveredAt, reported: deliveredAt, now: now)
+        try NoticeDelivery.check(createdAt: found?.createdAt, deliveredAt: found?.deliveredAt, reported: deliveredAt, now: now,
+                                 channel: channel, allowed: found?.channels)
         var notice = try Existence.require(found, "notice")
         // When the report arrived is the service's own fact, beside the caller's delivered_at.
         try db.execute(cached: "UPDATE notices SET delivered_at = ?, channel = ?, received_at = ? WHERE id = ?",
@@ -420,11 +421,12 @@ extension Store {
             id: try read("id"), accountID: try read("account_id"), kind: try read.value("kind"), locale: try read.value("locale"),
             text: try read("text"), contentSHA256: try read("content_sha256"), templateVersion: try read("template_version"),
             createdAt: try read.timestamp("created_at"), dueBy: try read.timestamp("due_by"),
-            deliveredAt: try read.optionalTimestamp("delivered_at"), channel: try read("channel"))
+            deliveredAt: try read.optionalTimestamp("delivered_at"), channel: try read("channel"),
+            channels: try read.optionalJSON("channels", as: [String].self))
     }
 
     static let noticeColumns = TableColumns("notices", """
         id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by, delivered_at,
-        channel
+        channel, channels
         """)
 }

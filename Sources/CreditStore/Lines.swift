@@ -320,11 +320,15 @@ public struct UpdatePreferences: BusinessWrite {
     public var limitIncreaseOptOut: Bool?
     /// The language of the customer's notices from now on.
     public var locale: NoticeLocale?
+    /// Checked by `ReminderRules.timeZone` and `.channels` before it comes here.
+    public var timeZone: String?
+    public var reminderChannels: [String]?
 
-    public init(accountID: String, limitIncreaseOptOut: Bool?, locale: NoticeLocale? = nil) {
-        self.accountID = accountID
-        self.limitIncreaseOptOut = limitIncreaseOptOut
-        self.locale = locale
+    public init(accountID: String, limitIncreaseOptOut: Bool?, locale: NoticeLocale? = nil, timeZone: String? = nil,
+                reminderChannels: [String]? = nil)
+    {
+        (self.accountID, self.limitIncreaseOptOut, self.locale) = (accountID, limitIncreaseOptOut, locale)
+        (self.timeZone, self.reminderChannels) = (timeZone, reminderChannels)
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (Account, [AuditRecord]) {
@@ -332,10 +336,15 @@ public struct UpdatePreferences: BusinessWrite {
         let before = account
         account.limitIncreaseOptOut = limitIncreaseOptOut ?? account.limitIncreaseOptOut
         account.locale = locale ?? account.locale
+        account.timeZone = timeZone ?? account.timeZone
+        account.reminderChannels = reminderChannels ?? account.reminderChannels
         guard account != before else { return (account, []) }
         account = try Store.save(db, account, now: now)
+        // The time zone stays out of the chain (it says where the customer lives); the channels
+        // are a closed set.
         return (account, [AuditRecord(.fact(.preferencesUpdated(limitIncreaseOptOut: account.limitIncreaseOptOut,
-                                                                locale: account.locale)),
+                                                                locale: account.locale,
+                                                                reminderChannels: account.reminderChannels)),
                                       accountID: accountID, subjectID: accountID)])
     }
 }

@@ -28,6 +28,8 @@ public struct NoticeRecord: Sendable, Equatable {
     public var dueBy: Timestamp
     public var deliveredAt: Timestamp?
     public var channel: String?
+    /// The channels it may be delivered by (a reminder: the customer's choice); nil for any.
+    public var channels: [String]? = nil
 
     public func status(at now: Timestamp) -> NoticeStatus { NoticeStatus.of(deliveredAt: deliveredAt, dueBy: dueBy, now: now) }
 }
@@ -81,7 +83,7 @@ enum Outbox {
     /// Writes one notice in the account's language; its audit entry holds the id, kind, template
     /// version and the text's SHA-256, never the text.
     static func insert(_ draft: NoticeDraft, accountID: String, composer: NoticeComposer, db: SQLConnection,
-                       now: Timestamp) throws -> (NoticeRecord, AuditRecord)
+                       now: Timestamp, channels: [String]? = nil) throws -> (NoticeRecord, AuditRecord)
     {
         let stored = try String.fetchOne(db, cached: "SELECT locale FROM accounts WHERE id = ?", arguments: [accountID])
         // A locale that does not read, or has no templates, fails the write: a notice is never
@@ -93,14 +95,15 @@ enum Outbox {
         let notice = NoticeRecord(
             id: Identifier.make("ntc"), accountID: accountID, kind: draft.kind, locale: templates.locale, text: text,
             contentSHA256: Hashing.sha256Hex(Data(text.utf8)), templateVersion: templates.version, createdAt: now,
-            dueBy: draft.dueBy)
+            dueBy: draft.dueBy, channels: channels)
         try db.execute(
             cached: """
-                INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO notices (id, account_id, kind, locale, text, content_sha256, template_version, created_at, due_by,
+                                     channels)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [notice.id, accountID, draft.kind.rawValue, notice.locale.rawValue, text, notice.contentSHA256,
-                        notice.templateVersion, now.rfc3339, draft.dueBy.rfc3339])
+                        notice.templateVersion, now.rfc3339, draft.dueBy.rfc3339, try channels.map(StoredJSON.text)])
         return (notice, AuditRecord(.fact(.noticeCreated(
             kind: draft.kind, locale: notice.locale, templateVersion: notice.templateVersion,
             contentSHA256: notice.contentSHA256, dueBy: draft.dueBy)), accountID: accountID, subjectID: notice.id))

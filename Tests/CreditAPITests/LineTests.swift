@@ -29,9 +29,9 @@ import Testing
         let assessment = try #require(try await service.call(
             "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_assessment"))
             .json["id"] as? String)
-        let line = try #require(try await service.call(
+        let granted = try await service.call(
             "POST", "/v1/accounts/\(account)/consents", body: ConsentTests.grantBody(purpose: "credit_line"))
-            .json["id"] as? String)
+        let line = try #require(granted.json["id"] as? String, "\(granted.status) \(granted.text)")
         if assessed { try await AffordabilityAPITests.assess(service, account) }
         let decision = try #require(try await service.call("POST", "/v1/accounts/\(account)/scores", body: features)
             .json["id"] as? String)

@@ -164,6 +164,7 @@ public final class Application: Sendable {
         AffordabilityRoutes(application: self).register(on: &router)
         HardshipRoutes(application: self).register(on: &router)
         RefundRoutes(application: self).register(on: &router)
+        BureauRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router
     }

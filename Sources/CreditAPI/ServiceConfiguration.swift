@@ -108,6 +108,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var aprCapBps = CostCap.defaultBps
     /// Payment reminders per account in any 7 days, at most (README "Payment reminders").
     public var remindersPerSevenDays = ReminderRules.defaultPerSevenDays
+    /// Credit reporting (README "Credit reporting"): the folder of the daily files, the days a
+    /// warning must have reached the customer before a report, how often the day's run is looked for.
+    /// nil: `bureau/` beside the SQLite file (`data/bureau` by default), so a service on a
+    /// database in a temporary folder writes there too.
+    public var bureauDir: String? = nil
+    public var bureauNoticeDays = BureauRules.defaultNoticeDays
+    public var bureauSweepSeconds = 3600
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -180,9 +187,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     /// The sweeps' intervals and what they keep.
     public var sweepSettings: SweepSettings {
-        SweepSettings(consentExpirySeconds: consentExpirySweepSeconds, delinquencySeconds: delinquencySweepSeconds,
-                      retentionSeconds: retentionSweepSeconds, retention: retentionPolicy,
-                      idempotencyRetentionHours: idempotencyRetentionHours, remindersPerSevenDays: remindersPerSevenDays)
+        var settings = SweepSettings(
+            consentExpirySeconds: consentExpirySweepSeconds, delinquencySeconds: delinquencySweepSeconds,
+            retentionSeconds: retentionSweepSeconds, retention: retentionPolicy,
+            idempotencyRetentionHours: idempotencyRetentionHours, remindersPerSevenDays: remindersPerSevenDays)
+        (settings.bureauDir, settings.bureauNoticeDays, settings.bureauSeconds) = (effectiveBureauDir, bureauNoticeDays, bureauSweepSeconds)
+        return settings
+    }
+
+    public var effectiveBureauDir: String {
+        bureauDir ?? ((db as NSString).deletingLastPathComponent.isEmpty ? "." : (db as NSString).deletingLastPathComponent) + "/bureau"
     }
 
     public var retentionPolicy: RetentionPolicy {
@@ -309,6 +323,9 @@ extension ServiceConfiguration {
         integer("starter_limit", 0...1_000_000_000_000) { $0.starterLimit = $1 },
         integer("apr_cap_bps", 0...100_000) { $0.aprCapBps = $1 },
         integer("reminders_per_7_days", 0...7) { $0.remindersPerSevenDays = $1 },
+        optionalString("bureau_dir") { $0.bureauDir = $1 },
+        integer("bureau_notice_days", 7...365) { $0.bureauNoticeDays = $1 },
+        integer("bureau_sweep_seconds", 1...86_400) { $0.bureauSweepSeconds = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },

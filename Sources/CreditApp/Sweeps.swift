@@ -13,6 +13,11 @@ public struct SweepSettings: Sendable {
     public var idempotencyRetentionHours: Int
     /// The weekly cap on payment reminders per account (README "Payment reminders").
     public var remindersPerSevenDays: Int
+    /// Credit reporting (README "Credit reporting"): where the day's file goes, how long a
+    /// warning must have reached the customer first, and how often the day's run is looked for.
+    public var bureauDir = "data/bureau"
+    public var bureauNoticeDays = BureauRules.defaultNoticeDays
+    public var bureauSeconds = 3600
 
     public init(consentExpirySeconds: Int = 60, delinquencySeconds: Int = 60, retentionSeconds: Int = 3600,
                 retention: RetentionPolicy, idempotencyRetentionHours: Int = 24,
@@ -35,7 +40,7 @@ public final class Sweeps: Service {
     private let settings: SweepSettings
     private let composer: NoticeComposer
     private let logger: Logger
-    private let passes = Mutex<[Int]>([0, 0, 0])
+    private let passes = Mutex<[Int]>([0, 0, 0, 0])
 
     public init(store: Store, settings: SweepSettings, composer: NoticeComposer, logger: Logger) {
         self.store = store
@@ -52,6 +57,7 @@ public final class Sweeps: Service {
             ("consent expiry", settings.consentExpirySeconds, { [self] in try await consents(at: $0) }),
             ("delinquency", settings.delinquencySeconds, { [self] in try await delinquency(at: $0) }),
             ("retention", settings.retentionSeconds, { [self] in try await retention(at: $0) }),
+            ("credit reporting", settings.bureauSeconds, { [self] in try await bureau(at: $0) }),
         ]
         await cancelWhenGracefulShutdown { [self] in
             await withDiscardingTaskGroup { group in
@@ -77,6 +83,18 @@ public final class Sweeps: Service {
         try await consents(at: now)
         try await delinquency(at: now)
         try await retention(at: now)
+        try await bureau(at: now)
+    }
+
+    /// The day's credit reporting run, once per installation a day (claimed in the database),
+    /// and its file (README "Credit reporting").
+    private func bureau(at now: Timestamp) async throws {
+        let run = try await store.reportToBureau(date: CivilDate(now), directory: settings.bureauDir,
+                                                 noticeDays: settings.bureauNoticeDays, at: now)
+        if run.ranNow {
+            logger.info("credit reporting run", metadata: ["reports": .stringConvertible(run.reports.count),
+                                                           "file": .string(run.file ?? "")])
+        }
     }
 
     /// Free text and scoring inputs past their retention are erased, a batch a pass until none

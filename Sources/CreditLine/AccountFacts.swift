@@ -20,6 +20,10 @@ public enum AccountFact: Sendable, Equatable {
     /// The account's credit balance paying instalments as they are drawn (README "Refunds and the
     /// credit balance"); a refund's own entry says what its balance paid.
     case creditBalanceApplied(amount: Int, instalments: Int, balance: Int, feesOutstanding: Int, creditBalance: Int)
+    /// Negative information reported to the credit bureau, and a report corrected (README "Credit
+    /// reporting"): the report's id, date and figures, never the customer's reference.
+    case bureauReported(reportID: String, reportDate: String, statusCode: String, daysPastDue: Int, amountOverdue: Int)
+    case bureauCorrected(reportID: String, reportDate: String, corrects: String, reason: String)
     /// The customer's withdrawal within the cooling-off period, with their confirmation's evidence.
     case accountCancelled(from: AccountStatus, to: AccountStatus, channel: ConsentChannel, feesWaived: Int, balance: Int,
                           confirmation: [String: JSONValue])
@@ -55,6 +59,8 @@ public enum AccountFact: Sendable, Equatable {
         case .drawCreated: .drawCreated
         case .repaymentReceived: .repaymentReceived
         case .creditBalanceApplied: .creditBalanceApplied
+        case .bureauReported: .bureauReported
+        case .bureauCorrected: .bureauCorrected
         case .accountCancelled: .accountCancelled
         case .chargeOffApproved: .chargeOffApproved
         case .accountChargedOff: .accountChargedOff
@@ -104,6 +110,12 @@ public enum AccountFact: Sendable, Equatable {
         case .creditBalanceApplied(let amount, let instalments, let balance, let feesOutstanding, let creditBalance):
             return ["amount": .int(amount), "instalments": .int(instalments), "balance": .int(balance),
                     "fees_outstanding": .int(feesOutstanding), "credit_balance": .int(creditBalance)]
+        case .bureauReported(let reportID, let reportDate, let statusCode, let daysPastDue, let amountOverdue):
+            return ["report_id": .string(reportID), "report_date": .string(reportDate), "status_code": .string(statusCode),
+                    "days_past_due": .int(daysPastDue), "amount_overdue": .int(amountOverdue)]
+        case .bureauCorrected(let reportID, let reportDate, let corrects, let reason):
+            return ["report_id": .string(reportID), "report_date": .string(reportDate), "corrects": .string(corrects),
+                    "correction_reason": .string(reason)]
         case .accountCancelled(let from, let to, let channel, let feesWaived, let balance, let confirmation):
             return ["from": .string(from.rawValue), "to": .string(to.rawValue), "channel": .string(channel.rawValue),
                     "fees_waived": .int(feesWaived), "balance": .int(balance)].merging(confirmation) { $1 }
@@ -185,6 +197,13 @@ public enum AccountFact: Sendable, Equatable {
             return .creditBalanceApplied(amount: try read.int("amount"), instalments: try read.int("instalments"),
                                          balance: try read.int("balance"), feesOutstanding: try read.int("fees_outstanding"),
                                          creditBalance: try read.int("credit_balance"))
+        case .bureauReported:
+            return .bureauReported(reportID: try read.text("report_id"), reportDate: try read.text("report_date"),
+                                   statusCode: try read.text("status_code"), daysPastDue: try read.int("days_past_due"),
+                                   amountOverdue: try read.int("amount_overdue"))
+        case .bureauCorrected:
+            return .bureauCorrected(reportID: try read.text("report_id"), reportDate: try read.text("report_date"),
+                                    corrects: try read.text("corrects"), reason: try read.text("correction_reason"))
         case .accountCancelled:
             return .accountCancelled(from: try read.named("from"), to: try read.named("to"), channel: try read.named("channel"),
                                      feesWaived: try read.int("fees_waived"), balance: try read.int("balance"),

@@ -55,6 +55,9 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// A returned purchase refunded onto its draw (README "Refunds and the credit balance").
     case drawRefunded = "draw.refunded"
     case creditBalanceApplied = "credit_balance.applied"
+    /// Credit reporting (README "Credit reporting").
+    case bureauReported = "bureau.reported"
+    case bureauCorrected = "bureau.corrected"
 }
 
 extension AuditAction {
@@ -67,7 +70,7 @@ extension AuditAction {
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
             .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
             .limitOfferCreated, .limitOfferAccepted, .consentDeclined, .hardshipRequested, .hardshipResolved, .hardshipEnded,
-            .drawRefunded, .creditBalanceApplied:
+            .drawRefunded, .creditBalanceApplied, .bureauReported, .bureauCorrected:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,

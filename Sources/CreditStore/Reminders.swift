@@ -42,11 +42,7 @@ public struct SendPaymentReminders: BusinessWrite {
                     at: now, in: TimeZone(identifier: account.timeZone) ?? TimeZone(identifier: ReminderRules.defaultTimeZone)!),
                 hardshipPlanInForce: account.delinquencyCap != nil, perSevenDays: perSevenDays)
             guard case .send(let milestone) = ReminderRules.decide(facts) else { continue }
-            let overdue = try Int.fetchOne(
-                db, cached: """
-                    SELECT coalesce(sum(principal - principal_paid + fee - fee_paid - fee_waived), 0) FROM instalments
-                    WHERE account_id = ? AND due_on < ?
-                    """, arguments: [id, today.description]) ?? 0
+            let overdue = try Store.overdueAmount(db, accountID: id, today: today)
             let (notice, record) = try Outbox.insert(ReminderRules.notice(daysPastDue: days, overdue: overdue, now: now),
                                                      accountID: id, composer: composer, db: db, now: now,
                                                      channels: account.reminderChannels)
@@ -62,6 +58,15 @@ public struct SendPaymentReminders: BusinessWrite {
 }
 
 extension Store {
+    /// What the account's instalments due before `today` still owe, fees included.
+    static func overdueAmount(_ db: SQLConnection, accountID: String, today: CivilDate) throws -> Int {
+        try Int.fetchOne(
+            db, cached: """
+                SELECT coalesce(sum(principal - principal_paid + fee - fee_paid - fee_waived), 0) FROM instalments
+                WHERE account_id = ? AND due_on < ?
+                """, arguments: [accountID, today.description]) ?? 0
+    }
+
     /// Every reminder owed at `now`, a batch a transaction.
     /// - Returns: the reminders written.
     @discardableResult

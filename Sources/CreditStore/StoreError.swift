@@ -21,9 +21,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A write owes the customer a notice, and this store was opened without notice templates:
     /// the write fails rather than change something for a customer without telling them.
     case noNoticeTemplates(AuditAction)
+    /// A file the service writes beside the database (the bureau's) could not be written.
+    case fileUnwritable(String)
 
     public var description: String {
         switch self {
+        case .fileUnwritable(let path):
+            return "\(path) could not be written (its folder missing or not writable, or the disk full)"
         case .migrationsDirectoryMissing(let path):
             return "migrations directory \(path) does not exist"
         case .badMigrationName(let file):

@@ -9,7 +9,7 @@ import Logging
 struct Creditline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Consumer credit lines with explicit consent, explainable scoring and a verifiable audit log.",
-        subcommands: [Serve.self, Migrate.self, MigrateData.self, Seed.self, Keys.self, Audit.self, Review.self, Model.self, Compliance.self, Healthcheck.self])
+        subcommands: [Serve.self, Migrate.self, MigrateData.self, Seed.self, Keys.self, Audit.self, Review.self, Model.self, Compliance.self, Bureau.self, Healthcheck.self])
 }
 
 /// `--config` and `--db`, shared by every command that opens the database.

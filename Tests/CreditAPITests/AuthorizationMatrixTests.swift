@@ -70,6 +70,7 @@ import Testing
         "GET /v1/accounts/{id}/affordability": [.service, .operator],
         "POST /v1/accounts/{id}/hardship-requests": [.service],
         "POST /v1/accounts/{id}/draws/{draw_id}/refunds": [.service],
+        "GET /v1/accounts/{id}/bureau-reports": [.service, .operator, .auditor],
         "GET /v1/hardship-requests": [.operator],
         "GET /v1/hardship-requests/{id}": [.service, .operator],
         "POST /v1/hardship-requests/{id}/resolution": [.operator],

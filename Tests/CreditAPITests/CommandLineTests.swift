@@ -63,6 +63,25 @@ struct CommandLine_ {
         #expect(FileManager.default.isExecutableFile(atPath: CommandLine_.executable))
     }
 
+    /// `bureau report` (README "Credit reporting"): today's run once, read back after; a past day
+    /// that never ran and a future day refused; --out writes the same lines elsewhere.
+    @Test func bureauReportRunsADayOnce() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        let folder = (db as NSString).deletingLastPathComponent
+        _ = try CommandLine_.run(["keys", "create", "--role", "service", "--db", db])
+        let first = try CommandLine_.run(["bureau", "report", "--db", db])
+        #expect(first.status == 0 && first.stdout.hasPrefix("reported "), "\(first.stdout) \(first.stderr)")
+        let file = try #require(first.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(file.hasPrefix(folder + "/bureau/creditline-bureau-") && FileManager.default.fileExists(atPath: file))
+        let again = try CommandLine_.run(["bureau", "report", "--db", db, "--out", folder + "/copy.jsonl"])
+        #expect(again.status == 0 && again.stdout.hasPrefix("already reported:"), "\(again.stdout)")
+        #expect(FileManager.default.contents(atPath: folder + "/copy.jsonl") == FileManager.default.contents(atPath: file))
+        let past = try CommandLine_.run(["bureau", "report", "--db", db, "--date", "2020-01-01"])
+        #expect(past.status == 1 && past.stderr.contains("no run was made that day"), "\(past.stderr)")
+        let future = try CommandLine_.run(["bureau", "report", "--db", db, "--date", "2999-01-01"])
+        #expect(future.status == 1 && future.stderr.contains("in the future"))
+    }
+
     /// The public demo keys stay in demo databases (README "Try it"): `serve --demo` refuses a
     /// database with a key of its own and installs nothing there; it marks a new one, which it
     /// accepts again; a normal start refuses a demo database unless told `--allow-demo-keys`.

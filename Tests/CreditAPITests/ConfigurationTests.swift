@@ -149,8 +149,14 @@ import Testing
         #expect(spool.serverConfiguration.spoolDirectory == "/var/spool/cl")
         #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_SPOOL_DIR": ""], flags: [:])
             .serverConfiguration.spoolDirectory == NSTemporaryDirectory())
+        // bureau_dir likewise (empty: bureau/ beside the SQLite file).
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_BUREAU_DIR": "/srv/bureau"], flags: [:])
+            .effectiveBureauDir == "/srv/bureau")
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_BUREAU_DIR": ""], flags: [:])
+            .effectiveBureauDir == "data/bureau")
         for name in ServiceConfiguration.fieldNames
-        where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir", "public_base_url", "customer_return_hosts"]
+        where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir", "public_base_url", "customer_return_hosts",
+                "bureau_dir"]
             .contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])

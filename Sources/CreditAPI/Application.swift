@@ -165,6 +165,7 @@ public final class Application: Sendable {
         HardshipRoutes(application: self).register(on: &router)
         RefundRoutes(application: self).register(on: &router)
         BureauRoutes(application: self).register(on: &router)
+        BureauDisputeRoutes(application: self).register(on: &router)
         if let clock = store.time as? DemoClock { DemoRoutes(application: self, clock: clock).register(on: &router) }
         return router
     }

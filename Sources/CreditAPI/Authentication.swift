@@ -52,6 +52,7 @@ enum RouteSubject {
         ("/v1/accounts/{id}", .account), ("/v1/consents/{id}", .consent), ("/v1/decisions/{id}", .decision),
         ("/v1/reviews/{id}", .review), ("/v1/notices/{id}", .notice), ("/v1/events/{id}", .event),
         ("/v1/webhook-endpoints/{id}", .webhookEndpoint), ("/v1/hardship-requests/{id}", .hardshipRequest),
+        ("/v1/bureau-disputes/{id}", .bureauDispute),
     ]
 
     static func of(_ pattern: String?) -> Store.Subject? {

@@ -29,6 +29,8 @@ struct ConsolePageRoutes: RouteFamily {
         router.post("/console/reviews/{id}/resolution", handler: console.page(ConsoleRoutes.Page.reviews.roles, resolveReview))
         router.post("/console/hardship-requests/{id}/resolution",
                     handler: console.page(ConsoleRoutes.Page.reviews.roles, resolveHardship))
+        router.post("/console/bureau-disputes/{id}/resolution",
+                    handler: console.page(ConsoleRoutes.Page.reviews.roles, resolveDispute))
         router.get("/console/accounts/{id}", handler: console.page([.operator, .auditor], accountPage))
         router.get("/console/notices", handler: console.page(ConsoleRoutes.Page.notices.roles, noticesPage))
         router.get("/console/webhooks", handler: console.page(ConsoleRoutes.Page.webhooks.roles, webhooksPage))
@@ -42,6 +44,7 @@ struct ConsolePageRoutes: RouteFamily {
     @Sendable func reviewsPage(_ request: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
         let page = ReviewQueuePage(queue: try await store.reviewQueue(scope: session.key.scope),
                                    hardship: try await store.pendingHardshipRequests(scope: session.key.scope),
+                                   disputes: try await store.openBureauDisputes(scope: session.key.scope), now: visit.now,
                                    done: request.queryParameters["done"], csrfField: console.csrf(session))
         return render(visit, title: t("reviews", visit.locale), page.html(view(visit)))
     }
@@ -92,6 +95,24 @@ struct ConsolePageRoutes: RouteFamily {
                             resolvedBy: session.key.id),
             by: Actor(keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
         let done = t(decided.status == .approved ? "hardship_approved" : "hardship_declined", visit.locale) + " " + id
+        return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+
+    /// An answer to a dispute of credit reporting, through the same write as the API (README
+    /// "Credit reporting").
+    @Sendable func resolveDispute(_ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
+        let fields = ConsoleRoutes.form(request)
+        let note = fields["note"].flatMap { $0.isEmpty ? nil : $0 }
+        let (reasonCode, checked) = try application.reasonCodes.parse(code: fields["reason_code"] ?? "", note: note)
+        let id = try context.parameter("id")
+        guard try await store.tenant(of: .bureauDispute, id: id).map(session.key.scope.sees) == true else {
+            throw DomainError.notFound("bureau dispute")
+        }
+        let answered = try await store.perform(
+            ResolveBureauDispute(disputeID: id, upheld: fields["upheld"] == "true", reasonCode: reasonCode, note: checked,
+                                 resolvedBy: session.key.id),
+            by: Actor(keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
+        let done = t(answered.status == .upheld ? "dispute_upheld" : "dispute_rejected", visit.locale) + " " + id
         return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 

@@ -42,6 +42,10 @@ struct ReviewQueuePage {
     var queue: [Store.QueuedReview]
     /// Hardship requests waiting for a decision (README "Hardship plans").
     var hardship: [HardshipRequest] = []
+    /// Disputes of credit reporting waiting for an answer, the nearest deadline first (README
+    /// "Credit reporting").
+    var disputes: [BureauDispute] = []
+    var now: Timestamp? = nil
     /// What the last resolution did, as the redirect after it said.
     var done: String?
     /// The session's CSRF field, for the forms.
@@ -51,6 +55,7 @@ struct ReviewQueuePage {
         var sections = done.map { #"<p class="banner info">\#(HTML.escape($0))</p>"# } ?? ""
         for queued in queue { sections += item(queued, view) }
         for request in hardship { sections += hardshipItem(request, view) }
+        for dispute in disputes { sections += disputeItem(dispute, view) }
         return sections.isEmpty ? "<p class=\"muted\">\(view.t("empty"))</p>" : sections
     }
 
@@ -73,6 +78,27 @@ struct ReviewQueuePage {
         let decline = #"<button type="submit" class="danger decline">\#(t("decline"))</button>"#
         html += form(true, codes: ["hardship_income_loss", "hardship_expenses", "other"], button: approve)
         html += form(false, codes: ["hardship_not_needed", "other"], button: decline)
+        return html + "</div></section>"
+    }
+
+    /// A dispute: what it is of, its deadline (marked once passed), and the answer with a reason code.
+    private func disputeItem(_ dispute: BureauDispute, _ view: ConsoleView) -> String {
+        let t = view.t
+        let action = "/console/bureau-disputes/\(HTML.escape(dispute.id))/resolution"
+        func form(_ upheld: Bool, reason: String, button: String) -> String {
+            #"<form method="post" action="\#(action)">\#(csrfField)<input type="hidden" name="upheld" value="\#(upheld)">"#
+                + #"<input type="hidden" name="reason_code" value="\#(reason)">"#
+                + #"<label>\#(t("note"))<input type="text" name="note" maxlength="500"></label>"# + button + "</form>"
+        }
+        let late = now.map { $0 > dispute.dueBy } ?? false
+        var html = #"<section class="card dispute" id="\#(HTML.escape(dispute.id))">"#
+        html += #"<h2>\#(t("dispute")) · <a href="/console/accounts/\#(HTML.escape(dispute.accountID))">\#(HTML.escape(dispute.accountID))</a></h2>"#
+        html += "<p>\(t("dispute_" + dispute.item.rawValue))</p>"
+        html += #"<p class="\#(late ? "banner" : "muted")">\#(t("answer_by")) \#(dispute.dueBy.rfc3339)\#(late ? " · " + t("late") : "")</p>"#
+        html += #"<p class="muted">\#(t("opened")) \#(dispute.openedAt.rfc3339) · \#(HTML.escape(dispute.id))</p><div class="forms">"#
+        html += form(true, reason: "dispute_upheld_error", button: #"<button type="submit" class="approve">\#(t("uphold"))</button>"#)
+        html += form(false, reason: "dispute_rejected_accurate",
+                     button: #"<button type="submit" class="danger decline">\#(t("reject"))</button>"#)
         return html + "</div></section>"
     }
 

@@ -58,6 +58,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// Credit reporting (README "Credit reporting").
     case bureauReported = "bureau.reported"
     case bureauCorrected = "bureau.corrected"
+    case bureauDisputeOpened = "bureau_dispute.opened"
+    case bureauDisputeResolved = "bureau_dispute.resolved"
 }
 
 extension AuditAction {
@@ -70,7 +72,8 @@ extension AuditAction {
             .consentExpired, .decisionScored, .termsAccepted, .drawCreated, .repaymentReceived,
             .accountDelinquencyChanged, .accountCancelled, .accountChargedOff, .noticeCreated, .noticeDelivered,
             .limitOfferCreated, .limitOfferAccepted, .consentDeclined, .hardshipRequested, .hardshipResolved, .hardshipEnded,
-            .drawRefunded, .creditBalanceApplied, .bureauReported, .bureauCorrected:
+            .drawRefunded, .creditBalanceApplied, .bureauReported, .bureauCorrected,
+            .bureauDisputeOpened, .bureauDisputeResolved:
             return true
         case .accountCreated, .preferencesUpdated, .keyCreated, .keyRevoked, .demoClockAdvanced,
             .portfolioReviewCompleted, .chargeOffApproved, .webhookEndpointCreated, .webhookEndpointDeleted,

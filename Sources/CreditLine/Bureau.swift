@@ -50,6 +50,8 @@ public enum BureauRules {
         /// When the service received the report that this episode's warning was delivered.
         public var warningReceivedAt: Timestamp?
         public var disputeOpen: Bool
+        /// A dispute of this episode was upheld: what stands is corrected, and nothing more of
+        /// the episode is reported.
         public var disputeUpheld: Bool
         public var hardshipPlanInForce: Bool
         public var noticeDays: Int
@@ -94,6 +96,7 @@ public enum BureauRules {
         }
         if let standing = facts.standing, standing.code == code, standing.episode == facts.episode { return .hold("reported") }
         if facts.disputeOpen { return .hold("dispute_open") }
+        if facts.disputeUpheld { return .hold("dispute_upheld") }
         if facts.hardshipPlanInForce { return .hold("hardship_plan") }
         guard let received = facts.warningReceivedAt, received.adding(days: facts.noticeDays) <= now else {
             return .hold("not_warned")

@@ -73,6 +73,12 @@ public enum ComplianceRules {
         return deliveredAt <= dueBy
     }
 
+    /// 11. A dispute of credit reporting answered by its deadline (Credit Reporting Industry
+    /// Regulation Art. 25); one still open is late once the deadline has passed.
+    public static func disputeAnsweredInTime(dueBy: Timestamp, resolvedAt: Timestamp?, now: Timestamp) -> Bool {
+        noticeOnTime(dueBy: dueBy, deliveredAt: resolvedAt, now: now)
+    }
+
     /// 8c. Anomaly: a delivery report that dates the delivery more than `graceHours` before the
     /// report arrived (a report may be late; one that backdates far is worth a look).
     public static func isBackdatedReport(deliveredAt: Timestamp, receivedAt: Timestamp, graceHours: Int) -> Bool {

@@ -59,6 +59,7 @@ public enum DomainEvent: Sendable, Equatable {
     case consentEnded(ConsentEnded)
     case hardship(HardshipEvent)
     case drawRefunded(DrawRefunded)
+    case bureauDispute(BureauDisputeEvent)
     /// What else happens to an account, owing no notice (`AccountFact`).
     case fact(AccountFact)
     /// The service's own operation (`ServiceRecord`).
@@ -77,6 +78,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .consentEnded(let event): event.action
         case .hardship(let event): event.action
         case .drawRefunded: .drawRefunded
+        case .bureauDispute(let event): event.action
         case .fact(let fact): fact.action
         case .service(let record): record.action
         }
@@ -98,6 +100,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .consentEnded(let event): event.auditDetail
         case .hardship(let event): event.auditDetail
         case .drawRefunded(let event): event.auditDetail
+        case .bureauDispute(let event): event.auditDetail
         case .fact(let fact): fact.auditDetail
         case .service(let record): record.auditDetail
         }
@@ -154,6 +157,8 @@ public enum DomainEvent: Sendable, Equatable {
             return [event.notice(dueBy: dayLater)]
         case .drawRefunded(let event):
             return [event.notice(dueBy: dayLater)]
+        case .bureauDispute(let event):
+            return [event.notice(dueBy: dayLater)]
         case .consentEnded, .fact, .service:
             // The customer's own act, a date they were told of ahead (`consentExpiring`), or
             // what the notices themselves record.
@@ -184,6 +189,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .consentWithdrawn, .consentExpired: return .consentEnded(try ConsentEnded(read))
         case .hardshipRequested, .hardshipResolved, .hardshipEnded: return .hardship(try HardshipEvent(read))
         case .drawRefunded: return .drawRefunded(try DrawRefunded(read))
+        case .bureauDisputeOpened, .bureauDisputeResolved: return .bureauDispute(try BureauDisputeEvent(read))
         default:
             if let fact = try AccountFact.decode(read) { return .fact(fact) }
             if let record = try ServiceRecord.decode(read) { return .service(record) }

@@ -20,6 +20,8 @@ public enum NoticeKind: String, Sendable, CaseIterable, Codable {
     case refund
     /// An instalment past due, on the reminders' schedule (README "Payment reminders").
     case paymentReminder = "payment_reminder"
+    /// A dispute of credit reporting received, and its answer (README "Credit reporting").
+    case bureauDispute = "bureau_dispute"
 }
 
 /// The languages notices are written in; an account has one (`zh-CN` unless it chose another).
@@ -173,6 +175,9 @@ public struct NoticeTemplates: Sendable, Equatable {
         "refund": ["amount", "owed", "credit_balance"],
         "refund_credit_balance": ["amount", "owed", "credit_balance"],
         "payment_reminder": ["days_past_due", "overdue"],
+        "bureau_dispute_opened": ["answer_by"],
+        "bureau_dispute_upheld": [],
+        "bureau_dispute_rejected": [],
     ]
 
     /// Parses and checks a file: every template present, no placeholder a template cannot be

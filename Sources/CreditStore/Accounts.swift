@@ -57,6 +57,7 @@ extension Store {
         case account, consent, decision, review, notice, event
         case webhookEndpoint = "webhook endpoint"
         case hardshipRequest = "hardship request"
+        case bureauDispute = "bureau dispute"
     }
 
     /// The tenant of the account a subject belongs to; nil when there is no such subject.
@@ -70,6 +71,7 @@ extension Store {
         case .notice: sql = "SELECT a.tenant FROM notices n JOIN accounts a ON a.id = n.account_id WHERE n.id = ?"
         case .event: sql = "SELECT tenant FROM events WHERE id = ?"
         case .hardshipRequest: sql = "SELECT a.tenant FROM hardship_requests h JOIN accounts a ON a.id = h.account_id WHERE h.id = ?"
+        case .bureauDispute: sql = "SELECT a.tenant FROM bureau_disputes d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?"
         // A deleted endpoint is gone for every caller.
         case .webhookEndpoint: sql = "SELECT tenant FROM webhook_endpoints WHERE id = ? AND deleted_at IS NULL"
         }

@@ -46,7 +46,7 @@ public struct RunBureauReport: BusinessWrite {
         for id in ids {
             guard let account = try Store.fetchAccount(db, id: id) else { continue }
             let standing = try StoreRow.fetchOne(
-                db, cached: "SELECT report_id, status_code, episode_due_on FROM bureau_standing WHERE account_id = ?",
+                db, cached: "SELECT report_id, status_code, episode_due_on, upheld_dispute_id FROM bureau_standing WHERE account_id = ?",
                 arguments: [id])
             let facts = try Store.bureauFacts(db, account, standing: standing, date: date, noticeDays: noticeDays)
             let report: BureauReport
@@ -109,7 +109,18 @@ extension Store {
         return BureauRules.Facts(
             status: account.status, daysPastDue: account.daysPastDue(on: date),
             owes: account.balance + account.feesOutstanding > 0, episode: account.oldestUnpaidDue, standing: standingFacts,
-            warningReceivedAt: warned, hardshipPlanInForce: account.delinquencyCap != nil, noticeDays: noticeDays)
+            warningReceivedAt: warned, disputeOpen: try hasOpenDispute(db, accountID: account.id),
+            disputeUpheld: try standing.map { try ($0["upheld_dispute_id"] as String?) != nil } ?? false
+                || upheldInEpisode(db, account),
+            hardshipPlanInForce: account.delinquencyCap != nil, noticeDays: noticeDays)
+    }
+
+    /// A dispute upheld since this episode of arrears began.
+    static func upheldInEpisode(_ db: SQLConnection, _ account: Account) throws -> Bool {
+        guard let episode = account.oldestUnpaidDue else { return false }
+        return try Int.fetchOne(
+            db, cached: "SELECT 1 FROM bureau_disputes WHERE account_id = ? AND status = 'upheld' AND resolved_at >= ?",
+            arguments: [account.id, episode.description + "T00:00:00.000Z"]) != nil
     }
 
     static func bureauReport(_ db: SQLConnection, _ account: Account, kind: BureauReport.Kind, code: BureauStatusCode,

@@ -201,6 +201,20 @@ final class ComplianceReading {
         }
     }
 
+    /// 11: the window's disputes (due in it, or opened in it), each answered by its deadline.
+    func disputeChecks() throws -> Items {
+        try StoreRow.fetchAll(db, sql: """
+            SELECT id, due_by, resolved_at FROM bureau_disputes
+            WHERE ((due_by >= ? AND due_by < ?) OR (opened_at >= ? AND opened_at < ?)) AND \(inScope("account_id"))
+            ORDER BY due_by, id
+            """, arguments: [from.rfc3339, to.rfc3339, from.rfc3339, to.rfc3339, tenant, tenant]).map { row in
+            var read = ColumnReader(row, table: "bureau_disputes")
+            let id: String = try read("id")
+            return (id, ComplianceRules.disputeAnsweredInTime(
+                dueBy: try read.timestamp("due_by"), resolvedAt: try read.optionalTimestamp("resolved_at"), now: now))
+        }
+    }
+
     /// 10: every line opened and every increase in the window, within what the customer could
     /// repay then (README "Ability to repay"), by the figures its entry recorded; entries from
     /// before the rule record none and are not judged.
@@ -331,6 +345,7 @@ final class ComplianceReading {
         ("9", "every consent given or declined on the customer's own page carries complete first-party evidence", "violation"),
         ("10", "every line opened and every increase within what the customer could repay then, and above the starter limit only with a current assessment",
          "violation"),
+        ("11", "every dispute of credit reporting due in the window, or opened in it, answered within its 20 days", "violation"),
     ]
 
     func checkList(activations: Activations, decisionConsents: Items,
@@ -342,7 +357,7 @@ final class ComplianceReading {
             "4": try activeLineChecks(), "5": try increaseChecks() + termsChecks(), "6": try approvalChecks(),
             "7": notices.timely + (try withdrawalChecks()), "9": try pageEvidenceChecks().items, "8a": activations.quick,
             "8b": ComplianceRules.keyMinutes(activations.byKey), "8c": notices.backdated,
-            "10": try affordabilityChecks(),
+            "10": try affordabilityChecks(), "11": try disputeChecks(),
         ]
         return Self.checks.map { .init(number: $0.number, name: $0.name, kind: $0.kind, items: items[$0.number] ?? []) }
     }

@@ -86,6 +86,11 @@ public struct SweepRetention: BusinessWrite {
             WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM reviews WHERE \(db.jsonText("resolution", "note")) IS NOT NULL
                                             AND resolved_at < ?2 LIMIT ?3)
             """, text)
+        try erase("dispute_statements", """
+            UPDATE bureau_disputes SET statement = NULL
+            WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM bureau_disputes WHERE statement IS NOT NULL
+                                            AND status <> 'open' AND opened_at < ?2 LIMIT ?3)
+            """, text)
         try erase("withdrawal_reasons", """
             UPDATE consents SET withdrawal_reason = NULL
             WHERE CAST(?1 AS TEXT) IS NOT NULL AND id IN (SELECT id FROM consents WHERE withdrawal_reason IS NOT NULL

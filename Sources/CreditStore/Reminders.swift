@@ -40,7 +40,8 @@ public struct SendPaymentReminders: BusinessWrite {
                     arguments: [id, now.adding(days: -7).rfc3339]) ?? 0,
                 localHour: ReminderRules.localHour(
                     at: now, in: TimeZone(identifier: account.timeZone) ?? TimeZone(identifier: ReminderRules.defaultTimeZone)!),
-                hardshipPlanInForce: account.delinquencyCap != nil, perSevenDays: perSevenDays)
+                hardshipPlanInForce: account.delinquencyCap != nil, disputeOpen: try Store.hasOpenDispute(db, accountID: id),
+                perSevenDays: perSevenDays)
             guard case .send(let milestone) = ReminderRules.decide(facts) else { continue }
             let overdue = try Store.overdueAmount(db, accountID: id, today: today)
             let (notice, record) = try Outbox.insert(ReminderRules.notice(daysPastDue: days, overdue: overdue, now: now),

@@ -71,6 +71,10 @@ import Testing
         "POST /v1/accounts/{id}/hardship-requests": [.service],
         "POST /v1/accounts/{id}/draws/{draw_id}/refunds": [.service],
         "GET /v1/accounts/{id}/bureau-reports": [.service, .operator, .auditor],
+        "POST /v1/accounts/{id}/bureau-disputes": [.service],
+        "GET /v1/bureau-disputes": [.operator],
+        "GET /v1/bureau-disputes/{id}": [.service, .operator],
+        "POST /v1/bureau-disputes/{id}/resolution": [.operator],
         "GET /v1/hardship-requests": [.operator],
         "GET /v1/hardship-requests/{id}": [.service, .operator],
         "POST /v1/hardship-requests/{id}/resolution": [.operator],
@@ -99,6 +103,8 @@ import Testing
         case "POST /v1/accounts/{id}/draws": return #"{"amount":100,"customer_selected":true}"#
         case "POST /v1/accounts/{id}/repayments": return #"{"amount":100}"#
         case "POST /v1/accounts/{id}/draws/{draw_id}/refunds": return #"{"amount":100,"merchant_ref":"matrix"}"#
+        case "POST /v1/accounts/{id}/bureau-disputes": return #"{"item":"overdue","statement":"matrix"}"#
+        case "POST /v1/bureau-disputes/{id}/resolution": return #"{"upheld":false,"reason_code":"dispute_rejected_accurate"}"#
         case "POST /v1/accounts/{id}/charge-off": return #"{"reason_code":"fraud"}"#
         case "POST /v1/notices/{id}/delivery": return #"{"channel":"app","delivered_at":"2026-01-01T00:00:00Z"}"#
         case "POST /v1/webhook-endpoints": return #"{"url":"http://127.0.0.1:9/hook","event_types":["account.activated"]}"#

@@ -38,6 +38,7 @@ import Testing
         (facts(days: 61, standing: .overdue30To59, dispute: true), .hold("dispute_open")),
         (facts(owes: false, standing: .overdue60To89), .correct(.settled)),
         (facts(standing: .overdue30To59, upheld: true), .correct(.disputeUpheld)),
+        (facts(days: 95, upheld: true), .hold("dispute_upheld")),  // nothing more of an episode whose dispute was upheld
         (facts(owes: false), .hold("not_due")),
         (facts(days: 0, standing: nil, status: .chargedOff), .report(.chargedOff)),
     ])

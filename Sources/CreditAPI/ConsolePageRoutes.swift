@@ -81,39 +81,41 @@ struct ConsolePageRoutes: RouteFamily {
         return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 
-    /// A hardship decision, through the same write as the API (README "Hardship plans").
-    @Sendable func resolveHardship(_ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
+    /// A person's decision from the queue's form, through the same write as the API: the form's
+    /// yes-or-no field, its reason code and note, on a subject of the session's tenant; back to
+    /// the queue saying what was done.
+    private func decide<Write: BusinessWrite>(
+        _ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession,
+        subject: Store.Subject, yes field: String,
+        _ write: (_ id: String, _ yes: Bool, _ reasonCode: String, _ note: String?) -> Write,
+        done: (Write.Output) -> String
+    ) async throws -> Response {
         let fields = ConsoleRoutes.form(request)
         let note = fields["note"].flatMap { $0.isEmpty ? nil : $0 }
         let (reasonCode, checked) = try application.reasonCodes.parse(code: fields["reason_code"] ?? "", note: note)
         let id = try context.parameter("id")
-        guard try await store.tenant(of: .hardshipRequest, id: id).map(session.key.scope.sees) == true else {
-            throw DomainError.notFound("hardship request")
+        guard try await store.tenant(of: subject, id: id).map(session.key.scope.sees) == true else {
+            throw DomainError.notFound(subject.rawValue)
         }
-        let decided = try await store.perform(
-            ResolveHardship(requestID: id, approve: fields["approve"] == "true", reasonCode: reasonCode, note: checked,
-                            resolvedBy: session.key.id),
+        let output = try await store.perform(
+            write(id, fields[field] == "true", reasonCode, checked),
             by: Actor(keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
-        let done = t(decided.status == .approved ? "hardship_approved" : "hardship_declined", visit.locale) + " " + id
-        return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        let said = t(done(output), visit.locale) + " " + id
+        return console.redirect("/console/reviews?done=" + (said.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 
-    /// An answer to a dispute of credit reporting, through the same write as the API (README
-    /// "Credit reporting").
+    /// A hardship decision (README "Hardship plans").
+    @Sendable func resolveHardship(_ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
+        try await decide(request, context, visit, session, subject: .hardshipRequest, yes: "approve", {
+            ResolveHardship(requestID: $0, approve: $1, reasonCode: $2, note: $3, resolvedBy: session.key.id)
+        }, done: { $0.status == .approved ? "hardship_approved" : "hardship_declined" })
+    }
+
+    /// An answer to a dispute of credit reporting (README "Credit reporting").
     @Sendable func resolveDispute(_ request: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {
-        let fields = ConsoleRoutes.form(request)
-        let note = fields["note"].flatMap { $0.isEmpty ? nil : $0 }
-        let (reasonCode, checked) = try application.reasonCodes.parse(code: fields["reason_code"] ?? "", note: note)
-        let id = try context.parameter("id")
-        guard try await store.tenant(of: .bureauDispute, id: id).map(session.key.scope.sees) == true else {
-            throw DomainError.notFound("bureau dispute")
-        }
-        let answered = try await store.perform(
-            ResolveBureauDispute(disputeID: id, upheld: fields["upheld"] == "true", reasonCode: reasonCode, note: checked,
-                                 resolvedBy: session.key.id),
-            by: Actor(keyID: session.key.id, role: .key(session.key.role), requestID: context[RequestIDKey.self] ?? "console"))
-        let done = t(answered.status == .upheld ? "dispute_upheld" : "dispute_rejected", visit.locale) + " " + id
-        return console.redirect("/console/reviews?done=" + (done.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        try await decide(request, context, visit, session, subject: .bureauDispute, yes: "upheld", {
+            ResolveBureauDispute(disputeID: $0, upheld: $1, reasonCode: $2, note: $3, resolvedBy: session.key.id)
+        }, done: { $0.status == .upheld ? "dispute_upheld" : "dispute_rejected" })
     }
 
     @Sendable func accountPage(_: Request, _ context: RequestContext, _ visit: ConsoleRoutes.Visit, _ session: ConsoleSession) async throws -> Response {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Which engine a store runs on (README "Running on PostgreSQL").
 public enum SQLDialect: String, Sendable {
@@ -94,7 +95,7 @@ public final class SQLConnection {
     func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [StoreRow] {
         switch engine {
         case .sqlite(let db):
-            try Self.rows(Self.statement(sql, cached: cached, in: db), arguments)
+            try SQLiteSteps.rows(Self.statement(sql, cached: cached, in: db), arguments, in: db)
         case .postgres(let session):
             try session.run(sql, arguments.values).rows
         }
@@ -103,17 +104,10 @@ public final class SQLConnection {
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
         switch engine {
         case .sqlite(let db):
-            try SQLCursor(try Self.statement(sql, cached: cached, in: db), arguments)
+            try SQLCursor(try Self.statement(sql, cached: cached, in: db), arguments, in: db)
         case .postgres(let session):
             SQLCursor(try session.run(sql, arguments.values).rows)
         }
-    }
-
-    private static func rows(_ statement: GRDB.Statement, _ arguments: SQLArguments) throws -> [StoreRow] {
-        let columns = statement.columnNames
-        return try Row.fetchCursor(statement, arguments: arguments.statementArguments).map {
-            StoreRow($0, columns: columns)
-        }.reduce(into: []) { $0.append($1) }
     }
 
     /// SQLite: the statement the service runs again and again comes from GRDB's cache, compiled
@@ -194,12 +188,14 @@ public final class SQLConnection {
 
 /// Rows read one at a time: SQLite steps its statement; PostgreSQL has them all already.
 final class SQLCursor {
-    private let sqlite: RowCursor?
+    private let sqlite: (statement: GRDB.Statement, db: Database)?
     private let columns: [String]
     private var rows: IndexingIterator<[StoreRow]>?
+    private var done = false
 
-    init(_ statement: GRDB.Statement, _ arguments: SQLArguments) throws {
-        sqlite = try Row.fetchCursor(statement, arguments: arguments.statementArguments)
+    init(_ statement: GRDB.Statement, _ arguments: SQLArguments, in db: Database) throws {
+        try SQLiteSteps.bind(statement, arguments, in: db)
+        sqlite = (statement, db)
         columns = statement.columnNames
         rows = nil
     }
@@ -211,8 +207,16 @@ final class SQLCursor {
     }
 
     func next() throws -> StoreRow? {
-        if let sqlite { return try sqlite.next().map { StoreRow($0, columns: columns) } }
-        return rows?.next()
+        guard let sqlite else { return rows?.next() }
+        guard !done else { return nil }
+        let row = try SQLiteSteps.step(sqlite.statement, columns: columns, in: sqlite.db)
+        done = row == nil
+        return row
+    }
+
+    /// A cursor left before its last row leaves its statement reset, holding no read.
+    deinit {
+        if let sqlite, !done { sqlite3_reset(sqlite.statement.sqliteStatement) }
     }
 }
 

@@ -99,7 +99,7 @@ struct AccountBody: Encodable {
 
     /// The account with its version as a strong ETag (RFC 9110 §8.8.3).
     static func response(_ account: Account, asOf now: Timestamp, status: HTTPResponse.Status = .ok) throws -> Response {
-        var response = try ResponseBody.json(AccountBody(account, asOf: now), status: status)
+        var response = Response.json(AccountBody(account, asOf: now).bytes, status: status)
         response.headerFields[.eTag] = "\"\(account.version)\""
         return response
     }

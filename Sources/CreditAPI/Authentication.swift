@@ -89,8 +89,11 @@ struct Authentication: Middleware {
         guard bytes.count > scheme.count,
             zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })
         else { return nil }
-        let token = String(decoding: bytes[scheme.count...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // Optional whitespace around the token (spaces and tabs, RFC 9110 §5.6.3) is not part of it.
+        var rest = bytes[scheme.count...]
+        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
+        while let last = rest.last, last == 0x20 || last == 0x09 { rest = rest.dropLast() }
+        return rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self)
     }
 }
 

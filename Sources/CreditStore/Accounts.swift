@@ -43,9 +43,11 @@ extension Store {
     }
 
     static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
-        try StoreRow.fetchOne(db, cached: "SELECT \(accountColumns.list) FROM accounts WHERE id = ?", arguments: [id])
-            .map(account(from:))
+        try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
     }
+
+    /// Built once: the statement cache finds it by its text on every call.
+    private static let fetchAccountSQL = "SELECT \(accountColumns.list) FROM accounts WHERE id = ?"
 
     static func fetchAccount(_ db: SQLConnection, customerRef: String, tenant: String) throws -> Account? {
         try StoreRow.fetchOne(db, cached: "SELECT \(accountColumns.list) FROM accounts WHERE tenant = ? AND customer_ref = ?",

@@ -193,9 +193,7 @@ extension Store {
         guard let (id, secret) = KeyToken.parse(token) else { return nil }
         let presented = KeyToken.hash(secret)
         return try await readStatement { db -> APIKey? in
-            guard let row = try StoreRow.fetchOne(
-                db, cached: "SELECT \(Store.keyColumns.list), secret_hash FROM api_keys WHERE id = ?",
-                arguments: [id])
+            guard let row = try StoreRow.fetchOne(db, cached: Self.authenticateSQL, arguments: [id])
             else { return nil }
             let stored: Data = try row["secret_hash"]
             guard KeyToken.constantTimeEqual(stored, presented) else { return nil }
@@ -216,4 +214,5 @@ extension Store {
     }
 
     static let keyColumns = TableColumns("api_keys", "id, name, role, created_at, revoked_at, tenant, person")
+    private static let authenticateSQL = "SELECT \(keyColumns.list), secret_hash FROM api_keys WHERE id = ?"
 }

@@ -61,14 +61,15 @@ struct TypedRow {
 struct TableColumns: Sendable {
     let table: String
     let names: [String]
+    /// `a, b, c`: what a query on the table alone selects (joined once: queries on the hot path
+    /// interpolate it on every call).
+    let list: String
 
     init(_ table: String, _ names: String) {
         self.table = table
         self.names = names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        list = self.names.joined(separator: ", ")
     }
-
-    /// `a, b, c`: what a query on the table alone selects.
-    var list: String { names.joined(separator: ", ") }
 
     /// `t.a, t.b, t.c`: what a query selects from the table under an alias.
     func list(alias: String) -> String { names.map { alias + "." + $0 }.joined(separator: ", ") }

@@ -36,6 +36,8 @@ public final class SQLConnection {
     /// The connection of the engine in force: exactly one, never both or neither.
     enum Engine {
         case sqlite(Database)
+        /// One of the store's own read-only connections (`RawReaders`): one-statement reads.
+        case sqliteReader(RawReader)
         case postgres(PostgresSession)
     }
 
@@ -46,9 +48,11 @@ public final class SQLConnection {
 
     init(_ session: PostgresSession) { engine = .postgres(session) }
 
+    init(_ reader: RawReader) { engine = .sqliteReader(reader) }
+
     public var dialect: SQLDialect {
         switch engine {
-        case .sqlite: .sqlite
+        case .sqlite, .sqliteReader: .sqlite
         case .postgres: .postgres
         }
     }
@@ -63,6 +67,7 @@ public final class SQLConnection {
     var changesCount: Int {
         switch engine {
         case .sqlite(let db): db.changesCount
+        case .sqliteReader: 0
         case .postgres: postgresChanges
         }
     }
@@ -72,6 +77,7 @@ public final class SQLConnection {
     func execute(cached sql: String, arguments: SQLArguments = []) throws {
         switch engine {
         case .sqlite(let db): try db.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+        case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
@@ -80,6 +86,7 @@ public final class SQLConnection {
     func execute(sql: String, arguments: SQLArguments = []) throws {
         switch engine {
         case .sqlite(let db): try db.execute(sql: sql, arguments: arguments.statementArguments)
+        case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
@@ -88,6 +95,7 @@ public final class SQLConnection {
     func executeScript(_ sql: String) throws {
         switch engine {
         case .sqlite(let db): try db.execute(sql: sql)
+        case .sqliteReader: throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader runs no script")
         case .postgres(let session): try session.runScript(sql)
         }
     }
@@ -95,7 +103,9 @@ public final class SQLConnection {
     func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [StoreRow] {
         switch engine {
         case .sqlite(let db):
-            try SQLiteSteps.rows(Self.statement(sql, cached: cached, in: db), arguments, in: db)
+            try SQLiteSteps.rows(SQLiteSteps.Compiled(Self.statement(sql, cached: cached, in: db), in: db), arguments)
+        case .sqliteReader(let reader):
+            try SQLiteSteps.rows(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             try session.run(sql, arguments.values).rows
         }
@@ -104,7 +114,9 @@ public final class SQLConnection {
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
         switch engine {
         case .sqlite(let db):
-            try SQLCursor(try Self.statement(sql, cached: cached, in: db), arguments, in: db)
+            try SQLCursor(SQLiteSteps.Compiled(try Self.statement(sql, cached: cached, in: db), in: db), arguments)
+        case .sqliteReader(let reader):
+            try SQLCursor(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             SQLCursor(try session.run(sql, arguments.values).rows)
         }
@@ -119,6 +131,8 @@ public final class SQLConnection {
     /// Runs `body` in a savepoint: a failure undoes its changes alone and is rethrown.
     func inSavepoint(_ body: () throws -> Void) throws {
         switch engine {
+        case .sqliteReader:
+            throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing")
         case .sqlite(let db):
             try db.inSavepoint {
                 try body()
@@ -188,35 +202,32 @@ public final class SQLConnection {
 
 /// Rows read one at a time: SQLite steps its statement; PostgreSQL has them all already.
 final class SQLCursor {
-    private let sqlite: (statement: GRDB.Statement, db: Database)?
-    private let columns: [String]
+    private let sqlite: SQLiteSteps.Compiled?
     private var rows: IndexingIterator<[StoreRow]>?
     private var done = false
 
-    init(_ statement: GRDB.Statement, _ arguments: SQLArguments, in db: Database) throws {
-        try SQLiteSteps.bind(statement, arguments, in: db)
-        sqlite = (statement, db)
-        columns = statement.columnNames
+    init(_ statement: SQLiteSteps.Compiled, _ arguments: SQLArguments) throws {
+        try SQLiteSteps.bind(statement, arguments)
+        sqlite = statement
         rows = nil
     }
 
     init(_ rows: [StoreRow]) {
         sqlite = nil
-        columns = []
         self.rows = rows.makeIterator()
     }
 
     func next() throws -> StoreRow? {
         guard let sqlite else { return rows?.next() }
         guard !done else { return nil }
-        let row = try SQLiteSteps.step(sqlite.statement, columns: columns, in: sqlite.db)
+        let row = try SQLiteSteps.step(sqlite)
         done = row == nil
         return row
     }
 
     /// A cursor left before its last row leaves its statement reset, holding no read.
     deinit {
-        if let sqlite, !done { sqlite3_reset(sqlite.statement.sqliteStatement) }
+        if let sqlite, !done { sqlite3_reset(sqlite.raw) }
     }
 }
 

@@ -9,12 +9,48 @@ import GRDBSQLite
 /// cost more than the query itself on the service's hot reads (BENCHMARKS.md, "Instructions
 /// per request").
 enum SQLiteSteps {
+    /// A compiled statement, GRDB's or a raw reader's: its handle, its text and columns, and its
+    /// connection's error for a failing code.
+    struct Compiled {
+        let raw: SQLiteStatement
+        let columns: [String]
+        let error: (Int32) -> DatabaseError
+        /// GRDB's statement, held while this is: GRDB finalizes a statement it no longer holds
+        /// (its cache is emptied after a schema change), and a cursor may outlive the cache's hold.
+        private let owner: GRDB.Statement?
+
+        init(_ statement: GRDB.Statement, in db: Database) {
+            owner = statement
+            raw = statement.sqliteStatement
+            columns = statement.columnNames
+            // GRDB's `Statement.sql` trims the text on every call: read only for an error. The
+            // closure holds the connection's handle, not GRDB's `Database`.
+            let (statementHandle, connection) = (statement.sqliteStatement, db.sqliteConnection)
+            error = { code in
+                let message = sqlite3_errmsg(connection).map { String(cString: $0) } ?? "SQLite error \(code)"
+                return DatabaseError(resultCode: ResultCode(rawValue: code), message: message,
+                                     sql: Compiled.text(statementHandle))
+            }
+        }
+
+        init(_ sql: String, on reader: RawReader) throws {
+            let compiled = try reader.statement(sql)
+            (raw, columns, owner) = (compiled.statement, compiled.columns, nil)
+            error = { code in reader.error(code, sql: sql) }
+        }
+
+        /// The statement's text, for an error.
+        var sql: String { Self.text(raw) }
+
+        static func text(_ raw: SQLiteStatement) -> String { sqlite3_sql(raw).map { String(cString: $0) } ?? "" }
+    }
+
     /// SQLite copies the bytes of a bound text or blob before `bind` returns.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-    /// Binds `arguments` to `statement` after a reset; the count must match its placeholders.
-    static func bind(_ statement: GRDB.Statement, _ arguments: SQLArguments, in db: Database) throws {
-        let raw = statement.sqliteStatement
+    /// Binds `arguments` to the statement after a reset; the count must match its placeholders.
+    static func bind(_ statement: Compiled, _ arguments: SQLArguments) throws {
+        let raw = statement.raw
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
         let expected = Int(sqlite3_bind_parameter_count(raw))
@@ -34,43 +70,42 @@ enum SQLiteSteps {
             case .blob(let data):
                 code = data.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), transient) }
             }
-            guard code == SQLITE_OK else { throw error(code, statement, db) }
+            guard code == SQLITE_OK else { throw statement.error(code) }
         }
     }
 
     /// The next row, or nil when the statement is done (and then reset, releasing its read).
-    static func step(_ statement: GRDB.Statement, columns: [String], in db: Database) throws -> StoreRow? {
-        let raw = statement.sqliteStatement
+    static func step(_ statement: Compiled) throws -> StoreRow? {
+        let raw = statement.raw
         let code = sqlite3_step(raw)
         switch code {
         case SQLITE_ROW:
             var values: [DatabaseValue] = []
-            values.reserveCapacity(columns.count)
-            for column in 0..<Int32(columns.count) { values.append(value(raw, column)) }
-            return StoreRow(columns: columns, values: values)
+            values.reserveCapacity(statement.columns.count)
+            for column in 0..<Int32(statement.columns.count) { values.append(value(raw, column)) }
+            return StoreRow(columns: statement.columns, values: values)
         case SQLITE_DONE:
             sqlite3_reset(raw)
             return nil
         default:
-            let failure = error(code, statement, db)
+            let failure = statement.error(code)
             sqlite3_reset(raw)
             throw failure
         }
     }
 
-    /// Every row of `statement` with `arguments`.
-    static func rows(_ statement: GRDB.Statement, _ arguments: SQLArguments, in db: Database) throws -> [StoreRow] {
-        try bind(statement, arguments, in: db)
-        let columns = statement.columnNames
+    /// Every row of the statement with `arguments`.
+    static func rows(_ statement: Compiled, _ arguments: SQLArguments) throws -> [StoreRow] {
+        try bind(statement, arguments)
         var rows: [StoreRow] = []
-        while let row = try step(statement, columns: columns, in: db) { rows.append(row) }
+        while let row = try step(statement) { rows.append(row) }
         return rows
     }
 
-    /// Runs a statement that returns no rows (or whose rows are not wanted).
-    static func execute(_ statement: GRDB.Statement, _ arguments: SQLArguments, in db: Database) throws {
-        try bind(statement, arguments, in: db)
-        while try step(statement, columns: [], in: db) != nil {}
+    /// Runs a statement whose rows are not wanted.
+    static func execute(_ statement: Compiled, _ arguments: SQLArguments) throws {
+        try bind(statement, arguments)
+        while try step(statement) != nil {}
     }
 
     private static func value(_ raw: SQLiteStatement, _ column: Int32) -> DatabaseValue {
@@ -87,12 +122,5 @@ enum SQLiteSteps {
             return Data(bytes: bytes, count: count).databaseValue
         default: return .null
         }
-    }
-
-    /// SQLite's error as GRDB names it, so that the storage faults (a full disk, a read-only
-    /// file, a lock held elsewhere) are recognised as before.
-    private static func error(_ code: Int32, _ statement: GRDB.Statement, _ db: Database) -> DatabaseError {
-        let message = sqlite3_errmsg(db.sqliteConnection).map { String(cString: $0) } ?? "SQLite error \(code)"
-        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
     }
 }

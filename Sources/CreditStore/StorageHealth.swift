@@ -88,6 +88,7 @@ extension Store {
     /// its own consistent snapshot), so it skips the BEGIN and COMMIT of `read`.
     func readStatement<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
+            if let readers { return try readers.withReader { try body(SQLConnection($0)) } }
             let database = database
             return try await database.blocking { try database.readStatement(body) }
         } catch {

@@ -38,6 +38,8 @@ public struct Store: Sendable {
     let database: StoreEngine
     let health: StorageHealth
     let groupCommit: GroupCommit
+    /// The store's own read-only connections for one-statement reads (a file's store only).
+    let readers: RawReaders?
     /// The file, or `:memory:`.
     public let path: String
     public let time: any TimeSource
@@ -71,7 +73,8 @@ public struct Store: Sendable {
             case .normal: try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
         }
-        let store = Store(database: .sqlite(pool), path: path, time: time, migrations: migrations, options: options)
+        let store = Store(database: .sqlite(pool), path: path, time: time, migrations: migrations, options: options,
+                          readers: RawReaders(path: path, busyTimeout: options.busyTimeout))
         try migrations.apply(to: pool)
         try checkDurability(of: pool, expected: options.synchronous)
         return store
@@ -79,8 +82,11 @@ public struct Store: Sendable {
 
     /// A migrated database in memory, gone when the store is: for tests of rules and reads whose
     /// outcome does not depend on a file (durability, crash and migration tests keep files).
-    init(database: StoreEngine, path: String, time: any TimeSource, migrations: Migrations, options: StoreOptions) {
+    init(database: StoreEngine, path: String, time: any TimeSource, migrations: Migrations, options: StoreOptions,
+         readers: RawReaders? = nil)
+    {
         self.database = database
+        self.readers = readers
         self.path = path
         self.time = time
         self.migrations = migrations
@@ -208,6 +214,7 @@ public struct Store: Sendable {
     }
 
     public func close() throws {
+        readers?.close()
         switch database {
         case .sqlite(let writer): try writer.close()
         case .postgres(let engine): engine.close()

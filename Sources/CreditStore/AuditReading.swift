@@ -111,7 +111,7 @@ extension Store {
     }
 
     public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
-        try await read { db in try AuditChain.verify(db, from: checkpoint) }
+        try await engineRead { db in try AuditChain.verify(db, from: checkpoint) }
     }
 
     /// Visits every matching entry in order, a page at a time, so an export of any length holds

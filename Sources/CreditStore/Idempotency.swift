@@ -38,7 +38,7 @@ extension Store {
     /// The answer stored under `key` for this caller, if any. Whether a request with the key is
     /// still running is the process's knowledge, not the database's: after a crash nothing is.
     public func storedIdempotency(_ record: IdempotencyRecord) async throws -> StoredIdempotency? {
-        try await read { db in
+        try await readStatement { db in
             guard let row = try StoreRow.fetchOne(
                 db, cached: """
                     SELECT idempotency_key, request_sha256, response_status, response_headers, response_body FROM idempotency_keys

@@ -67,6 +67,19 @@ final class RawReader: @unchecked Sendable {
         return (statement, columns)
     }
 
+    /// `body` in one read transaction: every statement of it reads the same snapshot.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try SQLiteSteps.execute(SQLiteSteps.Compiled("BEGIN", on: self), [])
+        do {
+            let value = try body()
+            try SQLiteSteps.execute(SQLiteSteps.Compiled("COMMIT", on: self), [])
+            return value
+        } catch {
+            try? SQLiteSteps.execute(SQLiteSteps.Compiled("ROLLBACK", on: self), [])
+            throw error
+        }
+    }
+
     func error(_ code: Int32, sql: String?) -> DatabaseError {
         let message = sqlite3_errmsg(handle).map { String(cString: $0) } ?? "SQLite error \(code)"
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)

@@ -77,6 +77,18 @@ extension Store {
     /// so it runs on the engine's own threads (`StoreEngine.blocking`).
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
         do {
+            if let readers { return try readers.withReader { reader in try reader.transaction { try body(SQLConnection(reader)) } } }
+            let database = database
+            return try await database.blocking { try database.read(body) }
+        } catch {
+            throw StorageFault.named(error)
+        }
+    }
+
+    /// A read transaction on the engine's own connections (GRDB's readers on SQLite), for what
+    /// needs SQLite's connection itself: the audit chain's column-level verifier.
+    func engineRead<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+        do {
             let database = database
             return try await database.blocking { try database.read(body) }
         } catch {

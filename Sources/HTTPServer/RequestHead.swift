@@ -77,7 +77,8 @@ public struct ParserLimits: Sendable {
     /// The body cap for a request target: the bulk cap for an upload path, else the usual one.
     public func maxBody(forTarget target: String) -> Int {
         guard !bulkBodyPaths.isEmpty else { return maxBodyBytes }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
+        // The path before any query, without splitting the whole target into an array.
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
         return bulkBodyPaths.contains(path) ? max(maxBodyBytes, maxBulkBodyBytes) : maxBodyBytes
     }
 }

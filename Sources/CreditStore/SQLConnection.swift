@@ -76,7 +76,9 @@ public final class SQLConnection {
     /// (GRDB's statement cache), prepared by text on PostgreSQL.
     func execute(cached sql: String, arguments: SQLArguments = []) throws {
         switch engine {
-        case .sqlite(let db): try db.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+        // The business writes' statements (inserts and updates, never schema changes, which go
+        // through `execute(sql:)` and GRDB's bookkeeping) step straight through SQLite.
+        case .sqlite(let db): try SQLiteSteps.execute(SQLiteSteps.Compiled(db.cachedStatement(sql: sql), in: db), arguments)
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
         }

@@ -147,6 +147,12 @@ public struct JSONLogHandler: LogHandler {
     /// A JSON string; control characters are escaped, so no value can break the line.
     static func appendString(_ text: String, to line: inout [UInt8]) {
         line.append(UInt8(ascii: "\""))
+        // Most values (paths, ids, codes) need no escape: copied whole, not byte by byte.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            line.append(contentsOf: text.utf8)
+            line.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): line.append(contentsOf: #"\""#.utf8)

@@ -11,10 +11,9 @@ struct BureauRoutes: RouteFamily {
         router.get("/v1/accounts/{id}/bureau-reports", handler: application.authorized([.service, .operator, .auditor], list))
     }
 
+    /// A missing account (or another tenant's) is 404 already: `authorized` checked its tenant.
     @Sendable func list(_: Request, _ context: RequestContext, _: Call) async throws -> Response {
-        let accountID = try context.parameter("id")
-        guard try await store.account(id: accountID) != nil else { throw DomainError.notFound("account") }
-        let reports = try await store.bureauReports(accountID: accountID)
+        let reports = try await store.bureauReports(accountID: try context.parameter("id"))
         return try ResponseBody.json(JSONValue.object(["items": .array(reports.map(\.json))]))
     }
 }

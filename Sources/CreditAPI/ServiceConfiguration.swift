@@ -196,7 +196,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     }
 
     public var effectiveBureauDir: String {
-        bureauDir ?? ((db as NSString).deletingLastPathComponent.isEmpty ? "." : (db as NSString).deletingLastPathComponent) + "/bureau"
+        if let bureauDir { return bureauDir }
+        let folder = (db as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "." : folder) + "/bureau"
     }
 
     public var retentionPolicy: RetentionPolicy {

@@ -30,10 +30,7 @@ public struct RunBureauReport: BusinessWrite {
     }
 
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> (BureauRun, [AuditRecord]) {
-        if let file = try StoreRow.fetchOne(db, cached: "SELECT file FROM bureau_runs WHERE report_date = ?",
-                                            arguments: [date.description]) {
-            return (BureauRun(date: date, reports: try Store.bureauReports(db, date: date), file: try file["file"], ranNow: false), [])
-        }
+        if let run = try Store.bureauRun(db, date: date) { return (run, []) }
         try db.execute(cached: "INSERT INTO bureau_runs (report_date, claimed_at) VALUES (?, ?)",
                        arguments: [date.description, now.rfc3339])
         let ids = try String.fetchAll(
@@ -146,15 +143,17 @@ extension Store {
                         report.reportedAt.rfc3339])
     }
 
-    static let bureauColumns = TableColumns("bureau_reports", """
-        id, account_id, kind, report_date, status_code, reason, corrects, days_past_due, oldest_unpaid_due, amount_overdue,
-        balance, fees_outstanding, reported_at
-        """)
+    /// Reports with their account's reference, for the file and the API; a listing adds its WHERE.
+    static let bureauReportsSelect = """
+        SELECT b.id, b.account_id, a.customer_ref, b.kind, b.report_date, b.status_code, b.reason, b.corrects, b.days_past_due,
+               b.oldest_unpaid_due, b.amount_overdue, b.balance, b.fees_outstanding, b.reported_at
+        FROM bureau_reports b JOIN accounts a ON a.id = b.account_id
+        """
 
     static func bureauReport(from row: StoreRow) throws -> BureauReport {
         var read = ColumnReader(row, table: "bureau_reports")
         return BureauReport(
-            id: try read("id"), accountID: try read("account_id"), customerRef: "", kind: try read.value("kind"),
+            id: try read("id"), accountID: try read("account_id"), customerRef: try read("customer_ref"), kind: try read.value("kind"),
             reportDate: try read.date("report_date"), statusCode: try read.value("status_code"),
             reason: try read.optionalValue("reason"), corrects: try read("corrects"), daysPastDue: try read("days_past_due"),
             oldestUnpaidDue: try read.optionalDate("oldest_unpaid_due"), amountOverdue: try read("amount_overdue"),
@@ -162,16 +161,18 @@ extension Store {
             reportedAt: try read.timestamp("reported_at"))
     }
 
+    /// The day's run as it was recorded, if it was made.
+    static func bureauRun(_ db: SQLConnection, date: CivilDate) throws -> BureauRun? {
+        guard let row = try StoreRow.fetchOne(db, cached: "SELECT file FROM bureau_runs WHERE report_date = ?",
+                                              arguments: [date.description])
+        else { return nil }
+        return BureauRun(date: date, reports: try bureauReports(db, date: date), file: try row["file"], ranNow: false)
+    }
+
     /// A run's reports in the order it made them, with each account's reference.
     static func bureauReports(_ db: SQLConnection, date: CivilDate) throws -> [BureauReport] {
-        try StoreRow.fetchAll(db, cached: """
-            SELECT \(bureauColumns.list(alias: "b")), a.customer_ref FROM bureau_reports b JOIN accounts a ON a.id = b.account_id
-            WHERE b.report_date = ? ORDER BY b.account_id, b.reported_at, b.id
-            """, arguments: [date.description]).map { row in
-                var report = try bureauReport(from: row)
-                report.customerRef = try row["customer_ref"]
-                return report
-            }
+        try StoreRow.fetchAll(db, cached: bureauReportsSelect + " WHERE b.report_date = ? ORDER BY b.account_id, b.reported_at, b.id",
+                              arguments: [date.description]).map(bureauReport(from:))
     }
 
     /// Runs (or reads back) the day's report.
@@ -188,6 +189,8 @@ extension Store {
     public func reportToBureau(date: CivilDate, directory: String, noticeDays: Int = BureauRules.defaultNoticeDays,
                                at now: Timestamp) async throws -> BureauRun
     {
+        // The day run and written already (every pass after the first): read, not written again.
+        if let done = try await bureauRun(date: date), done.file != nil { return done }
         var run = try await runBureauReport(date: date, noticeDays: noticeDays, at: now)
         guard run.file == nil else { return run }
         let path = directory + "/" + BureauFile.name(date)
@@ -198,23 +201,16 @@ extension Store {
         return run
     }
 
-    public func bureauRunExists(date: CivilDate) async throws -> Bool {
-        try await read { db in
-            try Int.fetchOne(db, cached: "SELECT 1 FROM bureau_runs WHERE report_date = ?", arguments: [date.description]) != nil
-        }
+    /// The day's run as recorded, with its reports; nil when the day was never run.
+    public func bureauRun(date: CivilDate) async throws -> BureauRun? {
+        try await read { db in try Self.bureauRun(db, date: date) }
     }
 
     /// What was reported and corrected of an account, oldest first.
     public func bureauReports(accountID: String) async throws -> [BureauReport] {
         try await read { db in
-            try StoreRow.fetchAll(db, cached: """
-                SELECT \(Self.bureauColumns.list(alias: "b")), a.customer_ref FROM bureau_reports b JOIN accounts a ON a.id = b.account_id
-                WHERE b.account_id = ? ORDER BY b.reported_at, b.id
-                """, arguments: [accountID]).map { row in
-                    var report = try Self.bureauReport(from: row)
-                    report.customerRef = try row["customer_ref"]
-                    return report
-                }
+            try StoreRow.fetchAll(db, cached: Self.bureauReportsSelect + " WHERE b.account_id = ? ORDER BY b.reported_at, b.id",
+                                  arguments: [accountID]).map(Self.bureauReport(from:))
         }
     }
 }

@@ -80,10 +80,9 @@ final class RawReader: @unchecked Sendable {
         }
     }
 
-    func error(_ code: Int32, sql: String?) -> DatabaseError {
-        let message = sqlite3_errmsg(handle).map { String(cString: $0) } ?? "SQLite error \(code)"
-        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
-    }
+    var connection: OpaquePointer? { handle }
+
+    func error(_ code: Int32, sql: String?) -> DatabaseError { SQLiteSteps.error(code, connection: handle, sql: sql) }
 
     func close() {
         for (statement, _) in statements.values { sqlite3_finalize(statement) }

@@ -46,7 +46,8 @@ public struct MakeRefund: BusinessWrite {
                     """,
                 arguments: [refundID, part.instalmentID, part.principal, part.feeCancelled, part.feeCredited])
         }
-        for instalment in instalments where outcome.allocations.contains(where: { $0.instalmentID == instalment.id }) {
+        let touched = Set(outcome.allocations.map(\.instalmentID))
+        for instalment in instalments where touched.contains(instalment.id) {
             try db.execute(cached: "UPDATE instalments SET principal = ?, fee = ?, fee_paid = ? WHERE id = ?",
                            arguments: [instalment.principal, instalment.fee, instalment.feePaid, instalment.id])
         }

@@ -9,40 +9,38 @@ import GRDBSQLite
 /// cost more than the query itself on the service's hot reads (BENCHMARKS.md, "Instructions
 /// per request").
 enum SQLiteSteps {
-    /// A compiled statement, GRDB's or a raw reader's: its handle, its text and columns, and its
-    /// connection's error for a failing code.
+    /// A compiled statement, GRDB's or a raw reader's: its handle, its columns, and its
+    /// connection, whose message an error carries. Plain values: nothing is allocated per call.
     struct Compiled {
         let raw: SQLiteStatement
         let columns: [String]
-        let error: (Int32) -> DatabaseError
+        private let connection: OpaquePointer?
         /// GRDB's statement, held while this is: GRDB finalizes a statement it no longer holds
         /// (its cache is emptied after a schema change), and a cursor may outlive the cache's hold.
         private let owner: GRDB.Statement?
 
         init(_ statement: GRDB.Statement, in db: Database) {
-            owner = statement
-            raw = statement.sqliteStatement
-            columns = statement.columnNames
-            // GRDB's `Statement.sql` trims the text on every call: read only for an error. The
-            // closure holds the connection's handle, not GRDB's `Database`.
-            let (statementHandle, connection) = (statement.sqliteStatement, db.sqliteConnection)
-            error = { code in
-                let message = sqlite3_errmsg(connection).map { String(cString: $0) } ?? "SQLite error \(code)"
-                return DatabaseError(resultCode: ResultCode(rawValue: code), message: message,
-                                     sql: Compiled.text(statementHandle))
-            }
+            (raw, columns, connection, owner) = (statement.sqliteStatement, statement.columnNames, db.sqliteConnection, statement)
         }
 
         init(_ sql: String, on reader: RawReader) throws {
             let compiled = try reader.statement(sql)
-            (raw, columns, owner) = (compiled.statement, compiled.columns, nil)
-            error = { code in reader.error(code, sql: sql) }
+            (raw, columns, connection, owner) = (compiled.statement, compiled.columns, reader.connection, nil)
         }
 
-        /// The statement's text, for an error.
-        var sql: String { Self.text(raw) }
+        /// SQLite's error for `code` as GRDB names it, so that the storage faults (a full disk, a
+        /// read-only file, a lock held elsewhere) are recognised as before. The text comes from
+        /// SQLite, not GRDB's `Statement.sql`, which trims it on every call.
+        func error(_ code: Int32) -> DatabaseError {
+            SQLiteSteps.error(code, connection: connection, sql: sqlite3_sql(raw).map { String(cString: $0) })
+        }
 
-        static func text(_ raw: SQLiteStatement) -> String { sqlite3_sql(raw).map { String(cString: $0) } ?? "" }
+        var sql: String { sqlite3_sql(raw).map { String(cString: $0) } ?? "" }
+    }
+
+    static func error(_ code: Int32, connection: OpaquePointer?, sql: String?) -> DatabaseError {
+        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "SQLite error \(code)"
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
     }
 
     /// SQLite copies the bytes of a bound text or blob before `bind` returns.
@@ -52,7 +50,7 @@ enum SQLiteSteps {
     static func bind(_ statement: Compiled, _ arguments: SQLArguments) throws {
         let raw = statement.raw
         sqlite3_reset(raw)
-        sqlite3_clear_bindings(raw)
+        // Every placeholder is bound below (the count is checked), so no clearing is needed.
         let expected = Int(sqlite3_bind_parameter_count(raw))
         guard arguments.values.count == expected else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE,

@@ -25,7 +25,7 @@ struct Bureau: AsyncParsableCommand {
                 let today = CivilDate(now)
                 guard let day = date.map({ CivilDate($0) }) ?? today else { throw Failure("--date must be a date, YYYY-MM-DD") }
                 if day > today { throw Failure("--date \(day) is in the future") }
-                if day < today, try await store.bureauRunExists(date: day) == false {
+                if day < today, try await store.bureauRun(date: day) == nil {
                     throw Failure("--date \(day): no run was made that day, and the state of that day cannot be reported now")
                 }
                 var run = try await store.reportToBureau(date: day, directory: configuration.effectiveBureauDir,

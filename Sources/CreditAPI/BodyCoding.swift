@@ -170,14 +170,14 @@ enum ObjectNames {
                 expectingName = open.last.map { $0 != nil } ?? false
                 index += 1
             case UInt8(ascii: "\""):
-                guard expectingName, var names = open.last ?? nil else {
+                guard expectingName, let last = open.indices.last, open[last] != nil else {
                     guard let end = skipString(bytes, from: index) else { return Scan(duplicate: nil, topLevel: topLevel) }
                     index = end
                     continue
                 }
                 guard let (text, end) = string(bytes, from: index) else { return Scan(duplicate: nil, topLevel: topLevel) }
-                if !names.insert(text).inserted { return Scan(duplicate: text, topLevel: topLevel) }
-                open[open.count - 1] = names
+                // Inserted in place: a copy taken out and put back would copy the set per name.
+                if !open[last]!.insert(text).inserted { return Scan(duplicate: text, topLevel: topLevel) }
                 if open.count == 1 { topLevel.append(text) }
                 expectingName = false
                 index = end

@@ -11,14 +11,16 @@ public enum FeatureInput: Sendable, Equatable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // Most values are whole numbers, so Int is tried first: every failed try builds an error.
+        // A JSON boolean is never an Int or a Double, so the order changes no answer.
         if container.decodeNil() {
             self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .boolean(value)
         } else if let value = try? container.decode(Int.self) {
             self = .integer(value)
         } else if let value = try? container.decode(Double.self) {
             self = .number(value)
+        } else if let value = try? container.decode(Bool.self) {
+            self = .boolean(value)
         } else if let value = try? container.decode(String.self) {
             self = .text(value)
         } else {

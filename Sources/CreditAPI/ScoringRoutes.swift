@@ -198,7 +198,7 @@ struct ScoringRoutes: RouteFamily {
             try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
                              validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(body.features))
         ) { decision in
-            var response = try ResponseBody.json(DecisionBody(decision: decision, explain: false), status: .created)
+            var response = Response.json(DecisionBody.unexplained(decision), status: .created)
             response.headerFields[.location] = "/v1/decisions/\(decision.id)"
             return response
         }

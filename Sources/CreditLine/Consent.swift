@@ -93,8 +93,13 @@ public struct Consent: Sendable, Equatable {
     /// A consent past its expiry reads as expired, and counts as absent, whether or not the
     /// expiry has been recorded yet.
     public func status(at now: Timestamp) -> ConsentStatus {
-        if storedStatus == .withdrawn || storedStatus == .declined { return storedStatus }
-        if storedStatus == .expired || now >= expiresAt { return .expired }
+        Self.status(stored: storedStatus, expiresAt: expiresAt, at: now)
+    }
+
+    /// The rule itself, for a read that fetched only these two columns.
+    public static func status(stored: ConsentStatus, expiresAt: Timestamp, at now: Timestamp) -> ConsentStatus {
+        if stored == .withdrawn || stored == .declined { return stored }
+        if stored == .expired || now >= expiresAt { return .expired }
         return .active
     }
 

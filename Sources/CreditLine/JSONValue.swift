@@ -12,65 +12,47 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     /// Canonical JSON (the RFC 8785 shape for this subset): object keys sorted by their UTF-16
     /// code units, no insignificant whitespace, minimal string escapes. Two parties that agree on
     /// the value agree on these bytes, which is what the audit chain hashes.
-    public var canonicalJSON: String {
-        var out = ""
-        out.reserveCapacity(256)
+    public var canonicalJSON: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    /// The same text as bytes, for what is hashed or stored without becoming a `String` first.
+    public var canonicalBytes: [UInt8] {
+        var out = JSONBytes(capacity: 256)
         write(into: &out)
-        return out
+        return out.bytes
     }
 
-    private func write(into out: inout String) {
+    public func write(into out: inout JSONBytes) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
-        case .string(let value): Self.writeString(value, into: &out)
+        case .null: out.null()
+        case .bool(let value): out.bool(value)
+        case .int(let value): out.int(value)
+        case .string(let value): out.string(value)
         case .array(let values):
-            out += "["
-            for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
-                value.write(into: &out)
-            }
-            out += "]"
+            out.beginArray()
+            for value in values { value.write(into: &out) }
+            out.endArray()
         case .object(let members):
-            out += "{"
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { out += "," }
-                Self.writeString(key, into: &out)
-                out += ":"
+            out.beginObject()
+            for key in members.keys.sorted(by: Self.utf16Precedes) {
+                out.dataKey(key)
                 members[key]!.write(into: &out)
             }
-            out += "}"
+            out.endObject()
         }
     }
 
-    private static func writeString(_ value: String, into out: inout String) {
-        // Most strings (ids, codes, timestamps) need no escape: copied whole, not scalar by scalar.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += "\""
-            out += value
-            out += "\""
-            return
+    /// RFC 8785 §3.2.3: names sorted by their UTF-16 code units. UTF-8 bytes sort as code points
+    /// do, which is the same order except between a character above U+FFFF and one from U+E000
+    /// to U+FFFF (a lead byte of 0xEE or more on both sides); only then is UTF-16 consulted.
+    static func utf16Precedes(_ left: String, _ right: String) -> Bool {
+        var rightBytes = right.utf8.makeIterator()
+        for leftByte in left.utf8 {
+            guard let rightByte = rightBytes.next() else { return false }
+            if leftByte == rightByte { continue }
+            if leftByte >= 0xEE, rightByte >= 0xEE { return left.utf16.lexicographicallyPrecedes(right.utf16) }
+            return leftByte < rightByte
         }
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        return rightBytes.next() != nil
     }
 
     public subscript(key: String) -> JSONValue? {

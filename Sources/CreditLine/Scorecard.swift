@@ -231,6 +231,10 @@ public struct Scorecard: Sendable {
     public let basePoints: Int
     public let characteristics: [Characteristic]
     let characteristicNames: Set<String>
+    /// Worked out once from the file, not per score: each characteristic's most points and the
+    /// label of each of its bins.
+    private let maxPoints: [Int]
+    private let binLabels: [[String]]
     public let tiers: [Band]
     public let decisionValidityDays: Int
     /// The development distribution; nil when the file carries none (no stability report then).
@@ -253,6 +257,8 @@ public struct Scorecard: Sendable {
         basePoints = file.basePoints
         characteristics = file.characteristics
         characteristicNames = Set(file.characteristics.map(\.name))
+        maxPoints = file.characteristics.map(\.maxPoints)
+        binLabels = file.characteristics.map { ($0.bins ?? []).map(\.label) }
         tiers = file.tiers.sorted { $0.minScore > $1.minScore }
         decisionValidityDays = file.decisionValidityDays
         self.sha256 = sha256
@@ -294,6 +300,20 @@ public struct Scorecard: Sendable {
         public var description: String
         public var pointsLost: Int
 
+        /// The reasons as an array, as `JSONEncoder` with `.sortedKeys` writes them: in a score's
+        /// answer and in the stored decision.
+        public static func write(_ reasons: [Reason], into out: inout JSONBytes) {
+            out.beginArray()
+            for reason in reasons {
+                out.beginObject()
+                out.key("code"); out.string(reason.code)
+                out.key("description"); out.string(reason.description)
+                out.key("points_lost"); out.int(reason.pointsLost)
+                out.endObject()
+            }
+            out.endArray()
+        }
+
         enum CodingKeys: String, CodingKey {
             case code, description
             case pointsLost = "points_lost"
@@ -327,12 +347,13 @@ public struct Scorecard: Sendable {
     public func score(_ values: [String: FeatureValue]) -> Result {
         var total = basePoints
         var contributions: [Contribution] = []
-        for characteristic in characteristics {
+        contributions.reserveCapacity(characteristics.count)
+        for (index, characteristic) in characteristics.enumerated() {
             let value = values[characteristic.name] ?? .missing
-            let (bin, points) = characteristic.place(value)
+            let (bin, points) = place(value, characteristic: index)
             total += points
             contributions.append(Contribution(characteristic: characteristic.name, value: value, bin: bin, points: points,
-                                              maxPoints: characteristic.maxPoints))
+                                              maxPoints: maxPoints[index]))
         }
         let score = Swift.min(scaling.maxScore, Swift.max(scaling.minScore, total))
         let tier = tier(for: score)
@@ -345,9 +366,32 @@ public struct Scorecard: Sendable {
             .sorted { $0.element.pointsLost != $1.element.pointsLost ? $0.element.pointsLost > $1.element.pointsLost : $0.offset < $1.offset }
             .prefix(Self.maxReasons)
             .map(\.element)
-        let canonical = "{" + values.keys.sorted().map { "\"\($0)\":\(values[$0]!.canonicalJSON)" }.joined(separator: ",") + "}"
+        var canonical = "{"
+        canonical.reserveCapacity(32 * values.count)
+        for (index, name) in values.keys.sorted().enumerated() {
+            if index > 0 { canonical += "," }
+            canonical += "\""
+            canonical += name
+            canonical += "\":"
+            canonical += values[name]!.canonicalJSON
+        }
+        canonical += "}"
         return Result(score: score, tier: tier.tier, outcome: tier.outcome, recommendedLimit: tier.recommendedLimit,
                       reasons: Array(reasons), contributions: contributions, canonicalInputs: canonical)
+    }
+
+    /// `Characteristic.place`, with the bin's label looked up rather than written.
+    private func place(_ value: FeatureValue, characteristic index: Int) -> (bin: String, points: Int) {
+        let number: Double
+        switch value {
+        case .integer(let whole): number = Double(whole)
+        case .ratio(let ratio): number = ratio
+        case .boolean, .missing: return characteristics[index].place(value)
+        }
+        guard let bins = characteristics[index].bins, let at = bins.firstIndex(where: { $0.contains(number) }) else {
+            return ("none", 0)
+        }
+        return (binLabels[index][at], bins[at].points)
     }
 }
 

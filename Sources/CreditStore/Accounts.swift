@@ -46,6 +46,16 @@ extension Store {
         try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
     }
 
+    /// An account's status alone, for the rules that ask nothing else of it; nil when there is
+    /// no such account.
+    static func accountStatus(_ db: SQLConnection, id: String) throws -> AccountStatus? {
+        guard let row = try StoreRow.fetchOne(db, cached: "SELECT id, status FROM accounts WHERE id = ?", arguments: [id])
+        else { return nil }
+        var read = ColumnReader(row, table: "accounts")
+        _ = try read("id") as String
+        return try read.value("status")
+    }
+
     /// Built once: the statement cache finds it by its text on every call.
     private static let fetchAccountSQL = "SELECT \(accountColumns.list) FROM accounts WHERE id = ?"
 

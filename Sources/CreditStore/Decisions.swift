@@ -57,14 +57,22 @@ public struct ScoredDecision: Sendable {
         // Written out with the keys in order rather than through JSONEncoder: the same JSON that
         // decodes to the same values, several times faster, and a periodic review writes one of
         // these per row.
-        func text(_ value: String) -> String { JSONValue.string(value).canonicalJSON }
-        reasonsText = "[" + result.reasons.map {
-            #"{"code":\#(text($0.code)),"description":\#(text($0.description)),"points_lost":\#($0.pointsLost)}"#
-        }.joined(separator: ",") + "]"
-        explanationText = "[" + explanation.map { row in
-            #"{"bin":\#(text(row.bin)),"characteristic":\#(text(row.characteristic)),"max_points":\#(row.maxPoints),"#
-                + #""points":\#(row.points)\#(row.source.map { #","source":\#(text($0))"# } ?? "")}"#
-        }.joined(separator: ",") + "]"
+        var reasons = JSONBytes(capacity: 128 * result.reasons.count + 2)
+        Scorecard.Reason.write(result.reasons, into: &reasons)
+        reasonsText = String(decoding: reasons.bytes, as: UTF8.self)
+        var rows = JSONBytes(capacity: 96 * explanation.count + 2)
+        rows.beginArray()
+        for row in explanation {
+            rows.beginObject()
+            rows.key("bin"); rows.string(row.bin)
+            rows.key("characteristic"); rows.string(row.characteristic)
+            rows.key("max_points"); rows.int(row.maxPoints)
+            rows.key("points"); rows.int(row.points)
+            if let source = row.source { rows.key("source"); rows.string(source) }
+            rows.endObject()
+        }
+        rows.endArray()
+        explanationText = String(decoding: rows.bytes, as: UTF8.self)
     }
 
     /// Writes the decision row and returns it with its audit entry (`extra` joins the entry's
@@ -141,9 +149,8 @@ extension Store {
     }
 
     static func checkScoringEligibility(_ db: SQLConnection, accountID: String, now: Timestamp) throws {
-        let account = try fetchAccount(db, id: accountID)
         try ScoringEligibility.check(
-            accountStatus: account?.status,
+            accountStatus: try accountStatus(db, id: accountID),
             assessmentConsentActive: try hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now))
     }
 

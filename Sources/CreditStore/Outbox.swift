@@ -127,11 +127,9 @@ enum Outbox {
                 tenant = found
             }
             let id = Identifier.make("evt")
-            let seq = try Int.fetchOne(
-                db, cached: """
-                    INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)
-                    RETURNING seq
-                    """,
+            let seq = try db.insert(
+                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                returning: "seq",
                 arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
                             JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
             if endpoints[tenant] == nil {

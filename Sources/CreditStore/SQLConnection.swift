@@ -84,6 +84,24 @@ public final class SQLConnection {
         }
     }
 
+    /// An INSERT into a table whose `key` is its INTEGER PRIMARY KEY, answering the key given.
+    /// SQLite's RETURNING fills a temporary b-tree per statement; its last inserted rowid is that
+    /// key for nothing. PostgreSQL has no such thing, and asks with RETURNING.
+    func insert(cached sql: String, returning key: String, arguments: SQLArguments) throws -> Int {
+        switch engine {
+        case .sqlite(let db):
+            try execute(cached: sql, arguments: arguments)
+            return Int(db.lastInsertedRowID)
+        case .sqliteReader:
+            throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing")
+        case .postgres:
+            guard let value = try Int.fetchOne(self, cached: sql + " RETURNING " + key, arguments: arguments) else {
+                throw DatabaseError(message: "INSERT … RETURNING \(key) returned no row")
+            }
+            return value
+        }
+    }
+
     /// Runs a statement once (migrations, start-up).
     func execute(sql: String, arguments: SQLArguments = []) throws {
         switch engine {

@@ -53,3 +53,21 @@ import Testing
         #expect(out.bytes == (try ResponseBody.encode([0, -1, 7, Int.max, Int.min])))
     }
 }
+
+extension JSONBytesTests {
+    @Test func aDecisionIsWrittenAsTheEncoderWritesIt() throws {
+        let reasons = try JSONDecoder().decode([Scorecard.Reason].self, from: Data(#"""
+            [{"code": "R01", "description": "Few \"orders\" / months", "points_lost": 12},
+             {"code": "R05", "description": "逾期", "points_lost": 3}]
+            """#.utf8))
+        for reasons in [reasons, []] {
+            let decision = Decision(
+                id: "dec_1", accountID: "acc_1", score: 655, tier: .c, outcome: .approve, recommendedLimit: 500_000,
+                reasons: reasons, modelVersion: "v1+sha256:0123456789abcdef", inputs: "{}", inputsSHA256: "ab12",
+                explanation: [], scoredAt: Self.now, expiresAt: Self.now.adding(days: 30))
+            let encoded = try ResponseBody.encode(DecisionBody(decision: decision, explain: false))
+            #expect(DecisionBody.unexplained(decision) == encoded,
+                    "\(String(decoding: DecisionBody.unexplained(decision), as: UTF8.self))\n\(String(decoding: encoded, as: UTF8.self))")
+        }
+    }
+}

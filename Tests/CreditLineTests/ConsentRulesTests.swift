@@ -160,10 +160,3 @@ import Testing
         #expect(Timestamp(rfc3339: text) == nil)
     }
 }
-
-@Suite struct CanonicalJSONTests {
-    @Test func sortsKeysAndEscapesMinimally() {
-        let value: JSONValue = ["b": 1, "a": ["z": true, "y": nil], "c": "q\"\\\n\u{1}é", "d": [1, "x"]]
-        #expect(value.canonicalJSON == #"{"a":{"y":null,"z":true},"b":1,"c":"q\"\\\n\u0001é","d":[1,"x"]}"#)
-    }
-}

@@ -71,6 +71,12 @@ let goodFeatures: [String: FeatureInput] = [
         let card = try loadScorecard()
         let found = try #require(card.characteristics.first { $0.name == characteristic })
         #expect(found.place(value).points == points)
+        // The score looks the bin's label up instead of writing it: the same label and points.
+        var values = try card.validate(goodFeatures, denyList: denyList)
+        values[characteristic] = value
+        let contribution = try #require(card.score(values).contributions.first { $0.characteristic == characteristic })
+        #expect(contribution.bin == found.place(value).bin && contribution.points == points)
+        #expect(contribution.maxPoints == found.maxPoints)
     }
 
     @Test func pointsMoveOneWayOverTheBins() throws {

@@ -23,6 +23,11 @@ final class GroupCommit: Sendable {
         var writing = false
     }
 
+    /// A lone write's own failure, carried out of the transaction it rolls back.
+    private struct Refusal: Error {
+        let error: any Error
+    }
+
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "creditline.group-commit")
     private let writer: StoreEngine
@@ -79,7 +84,13 @@ final class GroupCommit: Sendable {
             if batch.isEmpty { return }
             do {
                 let outcomes = try writer.write { db -> [(any Error)?] in
-                    batch.map { job in
+                    // A batch of one needs no savepoint: its refusal rolls the whole transaction
+                    // back. A storage fault goes out as it is, to be met as the batch's.
+                    if batch.count == 1 {
+                        do { try batch[0].run(db) } catch where StorageFault.of(error) == nil { throw Refusal(error: error) }
+                        return [nil]
+                    }
+                    return batch.map { job in
                         do {
                             try db.inSavepoint { try job.run(db) }
                             return nil
@@ -96,6 +107,9 @@ final class GroupCommit: Sendable {
                     health.cleared()
                 }
                 for (job, outcome) in zip(batch, outcomes) { job.finish(outcome.map(StorageFault.named)) }
+            } catch let refusal as Refusal {
+                // The lone write's own answer, as its savepoint's would have been.
+                batch[0].finish(refusal.error)
             } catch {
                 health.record(error)
                 let named = StorageFault.named(error)

@@ -150,24 +150,27 @@ public final class SQLConnection {
 
     /// Runs `body` in a savepoint: a failure undoes its changes alone and is rethrown.
     func inSavepoint(_ body: () throws -> Void) throws {
+        if case .sqliteReader = engine { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing") }
+        try control("SAVEPOINT job")
+        do {
+            try body()
+            try control("RELEASE SAVEPOINT job")
+        } catch {
+            // A broken connection cannot roll back; the batch's commit will fail instead.
+            try? control("ROLLBACK TO SAVEPOINT job")
+            try? control("RELEASE SAVEPOINT job")
+            throw error
+        }
+    }
+
+    /// A transaction or savepoint statement. On SQLite it is compiled once (GRDB's own
+    /// transactions and savepoints prepare theirs on every call) but run through GRDB, whose
+    /// bookkeeping of transactions and commits (its observers among them) follows these.
+    func control(_ sql: String) throws {
         switch engine {
-        case .sqliteReader:
-            throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing")
-        case .sqlite(let db):
-            try db.inSavepoint {
-                try body()
-                return .commit
-            }
-        case .postgres(let session):
-            _ = try session.run("SAVEPOINT job", [])
-            do {
-                try body()
-                _ = try session.run("RELEASE SAVEPOINT job", [])
-            } catch {
-                // A broken connection cannot roll back; the batch's commit will fail instead.
-                _ = try? session.run("ROLLBACK TO SAVEPOINT job", [])
-                throw error
-            }
+        case .sqlite(let db): try db.cachedStatement(sql: sql).execute()
+        case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), [])
+        case .postgres(let session): _ = try session.run(sql, [])
         }
     }
 

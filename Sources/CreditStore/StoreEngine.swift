@@ -25,8 +25,23 @@ enum StoreEngine: Sendable {
     /// A write transaction on the calling thread (the group commit's queue, a command-line tool).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         switch self {
-        case .sqlite(let writer): try writer.write { db in try body(SQLConnection(db)) }
+        case .sqlite(let writer): try writer.writeWithoutTransaction { db in try Self.immediateTransaction(db, body) }
         case .postgres(let engine): try engine.write(body)
+        }
+    }
+
+    /// GRDB's `write` with BEGIN IMMEDIATE and COMMIT compiled once, not on every transaction.
+    private static func immediateTransaction<T>(_ db: Database, _ body: (SQLConnection) throws -> T) throws -> T {
+        let connection = SQLConnection(db)
+        try connection.control("BEGIN IMMEDIATE")
+        do {
+            let value = try body(connection)
+            try connection.control("COMMIT")
+            return value
+        } catch {
+            // A failed COMMIT (a full disk) leaves the transaction open: it is rolled back too.
+            if db.isInsideTransaction { try? connection.control("ROLLBACK") }
+            throw error
         }
     }
 

@@ -147,3 +147,51 @@ import Testing
         }
     }
 }
+
+/// Migration 0028: the CHECKs of accounts and decisions written as comparisons, which compile to a
+/// few opcodes where a list of three or more constants filled a temporary b-tree per row.
+@Suite(.sqliteFile) struct CheckListTests {
+    static let enumerated: [(table: String, column: String, valid: [String], invalid: String)] = [
+        ("accounts", "status", ["prospect", "pending_review", "active", "frozen", "declined", "closed", "charged_off"], "dormant"),
+        ("accounts", "delinquency", ["current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus"], "dpd_9"),
+        ("accounts", "delinquency_cap", ["current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_90_plus"], "late"),
+        ("decisions", "tier", ["A", "B", "C", "D", "E"], "F"),
+        ("decisions", "outcome", ["approve", "review", "decline"], "maybe"),
+        ("decisions", "challenger_tier", ["A", "B", "C", "D", "E"], "a"),
+        ("decisions", "challenger_outcome", ["approve", "review", "decline"], "Approve"),
+    ]
+
+    @Test func theRebuiltChecksAcceptAndRefuseWhatTheListsDid() async throws {
+        let (store, accountID) = try await TypedRowTests().populated()
+        let writer = try #require(store.sqliteWriter)
+        let decisionID = try await writer.read { db in try String.fetchOne(db, sql: "SELECT id FROM decisions LIMIT 1") }
+        for (table, column, valid, invalid) in Self.enumerated {
+            let id = try #require(table == "accounts" ? accountID : decisionID)
+            try await store.database.write { db in
+                for value in valid {
+                    try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE id = ?", arguments: [value, id])
+                }
+                #expect(throws: DatabaseError.self, "\(table).\(column) = \(invalid)") {
+                    try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE id = ?", arguments: [invalid, id])
+                }
+            }
+        }
+    }
+
+    @Test func writingAnAccountOrADecisionBuildsNoTemporaryTable() async throws {
+        let (store, _) = try await TypedRowTests().populated()
+        let statements = [
+            "INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation, model_version, "
+                + "inputs, inputs_sha256, scored_at, expires_at, challenger_model_version, challenger_score, challenger_tier, "
+                + "challenger_outcome, portfolio_review_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "UPDATE accounts SET status = ?, delinquency = ?, delinquency_cap = ?, balance = ? WHERE id = ?",
+        ]
+        for sql in statements {
+            let opcodes = try await #require(store.sqliteWriter).read { db in
+                let unbound = StatementArguments([DatabaseValue](repeating: .null, count: sql.filter { $0 == "?" }.count))
+                return try Row.fetchAll(db, sql: "EXPLAIN " + sql, arguments: unbound).map { $0["opcode"] as String? ?? "" }
+            }
+            #expect(!opcodes.isEmpty && !opcodes.contains("OpenEphemeral"), "\(sql)")
+        }
+    }
+}

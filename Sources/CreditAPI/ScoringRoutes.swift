@@ -191,12 +191,12 @@ struct ScoringRoutes: RouteFamily {
         let accountID = try context.parameter("id")
         // No processing at all without consent: the features are not even read before this.
         try await store.checkScoringEligibility(accountID: accountID, at: call.now)
-        let body = try RequestBody.decode(ScoreRequest.self, from: request)
-        let values = try model.scorecard.validate(body.features, denyList: model.prohibited)
+        let features = try ScoreBody.features(request.body) ?? RequestBody.decode(ScoreRequest.self, from: request).features
+        let values = try model.scorecard.validate(features, denyList: model.prohibited)
         let result = model.scorecard.score(values)
                     return try await call.perform(
             try ScoreAccount(accountID: accountID, result: result, modelVersion: model.scorecard.modelVersion,
-                             validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(body.features))
+                             validityDays: model.scorecard.decisionValidityDays, shadow: model.shadow(features))
         ) { decision in
             var response = Response.json(DecisionBody.unexplained(decision), status: .created)
             response.headerFields[.location] = "/v1/decisions/\(decision.id)"

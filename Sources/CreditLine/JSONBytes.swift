@@ -37,6 +37,12 @@ public struct JSONBytes: Sendable {
         needsComma = false
     }
 
+    /// A value that is JSON text already (a stored canonical detail), spliced in as it is.
+    @inlinable public mutating func json(_ text: String) {
+        separate()
+        storage.append(contentsOf: text.utf8)
+    }
+
     @inlinable public mutating func null() { separate(); append("null") }
     @inlinable public mutating func bool(_ value: Bool) { separate(); append(value ? "true" : "false") }
 

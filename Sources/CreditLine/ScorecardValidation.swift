@@ -113,17 +113,22 @@ extension Scorecard {
     {
         // The scorecard's own characteristics were checked against the deny list when it was
         // loaded (`ProhibitedFeatures.firstUsed`): only names outside it need the check.
-        for name in features.keys.sorted() where !characteristicNames.contains(name) && denyList.isProhibited(name) {
-            throw DomainError(.invalid, code: .prohibitedFeature,
-                              "'\(Echo.bounded(name))' is a prohibited characteristic and may not be used for credit decisions.",
-                              field: "features.\(name)")
+        // The names are sorted (so that the same body always names the same one) only when one
+        // is foreign, which a valid body never has.
+        if features.keys.contains(where: { !characteristicNames.contains($0) }) {
+            let names = features.keys.sorted()
+            for name in names where !characteristicNames.contains(name) && denyList.isProhibited(name) {
+                throw DomainError(.invalid, code: .prohibitedFeature,
+                                  "'\(Echo.bounded(name))' is a prohibited characteristic and may not be used for credit decisions.",
+                                  field: "features.\(name)")
+            }
+            for name in names where !characteristicNames.contains(name) {
+                throw DomainError(.invalid, code: .unknownFeature,
+                                  "'\(Echo.bounded(name))' is not a characteristic of scorecard \(version).",
+                                  field: "features.\(Echo.bounded(name))")
+            }
         }
-        for name in features.keys.sorted() where !characteristicNames.contains(name) {
-            throw DomainError(.invalid, code: .unknownFeature,
-                              "'\(Echo.bounded(name))' is not a characteristic of scorecard \(version).",
-                              field: "features.\(Echo.bounded(name))")
-        }
-        var values: [String: FeatureValue] = [:]
+        var values: [String: FeatureValue] = Dictionary(minimumCapacity: characteristics.count)
         for characteristic in characteristics {
             values[characteristic.name] = try value(of: characteristic, in: features)
         }

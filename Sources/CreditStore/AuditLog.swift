@@ -103,22 +103,40 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 
     /// The bytes that are hashed: every field but the two hashes, as canonical JSON (keys in
     /// sorted order, no whitespace), with `detail` embedded as the JSON text it is stored as.
-    public var canonicalJSON: String {
-        func text(_ value: String?) -> String { value.map { JSONValue.string($0).canonicalJSON } ?? "null" }
-        return "{\"account_id\":\(text(accountID)),\"action\":\(text(action)),\"actor\":\(text(actor)),"
-            + "\"at\":\(text(at)),\"detail\":\(detail),\"request_id\":\(text(requestID)),\"role\":\(text(role)),"
-            + "\"seq\":\(seq),\"subject_id\":\(text(subjectID))}"
+    public var canonicalJSON: String { String(decoding: canonicalBytes, as: UTF8.self) }
+
+    var canonicalBytes: [UInt8] {
+        var out = JSONBytes(capacity: 256 + detail.utf8.count)
+        out.beginObject()
+        out.key("account_id"); out.string(accountID)
+        out.key("action"); out.string(action)
+        out.key("actor"); out.string(actor)
+        out.key("at"); out.string(at)
+        out.key("detail"); out.json(detail)
+        out.key("request_id"); out.string(requestID)
+        out.key("role"); out.string(role)
+        out.key("seq"); out.int(seq)
+        out.key("subject_id"); out.string(subjectID)
+        out.endObject()
+        return out.bytes
     }
 
     /// hash = SHA-256(prev_hash ‖ canonical JSON), both as UTF-8, in lower-case hex.
     public static func chainHash(prevHash: String, canonicalJSON: String) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data(prevHash.utf8))
-        hasher.update(data: Data(canonicalJSON.utf8))
-        return hasher.finalize().hex
+        chainHash(prevHash: prevHash, canonical: Array(canonicalJSON.utf8))
     }
 
-    public var expectedHash: String { Self.chainHash(prevHash: prevHash, canonicalJSON: canonicalJSON) }
+    static func chainHash(prevHash: String, canonical: [UInt8]) -> String {
+        var hasher = SHA256()
+        var previous = prevHash
+        previous.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        canonical.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        var out = [UInt8](repeating: 0, count: 64)
+        CanonicalEntry.hex(hasher.finalize(), into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var expectedHash: String { Self.chainHash(prevHash: prevHash, canonical: canonicalBytes) }
 
     init(row: StoreRow) throws {
         var read = ColumnReader(row, table: "audit_log")

@@ -90,6 +90,10 @@ extension Store {
         return try await readStatement { db in try String.fetchOne(db, cached: sql, arguments: [id]) }
     }
 
+    /// A tier's terms and a customer's channels: a handful of texts across every line.
+    private static let repeatedTerms = RepeatedJSON<Terms.TierTerms>()
+    private static let repeatedChannels = RepeatedJSON<[String]>()
+
     static func account(from row: StoreRow) throws -> Account {
         var read = ColumnReader(row, table: "accounts")
         var account = Account(
@@ -98,7 +102,7 @@ extension Store {
             limitIncreaseOptOut: try read("limit_increase_opt_out"), version: try read("version"),
             createdAt: try read.timestamp("created_at"), updatedAt: try read.timestamp("updated_at"))
         account.termsVersion = try read("terms_version")
-        account.terms = try read.optionalJSON("terms", as: Terms.TierTerms.self)
+        account.terms = try read.optionalJSON("terms", from: repeatedTerms)
         account.tier = try read.optionalValue("tier")
         account.consentID = try read("consent_id")
         account.decisionID = try read("decision_id")
@@ -114,7 +118,7 @@ extension Store {
         account.delinquencyCap = try read.optionalValue("delinquency_cap")
         account.creditBalance = try read("credit_balance")
         account.timeZone = try read("time_zone")
-        account.reminderChannels = try read.optionalJSON("reminder_channels", as: [String].self)
+        account.reminderChannels = try read.optionalJSON("reminder_channels", from: repeatedChannels)
         return account
     }
 

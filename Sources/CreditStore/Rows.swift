@@ -156,6 +156,13 @@ struct ColumnReader {
         return value
     }
 
+    /// A JSON column whose texts repeat, decoded once per distinct text.
+    mutating func optionalJSON<Value>(_ column: String, from repeated: RepeatedJSON<Value>) throws -> Value? {
+        guard let text: String = try self(column) else { return nil }
+        guard let value = try? repeated.value(from: text) else { throw unreadable(column) }
+        return value
+    }
+
     mutating func optionalJSON<Value: Decodable>(_ column: String, as type: Value.Type) throws -> Value? {
         guard let text: String = try self(column) else { return nil }
         guard let value = try? StoredJSON.value(Value.self, from: text) else { throw unreadable(column) }

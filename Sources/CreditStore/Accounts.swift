@@ -46,14 +46,27 @@ extension Store {
         try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
     }
 
-    /// An account's status alone, for the rules that ask nothing else of it; nil when there is
-    /// no such account.
-    static func accountStatus(_ db: SQLConnection, id: String) throws -> AccountStatus? {
-        guard let row = try StoreRow.fetchOne(db, cached: "SELECT id, status FROM accounts WHERE id = ?", arguments: [id])
-        else { return nil }
-        var read = ColumnReader(row, table: "accounts")
-        _ = try read("id") as String
-        return try read.value("status")
+    /// An account's status and whether a consent of `purpose` is active, in one statement (a
+    /// round trip on PostgreSQL): nil and false when there is no such account.
+    static func accountStatus(_ db: SQLConnection, id: String, consent purpose: ConsentPurpose, now: Timestamp) throws
+        -> (AccountStatus?, Bool)
+    {
+        let rows = try StoreRow.fetchAll(db, cached: """
+            SELECT a.id, a.status, c.status AS consent_status, c.expires_at AS consent_expires_at FROM accounts a
+            LEFT JOIN consents c ON c.account_id = a.id AND c.purpose = ? WHERE a.id = ?
+            """, arguments: [purpose.rawValue, id])
+        var status: AccountStatus?
+        var consented = false
+        for row in rows {
+            var read = ColumnReader(row, table: "accounts")
+            _ = try read("id") as String
+            status = try read.value("status")
+            let consentStatus: ConsentStatus? = try read.optionalValue("consent_status")
+            if let consentStatus, let expiresAt = try read.optionalTimestamp("consent_expires_at") {
+                consented = consented || Consent.status(stored: consentStatus, expiresAt: expiresAt, at: now) == .active
+            }
+        }
+        return (status, consented)
     }
 
     /// Built once: the statement cache finds it by its text on every call.

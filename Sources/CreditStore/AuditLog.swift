@@ -201,7 +201,9 @@ public enum AuditChain {
     /// Appends inside the caller's transaction, so entries commit with the change they record.
     static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: SQLConnection) throws {
         guard !records.isEmpty else { return }
-        var head = try head(db)
+        var head = try db.auditHead ?? head(db)
+        // The head moves with each entry, for the next append of the same transaction.
+        defer { if db.auditHead != nil { db.auditHead = head } }
         for record in records {
             let entry = AuditEntry(
                 seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue, action: record.action.rawValue,

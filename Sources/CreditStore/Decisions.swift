@@ -149,9 +149,8 @@ extension Store {
     }
 
     static func checkScoringEligibility(_ db: SQLConnection, accountID: String, now: Timestamp) throws {
-        try ScoringEligibility.check(
-            accountStatus: try accountStatus(db, id: accountID),
-            assessmentConsentActive: try hasActiveConsent(db, accountID: accountID, purpose: .creditAssessment, now: now))
+        let (status, consented) = try accountStatus(db, id: accountID, consent: .creditAssessment, now: now)
+        try ScoringEligibility.check(accountStatus: status, assessmentConsentActive: consented)
     }
 
     static func fetchDecision(_ db: SQLConnection, id: String) throws -> Decision? {

@@ -127,7 +127,7 @@ public struct Migrations: Sendable {
     /// since PostgreSQL's DDL is transactional: a failed file leaves the schema as it was.
     @discardableResult
     func apply(to engine: PostgresEngine) throws -> [Migration] {
-        try engine.write { db in
+        try engine.writeWithoutHead { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version    BIGINT PRIMARY KEY,

@@ -78,12 +78,17 @@ final class PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
 
+    /// Statements sent, each a round trip: postgres-nio sends one query at a time on a
+    /// connection, so these are the write path's cost on PostgreSQL (README "Running on PostgreSQL").
+    private(set) var roundTrips = 0
+
     init(_ connection: PostgresConnection, logger: Logger) {
         self.connection = connection
         self.logger = logger
     }
 
     func run(_ sql: String, _ values: [DatabaseValue]) throws -> (rows: [StoreRow], changes: Int) {
+        roundTrips += 1
         var binds = PostgresBindings(capacity: values.count)
         for value in values {
             switch value.storage {
@@ -407,21 +412,43 @@ public final class PostgresEngine: Sendable {
     /// A write transaction. It takes the chain's head lock first: every write of every instance
     /// appends to the one audit chain, so they are serialised as SQLite's single writer
     /// serialises them, and a rule's check sees every write committed before it.
+    /// A write transaction under the chain's lock, the chain's head read with it in one round
+    /// trip (migration 0029) and handed to the audit chain's appends (`SQLConnection.auditHead`).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try transaction("BEGIN", first: "SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", body)
+        try transaction("BEGIN", first: "SELECT seq, hash FROM creditline_locked_chain_head(\(Self.chainLockKey))",
+                        counted: true) { db, head in
+            db.auditHead = try head.first.map { AuditHead(seq: try $0["seq"], hash: try $0["hash"]) } ?? AuditHead(seq: 0, hash: AuditChain.genesisHash)
+            return try body(db)
+        }
     }
+
+    /// The same lock without the head, for the migrations, which run before the function exists.
+    func writeWithoutHead<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        try transaction("BEGIN", first: "SELECT pg_advisory_xact_lock(\(Self.chainLockKey))", counted: true) { db, _ in
+            try body(db)
+        }
+    }
+
+    /// Round trips made by write transactions, BEGIN to COMMIT, since the engine opened: what a
+    /// test reads to hold the write path to its count (README "Running on PostgreSQL").
+    let writeRoundTrips = Atomic<Int>(0)
 
     /// A read transaction: one snapshot for all its statements.
     func read<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", first: nil, body)
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", first: nil) { db, _ in try body(db) }
     }
 
-    private func transaction<T>(_ begin: String, first: String?, _ body: (SQLConnection) throws -> T) throws -> T {
+    /// `body` is given the rows of `first`, the transaction's first statement after BEGIN.
+    private func transaction<T>(_ begin: String, first: String?, counted: Bool = false,
+                                _ body: (SQLConnection, [StoreRow]) throws -> T) throws -> T
+    {
         try withSession { session in
+            let before = session.roundTrips
+            defer { if counted { writeRoundTrips.wrappingAdd(session.roundTrips - before, ordering: .relaxed) } }
             _ = try session.run(begin, [])
             do {
-                if let first { _ = try session.run(first, []) }
-                let value = try body(SQLConnection(session))
+                let rows = try first.map { try session.run($0, []).rows } ?? []
+                let value = try body(SQLConnection(session), rows)
                 _ = try session.run("COMMIT", [])
                 return value
             } catch {

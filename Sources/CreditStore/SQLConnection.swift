@@ -43,6 +43,11 @@ public final class SQLConnection {
 
     let engine: Engine
     private var postgresChanges = 0
+    /// The audit chain's head as this transaction knows it: read with the chain's lock when the
+    /// transaction began (PostgreSQL) and moved by each append, so that no append reads it
+    /// again; nil where the head is read from the database (SQLite, whose reads cost no round
+    /// trip). A savepoint rolled back puts it back as it was.
+    var auditHead: AuditHead?
 
     init(_ db: Database) { engine = .sqlite(db) }
 
@@ -152,10 +157,12 @@ public final class SQLConnection {
     func inSavepoint(_ body: () throws -> Void) throws {
         if case .sqliteReader = engine { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing") }
         try control("SAVEPOINT job")
+        let head = auditHead
         do {
             try body()
             try control("RELEASE SAVEPOINT job")
         } catch {
+            auditHead = head
             // A broken connection cannot roll back; the batch's commit will fail instead.
             try? control("ROLLBACK TO SAVEPOINT job")
             try? control("RELEASE SAVEPOINT job")

@@ -70,6 +70,7 @@ public struct CreateWebhookEndpoint: BusinessWrite {
         try db.execute(
             cached: "INSERT INTO webhook_endpoints (id, tenant, url, event_types, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [endpoint.id, tenant, url, try StoredJSON.text(endpoint.eventTypes), endpoint.secret, now.rfc3339])
+        db.webhookEndpoints = [:]
         // The host is on the allowed list (configuration); the rest of the URL is the caller's
         // text and stays out of the chain.
         return (endpoint, [AuditRecord(.service(.webhookEndpointCreated(tenant: tenant, host: host,
@@ -88,6 +89,7 @@ public struct DeleteWebhookEndpoint: BusinessWrite {
         let endpoint = try Existence.require(try Store.fetchEndpoint(db, id: id).flatMap { $0.deletedAt == nil ? $0 : nil },
                                              "webhook endpoint")
         try db.execute(cached: "UPDATE webhook_endpoints SET deleted_at = ? WHERE id = ?", arguments: [now.rfc3339, id])
+        db.webhookEndpoints = [:]
         try db.execute(
             cached: "UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE endpoint_id = ? AND status = 'pending'",
             arguments: [id])

@@ -112,33 +112,13 @@ enum Outbox {
     /// An event for every customer-affecting entry, and a pending delivery for each endpoint of
     /// the account's tenant that subscribes to its type.
     static func events(for records: [AuditRecord], db: SQLConnection, now: Timestamp) throws {
-        var tenants: [String: String] = [:]
-        // A tenant's endpoints and what each subscribes to, read once for the write's records.
-        var endpoints: [String: [(id: String, types: [String])]] = [:]
         for record in records where record.action.isEvent {
             guard let accountID = record.accountID else { continue }
-            let tenant: String
-            if let known = tenants[accountID] {
-                tenant = known
-            } else {
-                guard let found = try String.fetchOne(db, cached: "SELECT tenant FROM accounts WHERE id = ?",
-                                                      arguments: [accountID]) else { continue }
-                tenants[accountID] = found
-                tenant = found
-            }
             let id = Identifier.make("evt")
-            let seq = try db.insert(
-                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-                returning: "seq",
-                arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339,
-                            JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON])
-            if endpoints[tenant] == nil {
-                endpoints[tenant] = try StoreRow.fetchAll(
-                    db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
-                    arguments: [tenant]
-                ).map { row in (try row["id"], try StoredJSON.value([String].self, from: row["event_types"] as String)) }
-            }
-            for endpoint in endpoints[tenant] ?? [] where endpoint.types.contains(record.action.rawValue) {
+            let data = JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON
+            guard let (seq, tenant) = try insertEvent(id: id, record: record, accountID: accountID, data: data, db: db, now: now)
+            else { continue }
+            for endpoint in try endpoints(of: tenant, db: db) where endpoint.types.contains(record.action.rawValue) {
                 try db.execute(
                     cached: """
                         INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, account_id, status, window_start,
@@ -148,5 +128,42 @@ enum Outbox {
                     arguments: [Identifier.make("whd"), endpoint.id, seq, accountID, now.rfc3339, now.rfc3339])
             }
         }
+    }
+
+    /// The event row, its tenant the account's; nil when there is no such account. On PostgreSQL
+    /// the tenant comes back from the insert itself (one round trip, not two); SQLite reads it
+    /// first and takes the sequence number from its last rowid.
+    private static func insertEvent(id: String, record: AuditRecord, accountID: String, data: String, db: SQLConnection,
+                                    now: Timestamp) throws -> (seq: Int, tenant: String)?
+    {
+        switch db.dialect {
+        case .postgres:
+            guard let row = try StoreRow.fetchOne(db, cached: """
+                INSERT INTO events (id, type, tenant, account_id, occurred_at, data)
+                SELECT ?, ?, a.tenant, a.id, ?, ? FROM accounts a WHERE a.id = ?
+                RETURNING seq, tenant
+                """, arguments: [id, record.action.rawValue, now.rfc3339, data, accountID])
+            else { return nil }
+            return (try row["seq"], try row["tenant"])
+        case .sqlite:
+            guard let tenant = try String.fetchOne(db, cached: "SELECT tenant FROM accounts WHERE id = ?",
+                                                   arguments: [accountID]) else { return nil }
+            let seq = try db.insert(
+                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                returning: "seq", arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data])
+            return (seq, tenant)
+        }
+    }
+
+    /// A tenant's endpoints and what each subscribes to, read once a transaction (a batch shares
+    /// them; creating or deleting an endpoint forgets them, `SQLConnection.webhookEndpoints`).
+    private static func endpoints(of tenant: String, db: SQLConnection) throws -> [SQLConnection.Endpoint] {
+        if let known = db.webhookEndpoints[tenant] { return known }
+        let found = try StoreRow.fetchAll(
+            db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
+            arguments: [tenant]
+        ).map { row in SQLConnection.Endpoint(id: try row["id"], types: try StoredJSON.value([String].self, from: row["event_types"] as String)) }
+        db.webhookEndpoints[tenant] = found
+        return found
     }
 }

@@ -49,6 +49,16 @@ public final class SQLConnection {
     /// trip). A savepoint rolled back puts it back as it was.
     var auditHead: AuditHead?
 
+    /// A webhook endpoint as the outbox needs it: its id and the event types it wants.
+    struct Endpoint {
+        var id: String
+        var types: [String]
+    }
+
+    /// Each tenant's endpoints as read in this transaction, so that a batch of writes reads them
+    /// once; an endpoint created or deleted in the transaction empties it.
+    var webhookEndpoints: [String: [Endpoint]] = [:]
+
     init(_ db: Database) { engine = .sqlite(db) }
 
     init(_ session: PostgresSession) { engine = .postgres(session) }
@@ -163,6 +173,8 @@ public final class SQLConnection {
             try control("RELEASE SAVEPOINT job")
         } catch {
             auditHead = head
+            // What the rolled-back job read may include what it wrote (an endpoint it created).
+            webhookEndpoints = [:]
             // A broken connection cannot roll back; the batch's commit will fail instead.
             try? control("ROLLBACK TO SAVEPOINT job")
             try? control("RELEASE SAVEPOINT job")

@@ -43,7 +43,9 @@ extension Store {
     }
 
     static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
-        try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
+        let account = try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
+        if let account { db.accountTenants[account.id] = account.tenant }
+        return account
     }
 
     /// An account's status and whether a consent of `purpose` is active, in one statement (a
@@ -52,7 +54,7 @@ extension Store {
         -> (AccountStatus?, Bool)
     {
         let rows = try StoreRow.fetchAll(db, cached: """
-            SELECT a.id, a.status, c.status AS consent_status, c.expires_at AS consent_expires_at FROM accounts a
+            SELECT a.id, a.status, a.tenant, c.status AS consent_status, c.expires_at AS consent_expires_at FROM accounts a
             LEFT JOIN consents c ON c.account_id = a.id AND c.purpose = ? WHERE a.id = ?
             """, arguments: [purpose.rawValue, id])
         var status: AccountStatus?
@@ -61,6 +63,7 @@ extension Store {
             var read = ColumnReader(row, table: "accounts")
             _ = try read("id") as String
             status = try read.value("status")
+            db.accountTenants[id] = try read("tenant")
             let consentStatus: ConsentStatus? = try read.optionalValue("consent_status")
             if let consentStatus, let expiresAt = try read.optionalTimestamp("consent_expires_at") {
                 consented = consented || Consent.status(stored: consentStatus, expiresAt: expiresAt, at: now) == .active

@@ -209,7 +209,7 @@ public enum AuditChain {
                 seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue, action: record.action.rawValue,
                 accountID: record.accountID, subjectID: record.subjectID,
                 detail: JSONValue.object(record.detail).canonicalJSON, requestID: actor.requestID, prevHash: head.hash)
-            try db.execute(
+            try db.enqueue(
                 cached: """
                     INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id,
                                            prev_hash, hash)

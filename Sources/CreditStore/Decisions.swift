@@ -85,7 +85,7 @@ public struct ScoredDecision: Sendable {
             outcome: result.outcome, recommendedLimit: result.recommendedLimit, reasons: result.reasons,
             modelVersion: modelVersion, inputs: result.canonicalInputs, inputsSHA256: inputsSHA256,
             explanation: explanation, scoredAt: now, expiresAt: now.adding(days: validityDays))
-        try db.execute(
+        try db.enqueue(
             cached: """
                 INSERT INTO decisions (id, account_id, score, tier, outcome, recommended_limit, reasons, explanation,
                                        model_version, inputs, inputs_sha256, scored_at, expires_at,

@@ -61,7 +61,7 @@ extension Store {
     /// Inside a write transaction: keeps the answer under its key.
     static func store(_ answer: StoredAnswer, for record: IdempotencyRecord, at now: Timestamp, in db: SQLConnection) throws {
         let headers = JSONValue.object(answer.headers.mapValues(JSONValue.string)).canonicalJSON
-        try db.execute(
+        try db.enqueue(
             cached: """
                 INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, state, response_status,
                                               response_headers, response_body, created_at)

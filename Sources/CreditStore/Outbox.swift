@@ -116,10 +116,20 @@ enum Outbox {
             guard let accountID = record.accountID else { continue }
             let id = Identifier.make("evt")
             let data = JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON
+            // An event no endpoint wants, of an account whose tenant this transaction has read,
+            // needs no answer from its insert: held, and sent with the next statement.
+            if let tenant = db.accountTenants[accountID],
+               try !endpoints(of: tenant, db: db).contains(where: { $0.types.contains(record.action.rawValue) })
+            {
+                try db.enqueue(
+                    cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data], numbered: true)
+                continue
+            }
             guard let (seq, tenant) = try insertEvent(id: id, record: record, accountID: accountID, data: data, db: db, now: now)
             else { continue }
             for endpoint in try endpoints(of: tenant, db: db) where endpoint.types.contains(record.action.rawValue) {
-                try db.execute(
+                try db.enqueue(
                     cached: """
                         INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, account_id, status, window_start,
                                                         next_attempt_at)
@@ -159,9 +169,8 @@ enum Outbox {
     /// them; creating or deleting an endpoint forgets them, `SQLConnection.webhookEndpoints`).
     private static func endpoints(of tenant: String, db: SQLConnection) throws -> [SQLConnection.Endpoint] {
         if let known = db.webhookEndpoints[tenant] { return known }
-        let found = try StoreRow.fetchAll(
-            db, cached: "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL",
-            arguments: [tenant]
+        let found = try db.rowsBesideHeld(
+            "SELECT id, event_types FROM webhook_endpoints WHERE tenant = ? AND deleted_at IS NULL", [tenant]
         ).map { row in SQLConnection.Endpoint(id: try row["id"], types: try StoredJSON.value([String].self, from: row["event_types"] as String)) }
         db.webhookEndpoints[tenant] = found
         return found

@@ -448,7 +448,9 @@ public final class PostgresEngine: Sendable {
             _ = try session.run(begin, [])
             do {
                 let rows = try first.map { try session.run($0, []).rows } ?? []
-                let value = try body(SQLConnection(session), rows)
+                let connection = SQLConnection(session)
+                let value = try body(connection, rows)
+                try connection.flush()
                 _ = try session.run("COMMIT", [])
                 return value
             } catch {

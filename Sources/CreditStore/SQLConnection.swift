@@ -59,6 +59,14 @@ public final class SQLConnection {
     /// once; an endpoint created or deleted in the transaction empties it.
     var webhookEndpoints: [String: [Endpoint]] = [:]
 
+    /// Each account's tenant as read in this transaction (an account's tenant never changes), so
+    /// that the outbox need not read it again.
+    var accountTenants: [String: String] = [:]
+
+    /// PostgreSQL's held inserts (`enqueue`).
+    private var held: [(sql: String, values: [DatabaseValue])] = []
+    private var heldNumbered = false
+
     init(_ db: Database) { engine = .sqlite(db) }
 
     init(_ session: PostgresSession) { engine = .postgres(session) }
@@ -95,7 +103,9 @@ public final class SQLConnection {
         // through `execute(sql:)` and GRDB's bookkeeping) step straight through SQLite.
         case .sqlite(let db): try SQLiteSteps.execute(SQLiteSteps.Compiled(db.cachedStatement(sql: sql), in: db), arguments)
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
-        case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
+        case .postgres(let session):
+            try send(held: session)
+            postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
 
@@ -110,6 +120,7 @@ public final class SQLConnection {
         case .sqliteReader:
             throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing")
         case .postgres:
+            // `fetchOne` goes through `rows`, which sends what is held first.
             guard let value = try Int.fetchOne(self, cached: sql + " RETURNING " + key, arguments: arguments) else {
                 throw DatabaseError(message: "INSERT … RETURNING \(key) returned no row")
             }
@@ -122,7 +133,9 @@ public final class SQLConnection {
         switch engine {
         case .sqlite(let db): try db.execute(sql: sql, arguments: arguments.statementArguments)
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
-        case .postgres(let session): postgresChanges = try session.run(sql, arguments.values).changes
+        case .postgres(let session):
+            try send(held: session)
+            postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
 
@@ -131,29 +144,33 @@ public final class SQLConnection {
         switch engine {
         case .sqlite(let db): try db.execute(sql: sql)
         case .sqliteReader: throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader runs no script")
-        case .postgres(let session): try session.runScript(sql)
+        case .postgres(let session):
+            try send(held: session)
+            try session.runScript(sql)
         }
     }
 
     func rows(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> [StoreRow] {
         switch engine {
         case .sqlite(let db):
-            try SQLiteSteps.rows(SQLiteSteps.Compiled(Self.statement(sql, cached: cached, in: db), in: db), arguments)
+            return try SQLiteSteps.rows(SQLiteSteps.Compiled(Self.statement(sql, cached: cached, in: db), in: db), arguments)
         case .sqliteReader(let reader):
-            try SQLiteSteps.rows(SQLiteSteps.Compiled(sql, on: reader), arguments)
+            return try SQLiteSteps.rows(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
-            try session.run(sql, arguments.values).rows
+            try send(held: session)
+            return try session.run(sql, arguments.values).rows
         }
     }
 
     func cursor(_ sql: String, _ arguments: SQLArguments, cached: Bool) throws -> SQLCursor {
         switch engine {
         case .sqlite(let db):
-            try SQLCursor(SQLiteSteps.Compiled(try Self.statement(sql, cached: cached, in: db), in: db), arguments)
+            return try SQLCursor(SQLiteSteps.Compiled(try Self.statement(sql, cached: cached, in: db), in: db), arguments)
         case .sqliteReader(let reader):
-            try SQLCursor(SQLiteSteps.Compiled(sql, on: reader), arguments)
+            return try SQLCursor(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
-            SQLCursor(try session.run(sql, arguments.values).rows)
+            try send(held: session)
+            return SQLCursor(try session.run(sql, arguments.values).rows)
         }
     }
 
@@ -189,8 +206,56 @@ public final class SQLConnection {
         switch engine {
         case .sqlite(let db): try db.cachedStatement(sql: sql).execute()
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), [])
-        case .postgres(let session): _ = try session.run(sql, [])
+        case .postgres(let session):
+            // A rollback drops what is held: it belonged to the work being undone.
+            if sql.hasPrefix("ROLLBACK") { (held, heldNumbered) = ([], false) } else { try send(held: session) }
+            _ = try session.run(sql, [])
         }
+    }
+
+    /// An insert whose answer nothing reads (a decision, an audit entry, an event, a kept
+    /// answer). On PostgreSQL it is held and sent with the next statement of the transaction, all
+    /// held inserts in one statement: one round trip where there were several (README "Running on
+    /// PostgreSQL"). Any statement sends what is held first, so a read sees every insert before
+    /// it; a refusal that rolls back drops them. SQLite runs it at once.
+    /// `numbered`: the table numbers its rows from a sequence in the order they are inserted (the
+    /// events). The parts of one statement run in no set order, so at most one such insert is
+    /// held at a time: a second sends the first.
+    func enqueue(cached sql: String, arguments: SQLArguments, numbered: Bool = false) throws {
+        guard case .postgres(let session) = engine else { return try execute(cached: sql, arguments: arguments) }
+        if numbered {
+            if heldNumbered { try send(held: session) }
+            heldNumbered = true
+        }
+        held.append((sql, arguments.values))
+    }
+
+    /// A read of rows no held insert can write (the webhook endpoints: nothing held goes there),
+    /// so what is held stays held for the next statement instead of costing a round trip now.
+    func rowsBesideHeld(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
+        guard case .postgres(let session) = engine else { return try rows(sql, arguments, cached: true) }
+        return try session.run(sql, arguments.values).rows
+    }
+
+    /// Sends what is held, before the transaction commits.
+    func flush() throws {
+        if case .postgres(let session) = engine { try send(held: session) }
+    }
+
+    private func send(held session: PostgresSession) throws {
+        guard !held.isEmpty else { return }
+        let items = held
+        held = []
+        heldNumbered = false
+        if items.count == 1 {
+            _ = try session.run(items[0].sql, items[0].values)
+            return
+        }
+        // Data-modifying WITH parts each run once, whether or not the query reads them; their
+        // `?` placeholders are numbered in order, as the values are joined.
+        var text = "WITH "
+        for (index, item) in items.enumerated() { text += (index == 0 ? "" : ", ") + "held\(index) AS (\(item.sql))" }
+        _ = try session.run(text + " SELECT 1", items.flatMap(\.values))
     }
 
     /// A text member of a JSON text column (`column` and `key` are the code's constants).

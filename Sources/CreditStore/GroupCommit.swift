@@ -28,6 +28,47 @@ final class GroupCommit: Sendable {
         let error: any Error
     }
 
+    /// A batch run without savepoints met a refusal it cannot undo alone.
+    private struct SavepointsNeeded: Error {}
+
+    /// The batch's jobs inside its transaction, each job's outcome. A batch of one needs no
+    /// savepoint: its refusal rolls the whole transaction back (a storage fault goes out as it
+    /// is, to be met as the batch's). With `savepoints`, each job runs in its own. Without them
+    /// (PostgreSQL, where each is a round trip), a job is refused alone only when nothing of it
+    /// reached the database (its held inserts are dropped and the chain's head put back);
+    /// otherwise, or when the database itself refused (the transaction is then aborted), the
+    /// batch is given up for a run with savepoints.
+    private static func run(_ batch: [Job], _ db: SQLConnection, savepoints: Bool) throws -> [(any Error)?] {
+        if batch.count == 1 {
+            do { try batch[0].run(db) } catch where StorageFault.of(error) == nil { throw Refusal(error: error) }
+            return [nil]
+        }
+        if savepoints {
+            return batch.map { job in
+                do {
+                    try db.inSavepoint { try job.run(db) }
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+        return try batch.map { job in
+            let (sent, head) = (db.writesSent, db.auditHead)
+            do {
+                try job.run(db)
+                try db.flush()  // the job's held inserts, so that their failure is the job's
+                return nil
+            } catch let error where StorageFault.of(error) == nil && !(error is PostgresServerError) && db.writesSent == sent {
+                db.dropHeld()
+                db.auditHead = head
+                return error
+            } catch where StorageFault.of(error) == nil {
+                throw SavepointsNeeded()
+            }
+        }
+    }
+
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "creditline.group-commit")
     private let writer: StoreEngine
@@ -83,21 +124,13 @@ final class GroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let outcomes = try writer.write { db -> [(any Error)?] in
-                    // A batch of one needs no savepoint: its refusal rolls the whole transaction
-                    // back. A storage fault goes out as it is, to be met as the batch's.
-                    if batch.count == 1 {
-                        do { try batch[0].run(db) } catch where StorageFault.of(error) == nil { throw Refusal(error: error) }
-                        return [nil]
-                    }
-                    return batch.map { job in
-                        do {
-                            try db.inSavepoint { try job.run(db) }
-                            return nil
-                        } catch {
-                            return error
-                        }
-                    }
+                let outcomes: [(any Error)?]
+                do {
+                    outcomes = try writer.write { db in try Self.run(batch, db, savepoints: !writer.savepointsCostRoundTrips) }
+                } catch is SavepointsNeeded {
+                    // A job was refused after part of it reached the database: the batch again,
+                    // each job in its savepoint.
+                    outcomes = try writer.write { db in try Self.run(batch, db, savepoints: true) }
                 }
                 // A write that met a full disk inside its savepoint leaves the fault standing even
                 // though the (emptier) batch committed.

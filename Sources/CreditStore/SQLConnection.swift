@@ -63,6 +63,10 @@ public final class SQLConnection {
     /// that the outbox need not read it again.
     var accountTenants: [String: String] = [:]
 
+    /// Statements sent that may have written (anything but a SELECT, and every send of held
+    /// inserts): a batch without savepoints asks whether a refused job left anything behind.
+    private(set) var writesSent = 0
+
     /// PostgreSQL's held inserts (`enqueue`).
     private var held: [(sql: String, values: [DatabaseValue])] = []
     private var heldNumbered = false
@@ -105,6 +109,7 @@ public final class SQLConnection {
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             try send(held: session)
+            writesSent += 1
             postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
@@ -135,6 +140,7 @@ public final class SQLConnection {
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             try send(held: session)
+            writesSent += 1
             postgresChanges = try session.run(sql, arguments.values).changes
         }
     }
@@ -146,6 +152,7 @@ public final class SQLConnection {
         case .sqliteReader: throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader runs no script")
         case .postgres(let session):
             try send(held: session)
+            writesSent += 1
             try session.runScript(sql)
         }
     }
@@ -158,6 +165,7 @@ public final class SQLConnection {
             return try SQLiteSteps.rows(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             try send(held: session)
+            if !sql.hasPrefix("SELECT") { writesSent += 1 }
             return try session.run(sql, arguments.values).rows
         }
     }
@@ -170,6 +178,7 @@ public final class SQLConnection {
             return try SQLCursor(SQLiteSteps.Compiled(sql, on: reader), arguments)
         case .postgres(let session):
             try send(held: session)
+            if !sql.hasPrefix("SELECT") { writesSent += 1 }
             return SQLCursor(try session.run(sql, arguments.values).rows)
         }
     }
@@ -237,6 +246,9 @@ public final class SQLConnection {
         return try session.run(sql, arguments.values).rows
     }
 
+    /// Forgets what is held: the job that held it was refused before any of it was sent.
+    func dropHeld() { (held, heldNumbered) = ([], false) }
+
     /// Sends what is held, before the transaction commits.
     func flush() throws {
         if case .postgres(let session) = engine { try send(held: session) }
@@ -247,6 +259,7 @@ public final class SQLConnection {
         let items = held
         held = []
         heldNumbered = false
+        writesSent += 1
         if items.count == 1 {
             _ = try session.run(items[0].sql, items[0].values)
             return

@@ -30,6 +30,12 @@ enum StoreEngine: Sendable {
         }
     }
 
+    /// Whether a savepoint costs a round trip (PostgreSQL), so that a batch is first tried
+    /// without one a write (`GroupCommit`).
+    var savepointsCostRoundTrips: Bool {
+        if case .postgres = self { true } else { false }
+    }
+
     /// GRDB's `write` with BEGIN IMMEDIATE and COMMIT compiled once, not on every transaction.
     private static func immediateTransaction<T>(_ db: Database, _ body: (SQLConnection) throws -> T) throws -> T {
         let connection = SQLConnection(db)

@@ -23,7 +23,9 @@ public struct CreateAccount: BusinessWrite {
         var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
         account.locale = locale
-        try db.execute(
+        // Held on PostgreSQL (`SQLConnection.enqueue`): a second account of the same reference,
+        // racing in from another instance, still fails its unique key when the insert is sent.
+        try db.enqueue(
             cached: """
                 INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out,
                                       version, created_at, updated_at, locale)
@@ -31,6 +33,7 @@ public struct CreateAccount: BusinessWrite {
                 """,
             arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
                         account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue])
+        db.accountTenants[account.id] = tenant
         // The customer_ref stays out of the audit log: it is the link to a person.
         return ((account, true), [AuditRecord(.fact(.accountCreated(status: account.status)), accountID: account.id,
                                               subjectID: account.id)])

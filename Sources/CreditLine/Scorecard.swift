@@ -141,9 +141,8 @@ public struct Scorecard: Sendable {
             let bins = self.bins ?? []
             switch (type, value) {
             case (.boolean, .boolean(let flag)): return flag ? 0 : 1
-            case (.integer, .integer(let number)), (.ratio, .integer(let number)):
-                return bins.firstIndex { $0.contains(Double(number)) }
-            case (.ratio, .number(let number)): return bins.firstIndex { $0.contains(number) }
+            case (.integer, .integer(let number)), (.ratio, .integer(let number)): return bin(of: Double(number))
+            case (.ratio, .number(let number)): return bin(of: number)
             case (.ratio, .null) where nullable == true: return bins.count
             default: return nil
             }
@@ -160,9 +159,12 @@ public struct Scorecard: Sendable {
         }
 
         private func place(_ number: Double) -> (bin: String, points: Int) {
-            guard let bin = (bins ?? []).first(where: { $0.contains(number) }) else { return ("none", 0) }
-            return (bin.label, bin.points)
+            guard let bins, let at = bin(of: number) else { return ("none", 0) }
+            return (bins[at].label, bins[at].points)
         }
+
+        /// The index of the bin `number` falls in; nil when none holds it.
+        func bin(of number: Double) -> Int? { bins?.firstIndex { $0.contains(number) } }
     }
 
     /// A score band: the tier it gives and that tier's outcome and recommended limit.
@@ -388,9 +390,8 @@ public struct Scorecard: Sendable {
         case .ratio(let ratio): number = ratio
         case .boolean, .missing: return characteristics[index].place(value)
         }
-        guard let bins = characteristics[index].bins, let at = bins.firstIndex(where: { $0.contains(number) }) else {
-            return ("none", 0)
-        }
+        let characteristic = characteristics[index]
+        guard let bins = characteristic.bins, let at = characteristic.bin(of: number) else { return ("none", 0) }
         return (binLabels[index][at], bins[at].points)
     }
 }

@@ -122,10 +122,6 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     }
 
     /// hash = SHA-256(prev_hash ‖ canonical JSON), both as UTF-8, in lower-case hex.
-    public static func chainHash(prevHash: String, canonicalJSON: String) -> String {
-        chainHash(prevHash: prevHash, canonical: Array(canonicalJSON.utf8))
-    }
-
     static func chainHash(prevHash: String, canonical: [UInt8]) -> String {
         var hasher = SHA256()
         var previous = prevHash

@@ -122,7 +122,7 @@ enum Outbox {
                try !endpoints(of: tenant, db: db).contains(where: { $0.types.contains(record.action.rawValue) })
             {
                 try db.enqueue(
-                    cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    cached: insertEventSQL,
                     arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data], numbered: true)
                 continue
             }
@@ -139,6 +139,9 @@ enum Outbox {
             }
         }
     }
+
+    private static let insertEventSQL =
+        "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)"
 
     /// The event row, its tenant the account's; nil when there is no such account. On PostgreSQL
     /// the tenant comes back from the insert itself (one round trip, not two); SQLite reads it
@@ -159,8 +162,7 @@ enum Outbox {
             guard let tenant = try String.fetchOne(db, cached: "SELECT tenant FROM accounts WHERE id = ?",
                                                    arguments: [accountID]) else { return nil }
             let seq = try db.insert(
-                cached: "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)",
-                returning: "seq", arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data])
+                cached: insertEventSQL, returning: "seq", arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data])
             return (seq, tenant)
         }
     }

@@ -411,13 +411,14 @@ public final class PostgresEngine: Sendable {
 
     /// A write transaction. It takes the chain's head lock first: every write of every instance
     /// appends to the one audit chain, so they are serialised as SQLite's single writer
-    /// serialises them, and a rule's check sees every write committed before it.
-    /// A write transaction under the chain's lock, the chain's head read with it in one round
-    /// trip (migration 0029) and handed to the audit chain's appends (`SQLConnection.auditHead`).
+    /// serialises them, and a rule's check sees every write committed before it. The chain's head
+    /// comes with the lock in one round trip (migration 0029) and is handed to the audit chain's
+    /// appends (`SQLConnection.auditHead`).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
         try transaction("BEGIN", first: "SELECT seq, hash FROM creditline_locked_chain_head(\(Self.chainLockKey))",
                         counted: true) { db, head in
-            db.auditHead = try head.first.map { AuditHead(seq: try $0["seq"], hash: try $0["hash"]) } ?? AuditHead(seq: 0, hash: AuditChain.genesisHash)
+            let found = try head.first.map { AuditHead(seq: try $0["seq"], hash: try $0["hash"]) }
+            db.auditHead = found ?? AuditHead(seq: 0, hash: AuditChain.genesisHash)
             return try body(db)
         }
     }

@@ -110,7 +110,7 @@ public final class SQLConnection {
         case .postgres(let session):
             try send(held: session)
             writesSent += 1
-            postgresChanges = try session.run(sql, arguments.values).changes
+            postgresChanges = try session.run(sql, arguments.values, prepared: .of(sql, wantsRows: false)).changes
         }
     }
 
@@ -166,7 +166,7 @@ public final class SQLConnection {
         case .postgres(let session):
             try send(held: session)
             if !sql.hasPrefix("SELECT") { writesSent += 1 }
-            return try session.run(sql, arguments.values).rows
+            return try session.run(sql, arguments.values, prepared: cached ? .rows : nil).rows
         }
     }
 
@@ -179,7 +179,7 @@ public final class SQLConnection {
         case .postgres(let session):
             try send(held: session)
             if !sql.hasPrefix("SELECT") { writesSent += 1 }
-            return SQLCursor(try session.run(sql, arguments.values).rows)
+            return SQLCursor(try session.run(sql, arguments.values, prepared: cached ? .rows : nil).rows)
         }
     }
 
@@ -243,7 +243,7 @@ public final class SQLConnection {
     /// so what is held stays held for the next statement instead of costing a round trip now.
     func rowsBesideHeld(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
         guard case .postgres(let session) = engine else { return try rows(sql, arguments, cached: true) }
-        return try session.run(sql, arguments.values).rows
+        return try session.run(sql, arguments.values, prepared: .rows).rows
     }
 
     /// Forgets what is held: the job that held it was refused before any of it was sent.
@@ -261,14 +261,15 @@ public final class SQLConnection {
         heldNumbered = false
         writesSent += 1
         if items.count == 1 {
-            _ = try session.run(items[0].sql, items[0].values)
+            _ = try session.run(items[0].sql, items[0].values, prepared: .of(items[0].sql, wantsRows: false))
             return
         }
         // Data-modifying WITH parts each run once, whether or not the query reads them; their
         // `?` placeholders are numbered in order, as the values are joined.
         var text = "WITH "
         for (index, item) in items.enumerated() { text += (index == 0 ? "" : ", ") + "held\(index) AS (\(item.sql))" }
-        _ = try session.run(text + " SELECT 1", items.flatMap(\.values))
+        // A batch's many held rows make one-off texts, not worth a preparation each.
+        _ = try session.run(text + " SELECT 1", items.flatMap(\.values), prepared: items.count <= 8 ? .rows : nil)
     }
 
     /// A text member of a JSON text column (`column` and `key` are the code's constants).

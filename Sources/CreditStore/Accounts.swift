@@ -16,8 +16,16 @@ public struct CreateAccount: BusinessWrite {
         self.locale = locale
     }
 
+    /// A held account's key by its reference (`SQLConnection.heldRow`).
+    static func referenceKey(_ tenant: String, _ customerRef: String) -> String { "ref\u{0}\(tenant)\u{0}\(customerRef)" }
+
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
-        if let existing = try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant) {
+        // A second account of the same reference in one batch must find the first even while
+        // its row is held; any other reference reads beside what is held.
+        let found = db.heldRow(Self.referenceKey(tenant, customerRef))
+            ? try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant)
+            : try db.rowsBesideHeld(Store.fetchAccountByReferenceSQL, [tenant, customerRef]).first.map(Store.account(from:))
+        if let existing = found {
             return ((existing, false), [])
         }
         var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
@@ -32,7 +40,8 @@ public struct CreateAccount: BusinessWrite {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
-                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue])
+                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue],
+            keys: [account.id, Self.referenceKey(tenant, account.customerRef)])
         db.accountTenants[account.id] = tenant
         // The customer_ref stays out of the audit log: it is the link to a person.
         return ((account, true), [AuditRecord(.fact(.accountCreated(status: account.status)), accountID: account.id,
@@ -56,10 +65,15 @@ extension Store {
     static func accountStatus(_ db: SQLConnection, id: String, consent purpose: ConsentPurpose, now: Timestamp) throws
         -> (AccountStatus?, Bool)
     {
-        let rows = try StoreRow.fetchAll(db, cached: """
+        // Nothing held is a consent, and a held account is read here only by its id (a new
+        // account's id is known to no other write before the commit): otherwise what is held
+        // stays held (`SQLConnection.rowsBesideHeld`).
+        let sql = """
             SELECT a.id, a.status, a.tenant, c.status AS consent_status, c.expires_at AS consent_expires_at FROM accounts a
             LEFT JOIN consents c ON c.account_id = a.id AND c.purpose = ? WHERE a.id = ?
-            """, arguments: [purpose.rawValue, id])
+            """
+        let rows = db.heldRow(id) ? try StoreRow.fetchAll(db, cached: sql, arguments: [purpose.rawValue, id])
+            : try db.rowsBesideHeld(sql, [purpose.rawValue, id])
         var status: AccountStatus?
         var consented = false
         for row in rows {
@@ -77,10 +91,10 @@ extension Store {
 
     /// Built once: the statement cache finds it by its text on every call.
     private static let fetchAccountSQL = "SELECT \(accountColumns.list) FROM accounts WHERE id = ?"
+    static let fetchAccountByReferenceSQL = "SELECT \(accountColumns.list) FROM accounts WHERE tenant = ? AND customer_ref = ?"
 
     static func fetchAccount(_ db: SQLConnection, customerRef: String, tenant: String) throws -> Account? {
-        try StoreRow.fetchOne(db, cached: "SELECT \(accountColumns.list) FROM accounts WHERE tenant = ? AND customer_ref = ?",
-                         arguments: [tenant, customerRef]).map(account(from:))
+        try StoreRow.fetchOne(db, cached: fetchAccountByReferenceSQL, arguments: [tenant, customerRef]).map(account(from:))
     }
 
     /// What an id in a path can name; each leads to one account and so to one tenant.

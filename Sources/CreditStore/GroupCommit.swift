@@ -34,10 +34,10 @@ final class GroupCommit: Sendable {
     /// The batch's jobs inside its transaction, each job's outcome. A batch of one needs no
     /// savepoint: its refusal rolls the whole transaction back (a storage fault goes out as it
     /// is, to be met as the batch's). With `savepoints`, each job runs in its own. Without them
-    /// (PostgreSQL, where each is a round trip), a job is refused alone only when nothing of it
-    /// reached the database (its held inserts are dropped and the chain's head put back);
-    /// otherwise, or when the database itself refused (the transaction is then aborted), the
-    /// batch is given up for a run with savepoints.
+    /// (PostgreSQL, where each is a round trip), a job is refused alone only when it sent
+    /// nothing (its held inserts are dropped and the chain's head put back); otherwise, or when
+    /// the database itself refused (the transaction is then aborted), the batch is given up for a
+    /// run with savepoints.
     private static func run(_ batch: [Job], _ db: SQLConnection, savepoints: Bool) throws -> [(any Error)?] {
         if batch.count == 1 {
             do { try batch[0].run(db) } catch where StorageFault.of(error) == nil { throw Refusal(error: error) }
@@ -53,20 +53,24 @@ final class GroupCommit: Sendable {
                 }
             }
         }
-        return try batch.map { job in
-            let (sent, head) = (db.writesSent, db.auditHead)
+        let outcomes: [(any Error)?] = try batch.map { job in
+            let (sent, head, mark) = (db.writesSent, db.auditHead, db.heldCount)
             do {
                 try job.run(db)
-                try db.flush()  // the job's held inserts, so that their failure is the job's
                 return nil
             } catch let error where StorageFault.of(error) == nil && !(error is PostgresServerError) && db.writesSent == sent {
-                db.dropHeld()
+                db.dropHeld(from: mark)
                 db.auditHead = head
                 return error
             } catch where StorageFault.of(error) == nil {
                 throw SavepointsNeeded()
             }
         }
+        // The jobs' held inserts go together, as one statement where no read needed them sent
+        // before; one the database refuses cannot be told apart from the others, so the batch
+        // runs again with savepoints, where each job's inserts are sent in its own.
+        do { try db.flush() } catch where StorageFault.of(error) == nil { throw SavepointsNeeded() }
+        return outcomes
     }
 
     private let state = Mutex(State())

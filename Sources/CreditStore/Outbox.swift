@@ -123,7 +123,7 @@ enum Outbox {
             {
                 try db.enqueue(
                     cached: insertEventSQL,
-                    arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data], numbered: true)
+                    arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data], numbered: accountID)
                 continue
             }
             guard let (seq, tenant) = try insertEvent(id: id, record: record, accountID: accountID, data: data, db: db, now: now)

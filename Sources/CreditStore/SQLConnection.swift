@@ -67,9 +67,13 @@ public final class SQLConnection {
     /// inserts): a batch without savepoints asks whether a refused job left anything behind.
     private(set) var writesSent = 0
 
-    /// PostgreSQL's held inserts (`enqueue`).
-    private var held: [(sql: String, values: [DatabaseValue])] = []
-    private var heldNumbered = false
+    /// PostgreSQL's held inserts (`enqueue`), each with the key of its numbered row (the
+    /// account of an event) and the keys a read may find it by (a new account's id, its tenant
+    /// and reference).
+    private var held: [(sql: String, values: [DatabaseValue], numbered: String?, keys: [String])] = []
+    /// The keys of what is held, for `heldRow(_:)` and for numbered inserts.
+    private var heldKeys: Set<String> = []
+    private var heldNumbered: Set<String> = []
 
     init(_ db: Database) { engine = .sqlite(db) }
 
@@ -217,7 +221,7 @@ public final class SQLConnection {
         case .sqliteReader(let reader): try SQLiteSteps.execute(SQLiteSteps.Compiled(sql, on: reader), [])
         case .postgres(let session):
             // A rollback drops what is held: it belonged to the work being undone.
-            if sql.hasPrefix("ROLLBACK") { (held, heldNumbered) = ([], false) } else { try send(held: session) }
+            if sql.hasPrefix("ROLLBACK") { dropHeld() } else { try send(held: session) }
             _ = try session.run(sql, [])
         }
     }
@@ -228,26 +232,45 @@ public final class SQLConnection {
     /// PostgreSQL"). Any statement sends what is held first, so a read sees every insert before
     /// it; a refusal that rolls back drops them. SQLite runs it at once.
     /// `numbered`: the table numbers its rows from a sequence in the order they are inserted (the
-    /// events). The parts of one statement run in no set order, so at most one such insert is
-    /// held at a time: a second sends the first.
-    func enqueue(cached sql: String, arguments: SQLArguments, numbered: Bool = false) throws {
+    /// events), and the rows of one key (an account's events) must keep their order. The parts of
+    /// one statement run in no set order, so a second insert of a key already held sends the
+    /// first; rows of different accounts may share a statement (their order among themselves is
+    /// the batch's, which is no order either).
+    /// `keys`: what a read may look the row up by before it is sent (`heldRow(_:)`).
+    func enqueue(cached sql: String, arguments: SQLArguments, numbered: String? = nil, keys: [String] = []) throws {
         guard case .postgres(let session) = engine else { return try execute(cached: sql, arguments: arguments) }
-        if numbered {
-            if heldNumbered { try send(held: session) }
-            heldNumbered = true
+        if let numbered {
+            if heldNumbered.contains(numbered) { try send(held: session) }
+            heldNumbered.insert(numbered)
         }
-        held.append((sql, arguments.values))
+        heldKeys.formUnion(keys)
+        held.append((sql, arguments.values, numbered, keys))
     }
 
-    /// A read of rows no held insert can write (the webhook endpoints: nothing held goes there),
-    /// so what is held stays held for the next statement instead of costing a round trip now.
+    /// Whether a held insert (of this transaction, not yet sent) is found by `key`: a read that
+    /// could find it must send what is held first.
+    func heldRow(_ key: String) -> Bool { heldKeys.contains(key) }
+
+    /// A read of rows no held insert can write (the webhook endpoints: nothing held goes there; an
+    /// account by a key no held insert has, `heldRow(_:)`), so what is held stays held for the
+    /// next statement instead of costing a round trip now. In a batch this lets the held inserts
+    /// of many writes go as one statement.
     func rowsBesideHeld(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
         guard case .postgres(let session) = engine else { return try rows(sql, arguments, cached: true) }
         return try session.run(sql, arguments.values, prepared: .rows).rows
     }
 
-    /// Forgets what is held: the job that held it was refused before any of it was sent.
-    func dropHeld() { (held, heldNumbered) = ([], false) }
+    /// How many inserts are held: a job's mark, to drop its own (`dropHeld(from:)`).
+    var heldCount: Int { held.count }
+
+    /// Forgets what is held from `mark` on: the job that held it was refused before any of it
+    /// was sent (what earlier jobs hold stays).
+    func dropHeld(from mark: Int = 0) {
+        guard mark < held.count else { return }
+        held.removeSubrange(mark...)
+        heldKeys = Set(held.flatMap(\.keys))
+        heldNumbered = Set(held.compactMap(\.numbered))
+    }
 
     /// Sends what is held, before the transaction commits.
     func flush() throws {
@@ -257,8 +280,7 @@ public final class SQLConnection {
     private func send(held session: PostgresSession) throws {
         guard !held.isEmpty else { return }
         let items = held
-        held = []
-        heldNumbered = false
+        dropHeld()
         writesSent += 1
         if items.count == 1 {
             _ = try session.run(items[0].sql, items[0].values, prepared: .of(items[0].sql, wantsRows: false))

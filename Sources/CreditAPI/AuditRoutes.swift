@@ -11,7 +11,7 @@ struct AuditRoutes: RouteFamily {
     struct EntryBody: Encodable {
         let entry: AuditEntry
         enum CodingKeys: String, CodingKey {
-            case seq, at, actor, role, action, detail, hash
+            case chain, seq, at, actor, role, action, detail, hash
             case accountID = "account_id"
             case subjectID = "subject_id"
             case requestID = "request_id"
@@ -19,6 +19,7 @@ struct AuditRoutes: RouteFamily {
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(entry.chain, forKey: .chain)
             try container.encode(entry.seq, forKey: .seq)
             try container.encode(entry.at, forKey: .at)
             try container.encode(entry.actor, forKey: .actor)
@@ -37,34 +38,36 @@ struct AuditRoutes: RouteFamily {
 
     struct PageBody: Encodable {
         var items: [EntryBody]
-        var nextAfterSeq: Int?
+        var nextAfter: String
+        var hasMore: Bool
         enum CodingKeys: String, CodingKey {
             case items
-            case nextAfterSeq = "next_after_seq"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextAfterSeq, forKey: .nextAfterSeq)
+            case nextAfter = "next_after"
+            case hasMore = "has_more"
         }
     }
 
-    struct HeadBody: Encodable {
-        var seq: Int
-        var hash: String
-        var at: String
-        var signature: String
+    /// A signed root checkpoint: every chain's head, the root's hash and its signature.
+    struct RootBody: Codable, RequestFields {
         var algorithm = "Ed25519"
+        var at: String
+        var root: String?
+        var heads: [AuditChainHead]
+        var signature: String
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case algorithm, at, root, heads, signature
+        }
     }
 
     struct VerifyBody: Encodable {
         var ok: Bool
         var checked: Int?
-        var head: AuditHead?
+        var heads: [AuditChainHead]?
+        var chain: Int?
         var firstBrokenSeq: Int?
         var reason: String?
         enum CodingKeys: String, CodingKey {
-            case ok, checked, head, reason
+            case ok, checked, heads, chain, reason
             case firstBrokenSeq = "first_broken_seq"
         }
     }
@@ -76,6 +79,7 @@ struct AuditRoutes: RouteFamily {
         router.get("/v1/audit/head", handler: application.authorized([.auditor], readAuditHead))
         router.get("/v1/audit/public-key", handler: application.authorized([.auditor], readPublicKey))
         router.get("/v1/audit/verify", handler: application.authorized([.auditor], verifyAudit))
+        router.post("/v1/audit/verify", handler: application.authorized([.auditor], verifyAuditFromRoot))
     }
 
     // MARK: - Endpoints
@@ -83,7 +87,12 @@ struct AuditRoutes: RouteFamily {
     @Sendable func readAudit(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
         let scope = call.scope
         let query = request.queryParameters
-        let afterSeq = try QueryParameter.integer(query, "after_seq", default: 0, range: 0...Int.max)
+        if query["after_seq"] != nil {
+            throw DomainError.invalidField("after_seq", "after_seq was replaced by after: the log has chains, and a position names each chain's last seq, as next_after gives it (README \"Audit (for compliance officers)\").")
+        }
+        guard let position = AuditPosition(text: query["after"] ?? "") else {
+            throw DomainError.invalidField("after", "after must be chain:seq pairs joined by commas, e.g. 0:12,1:40, as next_after gives them.")
+        }
         let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxAuditPage)
         if let action = query["action"], AuditAction(rawValue: action) == nil {
             throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
@@ -94,7 +103,7 @@ struct AuditRoutes: RouteFamily {
             let accountID = query["account_id"]
             let action = query["action"]
             return .streaming(contentType: "application/x-ndjson") { writer in
-                try await store.forEachAuditEntry(accountID: accountID, after: afterSeq, scope: scope) { page in
+                try await store.forEachAuditEntry(accountID: accountID, after: position, scope: scope) { page in
                     var lines: [UInt8] = []
                     for entry in page where action == nil || entry.action == action {
                         lines.append(contentsOf: try AuditExport.line(entry))
@@ -104,14 +113,15 @@ struct AuditRoutes: RouteFamily {
             }
         }
         let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
-                                             afterSeq: afterSeq, limit: limit, scope: scope)
-        return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfterSeq: page.nextAfterSeq))
+                                             after: position, limit: limit, scope: scope)
+        return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfter: page.next.text,
+                                              hasMore: page.hasMore))
     }
 
     @Sendable func readAuditHead(_: Request, _: RequestContext, _ call: Call) async throws -> Response {
-        let head = try await store.auditHead()
-        let signed = try signer.sign(seq: head.seq, hash: head.hash, at: call.now.rfc3339)
-        return try ResponseBody.json(HeadBody(seq: signed.seq, hash: signed.hash, at: signed.at, signature: signed.signature))
+        let signed = try signer.sign(heads: try await store.auditHeads(), at: call.now.rfc3339)
+        return try ResponseBody.json(RootBody(at: signed.at, root: SignedRoot.root(at: signed.at, heads: signed.heads),
+                                              heads: signed.heads, signature: signed.signature))
     }
 
     @Sendable func readPublicKey(_: Request, _: RequestContext, _: Call) async throws -> Response {
@@ -120,19 +130,41 @@ struct AuditRoutes: RouteFamily {
 
     @Sendable func verifyAudit(_ request: Request, _: RequestContext, _: Call) async throws -> Response {
         let query = request.queryParameters
-        var checkpoint: AuditHead? = nil
-        if query["from_seq"] != nil || query["from_hash"] != nil {
+        var root: [AuditChainHead] = []
+        if query["from_seq"] != nil || query["from_hash"] != nil || query["from_chain"] != nil {
+            // One chain's checkpoint (chain 0's, as before there were chains, unless named).
+            let chain = try QueryParameter.integer(query, "from_chain", default: 0, range: 0...AuditPosition.maxChains)
             let seq = try QueryParameter.integer(query, "from_seq", default: 0, range: 0...Int.max)
             guard let hash = query["from_hash"], hash.utf8.count == 64 else {
                 throw DomainError.invalidField("from_hash", "from_hash must be the 64 hex digits of the checkpoint's hash.")
             }
-            checkpoint = AuditHead(seq: seq, hash: hash.lowercased())
+            root = [AuditChainHead(chain: chain, seq: seq, hash: hash.lowercased())]
         }
-        switch try await store.verifyAuditChain(from: checkpoint) {
-        case .intact(let checked, let head):
-            return try ResponseBody.json(VerifyBody(ok: true, checked: checked, head: head))
-        case .broken(let seq, let reason):
-            return try ResponseBody.json(VerifyBody(ok: false, firstBrokenSeq: seq, reason: reason))
+        return try await verified(from: root)
+    }
+
+    /// Verification from a signed root (the body `GET /v1/audit/head` answered): its signature
+    /// checked against the service's key, then every chain through its head there.
+    @Sendable func verifyAuditFromRoot(_ request: Request, _: RequestContext, _: Call) async throws -> Response {
+        let body = try RequestBody.decode(RootBody.self, from: request)
+        guard body.heads.count <= AuditPosition.maxChains,
+              Set(body.heads.map(\.chain)).count == body.heads.count,
+              body.heads.allSatisfy({ $0.chain >= 0 && $0.seq >= 0 && $0.hash.utf8.count == 64 })
+        else {
+            throw DomainError.invalidField("heads", "heads must name each chain once, with its seq and the 64 hex digits of its hash.")
+        }
+        guard SignedRoot.isValid(at: body.at, heads: body.heads, signature: body.signature, publicKey: signer.publicKey) else {
+            throw DomainError.invalidField("signature", "The signature is not the service's over this root: the root was altered, or signed by another key.")
+        }
+        return try await verified(from: body.heads.map { AuditChainHead(chain: $0.chain, seq: $0.seq, hash: $0.hash.lowercased()) })
+    }
+
+    private func verified(from root: [AuditChainHead]) async throws -> Response {
+        switch try await store.verifyAuditChain(from: root) {
+        case .intact(let checked, let heads):
+            return try ResponseBody.json(VerifyBody(ok: true, checked: checked, heads: heads))
+        case .broken(let chain, let seq, let reason):
+            return try ResponseBody.json(VerifyBody(ok: false, chain: chain, firstBrokenSeq: seq, reason: reason))
         }
     }
 }

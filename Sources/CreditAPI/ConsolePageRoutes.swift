@@ -149,12 +149,11 @@ struct ConsolePageRoutes: RouteFamily {
     }
 
     @Sendable func auditPage(_ request: Request, _: RequestContext, _ visit: ConsoleRoutes.Visit, _: ConsoleSession) async throws -> Response {
-        let head = try await store.auditHead()
-        // A signed checkpoint of the head, to keep elsewhere (README "Audit").
+        // A signed root checkpoint of the heads, to keep elsewhere (README "Audit").
         let page = AuditHeadPage(
-            head: head, checkpoint: try application.signer.sign(seq: head.seq, hash: head.hash, at: visit.now.rfc3339),
+            checkpoint: try application.signer.sign(heads: try await store.auditHeads(), at: visit.now.rfc3339),
             publicKey: application.signer.publicKey.base64EncodedString(),
-            verification: request.queryParameters["verify"] != nil ? try await store.verifyAuditChain(from: nil) : nil)
+            verification: request.queryParameters["verify"] != nil ? try await store.verifyAuditChain(from: []) : nil)
         return render(visit, title: t("audit", visit.locale), page.html(view(visit)))
     }
 

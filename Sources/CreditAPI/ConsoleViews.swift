@@ -222,25 +222,25 @@ struct ModelStabilityPage {
     }
 }
 
-/// The chain's head with a signed checkpoint of it, the public key, and (when asked) the
-/// verification of the whole chain.
+/// The chains' heads with a signed root checkpoint of them, the public key, and (when asked) the
+/// verification of every chain.
 struct AuditHeadPage {
-    var head: AuditHead
-    var checkpoint: SignedHead
+    var checkpoint: SignedRoot
     var publicKey: String
     var verification: AuditChain.Verification?
 
     func html(_ view: ConsoleView) -> String {
         let t = view.t
-        var body = "<section class=\"card\"><p>\(t("head")): seq <strong>\(head.seq)</strong> · <code>\(HTML.escape(head.hash))</code></p>"
+        let heads = checkpoint.heads.map { "\($0.chain): seq <strong>\($0.seq)</strong> · <code>\(HTML.escape($0.hash))</code>" }
+        var body = "<section class=\"card\"><p>\(t("head")):</p><ul><li>" + heads.joined(separator: "</li><li>") + "</li></ul>"
             + "<p>\(t("checkpoint")): <code>\(HTML.escape(checkpoint.at))</code> · <code>\(HTML.escape(checkpoint.signature))</code></p>"
             + "<p>\(t("public_key")): <code>\(publicKey)</code></p>"
             + "<p><a href=\"/console/audit?verify=1\">\(t("verify"))</a></p></section>"
         switch verification {
         case .intact(let checked, _)?:
             body += "<p class=\"banner info\">\(t("intact")): \(checked) \(t("checked_entries"))</p>"
-        case .broken(let seq, let reason)?:
-            body += "<p class=\"banner\">\(t("broken")): seq \(seq) · \(HTML.escape(reason))</p>"
+        case .broken(let chain, let seq, let reason)?:
+            body += "<p class=\"banner\">\(t("broken")): chain \(chain) seq \(seq) · \(HTML.escape(reason))</p>"
         case nil:
             break
         }
@@ -262,7 +262,7 @@ struct CompliancePage {
                     check.ids.map(HTML.escape).joined(separator: " ")]
         }
         return "<p class=\"muted\">\(HTML.escape(report.from.rfc3339)) – \(HTML.escape(report.to.rfc3339))"
-            + " · \(t("head")) \(report.auditHead.seq)</p>"
+            + " · \(t("head")) \(report.auditHeads.map { "\($0.chain):\($0.seq)" }.joined(separator: " "))</p>"
             + view.table([t("check"), "", t("status"), t("ids")], rows)
     }
 }

@@ -182,10 +182,12 @@ public enum ComplianceRules {
 /// found, the window's figures, the notices that came late, and the audit head it was computed
 /// at. `json` is the report as it is signed and served.
 public struct ComplianceReport: Sendable, Equatable {
+    /// One audit chain's head when the report was computed (docs/audit-chain.md, "Chains").
     public struct AuditHead: Sendable, Equatable {
+        public var chain: Int
         public var seq: Int
         public var hash: String
-        public init(seq: Int, hash: String) { (self.seq, self.hash) = (seq, hash) }
+        public init(chain: Int, seq: Int, hash: String) { (self.chain, self.seq, self.hash) = (chain, seq, hash) }
     }
 
     public struct Figures: Sendable, Equatable {
@@ -214,16 +216,16 @@ public struct ComplianceReport: Sendable, Equatable {
     public var generatedAt: Timestamp
     /// The tenant it was computed for; nil for the whole installation.
     public var tenant: String?
-    public var auditHead: AuditHead
+    public var auditHeads: [AuditHead]
     public var checks: [ComplianceRules.Check]
     public var figures: Figures
     public var lateNotices: [LateNotice]
 
-    public init(from: Timestamp, to: Timestamp, generatedAt: Timestamp, tenant: String?, auditHead: AuditHead,
+    public init(from: Timestamp, to: Timestamp, generatedAt: Timestamp, tenant: String?, auditHeads: [AuditHead],
                 checks: [ComplianceRules.Check], figures: Figures, lateNotices: [LateNotice])
     {
         (self.from, self.to, self.generatedAt, self.tenant) = (from, to, generatedAt, tenant)
-        (self.auditHead, self.checks, self.figures, self.lateNotices) = (auditHead, checks, figures, lateNotices)
+        (self.auditHeads, self.checks, self.figures, self.lateNotices) = (auditHeads, checks, figures, lateNotices)
     }
 
     /// Every check that is a rule holds (an anomaly is for looking at, not a failure).
@@ -233,7 +235,7 @@ public struct ComplianceReport: Sendable, Equatable {
         .object([
             "from": .string(from.rfc3339), "to": .string(to.rfc3339), "generated_at": .string(generatedAt.rfc3339),
             "tenant": tenant.map(JSONValue.string) ?? .null,
-            "audit_head": ["seq": .int(auditHead.seq), "hash": .string(auditHead.hash)],
+            "audit_heads": .array(auditHeads.map { ["chain": .int($0.chain), "seq": .int($0.seq), "hash": .string($0.hash)] }),
             "holds": .bool(holds),
             "checks": .array(checks.map(\.json)),
             "figures": [

@@ -31,18 +31,20 @@ public struct CreateAccount: BusinessWrite {
         var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
         account.locale = locale
+        let chain = AuditChains.chain(forNewAccount: account.id, accountChains: try AuditChain.accountChainCount(db))
         // Held on PostgreSQL (`SQLConnection.enqueue`): a second account of the same reference,
         // racing in from another instance, still fails its unique key when the insert is sent.
         try db.enqueue(
             cached: """
                 INSERT INTO accounts (id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out,
-                                      version, created_at, updated_at, locale)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      version, created_at, updated_at, locale, audit_chain)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [account.id, tenant, account.customerRef, account.status.rawValue, account.creditLimit, account.currency,
-                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue],
+                        account.limitIncreaseOptOut, account.version, now.rfc3339, now.rfc3339, locale.rawValue, chain],
             keys: [account.id, Self.referenceKey(tenant, account.customerRef)])
         db.accountTenants[account.id] = tenant
+        db.accountChains[account.id] = chain
         // The customer_ref stays out of the audit log: it is the link to a person.
         return ((account, true), [AuditRecord(.fact(.accountCreated(status: account.status)), accountID: account.id,
                                               subjectID: account.id)])
@@ -55,8 +57,10 @@ extension Store {
     }
 
     static func fetchAccount(_ db: SQLConnection, id: String) throws -> Account? {
-        let account = try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]).map(account(from:))
-        if let account { db.accountTenants[account.id] = account.tenant }
+        guard let row = try StoreRow.fetchOne(db, cached: fetchAccountSQL, arguments: [id]) else { return nil }
+        let account = try account(from: row)
+        db.accountTenants[account.id] = account.tenant
+        db.accountChains[account.id] = try row["audit_chain"]
         return account
     }
 
@@ -69,7 +73,8 @@ extension Store {
         // account's id is known to no other write before the commit): otherwise what is held
         // stays held (`SQLConnection.rowsBesideHeld`).
         let sql = """
-            SELECT a.id, a.status, a.tenant, c.status AS consent_status, c.expires_at AS consent_expires_at FROM accounts a
+            SELECT a.id, a.status, a.tenant, a.audit_chain, c.status AS consent_status, c.expires_at AS consent_expires_at
+            FROM accounts a
             LEFT JOIN consents c ON c.account_id = a.id AND c.purpose = ? WHERE a.id = ?
             """
         let rows = db.heldRow(id) ? try StoreRow.fetchAll(db, cached: sql, arguments: [purpose.rawValue, id])
@@ -81,6 +86,7 @@ extension Store {
             _ = try read("id") as String
             status = try read.value("status")
             db.accountTenants[id] = try read("tenant")
+            db.accountChains[id] = try read("audit_chain")
             let consentStatus: ConsentStatus? = try read.optionalValue("consent_status")
             if let consentStatus, let expiresAt = try read.optionalTimestamp("consent_expires_at") {
                 consented = consented || Consent.status(stored: consentStatus, expiresAt: expiresAt, at: now) == .active
@@ -159,7 +165,7 @@ extension Store {
         id, tenant, customer_ref, status, credit_limit, currency, limit_increase_opt_out, version, created_at, updated_at,
         terms_version, terms, tier, consent_id, decision_id, declined_at, last_increase_at, activated_at, balance,
         fees_outstanding, oldest_unpaid_due, delinquency, locale, limit_basis, delinquency_cap, credit_balance,
-        time_zone, reminder_channels
+        time_zone, reminder_channels, audit_chain
         """)
 
     /// Writes every mutable field of an account, bumping its version (the ETag) and `updated_at`.

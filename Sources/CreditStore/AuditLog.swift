@@ -76,8 +76,10 @@ public struct Actor: Sendable, Equatable {
     }
 }
 
-/// A stored audit entry.
+/// A stored audit entry. Its position is (`chain`, `seq`): each chain is numbered from 1 and
+/// linked on its own (docs/audit-chain.md, "Chains").
 public struct AuditEntry: Sendable, Equatable, Codable {
+    public var chain: Int
     public var seq: Int
     public var at: String
     public var actor: String
@@ -92,7 +94,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var hash: String
 
     enum CodingKeys: String, CodingKey {
-        case seq, at, actor, role, action
+        case chain, seq, at, actor, role, action
         case accountID = "account_id"
         case subjectID = "subject_id"
         case detail
@@ -103,6 +105,8 @@ public struct AuditEntry: Sendable, Equatable, Codable {
 
     /// The bytes that are hashed: every field but the two hashes, as canonical JSON (keys in
     /// sorted order, no whitespace), with `detail` embedded as the JSON text it is stored as.
+    /// An entry of chain 0 (the installation's chain, and every entry from before there were
+    /// chains) has no `chain` key, so that its hash is the one it was written with.
     public var canonicalJSON: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
     var canonicalBytes: [UInt8] {
@@ -112,6 +116,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
         out.key("action"); out.string(action)
         out.key("actor"); out.string(actor)
         out.key("at"); out.string(at)
+        if chain > 0 { out.key("chain"); out.int(chain) }
         out.key("detail"); out.json(detail)
         out.key("request_id"); out.string(requestID)
         out.key("role"); out.string(role)
@@ -147,15 +152,19 @@ public struct AuditEntry: Sendable, Equatable, Codable {
         requestID = try read("request_id")
         prevHash = try read("prev_hash")
         hash = try read("hash")
+        // Last: the column came with the chains (migration 0030), and a row read whole (`SELECT *`)
+        // has it at the end.
+        chain = try read("chain")
     }
 
     static let columns = TableColumns("audit_log", """
-        seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
+        seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash, chain
         """)
 
-    init(seq: Int, at: String, actor: String, role: String, action: String, accountID: String?, subjectID: String?,
+    init(chain: Int = 0, seq: Int, at: String, actor: String, role: String, action: String, accountID: String?, subjectID: String?,
          detail: String, requestID: String, prevHash: String)
     {
+        self.chain = chain
         self.seq = seq
         self.at = at
         self.actor = actor
@@ -171,7 +180,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     }
 }
 
-/// The chain's head: a checkpoint an auditor can keep elsewhere.
+/// A chain's head: its last entry's position in the chain and hash.
 public struct AuditHead: Sendable, Equatable, Codable {
     public var seq: Int
     public var hash: String
@@ -182,253 +191,91 @@ public struct AuditHead: Sendable, Equatable, Codable {
     }
 }
 
+/// One chain's head as a root names it.
+public struct AuditChainHead: Sendable, Equatable, Codable {
+    public var chain: Int
+    public var seq: Int
+    public var hash: String
+
+    public init(chain: Int, seq: Int, hash: String) {
+        (self.chain, self.seq, self.hash) = (chain, seq, hash)
+    }
+
+    public var head: AuditHead { AuditHead(seq: seq, hash: hash) }
+}
+
 /// Appending to and checking the hash chain.
 public enum AuditChain {
     /// The `prev_hash` of the first entry.
     public static let genesisHash = String(repeating: "0", count: 64)
 
-    static func head(_ db: SQLConnection) throws -> AuditHead {
-        if let row = try StoreRow.fetchOne(db, cached: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") {
+    /// The installation's own chain (keys, model reviews, review completions, and every entry
+    /// from before there were chains); accounts' chains are 1 to `account_chains`.
+    public static let installationChain = 0
+
+    static func head(_ db: SQLConnection, chain: Int) throws -> AuditHead {
+        if let row = try StoreRow.fetchOne(db, cached: "SELECT seq, hash FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1",
+                                           arguments: [chain]) {
             return AuditHead(seq: try row["seq"], hash: try row["hash"])
         }
         return AuditHead(seq: 0, hash: genesisHash)
     }
 
+    /// How many account chains there are (chains 1 to this), as the database says.
+    static func accountChains(_ db: SQLConnection) throws -> Int {
+        try Int.fetchOne(db, cached: "SELECT account_chains FROM audit_chains WHERE id = 1") ?? 1
+    }
+
+    /// The same, as this transaction knows it: on PostgreSQL from the heads read with the lock
+    /// (chains 0 to the count), elsewhere read once a transaction.
+    static func accountChainCount(_ db: SQLConnection) throws -> Int {
+        if let heads = db.auditHeads, let last = heads.keys.max(), last >= 1 { return last }
+        if let known = db.accountChainCount { return known }
+        let count = try accountChains(db)
+        db.accountChainCount = count
+        return count
+    }
+
+    /// Every chain's head, chain 0 and the account chains, each one probe of the primary key; a
+    /// chain with no entry yet is at seq 0 with the genesis hash.
+    static func heads(_ db: SQLConnection) throws -> [AuditChainHead] {
+        try (0...accountChains(db)).map { chain in
+            let head = try head(db, chain: chain)
+            return AuditChainHead(chain: chain, seq: head.seq, hash: head.hash)
+        }
+    }
+
+    /// The chain an account's entries go to, fixed on the account when it was created; chain 0
+    /// for an entry of no account (or of one that is not there).
+    static func chain(of accountID: String?, in db: SQLConnection) throws -> Int {
+        guard let accountID else { return installationChain }
+        if let known = db.accountChains[accountID] { return known }
+        let chain = try Int.fetchOne(db, cached: "SELECT audit_chain FROM accounts WHERE id = ?", arguments: [accountID])
+            ?? installationChain
+        db.accountChains[accountID] = chain
+        return chain
+    }
+
     /// Appends inside the caller's transaction, so entries commit with the change they record.
+    /// Each record goes to its account's chain, after that chain's head.
     static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: SQLConnection) throws {
-        guard !records.isEmpty else { return }
-        var head = try db.auditHead ?? head(db)
-        // The head moves with each entry, for the next append of the same transaction.
-        defer { if db.auditHead != nil { db.auditHead = head } }
         for record in records {
+            let chain = try chain(of: record.accountID, in: db)
+            let head = try db.auditHeads?[chain] ?? head(db, chain: chain)
             let entry = AuditEntry(
-                seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue, action: record.action.rawValue,
-                accountID: record.accountID, subjectID: record.subjectID,
+                chain: chain, seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue,
+                action: record.action.rawValue, accountID: record.accountID, subjectID: record.subjectID,
                 detail: JSONValue.object(record.detail).canonicalJSON, requestID: actor.requestID, prevHash: head.hash)
             try db.enqueue(
                 cached: """
-                    INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id,
+                    INSERT INTO audit_log (chain, seq, at, actor, role, action, account_id, subject_id, detail, request_id,
                                            prev_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [entry.seq, entry.at, entry.actor, entry.role, entry.action, entry.accountID, entry.subjectID,
-                            entry.detail, entry.requestID, entry.prevHash, entry.hash])
-            head = AuditHead(seq: entry.seq, hash: entry.hash)
-        }
-    }
-
-    /// The outcome of checking the chain.
-    public enum Verification: Sendable, Equatable {
-        case intact(checked: Int, head: AuditHead)
-        case broken(firstBrokenSeq: Int, reason: String)
-    }
-
-    /// Walks the whole chain from its start, recomputing every hash. Needs nothing but the rows:
-    /// this is what an auditor runs against a copy of the file. With a checkpoint (a head saved
-    /// earlier), the walk must also pass through it: the hash it computes for entry `seq` must be
-    /// the checkpoint's, so that the log still extends what was saved. Every entry before the
-    /// checkpoint is recomputed too, never taken on trust (docs/audit-chain.md).
-    public static func verify(_ db: SQLConnection, from checkpoint: AuditHead? = nil) throws -> Verification {
-        // The chain is numbered from 1; a row below that is outside it, however it got there, and
-        // would be exported and read by someone as part of the log.
-        if let stray = try Int.fetchOne(db, cached: "SELECT MIN(seq) FROM audit_log WHERE seq < 1") {
-            return .broken(firstBrokenSeq: stray, reason: "an entry numbered below 1 is outside the chain")
-        }
-        let checkpoint = checkpoint.flatMap { $0.seq > 0 ? $0 : nil }
-        let outcome: Verification
-        if let sqlite = db.sqlite {
-            outcome = try verifyBySQLite(sqlite, checkpoint: checkpoint)
-        } else {
-            outcome = try verifyByRows(db, checkpoint: checkpoint)
-        }
-        // A log that ends before the checkpoint was cut short.
-        if case .intact(_, let head) = outcome, let checkpoint, head.seq < checkpoint.seq {
-            return .broken(firstBrokenSeq: head.seq + 1, reason: "the log ends before the checkpoint's entry (truncated log)")
-        }
-        return outcome
-    }
-
-    static let checkpointMismatch = "the log no longer extends the checkpoint: this entry's hash is not the saved one"
-
-    /// The walk through SQLite's columns, without decoding rows.
-    static func verifyBySQLite(_ sqlite: Database, checkpoint: AuditHead?) throws -> Verification {
-        var expectedSeq = 1
-        let checkpointHash = checkpoint.map { Array($0.hash.utf8) }
-        var checked = 0
-        var previous = Array(genesisHash.utf8)
-        var canonical: [UInt8] = []
-        canonical.reserveCapacity(1024)
-        var computed = [UInt8](repeating: 0, count: 64)
-        // Columns by position, read straight from SQLite without copies: this loop runs once per
-        // entry of the log, and an auditor's laptop should check millions in seconds.
-        let statement = try sqlite.makeStatement(sql: """
-            SELECT seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
-            FROM audit_log WHERE seq >= ? ORDER BY seq
-            """)
-        let cursor = try Row.fetchCursor(statement, arguments: [expectedSeq])
-        let raw = statement.sqliteStatement
-        while try cursor.next() != nil {
-            let seq = Int(sqlite3_column_int64(raw, 0))
-            if seq != expectedSeq {
-                return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
-            }
-            if !CanonicalEntry.column(raw, 9, equals: previous) {
-                return .broken(firstBrokenSeq: seq, reason: "prev_hash does not match the previous entry")
-            }
-            canonical.removeAll(keepingCapacity: true)
-            CanonicalEntry.write(raw, seq: seq, into: &canonical)
-            var hasher = SHA256()
-            hasher.update(data: previous)
-            hasher.update(data: canonical)
-            CanonicalEntry.hex(hasher.finalize(), into: &computed)
-            if !CanonicalEntry.column(raw, 10, equals: computed) {
-                return .broken(firstBrokenSeq: seq, reason: "hash does not match the entry's content")
-            }
-            if seq == checkpoint?.seq, computed != checkpointHash {
-                return .broken(firstBrokenSeq: seq, reason: checkpointMismatch)
-            }
-            swap(&previous, &computed)
-            expectedSeq += 1
-            checked += 1
-        }
-        let head = AuditHead(seq: expectedSeq - 1, hash: String(decoding: previous, as: UTF8.self))
-        return .intact(checked: checked, head: head)
-    }
-}
-
-extension AuditChain {
-    /// The same walk over decoded rows, a page at a time, for an engine without SQLite's
-    /// column-level access (PostgreSQL).
-    static func verifyByRows(_ db: SQLConnection, checkpoint: AuditHead?) throws -> Verification {
-        var expectedSeq = 1
-        var previous = genesisHash
-        var checked = 0
-        while true {
-            let page = try StoreRow.fetchAll(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 5000",
-                                        arguments: [expectedSeq])
-            for row in page {
-                let entry = try AuditEntry(row: row)
-                if entry.seq != expectedSeq {
-                    return .broken(firstBrokenSeq: expectedSeq, reason: "entry \(expectedSeq) is missing")
-                }
-                if entry.prevHash != previous {
-                    return .broken(firstBrokenSeq: entry.seq, reason: "prev_hash does not match the previous entry")
-                }
-                if entry.expectedHash != entry.hash {
-                    return .broken(firstBrokenSeq: entry.seq, reason: "hash does not match the entry's content")
-                }
-                if entry.seq == checkpoint?.seq, entry.hash != checkpoint?.hash {
-                    return .broken(firstBrokenSeq: entry.seq, reason: checkpointMismatch)
-                }
-                previous = entry.hash
-                expectedSeq += 1
-                checked += 1
-            }
-            if page.count < 5000 { break }
-        }
-        return .intact(checked: checked, head: AuditHead(seq: expectedSeq - 1, hash: previous))
-    }
-}
-
-/// The canonical JSON of an entry written straight from its columns (the same bytes as
-/// `AuditEntry.canonicalJSON`), for the verifier's inner loop.
-enum CanonicalEntry {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Columns: 0 seq, 1 at, 2 actor, 3 role, 4 action, 5 account_id, 6 subject_id, 7 detail,
-    /// 8 request_id.
-    static func write(_ statement: OpaquePointer?, seq: Int, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"account_id":"#.utf8)
-        appendText(statement, 5, into: &out)
-        out.append(contentsOf: #","action":"#.utf8)
-        appendText(statement, 4, into: &out)
-        out.append(contentsOf: #","actor":"#.utf8)
-        appendText(statement, 2, into: &out)
-        out.append(contentsOf: #","at":"#.utf8)
-        appendText(statement, 1, into: &out)
-        out.append(contentsOf: #","detail":"#.utf8)
-        out.append(contentsOf: bytes(statement, 7))
-        out.append(contentsOf: #","request_id":"#.utf8)
-        appendText(statement, 8, into: &out)
-        out.append(contentsOf: #","role":"#.utf8)
-        appendText(statement, 3, into: &out)
-        out.append(contentsOf: #","seq":"#.utf8)
-        appendDecimal(seq, into: &out)
-        out.append(contentsOf: #","subject_id":"#.utf8)
-        appendText(statement, 6, into: &out)
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// A column's bytes, valid until the statement moves on.
-    private static func bytes(_ statement: OpaquePointer?, _ column: Int32) -> UnsafeRawBufferPointer {
-        guard let text = sqlite3_column_text(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
-    }
-
-    static func column(_ statement: OpaquePointer?, _ column: Int32, equals expected: [UInt8]) -> Bool {
-        guard sqlite3_column_type(statement, column) != SQLITE_NULL else { return false }
-        let value = bytes(statement, column)
-        return value.count == expected.count && expected.withUnsafeBytes { value.elementsEqual($0) }
-    }
-
-    private static func appendText(_ statement: OpaquePointer?, _ column: Int32, into out: inout [UInt8]) {
-        guard sqlite3_column_type(statement, column) != SQLITE_NULL else {
-            out.append(contentsOf: "null".utf8)
-            return
-        }
-        appendString(bytes(statement, column), into: &out)
-    }
-
-    private static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var remaining = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(48 + remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
-        }
-    }
-
-    /// A JSON string with the escapes of `JSONValue.canonicalJSON`. Most values need none and
-    /// are copied whole.
-    static func appendString(_ raw: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        defer { out.append(UInt8(ascii: "\"")) }
-        if !raw.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: raw)
-            return
-        }
-        for byte in raw {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 15)])
-            default: out.append(byte)
-            }
-        }
-    }
-
-    static func hex(_ digest: SHA256.Digest, into out: inout [UInt8]) {
-        var index = 0
-        digest.withUnsafeBytes { bytes in
-            for byte in bytes {
-                out[index] = hexDigits[Int(byte >> 4)]
-                out[index + 1] = hexDigits[Int(byte & 15)]
-                index += 2
-            }
+                arguments: [entry.chain, entry.seq, entry.at, entry.actor, entry.role, entry.action, entry.accountID,
+                            entry.subjectID, entry.detail, entry.requestID, entry.prevHash, entry.hash])
+            // The head moves with each entry, for the next append of the same transaction.
+            db.auditHeads?[chain] = AuditHead(seq: entry.seq, hash: entry.hash)
         }
     }
 }
@@ -448,7 +295,11 @@ extension Store {
     /// When the last audit entry was written; nil for an empty log.
     public func lastAuditTime() throws -> Timestamp? {
         try database.read { db in
-            try String.fetchOne(db, sql: "SELECT at FROM audit_log ORDER BY seq DESC LIMIT 1").flatMap(Timestamp.init(rfc3339:))
+            // The latest of the chains' last entries, each one probe of the primary key.
+            try (0...AuditChain.accountChains(db)).compactMap { chain in
+                try String.fetchOne(db, cached: "SELECT at FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1",
+                                    arguments: [chain]).flatMap(Timestamp.init(rfc3339:))
+            }.max()
         }
     }
 }

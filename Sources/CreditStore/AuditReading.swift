@@ -3,30 +3,73 @@ import Crypto
 import Foundation
 import GRDB
 
-/// A page of the audit log, oldest first.
-public struct AuditPage: Sendable {
-    public var entries: [AuditEntry]
-    /// The cursor for the next page; nil at the end.
-    public var nextAfterSeq: Int?
+/// Where a reader of the log stands: the last `seq` it has of each chain (docs/audit-chain.md,
+/// "Reading the log"). Written `0:12,3:40` (chain:seq pairs); a chain not named is read from its
+/// start. Each chain's entries commit in the order of their `seq` (an append holds its chain's
+/// head until the commit), so a reader that moves its position chain by chain never skips one.
+public struct AuditPosition: Sendable, Equatable {
+    public var after: [Int: Int]
+
+    public init(_ after: [Int: Int] = [:]) { self.after = after }
+
+    /// The most chains a position may name.
+    public static let maxChains = 4096
+
+    public init?(text: String) {
+        var after: [Int: Int] = [:]
+        for pair in text.split(separator: ",", omittingEmptySubsequences: false) where !text.isEmpty {
+            let parts = pair.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let chain = Int(parts[0]), let seq = Int(parts[1]), chain >= 0, seq >= 0,
+                  after[chain] == nil, after.count < Self.maxChains
+            else { return nil }
+            after[chain] = seq
+        }
+        self.after = after
+    }
+
+    public var text: String { after.keys.sorted().map { "\($0):\(after[$0]!)" }.joined(separator: ",") }
+
+    public func seq(of chain: Int) -> Int { after[chain] ?? 0 }
 }
 
-/// A checkpoint signed by the service: what it claimed its log's head was, at a time.
-public struct SignedHead: Sendable, Equatable {
-    public var seq: Int
-    public var hash: String
+/// A page of the audit log, chain by chain, each chain oldest first.
+public struct AuditPage: Sendable {
+    public var entries: [AuditEntry]
+    /// Where the next page starts: the position after every entry of this one, also when it is
+    /// the last page, so that a reader polls on from it.
+    public var next: AuditPosition
+    /// Whether more entries were there when this page was read.
+    public var hasMore: Bool
+}
+
+/// A root checkpoint signed by the service: every chain's head at one moment
+/// (docs/audit-chain.md, "Checkpoints").
+public struct SignedRoot: Sendable, Equatable {
     public var at: String
+    /// Chain 0 first, each chain once.
+    public var heads: [AuditChainHead]
     /// Base64 Ed25519 signature over `message`.
     public var signature: String
 
-    /// The signed bytes: `seq`, `hash` and `at` joined by newlines.
-    public static func message(seq: Int, hash: String, at: String) -> Data { Data("\(seq)\n\(hash)\n\(at)".utf8) }
+    /// The signed bytes: a first line naming the format, the time, then a line `chain seq hash`
+    /// for each chain in the order of their numbers.
+    public static func message(at: String, heads: [AuditChainHead]) -> Data {
+        var text = "creditline audit root v1\n\(at)\n"
+        for head in heads.sorted(by: { $0.chain < $1.chain }) { text += "\(head.chain) \(head.seq) \(head.hash)\n" }
+        return Data(text.utf8)
+    }
 
-    /// Checks a checkpoint against a public key, as an auditor would with their own tools.
-    public static func isValid(seq: Int, hash: String, at: String, signature: String, publicKey: Data) -> Bool {
+    /// The root's own hash: SHA-256 of the signed bytes, in lower-case hex.
+    public static func root(at: String, heads: [AuditChainHead]) -> String {
+        SHA256.hash(data: message(at: at, heads: heads)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Checks a root against a public key, as an auditor would with their own tools.
+    public static func isValid(at: String, heads: [AuditChainHead], signature: String, publicKey: Data) -> Bool {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey),
             let signatureBytes = Data(base64Encoded: signature)
         else { return false }
-        return key.isValidSignature(signatureBytes, for: message(seq: seq, hash: hash, at: at))
+        return key.isValidSignature(signatureBytes, for: message(at: at, heads: heads))
     }
 }
 
@@ -62,72 +105,79 @@ public struct AuditSigner: Sendable {
 
     public var publicKey: Data { key.publicKey.rawRepresentation }
 
-    public func sign(seq: Int, hash: String, at: String) throws -> SignedHead {
-        let signature = try key.signature(for: SignedHead.message(seq: seq, hash: hash, at: at))
-        return SignedHead(seq: seq, hash: hash, at: at, signature: signature.base64EncodedString())
+    public func sign(heads: [AuditChainHead], at: String) throws -> SignedRoot {
+        let heads = heads.sorted { $0.chain < $1.chain }
+        let signature = try key.signature(for: SignedRoot.message(at: at, heads: heads))
+        return SignedRoot(at: at, heads: heads, signature: signature.base64EncodedString())
     }
 }
 
 extension Store {
     public static let maxAuditPage = 1000
 
-    /// Entries after `afterSeq`, optionally of one account and one action, at most `limit`. A
-    /// tenant's auditor sees the entries of that tenant's accounts only.
-    public func auditPage(accountID: String?, action: String?, afterSeq: Int, limit: Int,
+    /// Entries after `position`, optionally of one account and one action, at most `limit`,
+    /// chain by chain (each chain read through its primary key from where the position has it).
+    /// A tenant's auditor sees the entries of that tenant's accounts only.
+    public func auditPage(accountID: String?, action: String?, after position: AuditPosition, limit: Int,
                           scope: TenantScope = .all) async throws -> AuditPage
     {
         try await read { db in
-            let entries = try Self.auditEntries(db, accountID: accountID, action: action, afterSeq: afterSeq,
-                                                limit: limit + 1, scope: scope)
-            let page = Array(entries.prefix(limit))
-            return AuditPage(entries: page, nextAfterSeq: entries.count > limit ? page.last?.seq : nil)
+            try Self.auditPage(db, accountID: accountID, action: action, after: position, limit: limit, scope: scope)
         }
     }
 
-    static func auditEntries(_ db: SQLConnection, accountID: String?, action: String?, afterSeq: Int, limit: Int,
-                             scope: TenantScope) throws -> [AuditEntry]
+    static func auditPage(_ db: SQLConnection, accountID: String?, action: String?, after position: AuditPosition,
+                          limit: Int, scope: TenantScope) throws -> AuditPage
     {
-        // Two constant statements, so that one account's entries are read through its index
-        // (audit_log_account) and everything else in seq order; an absent filter is a NULL.
-        let rows: [StoreRow]
-        if let accountID {
-            rows = try StoreRow.fetchAll(db, cached: """
+        var entries: [AuditEntry] = []
+        var next = position
+        var hasMore = false
+        // Every chain there is, and any a position names (a reader's position is never lost).
+        let chains = Set(0...(try AuditChain.accountChains(db))).union(position.after.keys).sorted()
+        for chain in chains {
+            let wanted = limit - entries.count
+            // One more than wanted tells whether the chain has more.
+            let rows = try StoreRow.fetchAll(db, cached: """
                 SELECT \(AuditEntry.columns.list) FROM audit_log
-                WHERE account_id = ?1 AND seq > ?2
-                  AND (CAST(?3 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?3))
-                  AND (CAST(?4 AS TEXT) IS NULL OR action = ?4)
-                ORDER BY seq LIMIT ?5
-                """, arguments: [accountID, afterSeq, scope.tenant, action, limit])
-        } else {
-            rows = try StoreRow.fetchAll(db, cached: """
-                SELECT \(AuditEntry.columns.list) FROM audit_log
-                WHERE seq > ?1
-                  AND (CAST(?2 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?2))
-                  AND (CAST(?3 AS TEXT) IS NULL OR action = ?3)
-                ORDER BY seq LIMIT ?4
-                """, arguments: [afterSeq, scope.tenant, action, limit])
+                WHERE chain = ?1 AND seq > ?2
+                  AND (CAST(?3 AS TEXT) IS NULL OR account_id = ?3)
+                  AND (CAST(?4 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?4))
+                  AND (CAST(?5 AS TEXT) IS NULL OR action = ?5)
+                ORDER BY seq LIMIT ?6
+                """, arguments: [chain, position.seq(of: chain), accountID, scope.tenant, action, max(wanted, 0) + 1])
+            if wanted <= 0 {
+                if !rows.isEmpty { hasMore = true }
+                break
+            }
+            let page = try rows.prefix(wanted).map(AuditEntry.init(row:))
+            entries += page
+            if let last = page.last { next.after[chain] = last.seq }
+            if rows.count > wanted {
+                hasMore = true
+                break
+            }
         }
-        return try rows.map(AuditEntry.init(row:))
+        return AuditPage(entries: entries, next: next, hasMore: hasMore)
     }
 
-    public func verifyAuditChain(from checkpoint: AuditHead?) async throws -> AuditChain.Verification {
-        try await engineRead { db in try AuditChain.verify(db, from: checkpoint) }
+    public func verifyAuditChain(from root: [AuditChainHead]) async throws -> AuditChain.Verification {
+        try await engineRead { db in try AuditChain.verify(db, from: root) }
     }
 
-    /// Visits every matching entry in order, a page at a time, so an export of any length holds
-    /// one page in memory.
-    public func forEachAuditEntry(accountID: String?, after start: Int = 0, pageSize: Int = 1000,
+    /// Visits every matching entry, chain by chain, a page at a time, so an export of any length
+    /// holds one page in memory.
+    public func forEachAuditEntry(accountID: String?, after start: AuditPosition = AuditPosition(), pageSize: Int = 1000,
                                   scope: TenantScope = .all, _ body: ([AuditEntry]) async throws -> Void) async throws
     {
-        var after = start
+        var position = start
         while true {
-            let from = after
+            let from = position
             let page = try await read { db in
-                try Self.auditEntries(db, accountID: accountID, action: nil, afterSeq: from, limit: pageSize, scope: scope)
+                try Self.auditPage(db, accountID: accountID, action: nil, after: from, limit: pageSize, scope: scope)
             }
-            if page.isEmpty { return }
-            try await body(page)
-            after = page.last!.seq
+            if !page.entries.isEmpty { try await body(page.entries) }
+            if !page.hasMore { return }
+            position = page.next
         }
     }
 }
@@ -147,18 +197,18 @@ public struct AuditFile: Sendable {
         queue = try DatabaseQueue(path: path, configuration: configuration)
     }
 
-    public func verify(from checkpoint: AuditHead?) throws -> AuditChain.Verification {
-        try queue.read { db in try AuditChain.verify(SQLConnection(db), from: checkpoint) }
+    public func verify(from root: [AuditChainHead] = []) throws -> AuditChain.Verification {
+        try queue.read { db in try AuditChain.verify(SQLConnection(db), from: root) }
     }
 
     public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
         try queue.read { db in
             let db = SQLConnection(db)
-            // The rows the verifier walks: the chain starts at 1.
+            // The rows the verifier walks, chain by chain: each chain starts at 1.
             let cursor = try accountID.map {
-                try StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY seq",
+                try StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 AND account_id = ? ORDER BY chain, seq",
                                     arguments: [$0])
-            } ?? StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 ORDER BY seq")
+            } ?? StoreRow.fetchCursor(db, cached: "SELECT \(AuditEntry.columns.list) FROM audit_log WHERE seq >= 1 ORDER BY chain, seq")
             while let row = try cursor.next() { try line(AuditEntry(row: row)) }
         }
     }

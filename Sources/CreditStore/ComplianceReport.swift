@@ -77,9 +77,8 @@ final class ComplianceReading {
         let (decisionConsents, tiers) = try decisionChecks()
         let notices = try noticeChecks()
         let checks = try checkList(activations: activations, decisionConsents: decisionConsents, notices: notices)
-        let head = try AuditChain.head(db)
-        return ComplianceReport(from: from, to: to, generatedAt: now, tenant: tenant,
-                                auditHead: .init(seq: head.seq, hash: head.hash), checks: checks,
+        let heads = try AuditChain.heads(db).map { ComplianceReport.AuditHead(chain: $0.chain, seq: $0.seq, hash: $0.hash) }
+        return ComplianceReport(from: from, to: to, generatedAt: now, tenant: tenant, auditHeads: heads, checks: checks,
                                 figures: try figures(activations: activations.count, tiers: tiers), lateNotices: notices.late)
     }
 

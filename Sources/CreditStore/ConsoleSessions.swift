@@ -108,7 +108,7 @@ extension Store {
             return AccountDossier(
                 account: account, consents: try Self.fetchConsents(db, accountID: id),
                 decisions: try Self.fetchDecisions(db, accountID: id), notices: try Self.fetchNotices(db, accountID: id),
-                timeline: try Self.auditEntries(db, accountID: id, action: nil, afterSeq: 0, limit: 1000, scope: scope))
+                timeline: try Self.auditPage(db, accountID: id, action: nil, after: AuditPosition(), limit: 1000, scope: scope).entries)
         }
     }
 

@@ -54,13 +54,13 @@ final class GroupCommit: Sendable {
             }
         }
         let outcomes: [(any Error)?] = try batch.map { job in
-            let (sent, head, mark) = (db.writesSent, db.auditHead, db.heldCount)
+            let (sent, heads, mark) = (db.writesSent, db.auditHeads, db.heldCount)
             do {
                 try job.run(db)
                 return nil
             } catch let error where StorageFault.of(error) == nil && !(error is PostgresServerError) && db.writesSent == sent {
                 db.dropHeld(from: mark)
-                db.auditHead = head
+                db.auditHeads = heads
                 return error
             } catch where StorageFault.of(error) == nil {
                 throw SavepointsNeeded()

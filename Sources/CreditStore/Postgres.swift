@@ -148,16 +148,16 @@ public final class PostgresEngine: Sendable {
         if !kept { try? link.connection.close().wait() }
     }
 
-    /// A write transaction. It takes the chain's head lock first: every write of every instance
-    /// appends to the one audit chain, so they are serialised as SQLite's single writer
-    /// serialises them, and a rule's check sees every write committed before it. The chain's head
-    /// comes with the lock in one round trip (migration 0029) and is handed to the audit chain's
-    /// appends (`SQLConnection.auditHead`).
+    /// A write transaction. It takes the write lock first: every write of every instance takes
+    /// it, so they are serialised as SQLite's single writer serialises them, and a rule's check
+    /// sees every write committed before it. Every audit chain's head comes with the lock in one
+    /// round trip (migration 0030) and is handed to the chains' appends (`SQLConnection.auditHeads`).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try transaction("BEGIN", first: "SELECT seq, hash FROM creditline_locked_chain_head(\(Self.chainLockKey))",
-                        counted: true) { db, head in
-            let found = try head.first.map { AuditHead(seq: try $0["seq"], hash: try $0["hash"]) }
-            db.auditHead = found ?? AuditHead(seq: 0, hash: AuditChain.genesisHash)
+        try transaction("BEGIN", first: "SELECT chain, seq, hash FROM creditline_locked_chain_heads(\(Self.chainLockKey))",
+                        counted: true) { db, rows in
+            var heads: [Int: AuditHead] = [:]
+            for row in rows { heads[try row["chain"]] = AuditHead(seq: try row["seq"], hash: try row["hash"]) }
+            db.auditHeads = heads
             return try body(db)
         }
     }

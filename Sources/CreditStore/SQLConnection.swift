@@ -43,11 +43,16 @@ public final class SQLConnection {
 
     let engine: Engine
     private var postgresChanges = 0
-    /// The audit chain's head as this transaction knows it: read with the chain's lock when the
-    /// transaction began (PostgreSQL) and moved by each append, so that no append reads it
-    /// again; nil where the head is read from the database (SQLite, whose reads cost no round
-    /// trip). A savepoint rolled back puts it back as it was.
-    var auditHead: AuditHead?
+    /// The audit chains' heads as this transaction knows them: read with the write lock when the
+    /// transaction began (PostgreSQL) and moved by each append, so that no append reads them
+    /// again; nil where a head is read from the database (SQLite, whose reads cost no round
+    /// trip). A savepoint rolled back puts them back as they were.
+    var auditHeads: [Int: AuditHead]?
+
+    /// Each account's audit chain as read in this transaction (it never changes).
+    var accountChains: [String: Int] = [:]
+    /// How many account chains there are, once read in this transaction.
+    var accountChainCount: Int?
 
     /// A webhook endpoint as the outbox needs it: its id and the event types it wants.
     struct Endpoint {
@@ -197,12 +202,12 @@ public final class SQLConnection {
     func inSavepoint(_ body: () throws -> Void) throws {
         if case .sqliteReader = engine { throw DatabaseError(resultCode: .SQLITE_READONLY, message: "a reader writes nothing") }
         try control("SAVEPOINT job")
-        let head = auditHead
+        let heads = auditHeads
         do {
             try body()
             try control("RELEASE SAVEPOINT job")
         } catch {
-            auditHead = head
+            auditHeads = heads
             // What the rolled-back job read may include what it wrote (an endpoint it created).
             webhookEndpoints = [:]
             // A broken connection cannot roll back; the batch's commit will fail instead.

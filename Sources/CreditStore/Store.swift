@@ -193,17 +193,24 @@ public struct Store: Sendable {
         }
     }
 
-    /// Number of audit entries (its last `seq`).
+    /// Number of audit entries: the sum of the chains' last `seq`.
     public func auditLength() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, cached: "SELECT COALESCE(MAX(seq), 0) FROM audit_log") ?? 0 }
+        try await read { db in try AuditChain.heads(db).reduce(0) { $0 + $1.seq } }
     }
 
-    public func auditHead() async throws -> AuditHead {
-        try await read { db in try AuditChain.head(db) }
+    /// Where the log ends now, as a reader's position: polled from it, `GET /v1/audit` answers
+    /// only what comes after.
+    public func auditPosition() async throws -> AuditPosition {
+        AuditPosition(Dictionary(uniqueKeysWithValues: try await auditHeads().map { ($0.chain, $0.seq) }))
     }
 
-    public func verifyAudit(from checkpoint: AuditHead? = nil) throws -> AuditChain.Verification {
-        try database.read { db in try AuditChain.verify(db, from: checkpoint) }
+    /// Every chain's head, chain 0 first (docs/audit-chain.md, "Chains").
+    public func auditHeads() async throws -> [AuditChainHead] {
+        try await read { db in try AuditChain.heads(db) }
+    }
+
+    public func verifyAudit(from root: [AuditChainHead] = []) throws -> AuditChain.Verification {
+        try database.read { db in try AuditChain.verify(db, from: root) }
     }
 
     /// Moves the WAL's content into the main file and truncates it; done at shutdown so the file

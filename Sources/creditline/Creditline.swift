@@ -98,10 +98,11 @@ struct MigrateData: ParsableCommand {
             guard report.mismatched.isEmpty else {
                 throw Failure("row counts differ between source and target: \(report.mismatched.joined(separator: ", "))")
             }
-            guard case .intact(let checked, let head) = report.chain else {
-                throw Failure("the audit chain does not verify on the target: \(report.chain)")
+            guard case .intact(let checked, let heads) = report.chain else {
+                throw Failure("the audit chains do not verify on the target: \(report.chain)")
             }
-            print("audit chain intact on the target: \(checked) entries, head \(head.seq) \(head.hash)")
+            print("audit chains intact on the target: \(checked) entries")
+            for head in heads { print("chain \(head.chain): head \(head.seq) \(head.hash)") }
         } catch let error as Failure {
             throw fail(error)
         } catch {

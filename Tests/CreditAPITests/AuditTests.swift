@@ -17,18 +17,36 @@ import Testing
         return journey
     }
 
-    @Test func pagesAreOldestFirstWithACursor() async throws {
+    @Test func pagesGoChainByChainWithAPosition() async throws {
         let service = try TestService()
         let journey = try await journey(service, "audit-1")
         let first = try await service.call("GET", "/v1/audit?limit=5", role: .auditor)
         #expect(first.status == 200)
         let items = try #require(first.json["items"] as? [[String: Any]])
-        #expect(items.map { $0["seq"] as? Int } == [1, 2, 3, 4, 5])
-        #expect(first.json["next_after_seq"] as? Int == 5)
+        let positions = items.map { "\($0["chain"] as? Int ?? -1):\($0["seq"] as? Int ?? -1)" }
+        #expect(positions.count == 5)
+        #expect(first.json["has_more"] as? Bool == true)
+        // Page by page from the start: every entry once, each chain in its order.
+        var seen: [String] = []
+        var after = ""
+        while true {
+            let page = try await service.call("GET", "/v1/audit?limit=7&after=\(after)", role: .auditor)
+            let entries = try #require(page.json["items"] as? [[String: Any]])
+            seen += entries.map { "\($0["chain"] as? Int ?? -1):\($0["seq"] as? Int ?? -1)" }
+            after = try #require(page.json["next_after"] as? String)
+            if page.json["has_more"] as? Bool != true { break }
+        }
         let total = try await service.store.auditLength()
-        let last = try await service.call("GET", "/v1/audit?after_seq=\(total - 2)&limit=5", role: .auditor)
-        #expect((last.json["items"] as? [[String: Any]])?.count == 2)
-        #expect(last.json["next_after_seq"] is NSNull)
+        #expect(seen.count == total && Set(seen).count == total)
+        #expect(Array(seen.prefix(5)) == positions)
+        // Polled on from the last position, a page has only what came after it.
+        _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-the-pages"}"#)
+        let polled = try await service.call("GET", "/v1/audit?after=\(after)", role: .auditor)
+        #expect((polled.json["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["account.created"])
+        #expect(try await service.call("GET", "/v1/audit?after_seq=3", role: .auditor).json["field"] as? String == "after_seq")
+        for bad in ["1", "a:1", "0:1,0:2", "-1:0", "0:-1"] {
+            #expect(try await service.call("GET", "/v1/audit?after=\(bad)", role: .auditor).json["field"] as? String == "after", "\(bad)")
+        }
         let mine = try await service.call("GET", "/v1/audit?account_id=\(journey.account)&action=limit.adjusted", role: .auditor)
         let adjusted = try #require(mine.json["items"] as? [[String: Any]])
         #expect(adjusted.count == 1)
@@ -55,53 +73,67 @@ import Testing
         await service.stop()
     }
 
-    @Test func headIsSignedAndAForgedSignatureFails() async throws {
+    @Test func theRootIsSignedAndAForgedOneFails() async throws {
         let service = try TestService()
         _ = try await journey(service, "audit-3")
-        let head = try await service.call("GET", "/v1/audit/head", role: .auditor).json
+        let root = try await service.call("GET", "/v1/audit/head", role: .auditor).json
         let publicKey = try #require(
             try await service.call("GET", "/v1/audit/public-key", role: .auditor).json["public_key"] as? String)
         let key = try #require(Data(base64Encoded: publicKey))
-        let seq = try #require(head["seq"] as? Int)
-        let hash = try #require(head["hash"] as? String)
-        let at = try #require(head["at"] as? String)
-        let signature = try #require(head["signature"] as? String)
-        #expect(seq == (try await service.store.auditLength()))
-        #expect(SignedHead.isValid(seq: seq, hash: hash, at: at, signature: signature, publicKey: key))
+        let at = try #require(root["at"] as? String)
+        let signature = try #require(root["signature"] as? String)
+        let heads = try #require(root["heads"] as? [[String: Any]]).map {
+            AuditChainHead(chain: $0["chain"] as? Int ?? -1, seq: $0["seq"] as? Int ?? -1, hash: $0["hash"] as? String ?? "")
+        }
+        #expect(heads == (try await service.store.auditHeads()))
+        #expect(heads.map(\.chain) == [0, 1])
+        #expect(heads.reduce(0) { $0 + $1.seq } == (try await service.store.auditLength()))
+        #expect(root["root"] as? String == SignedRoot.root(at: at, heads: heads))
+        #expect(SignedRoot.isValid(at: at, heads: heads, signature: signature, publicKey: key))
         // What the service never claimed cannot be shown to have been claimed.
-        #expect(!SignedHead.isValid(seq: seq + 1, hash: hash, at: at, signature: signature, publicKey: key))
-        #expect(!SignedHead.isValid(seq: seq, hash: String(hash.reversed()), at: at, signature: signature, publicKey: key))
+        var longer = heads
+        longer[1].seq += 1
+        #expect(!SignedRoot.isValid(at: at, heads: longer, signature: signature, publicKey: key))
+        var other = heads
+        other[0].hash = String(other[0].hash.reversed())
+        #expect(!SignedRoot.isValid(at: at, heads: other, signature: signature, publicKey: key))
+        #expect(!SignedRoot.isValid(at: at, heads: Array(heads.prefix(1)), signature: signature, publicKey: key))
         var forged = Array(Data(base64Encoded: signature)!)
         forged[0] ^= 1
-        #expect(!SignedHead.isValid(seq: seq, hash: hash, at: at, signature: Data(forged).base64EncodedString(), publicKey: key))
+        #expect(!SignedRoot.isValid(at: at, heads: heads, signature: Data(forged).base64EncodedString(), publicKey: key))
         await service.stop()
     }
 
-    @Test func verifyFromACheckpointThenAfterTampering() async throws {
+    @Test func verifyFromASignedRootThenAfterTampering() async throws {
         let service = try TestService()
         _ = try await journey(service, "audit-4")
-        let head = try await service.call("GET", "/v1/audit/head", role: .auditor).json
-        let seq = try #require(head["seq"] as? Int)
-        let hash = try #require(head["hash"] as? String)
+        let root = try await service.call("GET", "/v1/audit/head", role: .auditor)
+        let total = try await service.store.auditLength()
         let whole = try await service.call("GET", "/v1/audit/verify", role: .auditor).json
         #expect(whole["ok"] as? Bool == true)
-        #expect(whole["checked"] as? Int == seq)
+        #expect(whole["checked"] as? Int == total)
         _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-checkpoint"}"#)
-        let extended = try await service.call("GET", "/v1/audit/verify?from_seq=\(seq)&from_hash=\(hash)", role: .auditor).json
+        let extended = try await service.call("POST", "/v1/audit/verify", role: .auditor, body: root.text).json
         #expect(extended["ok"] as? Bool == true)
         // Every entry is recomputed, from 1: nothing before the checkpoint is taken on trust.
-        #expect(extended["checked"] as? Int == seq + 1)
+        #expect(extended["checked"] as? Int == total + 1)
+        // A root the service did not sign is refused, naming the signature.
+        let altered = root.text.replacingOccurrences(of: #""seq":"#, with: #""seq":1"#)
+        let refused = try await service.call("POST", "/v1/audit/verify", role: .auditor, body: altered)
+        #expect(refused.status == 422)
+        #expect(refused.json["field"] as? String == "signature")
         try service.store.database.write { db in
             // What someone with the database's owner rights can do: lift the append-only guard.
             try db.execute(sql: db.dialect == .sqlite ? "DROP TRIGGER audit_log_no_update"
                 : "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
-            try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3")
+            try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE chain = 1 AND seq = 3")
         }
         let broken = try await service.call("GET", "/v1/audit/verify", role: .auditor).json
         #expect(broken["ok"] as? Bool == false)
+        #expect(broken["chain"] as? Int == 1)
         #expect(broken["first_broken_seq"] as? Int == 3)
-        let rewritten = try await service.call("GET", "/v1/audit/verify?from_seq=2&from_hash=\(String(repeating: "a", count: 64))",
-                                         role: .auditor).json
+        let rewritten = try await service.call(
+            "GET", "/v1/audit/verify?from_chain=1&from_seq=2&from_hash=\(String(repeating: "a", count: 64))", role: .auditor).json
         #expect(rewritten["ok"] as? Bool == false)
         #expect(rewritten["first_broken_seq"] as? Int == 2)
         await service.stop()
@@ -137,10 +169,22 @@ import Testing
         let export = try CommandLine_.run(["audit", "export", "--db", service.databasePath])
         #expect(export.status == 0)
         #expect(export.stdout.split(separator: "\n").count == length)
-        let head = try await service.store.auditHead()
-        let fromCheckpoint = try CommandLine_.run(["audit", "verify", "--db", service.databasePath,
-                                                   "--from-seq", String(head.seq), "--from-hash", head.hash])
+        let heads = try await service.store.auditHeads()
+        let fromCheckpoint = try CommandLine_.run(["audit", "verify", "--db", service.databasePath, "--from-chain", "1",
+                                                   "--from-seq", String(heads[1].seq), "--from-hash", heads[1].hash])
         #expect(fromCheckpoint.status == 0)
+        // A signed root saved as GET /v1/audit/head answered it, checked against the public key.
+        let root = try await service.call("GET", "/v1/audit/head", role: .auditor)
+        let rootFile = NSTemporaryDirectory() + "audit-root-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: rootFile) }
+        try Data(root.body).write(to: URL(fileURLWithPath: rootFile))
+        let publicKey = service.application.signer.publicKey.base64EncodedString()
+        let fromRoot = try CommandLine_.run(["audit", "verify", "--db", service.databasePath, "--root", rootFile,
+                                             "--public-key", publicKey])
+        #expect(fromRoot.status == 0, "\(fromRoot.stdout)")
+        let otherKey = Data(repeating: 7, count: 32).base64EncodedString()
+        #expect(try CommandLine_.run(["audit", "verify", "--db", service.databasePath, "--root", rootFile,
+                                      "--public-key", otherKey]).status == 1)
         await service.stop()
         #expect(try CommandLine_.run(["audit", "verify", "--db", "/nonexistent/db.sqlite"]).status == 2)
     }
@@ -153,10 +197,10 @@ import Testing
         try FileManager.default.copyItem(atPath: service.databasePath, toPath: path)
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
-            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
+            try db.execute(sql: "DELETE FROM audit_log WHERE chain = 1 AND seq = 4")
         }
         let broken = try CommandLine_.run(["audit", "verify", "--db", path])
         #expect(broken.status == 1)
-        #expect(broken.stdout.contains("broken at seq 4"))
+        #expect(broken.stdout.contains("broken at chain 1 seq 4"))
     }
 }

@@ -54,6 +54,7 @@ import Testing
         "GET /v1/audit/head": [.auditor],
         "GET /v1/audit/public-key": [.auditor],
         "GET /v1/audit/verify": [.auditor],
+        "POST /v1/audit/verify": [.auditor],
         "GET /v1/models": [.operator, .auditor, .risk],
         "POST /v1/models/{version}/reviews": [.risk],
         "GET /v1/models/{version}/stability": [.operator, .auditor, .risk],
@@ -113,6 +114,7 @@ import Testing
         case "POST /v1/models/{version}/reviews":
             return #"{"outcome":"rejected","valid_until":"2099-01-01T00:00:00Z"}"#
         case "POST /v1/portfolio-reviews": return #"[]"#
+        case "POST /v1/audit/verify": return #"{"at":"2026-01-01T00:00:00.000Z","heads":[],"signature":"AA=="}"#
         case "POST /v1/accounts/{id}/hardship-requests":
             return #"{"kind":"payment_holiday","months":1,"customer_confirmation":{"channel":"app","method":"explicit_opt_in","notice_sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}"#
         case "POST /v1/hardship-requests/{id}/resolution": return #"{"approve":false,"reason_code":"hardship_not_needed"}"#
@@ -176,7 +178,7 @@ import Testing
             .auditor: try store.createKey(role: .auditor, name: "other audit", tenant: "other").token,
             .risk: try store.createKey(role: .risk, name: "other risk", tenant: "other").token,
         ]
-        let before = try await store.auditLength()
+        let before = try await store.auditPosition().text
 
         for route in routes.sorted() {
             let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
@@ -217,9 +219,9 @@ import Testing
             }
         }
         // Of all those calls, only the other tenant's own account and endpoint creation wrote anything.
-        let written = try await service.call("GET", "/v1/audit?after_seq=\(before)", role: .auditor)
+        let written = try await service.call("GET", "/v1/audit?after=\(before)", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
-        #expect(written.compactMap { $0["action"] as? String } == ["account.created", "webhook_endpoint.created"])
+        #expect(written.compactMap { $0["action"] as? String }.sorted() == ["account.created", "webhook_endpoint.created"])
         await service.stop()
     }
 }

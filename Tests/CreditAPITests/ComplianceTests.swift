@@ -99,7 +99,9 @@ import Testing
         #expect(figures["activations"]?.intValue == 3)
         #expect(figures["consents_withdrawn"]?.intValue == 1)
         #expect(figures["reviews_resolved"]?.intValue == 1)
-        #expect(report["audit_head"]?["seq"]?.intValue == (try await world.service.store.auditLength()))
+        let heads = report["audit_heads"]?.arrayValue ?? []
+        #expect(heads.reduce(0) { $0 + ($1["seq"]?.intValue ?? 0) } == (try await world.service.store.auditLength()))
+        #expect(heads.map { $0["chain"]?.intValue } == [0, 1])
 
         // The signature is the checkpoint key's, over the report's canonical JSON.
         let key = try #require(Data(base64Encoded: try await world.service.call("GET", "/v1/audit/public-key", role: .auditor)

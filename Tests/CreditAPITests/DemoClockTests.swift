@@ -32,12 +32,12 @@ import Testing
         let created = try #require(Timestamp(rfc3339: later.json["created_at"] as? String ?? ""))
         #expect(created >= now)
         let actions = try await service.store.database.read { db in
-            try String.fetchAll(db, sql: "SELECT action FROM audit_log ORDER BY seq")
+            try String.fetchAll(db, sql: "SELECT action FROM audit_log ORDER BY at, chain, seq")
         }
         // The notice sweep runs beside the request and may write a notice between these entries.
         #expect(actions.filter { $0 != "notice.created" }.suffix(3) == ["demo.clock_advanced", "consent.expired", "account.created"])
         #expect(try service.store.verifyAudit() == .intact(checked: try await service.store.auditLength(),
-                                                           head: try await service.store.auditHead()))
+                                                           heads: try await service.store.auditHeads()))
         await service.stop()
     }
 

@@ -55,7 +55,7 @@ import Testing
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'account.created'")
         } == stored.count)
         #expect(try service.store.verifyAudit() == .intact(checked: try await service.store.auditLength(),
-                                                           head: try await service.store.auditHead()))
+                                                           heads: try await service.store.auditHeads()))
         await service.stop()
     }
 

@@ -123,7 +123,7 @@ import Testing
         }
         #expect(leaked == 0)
         #expect(try service.store.verifyAudit() == .intact(checked: try await service.store.auditLength(),
-                                                           head: try await service.store.auditHead()))
+                                                           heads: try await service.store.auditHeads()))
         await service.stop()
     }
 

@@ -30,7 +30,7 @@ struct MigrateDataTests {
         let target = server.with(database: name).url
         let copied = try CommandLine_.run(["migrate-data", "--from", "sqlite:" + source.databasePath, "--to", target])
         #expect(copied.status == 0, "\(copied.stderr)")
-        #expect(copied.stdout.contains("audit chain intact on the target: \(try await source.store.auditLength()) entries"))
+        #expect(copied.stdout.contains("audit chains intact on the target: \(try await source.store.auditLength()) entries"))
         #expect(copied.stdout.contains("draws: 2 rows"))
 
         // A service on the copy answers as the original did.

@@ -155,7 +155,7 @@ import CreditApp
             #"{"account_id":"acc_nobody","features":\#(a)}"#,
             #"{"account":"not a row"}"#,
         ].joined(separator: "\n") + "\n"
-        let before = try await service.store.auditLength()
+        let before = try await service.store.auditPosition().text
         let reply = try await upload(service, rows)
         #expect(reply.status == 201)
         let reviewID = try #require(reply.json["id"] as? String)
@@ -207,7 +207,7 @@ import CreditApp
         #expect(sources["months_on_platform"] == "supplied" && sources["identity_verified"] == "supplied")
 
         // Every action is an audit entry carrying the review id.
-        let entries = try await service.call("GET", "/v1/audit?after_seq=\(before)&limit=500", role: .auditor)
+        let entries = try await service.call("GET", "/v1/audit?after=\(before)&limit=500", role: .auditor)
             .json["items"] as? [[String: Any]] ?? []
         for action in ["limit.adjusted", "account.frozen", "limit_offer.created", "decision.scored"] {
             let carrying = entries.filter {

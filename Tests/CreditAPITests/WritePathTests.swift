@@ -119,7 +119,7 @@ extension WritePathTests {
         let stored = try await service.store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM accounts") }
         #expect(stored == 64)
         #expect(try service.store.verifyAudit() == .intact(checked: try await service.store.auditLength(),
-                                                           head: try await service.store.auditHead()))
+                                                           heads: try await service.store.auditHeads()))
         await service.stop()
     }
 

@@ -35,7 +35,9 @@ struct FailingWrite: BusinessWrite {
         #expect(entries[0].action == "account.created")
         #expect(entries[0].actor == "key-test")
         #expect(entries[0].requestID == "req-test")
-        #expect(try store.verifyAudit() == .intact(checked: 3, head: AuditHead(seq: 3, hash: entries[2].hash)))
+        #expect(entries.allSatisfy { $0.chain == 1 }, "an account's entries go to its chain")
+        #expect(try store.verifyAudit() == .intact(checked: 3, heads: [
+            AuditChainHead(chain: 0, seq: 0, hash: AuditChain.genesisHash), AuditChainHead(chain: 1, seq: 3, hash: entries[2].hash)]))
     }
 
     @Test func hashIsSHA256OfPreviousHashAndCanonicalJSON() {
@@ -77,7 +79,7 @@ struct FailingWrite: BusinessWrite {
             try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
             try db.execute(sql: #"UPDATE audit_log SET detail = '{"status":"active"}' WHERE seq = 3"#)
         }
-        guard case .broken(let seq, _) = try store.verifyAudit() else {
+        guard case .broken(_, let seq, _) = try store.verifyAudit() else {
             Issue.record("tampering not detected")
             return
         }
@@ -90,7 +92,7 @@ struct FailingWrite: BusinessWrite {
             try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
         }
-        #expect(try store.verifyAudit() == .broken(firstBrokenSeq: 2, reason: "entry 2 is missing"))
+        #expect(try store.verifyAudit() == .broken(chain: 1, firstBrokenSeq: 2, reason: "entry 2 is missing"))
     }
 
     /// Verification and export read the same rows: an entry planted below the chain's numbering
@@ -102,12 +104,12 @@ struct FailingWrite: BusinessWrite {
             // Someone with write access to the file can drop the trigger that refuses this.
             try db.execute(sql: liftingGuard("audit_log_seq_from_one", on: store))
             try db.execute(sql: """
-                INSERT INTO audit_log (seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
-                SELECT ?, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
+                INSERT INTO audit_log (chain, seq, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash)
+                SELECT chain, ?, at, actor, role, action, account_id, subject_id, detail, request_id, prev_hash, hash
                 FROM audit_log WHERE seq = 1
                 """, arguments: [seq])
         }
-        guard case .broken(let broken, _) = try store.verifyAudit() else {
+        guard case .broken(_, let broken, _) = try store.verifyAudit() else {
             Issue.record("a planted entry was not detected")
             return
         }
@@ -119,7 +121,7 @@ struct FailingWrite: BusinessWrite {
 
     @Test func truncatedTailFailsAgainstASavedCheckpoint() async throws {
         let (store, _) = try await storeWithEntries(4)
-        let checkpoint = try await store.auditHead()
+        let checkpoint = try await store.auditHeads()
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_delete", on: store))
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
@@ -129,7 +131,7 @@ struct FailingWrite: BusinessWrite {
             Issue.record("a clean prefix should verify")
             return
         }
-        guard case .broken(let seq, _) = try store.verifyAudit(from: checkpoint) else {
+        guard case .broken(_, let seq, _) = try store.verifyAudit(from: checkpoint) else {
             Issue.record("truncation not detected")
             return
         }
@@ -138,14 +140,14 @@ struct FailingWrite: BusinessWrite {
 
     @Test func verificationFromACheckpointRecomputesEverything() async throws {
         let (store, _) = try await storeWithEntries(2)
-        let checkpoint = try await store.auditHead()
+        let checkpoint = try await store.auditHeads()
         _ = try await store.perform(CreateAccount(customerRef: "later"), by: testActor)
-        guard case .intact(let checked, let head) = try store.verifyAudit(from: checkpoint) else {
+        guard case .intact(let checked, let heads) = try store.verifyAudit(from: checkpoint) else {
             Issue.record("should be intact")
             return
         }
         #expect(checked == 3, "the entries before the checkpoint were taken on trust")
-        #expect(head.seq == 3)
+        #expect(heads.first { $0.chain == 1 }?.seq == 3)
     }
 
     /// Verifying against a checkpoint (entry 8 of 12) proves the log still extends it: an edit, a
@@ -156,8 +158,8 @@ struct FailingWrite: BusinessWrite {
     @Test(arguments: Tampering.allCases, [5, 8, 10])
     func tamperingAnywhereFailsAgainstACheckpoint(_ tampering: Tampering, at seq: Int) async throws {
         let (store, _) = try await storeWithEntries(8)
-        let checkpoint = try await store.auditHead()
-        #expect(checkpoint.seq == 8)
+        let checkpoint = try await store.auditHeads()
+        #expect(checkpoint.first { $0.chain == 1 }?.seq == 8)
         for index in 0..<4 { _ = try await store.perform(CreateAccount(customerRef: "after-\(index)"), by: testActor) }
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
@@ -173,7 +175,7 @@ struct FailingWrite: BusinessWrite {
                 try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = 1000", arguments: [seq + 1])
             }
         }
-        guard case .broken(let first, let reason) = try store.verifyAudit(from: checkpoint) else {
+        guard case .broken(_, let first, let reason) = try store.verifyAudit(from: checkpoint) else {
             Issue.record("\(tampering) at \(seq) not detected against the checkpoint")
             return
         }
@@ -185,7 +187,7 @@ struct FailingWrite: BusinessWrite {
     /// longer comes out.
     @Test func aRelinkedRewriteFailsAtTheCheckpoint() async throws {
         let (store, _) = try await storeWithEntries(8)
-        let checkpoint = try await store.auditHead()
+        let checkpoint = try await store.auditHeads()
         for index in 0..<4 { _ = try await store.perform(CreateAccount(customerRef: "after-\(index)"), by: testActor) }
         try store.database.write { db in
             try db.execute(sql: liftingGuard("audit_log_no_update", on: store))
@@ -205,7 +207,7 @@ struct FailingWrite: BusinessWrite {
             return
         }
         #expect(try store.verifyAudit(from: checkpoint)
-                == .broken(firstBrokenSeq: 8, reason: AuditChain.checkpointMismatch))
+                == .broken(chain: 1, firstBrokenSeq: 8, reason: AuditChain.checkpointMismatch))
     }
 
     /// The signing key's folder is made when it does not exist (on PostgreSQL the default
@@ -241,8 +243,9 @@ struct FailingWrite: BusinessWrite {
         options.migrationsDirectory = repositoryRoot + "/migrations/sqlite"
         let store = try Store.open(path: path, options: options, time: SystemTimeSource())
         defer { try? store.close() }
-        #expect(try store.verifyAudit() == .intact(checked: 23, head: AuditHead(
-            seq: 23, hash: "328cdd369d2b6703d37056cc66bb9ac1baa0ec19b67a6f9f7a62203a34bcb786")))
+        #expect(try store.verifyAudit() == .intact(checked: 23, heads: [
+            AuditChainHead(chain: 0, seq: 23, hash: "328cdd369d2b6703d37056cc66bb9ac1baa0ec19b67a6f9f7a62203a34bcb786"),
+            AuditChainHead(chain: 1, seq: 0, hash: AuditChain.genesisHash)]))
         // Every entry of an action that has a typed event reads back as that event, and the event
         // writes the entry's bytes again: the types are the same currency the old code wrote.
         let rows = try DatabaseQueue(path: path).read { db in

@@ -25,7 +25,7 @@ import Testing
         _ = try store.revokeKey(id: issued.key.id)
         #expect(try await store.authenticate(token: issued.token) == nil)
         let verification = try store.verifyAudit()
-        #expect(verification == .intact(checked: 2, head: try await store.auditHead()))
+        #expect(verification == .intact(checked: 2, heads: try await store.auditHeads()))
     }
 
     @Test(arguments: ["", "clk_", "clk_x", "Bearer x", "clk_unknown_secret"])

@@ -176,7 +176,7 @@ import Testing
         // The sequences reached every branch they claim to test.
         #expect(outcomes["drawn", default: 0] > 0 && outcomes["repaid", default: 0] > 0, "\(outcomes)")
         #expect(outcomes["refunded", default: 0] > 0, "\(outcomes)")
-        #expect(try store.verifyAudit() == .intact(checked: try await store.auditLength(), head: try await store.auditHead()))
+        #expect(try store.verifyAudit() == .intact(checked: try await store.auditLength(), heads: try await store.auditHeads()))
         try store.close()
     }
 

@@ -29,12 +29,12 @@ import Testing
         let store = try Store.inMemory(migrationsDirectory: repositoryRoot + "/migrations/sqlite")
         #expect(!store.writesNotices)
         let (account, _) = try await store.perform(CreateAccount(customerRef: "quiet-1"), by: testActor)
-        let before = try await store.auditHead()
+        let before = try await store.auditHeads()
         await #expect(throws: StoreError.noNoticeTemplates(.accountFrozen)) {
             try await store.perform(Freeze(accountID: account.id), by: testActor)
         }
         #expect(try await store.account(id: account.id)?.status == .prospect)
-        #expect(try await store.auditHead() == before)
+        #expect(try await store.auditHeads() == before)
         // With the templates, the same write commits with its notice.
         let composed = try Store.inMemory(migrationsDirectory: repositoryRoot + "/migrations/sqlite",
                                           notices: try testNoticeComposer())

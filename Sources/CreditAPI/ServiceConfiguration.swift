@@ -106,6 +106,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The cap on what a line may cost (README "The cost cap"): no plan's annual rate above it, in
     /// basis points; terms above it stop start-up.
     public var aprCapBps = CostCap.defaultBps
+    /// The audit log's account chains wanted at least (docs/audit-chain.md, "Chains"): raised at
+    /// start, never lowered; 0 keeps the database's (1 on a new one).
+    public var auditChains = 0
     /// Payment reminders per account in any 7 days, at most (README "Payment reminders").
     public var remindersPerSevenDays = ReminderRules.defaultPerSevenDays
     /// Credit reporting (README "Credit reporting"): the folder of the daily files, the days a
@@ -239,6 +242,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         options.busyTimeout = .milliseconds(busyTimeoutMs)
         options.writeQueueMax = writeQueueMax
         options.migrationsDirectory = migrationsDir
+        options.auditChains = auditChains
         return options
     }
 }
@@ -324,6 +328,7 @@ extension ServiceConfiguration {
         integer("regulatory_limit_cap", 0...1_000_000_000_000) { $0.regulatoryLimitCap = $1 },
         integer("starter_limit", 0...1_000_000_000_000) { $0.starterLimit = $1 },
         integer("apr_cap_bps", 0...100_000) { $0.aprCapBps = $1 },
+        integer("audit_chains", 0...AuditChain.maxAccountChains) { $0.auditChains = $1 },
         integer("reminders_per_7_days", 0...7) { $0.remindersPerSevenDays = $1 },
         optionalString("bureau_dir") { $0.bureauDir = $1 },
         integer("bureau_notice_days", 7...365) { $0.bureauNoticeDays = $1 },

@@ -212,6 +212,8 @@ public enum AuditChain {
     /// The installation's own chain (keys, model reviews, review completions, and every entry
     /// from before there were chains); accounts' chains are 1 to `account_chains`.
     public static let installationChain = 0
+    /// The most account chains a database may have: a root names every chain, and stays small.
+    public static let maxAccountChains = 1024
 
     static func head(_ db: SQLConnection, chain: Int) throws -> AuditHead {
         if let row = try StoreRow.fetchOne(db, cached: "SELECT seq, hash FROM audit_log WHERE chain = ? ORDER BY seq DESC LIMIT 1",
@@ -308,5 +310,23 @@ extension AuditRecord {
     /// A limit change's entry, its detail derived from the typed event (README "Development").
     public init(_ event: LimitAdjusted, accountID: String, adjustmentID: String) {
         self.init(.limitAdjusted(event), accountID: accountID, subjectID: adjustmentID)
+    }
+}
+
+extension Store {
+    /// Raises the database's account chains to `wanted` (docs/audit-chain.md, "Chains"); a count
+    /// below the database's is refused, since an account's chain is fixed and a root names every
+    /// chain. 0 keeps the database's. Accounts created before keep their chain; new ones spread
+    /// over the new count, in every instance from its next write (each write reads the count with
+    /// the heads).
+    func raiseAuditChains(to wanted: Int) throws {
+        guard wanted > 0 else { return }
+        try database.write { db in
+            let stored = try AuditChain.accountChains(db)
+            if wanted < stored { throw StoreError.auditChainsLowered(configured: wanted, stored: stored) }
+            if wanted > stored {
+                try db.execute(sql: "UPDATE audit_chains SET account_chains = ? WHERE id = 1", arguments: [wanted])
+            }
+        }
     }
 }

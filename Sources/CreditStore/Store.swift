@@ -26,6 +26,10 @@ public struct StoreOptions: Sendable {
     /// service always gives them; a tool or a test that writes nothing a customer is told of may
     /// leave them out.
     public var notices: NoticeComposer?
+    /// The account chains of the audit log (docs/audit-chain.md, "Chains") wanted at least: the
+    /// database's count is raised to it at open, never lowered (`StoreError.auditChainsLowered`);
+    /// 0 keeps the database's.
+    public var auditChains = 0
 
     public init() {}
 }
@@ -77,6 +81,7 @@ public struct Store: Sendable {
                           readers: RawReaders(path: path, busyTimeout: options.busyTimeout))
         try migrations.apply(to: pool)
         try checkDurability(of: pool, expected: options.synchronous)
+        try store.raiseAuditChains(to: options.auditChains)
         return store
     }
 
@@ -131,6 +136,7 @@ public struct Store: Sendable {
         let store = Store(database: .postgres(engine), path: location.description, time: time, migrations: migrations,
                           options: options)
         try store.checkPostgresDurability()
+        try store.raiseAuditChains(to: options.auditChains)
         return store
     }
 

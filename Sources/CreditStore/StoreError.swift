@@ -11,6 +11,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case durabilityNotApplied(String)
     case databaseMissing(String)
     case signingKeyUnwritable(String)
+    /// `audit_chains` set below the database's account chains: they may be raised, never lowered.
+    case auditChainsLowered(configured: Int, stored: Int)
     /// A row whose column holds a value the code does not know: read loudly, never as a default
     /// (an unknown status read as `active` would be the most permissive guess).
     case unreadableRow(table: String, column: String, id: String)
@@ -47,6 +49,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no database at \(path)"
         case .signingKeyUnwritable(let path):
             return "cannot write the audit signing key at \(path); give a writable path with audit_key (CREDITLINE_AUDIT_KEY)"
+        case .auditChainsLowered(let configured, let stored):
+            return "audit_chains is \(configured) but the database has \(stored) account chains: they may be raised, never lowered (an account's chain is fixed); set audit_chains (CREDITLINE_AUDIT_CHAINS) to \(stored) or more, or to 0 to keep the database's"
         case .unreadableRow(let table, let column, let id):
             return "row \(id) of \(table) has an unreadable \(column)"
         case .storageUnavailable(let fault):

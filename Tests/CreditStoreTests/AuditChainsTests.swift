@@ -103,4 +103,26 @@ import Testing
         #expect(brokenChain == chain, "\(tampering): \(reason)")
         #expect(first == seq, "\(tampering) in chain \(chain) (head \(head)): named \(first) (\(reason))")
     }
+
+    /// `audit_chains` raises the database's account chains and never lowers them; 0 keeps them.
+    @Test func theAccountChainsAreRaisedNeverLowered() async throws {
+        let (store, _) = try temporaryStore()
+        let (old, _) = try await store.perform(CreateAccount(customerRef: "before-the-raise"), by: testActor)
+        try store.raiseAuditChains(to: 4)
+        try store.raiseAuditChains(to: 0)
+        #expect(try await store.auditHeads().map(\.chain) == [0, 1, 2, 3, 4])
+        #expect(throws: StoreError.auditChainsLowered(configured: 2, stored: 4)) { try store.raiseAuditChains(to: 2) }
+        #expect("\(StoreError.auditChainsLowered(configured: 2, stored: 4))".contains("audit_chains"))
+        var chains: Set<Int> = []
+        for index in 0..<40 {
+            let (account, _) = try await store.perform(CreateAccount(customerRef: "after-\(index)"), by: testActor)
+            chains.insert(try store.database.read { db in try Int.fetchOne(db, sql: "SELECT audit_chain FROM accounts WHERE id = ?", arguments: [account.id]) } ?? -1)
+        }
+        #expect(chains == [1, 2, 3, 4], "new accounts spread over every account chain")
+        #expect(try store.database.read { db in try Int.fetchOne(db, sql: "SELECT audit_chain FROM accounts WHERE id = ?", arguments: [old.id]) } == 1)
+        guard case .intact = try store.verifyAudit() else {
+            Issue.record("the chains do not verify after a raise")
+            return
+        }
+    }
 }

@@ -131,15 +131,17 @@ struct EventRoutes: RouteFamily {
 
     @Sendable func listEvents(_ request: Request, _: RequestContext, _ call: Call) async throws -> Response {
         let query = request.queryParameters
-        let after = try QueryParameter.integer(query, "after", default: 0, range: 0...Int.max)
+        guard let position = AuditPosition(text: query["after"] ?? "") else {
+            throw DomainError.invalidField("after", "after must be a position, chain:seq pairs joined by commas (e.g. 0:12,1:40), as next_after gives it: events are read chain by chain since the audit log has chains (README \"Events and notices\").")
+        }
         let limit = try QueryParameter.integer(query, "limit", default: 100, range: 1...Store.maxEventPage)
         if let type = query["type"], !(AuditAction(rawValue: type)?.isEvent ?? false) {
             throw DomainError.invalidField("type", "type must be an event type, such as account.activated.")
         }
-        let page = try await store.events(after: after, limit: limit, type: query["type"], scope: call.scope)
+        let page = try await store.events(after: position, limit: limit, type: query["type"], scope: call.scope)
         // The events are canonical JSON already: spliced in, not decoded and encoded again.
         let items = page.events.map(\.json).joined(separator: ",")
-        return .json(Array("{\"items\":[\(items)],\"next_after\":\(page.nextAfter)}".utf8))
+        return .json(Array("{\"items\":[\(items)],\"next_after\":\"\(page.next.text)\",\"has_more\":\(page.hasMore)}".utf8))
     }
 
     @Sendable func redeliverEvent(_: Request, _ context: RequestContext, _ call: Call) async throws -> Response {

@@ -259,8 +259,14 @@ public enum AuditChain {
     }
 
     /// Appends inside the caller's transaction, so entries commit with the change they record.
-    /// Each record goes to its account's chain, after that chain's head.
-    static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: SQLConnection) throws {
+    /// Each record goes to its account's chain, after that chain's head; the answer is each
+    /// record's position, in order (an event takes its entry's, `Outbox.events`).
+    @discardableResult
+    static func append(_ records: [AuditRecord], by actor: Actor, at time: Timestamp, in db: SQLConnection) throws
+        -> [AuditPosition.Entry]
+    {
+        var positions: [AuditPosition.Entry] = []
+        positions.reserveCapacity(records.count)
         for record in records {
             let chain = try chain(of: record.accountID, in: db)
             let head = try db.auditHeads?[chain] ?? head(db, chain: chain)
@@ -278,7 +284,9 @@ public enum AuditChain {
                             entry.subjectID, entry.detail, entry.requestID, entry.prevHash, entry.hash])
             // The head moves with each entry, for the next append of the same transaction.
             db.auditHeads?[chain] = AuditHead(seq: entry.seq, hash: entry.hash)
+            positions.append(AuditPosition.Entry(chain: chain, seq: entry.seq))
         }
+        return positions
     }
 }
 

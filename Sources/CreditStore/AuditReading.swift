@@ -10,6 +10,12 @@ import GRDB
 public struct AuditPosition: Sendable, Equatable {
     public var after: [Int: Int]
 
+    /// One entry's place: its chain and its seq there.
+    public struct Entry: Sendable, Equatable {
+        public var chain: Int
+        public var seq: Int
+    }
+
     public init(_ after: [Int: Int] = [:]) { self.after = after }
 
     /// The most chains a position may name.
@@ -129,35 +135,40 @@ extension Store {
     static func auditPage(_ db: SQLConnection, accountID: String?, action: String?, after position: AuditPosition,
                           limit: Int, scope: TenantScope) throws -> AuditPage
     {
-        var entries: [AuditEntry] = []
-        var next = position
-        var hasMore = false
-        // Every chain there is, and any a position names (a reader's position is never lost).
-        let chains = Set(0...(try AuditChain.accountChains(db))).union(position.after.keys).sorted()
-        for chain in chains {
-            let wanted = limit - entries.count
-            // One more than wanted tells whether the chain has more.
-            let rows = try StoreRow.fetchAll(db, cached: """
+        let page = try pageByChain(db, after: position, limit: limit, seq: \.seq) { chain, after, count in
+            try StoreRow.fetchAll(db, cached: """
                 SELECT \(AuditEntry.columns.list) FROM audit_log
                 WHERE chain = ?1 AND seq > ?2
                   AND (CAST(?3 AS TEXT) IS NULL OR account_id = ?3)
                   AND (CAST(?4 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?4))
                   AND (CAST(?5 AS TEXT) IS NULL OR action = ?5)
                 ORDER BY seq LIMIT ?6
-                """, arguments: [chain, position.seq(of: chain), accountID, scope.tenant, action, max(wanted, 0) + 1])
-            if wanted <= 0 {
-                if !rows.isEmpty { hasMore = true }
-                break
-            }
-            let page = try rows.prefix(wanted).map(AuditEntry.init(row:))
-            entries += page
-            if let last = page.last { next.after[chain] = last.seq }
-            if rows.count > wanted {
-                hasMore = true
-                break
-            }
+                """, arguments: [chain, after, accountID, scope.tenant, action, count]).map(AuditEntry.init(row:))
         }
-        return AuditPage(entries: entries, next: next, hasMore: hasMore)
+        return AuditPage(entries: page.items, next: page.next, hasMore: page.hasMore)
+    }
+
+    /// A page read chain by chain from `position`: `read(chain, after, count)` answers up to
+    /// `count` items of that chain after `after`, in order; `seq` is an item's place in its chain.
+    /// Every chain there is is read (chain 0 and the account chains), and any the position names,
+    /// so that a reader's position is never lost.
+    static func pageByChain<Item>(_ db: SQLConnection, after position: AuditPosition, limit: Int, seq: (Item) -> Int,
+                                  read: (_ chain: Int, _ after: Int, _ count: Int) throws -> [Item]) throws
+        -> (items: [Item], next: AuditPosition, hasMore: Bool)
+    {
+        var items: [Item] = []
+        var next = position
+        let chains = Set(0...(try AuditChain.accountChains(db))).union(position.after.keys).sorted()
+        for chain in chains {
+            let wanted = limit - items.count
+            // One more than wanted tells whether the chain has more.
+            let found = try read(chain, position.seq(of: chain), max(wanted, 0) + 1)
+            if wanted <= 0 { return (items, next, !found.isEmpty) }
+            items += found.prefix(wanted)
+            if let last = found.prefix(wanted).last { next.after[chain] = seq(last) }
+            if found.count > wanted { return (items, next, true) }
+        }
+        return (items, next, false)
     }
 
     public func verifyAuditChain(from root: [AuditChainHead]) async throws -> AuditChain.Verification {

@@ -271,26 +271,31 @@ public struct AnnounceExpiringConsents: BusinessWrite {
 extension Store {
     public static let maxEventPage = 1_000
 
-    /// Events after `after` in `seq` order, of the scope's tenant; `nextAfter` is the last one's seq.
-    public func events(after: Int, limit: Int, type: String?, scope: TenantScope) async throws
-        -> (events: [EventRecord], nextAfter: Int)
+    /// Events after `position`, chain by chain, each chain in the order of its entries, of the
+    /// scope's tenant (docs/audit-chain.md, "Reading the log").
+    public func events(after position: AuditPosition, limit: Int, type: String?, scope: TenantScope) async throws
+        -> (events: [EventRecord], next: AuditPosition, hasMore: Bool)
     {
-        let events = try await read { db in
-            try StoreRow.fetchAll(db, cached: """
-                SELECT \(Store.eventColumns.list) FROM events WHERE seq > ?1 AND (CAST(?2 AS TEXT) IS NULL OR tenant = ?2) AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)
-                ORDER BY seq LIMIT ?4
-                """, arguments: [after, scope.tenant, type, limit]).map(Self.event(from:))
+        try await read { db in
+            let page = try Self.pageByChain(db, after: position, limit: limit, seq: \.chainSeq) { chain, after, count in
+                try StoreRow.fetchAll(db, cached: """
+                    SELECT \(Store.eventColumns.list) FROM events
+                    WHERE chain = ?1 AND chain_seq > ?2 AND (CAST(?3 AS TEXT) IS NULL OR tenant = ?3) AND (CAST(?4 AS TEXT) IS NULL OR type = ?4)
+                    ORDER BY chain_seq LIMIT ?5
+                    """, arguments: [chain, after, scope.tenant, type, count]).map(Self.event(from:))
+            }
+            return (page.items, page.next, page.hasMore)
         }
-        return (events, events.last?.seq ?? after)
     }
 
     static func event(from row: StoreRow) throws -> EventRecord {
         var read = ColumnReader(row, table: "events")
         return EventRecord(seq: try read("seq"), id: try read("id"), type: try read.value("type"), tenant: try read("tenant"),
-                           accountID: try read("account_id"), occurredAt: try read.timestamp("occurred_at"), data: try read("data"))
+                           accountID: try read("account_id"), occurredAt: try read.timestamp("occurred_at"), data: try read("data"),
+                           chain: try read("chain"), chainSeq: try read("chain_seq"))
     }
 
-    static let eventColumns = TableColumns("events", "seq, id, type, tenant, account_id, occurred_at, data")
+    static let eventColumns = TableColumns("events", "seq, id, type, tenant, account_id, occurred_at, data, chain, chain_seq")
 
     public func webhookEndpoint(id: String) async throws -> WebhookEndpoint? {
         try await read { db in try Self.fetchEndpoint(db, id: id) }

@@ -45,6 +45,9 @@ public struct EventRecord: Sendable, Equatable {
     public var occurredAt: Timestamp
     /// Canonical JSON of ids, codes and amounts.
     public var data: String
+    /// Its place for a reader of `GET /v1/events`: its entry's chain and seq there.
+    public var chain = 0
+    public var chainSeq = 0
 
     /// The event's JSON, the body every endpoint receives (keys in a fixed order, so the bytes a
     /// receiver verifies are the bytes sent).
@@ -111,8 +114,9 @@ enum Outbox {
 
     /// An event for every customer-affecting entry, and a pending delivery for each endpoint of
     /// the account's tenant that subscribes to its type.
-    static func events(for records: [AuditRecord], db: SQLConnection, now: Timestamp) throws {
-        for record in records where record.action.isEvent {
+    /// Each event's position is its entry's (chain, seq) (docs/audit-chain.md, "Reading the log").
+    static func events(for records: [AuditRecord], at positions: [AuditPosition.Entry], db: SQLConnection, now: Timestamp) throws {
+        for (record, position) in zip(records, positions) where record.action.isEvent {
             guard let accountID = record.accountID else { continue }
             let id = Identifier.make("evt")
             let data = JSONValue.object(AuditAction.eventData(record.detail)).canonicalJSON
@@ -123,10 +127,12 @@ enum Outbox {
             {
                 try db.enqueue(
                     cached: insertEventSQL,
-                    arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data], numbered: accountID)
+                    arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data, position.chain, position.seq],
+                    numbered: accountID)
                 continue
             }
-            guard let (seq, tenant) = try insertEvent(id: id, record: record, accountID: accountID, data: data, db: db, now: now)
+            guard let (seq, tenant) = try insertEvent(id: id, record: record, accountID: accountID, data: data, position: position,
+                                                      db: db, now: now)
             else { continue }
             for endpoint in try endpoints(of: tenant, db: db) where endpoint.types.contains(record.action.rawValue) {
                 try db.enqueue(
@@ -140,29 +146,31 @@ enum Outbox {
         }
     }
 
-    private static let insertEventSQL =
-        "INSERT INTO events (id, type, tenant, account_id, occurred_at, data) VALUES (?, ?, ?, ?, ?, ?)"
+    private static let insertEventSQL = """
+        INSERT INTO events (id, type, tenant, account_id, occurred_at, data, chain, chain_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
 
     /// The event row, its tenant the account's; nil when there is no such account. On PostgreSQL
     /// the tenant comes back from the insert itself (one round trip, not two); SQLite reads it
     /// first and takes the sequence number from its last rowid.
-    private static func insertEvent(id: String, record: AuditRecord, accountID: String, data: String, db: SQLConnection,
-                                    now: Timestamp) throws -> (seq: Int, tenant: String)?
+    private static func insertEvent(id: String, record: AuditRecord, accountID: String, data: String,
+                                    position: AuditPosition.Entry, db: SQLConnection, now: Timestamp) throws -> (seq: Int, tenant: String)?
     {
         switch db.dialect {
         case .postgres:
             guard let row = try StoreRow.fetchOne(db, cached: """
-                INSERT INTO events (id, type, tenant, account_id, occurred_at, data)
-                SELECT ?, ?, a.tenant, a.id, ?, ? FROM accounts a WHERE a.id = ?
+                INSERT INTO events (id, type, tenant, account_id, occurred_at, data, chain, chain_seq)
+                SELECT ?, ?, a.tenant, a.id, ?, ?, ?, ? FROM accounts a WHERE a.id = ?
                 RETURNING seq, tenant
-                """, arguments: [id, record.action.rawValue, now.rfc3339, data, accountID])
+                """, arguments: [id, record.action.rawValue, now.rfc3339, data, position.chain, position.seq, accountID])
             else { return nil }
             return (try row["seq"], try row["tenant"])
         case .sqlite:
             guard let tenant = try String.fetchOne(db, cached: "SELECT tenant FROM accounts WHERE id = ?",
                                                    arguments: [accountID]) else { return nil }
             let seq = try db.insert(
-                cached: insertEventSQL, returning: "seq", arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data])
+                cached: insertEventSQL, returning: "seq",
+                arguments: [id, record.action.rawValue, tenant, accountID, now.rfc3339, data, position.chain, position.seq])
             return (seq, tenant)
         }
     }

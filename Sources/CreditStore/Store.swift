@@ -306,8 +306,8 @@ public struct Store: Sendable {
         }
         let (output, changes) = try write.apply(db, now: now)
         let records = changes + (try Outbox.notices(for: changes, composer: composer, db: db, now: now))
-        try AuditChain.append(records, by: actor, at: now, in: db)
-        try Outbox.events(for: records, db: db, now: now)
+        let positions = try AuditChain.append(records, by: actor, at: now, in: db)
+        try Outbox.events(for: records, at: positions, db: db, now: now)
         return output
     }
 }

@@ -9,11 +9,22 @@ public struct CreateAccount: BusinessWrite {
     public var customerRef: String
     public var tenant: String
     public var locale: NoticeLocale
+    /// The chain the account goes to, placed before the write runs (`place(accountChains:)`);
+    /// nil places it when it runs.
+    var chain: Int?
 
     public init(customerRef: String, tenant: String = Tenant.defaultName, locale: NoticeLocale = .customerDefault) {
         self.customerRef = customerRef
         self.tenant = tenant
         self.locale = locale
+    }
+
+    /// By its tenant and reference, not its id: two creations of one reference go to one chain,
+    /// whose lock orders them, so the second finds the first.
+    public mutating func place(accountChains: Int) -> Int? {
+        let placed = AuditChains.chain(forNewAccount: tenant + "\u{0}" + customerRef, accountChains: accountChains)
+        chain = placed
+        return placed
     }
 
     /// A held account's key by its reference (`SQLConnection.heldRow`).
@@ -31,7 +42,8 @@ public struct CreateAccount: BusinessWrite {
         var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
         account.locale = locale
-        let chain = AuditChains.chain(forNewAccount: account.id, accountChains: try AuditChain.accountChainCount(db))
+        let chain = try chain ?? AuditChains.chain(forNewAccount: tenant + "\u{0}" + customerRef,
+                                                   accountChains: try AuditChain.accountChainCount(db))
         // Held on PostgreSQL (`SQLConnection.enqueue`): a second account of the same reference,
         // racing in from another instance, still fails its unique key when the insert is sent.
         try db.enqueue(

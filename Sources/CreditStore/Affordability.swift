@@ -6,6 +6,8 @@ import GRDB
 /// with their confirmation and under a `credit_assessment` consent in force, valid 12 months.
 public struct RecordAffordability: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var monthlyIncome: Int
     public var monthlyObligations: Int
     public var source: AffordabilityAssessment.Source

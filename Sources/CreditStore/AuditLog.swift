@@ -223,6 +223,20 @@ public enum AuditChain {
         return AuditHead(seq: 0, hash: genesisHash)
     }
 
+    /// A chain's head for an append. On PostgreSQL a chain the transaction did not lock at its
+    /// start (a write that reaches another chain than the one it named) is locked now if it is
+    /// free, and its head read after; if another transaction holds it, waiting there, out of the
+    /// chains' order, could deadlock, so the batch is run again with it locked first
+    /// (`WriteScope.ChainsNeeded`).
+    static func lockedHead(_ db: SQLConnection, chain: Int) throws -> AuditHead {
+        guard db.dialect == .postgres, !db.allChainsLocked else { return try head(db, chain: chain) }
+        guard let row = try StoreRow.fetchOne(db, cached: "SELECT locked, seq, hash FROM creditline_try_lock_chain(CAST(? AS INTEGER), ?)",
+                                              arguments: [PostgresEngine.chainLockKey, chain]),
+              try row["locked"] as Int == 1
+        else { throw WriteScope.ChainsNeeded(chains: [chain]) }
+        return AuditHead(seq: try row["seq"], hash: try row["hash"])
+    }
+
     /// How many account chains there are (chains 1 to this), as the database says.
     static func accountChains(_ db: SQLConnection) throws -> Int {
         try Int.fetchOne(db, cached: "SELECT account_chains FROM audit_chains WHERE id = 1") ?? 1
@@ -231,7 +245,6 @@ public enum AuditChain {
     /// The same, as this transaction knows it: on PostgreSQL from the heads read with the lock
     /// (chains 0 to the count), elsewhere read once a transaction.
     static func accountChainCount(_ db: SQLConnection) throws -> Int {
-        if let heads = db.auditHeads, let last = heads.keys.max(), last >= 1 { return last }
         if let known = db.accountChainCount { return known }
         let count = try accountChains(db)
         db.accountChainCount = count
@@ -269,7 +282,7 @@ public enum AuditChain {
         positions.reserveCapacity(records.count)
         for record in records {
             let chain = try chain(of: record.accountID, in: db)
-            let head = try db.auditHeads?[chain] ?? head(db, chain: chain)
+            let head = try db.auditHeads?[chain] ?? lockedHead(db, chain: chain)
             let entry = AuditEntry(
                 chain: chain, seq: head.seq + 1, at: time.rfc3339, actor: actor.keyID, role: actor.role.rawValue,
                 action: record.action.rawValue, accountID: record.accountID, subjectID: record.subjectID,
@@ -325,8 +338,8 @@ extension Store {
     /// Raises the database's account chains to `wanted` (docs/audit-chain.md, "Chains"); a count
     /// below the database's is refused, since an account's chain is fixed and a root names every
     /// chain. 0 keeps the database's. Accounts created before keep their chain; new ones spread
-    /// over the new count, in every instance from its next write (each write reads the count with
-    /// the heads).
+    /// over the new count: this process's from its next write, another instance's from its next
+    /// start (each places new accounts over the count it read first).
     func raiseAuditChains(to wanted: Int) throws {
         guard wanted > 0 else { return }
         try database.write { db in
@@ -336,5 +349,6 @@ extension Store {
                 try db.execute(sql: "UPDATE audit_chains SET account_chains = ? WHERE id = 1", arguments: [wanted])
             }
         }
+        chains.forgetCount()
     }
 }

@@ -12,6 +12,8 @@ public struct WithdrawalOutcome: Sendable, Equatable {
 /// Records a consent after the domain rules accepted the request.
 public struct GrantConsent: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var grant: ConsentRules.Grant
     /// Given on the customer's own page: what the page recorded (channel `hosted`).
     public var page: PageEvidence?

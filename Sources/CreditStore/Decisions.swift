@@ -11,6 +11,8 @@ public enum Hashing {
 /// account still has an active `credit_assessment` consent (a withdrawal racing the request wins).
 public struct ScoreAccount: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var scored: ScoredDecision
 
     public init(accountID: String, result: Scorecard.Result, modelVersion: String, validityDays: Int,

@@ -11,6 +11,8 @@ import Synchronization
 /// lone request never waits for company; the queue is bounded, and a full one refuses at once.
 final class GroupCommit: Sendable {
     private struct Job: Sendable {
+        /// What its transaction must lock on PostgreSQL.
+        let scope: WriteScope
         /// Runs inside the batch's transaction, in the job's own savepoint.
         let run: @Sendable (SQLConnection) throws -> Void
         /// Called once the batch has committed (nil) or failed (the error), or with the job's own
@@ -31,6 +33,8 @@ final class GroupCommit: Sendable {
     /// A batch run without savepoints met a refusal it cannot undo alone.
     private struct SavepointsNeeded: Error {}
 
+    private typealias ChainsNeeded = WriteScope.ChainsNeeded
+
     /// The batch's jobs inside its transaction, each job's outcome. A batch of one needs no
     /// savepoint: its refusal rolls the whole transaction back (a storage fault goes out as it
     /// is, to be met as the batch's). With `savepoints`, each job runs in its own. Without them
@@ -38,16 +42,22 @@ final class GroupCommit: Sendable {
     /// nothing (its held inserts are dropped and the chain's head put back); otherwise, or when
     /// the database itself refused (the transaction is then aborted), the batch is given up for a
     /// run with savepoints.
+    /// A job that reaches a chain the batch did not lock, and finds it taken (`ChainsNeeded`),
+    /// is no job's refusal: the batch is given up and run again with that chain locked first.
     private static func run(_ batch: [Job], _ db: SQLConnection, savepoints: Bool) throws -> [(any Error)?] {
         if batch.count == 1 {
-            do { try batch[0].run(db) } catch where StorageFault.of(error) == nil { throw Refusal(error: error) }
+            do { try batch[0].run(db) } catch where StorageFault.of(error) == nil && !(error is ChainsNeeded) {
+                throw Refusal(error: error)
+            }
             return [nil]
         }
         if savepoints {
-            return batch.map { job in
+            return try batch.map { job in
                 do {
                     try db.inSavepoint { try job.run(db) }
                     return nil
+                } catch let needed as ChainsNeeded {
+                    throw needed
                 } catch {
                     return error
                 }
@@ -58,6 +68,8 @@ final class GroupCommit: Sendable {
             do {
                 try job.run(db)
                 return nil
+            } catch let needed as ChainsNeeded {
+                throw needed
             } catch let error where StorageFault.of(error) == nil && !(error is PostgresServerError) && db.writesSent == sent {
                 db.dropHeld(from: mark)
                 db.auditHeads = heads
@@ -86,10 +98,12 @@ final class GroupCommit: Sendable {
     }
 
     /// Runs `body` in the next batch and answers with its value once the batch has committed.
-    func submit<T: Sendable>(_ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T {
+    func submit<T: Sendable>(scope: WriteScope = .installation, _ body: @escaping @Sendable (SQLConnection) throws -> T)
+        async throws -> T
+    {
         let slot = Mutex<T?>(nil)
         return try await withCheckedThrowingContinuation { continuation in
-            let job = Job(run: { db in
+            let job = Job(scope: scope, run: { db in
                 let value = try body(db)
                 slot.withLock { $0 = value }
             }, finish: { error in
@@ -118,6 +132,25 @@ final class GroupCommit: Sendable {
         }
     }
 
+    /// The batch in one transaction. Without savepoints first where they cost round trips; again
+    /// with them when a job was refused after part of it reached the database; again with more
+    /// chains locked when a job reached a chain that another transaction held (a few times, then
+    /// with every lock, which no transaction can be short of).
+    private func commit(_ batch: [Job]) throws -> [(any Error)?] {
+        var scope = WriteScope.union(batch.map(\.scope))
+        var savepoints = !writer.savepointsCostRoundTrips
+        for attempt in 0... {
+            do {
+                return try writer.write(scope: scope) { db in try Self.run(batch, db, savepoints: savepoints) }
+            } catch is SavepointsNeeded {
+                savepoints = true
+            } catch let needed as ChainsNeeded {
+                scope = attempt < 3 ? WriteScope.union([scope, WriteScope(chains: needed.chains, exclusive: false)]) : .installation
+            }
+        }
+        fatalError("unreachable: the loop above returns or throws")
+    }
+
     private func drain() {
         while true {
             let batch = state.withLock { state -> [Job] in
@@ -128,14 +161,7 @@ final class GroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let outcomes: [(any Error)?]
-                do {
-                    outcomes = try writer.write { db in try Self.run(batch, db, savepoints: !writer.savepointsCostRoundTrips) }
-                } catch is SavepointsNeeded {
-                    // A job was refused after part of it reached the database: the batch again,
-                    // each job in its savepoint.
-                    outcomes = try writer.write { db in try Self.run(batch, db, savepoints: true) }
-                }
+                let outcomes = try commit(batch)
                 // A write that met a full disk inside its savepoint leaves the fault standing even
                 // though the (emptier) batch committed.
                 if let fault = outcomes.compactMap({ $0 }).first(where: { StorageFault.of($0) != nil }) {

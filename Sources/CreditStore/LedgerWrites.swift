@@ -39,6 +39,8 @@ public struct RepaymentRecord: Sendable, Equatable {
 /// succeed, since each sees the balance the one before it committed.
 public struct MakeDraw: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var amount: Int
     public var planMonths: Int?
     public var merchantRef: String?
@@ -120,6 +122,8 @@ public struct MakeDraw: BusinessWrite {
 /// inside the write transaction.
 public struct MakeRepayment: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var amount: Int
 
     public init(accountID: String, amount: Int) {

@@ -16,6 +16,8 @@ public struct ActivationResult: Sendable {
 /// transaction, so two racing activations cannot both open a line.
 public struct ActivateAccount: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var consentID: String
     public var decisionID: String
     public var termsVersion: String
@@ -233,6 +235,8 @@ public struct LimitAdjustment: Sendable, Equatable {
 /// transaction: of two racing +50 % increases only the first can pass.
 public struct AdjustLimit: BusinessWrite {
     public var accountID: String
+    /// Its rule reads and changes this account's rows alone (`BusinessWrite.chainAccountID`).
+    public var chainAccountID: String? { accountID }
     public var request: LimitPolicy.Request
     /// From the closed list (`ReasonCodes`); a person's words go in `note`, outside the chain.
     public var reasonCode: String

@@ -148,16 +148,32 @@ public final class PostgresEngine: Sendable {
         if !kept { try? link.connection.close().wait() }
     }
 
-    /// A write transaction. It takes the write lock first: every write of every instance takes
-    /// it, so they are serialised as SQLite's single writer serialises them, and a rule's check
-    /// sees every write committed before it. Every audit chain's head comes with the lock in one
-    /// round trip (migration 0030) and is handed to the chains' appends (`SQLConnection.auditHeads`).
+    /// A write transaction of no one chain: the write lock, exclusive (`write(scope:_:)`).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
-        try transaction("BEGIN", first: "SELECT chain, seq, hash FROM creditline_locked_chain_heads(\(Self.chainLockKey))",
-                        counted: true) { db, rows in
+        try write(scope: .installation, body)
+    }
+
+    /// A write transaction. It takes its locks first (docs/architecture.md, "Chains and their
+    /// locks"): writes of one account's chain take the write lock shared and that chain's lock,
+    /// so writes to different chains, of this instance or another, run side by side, while
+    /// writes to one chain are serialised as SQLite's single writer serialises them, and a rule's
+    /// check sees every write of its account committed before it. A write of no one account
+    /// takes the write lock exclusive, which waits for every other write and holds them off. The
+    /// heads of the chains locked come with the locks in one round trip (migration 0032) and are
+    /// handed to the chains' appends (`SQLConnection.auditHeads`).
+    func write<T>(scope: WriteScope, _ body: (SQLConnection) throws -> T) throws -> T {
+        let chains = scope.chains.map(String.init).joined(separator: ",")
+        return try transaction(
+            "BEGIN", first: "SELECT chain, seq, hash, account_chains FROM creditline_lock_chains(\(Self.chainLockKey), '\(chains)', \(scope.exclusive))",
+            counted: true
+        ) { db, rows in
             var heads: [Int: AuditHead] = [:]
-            for row in rows { heads[try row["chain"]] = AuditHead(seq: try row["seq"], hash: try row["hash"]) }
+            for row in rows {
+                heads[try row["chain"]] = AuditHead(seq: try row["seq"], hash: try row["hash"])
+                db.accountChainCount = try row["account_chains"]
+            }
             db.auditHeads = heads
+            db.allChainsLocked = scope.exclusive
             return try body(db)
         }
     }

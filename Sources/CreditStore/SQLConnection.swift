@@ -53,6 +53,9 @@ public final class SQLConnection {
     var accountChains: [String: Int] = [:]
     /// How many account chains there are, once read in this transaction.
     var accountChainCount: Int?
+    /// PostgreSQL: the transaction holds the write lock exclusive, so every chain is its own; else
+    /// only the chains in `auditHeads` are (a chain it reaches later is locked then).
+    var allChainsLocked = false
 
     /// A webhook endpoint as the outbox needs it: its id and the event types it wants.
     struct Endpoint {

@@ -1,6 +1,7 @@
 import CreditLine
 import Foundation
 import GRDB
+import Synchronization
 
 /// How the database is opened. Defaults favour durability: a credit decision acknowledged to a
 /// caller must survive a power cut.
@@ -41,7 +42,13 @@ public struct StoreOptions: Sendable {
 public struct Store: Sendable {
     let database: StoreEngine
     let health: StorageHealth
-    let groupCommit: GroupCommit
+    /// The writers (docs/architecture.md, "Chains and their locks"): one on SQLite; on
+    /// PostgreSQL one a lane, a chain's writes always in the same lane, so that writes to chains
+    /// of different lanes run side by side. The first lane also takes the writes of no one account.
+    let lanes: [GroupCommit]
+    var groupCommit: GroupCommit { lanes[0] }
+    /// Accounts' chains as this process has learned them, and the count of account chains.
+    let chains = ChainDirectory()
     /// The store's own read-only connections for one-statement reads (a file's store only).
     let readers: RawReaders?
     /// The file, or `:memory:`.
@@ -97,7 +104,27 @@ public struct Store: Sendable {
         self.migrations = migrations
         self.composer = options.notices
         self.health = StorageHealth()
-        self.groupCommit = GroupCommit(writer: database, health: health, limit: options.writeQueueMax)
+        let laneCount = if case .postgres = database { Self.postgresLanes } else { 1 }
+        let health = self.health
+        self.lanes = (0..<laneCount).map { _ in GroupCommit(writer: database, health: health, limit: options.writeQueueMax) }
+    }
+
+    /// PostgreSQL's writer lanes: each holds a connection while it writes, so they are a handful.
+    static let postgresLanes = 8
+
+    /// Where a write goes and what it locks: a write of one account, its chain's lane and lock; a
+    /// new account, the chain it is placed in; anything else, the first lane and every lock.
+    /// SQLite has one writer and no locks to choose.
+    func route<W: BusinessWrite>(_ write: inout W) async throws -> (GroupCommit, WriteScope) {
+        guard case .postgres = database else { return (groupCommit, .installation) }
+        var chain: Int?
+        if let placed = write.place(accountChains: try await chains.accountChains(self)) {
+            chain = placed
+        } else if let accountID = write.chainAccountID {
+            chain = try await chains.chain(of: accountID, self)
+        }
+        guard let chain else { return (groupCommit, .installation) }
+        return (lanes[chain % lanes.count], .chain(chain))
     }
 
     public static func inMemory(migrationsDirectory: String, time: any TimeSource = SystemTimeSource(),
@@ -245,7 +272,9 @@ public struct Store: Sendable {
                                           ifMatch: AccountVersion? = nil) async throws -> W.Output
     {
         let composer = self.composer
-        return try await groupCommit.submit { db in
+        var write = write
+        let (lane, scope) = try await route(&write)
+        return try await lane.submit(scope: scope) { [write] db in
             try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
         }
     }
@@ -262,7 +291,9 @@ public struct Store: Sendable {
         idempotency: IdempotencyRecord?, answer: @escaping @Sendable (W.Output) throws -> (Answer, StoredAnswer?)
     ) async throws -> Answer {
         let composer = self.composer
-        return try await groupCommit.submit { db in
+        var write = write
+        let (lane, scope) = try await route(&write)
+        return try await lane.submit(scope: scope) { [write] db in
             let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
             let (value, kept) = try answer(output)
             if let idempotency, let kept { try Self.store(kept, for: idempotency, at: now, in: db) }
@@ -319,4 +350,51 @@ public struct Store: Sendable {
 public protocol BusinessWrite: Sendable {
     associatedtype Output: Sendable
     func apply(_ db: SQLConnection, now: Timestamp) throws -> (Output, [AuditRecord])
+
+    /// The one account whose rows this write's rule reads and changes, so that on PostgreSQL it
+    /// takes that account's chain's lock alone (docs/architecture.md, "Chains and their locks").
+    /// nil, the default: the write may reach any account, or none, and takes every lock.
+    var chainAccountID: String? { get }
+
+    /// A write that creates an account places it in a chain before it runs (so that it is routed
+    /// and locked there) and answers the chain; nil for every other write.
+    mutating func place(accountChains: Int) -> Int?
+}
+
+extension BusinessWrite {
+    public var chainAccountID: String? { nil }
+    public mutating func place(accountChains: Int) -> Int? { nil }
+}
+
+/// Accounts' chains as this process has learned them (a chain never changes, so what is known
+/// stays true), and the count of account chains read once at the first write.
+final class ChainDirectory: Sendable {
+    private let known = Mutex<[String: Int]>([:])
+    private let count = Mutex<Int?>(nil)
+    /// Accounts remembered at most; past that the memory starts again.
+    static let limit = 100_000
+
+    func chain(of accountID: String, _ store: Store) async throws -> Int? {
+        if let chain = known.withLock({ $0[accountID] }) { return chain }
+        guard let chain = try await store.read({ db in
+            try Int.fetchOne(db, cached: "SELECT audit_chain FROM accounts WHERE id = ?", arguments: [accountID])
+        }) else { return nil }
+        known.withLock { known in
+            if known.count >= Self.limit { known.removeAll() }
+            known[accountID] = chain
+        }
+        return chain
+    }
+
+    /// The database's count when first asked: an instance places new accounts over the count it
+    /// read, until it starts again (README "Configuration", `audit_chains`).
+    func accountChains(_ store: Store) async throws -> Int {
+        if let count = count.withLock({ $0 }) { return count }
+        let read = try await store.read { db in try AuditChain.accountChains(db) }
+        count.withLock { $0 = read }
+        return read
+    }
+
+    /// The count is read again at the next write (this process raised it).
+    func forgetCount() { count.withLock { $0 = nil } }
 }

@@ -24,9 +24,14 @@ enum StoreEngine: Sendable {
 
     /// A write transaction on the calling thread (the group commit's queue, a command-line tool).
     func write<T>(_ body: (SQLConnection) throws -> T) throws -> T {
+        try write(scope: .installation, body)
+    }
+
+    /// A write transaction that locks `scope` on PostgreSQL; SQLite's one writer needs no more.
+    func write<T>(scope: WriteScope, _ body: (SQLConnection) throws -> T) throws -> T {
         switch self {
         case .sqlite(let writer): try writer.writeWithoutTransaction { db in try Self.immediateTransaction(db, body) }
-        case .postgres(let engine): try engine.write(body)
+        case .postgres(let engine): try engine.write(scope: scope, body)
         }
     }
 
@@ -103,5 +108,29 @@ public enum DatabaseURL: Equatable, Sendable {
         } else {
             self = .sqlite(text)
         }
+    }
+}
+
+/// What a write transaction locks on PostgreSQL (docs/architecture.md, "Chains and their locks"):
+/// the chains its writes belong to, or, for a write of no one account, everything.
+struct WriteScope: Sendable, Equatable {
+    var chains: [Int]
+    var exclusive: Bool
+
+    static let installation = WriteScope(chains: [], exclusive: true)
+
+    static func chain(_ chain: Int) -> WriteScope { WriteScope(chains: [chain], exclusive: false) }
+
+    /// A job reached chains its transaction did not lock, and another transaction holds one:
+    /// waiting for it there, out of order, could deadlock, so the batch runs again with them
+    /// locked first, in order (`GroupCommit`).
+    struct ChainsNeeded: Error {
+        var chains: [Int]
+    }
+
+    /// A batch's: every chain of its jobs, in order; exclusive if any job's is.
+    static func union(_ scopes: [WriteScope]) -> WriteScope {
+        if scopes.contains(where: \.exclusive) || scopes.isEmpty { return .installation }
+        return WriteScope(chains: Set(scopes.flatMap(\.chains)).sorted(), exclusive: false)
     }
 }

@@ -125,4 +125,49 @@ import Testing
             return
         }
     }
+
+    /// A write that names one account and reaches another chain (another account's, and chain
+    /// 0's) appends there too: on PostgreSQL it locks those chains as it reaches them.
+    struct ReachingWrite: BusinessWrite {
+        var accountID: String
+        var other: String
+        var chainAccountID: String? { accountID }
+        func apply(_ db: SQLConnection, now: Timestamp) throws -> ((), [AuditRecord]) {
+            ((), [AuditRecord(.service(.demoClockAdvanced(days: 0)), accountID: accountID),
+                  AuditRecord(.service(.demoClockAdvanced(days: 1)), accountID: other),
+                  AuditRecord(.service(.demoClockAdvanced(days: 2)))])
+        }
+    }
+
+    @Test func aWriteThatReachesOtherChainsAppendsThere() async throws {
+        let (store, _) = try temporaryStore()
+        try store.raiseAuditChains(to: 4)
+        var accounts: [String: Int] = [:]
+        var index = 0
+        while Set(accounts.values).count < 2 {
+            let (account, _) = try await store.perform(CreateAccount(customerRef: "reach-\(index)"), by: testActor)
+            accounts[account.id] = try store.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT audit_chain FROM accounts WHERE id = ?", arguments: [account.id])
+            }
+            index += 1
+        }
+        let first = try #require(accounts.first)
+        let second = try #require(accounts.first { $0.value != first.value })
+        let before = try await store.auditHeads()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask { _ = try await store.perform(ReachingWrite(accountID: first.key, other: second.key), by: testActor) }
+                group.addTask { _ = try await store.perform(ReachingWrite(accountID: second.key, other: first.key), by: testActor) }
+            }
+            try await group.waitForAll()
+        }
+        let after = try await store.auditHeads()
+        #expect(after[0].seq - before[0].seq == 16)
+        #expect(after[first.value].seq - before[first.value].seq == 16)
+        #expect(after[second.value].seq - before[second.value].seq == 16)
+        guard case .intact = try store.verifyAudit(from: before) else {
+            Issue.record("the chains a write reached do not verify")
+            return
+        }
+    }
 }

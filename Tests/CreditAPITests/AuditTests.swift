@@ -43,6 +43,11 @@ import Testing
         _ = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"after-the-pages"}"#)
         let polled = try await service.call("GET", "/v1/audit?after=\(after)", role: .auditor)
         #expect((polled.json["items"] as? [[String: Any]])?.map { $0["action"] as? String } == ["account.created"])
+        // A chain there is not is kept in the position as it was, and read for nothing.
+        let end = try #require(polled.json["next_after"] as? String)
+        let madeUp = try await service.call("GET", "/v1/audit?after=\(end),999:5", role: .auditor)
+        #expect((madeUp.json["next_after"] as? String)?.hasSuffix(",999:5") == true)
+        #expect((madeUp.json["items"] as? [[String: Any]])?.isEmpty == true)
         #expect(try await service.call("GET", "/v1/audit?after_seq=3", role: .auditor).json["field"] as? String == "after_seq")
         for bad in ["1", "a:1", "0:1,0:2", "-1:0", "0:-1"] {
             #expect(try await service.call("GET", "/v1/audit?after=\(bad)", role: .auditor).json["field"] as? String == "after", "\(bad)")

@@ -22,9 +22,12 @@ public struct CreateAccount: BusinessWrite {
     /// By its tenant and reference, not its id: two creations of one reference go to one chain,
     /// whose lock orders them, so the second finds the first.
     public mutating func place(accountChains: Int) -> Int? {
-        let placed = AuditChains.chain(forNewAccount: tenant + "\u{0}" + customerRef, accountChains: accountChains)
-        chain = placed
-        return placed
+        chain = placement(accountChains)
+        return chain
+    }
+
+    private func placement(_ accountChains: Int) -> Int {
+        AuditChains.chain(forNewAccount: tenant + "\u{0}" + customerRef, accountChains: accountChains)
     }
 
     /// A held account's key by its reference (`SQLConnection.heldRow`).
@@ -33,17 +36,15 @@ public struct CreateAccount: BusinessWrite {
     public func apply(_ db: SQLConnection, now: Timestamp) throws -> ((account: Account, created: Bool), [AuditRecord]) {
         // A second account of the same reference in one batch must find the first even while
         // its row is held; any other reference reads beside what is held.
-        let found = db.heldRow(Self.referenceKey(tenant, customerRef))
-            ? try Store.fetchAccount(db, customerRef: customerRef, tenant: tenant)
-            : try db.rowsBesideHeld(Store.fetchAccountByReferenceSQL, [tenant, customerRef]).first.map(Store.account(from:))
+        let found = try db.rowsBesideHeld(Store.fetchAccountByReferenceSQL, [tenant, customerRef],
+                                          unless: Self.referenceKey(tenant, customerRef)).first.map(Store.account(from:))
         if let existing = found {
             return ((existing, false), [])
         }
         var account = Account(id: Identifier.make("acc"), tenant: tenant, customerRef: customerRef, createdAt: now,
                               updatedAt: now)
         account.locale = locale
-        let chain = try chain ?? AuditChains.chain(forNewAccount: tenant + "\u{0}" + customerRef,
-                                                   accountChains: try AuditChain.accountChainCount(db))
+        let chain = try chain ?? placement(try AuditChain.accountChainCount(db))
         // Held on PostgreSQL (`SQLConnection.enqueue`): a second account of the same reference,
         // racing in from another instance, still fails its unique key when the insert is sent.
         try db.enqueue(
@@ -89,8 +90,7 @@ extension Store {
             FROM accounts a
             LEFT JOIN consents c ON c.account_id = a.id AND c.purpose = ? WHERE a.id = ?
             """
-        let rows = db.heldRow(id) ? try StoreRow.fetchAll(db, cached: sql, arguments: [purpose.rawValue, id])
-            : try db.rowsBesideHeld(sql, [purpose.rawValue, id])
+        let rows = try db.rowsBesideHeld(sql, [purpose.rawValue, id], unless: id)
         var status: AccountStatus?
         var consented = false
         for row in rows {

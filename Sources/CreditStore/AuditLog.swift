@@ -242,8 +242,8 @@ public enum AuditChain {
         try Int.fetchOne(db, cached: "SELECT account_chains FROM audit_chains WHERE id = 1") ?? 1
     }
 
-    /// The same, as this transaction knows it: on PostgreSQL from the heads read with the lock
-    /// (chains 0 to the count), elsewhere read once a transaction.
+    /// The same, as this transaction knows it: on PostgreSQL answered with the locks at its start,
+    /// elsewhere read once a transaction.
     static func accountChainCount(_ db: SQLConnection) throws -> Int {
         if let known = db.accountChainCount { return known }
         let count = try accountChains(db)

@@ -41,17 +41,17 @@ extension AuditChain {
             } else {
                 try verifyByRows(db, chain: chain, checkpoint: checkpoint)
             }
-            guard case .intact(let count, let head) = outcome else {
-                if case .broken(let seq, let reason) = outcome { return .broken(chain: chain, firstBrokenSeq: seq, reason: reason) }
-                continue
-            }
-            // A chain that ends before the checkpoint's entry was cut short.
-            if let checkpoint, head.seq < checkpoint.seq {
+            switch outcome {
+            case .broken(let seq, let reason):
+                return .broken(chain: chain, firstBrokenSeq: seq, reason: reason)
+            case .intact(_, let head) where head.seq < checkpoint?.seq ?? 0:
+                // A chain that ends before the checkpoint's entry was cut short.
                 return .broken(chain: chain, firstBrokenSeq: head.seq + 1,
                                reason: "the chain ends before the checkpoint's entry (truncated log)")
+            case .intact(let count, let head):
+                checked += count
+                heads.append(AuditChainHead(chain: chain, seq: head.seq, hash: head.hash))
             }
-            checked += count
-            heads.append(AuditChainHead(chain: chain, seq: head.seq, hash: head.hash))
         }
         return .intact(checked: checked, heads: heads)
     }

@@ -139,16 +139,17 @@ final class GroupCommit: Sendable {
     private func commit(_ batch: [Job]) throws -> [(any Error)?] {
         var scope = WriteScope.union(batch.map(\.scope))
         var savepoints = !writer.savepointsCostRoundTrips
-        for attempt in 0... {
+        var shortOfChains = 0
+        while true {
             do {
                 return try writer.write(scope: scope) { db in try Self.run(batch, db, savepoints: savepoints) }
             } catch is SavepointsNeeded {
                 savepoints = true
             } catch let needed as ChainsNeeded {
-                scope = attempt < 3 ? WriteScope.union([scope, WriteScope(chains: needed.chains, exclusive: false)]) : .installation
+                shortOfChains += 1
+                scope = shortOfChains <= 3 ? WriteScope.union([scope, WriteScope(chains: needed.chains, exclusive: false)]) : .installation
             }
         }
-        fatalError("unreachable: the loop above returns or throws")
     }
 
     private func drain() {

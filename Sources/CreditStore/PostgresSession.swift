@@ -150,13 +150,7 @@ final class PostgresSession {
             }
             let query = PostgresQuery(unsafeSQL: text, binds: binds)
             let result = try Self.wait(for: connection.query(query, logger: logger), on: connection)
-            var columns: [String]?
-            let rows = try result.rows.map { row in
-                // The names once per result; every row shares them.
-                if columns == nil { columns = row.map(\.columnName) }
-                return StoreRow(columns: columns ?? [], values: try Self.values(row))
-            }
-            return (rows, result.metadata.rows ?? 0)
+            return (try Self.storeRows(result.rows), result.metadata.rows ?? 0)
         } catch var error as PostgresServerError {
             // The statement's text is the code's constant (values are bound), so it may be named.
             error.statement = String(sql.prefix(120))
@@ -199,12 +193,16 @@ final class PostgresSession {
         link.prepared.insert(number)
         // A statement run for its changes answers a row per row changed and nothing else.
         if reading == .changes { return ([], rows.count) }
+        return (try Self.storeRows(rows), rows.count)
+    }
+
+    private static func storeRows(_ rows: [PostgresRow]) throws -> [StoreRow] {
         var columns: [String]?
-        let stored = try rows.map { row in
+        return try rows.map { row in
+            // The names once per result; every row shares them.
             if columns == nil { columns = row.map(\.columnName) }
-            return StoreRow(columns: columns ?? [], values: try Self.values(row))
+            return StoreRow(columns: columns ?? [], values: try values(row))
         }
-        return (stored, rows.count)
     }
 
     /// The type a value is bound as, as `run` binds it; a NULL's is left to the server.

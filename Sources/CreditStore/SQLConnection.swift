@@ -235,10 +235,10 @@ public final class SQLConnection {
     }
 
     /// An insert whose answer nothing reads (a decision, an audit entry, an event, a kept
-    /// answer). On PostgreSQL it is held and sent with the next statement of the transaction, all
-    /// held inserts in one statement: one round trip where there were several (README "Running on
-    /// PostgreSQL"). Any statement sends what is held first, so a read sees every insert before
-    /// it; a refusal that rolls back drops them. SQLite runs it at once.
+    /// answer). On PostgreSQL it is held, and what is held goes as one statement just before the
+    /// next statement that could see it, or at the commit: one round trip where there were
+    /// several (README "Running on PostgreSQL"). A read sees every insert before it; a refusal
+    /// that rolls back drops them. SQLite runs it at once.
     /// `numbered`: the table numbers its rows from a sequence in the order they are inserted (the
     /// events), and the rows of one key (an account's events) must keep their order. The parts of
     /// one statement run in no set order, so a second insert of a key already held sends the
@@ -260,11 +260,14 @@ public final class SQLConnection {
     func heldRow(_ key: String) -> Bool { heldKeys.contains(key) }
 
     /// A read of rows no held insert can write (the webhook endpoints: nothing held goes there; an
-    /// account by a key no held insert has, `heldRow(_:)`), so what is held stays held for the
-    /// next statement instead of costing a round trip now. In a batch this lets the held inserts
-    /// of many writes go as one statement.
-    func rowsBesideHeld(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
-        guard case .postgres(let session) = engine else { return try rows(sql, arguments, cached: true) }
+    /// account by a key no held insert has), so what is held stays held instead of costing a
+    /// round trip now. In a batch this lets the held inserts of many writes go as one statement.
+    /// `unless`: a held row's key (`heldRow(_:)`) that, held, the read could find; then what is
+    /// held is sent first, as for any read.
+    func rowsBesideHeld(_ sql: String, _ arguments: SQLArguments, unless key: String? = nil) throws -> [StoreRow] {
+        guard case .postgres(let session) = engine, !(key.map(heldRow) ?? false) else {
+            return try rows(sql, arguments, cached: true)
+        }
         return try session.run(sql, arguments.values, prepared: .rows).rows
     }
 

@@ -55,22 +55,33 @@ public final class PostgresEngine: Sendable {
     /// The audit chain's head lock (docs/architecture.md): one number every instance agrees on.
     static let chainLockKey = 7_242_019
 
-    init(location: PostgresLocation, logger: Logger = Logger(label: "creditline.postgres")) {
+    /// `sslmode` and `sslrootcert`, made into a context once (README "TLS to the database").
+    private let tls: PostgresConnection.Configuration.TLS
+
+    init(location: PostgresLocation, logger: Logger = Logger(label: "creditline.postgres")) throws {
         self.location = location
         var logger = logger
         logger.logLevel = .warning
         self.logger = logger
+        tls = try PostgresTLS.configuration(for: location)
     }
 
-    private func connect() throws -> PostgresLink {
+    /// Connects once, at open: a TLS refusal stops the start in words naming the setting
+    /// (`StoreError.databaseTLS`), where later it is a 503 and a log line like any lost primary.
+    func checkConnection() throws {
+        release(try connect(namingTLS: true))
+    }
+
+    private func connect(namingTLS: Bool = false) throws -> PostgresLink {
         var lastError: any Error = StoreError.storageUnavailable(.unreachable)
+        var refusedTLS: String?
         let first = primary.load(ordering: .relaxed)
         let order = location.hosts.indices.map { ($0 + first) % location.hosts.count }
         for index in order {
             let host = location.hosts[index]
             var configuration = PostgresConnection.Configuration(
                 host: host.name, port: host.port, username: location.user, password: location.password,
-                database: location.database, tls: .disable)
+                database: location.database, tls: tls)
             configuration.options.connectTimeout = .seconds(2)
             let connection: PostgresConnection
             do {
@@ -80,6 +91,7 @@ public final class PostgresEngine: Sendable {
                 ).wait()
             } catch {
                 lastError = error
+                if let words = PostgresTLS.refusal(error, host: host, location: location) { refusedTLS = words }
                 continue
             }
             // Every connection not handed on is closed, the one whose question failed too: a
@@ -96,6 +108,10 @@ public final class PostgresEngine: Sendable {
                 lastError = error
             }
             try? connection.close().wait()
+        }
+        if let refusedTLS {
+            if namingTLS { throw StoreError.databaseTLS(refusedTLS) }
+            logger.error("no primary: \(refusedTLS)")
         }
         throw PostgresFailure.classify(lastError)
     }
@@ -231,14 +247,14 @@ public final class PostgresEngine: Sendable {
         guard isIdentifier(name) else {
             throw PostgresServerError(state: "42602", message: "not a database name: \(name)")
         }
-        let engine = PostgresEngine(location: location)
+        let engine = try PostgresEngine(location: location)
         defer { engine.close() }
         try engine.withSession { session in _ = try session.run("CREATE DATABASE \(name)", []) }
     }
 
     public static func dropDatabase(named name: String, at location: PostgresLocation) {
         guard isIdentifier(name) else { return }
-        let engine = PostgresEngine(location: location)
+        guard let engine = try? PostgresEngine(location: location) else { return }
         defer { engine.close() }
         _ = try? engine.withSession { session in _ = try session.run("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", []) }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// Where a PostgreSQL store lives: `postgres://user[:password]@host[:port][,host[:port]…]/database`.
+/// Where a PostgreSQL store lives:
+/// `postgres://user[:password]@host[:port][,host[:port]…]/database[?sslmode=…&sslrootcert=…]`.
 /// Several hosts are a primary and its standbys in any order: the store writes to the one that is
 /// not in recovery, and looks again when a connection fails (README "Running on PostgreSQL").
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
@@ -10,16 +11,51 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         public var port: Int
     }
 
+    /// `sslmode`, in libpq's words (README "TLS to the database"). `prefer` and `allow` are
+    /// refused: they fall back to plain text without saying so.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        /// Plain text (the default, as before the setting existed).
+        case disable
+        /// Encrypted; the certificate is not checked unless `sslrootcert` is given, which makes
+        /// it `verify-ca` (as libpq does).
+        case require
+        /// Encrypted, the certificate signed by `sslrootcert`; any host name.
+        case verifyCA = "verify-ca"
+        /// Encrypted, the certificate signed by `sslrootcert` and naming the host connected to.
+        case verifyFull = "verify-full"
+    }
+
     public var hosts: [Host]
     public var user: String
     public var password: String?
     public var database: String
+    public var tlsMode: TLSMode = .disable
+    /// `sslrootcert`: a PEM file of the certificate authorities to trust, or `system` for the
+    /// system's trust store.
+    public var rootCertificate: String?
+
+    /// Why a URL is refused, naming the part at fault.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var reason: String
+        public var description: String { reason }
+    }
 
     public init?(url: String) {
-        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else { return nil }
+        guard let location = try? PostgresLocation(parsing: url) else { return nil }
+        self = location
+    }
+
+    public init(parsing url: String) throws(Invalid) {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw Invalid(reason: "not a postgres:// URL")
+        }
         var rest = Substring(url.drop(while: { $0 != "/" }).dropFirst(2))
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
-        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        guard let slash = rest.firstIndex(of: "/") else { throw Invalid(reason: "no /database after the hosts") }
         let database = String(rest[rest.index(after: slash)...])
         var authority = rest[..<slash]
         var user = "postgres"
@@ -34,27 +70,78 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         var hosts: [Host] = []
         for part in authority.split(separator: ",") {
             let pieces = part.split(separator: ":", maxSplits: 1)
-            guard let name = pieces.first, !name.isEmpty else { return nil }
+            guard let name = pieces.first, !name.isEmpty else { throw Invalid(reason: "a host without a name") }
             let port = pieces.count == 2 ? Int(pieces[1]) : 5432
-            guard let port, (1...65535).contains(port) else { return nil }
+            guard let port, (1...65535).contains(port) else { throw Invalid(reason: "a port outside 1-65535") }
             hosts.append(Host(name: String(name), port: port))
         }
-        guard !hosts.isEmpty, !database.isEmpty, !user.isEmpty else { return nil }
+        guard !hosts.isEmpty else { throw Invalid(reason: "no host") }
+        guard !database.isEmpty else { throw Invalid(reason: "no database name") }
+        guard !user.isEmpty else { throw Invalid(reason: "no user name") }
         self.hosts = hosts
         self.user = user
         self.password = password
         self.database = database
+        try readParameters(query)
+    }
+
+    /// `sslmode` and `sslrootcert`; any other parameter is refused rather than ignored, so that a
+    /// setting the operator meant is never silently not in force.
+    private mutating func readParameters(_ query: Substring) throws(Invalid) {
+        var seen: Set<String> = []
+        var mode: TLSMode?
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0])
+            let value = parts.count == 2 ? (parts[1].removingPercentEncoding ?? String(parts[1])) : ""
+            guard seen.insert(key).inserted else { throw Invalid(reason: "\(key) given twice") }
+            switch key {
+            case "sslmode":
+                if value == "prefer" || value == "allow" {
+                    throw Invalid(reason: "sslmode=\(value) falls back to plain text without saying so; "
+                        + "use require, verify-ca or verify-full (or disable)")
+                }
+                guard let known = TLSMode(rawValue: value) else {
+                    throw Invalid(reason: "sslmode must be disable, require, verify-ca or verify-full")
+                }
+                mode = known
+            case "sslrootcert":
+                guard !value.isEmpty else { throw Invalid(reason: "sslrootcert is empty") }
+                rootCertificate = value
+            default:
+                // The key alone: a parameter's value may be a secret.
+                throw Invalid(reason: "unknown parameter \(key.prefix(40)) (known: sslmode, sslrootcert)")
+            }
+        }
+        switch (mode ?? .disable, rootCertificate) {
+        case (.verifyCA, nil), (.verifyFull, nil):
+            throw Invalid(reason: "sslmode=\(mode!.rawValue) needs sslrootcert=PATH (a PEM file of the "
+                + "certificate authorities to trust, or sslrootcert=system)")
+        case (.disable, .some):
+            throw Invalid(reason: "sslrootcert needs sslmode=require, verify-ca or verify-full")
+        case (.require, .some):
+            tlsMode = .verifyCA
+        default:
+            tlsMode = mode ?? .disable
+        }
+    }
+
+    private var parameters: String {
+        guard tlsMode != .disable else { return "" }
+        let root = rootCertificate.map { "&sslrootcert=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) }
+        return "?sslmode=\(tlsMode.rawValue)" + (root ?? "")
     }
 
     /// The URL, password included: for configuration, never for logs.
     public var url: String {
         let secret = password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
-        return "postgres://\(user)\(secret)@" + hosts.map { "\($0.name):\($0.port)" }.joined(separator: ",") + "/\(database)"
+        return "postgres://\(user)\(secret)@" + hosts.map { "\($0.name):\($0.port)" }.joined(separator: ",")
+            + "/\(database)" + parameters
     }
 
     /// The URL without its password, for logs.
     public var description: String {
-        "postgres://\(user)@" + hosts.map { "\($0.name):\($0.port)" }.joined(separator: ",") + "/\(database)"
+        "postgres://\(user)@" + hosts.map { "\($0.name):\($0.port)" }.joined(separator: ",") + "/\(database)" + parameters
     }
 
     /// The same server, another database (tests make one per service).

@@ -158,7 +158,8 @@ public struct Store: Sendable {
                             time: any TimeSource = SystemTimeSource()) throws -> Store
     {
         let migrations = try Migrations.load(directory: options.migrationsDirectory + "/postgres")
-        let engine = PostgresEngine(location: location)
+        let engine = try PostgresEngine(location: location)
+        try engine.checkConnection()
         try migrations.apply(to: engine)
         let store = Store(database: .postgres(engine), path: location.description, time: time, migrations: migrations,
                           options: options)

@@ -90,15 +90,22 @@ public enum DatabaseURL: Equatable, Sendable {
     case postgres(PostgresLocation)
 
     public struct Invalid: Error, CustomStringConvertible {
+        /// What is wrong with a postgres:// URL, when that is known.
+        var reason: String?
+
         public var description: String {
             "database_url must be sqlite:PATH or postgres://user@host[:port][,host[:port]…]/database"
+                + "[?sslmode=…&sslrootcert=…]" + (reason.map { ": \($0)" } ?? "")
         }
     }
 
     public init(_ text: String) throws {
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            guard let location = PostgresLocation(url: text) else { throw Invalid() }
-            self = .postgres(location)
+            do {
+                self = .postgres(try PostgresLocation(parsing: text))
+            } catch {
+                throw Invalid(reason: error.reason)
+            }
         } else if text.hasPrefix("sqlite:") {
             let path = String(text.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw Invalid() }

@@ -25,9 +25,14 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case noNoticeTemplates(AuditAction)
     /// A file the service writes beside the database (the bureau's) could not be written.
     case fileUnwritable(String)
+    /// PostgreSQL refused for TLS reasons (a certificate not signed by `sslrootcert`, a host name
+    /// it does not hold, a server without TLS): the words name the setting.
+    case databaseTLS(String)
 
     public var description: String {
         switch self {
+        case .databaseTLS(let words):
+            return words
         case .fileUnwritable(let path):
             return "\(path) could not be written (its folder missing or not writable, or the disk full)"
         case .migrationsDirectoryMissing(let path):

@@ -163,4 +163,49 @@ import Testing
             }
         }
     }
+
+    /// `sslmode` and `sslrootcert` in `database_url` (README "TLS to the database"): what each
+    /// spelling means, and every refusal naming the parameter at fault.
+    @Test(arguments: [
+        ("", PostgresLocation.TLSMode.disable, nil as String?),
+        ("?sslmode=disable", .disable, nil),
+        ("?sslmode=require", .require, nil),
+        // libpq's rule: require with a root certificate checks the signature.
+        ("?sslmode=require&sslrootcert=/etc/ca.pem", .verifyCA, "/etc/ca.pem"),
+        ("?sslmode=verify-ca&sslrootcert=/etc/ca.pem", .verifyCA, "/etc/ca.pem"),
+        ("?sslrootcert=%2Fsrv%2Fdb%20ca.pem&sslmode=verify-full", .verifyFull, "/srv/db ca.pem"),
+        ("?sslmode=verify-full&sslrootcert=system", .verifyFull, "system"),
+    ])
+    func databaseURLTLSParameters(query: String, mode: PostgresLocation.TLSMode, root: String?) throws {
+        let location = try PostgresLocation(parsing: "postgres://creditline:s3cret@db-a,db-b:5433/lines" + query)
+        #expect(location.tlsMode == mode && location.rootCertificate == root)
+        // The description (for logs) says how the connection is made and never the password;
+        // the URL round-trips.
+        #expect(!location.description.contains("s3cret"))
+        #expect(location.description.contains("sslmode=") == (mode != .disable))
+        #expect(try PostgresLocation(parsing: location.url) == location)
+    }
+
+    @Test(arguments: [
+        ("?sslmode=prefer", "sslmode=prefer falls back to plain text"),
+        ("?sslmode=allow", "sslmode=allow falls back to plain text"),
+        ("?sslmode=verify", "sslmode must be disable, require, verify-ca or verify-full"),
+        ("?sslmode=verify-full", "sslmode=verify-full needs sslrootcert=PATH"),
+        ("?sslmode=verify-ca", "sslmode=verify-ca needs sslrootcert=PATH"),
+        ("?sslrootcert=/etc/ca.pem", "sslrootcert needs sslmode=require, verify-ca or verify-full"),
+        ("?sslmode=disable&sslrootcert=/etc/ca.pem", "sslrootcert needs sslmode"),
+        ("?sslmode=require&sslmode=disable", "sslmode given twice"),
+        ("?sslmode=require&sslrootcert=", "sslrootcert is empty"),
+        ("?password=hunter2", "unknown parameter password (known: sslmode, sslrootcert)"),
+    ])
+    func databaseURLTLSRefusals(query: String, words: String) throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.load(
+                file: nil, environment: ["CREDITLINE_DATABASE_URL": "postgres://creditline@db-a/lines" + query], flags: [:])
+        }
+        #expect(error?.field == "database_url")
+        #expect(error?.reason.contains(words) == true, "\(error?.reason ?? "")")
+        #expect(error?.reason.contains("hunter2") == false)
+    }
+
 }

@@ -1,0 +1,59 @@
+import NIOSSL
+import PostgresNIO
+
+/// TLS to the database (README "TLS to the database"): `sslmode` and `sslrootcert` of
+/// `database_url` made into one NIOSSL context when the store opens, and a connection refused for
+/// TLS reasons put in words that name the setting to look at.
+enum PostgresTLS {
+    static func configuration(for location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        guard location.tlsMode != .disable else { return .disable }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        switch location.tlsMode {
+        case .disable, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let path = location.rootCertificate, path != "system" {
+            let authorities: [NIOSSLCertificate]
+            do {
+                authorities = try NIOSSLCertificate.fromPEMFile(path)
+            } catch {
+                throw StoreError.databaseTLS("database_url sslrootcert=\(path) could not be read as PEM certificates (\(error))")
+            }
+            guard !authorities.isEmpty else {
+                throw StoreError.databaseTLS("database_url sslrootcert=\(path) holds no certificate")
+            }
+            tls.trustRoots = .certificates(authorities)
+        }
+        do {
+            return .require(try NIOSSLContext(configuration: tls))
+        } catch {
+            throw StoreError.databaseTLS("database_url sslmode=\(location.tlsMode.rawValue): no TLS context (\(error))")
+        }
+    }
+
+    /// Words for a connection that failed because of TLS, naming the setting; nil for any other
+    /// failure (a host down, a standby), which the failover logic handles as before.
+    static func refusal(_ error: any Error, host: PostgresLocation.Host, location: PostgresLocation) -> String? {
+        let underlying = (error as? PSQLError)?.underlying ?? error
+        let server = "\(host.name):\(host.port)"
+        let mode = "database_url sslmode=\(location.tlsMode.rawValue)"
+        let roots = location.rootCertificate.map { "sslrootcert=\($0)" } ?? "no sslrootcert"
+        if let error = error as? PSQLError, error.code == .sslUnsupported {
+            return "\(mode): \(server) does not offer TLS (ssl = off on the server)"
+        }
+        if let extra = underlying as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "\(mode): the certificate of \(server) does not name \(host.name); connect by a name it holds, "
+                + "or use sslmode=verify-ca"
+        }
+        guard underlying is NIOSSLError || underlying is BoringSSLError || underlying is NIOSSLExtraError else {
+            return nil
+        }
+        let detail = String(describing: underlying)
+        if detail.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "\(mode): the certificate of \(server) is not signed by a certificate authority in \(roots)"
+        }
+        return "\(mode): the TLS handshake with \(server) failed (\(detail.prefix(200)))"
+    }
+}

@@ -97,6 +97,11 @@ struct AuditRoutes: RouteFamily {
         if let action = query["action"], AuditAction(rawValue: action) == nil {
             throw DomainError.invalidField("action", "action must be one of the audit actions, e.g. consent.withdrawn.")
         }
+        // The server's id of one request (X-Request-Id), to list what that request wrote.
+        let requestID = query["request_id"]
+        if let requestID, RequestObserver.acceptable(requestID) == nil {
+            throw DomainError.invalidField("request_id", "request_id must be a request's id as X-Request-Id gave it, e.g. req_k3j9x0a1bc-4f: up to 128 letters, digits and - _ . :")
+        }
         if request.headerFields[.accept]?.contains("application/x-ndjson") == true {
             // NDJSON export of any length: a page of entries at a time, streamed, so memory
             // holds one page and whatever the client has not read yet.
@@ -105,14 +110,15 @@ struct AuditRoutes: RouteFamily {
             return .streaming(contentType: "application/x-ndjson") { writer in
                 try await store.forEachAuditEntry(accountID: accountID, after: position, scope: scope) { page in
                     var lines: [UInt8] = []
-                    for entry in page where action == nil || entry.action == action {
+                    for entry in page where (action == nil || entry.action == action)
+                        && (requestID == nil || entry.requestID == requestID) {
                         lines.append(contentsOf: try AuditExport.line(entry))
                     }
                     try await writer.write(lines)
                 }
             }
         }
-        let page = try await store.auditPage(accountID: query["account_id"], action: query["action"],
+        let page = try await store.auditPage(accountID: query["account_id"], action: query["action"], requestID: requestID,
                                              after: position, limit: limit, scope: scope)
         return try ResponseBody.json(PageBody(items: page.entries.map(EntryBody.init), nextAfter: page.next.text,
                                               hasMore: page.hasMore))

@@ -23,12 +23,16 @@ enum RequestIDKey: RequestContextKey {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-Id")!
+    static let clientRequestID = HTTPField.Name("X-Client-Request-Id")!
 }
 
-/// Gives every request the server's own id, which the logger and the audit chain carry; a sane
-/// client `X-Request-Id` is echoed in the response and logged beside it, nowhere else (the audit
-/// chain can never be erased, so nothing a caller chose goes into it). Records one JSON log line
-/// and the metrics. The path is logged as its route pattern, so ids in URLs never reach the logs.
+/// Gives every request the server's own id, which every answer carries in `X-Request-Id` and the
+/// logger and the audit chain carry too, so a caller can ask which entries its request wrote
+/// (`GET /v1/audit?request_id=`). A sane id of the caller's own (`X-Client-Request-Id`, or
+/// `X-Request-Id` as callers commonly send it) is echoed in `X-Client-Request-Id` and logged
+/// beside the server's, nowhere else (the audit chain can never be erased, so nothing a caller
+/// chose goes into it). Records one JSON log line and the metrics. The path is logged as its route
+/// pattern, so ids in URLs never reach the logs (README "Operations", "Request ids").
 struct RequestObserver: Middleware {
     let metrics: ServiceMetrics
 
@@ -37,13 +41,14 @@ struct RequestObserver: Middleware {
     {
         let started = ContinuousClock.now
         let requestID = RequestIDs.next()
-        let clientRequestID = Self.acceptable(request.headerFields[.requestID])
+        let clientRequestID = Self.acceptable(request.headerFields[.clientRequestID] ?? request.headerFields[.requestID])
         var context = context
         context[RequestIDKey.self] = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         if let clientRequestID { context.logger[metadataKey: "client_request_id"] = .string(clientRequestID) }
         var response = await next(request, context)
-        response.headerFields[.requestID] = clientRequestID ?? requestID
+        response.headerFields[.requestID] = requestID
+        if let clientRequestID { response.headerFields[.clientRequestID] = clientRequestID }
         let elapsed = ContinuousClock.now - started
         let route = context.routePattern ?? "unmatched"
         metrics.recordRequest(method: request.method.rawValue, route: route, status: response.status.code,

@@ -124,22 +124,32 @@ extension Store {
     /// Entries after `position`, optionally of one account and one action, at most `limit`,
     /// chain by chain (each chain read through its primary key from where the position has it).
     /// A tenant's auditor sees the entries of that tenant's accounts only.
-    public func auditPage(accountID: String?, action: String?, after position: AuditPosition, limit: Int,
-                          scope: TenantScope = .all) async throws -> AuditPage
+    public func auditPage(accountID: String?, action: String?, requestID: String? = nil, after position: AuditPosition,
+                          limit: Int, scope: TenantScope = .all) async throws -> AuditPage
     {
         try await read { db in
-            try Self.auditPage(db, accountID: accountID, action: action, after: position, limit: limit, scope: scope)
+            try Self.auditPage(db, accountID: accountID, action: action, requestID: requestID, after: position,
+                               limit: limit, scope: scope)
         }
     }
 
-    static func auditPage(_ db: SQLConnection, accountID: String?, action: String?, after position: AuditPosition,
-                          limit: Int, scope: TenantScope) throws -> AuditPage
+    static func auditPage(_ db: SQLConnection, accountID: String?, action: String?, requestID: String? = nil,
+                          after position: AuditPosition, limit: Int, scope: TenantScope) throws -> AuditPage
     {
-        // Two constant statements, so that one account's entries are read through its index
-        // (audit_log_account) and everything else through the chain's primary key; an absent
-        // filter is a NULL.
+        // Three constant statements, so that one request's entries are read through their index
+        // (audit_log_request), one account's through its own (audit_log_account) and everything
+        // else through the chain's primary key; an absent filter is a NULL.
         let page = try pageByChain(db, after: position, limit: limit, seq: \.seq) { chain, after, count in
-            let rows = if let accountID {
+            let rows = if let requestID {
+                try StoreRow.fetchAll(db, cached: """
+                    SELECT \(AuditEntry.columns.list) FROM audit_log
+                    WHERE request_id = ?3 AND chain = ?1 AND seq > ?2
+                      AND (CAST(?4 AS TEXT) IS NULL OR account_id IN (SELECT id FROM accounts WHERE tenant = ?4))
+                      AND (CAST(?5 AS TEXT) IS NULL OR action = ?5)
+                      AND (CAST(?6 AS TEXT) IS NULL OR account_id = ?6)
+                    ORDER BY seq LIMIT ?7
+                    """, arguments: [chain, after, requestID, scope.tenant, action, accountID, count])
+            } else if let accountID {
                 try StoreRow.fetchAll(db, cached: """
                     SELECT \(AuditEntry.columns.list) FROM audit_log
                     WHERE account_id = ?3 AND seq > ?2 AND chain = ?1

@@ -62,6 +62,42 @@ import Testing
         await service.stop()
     }
 
+    /// "Which entries did my request write?": the server's id from X-Request-Id lists exactly
+    /// them (README "Operations", "Request ids"), in a page and in the NDJSON export.
+    @Test func oneRequestsEntriesByTheIDItsAnswerCarried() async throws {
+        let service = try TestService()
+        let journey = try await LineTests().prepare(service, "by-request-1")
+        let activation = try await LineTests().activate(service, journey)
+        #expect(activation.status == 200 || activation.status == 201)
+        let id = try #require(activation.header("X-Request-Id"))
+        let all = try #require(try await service.call("GET", "/v1/audit?limit=1000", role: .auditor).json["items"]
+            as? [[String: Any]])
+        let written = all.filter { $0["request_id"] as? String == id }.map { $0["action"] as? String ?? "" }
+        #expect(written.contains("account.activated") && written.count >= 2, "\(written)")
+        let listed = try await service.call("GET", "/v1/audit?request_id=\(id)", role: .auditor)
+        #expect((listed.json["items"] as? [[String: Any]])?.map { $0["action"] as? String ?? "" } == written)
+        // A page at a time, with the request id kept as the filter.
+        let first = try await service.call("GET", "/v1/audit?request_id=\(id)&limit=1", role: .auditor)
+        #expect((first.json["items"] as? [[String: Any]])?.count == 1 && first.json["has_more"] as? Bool == true)
+        let after = try #require(first.json["next_after"] as? String)
+        let rest = try await service.call("GET", "/v1/audit?request_id=\(id)&after=\(after)", role: .auditor)
+        #expect((rest.json["items"] as? [[String: Any]])?.count == written.count - 1)
+        // With the other filters.
+        let one = try await service.call("GET", "/v1/audit?request_id=\(id)&action=account.activated&account_id=\(journey.account)",
+                                         role: .auditor)
+        #expect((one.json["items"] as? [[String: Any]])?.count == 1)
+        let ndjson = try await service.call("GET", "/v1/audit?request_id=\(id)", role: .auditor,
+                                            headers: ["Accept": "application/x-ndjson"])
+        #expect(ndjson.text.split(separator: "\n").count == written.count)
+        // Another request's id finds another set; an id that is not one is refused naming it.
+        let other = try await service.call("GET", "/v1/audit?request_id=req_unknown-1", role: .auditor)
+        #expect((other.json["items"] as? [[String: Any]])?.isEmpty == true)
+        let bad = try await service.call("GET", "/v1/audit?request_id=a%20b", role: .auditor)
+        #expect(bad.status == 422 && bad.json["field"] as? String == "request_id")
+        #expect(try await service.call("GET", "/v1/audit?request_id=\(id)", role: .service).status == 403)
+        await service.stop()
+    }
+
     @Test func largePagesAreGzippedAndExportIsNDJSON() async throws {
         let service = try TestService()
         _ = try await journey(service, "audit-2")

@@ -68,14 +68,28 @@ import Testing
         await service.stop()
     }
 
-    @Test func requestIDIsEchoedOrMade() async throws {
+    /// Every answer carries the server's own id in X-Request-Id; a caller's sane id, sent as
+    /// X-Client-Request-Id or as X-Request-Id, comes back in X-Client-Request-Id.
+    @Test func theServersIDAlwaysAndTheCallersEchoedBeside() async throws {
         let service = try TestService()
-        let echoed = try await service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "trace-123"])
-        #expect(echoed.header("X-Request-Id") == "trace-123")
+        for name in ["X-Request-Id", "X-Client-Request-Id"] {
+            let echoed = try await service.call("GET", "/healthz", role: nil, headers: [name: "trace-123"])
+            #expect(echoed.header("X-Request-Id")?.hasPrefix("req_") == true, "\(name)")
+            #expect(echoed.header("X-Client-Request-Id") == "trace-123", "\(name)")
+        }
+        // Both sent: the one named for the caller wins.
+        let both = try await service.call("GET", "/healthz", role: nil,
+                                          headers: ["X-Request-Id": "old-style", "X-Client-Request-Id": "new-style"])
+        #expect(both.header("X-Client-Request-Id") == "new-style")
         let made = try await service.call("GET", "/healthz", role: nil)
         #expect(made.header("X-Request-Id")?.hasPrefix("req_") == true)
-        let hostile = try await service.call("GET", "/healthz", role: nil, headers: ["X-Request-Id": "a\"b{}"])
+        #expect(made.header("X-Client-Request-Id") == nil)
+        let again = try await service.call("GET", "/healthz", role: nil)
+        #expect(made.header("X-Request-Id") != again.header("X-Request-Id"))
+        // An id that could forge a log line is neither echoed nor logged.
+        let hostile = try await service.call("GET", "/healthz", role: nil, headers: ["X-Client-Request-Id": "a\"b{}"])
         #expect(hostile.header("X-Request-Id")?.hasPrefix("req_") == true)
+        #expect(hostile.header("X-Client-Request-Id") == nil)
         let notFound = try await service.call("GET", "/nowhere", role: nil)
         #expect(notFound.status == 404)
         #expect(notFound.header("X-Request-Id") != nil)

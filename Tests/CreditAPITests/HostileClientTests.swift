@@ -41,12 +41,15 @@ extension HostileClientTests {
         let reply = try await service.call("POST", "/v1/accounts", body: #"{"customer_ref":"rid-1"}"#,
                                      headers: ["X-Request-Id": "Zhang.San-1990"])
         #expect(reply.status == 201)
-        #expect(reply.header("X-Request-Id") == "Zhang.San-1990")
+        #expect(reply.header("X-Client-Request-Id") == "Zhang.San-1990")
         let audit = try await service.call("GET", "/v1/audit?action=account.created", role: .auditor)
         let items = try #require(audit.json["items"] as? [[String: Any]])
         #expect(items.count == 1)
         let stored = try #require(items.first?["request_id"] as? String)
-        #expect(stored.hasPrefix("req_"))
+        #expect(stored.hasPrefix("req_") && stored == reply.header("X-Request-Id"))
+        // The caller's own id finds nothing: it was never written.
+        let byClientID = try await service.call("GET", "/v1/audit?request_id=Zhang.San-1990", role: .auditor)
+        #expect((byClientID.json["items"] as? [[String: Any]])?.isEmpty == true)
         #expect(logs.all.contains { $0.contains("client_request_id=Zhang.San-1990") && $0.contains("request_id=\(stored)") })
         await service.stop()
     }

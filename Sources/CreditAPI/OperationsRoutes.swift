@@ -1,4 +1,5 @@
 import CreditLine
+import CreditStore
 import Foundation
 import HTTPServer
 import HTTPTypes
@@ -7,6 +8,20 @@ import HTTPTypes
 struct OperationsRoutes {
     let application: Application
 
+    static let ready = #"{"status":"ready"}"#
+
+    /// `/readyz`'s answer, which `creditline_not_ready` follows too. Says why, from a closed set;
+    /// and while a fault is recorded, each probe tries a write, so readiness comes back by itself
+    /// when the disk has room again.
+    static func readiness(_ application: Application) async -> String {
+        if application.isDraining { return #"{"status":"draining"}"# }
+        guard await application.store.isReady() else { return #"{"status":"database-not-ready"}"# }
+        if let fault = await application.store.storageFault(at: application.store.time.now()) {
+            return #"{"status":"storage-unavailable","reason":"\#(fault.rawValue)"}"#
+        }
+        return ready
+    }
+
     func register(on router: inout Router) {
         let application = self.application
         router.get("/healthz") { _, _ in
@@ -14,19 +29,8 @@ struct OperationsRoutes {
             .json(Array(#"{"status":"ok"}"#.utf8))
         }
         router.get("/readyz") { _, _ in
-            if application.isDraining {
-                return .json(Array(#"{"status":"draining"}"#.utf8), status: .serviceUnavailable)
-            }
-            guard await application.store.isReady() else {
-                return .json(Array(#"{"status":"database-not-ready"}"#.utf8), status: .serviceUnavailable)
-            }
-            // Says why, from a closed set; and while a fault is recorded, each probe tries a write,
-            // so readiness comes back by itself when the disk has room again.
-            if let fault = await application.store.storageFault(at: application.store.time.now()) {
-                return .json(Array(#"{"status":"storage-unavailable","reason":"\#(fault.rawValue)"}"#.utf8),
-                             status: .serviceUnavailable)
-            }
-            return .json(Array(#"{"status":"ready"}"#.utf8))
+            let answer = await Self.readiness(application)
+            return .json(Array(answer.utf8), status: answer == Self.ready ? .ok : .serviceUnavailable)
         }
         // Read once at start-up; a missing file answers 404 rather than stopping the service.
         let openapi = FileManager.default.contents(atPath: application.configuration.openapi).map(Array.init)
@@ -37,10 +41,14 @@ struct OperationsRoutes {
             return .json(openapi)
         }
         router.get("/metrics") { _, _ in
-            let auditLength = (try? await application.store.auditLength()) ?? 0
-            let overdue = (try? await application.store.overdueNoticeCount(at: application.store.time.now())) ?? 0
-            let body = application.metrics.exposition(openConnections: application.server?.openConnections ?? 0,
-                                                      auditLength: auditLength, overdueNotices: overdue)
+            let store = application.store
+            let body = application.metrics.exposition(ServiceMetrics.Scrape(
+                openConnections: application.server?.openConnections ?? 0,
+                auditLength: (try? await store.auditLength()) ?? 0,
+                signals: (try? await store.operatingSignals(at: store.time.now())) ?? OperatingSignals(),
+                writeQueue: store.writeQueue,
+                ready: await Self.readiness(application) == Self.ready,
+                auditVerificationFailed: application.sweeps.auditVerificationFailed))
             // Prometheus text exposition format 0.0.4.
             return Response(status: .ok, headerFields: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: body)

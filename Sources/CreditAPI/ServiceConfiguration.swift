@@ -118,6 +118,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var bureauDir: String? = nil
     public var bureauNoticeDays = BureauRules.defaultNoticeDays
     public var bureauSweepSeconds = 3600
+    public var auditVerifySeconds = 3600
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -195,6 +196,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             retentionSeconds: retentionSweepSeconds, retention: retentionPolicy,
             idempotencyRetentionHours: idempotencyRetentionHours, remindersPerSevenDays: remindersPerSevenDays)
         (settings.bureauDir, settings.bureauNoticeDays, settings.bureauSeconds) = (effectiveBureauDir, bureauNoticeDays, bureauSweepSeconds)
+        settings.auditVerifySeconds = auditVerifySeconds
         return settings
     }
 
@@ -333,6 +335,7 @@ extension ServiceConfiguration {
         optionalString("bureau_dir") { $0.bureauDir = $1 },
         integer("bureau_notice_days", 7...365) { $0.bureauNoticeDays = $1 },
         integer("bureau_sweep_seconds", 1...86_400) { $0.bureauSweepSeconds = $1 },
+        integer("audit_verify_seconds", 60...86_400) { $0.auditVerifySeconds = $1 },
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },

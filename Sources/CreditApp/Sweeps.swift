@@ -18,6 +18,8 @@ public struct SweepSettings: Sendable {
     public var bureauDir = "data/bureau"
     public var bureauNoticeDays = BureauRules.defaultNoticeDays
     public var bureauSeconds = 3600
+    /// How often every audit chain is walked again (README "Operations", "What to watch").
+    public var auditVerifySeconds = 3600
 
     public init(consentExpirySeconds: Int = 60, delinquencySeconds: Int = 60, retentionSeconds: Int = 3600,
                 retention: RetentionPolicy, idempotencyRetentionHours: Int = 24,
@@ -40,7 +42,10 @@ public final class Sweeps: Service {
     private let settings: SweepSettings
     private let composer: NoticeComposer
     private let logger: Logger
-    private let passes = Mutex<[Int]>([0, 0, 0, 0])
+    private let passes = Mutex<[Int]>([0, 0, 0, 0, 0])
+    /// The heads the last intact walk ended at (the next walk must pass through them) and whether
+    /// the last walk found the log broken.
+    private let verification = Mutex<(heads: [AuditChainHead], failed: Bool)>(([], false))
 
     public init(store: Store, settings: SweepSettings, composer: NoticeComposer, logger: Logger) {
         self.store = store
@@ -48,6 +53,9 @@ public final class Sweeps: Service {
         self.composer = composer
         self.logger = logger
     }
+
+    /// Whether the last walk of the audit chains found one broken (`creditline_audit_verification_failed`).
+    public var auditVerificationFailed: Bool { verification.withLock { $0.failed } }
 
     /// Passes completed by the sweep that has done the fewest.
     public var completed: Int { passes.withLock { $0.min() ?? 0 } }
@@ -58,6 +66,7 @@ public final class Sweeps: Service {
             ("delinquency", settings.delinquencySeconds, { [self] in try await delinquency(at: $0) }),
             ("retention", settings.retentionSeconds, { [self] in try await retention(at: $0) }),
             ("credit reporting", settings.bureauSeconds, { [self] in try await bureau(at: $0) }),
+            ("audit verification", settings.auditVerifySeconds, { [self] _ in try await verifyAudit() }),
         ]
         await cancelWhenGracefulShutdown { [self] in
             await withDiscardingTaskGroup { group in
@@ -75,6 +84,22 @@ public final class Sweeps: Service {
                     }
                 }
             }
+        }
+    }
+
+    /// Every chain walked from its first entry, through the heads the last intact walk ended at,
+    /// so that a log rewritten or cut short since is found as surely as an edited entry. A broken
+    /// log is logged by chain and seq, and stays failed until a walk finds it whole again.
+    public func verifyAudit() async throws {
+        let since = verification.withLock { $0.heads }
+        switch try await store.verifyAuditChain(from: since) {
+        case .intact(_, let heads):
+            verification.withLock { $0 = (heads, false) }
+        case .broken(let chain, let seq, let reason):
+            verification.withLock { $0.failed = true }
+            logger.critical("audit verification failed", metadata: [
+                "chain": "\(chain)", "first_broken_seq": "\(seq)", "reason": "\(reason)",
+            ])
         }
     }
 

@@ -411,13 +411,6 @@ extension Store {
     }
 
     /// Notices past their deadline and not delivered, for the metric.
-    public func overdueNoticeCount(at now: Timestamp) async throws -> Int {
-        try await read { db in
-            try Int.fetchOne(db, cached: "SELECT count(*) FROM notices WHERE delivered_at IS NULL AND due_by < ?",
-                             arguments: [now.rfc3339]) ?? 0
-        }
-    }
-
     static func fetchNotice(_ db: SQLConnection, id: String) throws -> NoticeRecord? {
         try StoreRow.fetchOne(db, cached: "SELECT \(Store.noticeColumns.list) FROM notices WHERE id = ?", arguments: [id]).map(notice(from:))
     }

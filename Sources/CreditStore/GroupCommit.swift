@@ -97,6 +97,9 @@ final class GroupCommit: Sendable {
         self.limit = limit
     }
 
+    /// Writes waiting for a batch now (`creditline_write_queue_depth`).
+    var depth: Int { state.withLock { $0.pending.count } }
+
     /// Runs `body` in the next batch and answers with its value once the batch has committed.
     func submit<T: Sendable>(scope: WriteScope = .installation, _ body: @escaping @Sendable (SQLConnection) throws -> T)
         async throws -> T

@@ -39,13 +39,15 @@ public enum Seeds {
     /// made again), 10,000 to a transaction: a database of realistic size for benchmarks.
     /// - Returns: how many accounts were created now.
     @discardableResult
-    public static func generate(_ count: Int, tenant: String, into store: Store) throws -> Int {
+    public static func generate(_ count: Int, tenant: String, into store: Store,
+                                progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Int {
         var created = 0
         var next = 1
         while next <= count {
             let last = min(count, next + 9_999)
             let writes = (next...last).map { CreateAccount(customerRef: "bulk-\($0)", tenant: tenant) }
             created += try store.performNow(writes, by: .cli("seed")).filter(\.created).count
+            progress?(last, count)
             next = last + 1
         }
         return created

@@ -13,7 +13,8 @@ public enum PortfolioReviewRunner {
     /// The review of this upload: a new one (`isNew`), or the one this same content already
     /// made, finished first if it was cut short.
     public static func run(_ data: Data, store: Store, settings: PortfolioReviewSettings, scope: TenantScope,
-                           actor: Actor, createdBy: String, chunkRows: Int = chunkRows) async throws
+                           actor: Actor, createdBy: String, chunkRows: Int = chunkRows,
+                           progress: (@Sendable (PortfolioReviewRecord) -> Void)? = nil) async throws
         -> (PortfolioReviewRecord, isNew: Bool)
     {
         let ranges = try PortfolioUpload.rows(in: data)
@@ -30,6 +31,8 @@ public enum PortfolioReviewRunner {
             }
             return try await store.prepareReviewRows(rows, settings: settings)
         }
+        // Heard once before any row (a review cut short shows where it resumes) and after each chunk.
+        progress?(review)
         var next = review.status == .running ? try await prepare(review.rowsDone) : nil
         while review.status == .running, let rows = next {
             let start = review.rowsDone
@@ -46,6 +49,7 @@ public enum PortfolioReviewRunner {
                 continue
             }
             review = after
+            progress?(review)
         }
         return (review, isNew)
     }

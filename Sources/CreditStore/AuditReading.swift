@@ -235,6 +235,15 @@ public struct AuditFile: Sendable {
         try queue.read { db in try AuditChain.verify(SQLConnection(db), from: root) }
     }
 
+    /// How many entries `export` writes.
+    public func count(accountID: String?) throws -> Int {
+        try queue.read { db in
+            try Int.fetchOne(SQLConnection(db), cached: """
+                SELECT count(*) FROM audit_log WHERE seq >= 1 AND (CAST(? AS TEXT) IS NULL OR account_id = ?)
+                """, arguments: [accountID, accountID]) ?? 0
+        }
+    }
+
     public func export(accountID: String?, _ line: (AuditEntry) throws -> Void) throws {
         try queue.read { db in
             let db = SQLConnection(db)

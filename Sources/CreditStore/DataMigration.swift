@@ -36,7 +36,9 @@ public enum DataMigration {
     /// under PostgreSQL's 65,535 bound values.
     static let rowsPerInsert = 200
 
-    public static func copy(from source: Store, to target: Store) throws -> Report {
+    /// `progress` hears how many rows are copied of how many, after every insert.
+    public static func copy(from source: Store, to target: Store,
+                            progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Report {
         guard source.path != target.path else { throw Refusal.sameDatabase }
         guard source.dialect == .sqlite else { throw Refusal.sourceNotSQLite }
         let sourceVersion = try source.database.read { try Migrations.appliedVersion($0) }
@@ -46,6 +48,10 @@ public enum DataMigration {
         }
         let tables = try source.database.read { db in try order(try db.tableNames(), db) }
             .filter { $0 != "schema_migrations" && $0 != "storage_probe" }
+        let total = try source.database.read { db in
+            try tables.reduce(0) { sum, table in sum + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0) }
+        }
+        var copied = 0
         try target.database.write { into in
             // Empty: nothing the service ever wrote (every write leaves an audit entry; keys and
             // accounts are checked by name too). Rows the migrations themselves put there (the
@@ -76,6 +82,8 @@ public enum DataMigration {
                         for row in batch { values += row.values.map { $0 } }
                         try into.execute(sql: "INSERT INTO \"\(table)\" (\(list)) VALUES \(placeholders)",
                                          arguments: SQLArguments(values))
+                        copied += batch.count
+                        progress?(copied, total)
                         batch.removeAll(keepingCapacity: true)
                     }
                     while let row = try cursor.next() {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CreditAPI
+import CreditApp
 import CreditStore
 import Foundation
 
@@ -76,6 +77,7 @@ struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the audit log as NDJSON to standard output.")
         @Option(help: "The database file.") var db: String = "data/creditline.sqlite"
         @Option(help: "Only this account's entries.") var account: String?
+        @OptionGroup var progress: ProgressOptions
 
         func run() throws {
             let file: AuditFile
@@ -85,15 +87,22 @@ struct Audit: ParsableCommand {
                 FileHandle.standardError.write(Data("creditline: cannot read \(db): \(error)\n".utf8))
                 throw ExitCode(2)
             }
+            // Standard output is the NDJSON alone; progress goes to standard error.
+            let reporter = progress.reporter("audit export", unit: "entries")
+            let total = reporter.mode == .live ? try file.count(accountID: account) : nil
             var buffer: [UInt8] = []
+            var written = 0
             try file.export(accountID: account) { entry in
                 buffer.append(contentsOf: try AuditExport.line(entry))
+                written += 1
                 if buffer.count > 1 << 16 {
                     FileHandle.standardOutput.write(Data(buffer))
                     buffer.removeAll(keepingCapacity: true)
+                    reporter.update(done: written, total: total)
                 }
             }
             FileHandle.standardOutput.write(Data(buffer))
+            reporter.finish(done: written)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CreditAPI
+import CreditApp
 import CreditLine
 import CreditStore
 import Foundation
@@ -13,6 +14,17 @@ struct Creditline: AsyncParsableCommand {
 }
 
 /// `--config` and `--db`, shared by every command that opens the database.
+/// `--progress` / `--no-progress` of the long commands (README "Command line", "Progress").
+struct ProgressOptions: ParsableArguments {
+    @Flag(inversion: .prefixedNo,
+          help: "Show progress on standard error (default: when standard error is a terminal); the final line is written either way.")
+    var progress: Bool?
+
+    func reporter(_ command: String, unit: String = "rows") -> CommandProgress {
+        CommandProgress(command: command, unit: unit, mode: .choose(flag: progress))
+    }
+}
+
 struct StoreOptionGroup: ParsableArguments {
     @Option(help: "Configuration file (default config/creditline.json, or CREDITLINE_CONFIG).")
     var config: String?
@@ -79,6 +91,7 @@ struct MigrateData: ParsableCommand {
     @Option(help: "The database to copy: sqlite:PATH.") var from: String
     @Option(help: "The empty database to copy into: postgres://user@host[:port]/database (or sqlite:PATH).") var to: String
     @Option(help: "Configuration file (default config/creditline.json, or CREDITLINE_CONFIG).") var config: String?
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
         do {
@@ -93,7 +106,13 @@ struct MigrateData: ParsableCommand {
                 try? source.close()
                 try? target.close()
             }
-            let report = try DataMigration.copy(from: source, to: target)
+            let reporter = progress.reporter("migrate-data")
+            var copied = 0
+            let report = try DataMigration.copy(from: source, to: target) { done, total in
+                copied = done
+                reporter.update(done: done, total: total)
+            }
+            reporter.finish(done: copied, detail: "verifying on the target")
             for (table, count) in report.rows.sorted(by: { $0.key < $1.key }) { print("\(table): \(count) rows") }
             guard report.mismatched.isEmpty else {
                 throw Failure("row counts differ between source and target: \(report.mismatched.joined(separator: ", "))")
@@ -117,6 +136,7 @@ struct Seed: ParsableCommand {
     @Option(help: "Instead, create N synthetic accounts (customer_ref bulk-1 … bulk-N), audited as any other, 10,000 to a transaction; for benchmarks (scripts/bench).")
     var generate: Int?
     @Option(help: "The tenant of the generated accounts.") var tenant: String = Tenant.defaultName
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
         do {
@@ -124,7 +144,11 @@ struct Seed: ParsableCommand {
             let store = try options.openStore(configuration, writingNotices: true)
             if let generate {
                 let tenant = try Tenant.validate(tenant)
-                let created = try Seeds.generate(generate, tenant: tenant, into: store)
+                let reporter = progress.reporter("seed", unit: "accounts")
+                let created = try Seeds.generate(generate, tenant: tenant, into: store) { done, total in
+                    reporter.update(done: done, total: total)
+                }
+                reporter.finish(done: generate, detail: "\(created) new")
                 print("generated \(created) new account(s) into \(store.path)")
                 return
             }

@@ -4,6 +4,7 @@ import CreditApp
 import CreditLine
 import CreditStore
 import Foundation
+import Synchronization
 
 /// `creditline review`: a periodic review run offline against the database file, the same rules
 /// and the same answer as `POST /v1/portfolio-reviews` (README "Periodic review").
@@ -12,6 +13,7 @@ struct Review: AsyncParsableCommand {
         abstract: "Score accounts again from a file (NDJSON or a JSON array of {account_id, features}) and apply the review policy.")
     @Option(help: "The rows: NDJSON or a JSON array.") var input: String
     @OptionGroup var options: StoreOptionGroup
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
         do {
@@ -20,9 +22,20 @@ struct Review: AsyncParsableCommand {
             let scoring = try ScoringModel.load(configuration)
             let store = try options.openStore(configuration, writingNotices: true)
             let started = ContinuousClock.now
+            let reporter = progress.reporter("review")
+            // The first report comes before any row: a review cut short says where it resumes.
+            let heard = Mutex(false)
             let (review, isNew) = try await PortfolioReviewRunner.run(
                 data, store: store, settings: PortfolioReviewRunner.settings(scoring, configuration), scope: .all,
-                actor: .cli("review"), createdBy: "cli:review")
+                actor: .cli("review"), createdBy: "cli:review") { record in
+                    let first = heard.withLock { heard in defer { heard = true }; return !heard }
+                    if first, record.status == .running, record.rowsDone > 0 {
+                        reporter.note("resuming \(record.id) at row \(record.rowsDone + 1) of \(record.rowsTotal) "
+                            + "(the rows before it were applied by an earlier run)")
+                    }
+                    reporter.update(done: record.rowsDone, total: record.rowsTotal)
+                }
+            reporter.finish(done: review.rowsDone)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let encoder = JSONEncoder()

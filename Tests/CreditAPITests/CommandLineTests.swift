@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import CreditApp
 import GRDB
 import Testing
 
@@ -351,5 +352,66 @@ struct CommandLine_ {
         #expect(text.utf8.count < 1_000_000)
         let reports = text.split(separator: "\n").filter { $0.contains("out of file descriptors") }.count
         #expect((1...2).contains(reports), "\(reports) reports")
+    }
+}
+
+/// Progress on long commands (README "Command line", "Progress"): live on a terminal, a final
+/// line alone otherwise, the choice overridden by `--progress` / `--no-progress`, and standard
+/// output left to the data.
+@Suite struct CommandProgressTests {
+    static let redraw = "\r\u{1B}[K"
+
+    @Test func aFinalLineAloneUnlessAskedOrOnATerminal() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        // Standard error is a pipe here: one line, the final one.
+        let quiet = try CommandLine_.run(["seed", "--generate", "25000", "--db", db])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stderr.split(separator: "\n") == [
+            Substring(quiet.stderr.trimmingCharacters(in: .newlines)),
+        ] && quiet.stderr.hasPrefix("seed: 25,000 accounts in ") && quiet.stderr.hasSuffix("; 25000 new\n"),
+                "\(quiet.stderr)")
+        #expect(!quiet.stderr.contains(Self.redraw))
+        #expect(quiet.stdout.hasPrefix("generated 25000 new account(s)"))
+        // Asked for: drawn in place, then the final line on a line of its own.
+        let shown = try CommandLine_.run(["seed", "--generate", "25000", "--db", db, "--progress"])
+        #expect(shown.stderr.hasPrefix(Self.redraw + "seed: 10,000 of 25,000 accounts (40 %)"), "\(shown.stderr)")
+        #expect(shown.stderr.hasSuffix("; 0 new\n") && shown.stderr.components(separatedBy: "\n").count == 2)
+
+        // audit export: standard output is the NDJSON alone, whatever is shown.
+        let export = try CommandLine_.run(["audit", "export", "--db", db, "--progress"])
+        let lines = export.stdout.split(separator: "\n")
+        #expect(lines.count == 25_000)
+        #expect(lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") })
+        #expect(export.stderr.contains(Self.redraw + "audit export: ") && export.stderr.contains(" of 25,000 entries"))
+        #expect(export.stderr.hasSuffix("\n") && export.stderr.contains("audit export: 25,000 entries in "))
+    }
+
+    /// On a terminal (script(1) gives the command one) progress is live by default, and
+    /// `--no-progress` leaves only the final line.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1)"))
+    func liveOnATerminalUnlessTold() throws {
+        let db = try CommandLine_.temporaryDatabase()
+        #expect(try CommandLine_.run(["seed", "--generate", "12000", "--db", db]).status == 0)
+        func onATerminal(_ extra: String) throws -> String {
+            let command = "'\(CommandLine_.executable)' audit export --db '\(db)' \(extra) > /dev/null"
+            return try ChildProcess.run("/usr/bin/script", ["-qec", command, "/dev/null"], directory: repositoryRoot).stdout
+        }
+        let live = try onATerminal("")
+        #expect(live.contains(Self.redraw + "audit export: ") && live.contains("of 12,000 entries"), "\(live)")
+        let told = try onATerminal("--no-progress")
+        #expect(!told.contains(Self.redraw) && told.contains("audit export: 12,000 entries in "), "\(told)")
+    }
+
+    @Test(arguments: [
+        (0, 1000 as Int?, 0.0, "x: 0 of 1,000 rows (0 %)"),
+        (250, 1000, 1.0, "x: 250 of 1,000 rows (25 %), 250 rows/s, 3 s left"),
+        (1_234_567, nil, 2.0, "x: 1,234,567 rows, 617,284 rows/s"),
+        (90, 100_000, 1.0, "x: 90 of 100,000 rows (0 %), 90 rows/s, 18 min 31 s left"),
+        (1, 100_000, 1.0, "x: 1 of 100,000 rows (0 %), 1 rows/s, 27 h 46 min left"),
+        (1000, 1000, 4.0, "x: 1,000 of 1,000 rows (100 %), 250 rows/s"),
+    ])
+    func theProgressLine(done: Int, total: Int?, seconds: Double, expected: String) {
+        #expect(CommandProgress.line(command: "x", done: done, total: total, unit: "rows",
+                                     elapsed: .milliseconds(Int64(seconds * 1000))) == expected)
     }
 }

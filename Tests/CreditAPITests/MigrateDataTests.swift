@@ -32,6 +32,10 @@ struct MigrateDataTests {
         #expect(copied.status == 0, "\(copied.stderr)")
         #expect(copied.stdout.contains("audit chains intact on the target: \(try await source.store.auditLength()) entries"))
         #expect(copied.stdout.contains("draws: 2 rows"))
+        // Standard error is a pipe: one final line, the rows copied (README "Command line", "Progress").
+        let finals = copied.stderr.split(separator: "\n").filter { $0.hasPrefix("migrate-data: ") }
+        #expect(finals.count == 1 && finals.first?.contains(" rows in ") == true && !copied.stderr.contains("\r"),
+                "\(copied.stderr)")
 
         // A service on the copy answers as the original did.
         let moved = try TestService { $0.databaseURL = target; $0.auditKey = source.databasePath + ".audit-key" }

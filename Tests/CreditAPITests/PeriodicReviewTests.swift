@@ -1,5 +1,6 @@
 import CreditLine
 import Foundation
+import Synchronization
 import GRDB
 import Testing
 @testable import CreditAPI
@@ -273,8 +274,12 @@ import CreditApp
             ApplyPortfolioRows(reviewID: opened.id, start: 0, rows: firstTwo, scope: .all, settings: settings), by: actor)
         #expect(partial.status == .running && partial.rowsDone == 2)
 
+        // What the runner reports first says where it resumes (`review --input` prints it).
+        let heard = Mutex<[Int]>([])
         let (finished, isNew) = try await PortfolioReviewRunner.run(
-            data, store: store, settings: settings, scope: .all, actor: actor, createdBy: "test", chunkRows: 2)
+            data, store: store, settings: settings, scope: .all, actor: actor, createdBy: "test", chunkRows: 2
+        ) { record in heard.withLock { $0.append(record.rowsDone) } }
+        #expect(heard.withLock { $0 } == [2, 4, 5])
         #expect(!isNew)
         #expect(finished.id == opened.id && finished.status == .completed && finished.rowsDone == 5)
         #expect(finished.summary.actions == ["lower_limit": 5])

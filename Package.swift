@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Traces (README "Operations", "Traces"): the API in the libraries, swift-otel's OTLP/HTTP
+        // exporter in the executable only; its gRPC trait stays off (a much longer build).
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // zlib's deflateInit2 is a macro; the shim makes it callable (STYLE.md, CZlib).
@@ -54,6 +58,7 @@ let package = Package(
                 // TLS to the database: sslmode and sslrootcert (README "TLS to the database").
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]),
         // The use cases beside request handling: the sweeps, the webhook deliverer and the
         // periodic-review runner, run together as a swift-service-lifecycle ServiceGroup.
@@ -67,6 +72,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]),
         .target(
             name: "CreditAPI",
@@ -75,6 +81,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]),
         .executableTarget(
             name: "creditline",
@@ -82,6 +89,9 @@ let package = Package(
                 "CreditAPI", "CreditApp", "CreditStore", "CreditLine", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]),
         // libFuzzer entry point for the request parser. Built normally it is a corpus replayer;
         // scripts/fuzz-http builds it with -DCREDITLINE_FUZZ so libFuzzer supplies main.

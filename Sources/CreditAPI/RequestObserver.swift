@@ -4,6 +4,7 @@ import HTTPServer
 import HTTPTypes
 import Logging
 import Synchronization
+import Tracing
 
 /// Request ids need to be unique, not secret: a random per-process prefix and a counter, with no
 /// system call on the hot path.
@@ -46,7 +47,7 @@ struct RequestObserver: Middleware {
         context[RequestIDKey.self] = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         if let clientRequestID { context.logger[metadataKey: "client_request_id"] = .string(clientRequestID) }
-        var response = await next(request, context)
+        var response = Traces.enabled ? await Self.traced(request, context, next) : await next(request, context)
         response.headerFields[.requestID] = requestID
         if let clientRequestID { response.headerFields[.clientRequestID] = clientRequestID }
         let elapsed = ContinuousClock.now - started
@@ -61,6 +62,33 @@ struct RequestObserver: Middleware {
             "ms": .string(Self.milliseconds(micros)),
         ])
         return response
+    }
+
+    /// The request as a server span (README "Operations", "Traces"), continuing the caller's
+    /// trace when it sent a `traceparent`. Its name and attributes are the method, the route
+    /// pattern and the status: nothing of the path's ids, the body or the headers' values.
+    static func traced(_ request: Request, _ context: RequestContext,
+                       _ next: @Sendable (Request, RequestContext) async -> Response) async -> Response
+    {
+        var parent = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(request.headerFields, into: &parent, using: HeaderExtractor())
+        let method = request.method.rawValue
+        return await withSpan(method, context: parent, ofKind: .server) { span in
+            let response = await next(request, context)
+            let route = context.routePattern ?? "unmatched"
+            span.operationName = method + " " + route
+            span.attributes["http.request.method"] = method
+            span.attributes["http.route"] = route
+            span.attributes["http.response.status_code"] = response.status.code
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            return response
+        }
+    }
+
+    struct HeaderExtractor: Extractor {
+        func extract(key: String, from carrier: HTTPFields) -> String? {
+            HTTPField.Name(key).flatMap { carrier[$0] }
+        }
     }
 
     /// Microseconds as milliseconds with three decimals ("0.412"), without Foundation's formatter.

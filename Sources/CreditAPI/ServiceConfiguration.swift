@@ -119,6 +119,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var bureauNoticeDays = BureauRules.defaultNoticeDays
     public var bureauSweepSeconds = 3600
     public var auditVerifySeconds = 3600
+    /// An OTLP/HTTP collector's base URL (traces go to its `/v1/traces`); unset, no tracing.
+    public var otelEndpoint: String?
     /// The customer's pages' words (`<locale>.json`) and stylesheet (README "The customer's own pages").
     public var customerPages = "config/customer"
     /// Mark the console's cookies `Secure` (on behind TLS; off for plain loopback HTTP).
@@ -339,6 +341,7 @@ extension ServiceConfiguration {
         boolean("console_secure_cookies") { $0.consoleSecureCookies = $1 },
         hosts("webhook_allowed_hosts") { $0.webhookAllowedHosts = $1 },
         baseURL("public_base_url") { $0.publicBaseURL = $1 },
+        baseURL("otel_endpoint") { $0.otelEndpoint = $1 },
         hosts("customer_return_hosts") { $0.customerReturnHosts = $1 },
         integer("webhook_retry_hours", 1...168) { $0.webhookRetryHours = $1 },
         integer("webhook_retry_base_ms", 1...60_000) { $0.webhookRetryBaseMs = $1 },

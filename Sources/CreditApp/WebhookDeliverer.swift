@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// How the deliverer pushes (README "Configuration", the `webhook_*` settings).
 public struct WebhookSettings: Sendable {
@@ -97,15 +98,17 @@ public final class WebhookDeliverer: Service {
         client.withLock { client in
             if let client { return client }
             let limit = TimeAmount.milliseconds(Int64(timeoutMs))
-            let made = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                configuration: HTTPClient.Configuration(
-                    // A redirect's target was never checked against webhook_allowed_hosts.
-                    redirectConfiguration: .disallow,
-                    timeout: .init(connect: limit, read: limit),
-                    // Our own slots bound the pushes in flight; the pool must not queue behind them.
-                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency),
-                    decompression: .disabled))
+            var configuration = HTTPClient.Configuration(
+                // A redirect's target was never checked against webhook_allowed_hosts.
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: limit, read: limit),
+                // Our own slots bound the pushes in flight; the pool must not queue behind them.
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency),
+                decompression: .disabled)
+            // The push's span is ours (`tracedPush`); the client's own would carry the endpoint's
+            // whole URL, which an operator may have put a token in.
+            configuration.tracing.tracer = nil
+            let made = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             client = made
             return made
         }
@@ -162,7 +165,7 @@ public final class WebhookDeliverer: Service {
         request.headers.add(name: "Accept-Encoding", value: "identity")
         request.body = .bytes(body)
         let outcome: RecordDeliveryAttempt.Outcome
-        switch await push(request, client: client) {
+        switch await tracedPush(request, delivery, client: client) {
         case .answered(let status):
             outcome = (200..<300).contains(status) ? .delivered(status: status) : .failed(status: status, error: "HTTP \(status)")
         case .timedOut:
@@ -179,6 +182,25 @@ public final class WebhookDeliverer: Service {
                 by: Actor.system("webhooks"), at: store.time.now())
         } catch {
             logger.error("webhook delivery not recorded", metadata: ["delivery": .string(delivery.id), "error": "\(error)"])
+        }
+    }
+
+    /// With tracing on, the push as a client span in the trace of the request that owed it, its
+    /// endpoint's id an attribute, and a `traceparent` sent for the receiver to continue it.
+    private func tracedPush(_ request: HTTPClientRequest, _ delivery: DueDelivery, client: HTTPClient) async -> PushResult {
+        guard Traces.enabled, let parent = delivery.traceparent else { return await push(request, client: client) }
+        return await withSpan("webhook.push", context: Traces.context(traceparent: parent), ofKind: .client) { span in
+            span.attributes["creditline.webhook.endpoint_id"] = delivery.endpointID
+            var request = request
+            if let header = Traces.traceparent(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: header) }
+            let result = await push(request, client: client)
+            if case .answered(let status) = result {
+                span.attributes["http.response.status_code"] = status
+                if !(200..<300).contains(status) { span.setStatus(SpanStatus(code: .error)) }
+            } else {
+                span.setStatus(SpanStatus(code: .error))
+            }
+            return result
         }
     }
 

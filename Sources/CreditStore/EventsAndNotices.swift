@@ -43,6 +43,8 @@ public struct DueDelivery: Sendable, Equatable {
     public var eventID: String
     public var attempts: Int
     public var windowStart: Timestamp
+    /// The trace of the request whose write owed the push (nil while tracing is off).
+    public var traceparent: String? = nil
 }
 
 extension Hashing {
@@ -357,7 +359,8 @@ extension Store {
                     SELECT ranked.*, ROW_NUMBER() OVER (PARTITION BY ranked.tenant ORDER BY ranked.endpoint_rank, ranked.seq)
                                AS tenant_rank
                     FROM (
-                        SELECT d.id, d.endpoint_id, d.attempts, d.window_start, w.url, w.secret, e.seq, e.id AS event_id,
+                        SELECT d.id, d.endpoint_id, d.attempts, d.window_start, d.traceparent, w.url, w.secret, e.seq,
+                               e.id AS event_id,
                                e.type, e.tenant, e.account_id, e.occurred_at, e.data,
                                ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.event_seq) AS endpoint_rank
                         FROM webhook_deliveries d
@@ -382,7 +385,8 @@ extension Store {
                     data: try row["data"])
                 return DueDelivery(id: try row["id"], endpointID: try row["endpoint_id"], url: try row["url"], secret: try row["secret"],
                                    body: event.json, eventID: event.id, attempts: try row["attempts"],
-                                   windowStart: try TypedRow(row, table: "webhook_deliveries").timestamp("window_start"))
+                                   windowStart: try TypedRow(row, table: "webhook_deliveries").timestamp("window_start"),
+                                   traceparent: try row["traceparent"])
             }
         }
     }

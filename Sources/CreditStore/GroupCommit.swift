@@ -2,6 +2,7 @@ import CreditLine
 import Foundation
 import GRDB
 import Synchronization
+import Tracing
 
 /// Group commit (docs/architecture.md, "The write path"): the pending business writes run in one
 /// transaction, each in its own savepoint, and one commit, one fsync, makes the batch durable.
@@ -18,6 +19,15 @@ final class GroupCommit: Sendable {
         /// Called once the batch has committed (nil) or failed (the error), or with the job's own
         /// refusal.
         let finish: @Sendable ((any Error)?) -> Void
+        /// With tracing on: the request's context and the span of its wait in the queue.
+        var trace: JobTrace? = nil
+    }
+
+    /// A job's place in its request's trace (README "Operations", "Traces").
+    private struct JobTrace: Sendable {
+        let context: ServiceContext
+        let wait: any Span
+        let name: String
     }
 
     private struct State {
@@ -101,13 +111,21 @@ final class GroupCommit: Sendable {
     var depth: Int { state.withLock { $0.pending.count } }
 
     /// Runs `body` in the next batch and answers with its value once the batch has committed.
-    func submit<T: Sendable>(scope: WriteScope = .installation, _ body: @escaping @Sendable (SQLConnection) throws -> T)
-        async throws -> T
+    /// `name` is the write's kind (`MakeDraw`), the name of its decision's span.
+    func submit<T: Sendable>(scope: WriteScope = .installation, name: @autoclosure () -> String = "write",
+                             _ body: @escaping @Sendable (SQLConnection) throws -> T) async throws -> T
     {
         let slot = Mutex<T?>(nil)
+        // With tracing on, the write's rules and changes run in a span of the request's trace,
+        // and its wait for a batch is a span of its own.
+        let trace = Traces.enabled ? ServiceContext.current.map {
+            JobTrace(context: $0, wait: startSpan("store.queue_wait", context: $0), name: "decide " + name())
+        } : nil
         return try await withCheckedThrowingContinuation { continuation in
-            let job = Job(scope: scope, run: { db in
-                let value = try body(db)
+            var job = Job(scope: scope, run: { db in
+                let value = try trace.map { trace in
+                    try withSpan(trace.name, context: trace.context) { _ in try body(db) }
+                } ?? body(db)
                 slot.withLock { $0 = value }
             }, finish: { error in
                 if let error {
@@ -118,6 +136,7 @@ final class GroupCommit: Sendable {
                     continuation.resume(throwing: StoreError.overloaded)
                 }
             })
+            job.trace = trace
             let start = state.withLock { state -> Bool? in
                 guard state.pending.count < limit else { return nil }
                 state.pending.append(job)
@@ -155,6 +174,18 @@ final class GroupCommit: Sendable {
         }
     }
 
+    /// The batch's transaction and commit as one span, a trace of its own linked to the trace of
+    /// every request it carried; each request's wait for it ends here.
+    private static func batchSpan(_ batch: [Job]) -> (any Span)? {
+        let traced = batch.compactMap(\.trace)
+        guard !traced.isEmpty else { return nil }
+        for trace in traced { trace.wait.end() }
+        let span = startSpan("store.transaction", context: .topLevel)
+        span.attributes["creditline.batch.writes"] = batch.count
+        for trace in traced { span.addLink(SpanLink(context: trace.context, attributes: [:])) }
+        return span
+    }
+
     private func drain() {
         while true {
             let batch = state.withLock { state -> [Job] in
@@ -164,6 +195,8 @@ final class GroupCommit: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            let span = Self.batchSpan(batch)
+            defer { span?.end() }
             do {
                 let outcomes = try commit(batch)
                 // A write that met a full disk inside its savepoint leaves the fault standing even

@@ -138,10 +138,11 @@ enum Outbox {
                 try db.enqueue(
                     cached: """
                         INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, account_id, status, window_start,
-                                                        next_attempt_at)
-                        VALUES (?, ?, ?, ?, 'pending', ?, ?)
+                                                        next_attempt_at, traceparent)
+                        VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
                         """,
-                    arguments: [Identifier.make("whd"), endpoint.id, seq, accountID, now.rfc3339, now.rfc3339])
+                    arguments: [Identifier.make("whd"), endpoint.id, seq, accountID, now.rfc3339, now.rfc3339,
+                                Traces.traceparent()])
             }
         }
     }

@@ -275,7 +275,7 @@ public struct Store: Sendable {
         let composer = self.composer
         var write = write
         let (lane, scope) = try await route(&write)
-        return try await lane.submit(scope: scope) { [write] db in
+        return try await lane.submit(scope: scope, name: "\(W.self)") { [write] db in
             try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
         }
     }
@@ -294,7 +294,7 @@ public struct Store: Sendable {
         let composer = self.composer
         var write = write
         let (lane, scope) = try await route(&write)
-        return try await lane.submit(scope: scope) { [write] db in
+        return try await lane.submit(scope: scope, name: "\(W.self)") { [write] db in
             let output = try Self.run(write, by: actor, at: now, ifMatch: ifMatch, composer: composer, db)
             let (value, kept) = try answer(output)
             if let idempotency, let kept { try Self.store(kept, for: idempotency, at: now, in: db) }

@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
             throw fail(error)
         }
 
+        let traces = try TraceExport.start(configuration.otelEndpoint, logger: logger)
         let application: Application
         do {
             application = try Application(configuration: configuration, store: store, logger: logger)
@@ -85,18 +86,24 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw fail(Failure("cannot listen on \(configuration.host):\(configuration.port): \(error)"))
         }
-        let durability = (try? store.durabilitySettings()) ?? (journalMode: "?", synchronous: "?")
-        logger.info("serving", metadata: [
-            "host": .string(configuration.host), "port": .stringConvertible(application.port),
-            "db": .string(store.path), "journal_mode": .string(durability.journalMode),
-            "synchronous": .string(durability.synchronous),
-        ])
+        logServing(logger, configuration, store, port: application.port)
 
         let signal = await Self.firstTerminationSignal(orEndOfStandardInput: stopWhenStdinCloses)
         logger.info("draining", metadata: ["signal": .stringConvertible(signal)])
         await application.shutdown()
+        await traces?.stop()
         logger.info("stopped")
         LogSink.standardOutput.flush()
+    }
+
+    private func logServing(_ logger: Logger, _ configuration: ServiceConfiguration, _ store: Store, port: Int) {
+        let durability = (try? store.durabilitySettings()) ?? (journalMode: "?", synchronous: "?")
+        logger.info("serving", metadata: [
+            "host": .string(configuration.host), "port": .stringConvertible(port),
+            "db": .string(store.path), "journal_mode": .string(durability.journalMode),
+            "synchronous": .string(durability.synchronous),
+            "traces": .string(configuration.otelEndpoint.map { $0 + "/v1/traces" } ?? "off"),
+        ])
     }
 
     private func printDemoBanner(_ keys: [IssuedKey], seeded: Int) {

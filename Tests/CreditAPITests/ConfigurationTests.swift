@@ -131,6 +131,15 @@ import Testing
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_PUBLIC_BASE_URL": bad], flags: [:])
             }
         }
+        // otel_endpoint: a collector's base URL, or empty for no tracing (README "Operations", "Traces").
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_OTEL_ENDPOINT": "http://collector:4318/"],
+                                              flags: [:]).otelEndpoint == "http://collector:4318")
+        #expect(try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_OTEL_ENDPOINT": ""], flags: [:]).otelEndpoint == nil)
+        for bad in ["collector:4318", "grpc://collector:4317", "http://user:pw@collector:4318"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_OTEL_ENDPOINT": bad], flags: [:])
+            }
+        }
         // database_url: empty is unset (the SQLite file `db`); a URL of another scheme is refused.
         let postgres = try ServiceConfiguration.load(
             file: nil, environment: ["CREDITLINE_DATABASE_URL": "postgres://creditline@db-a:5433,db-b/lines"], flags: [:])
@@ -156,7 +165,7 @@ import Testing
             .effectiveBureauDir == "data/bureau")
         for name in ServiceConfiguration.fieldNames
         where !["audit_key", "webhook_allowed_hosts", "database_url", "spool_dir", "public_base_url", "customer_return_hosts",
-                "bureau_dir"]
+                "bureau_dir", "otel_endpoint"]
             .contains(name) {
             #expect(throws: ConfigurationError.self, "CREDITLINE_\(name.uppercased()) should be read") {
                 try ServiceConfiguration.load(file: nil, environment: ["CREDITLINE_\(name.uppercased())": ""], flags: [:])

@@ -23,11 +23,16 @@ final class GroupCommit: Sendable {
         var trace: JobTrace? = nil
     }
 
-    /// A job's place in its request's trace (README "Operations", "Traces").
-    private struct JobTrace: Sendable {
+    /// A job's place in its request's trace (README "Operations", "Traces"); a reference, so
+    /// that a job without one is no larger than before.
+    private final class JobTrace: Sendable {
         let context: ServiceContext
         let wait: any Span
         let name: String
+
+        init(context: ServiceContext, wait: any Span, name: String) {
+            (self.context, self.wait, self.name) = (context, wait, name)
+        }
     }
 
     private struct State {
@@ -118,14 +123,18 @@ final class GroupCommit: Sendable {
         let slot = Mutex<T?>(nil)
         // With tracing on, the write's rules and changes run in a span of the request's trace,
         // and its wait for a batch is a span of its own.
+        // Off, the job is what it was before traces: its closure captures the body alone.
         let trace = Traces.enabled ? ServiceContext.current.map {
             JobTrace(context: $0, wait: startSpan("store.queue_wait", context: $0), name: "decide " + name())
         } : nil
+        let work: @Sendable (SQLConnection) throws -> T = if let trace {
+            { db in try withSpan(trace.name, context: trace.context) { _ in try body(db) } }
+        } else {
+            body
+        }
         return try await withCheckedThrowingContinuation { continuation in
             var job = Job(scope: scope, run: { db in
-                let value = try trace.map { trace in
-                    try withSpan(trace.name, context: trace.context) { _ in try body(db) }
-                } ?? body(db)
+                let value = try work(db)
                 slot.withLock { $0 = value }
             }, finish: { error in
                 if let error {

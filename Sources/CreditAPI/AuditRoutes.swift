@@ -57,6 +57,20 @@ struct AuditRoutes: RouteFamily {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case algorithm, at, root, heads, signature
         }
+
+        init(algorithm: String = "Ed25519", at: String, root: String?, heads: [AuditChainHead], signature: String) {
+            (self.algorithm, self.at, self.root, self.heads, self.signature) = (algorithm, at, root, heads, signature)
+        }
+
+        /// `algorithm` may be left out of a saved root (OpenAPI: optional, Ed25519 by default).
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            algorithm = try container.decodeIfPresent(String.self, forKey: .algorithm) ?? "Ed25519"
+            at = try container.decode(String.self, forKey: .at)
+            root = try container.decodeIfPresent(String.self, forKey: .root)
+            heads = try container.decode([AuditChainHead].self, forKey: .heads)
+            signature = try container.decode(String.self, forKey: .signature)
+        }
     }
 
     struct VerifyBody: Encodable {
@@ -153,6 +167,9 @@ struct AuditRoutes: RouteFamily {
     /// checked against the service's key, then every chain through its head there.
     @Sendable func verifyAuditFromRoot(_ request: Request, _: RequestContext, _: Call) async throws -> Response {
         let body = try RequestBody.decode(RootBody.self, from: request)
+        guard body.algorithm == "Ed25519" else {
+            throw DomainError.invalidField("algorithm", "algorithm must be Ed25519, the only one the service signs with.")
+        }
         guard body.heads.count <= AuditPosition.maxChains,
               Set(body.heads.map(\.chain)).count == body.heads.count,
               body.heads.allSatisfy({ $0.chain >= 0 && $0.seq >= 0 && $0.hash.utf8.count == 64 })

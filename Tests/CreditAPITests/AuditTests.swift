@@ -158,6 +158,15 @@ import Testing
         #expect(extended["ok"] as? Bool == true)
         // Every entry is recomputed, from 1: nothing before the checkpoint is taken on trust.
         #expect(extended["checked"] as? Int == total + 1)
+        // `algorithm` may be left out (Ed25519 is the default); another one is refused naming it.
+        var saved = try #require(try JSONSerialization.jsonObject(with: Data(root.text.utf8)) as? [String: Any])
+        saved["algorithm"] = nil
+        let bare = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
+        #expect(try await service.call("POST", "/v1/audit/verify", role: .auditor, body: bare).json["ok"] as? Bool == true)
+        saved["algorithm"] = "RSA"
+        let other = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
+        let refusedAlgorithm = try await service.call("POST", "/v1/audit/verify", role: .auditor, body: other)
+        #expect(refusedAlgorithm.status == 422 && refusedAlgorithm.json["field"] as? String == "algorithm")
         // A root the service did not sign is refused, naming the signature.
         let altered = root.text.replacingOccurrences(of: #""seq":"#, with: #""seq":1"#)
         let refused = try await service.call("POST", "/v1/audit/verify", role: .auditor, body: altered)

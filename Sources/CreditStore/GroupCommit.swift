@@ -128,7 +128,7 @@ final class GroupCommit: Sendable {
             JobTrace(context: $0, wait: startSpan("store.queue_wait", context: $0), name: "decide " + name())
         } : nil
         let work: @Sendable (SQLConnection) throws -> T = if let trace {
-            { db in try withSpan(trace.name, context: trace.context) { _ in try body(db) } }
+            { db in try Self.decide(trace, db, body) }
         } else {
             body
         }
@@ -180,6 +180,20 @@ final class GroupCommit: Sendable {
                 shortOfChains += 1
                 scope = shortOfChains <= 3 ? WriteScope.union([scope, WriteScope(chains: needed.chains, exclusive: false)]) : .installation
             }
+        }
+    }
+
+    /// The write's rules and changes as a span under its request. A refusal marks it failed by
+    /// its kind alone: `withSpan` would record the error's words, and a problem may quote what
+    /// the caller sent.
+    private static func decide<T>(_ trace: JobTrace, _ db: SQLConnection, _ body: (SQLConnection) throws -> T) throws -> T {
+        let span = startSpan(trace.name, context: trace.context)
+        defer { span.end() }
+        do {
+            return try ServiceContext.withValue(span.context) { try body(db) }
+        } catch {
+            span.setStatus(SpanStatus(code: .error, message: "\(type(of: error))"))
+            throw error
         }
     }
 

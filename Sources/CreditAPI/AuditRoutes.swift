@@ -122,10 +122,10 @@ struct AuditRoutes: RouteFamily {
             let accountID = query["account_id"]
             let action = query["action"]
             return .streaming(contentType: "application/x-ndjson") { writer in
-                try await store.forEachAuditEntry(accountID: accountID, after: position, scope: scope) { page in
+                try await store.forEachAuditEntry(accountID: accountID, requestID: requestID, after: position,
+                                                  scope: scope) { page in
                     var lines: [UInt8] = []
-                    for entry in page where (action == nil || entry.action == action)
-                        && (requestID == nil || entry.requestID == requestID) {
+                    for entry in page where action == nil || entry.action == action {
                         lines.append(contentsOf: try AuditExport.line(entry))
                     }
                     try await writer.write(lines)

@@ -59,15 +59,18 @@ public final class CommandProgress: Sendable {
 
     /// Something to say on a line of its own (a review resumed), above the progress line.
     public func note(_ text: String) {
-        let clear = state.withLock { state in defer { state.drawn = false }; return state.drawn }
-        write((clear ? "\r\u{1B}[K" : "") + "\(command): \(text)\n")
+        write(takingTheLine() + "\(command): \(text)\n")
     }
 
     /// The final line, always written.
     public func finish(done: Int, detail: String? = nil) {
-        let clear = state.withLock { state in defer { state.drawn = false }; return state.drawn }
-        write((clear ? "\r\u{1B}[K" : "")
+        write(takingTheLine()
             + Self.summary(command: command, done: done, unit: unit, elapsed: ContinuousClock.now - started, detail: detail) + "\n")
+    }
+
+    /// What erases the progress line, if one is drawn, so that a whole line can take its place.
+    private func takingTheLine() -> String {
+        state.withLock { state in defer { state.drawn = false }; return state.drawn } ? "\r\u{1B}[K" : ""
     }
 
     // MARK: - The words, as pure functions

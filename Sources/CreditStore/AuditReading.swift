@@ -200,14 +200,16 @@ extension Store {
 
     /// Visits every matching entry, chain by chain, a page at a time, so an export of any length
     /// holds one page in memory.
-    public func forEachAuditEntry(accountID: String?, after start: AuditPosition = AuditPosition(), pageSize: Int = 1000,
-                                  scope: TenantScope = .all, _ body: ([AuditEntry]) async throws -> Void) async throws
+    public func forEachAuditEntry(accountID: String?, requestID: String? = nil, after start: AuditPosition = AuditPosition(),
+                                  pageSize: Int = 1000, scope: TenantScope = .all,
+                                  _ body: ([AuditEntry]) async throws -> Void) async throws
     {
         var position = start
         while true {
             let from = position
             let page = try await read { db in
-                try Self.auditPage(db, accountID: accountID, action: nil, after: from, limit: pageSize, scope: scope)
+                try Self.auditPage(db, accountID: accountID, action: nil, requestID: requestID, after: from, limit: pageSize,
+                                   scope: scope)
             }
             if !page.entries.isEmpty { try await body(page.entries) }
             if !page.hasMore { return }

@@ -48,7 +48,8 @@ public enum DataMigration {
         }
         let tables = try source.database.read { db in try order(try db.tableNames(), db) }
             .filter { $0 != "schema_migrations" && $0 != "storage_probe" }
-        let total = try source.database.read { db in
+        // Counted only for someone who listens.
+        let total = progress == nil ? 0 : try source.database.read { db in
             try tables.reduce(0) { sum, table in sum + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0) }
         }
         var copied = 0

@@ -54,6 +54,12 @@ final class PostgresTLSTests {
         return try Store.open(postgres: try PostgresLocation(parsing: url), options: options)
     }
 
+    /// The words of the StoreError an open with these parameters must fail with ("" when it opens).
+    func refusal(host: String, _ parameters: String) -> String {
+        let error = #expect(throws: StoreError.self) { try self.open(self.url(host: host, parameters)) }
+        return error.map { "\($0)" } ?? ""
+    }
+
     /// Whether the store's own connection is encrypted, as the server sees it.
     func encrypted(_ store: Store) throws -> Bool {
         try store.database.read { db in
@@ -90,30 +96,21 @@ final class PostgresTLSTests {
 
     func aCertificateOfAnotherAuthorityIsRefusedNamingSslrootcert() throws {
         for mode in ["verify-ca", "verify-full"] {
-            let error = #expect(throws: StoreError.self) {
-                try self.open(self.url(host: "localhost", "sslmode=\(mode)&sslrootcert=\(self.strangerAuthority)"))
-            }
-            let words = error.map { "\($0)" } ?? ""
+            let words = refusal(host: "localhost", "sslmode=\(mode)&sslrootcert=\(strangerAuthority)")
             #expect(words.contains("sslmode=\(mode)") && words.contains("sslrootcert=\(strangerAuthority)")
                 && words.contains("not signed"), "\(words)")
         }
     }
 
     func aHostNameTheCertificateDoesNotHoldIsRefusedNamingSslmode() throws {
-        let error = #expect(throws: StoreError.self) {
-            try self.open(self.url(host: "127.0.0.1", "sslmode=verify-full&sslrootcert=\(self.authority)"))
-        }
-        let words = error.map { "\($0)" } ?? ""
+        let words = refusal(host: "127.0.0.1", "sslmode=verify-full&sslrootcert=\(authority)")
         #expect(words.contains("sslmode=verify-full") && words.contains("does not name 127.0.0.1")
             && words.contains("verify-ca"), "\(words)")
     }
 
     func anUnreadableAuthorityFileStopsTheOpenNamingIt() throws {
         let missing = folder + "/no-such.pem"
-        let error = #expect(throws: StoreError.self) {
-            try self.open(self.url(host: "localhost", "sslmode=verify-full&sslrootcert=\(missing)"))
-        }
-        #expect((error.map { "\($0)" } ?? "").contains("sslrootcert=\(missing)"))
+        #expect(refusal(host: "localhost", "sslmode=verify-full&sslrootcert=\(missing)").contains("sslrootcert=\(missing)"))
     }
 
     // MARK: - Set-up

@@ -123,9 +123,11 @@ import Testing
     }
 
     /// Eight endpoints of one tenant that drip their answers fill every push slot they can get;
-    /// another tenant's healthy endpoint still has its event within two timeouts.
+    /// another tenant's healthy endpoint still has its event within two timeouts: one for a slot to
+    /// come free (every slot may be held by a drip, each let go at the timeout at the latest), one
+    /// left for a machine busy with the rest of the suite.
     @Test func oneTenantsSlowEndpointsDoNotStallAnother() async throws {
-        let timeoutMs = 1000
+        let timeoutMs = 1500
         let dripping = try (0..<8).map { _ in try HostileReceiver(.dripHead(intervalMilliseconds: 100)) }
         defer { dripping.forEach { $0.stop() } }
         let healthy = try WebhookReceiver(failures: 0)
@@ -142,8 +144,10 @@ import Testing
         try child.events(3, serviceKey: slow, prefix: "slow")
         #expect(await eventually(seconds: 10) { dripping.allSatisfy { !$0.visits.isEmpty } })
 
-        let written = ContinuousClock.now
+        // Timed from the event's commit (the consent's 201), not from the request: how long the
+        // write itself took on a loaded machine is not what this measures.
         try child.events(1, serviceKey: other, prefix: "other")
+        let written = ContinuousClock.now
         #expect(await eventually(seconds: 10) { !healthy.received.isEmpty })
         let waited = ContinuousClock.now - written
         #expect(waited < .milliseconds(2 * timeoutMs), "the other tenant's event waited \(waited)")

@@ -348,14 +348,15 @@ extension Store {
     /// Deliveries due now and not claimed, at most `limit`, and for each (endpoint, account) only the
     /// oldest still pending: an account's events reach an endpoint in `seq` order. Of each endpoint
     /// only as many are offered as it has slots left of `perEndpoint` (claims held by any instance
-    /// take slots), and the list takes
-    /// every tenant's oldest before any tenant's second, so that one tenant's backlog or slow
-    /// receivers do not push another tenant's deliveries out of the list (README "Events and
-    /// notices").
+    /// take slots). A tenant's place in the list is its delivery's rank among the tenant's own
+    /// (oldest first) plus the pushes the tenant already has in flight (claims held by any
+    /// instance), so that a slot coming free goes to the tenant holding the fewest: one tenant's
+    /// backlog or slow receivers, however many slots they hold, do not keep another tenant's
+    /// deliveries waiting behind them (README "Events and notices").
     public func dueDeliveries(at now: Timestamp, limit: Int, perEndpoint: Int) async throws -> [DueDelivery] {
         try await read { db in
             try StoreRow.fetchAll(db, cached: """
-                SELECT * FROM (
+                SELECT fair.* FROM (
                     SELECT ranked.*, ROW_NUMBER() OVER (PARTITION BY ranked.tenant ORDER BY ranked.endpoint_rank, ranked.seq)
                                AS tenant_rank
                     FROM (
@@ -374,10 +375,14 @@ extension Store {
                                             AND earlier.status = 'pending' AND earlier.event_seq < d.event_seq)
                     ) ranked
                 ) fair
+                LEFT JOIN (SELECT w.tenant, COUNT(*) AS held
+                           FROM webhook_deliveries h JOIN webhook_endpoints w ON w.id = h.endpoint_id
+                           WHERE h.status = 'pending' AND h.lease_expires_at > ?1
+                           GROUP BY w.tenant) busy ON busy.tenant = fair.tenant
                 WHERE fair.endpoint_rank <= ?3 - (SELECT COUNT(*) FROM webhook_deliveries held
                                                   WHERE held.endpoint_id = fair.endpoint_id AND held.status = 'pending'
                                                     AND held.lease_expires_at > ?1)
-                ORDER BY fair.tenant_rank, fair.seq LIMIT ?2
+                ORDER BY fair.tenant_rank + COALESCE(busy.held, 0), fair.seq LIMIT ?2
                 """, arguments: [now.rfc3339, limit, perEndpoint]).map { row in
                 let event = EventRecord(
                     seq: try row["seq"], id: try row["event_id"], type: try TypedRow(row, table: "events").value("type"), tenant: try row["tenant"],

@@ -123,11 +123,12 @@ import Testing
     }
 
     /// Eight endpoints of one tenant that drip their answers fill every push slot they can get;
-    /// another tenant's healthy endpoint still has its event within two timeouts: one for a slot to
-    /// come free (every slot may be held by a drip, each let go at the timeout at the latest), one
-    /// left for a machine busy with the rest of the suite.
+    /// another tenant's healthy endpoint has the next slot that comes free. Counted, not timed:
+    /// a machine busy with the rest of the suite slows the drips and the event alike (timed, this
+    /// waited 2.07 s against a bound of two 1 s timeouts on a loaded CI, and 3.5 s against two
+    /// 1.5 s ones, when a lone free slot still went to the tenant with the older event).
     @Test func oneTenantsSlowEndpointsDoNotStallAnother() async throws {
-        let timeoutMs = 1500
+        let timeoutMs = 1000
         let dripping = try (0..<8).map { _ in try HostileReceiver(.dripHead(intervalMilliseconds: 100)) }
         defer { dripping.forEach { $0.stop() } }
         let healthy = try WebhookReceiver(failures: 0)
@@ -144,13 +145,19 @@ import Testing
         try child.events(3, serviceKey: slow, prefix: "slow")
         #expect(await eventually(seconds: 10) { dripping.allSatisfy { !$0.visits.isEmpty } })
 
-        // Timed from the event's commit (the consent's 201), not from the request: how long the
-        // write itself took on a loaded machine is not what this measures.
+        // From the event's commit (the consent's 201) to its arrival, pushes to the dripping
+        // endpoints begin only in the slots handed out before it was written (eight at most,
+        // webhook_concurrency) and in those freed beside the one it takes (seven at most): fewer
+        // than two rounds. A tenant left waiting for free slots lets the drips have round after round.
         try child.events(1, serviceKey: other, prefix: "other")
         let written = ContinuousClock.now
         #expect(await eventually(seconds: 10) { !healthy.received.isEmpty })
-        let waited = ContinuousClock.now - written
-        #expect(waited < .milliseconds(2 * timeoutMs), "the other tenant's event waited \(waited)")
+        let arrived = ContinuousClock.now
+        let overtaking = dripping.reduce(0) { count, receiver in
+            count + receiver.visits.filter { $0.openedAt > written && $0.openedAt < arrived }.count
+        }
+        let waited = arrived - written
+        #expect(overtaking < 16, "\(overtaking) pushes to the dripping endpoints began while the other tenant's event waited \(waited)")
         // Each dripping endpoint never had more than its two slots at once.
         for receiver in dripping {
             let visits = receiver.visits

@@ -76,4 +76,28 @@ import Testing
         #expect(try await due(store).count == 1)
         #expect(try await due(store, perEndpoint: 4).count == 3)
     }
+
+    /// A slot coming free goes to the tenant with the fewest pushes in flight, however much older
+    /// the busy tenant's owed events are: a lone free slot once went to the oldest event, so a
+    /// tenant whose slow receivers held every slot took each one back as it came free.
+    @Test func aFreeSlotGoesToTheTenantWithTheFewestInFlight() async throws {
+        let (store, _) = try await prepare(accounts: 4)
+        _ = try await store.perform(
+            CreateWebhookEndpoint(tenant: "quiet", url: "http://127.0.0.1:9/quiet", host: "127.0.0.1",
+                                  eventTypes: [.consentGranted]), by: testActor)
+        let (account, _) = try await store.perform(CreateAccount(customerRef: "lease-quiet", tenant: "quiet"), by: testActor)
+        _ = try await store.perform(PlantEvent(accountID: account.id), by: testActor)
+        let offered = try await store.dueDeliveries(at: store.time.now(), limit: 100, perEndpoint: 4)
+        // Nothing in flight: the oldest first, the quiet tenant's one second.
+        let quiet = try #require(offered.first { $0.url.hasSuffix("/quiet") })
+        #expect(offered.count == 5 && offered[1].id == quiet.id, "\(offered.map(\.url))")
+        // The busy tenant holds three slots; its fourth delivery is older than the quiet one's.
+        for delivery in offered where delivery.id != quiet.id && delivery.id != offered[4].id {
+            #expect(try await claim(store, delivery.id, by: "a"))
+        }
+        #expect(try await store.dueDeliveries(at: store.time.now(), limit: 1, perEndpoint: 4).map(\.id) == [quiet.id])
+        // The slots given back, the order is the first one again.
+        #expect(try await store.perform(ReleaseDeliveryClaims(owner: "a"), by: .system("webhooks")) == 3)
+        #expect(try await due(store, perEndpoint: 4) == offered.map(\.id))
+    }
 }

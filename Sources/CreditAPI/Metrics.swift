@@ -27,6 +27,7 @@ final class ServiceMetrics: Sendable {
     /// What to watch: each zero when nothing is wrong.
     private let noticesOverdue: Gauge
     private let webhookFailing: Gauge
+    private let webhookGivenUp: Gauge
     private let reviewOldestOpen: Gauge
     private let writeQueueDepth: Gauge
     private let writeQueueLimit: Gauge
@@ -70,6 +71,8 @@ final class ServiceMetrics: Sendable {
         noticesOverdue = gauge("creditline_notices_overdue", "Customer notices not delivered by their deadline")
         webhookFailing = gauge("creditline_webhook_failing_seconds",
                                "Age of the oldest webhook delivery still owed after a failed attempt (0: none)")
+        webhookGivenUp = gauge("creditline_webhook_deliveries_given_up",
+                               "Webhook deliveries given up after webhook_retry_hours whose last attempt was in the last 24 hours")
         reviewOldestOpen = gauge("creditline_review_oldest_open_seconds",
                                  "Age of the oldest review waiting for a person (0: none)")
         writeQueueDepth = gauge("creditline_write_queue_depth", "Writes waiting in the fullest writer lane")
@@ -105,6 +108,7 @@ final class ServiceMetrics: Sendable {
         auditEntries.set(Int64(scrape.auditLength))
         noticesOverdue.set(Int64(scrape.signals.overdueNotices))
         webhookFailing.set(Int64(scrape.signals.oldestFailingWebhookSeconds))
+        webhookGivenUp.set(Int64(scrape.signals.webhookDeliveriesGivenUp))
         reviewOldestOpen.set(Int64(scrape.signals.oldestOpenReviewSeconds))
         writeQueueDepth.set(Int64(scrape.writeQueue.depth))
         writeQueueLimit.set(Int64(scrape.writeQueue.limit))

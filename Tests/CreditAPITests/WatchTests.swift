@@ -11,7 +11,8 @@ import TestSupport
 /// start at zero, and each rises when what it watches goes wrong.
 @Suite struct WatchTests {
     static let signals = [
-        "creditline_notices_overdue", "creditline_webhook_failing_seconds", "creditline_review_oldest_open_seconds",
+        "creditline_notices_overdue", "creditline_webhook_failing_seconds", "creditline_webhook_deliveries_given_up",
+        "creditline_review_oldest_open_seconds",
         "creditline_write_queue_depth", "creditline_not_ready", "creditline_audit_verification_failed",
     ]
 
@@ -97,6 +98,25 @@ import TestSupport
         var values = try await Self.scrape(service).values
         #expect((values["creditline_review_oldest_open_seconds"] ?? 0) >= 7_200)
         #expect((values["creditline_webhook_failing_seconds"] ?? 0) >= 7_200 - 60)
+        #expect(values["creditline_webhook_deliveries_given_up"] == 0)
+        // Past webhook_retry_hours every delivery is tried once more and given up: it leaves the
+        // failing age and is counted as given up, for a day after its last attempt.
+        clock.advance(seconds: 23 * 3_600)
+        func deliveries(_ status: String) throws -> Int {
+            try service.store.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE status = ?", arguments: [status]) ?? 0
+            }
+        }
+        let givingUp = ContinuousClock.now + .seconds(10)
+        while try deliveries("pending") > 0, ContinuousClock.now < givingUp { try await Task.sleep(for: .milliseconds(20)) }
+        let givenUp = try deliveries("failed")
+        #expect(try deliveries("pending") == 0 && givenUp > 0)
+        values = try await Self.scrape(service).values
+        #expect(values["creditline_webhook_failing_seconds"] == 0)
+        #expect(values["creditline_webhook_deliveries_given_up"] == Double(givenUp))
+        clock.advance(seconds: 24 * 3_600 + 1)
+        values = try await Self.scrape(service).values
+        #expect(values["creditline_webhook_deliveries_given_up"] == 0)
         #expect(values["creditline_audit_verification_failed"] == 0)
         // Someone with the database owner's rights edits an entry; the next walk finds it.
         while service.application.sweepsCompleted < 1 { try await Task.sleep(for: .milliseconds(20)) }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Where a PostgreSQL store lives:
-/// `postgres://user[:password]@host[:port][,host[:port]…]/database[?sslmode=…&sslrootcert=…]`.
+/// `postgres://user[:password]@host[:port][,host[:port]…]/database[?sslmode=…&sslrootcert=…&sslcert=…&sslkey=…]`.
 /// Several hosts are a primary and its standbys in any order: the store writes to the one that is
 /// not in recovery, and looks again when a connection fails (README "Running on PostgreSQL").
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
@@ -33,6 +33,11 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     /// `sslrootcert`: a PEM file of the certificate authorities to trust, or `system` for the
     /// system's trust store.
     public var rootCertificate: String?
+    /// `sslcert` and `sslkey`: the PEM files of a client certificate (its chain) and its private
+    /// key, for a server that asks for one (pg_hba's `cert`, or `clientcert=verify-full`). Both or
+    /// neither.
+    public var clientCertificate: String?
+    public var clientKey: String?
 
     /// Why a URL is refused, naming the part at fault.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
@@ -105,13 +110,24 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                     throw Invalid(reason: "sslmode must be disable, require, verify-ca or verify-full")
                 }
                 mode = known
-            case "sslrootcert":
-                guard !value.isEmpty else { throw Invalid(reason: "sslrootcert is empty") }
-                rootCertificate = value
+            case "sslrootcert", "sslcert", "sslkey":
+                guard !value.isEmpty else { throw Invalid(reason: "\(key) is empty") }
+                switch key {
+                case "sslrootcert": rootCertificate = value
+                case "sslcert": clientCertificate = value
+                default: clientKey = value
+                }
             default:
                 // The key alone: a parameter's value may be a secret.
-                throw Invalid(reason: "unknown parameter \(key.prefix(40)) (known: sslmode, sslrootcert)")
+                throw Invalid(reason: "unknown parameter \(key.prefix(40)) (known: sslmode, sslrootcert, sslcert, sslkey)")
             }
+        }
+        switch (clientCertificate, clientKey) {
+        case (.some, nil): throw Invalid(reason: "sslcert needs sslkey (the certificate's private key)")
+        case (nil, .some): throw Invalid(reason: "sslkey needs sslcert (the certificate it is the key of)")
+        case (.some, .some) where (mode ?? .disable) == .disable:
+            throw Invalid(reason: "sslcert and sslkey need sslmode=require, verify-ca or verify-full")
+        default: break
         }
         switch (mode ?? .disable, rootCertificate) {
         case (.verifyCA, nil), (.verifyFull, nil):
@@ -128,8 +144,13 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     private var parameters: String {
         guard tlsMode != .disable else { return "" }
-        let root = rootCertificate.map { "&sslrootcert=" + ($0.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? $0) }
-        return "?sslmode=\(tlsMode.rawValue)" + (root ?? "")
+        func parameter(_ key: String, _ value: String?) -> String {
+            // A path may hold `&` or `=`, which would end the value early.
+            let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))
+            return value.map { "&\(key)=" + ($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0) } ?? ""
+        }
+        return "?sslmode=\(tlsMode.rawValue)" + parameter("sslrootcert", rootCertificate)
+            + parameter("sslcert", clientCertificate) + parameter("sslkey", clientKey)
     }
 
     /// The URL, password included: for configuration, never for logs.

@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 import PostgresNIO
 
@@ -26,11 +27,40 @@ enum PostgresTLS {
             }
             tls.trustRoots = .certificates(authorities)
         }
+        if let chain = location.clientCertificate, let key = location.clientKey {
+            try presentClientCertificate(chain: chain, key: key, in: &tls)
+        }
         do {
             return .require(try NIOSSLContext(configuration: tls))
         } catch {
             throw StoreError.databaseTLS("database_url sslmode=\(location.tlsMode.rawValue): no TLS context (\(error))")
         }
+    }
+
+    /// The client certificate a server may ask for (`sslcert`, `sslkey`). As libpq does, a key
+    /// that others may read is refused: its owner's alone (0600), or root's and a group's (0640).
+    static func presentClientCertificate(chain: String, key: String, in tls: inout TLSConfiguration) throws {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(chain)
+        } catch {
+            throw StoreError.databaseTLS("database_url sslcert=\(chain) could not be read as PEM certificates (\(error))")
+        }
+        guard !certificates.isEmpty else { throw StoreError.databaseTLS("database_url sslcert=\(chain) holds no certificate") }
+        var info = stat()
+        guard stat(key, &info) == 0 else {
+            throw StoreError.databaseTLS("database_url sslkey=\(key) could not be read (\(String(cString: strerror(errno))))")
+        }
+        let others = info.st_uid == 0 ? mode_t(0o037) : mode_t(0o077)
+        guard info.st_mode & others == 0 else {
+            throw StoreError.databaseTLS("database_url sslkey=\(key) may be read by others; make it private (chmod 600)")
+        }
+        do {
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        } catch {
+            throw StoreError.databaseTLS("database_url sslkey=\(key) could not be read as a PEM private key (\(error))")
+        }
+        tls.certificateChain = certificates.map { .certificate($0) }
     }
 
     /// Words for a connection that failed because of TLS, naming the setting; nil for any other
@@ -42,6 +72,14 @@ enum PostgresTLS {
         let roots = location.rootCertificate.map { "sslrootcert=\($0)" } ?? "no sslrootcert"
         if let error = error as? PSQLError, error.code == .sslUnsupported {
             return "\(mode): \(server) does not offer TLS (ssl = off on the server)"
+        }
+        // The server's own refusal of the client certificate, or of its absence (28000,
+        // invalid_authorization_specification, about a certificate).
+        if let info = (error as? PSQLError)?.serverInfo, info[.sqlState] == "28000",
+           let message = info[.message], message.contains("certificate")
+        {
+            let given = location.clientCertificate.map { "sslcert=\($0)" } ?? "no sslcert"
+            return "database_url \(given): \(server) refused the client certificate (\(message.prefix(200)))"
         }
         if let extra = underlying as? NIOSSLExtraError, extra == .failedToValidateHostname {
             return "\(mode): the certificate of \(server) does not name \(host.name); connect by a name it holds, "

@@ -173,8 +173,8 @@ import Testing
         }
     }
 
-    /// `sslmode` and `sslrootcert` in `database_url` (README "TLS to the database"): what each
-    /// spelling means, and every refusal naming the parameter at fault.
+    /// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` in `database_url` (README "TLS to the
+    /// database"): what each spelling means, and every refusal naming the parameter at fault.
     @Test(arguments: [
         ("", PostgresLocation.TLSMode.disable, nil as String?),
         ("?sslmode=disable", .disable, nil),
@@ -184,10 +184,17 @@ import Testing
         ("?sslmode=verify-ca&sslrootcert=/etc/ca.pem", .verifyCA, "/etc/ca.pem"),
         ("?sslrootcert=%2Fsrv%2Fdb%20ca.pem&sslmode=verify-full", .verifyFull, "/srv/db ca.pem"),
         ("?sslmode=verify-full&sslrootcert=system", .verifyFull, "system"),
+        // A client certificate beside any checking mode; a path with & and = in it round-trips.
+        ("?sslmode=verify-full&sslrootcert=/etc/ca.pem&sslcert=/etc/client.crt&sslkey=/etc/a%26b%3Dc.key", .verifyFull,
+         "/etc/ca.pem"),
+        ("?sslmode=require&sslkey=/k.pem&sslcert=/c.pem", .require, nil),
     ])
     func databaseURLTLSParameters(query: String, mode: PostgresLocation.TLSMode, root: String?) throws {
         let location = try PostgresLocation(parsing: "postgres://creditline:s3cret@db-a,db-b:5433/lines" + query)
         #expect(location.tlsMode == mode && location.rootCertificate == root)
+        #expect((location.clientCertificate != nil) == query.contains("sslcert")
+            && (location.clientKey != nil) == query.contains("sslkey"))
+        if query.contains("a%26b") { #expect(location.clientKey == "/etc/a&b=c.key") }
         // The description (for logs) says how the connection is made and never the password;
         // the URL round-trips.
         #expect(!location.description.contains("s3cret"))
@@ -205,7 +212,11 @@ import Testing
         ("?sslmode=disable&sslrootcert=/etc/ca.pem", "sslrootcert needs sslmode"),
         ("?sslmode=require&sslmode=disable", "sslmode given twice"),
         ("?sslmode=require&sslrootcert=", "sslrootcert is empty"),
-        ("?password=hunter2", "unknown parameter password (known: sslmode, sslrootcert)"),
+        ("?password=hunter2", "unknown parameter password (known: sslmode, sslrootcert, sslcert, sslkey)"),
+        ("?sslmode=require&sslcert=/c.pem", "sslcert needs sslkey"),
+        ("?sslmode=require&sslkey=/k.pem", "sslkey needs sslcert"),
+        ("?sslcert=/c.pem&sslkey=/k.pem", "sslcert and sslkey need sslmode=require, verify-ca or verify-full"),
+        ("?sslmode=require&sslcert=&sslkey=/k.pem", "sslcert is empty"),
     ])
     func databaseURLTLSRefusals(query: String, words: String) throws {
         let error = #expect(throws: ConfigurationError.self) {

@@ -7,7 +7,8 @@ import TestSupport
 /// TLS to the database (README "TLS to the database"): a throwaway cluster of its own whose
 /// certificate is made here with openssl, signed by a certificate authority made here, naming
 /// `localhost` only, and whose pg_hba refuses every connection without TLS (so that a store that
-/// opens with `sslmode=require` is shown to be encrypted, not merely let in).
+/// opens with `sslmode=require` is shown to be encrypted, not merely let in). Its database
+/// `certified` also asks for a client certificate signed by the same authority and naming the user.
 @Suite(.enabled(if: TestDatabase.postgres != nil, "starts a PostgreSQL cluster of its own, in the PostgreSQL run"))
 final class PostgresTLSTests {
     let folder: String
@@ -25,18 +26,26 @@ final class PostgresTLSTests {
         let cluster = folder + "/cluster"
         try Self.run(repositoryRoot + "/scripts/postgres-cluster", ["start", cluster, String(port)])
         // The server's key must be the postgres user's own and private to it.
-        for file in ["server.crt", "server.key"] {
-            try FileManager.default.copyItem(atPath: folder + "/" + file, toPath: cluster + "/data/" + file)
+        for (file, copy) in [("server.crt", "server.crt"), ("server.key", "server.key"), ("ca.pem", "root.crt")] {
+            try FileManager.default.copyItem(atPath: folder + "/" + file, toPath: cluster + "/data/" + copy)
+            if getuid() == 0 { try Self.run("/bin/chown", ["postgres", cluster + "/data/" + copy]) }
         }
-        if getuid() == 0 { try Self.run("/bin/chown", ["postgres", cluster + "/data/server.crt", cluster + "/data/server.key"]) }
         try Self.run("/bin/chmod", ["600", cluster + "/data/server.key"])
-        let settings = "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+        let settings = "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_ca_file = 'root.crt'\n"
         try Self.append(settings, to: cluster + "/data/postgresql.conf")
-        // Every earlier line of pg_hba is replaced: TLS or nothing.
-        try "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\nlocal all all trust\n"
-            .write(toFile: cluster + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
+        // Every earlier line of pg_hba is replaced: TLS or nothing, and for `certified` a client
+        // certificate too, naming the user (verify-full).
+        try """
+            hostssl certified all 127.0.0.1/32 trust clientcert=verify-full
+            hostssl all all 127.0.0.1/32 trust
+            hostnossl all all 127.0.0.1/32 reject
+            local all all trust
+
+            """.write(toFile: cluster + "/data/pg_hba.conf", atomically: false, encoding: .utf8)
         try Self.run("/bin/sh", ["-c", (getuid() == 0 ? "runuser -u postgres -- " : "")
                 + "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_ctl -D '\(cluster)/data' -w -m fast restart -l '\(cluster)/log'"])
+        try Self.run("/usr/bin/psql", ["-h", cluster, "-p", String(port), "-U", "creditline", "-d", "postgres", "-q",
+                                       "-c", "CREATE DATABASE certified"])
     }
 
     deinit {
@@ -44,8 +53,8 @@ final class PostgresTLSTests {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    func url(host: String, _ parameters: String) -> String {
-        "postgres://creditline@\(host):\(port)/postgres?\(parameters)"
+    func url(host: String, database: String = "postgres", _ parameters: String) -> String {
+        "postgres://creditline@\(host):\(port)/\(database)?\(parameters)"
     }
 
     func open(_ url: String) throws -> Store {
@@ -55,8 +64,8 @@ final class PostgresTLSTests {
     }
 
     /// The words of the StoreError an open with these parameters must fail with ("" when it opens).
-    func refusal(host: String, _ parameters: String) -> String {
-        let error = #expect(throws: StoreError.self) { try self.open(self.url(host: host, parameters)) }
+    func refusal(host: String, database: String = "postgres", _ parameters: String) -> String {
+        let error = #expect(throws: StoreError.self) { try self.open(self.url(host: host, database: database, parameters)) }
         return error.map { "\($0)" } ?? ""
     }
 
@@ -74,6 +83,7 @@ final class PostgresTLSTests {
         try aCertificateOfAnotherAuthorityIsRefusedNamingSslrootcert()
         try aHostNameTheCertificateDoesNotHoldIsRefusedNamingSslmode()
         try anUnreadableAuthorityFileStopsTheOpenNamingIt()
+        try aClientCertificateIsPresentedWhenTheServerAsksForOne()
     }
 
     func theRightAuthorityAndHostOpenEncrypted() throws {
@@ -113,6 +123,30 @@ final class PostgresTLSTests {
         #expect(refusal(host: "localhost", "sslmode=verify-full&sslrootcert=\(missing)").contains("sslrootcert=\(missing)"))
     }
 
+    func aClientCertificateIsPresentedWhenTheServerAsksForOne() throws {
+        let checked = "sslmode=verify-full&sslrootcert=\(authority)"
+        let store = try open(url(host: "localhost", database: "certified",
+                                 checked + "&sslcert=\(folder)/client.crt&sslkey=\(folder)/client.key"))
+        #expect(try encrypted(store))
+        let presented = try store.database.read { db in
+            try String.fetchOne(db, sql: "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        }
+        #expect(presented == "/CN=creditline", "\(presented ?? "none")")
+        try store.close()
+        // Without one, the server's refusal in words naming the setting.
+        let without = refusal(host: "localhost", database: "certified", checked)
+        #expect(without.contains("no sslcert") && without.contains("refused the client certificate"), "\(without)")
+        // One of another authority: refused by the server in the handshake.
+        _ = refusal(host: "localhost", database: "certified",
+                    checked + "&sslcert=\(folder)/stranger-client.crt&sslkey=\(folder)/stranger-client.key")
+        // A key others may read is not used, as libpq refuses it.
+        let loose = refusal(host: "localhost", database: "certified",
+                            checked + "&sslcert=\(folder)/client.crt&sslkey=\(folder)/loose-client.key")
+        #expect(loose.contains("sslkey=\(folder)/loose-client.key") && loose.contains("chmod 600"), "\(loose)")
+        #expect(refusal(host: "localhost", database: "certified", checked + "&sslcert=\(folder)/no-such.crt&sslkey=\(folder)/client.key")
+            .contains("sslcert=\(folder)/no-such.crt"))
+    }
+
     // MARK: - Set-up
 
     static func makeCertificates(in folder: String) throws {
@@ -127,6 +161,16 @@ final class PostgresTLSTests {
         try run("/usr/bin/openssl", ["x509", "-req", "-in", "\(folder)/server.csr", "-CA", "\(folder)/ca.pem", "-CAkey",
                 "\(folder)/ca.key", "-CAcreateserial", "-out", "\(folder)/server.crt", "-days", "2", "-extfile",
                 "\(folder)/server.ext"])
+        // Client certificates naming the user, one of each authority; the keys private to their owner.
+        for (name, signer) in [("client", "ca"), ("stranger-client", "stranger-ca")] {
+            try run("/usr/bin/openssl", ["req"] + ec + ["-keyout", "\(folder)/\(name).key", "-out", "\(folder)/\(name).csr",
+                    "-subj", "/CN=creditline"])
+            try run("/usr/bin/openssl", ["x509", "-req", "-in", "\(folder)/\(name).csr", "-CA", "\(folder)/\(signer).pem",
+                    "-CAkey", "\(folder)/\(signer).key", "-CAcreateserial", "-out", "\(folder)/\(name).crt", "-days", "2"])
+            try run("/bin/chmod", ["600", "\(folder)/\(name).key"])
+        }
+        try FileManager.default.copyItem(atPath: "\(folder)/client.key", toPath: "\(folder)/loose-client.key")
+        try run("/bin/chmod", ["644", "\(folder)/loose-client.key"])
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws {

@@ -124,9 +124,10 @@ import Testing
     }
 
     @Test func readinessIs503WhileDraining() async throws {
-        // A long header time-out: on a loaded machine the drain may take seconds to begin, and the
-        // half-sent request must still be in flight when it does (this is about the 503, not 408).
-        let service = try TestService { $0.headerReadTimeoutMs = 120_000 }
+        // The longest header time-out: on a loaded machine the drain may take seconds to begin, and
+        // the half-sent request must still be in flight when it does (this is about the 503, not
+        // 408). 120 s was not enough on a CI whose whole suite held this test's task back longer.
+        let service = try TestService { $0.headerReadTimeoutMs = 600_000 }
         // A request whose head has only begun is in flight: the drain lets it finish.
         let client = try RawClient(port: service.port)
         client.send("GET /readyz HTTP/1.1\r\n")

@@ -110,13 +110,12 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                     throw Invalid(reason: "sslmode must be disable, require, verify-ca or verify-full")
                 }
                 mode = known
-            case "sslrootcert", "sslcert", "sslkey":
-                guard !value.isEmpty else { throw Invalid(reason: "\(key) is empty") }
-                switch key {
-                case "sslrootcert": rootCertificate = value
-                case "sslcert": clientCertificate = value
-                default: clientKey = value
-                }
+            case "sslrootcert":
+                rootCertificate = try Self.path(value, key)
+            case "sslcert":
+                clientCertificate = try Self.path(value, key)
+            case "sslkey":
+                clientKey = try Self.path(value, key)
             default:
                 // The key alone: a parameter's value may be a secret.
                 throw Invalid(reason: "unknown parameter \(key.prefix(40)) (known: sslmode, sslrootcert, sslcert, sslkey)")
@@ -142,12 +141,20 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What a parameter's value keeps unencoded: a path may hold `&` or `=`, which would end the
+    /// value early.
+    private static let valueCharacters = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))
+
+    /// A parameter that names a file: never empty.
+    private static func path(_ value: String, _ key: String) throws(Invalid) -> String {
+        guard !value.isEmpty else { throw Invalid(reason: "\(key) is empty") }
+        return value
+    }
+
     private var parameters: String {
         guard tlsMode != .disable else { return "" }
         func parameter(_ key: String, _ value: String?) -> String {
-            // A path may hold `&` or `=`, which would end the value early.
-            let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))
-            return value.map { "&\(key)=" + ($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0) } ?? ""
+            value.map { "&\(key)=" + ($0.addingPercentEncoding(withAllowedCharacters: Self.valueCharacters) ?? $0) } ?? ""
         }
         return "?sslmode=\(tlsMode.rawValue)" + parameter("sslrootcert", rootCertificate)
             + parameter("sslcert", clientCertificate) + parameter("sslkey", clientKey)

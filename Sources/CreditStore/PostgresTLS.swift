@@ -2,8 +2,8 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 
-/// TLS to the database (README "TLS to the database"): `sslmode` and `sslrootcert` of
-/// `database_url` made into one NIOSSL context when the store opens, and a connection refused for
+/// TLS to the database (README "TLS to the database"): `sslmode`, `sslrootcert`, `sslcert` and
+/// `sslkey` of `database_url` made into one NIOSSL context when the store opens, and a connection refused for
 /// TLS reasons put in words that name the setting to look at.
 enum PostgresTLS {
     static func configuration(for location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
@@ -16,16 +16,7 @@ enum PostgresTLS {
         case .verifyFull: tls.certificateVerification = .fullVerification
         }
         if let path = location.rootCertificate, path != "system" {
-            let authorities: [NIOSSLCertificate]
-            do {
-                authorities = try NIOSSLCertificate.fromPEMFile(path)
-            } catch {
-                throw StoreError.databaseTLS("database_url sslrootcert=\(path) could not be read as PEM certificates (\(error))")
-            }
-            guard !authorities.isEmpty else {
-                throw StoreError.databaseTLS("database_url sslrootcert=\(path) holds no certificate")
-            }
-            tls.trustRoots = .certificates(authorities)
+            tls.trustRoots = .certificates(try certificates(at: path, named: "sslrootcert"))
         }
         if let chain = location.clientCertificate, let key = location.clientKey {
             try presentClientCertificate(chain: chain, key: key, in: &tls)
@@ -40,13 +31,7 @@ enum PostgresTLS {
     /// The client certificate a server may ask for (`sslcert`, `sslkey`). As libpq does, a key
     /// that others may read is refused: its owner's alone (0600), or root's and a group's (0640).
     static func presentClientCertificate(chain: String, key: String, in tls: inout TLSConfiguration) throws {
-        let certificates: [NIOSSLCertificate]
-        do {
-            certificates = try NIOSSLCertificate.fromPEMFile(chain)
-        } catch {
-            throw StoreError.databaseTLS("database_url sslcert=\(chain) could not be read as PEM certificates (\(error))")
-        }
-        guard !certificates.isEmpty else { throw StoreError.databaseTLS("database_url sslcert=\(chain) holds no certificate") }
+        let certificates = try certificates(at: chain, named: "sslcert")
         var info = stat()
         guard stat(key, &info) == 0 else {
             throw StoreError.databaseTLS("database_url sslkey=\(key) could not be read (\(String(cString: strerror(errno))))")
@@ -61,6 +46,19 @@ enum PostgresTLS {
             throw StoreError.databaseTLS("database_url sslkey=\(key) could not be read as a PEM private key (\(error))")
         }
         tls.certificateChain = certificates.map { .certificate($0) }
+    }
+
+    /// The PEM certificates of the file a URL parameter names, at least one; else why not, naming
+    /// the parameter.
+    static func certificates(at path: String, named parameter: String) throws -> [NIOSSLCertificate] {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw StoreError.databaseTLS("database_url \(parameter)=\(path) could not be read as PEM certificates (\(error))")
+        }
+        guard !certificates.isEmpty else { throw StoreError.databaseTLS("database_url \(parameter)=\(path) holds no certificate") }
+        return certificates
     }
 
     /// Words for a connection that failed because of TLS, naming the setting; nil for any other
